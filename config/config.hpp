@@ -1,0 +1,95 @@
+// Typed configuration, loaded from TOML (toml++) and validated before anything listens.
+// A wrong key, type or value is a config_error naming the file, the line and the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace mail2sms::config {
+
+struct endpoint {
+  std::string host;  // "127.0.0.1", "::1", "0.0.0.0"
+  std::uint16_t port = 0;
+};
+
+struct smtp_config {
+  std::vector<endpoint> listen;      // plain; STARTTLS offered when a certificate is set
+  std::vector<endpoint> listen_tls;  // implicit TLS (RFC 8314); requires tls_cert/tls_key
+  std::string hostname;              // greeting name; default: the machine's host name
+  std::vector<std::string> domains;  // the only domains accepted in RCPT; at least one
+  std::string tls_cert;              // PEM paths, resolved relative to the config file's directory
+  std::string tls_key;
+  bool plaintext_auth = false;       // allow AUTH without TLS: only for trusted networks
+  std::size_t max_message_size = 1048576;
+  std::size_t max_recipients = 100;
+  std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2
+  std::chrono::seconds data_timeout{180};
+};
+
+struct database_config {
+  std::string url;       // external PostgreSQL (libpq connection string or URI)
+  std::string embedded;  // or: a directory where mail2sms runs its own cluster (resolved path)
+  int pool_size = 4;     // database threads, one connection each
+};
+
+struct connector_config {
+  std::string name;
+  std::string type;  // "smpp" | "file"
+  // smpp
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 2775;
+  std::string system_id;
+  std::string password;
+  std::string system_type;
+  int window = 32;  // outstanding submit_sm
+  int tps = 100;    // segments per second
+  std::chrono::seconds enquire_link_interval{30};
+  std::chrono::seconds response_timeout{10};
+  // file
+  std::string path;  // JSONL output, resolved relative to the config file's directory
+};
+
+struct route_config {
+  std::string prefix;  // longest prefix of the E.164 number wins; "+" matches all
+  std::string connector;
+};
+
+struct dispatch_config {
+  int batch_size = 50;
+  int max_attempts = 10;
+  std::chrono::seconds retry_base{30};  // backoff: base * 2^attempts, capped at retry_max
+  std::chrono::seconds retry_max{3600};
+};
+
+struct log_config {
+  std::string level = "info";  // trace|debug|info|warn|error
+};
+
+struct config {
+  std::string source;  // the file it came from
+  smtp_config smtp;
+  database_config database;
+  std::vector<connector_config> connectors;
+  std::vector<route_config> routes;
+  dispatch_config dispatch;
+  log_config log;
+};
+
+struct config_error {
+  std::string file;
+  int line = 0;        // 0 when the error is about the whole file
+  std::string key;     // dotted path, e.g. "smtp.listen[1]" or "connector[0].port"
+  std::string message;
+  std::string to_string() const;  // "FILE:LINE: KEY: MESSAGE"
+};
+
+result<config, config_error> load_file(const std::string& path);
+result<config, config_error> load_string(std::string_view toml, const std::string& source_name,
+                                         const std::string& base_dir);
+
+}  // namespace mail2sms::config

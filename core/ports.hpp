@@ -1,0 +1,100 @@
+// What core needs from the outside world, declared by core: sql implements the stores,
+// core/connectors implement sms_connector, cli wires them together. All calls are blocking and
+// must be thread-safe; callers run them off the I/O threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/sms/sms.hpp"
+
+namespace mail2sms::core {
+
+struct account {
+  std::int64_t id = 0;
+  std::string name;
+  std::string country;    // default region for national numbers, ISO 3166 alpha-2
+  std::string sender_id;  // source address on the SMS; empty means the connector's default
+  int max_parts = 10;     // a mail needing more segments is refused
+};
+
+// transient: may work later (451 4.3.0); permanent: never will; in_doubt: a commit whose
+// outcome is unknown (treated as transient by SMTP: the client retries, dedup is the store's job).
+enum class failure_kind { transient, permanent, in_doubt };
+
+struct store_error {
+  failure_kind kind = failure_kind::transient;
+  std::string message;  // for the operator's log; never contains bodies, passwords or numbers
+};
+
+class account_directory {
+ public:
+  virtual ~account_directory() = default;
+  // The active account whose name and password match; nullopt when they do not.
+  virtual result<std::optional<account>, store_error> authenticate(const std::string& name,
+                                                                   const std::string& password) = 0;
+};
+
+// One accepted mail: a message row per recipient, its parts with it, all committed together.
+struct submission {
+  std::int64_t account_id = 0;
+  std::string mail_from;
+  std::string message_id;               // the mail's Message-ID header
+  std::vector<std::string> recipients;  // E.164, deduplicated
+  std::string sender_id;
+  std::string text;                     // what the SMS says (purged after retention)
+  sms::encoded_message sms;
+};
+
+class message_store {
+ public:
+  virtual ~message_store() = default;
+  // Commits the submission; returns its queue id only after COMMIT succeeded.
+  virtual result<std::string, store_error> enqueue(const submission& s) = 0;
+};
+
+// A message claimed for sending: its row says `sending` until the outcome is recorded.
+struct queued_message {
+  std::int64_t id = 0;
+  std::string queue_id;
+  std::string recipient;  // E.164
+  std::string sender_id;
+  int attempts = 0;       // before this one
+  sms::encoding coding = sms::encoding::gsm7;
+  std::vector<sms::segment> segments;
+};
+
+struct submit_outcome {
+  enum class status { submitted, transient_failure, permanent_failure };
+  status state = status::transient_failure;
+  std::vector<std::string> smsc_message_ids;  // one per segment, when submitted
+  std::string reason;                         // the SMSC's or the connector's words on failure
+};
+
+class sms_connector {
+ public:
+  virtual ~sms_connector() = default;
+  virtual const std::string& name() const = 0;
+  // Sends every segment of one message; blocks until the SMSC answered each or gave up.
+  virtual submit_outcome submit(const queued_message& message) = 0;
+};
+
+class dispatch_queue {
+ public:
+  virtual ~dispatch_queue() = default;
+  // Claims up to `limit` due messages (FOR UPDATE SKIP LOCKED), marking them `sending`.
+  virtual result<std::vector<queued_message>, store_error> claim(int limit,
+                                                                 const std::string& connector) = 0;
+  // Records what happened to a claimed message: submitted, failed, or queued again at retry_at.
+  virtual result<ok_t, store_error> record(std::int64_t message_id, const submit_outcome& outcome,
+                                           std::optional<std::chrono::system_clock::time_point>
+                                               retry_at) = 0;
+  // Blocks until new work may be due (a NOTIFY) or `timeout` passed.
+  virtual void wait_for_work(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace mail2sms::core

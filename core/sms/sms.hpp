@@ -1,0 +1,43 @@
+// Text to SMS: GSM 03.38 / UCS-2 encoding and segmentation with concatenation UDH.
+// Pure functions over UTF-8 text; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mail2sms::sms {
+
+enum class encoding { gsm7, ucs2 };
+
+std::string_view to_string(encoding e);  // "gsm7" / "ucs2"
+
+// One SMS as it goes on the wire. For GSM the payload is unpacked septets, one per octet
+// (SMPP data_coding 0); for UCS-2 it is big-endian UTF-16 code units (data_coding 8).
+struct segment {
+  std::vector<std::uint8_t> udh;      // complete UDH including the UDHL octet; empty if single-part
+  std::vector<std::uint8_t> payload;  // the text units of this part, without the UDH
+};
+
+struct encoded_message {
+  encoding coding = encoding::gsm7;
+  std::size_t units = 0;  // septets (GSM, escapes count 2) or UTF-16 code units (UCS-2)
+  std::vector<segment> segments;
+};
+
+struct encode_options {
+  std::uint16_t reference = 0;   // concatenation reference number shared by all parts
+  bool reference_16bit = false;  // IEI 0x08 (16-bit ref) instead of IEI 0x00 (8-bit ref)
+};
+
+// Chooses GSM 03.38 (basic + extension table) when every character has a GSM form, else UCS-2;
+// splits into 160/153 septets or 70/67 UTF-16 units, never splitting an escape pair or a
+// surrogate pair. Invalid UTF-8 is replaced by U+FFFD (which forces UCS-2).
+encoded_message encode(std::string_view utf8, const encode_options& options = {});
+
+// The text a payload carries, back as UTF-8 (GSM: unpacked septets incl. escapes; UCS-2: BE).
+std::string decode(encoding coding, std::span<const std::uint8_t> payload);
+
+}  // namespace mail2sms::sms
