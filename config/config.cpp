@@ -1,1 +1,128 @@
-// (being written)
+// Loads and validates the TOML configuration (toml++): parse, check every table, and turn the
+// first problem into a config_error naming the file, the line and the key.
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/sections.hpp"
+
+namespace mail2sms::config {
+
+std::string config_error::to_string() const {
+  std::string text = file;
+  if (line > 0) text += ":" + std::to_string(line);
+  text += ": ";
+  if (!key.empty()) text += key + ": ";
+  return text + message;
+}
+
+namespace detail {
+
+database_config read_database(const section& database) {
+  database.allow_only({"url", "embedded", "pool_size"});
+  database_config c;
+  database.read("url", c.url);
+  database.read_path("embedded", c.embedded);
+  if (database.has("url") && database.has("embedded"))
+    database.fail("embedded", "set either url or embedded, not both");
+  if (c.url.empty() && c.embedded.empty()) {
+    database.doc().fail(database.line("url"), database.has("url") ? "database.url" : "database",
+                        "set url (an external PostgreSQL) or embedded (a directory where "
+                        "mail2sms runs its own cluster)");
+  }
+  database.read("pool_size", c.pool_size, 1, 1024);
+  return c;
+}
+
+dispatch_config read_dispatch(const section& dispatch) {
+  dispatch.allow_only({"batch_size", "max_attempts", "retry_base", "retry_max"});
+  dispatch_config c;
+  dispatch.read("batch_size", c.batch_size, 1, 100000);
+  dispatch.read("max_attempts", c.max_attempts, 1, 1000000);
+  dispatch.read("retry_base", c.retry_base);
+  dispatch.read("retry_max", c.retry_max);
+  if (c.retry_max < c.retry_base) {
+    dispatch.fail(dispatch.has("retry_max") ? "retry_max" : "retry_base",
+                  "retry_max (" + std::to_string(c.retry_max.count()) +
+                      ") must be at least retry_base (" + std::to_string(c.retry_base.count()) +
+                      ")");
+  }
+  return c;
+}
+
+log_config read_log(const section& log) {
+  log.allow_only({"level"});
+  log_config c;
+  log.read("level", c.level);
+  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error"};
+  if (std::find(levels.begin(), levels.end(), c.level) == levels.end()) {
+    std::string message =
+        "unknown level '" + c.level + "': expected trace, debug, info, warn or error";
+    const std::string suggestion = closest(c.level, levels);
+    if (!suggestion.empty()) message += "; did you mean '" + suggestion + "'?";
+    log.fail("level", std::move(message));
+  }
+  return c;
+}
+
+namespace {
+
+// A [name] table of the document, read as empty when absent.
+section table(const document& doc, const section& root, std::string_view name) {
+  const auto* node = root.find(name);
+  if (node != nullptr && !node->is_table())
+    root.fail(name, "expected a table ([" + std::string(name) + "]), got " + type_name(*node));
+  return section(doc, node != nullptr ? node->as_table() : nullptr, std::string(name),
+                 "[" + std::string(name) + "]");
+}
+
+config read_document(const document& doc, const toml::table& root_table) {
+  const section root(doc, &root_table, "", "the top level");
+  root.allow_only({"smtp", "database", "connector", "route", "dispatch", "log"});
+  config c;
+  c.source = doc.file;
+  c.smtp = read_smtp(table(doc, root, "smtp"));
+  c.database = read_database(table(doc, root, "database"));
+  c.connectors = read_connectors(doc, root_table);
+  c.routes = read_routes(doc, root_table, c.connectors);
+  c.dispatch = read_dispatch(table(doc, root, "dispatch"));
+  c.log = read_log(table(doc, root, "log"));
+  return c;
+}
+
+}  // namespace
+}  // namespace detail
+
+result<config, config_error> load_string(std::string_view toml, const std::string& source_name,
+                                         const std::string& base_dir) {
+  const detail::document doc{source_name, base_dir};
+  try {
+    const toml::table root = toml::parse(toml, source_name);
+    return detail::read_document(doc, root);
+  } catch (const toml::parse_error& e) {
+    return fail(config_error{source_name, static_cast<int>(e.source().begin.line), "",
+                             std::string(e.description())});
+  } catch (detail::load_failure& f) {
+    return fail(std::move(f.error));
+  }
+}
+
+result<config, config_error> load_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::error_code ec;
+  if (!file || std::filesystem::is_directory(path, ec)) {
+    const std::string reason = file ? "it is a directory" : std::strerror(errno);
+    return fail(config_error{path, 0, "", "cannot read: " + reason});
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  const auto base_dir = std::filesystem::absolute(path).parent_path().string();
+  return load_string(text.str(), path, base_dir);
+}
+
+}  // namespace mail2sms::config

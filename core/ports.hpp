@@ -87,12 +87,12 @@ class dispatch_queue {
  public:
   virtual ~dispatch_queue() = default;
   // Claims up to `limit` due messages (FOR UPDATE SKIP LOCKED), marking them `sending`.
-  virtual result<std::vector<queued_message>, store_error> claim(int limit,
-                                                                 const std::string& connector) = 0;
-  // Records what happened to a claimed message: submitted, failed, or queued again at retry_at.
-  virtual result<ok_t, store_error> record(std::int64_t message_id, const submit_outcome& outcome,
-                                           std::optional<std::chrono::system_clock::time_point>
-                                               retry_at) = 0;
+  virtual result<std::vector<queued_message>, store_error> claim(int limit) = 0;
+  // Records what happened to a claimed message through `connector`: submitted, failed, or (a
+  // transient failure with retry_at) queued again for then.
+  virtual result<ok_t, store_error> record(
+      std::int64_t message_id, const std::string& connector, const submit_outcome& outcome,
+      std::optional<std::chrono::system_clock::time_point> retry_at) = 0;
   // Blocks until new work may be due (a NOTIFY) or `timeout` passed.
   virtual void wait_for_work(std::chrono::milliseconds timeout) = 0;
 };

@@ -1,1 +1,509 @@
-// (being written)
+// The SMTP server state machine: a command table (as in OpenSMTPD's smtp_session.c) over CRLF
+// lines, the DATA reader, the AUTH exchange, and the batching of replies for PIPELINING.
+#include "smtpd/protocol.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+
+#include "smtpd/command_line.hpp"
+#include "smtpd/reply.hpp"
+#include "smtpd/sasl.hpp"
+
+namespace mail2sms::smtpd {
+namespace {
+
+// Client mistakes tolerated per session before 421 (issue 3 makes it configurable).
+constexpr unsigned error_limit = 10;
+
+// While an outcome is awaited the client may pipeline at most one group of commands
+// (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse.
+std::size_t pipelined_input_limit(const protocol_settings& s) {
+  return std::max<std::size_t>(64 * 1024, (s.max_recipients + 8) * s.max_command_line);
+}
+
+std::string size_limit_reply(std::size_t max) {
+  return "552 5.3.4 Message size exceeds fixed limit of " + std::to_string(max) + " octets";
+}
+
+std::string_view sasl_error_reply(sasl::error e) {
+  switch (e) {
+    case sasl::error::bad_base64: return "501 5.5.2 Invalid base64 in authentication data";
+    case sasl::error::malformed: return "501 5.5.2 Malformed authentication data";
+    case sasl::error::authzid_mismatch: break;
+  }
+  return "535 5.7.8 Authorization identity must be empty or equal to the username";
+}
+
+bool is_printable_word(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c > 32 && c < 127; });
+}
+
+}  // namespace
+
+struct protocol::command_entry {
+  std::string_view verb;
+  void (protocol::*run)(std::string_view args);
+};
+
+const protocol::command_entry* protocol::find_command(std::string_view verb) {
+  static constexpr std::array<command_entry, 15> table{{
+      {"EHLO", &protocol::cmd_ehlo},
+      {"HELO", &protocol::cmd_helo},
+      {"MAIL", &protocol::cmd_mail},
+      {"RCPT", &protocol::cmd_rcpt},
+      {"DATA", &protocol::cmd_data},
+      {"RSET", &protocol::cmd_rset},
+      {"NOOP", &protocol::cmd_noop},
+      {"QUIT", &protocol::cmd_quit},
+      {"VRFY", &protocol::cmd_vrfy},
+      {"HELP", &protocol::cmd_help},
+      {"STARTTLS", &protocol::cmd_starttls},
+      {"AUTH", &protocol::cmd_auth},
+      // Cross-protocol requests (a browser or proxy pointed at us): hang up, as Postfix does.
+      {"GET", &protocol::cmd_not_smtp},
+      {"POST", &protocol::cmd_not_smtp},
+      {"CONNECT", &protocol::cmd_not_smtp},
+  }};
+  const auto it = std::find_if(table.begin(), table.end(),
+                               [verb](const command_entry& c) { return iequals(c.verb, verb); });
+  return it == table.end() ? nullptr : &*it;
+}
+
+protocol::protocol(protocol_settings settings, const recipient_resolver& resolver)
+    : settings_(std::move(settings)), resolver_(resolver), tls_(settings_.tls_active) {}
+
+// ---- events ----
+
+actions protocol::on_connect() {
+  out_.clear();
+  if (closed_) return {};
+  reply("220 " + settings_.hostname + " ESMTP mail2sms");
+  return finish();
+}
+
+actions protocol::on_input(std::string_view bytes) {
+  out_.clear();
+  if (closed_) return {};
+  if (waiting_ == wait::tls) {
+    // Plaintext that arrived after our 220: whatever it is, it must not reach the TLS session.
+    if (!bytes.empty()) {
+      closed_ = true;
+      emit(close_connection{});
+    }
+    return finish();
+  }
+  if (waiting_ != wait::none) {
+    buffer_while_waiting(bytes);
+    return {};
+  }
+  input_.put(bytes);
+  run_lines();
+  return finish();
+}
+
+actions protocol::on_tls_started() {
+  out_.clear();
+  assert(waiting_ == wait::tls);
+  if (closed_ || waiting_ != wait::tls) return {};
+  // RFC 3207 4.2: forget everything learnt in plaintext.
+  input_.clear();
+  input_overflow_ = false;
+  waiting_ = wait::none;
+  phase_ = phase::command;
+  tls_ = true;
+  helo_seen_ = false;
+  helo_.clear();
+  account_.reset();
+  reset_transaction();
+  return finish();
+}
+
+actions protocol::on_auth_result(const auth_result& r) {
+  out_.clear();
+  assert(waiting_ == wait::auth);
+  if (closed_ || waiting_ != wait::auth) return {};
+  waiting_ = wait::none;
+  switch (r.state) {
+    case auth_result::status::ok:
+      account_ = r.account;
+      reply("235 2.7.0 Authentication successful");
+      break;
+    case auth_result::status::invalid:
+      reject("535 5.7.8 Authentication credentials invalid");
+      break;
+    case auth_result::status::temporary_failure:
+      reply("454 4.7.0 Temporary authentication failure");
+      break;
+  }
+  resume();
+  return finish();
+}
+
+actions protocol::on_store_result(const store_result& r) {
+  out_.clear();
+  assert(waiting_ == wait::store);
+  if (closed_ || waiting_ != wait::store) return {};
+  waiting_ = wait::none;
+  reply(store_result_reply(r));
+  reset_transaction();
+  resume();
+  return finish();
+}
+
+actions protocol::on_timeout() {
+  out_.clear();
+  if (closed_) return {};
+  close_with("421 4.4.2 " + settings_.hostname + " Error: timeout exceeded");
+  return finish();
+}
+
+// ---- plumbing ----
+
+void protocol::reply(std::string_view line) {
+  pending_replies_.append(line);
+  pending_replies_.append("\r\n");
+}
+
+void protocol::reject(std::string_view line) {
+  reply(line);
+  if (++errors_ >= error_limit) close_with("421 4.7.0 " + settings_.hostname + " Error: too many errors");
+}
+
+void protocol::emit(action a) {
+  if (!pending_replies_.empty()) {
+    out_.emplace_back(send_reply{std::move(pending_replies_)});
+    pending_replies_.clear();
+  }
+  out_.push_back(std::move(a));
+}
+
+void protocol::close_with(std::string_view line) {
+  reply(line);
+  closed_ = true;
+  emit(close_connection{});
+}
+
+actions protocol::finish() {
+  if (!pending_replies_.empty()) {
+    out_.emplace_back(send_reply{std::move(pending_replies_)});
+    pending_replies_.clear();
+  }
+  return std::move(out_);
+}
+
+void protocol::run_lines() {
+  while (!closed_ && waiting_ == wait::none) {
+    const auto line = input_.next(line_limit());
+    if (!line) return;
+    handle_line(*line);
+  }
+}
+
+void protocol::resume() {
+  if (closed_) return;
+  if (input_overflow_) {
+    close_with("421 4.7.0 " + settings_.hostname + " Error: too much pipelined input");
+    return;
+  }
+  run_lines();
+}
+
+void protocol::buffer_while_waiting(std::string_view bytes) {
+  if (input_overflow_ || input_.buffered() + bytes.size() > pipelined_input_limit(settings_)) {
+    input_overflow_ = true;  // dropped: the session ends once the outcome is known
+    return;
+  }
+  input_.put(bytes);
+}
+
+// A text line may carry one more octet than the limit: the dot the client stuffed in front.
+std::size_t protocol::line_limit() const {
+  return phase_ == phase::data ? settings_.max_text_line + 1 : settings_.max_command_line;
+}
+
+void protocol::handle_line(const crlf_line& line) {
+  switch (phase_) {
+    case phase::command: return handle_command(line);
+    case phase::data: return handle_data_line(line);
+    case phase::auth_plain:
+    case phase::auth_login_user:
+    case phase::auth_login_pass: return handle_auth_line(line);
+  }
+}
+
+void protocol::handle_command(const crlf_line& line) {
+  if (line.too_long) return reject("500 5.5.2 Line too long");
+  if (line.bare_cr_or_lf) return reject("500 5.5.2 Bare LF/CR not allowed");
+  const auto [verb, args] = split_command(line.text);
+  const command_entry* command = find_command(verb);
+  if (command == nullptr) return reject("500 5.5.2 Command not recognized");
+  (this->*command->run)(args);
+}
+
+void protocol::reset_transaction() {
+  in_mail_ = false;
+  rcpt_attempted_ = false;
+  mail_from_.clear();
+  recipients_.clear();
+  drop_data();
+  data_size_ = 0;
+  data_too_big_ = false;
+  data_long_line_ = false;
+  data_bare_cr_lf_ = false;
+}
+
+// ---- DATA ----
+
+// Reads on to the final dot whatever is wrong (RFC 5321 4.2.5: one reply per message), but
+// keeps nothing once the message is known to fail.
+void protocol::handle_data_line(const crlf_line& line) {
+  if (line.too_long) {
+    data_long_line_ = true;
+    return drop_data();
+  }
+  if (line.text == ".") return end_of_data();
+  if (line.bare_cr_or_lf) {
+    data_bare_cr_lf_ = true;
+    return drop_data();
+  }
+  auto text = line.text;
+  if (!text.empty() && text.front() == '.') text.remove_prefix(1);  // RFC 5321 4.5.2
+  if (text.size() + 2 > settings_.max_text_line) {
+    data_long_line_ = true;
+    return drop_data();
+  }
+  data_size_ += text.size() + 2;
+  if (data_size_ > settings_.max_message_size) data_too_big_ = true;
+  if (data_too_big_ || data_long_line_ || data_bare_cr_lf_) return drop_data();
+  data_.append(text);
+  data_.append("\r\n");
+}
+
+void protocol::drop_data() {
+  data_.clear();
+  data_.shrink_to_fit();
+}
+
+// One problem is reported per message; the order keeps the reply independent of chunking.
+void protocol::end_of_data() {
+  phase_ = phase::command;
+  if (data_bare_cr_lf_ || data_long_line_ || data_too_big_) {
+    if (data_bare_cr_lf_) {
+      reply("554 5.6.0 Message contains bare CR or LF");
+    } else if (data_long_line_) {
+      reply("554 5.6.0 Message contains a line longer than " +
+            std::to_string(settings_.max_text_line - 2) +
+            " characters; encode it (quoted-printable or base64)");
+    } else {
+      reply(size_limit_reply(settings_.max_message_size));
+    }
+    return reset_transaction();
+  }
+  assert(account_);
+  envelope env{helo_, mail_from_, std::move(recipients_), *account_, tls_};
+  recipients_.clear();
+  emit(store_message{std::move(env), std::move(data_)});
+  data_.clear();
+  waiting_ = wait::store;
+}
+
+// ---- commands ----
+
+bool protocol::accept_helo(std::string_view args) {
+  const auto name = args.substr(0, args.find(' '));
+  if (!is_printable_word(name)) return false;
+  helo_ = std::string(name);
+  helo_seen_ = true;
+  reset_transaction();
+  return true;
+}
+
+void protocol::cmd_ehlo(std::string_view args) {
+  if (!accept_helo(args)) return reject("501 5.5.4 Syntax: EHLO hostname");
+  pending_replies_ += ehlo_reply({settings_.hostname, helo_, settings_.max_message_size,
+                                  settings_.starttls_available && !tls_, auth_offered()});
+}
+
+void protocol::cmd_helo(std::string_view args) {
+  if (!accept_helo(args)) return reject("501 5.5.4 Syntax: HELO hostname");
+  reply("250 " + settings_.hostname);
+}
+
+void protocol::cmd_mail(std::string_view args) {
+  if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
+  if (in_mail_) return reject("503 5.5.1 Nested MAIL command");
+  if (!account_) return reject("530 5.7.0 Authentication required");
+  auto path = parse_path_argument(args, "FROM:", true);
+  if (!path) {
+    if (path.error() == path_error::non_ascii) {
+      return reject("553 5.6.7 Non-ASCII addresses are not supported (no SMTPUTF8)");
+    }
+    return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
+  }
+  const auto params = parse_mail_parameters(path->parameters);
+  if (!params) {
+    const auto& problem = params.error();
+    if (problem.kind == mail_parameter_error::syntax) return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
+    if (problem.kind == mail_parameter_error::bad_size) return reject("501 5.5.4 Syntax: SIZE=<octets>");
+    return reject("555 5.5.4 Unsupported parameter: " + problem.parameter);
+  }
+  if (params->size && *params->size > settings_.max_message_size) {
+    return reply(size_limit_reply(settings_.max_message_size));
+  }
+  in_mail_ = true;
+  mail_from_ = std::move(path->address);
+  reply("250 2.1.0 Ok");
+}
+
+void protocol::cmd_rcpt(std::string_view args) {
+  if (!in_mail_) return reject("503 5.5.1 Need MAIL before RCPT");
+  auto path = parse_path_argument(args, "TO:", false);
+  if (!path) {
+    if (path.error() == path_error::non_ascii) {
+      return reject("553 5.6.7 Non-ASCII addresses are not supported (no SMTPUTF8)");
+    }
+    return reject("501 5.5.4 Syntax: RCPT TO:<address>");
+  }
+  const auto params = split_parameters(path->parameters);
+  if (!params) return reject("501 5.5.4 Syntax: RCPT TO:<address>");
+  if (!params->empty()) {  // no DSN: RCPT takes no parameters
+    return reject("555 5.5.4 Unsupported parameter: " + std::string(params->front().text));
+  }
+  rcpt_attempted_ = true;
+  const bool ours = std::any_of(settings_.domains.begin(), settings_.domains.end(),
+                                [&](const std::string& d) { return iequals(d, path->domain); });
+  if (!ours) return reply(relay_denied_reply(settings_.domains));  // never a relay
+  add_recipient(std::move(path->address), path->local_part);
+}
+
+void protocol::add_recipient(std::string address, std::string_view local_part) {
+  assert(account_);
+  auto number = resolver_.to_e164(local_part, *account_);
+  if (!number) return reply("550 5.1.1 " + reply_safe_text(number.error(), "Not a phone number"));
+  const bool duplicate = std::any_of(recipients_.begin(), recipients_.end(),
+                                     [&](const recipient& r) { return r.e164 == *number; });
+  if (duplicate) return reply("250 2.1.5 Ok");
+  if (recipients_.size() >= settings_.max_recipients) return reply("452 4.5.3 Too many recipients");
+  recipients_.push_back({std::move(address), std::move(*number)});
+  reply("250 2.1.5 Ok");
+}
+
+void protocol::cmd_data(std::string_view args) {
+  if (!args.empty()) return reject("501 5.5.4 Syntax: DATA");
+  if (!in_mail_) return reject("503 5.5.1 Need MAIL command");
+  if (recipients_.empty()) {
+    if (rcpt_attempted_) return reject("554 5.5.1 No valid recipients");
+    return reject("503 5.5.1 Need RCPT command");
+  }
+  phase_ = phase::data;
+  reply("354 End data with <CR><LF>.<CR><LF>");
+}
+
+void protocol::cmd_rset(std::string_view) {
+  reset_transaction();
+  reply("250 2.0.0 Ok");
+}
+
+void protocol::cmd_noop(std::string_view) { reply("250 2.0.0 Ok"); }
+
+void protocol::cmd_quit(std::string_view) { close_with("221 2.0.0 Bye"); }
+
+void protocol::cmd_vrfy(std::string_view args) {
+  if (args.empty()) return reject("501 5.5.4 Syntax: VRFY address");
+  reply("252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+void protocol::cmd_help(std::string_view) {
+  reply("214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+}
+
+void protocol::cmd_not_smtp(std::string_view) {
+  close_with("421 4.7.0 " + settings_.hostname + " Error: this is an SMTP server");
+}
+
+// ---- STARTTLS (RFC 3207) ----
+
+void protocol::cmd_starttls(std::string_view args) {
+  if (tls_) return reject("503 5.5.1 Already using TLS");
+  if (!settings_.starttls_available) return reject("502 5.5.1 STARTTLS not available");
+  if (!args.empty()) return reject("501 5.5.4 Syntax: STARTTLS");
+  if (in_mail_) return reject("503 5.5.1 STARTTLS not allowed during a mail transaction");
+  if (input_.buffered() > 0) {
+    // Bytes after STARTTLS were sent in plaintext but would be read as if they came over TLS
+    // (CVE-2011-0411): a client that does this is broken or an attacker is in the path.
+    return close_with("421 4.7.0 " + settings_.hostname +
+                      " Error: commands pipelined after STARTTLS, closing connection");
+  }
+  reply("220 2.0.0 Ready to start TLS");
+  emit(start_tls{});
+  waiting_ = wait::tls;
+}
+
+// ---- AUTH (RFC 4954) ----
+
+void protocol::cmd_auth(std::string_view args) {
+  if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
+  if (!auth_offered()) {
+    return reject("538 5.7.11 Encryption required for requested authentication mechanism");
+  }
+  if (account_) return reject("503 5.5.1 Already authenticated");
+  if (in_mail_) return reject("503 5.5.1 AUTH not allowed during a mail transaction");
+  const auto [mechanism, initial] = split_command(args);
+  if (mechanism.empty() || initial.find(' ') != std::string_view::npos) {
+    return reject("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+  }
+  const auto response = initial == "=" ? std::string_view{} : initial;  // "=": empty response
+  if (iequals(mechanism, "PLAIN")) {
+    if (!initial.empty()) return auth_plain(response);
+    phase_ = phase::auth_plain;
+    return reply("334 ");
+  }
+  if (iequals(mechanism, "LOGIN")) {
+    if (!initial.empty()) return auth_login_user(response);
+    phase_ = phase::auth_login_user;
+    return reply("334 VXNlcm5hbWU6");  // "Username:"
+  }
+  reject("504 5.5.4 Unrecognized authentication mechanism");
+}
+
+// Continuation lines are answers, never commands; each ends the exchange or moves it on.
+void protocol::handle_auth_line(const crlf_line& line) {
+  const phase step = phase_;
+  phase_ = phase::command;
+  if (line.too_long) return reject("500 5.5.6 Authentication exchange line is too long");
+  if (line.bare_cr_or_lf) return reject("500 5.5.2 Bare LF/CR not allowed");
+  if (line.text == "*") return reject("501 5.0.0 Authentication cancelled");
+  if (step == phase::auth_plain) return auth_plain(line.text);
+  if (step == phase::auth_login_user) return auth_login_user(line.text);
+  auth_login_pass(line.text);
+}
+
+void protocol::auth_plain(std::string_view response) {
+  auto credentials = sasl::decode_plain(response);
+  if (!credentials) return reject(sasl_error_reply(credentials.error()));
+  verify("PLAIN", std::move(credentials->username), std::move(credentials->password));
+}
+
+void protocol::auth_login_user(std::string_view response) {
+  auto user = sasl::decode_login_field(response);
+  if (!user) return reject(sasl_error_reply(user.error()));
+  auth_login_user_ = std::move(*user);
+  phase_ = phase::auth_login_pass;
+  reply("334 UGFzc3dvcmQ6");  // "Password:"
+}
+
+void protocol::auth_login_pass(std::string_view response) {
+  auto password = sasl::decode_login_field(response);
+  std::string user = std::move(auth_login_user_);
+  auth_login_user_.clear();
+  if (!password) return reject(sasl_error_reply(password.error()));
+  verify("LOGIN", std::move(user), std::move(*password));
+}
+
+void protocol::verify(std::string mechanism, std::string username, std::string password) {
+  emit(verify_credentials{std::move(mechanism), std::move(username), std::move(password)});
+  waiting_ = wait::auth;
+}
+
+}  // namespace mail2sms::smtpd

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "smtpd/crlf_line_reader.hpp"
 
 namespace mail2sms::smtpd {
 
@@ -99,48 +100,83 @@ class protocol {
   actions on_timeout();                         // a read timed out: 421 4.4.2 and close
 
   bool closed() const { return closed_; }
+  // True between the 354 and the final dot: the session may use a longer read timeout.
+  bool in_data() const { return phase_ == phase::data; }
   // True while an action's outcome is awaited; on_input only buffers meanwhile.
   bool waiting() const { return waiting_ != wait::none; }
 
  private:
   enum class wait { none, tls, auth, store };
-  enum class phase { greeting, ready, mail, rcpt, data, auth_login_user, auth_login_pass, auth_plain };
+  enum class phase { command, data, auth_plain, auth_login_user, auth_login_pass };
+  struct command_entry;  // the command table, in protocol.cpp
+  static const command_entry* find_command(std::string_view verb);
 
-  actions process();                            // handle buffered complete lines until we must wait
-  void handle_line(std::string_view line, actions& out);
-  void handle_command(std::string_view line, actions& out);
-  void handle_data_line(std::string_view line, actions& out);
-  void handle_auth_continuation(std::string_view line, actions& out);
+  // Plumbing: batch replies (RFC 2920), flush them before any other action.
+  void reply(std::string_view line);   // one reply line, CRLF added
+  void reject(std::string_view line);  // a reply to a client mistake; counts towards the limit
+  void emit(action a);
+  void close_with(std::string_view line);
+  actions finish();
+  void run_lines();  // handle complete buffered lines until we must wait or close
+  void resume();     // after an awaited outcome
+  void buffer_while_waiting(std::string_view bytes);
+  std::size_t line_limit() const;
+
+  void handle_line(const crlf_line& line);
+  void handle_command(const crlf_line& line);
+  void handle_data_line(const crlf_line& line);
+  void handle_auth_line(const crlf_line& line);
+  void end_of_data();
+  void drop_data();
   void reset_transaction();
 
-  void cmd_helo(std::string_view args, bool extended, actions& out);
-  void cmd_mail(std::string_view args, actions& out);
-  void cmd_rcpt(std::string_view args, actions& out);
-  void cmd_data(std::string_view args, actions& out);
-  void cmd_auth(std::string_view args, actions& out);
-  void cmd_starttls(std::string_view args, actions& out);
+  void cmd_ehlo(std::string_view args);
+  void cmd_helo(std::string_view args);
+  void cmd_mail(std::string_view args);
+  void cmd_rcpt(std::string_view args);
+  void cmd_data(std::string_view args);
+  void cmd_rset(std::string_view args);
+  void cmd_noop(std::string_view args);
+  void cmd_quit(std::string_view args);
+  void cmd_vrfy(std::string_view args);
+  void cmd_help(std::string_view args);
+  void cmd_starttls(std::string_view args);
+  void cmd_auth(std::string_view args);
+  void cmd_not_smtp(std::string_view args);
 
-  void reply(actions& out, std::string_view code_and_text);
-  void finish_auth(std::string_view user, std::string_view pass, std::string_view mech, actions& out);
+  bool auth_offered() const { return tls_ || settings_.plaintext_auth; }
+  bool accept_helo(std::string_view args);
+  void add_recipient(std::string address, std::string_view local_part);
+  void auth_plain(std::string_view response);
+  void auth_login_user(std::string_view response);
+  void auth_login_pass(std::string_view response);
+  void verify(std::string mechanism, std::string username, std::string password);
 
   protocol_settings settings_;
   const recipient_resolver& resolver_;
-  std::string input_;              // received bytes not yet consumed
+  crlf_line_reader input_;         // received bytes not yet handled
+  actions out_;                    // what the current event produces
   std::string pending_replies_;    // replies batched until we wait for input (RFC 2920)
-  phase phase_ = phase::greeting;
+  phase phase_ = phase::command;
   wait waiting_ = wait::none;
   bool closed_ = false;
+  bool input_overflow_ = false;    // too much pipelined while waiting
+  unsigned errors_ = 0;
   bool helo_seen_ = false;
   bool tls_ = false;
   std::optional<authenticated_account> account_;
   std::string helo_;
+  // The mail transaction.
+  bool in_mail_ = false;
+  bool rcpt_attempted_ = false;
   std::string mail_from_;
   std::vector<recipient> recipients_;
   std::string data_;
+  std::size_t data_size_ = 0;      // octets after unstuffing, stored or not
   bool data_too_big_ = false;
-  bool data_bad_line_ = false;
+  bool data_long_line_ = false;
+  bool data_bare_cr_lf_ = false;
   std::string auth_login_user_;
-  std::string auth_mechanism_;
 };
 
 }  // namespace mail2sms::smtpd

@@ -1,1 +1,326 @@
-// (being written)
+// libpqxx implementation of core's ports. Every public call runs in its own transaction on the
+// calling thread's connection; pqxx exceptions become core::store_error here and go no further.
+#include "sql/store.hpp"
+
+#include <sodium.h>
+
+#include <pqxx/pqxx>
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+
+#include "core/policy/password.hpp"
+
+namespace mail2sms::sql {
+namespace {
+
+constexpr const char* queue_channel = "mail2sms_queue";
+
+// One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
+pqxx::connection& thread_connection(const std::string& conninfo) {
+  thread_local std::unique_ptr<pqxx::connection> conn;
+  thread_local std::string conn_info;
+  if (!conn || !conn->is_open() || conn_info != conninfo) {
+    conn.reset();
+    conn = std::make_unique<pqxx::connection>(conninfo);
+    conn_info = conninfo;
+  }
+  return *conn;
+}
+
+core::store_error classify(const std::exception& e) {
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr)
+    return {core::failure_kind::in_doubt, e.what()};
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
+    return {core::failure_kind::transient, e.what()};
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string state = sql->sqlstate();
+    // Class 23: integrity constraint violation; 22: data exception — retrying will not help.
+    if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0)
+      return {core::failure_kind::permanent, e.what()};
+  }
+  return {core::failure_kind::transient, e.what()};
+}
+
+// Runs fn(transaction) and commits; any failure becomes a store_error.
+template <class F>
+auto in_transaction(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
+  try {
+    pqxx::work tx(thread_connection(conninfo));
+    auto value = fn(tx);
+    tx.commit();
+    return value;
+  } catch (const std::exception& e) {
+    return fail(classify(e));
+  }
+}
+
+std::string new_queue_id() {
+  std::array<unsigned char, 6> random{};
+  randombytes_buf(random.data(), random.size());
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string id;
+  for (unsigned char b : random) {
+    id += hex[b >> 4];
+    id += hex[b & 0x0F];
+  }
+  return id;
+}
+
+std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
+  pqxx::binarystring b(f);
+  return {b.data(), b.data() + b.size()};
+}
+
+pqxx::binarystring binary(const std::vector<std::uint8_t>& v) {
+  return pqxx::binarystring(v.data(), v.size());
+}
+
+core::account account_from(const pqxx::row& r) {
+  core::account a;
+  a.id = r["id"].as<std::int64_t>();
+  a.name = r["name"].as<std::string>();
+  a.country = r["country"].as<std::string>();
+  a.sender_id = r["sender_id"].as<std::string>();
+  a.max_parts = r["max_parts"].as<int>();
+  return a;
+}
+
+std::string timestamp_of(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return std::to_string(secs);
+}
+
+}  // namespace
+
+// The dispatcher's LISTEN connection and what it heard.
+struct store::listener {
+  struct receiver : pqxx::notification_receiver {
+    explicit receiver(pqxx::connection& c) : pqxx::notification_receiver(c, queue_channel) {}
+    void operator()(const std::string&, int) override {}
+  };
+  explicit listener(const std::string& conninfo) : conn(conninfo), recv(conn) {}
+  pqxx::connection conn;
+  receiver recv;
+};
+
+store::store(std::string connection_string) : connection_string_(std::move(connection_string)) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+store::~store() = default;
+
+result<std::optional<core::account>, core::store_error> store::authenticate(
+    const std::string& name, const std::string& password) {
+  auto rows = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    return tx.exec_params(
+        "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts, c.hash "
+        "FROM accounts a JOIN credentials c ON c.account_id = a.id "
+        "WHERE a.name = $1 AND a.status = 'active' AND c.revoked_at IS NULL",
+        name);
+  });
+  if (!rows) return fail(rows.error());
+  // Verify outside the transaction: argon2id takes ~100 ms and must not hold a snapshot open.
+  if (rows->empty()) {
+    policy::verify_password(policy::decoy_hash(), password);
+    return std::optional<core::account>{};
+  }
+  for (const auto& row : *rows) {
+    if (policy::verify_password(row["hash"].as<std::string>(), password))
+      return std::optional<core::account>{account_from(row)};
+  }
+  return std::optional<core::account>{};
+}
+
+result<std::string, core::store_error> store::enqueue(const core::submission& s) {
+  const std::string queue_id = new_queue_id();
+  const auto segments = static_cast<int>(s.sms.segments.size());
+  const std::string coding{sms::to_string(s.sms.coding)};
+  auto done = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    for (const auto& recipient : s.recipients) {
+      auto id = tx.exec_params1(
+                      "INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, "
+                      "recipient, sender_id, body, encoding, segments) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                      queue_id, s.account_id, s.mail_from, s.message_id, recipient, s.sender_id,
+                      s.text, coding, segments)[0]
+                    .as<std::int64_t>();
+      int part_no = 1;
+      for (const auto& seg : s.sms.segments) {
+        tx.exec_params(
+            "INSERT INTO message_parts (message_id, part_no, udh, payload) VALUES ($1, $2, $3, $4)",
+            id, part_no++, binary(seg.udh), binary(seg.payload));
+      }
+      tx.exec_params("INSERT INTO message_events (message_id, status) VALUES ($1, 'queued')", id);
+    }
+    tx.exec0(std::string("NOTIFY ") + queue_channel);
+    return queue_id;
+  });
+  return done;
+}
+
+result<std::vector<core::queued_message>, core::store_error> store::claim(int limit) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(
+        "UPDATE messages SET status = 'sending', updated_at = now() "
+        "WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now() "
+        "             ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+        "RETURNING id, queue_id, recipient, sender_id, encoding, attempts",
+        limit);
+    std::vector<core::queued_message> claimed;
+    std::string ids = "{";
+    for (const auto& r : rows) {
+      core::queued_message m;
+      m.id = r["id"].as<std::int64_t>();
+      m.queue_id = r["queue_id"].as<std::string>();
+      m.recipient = r["recipient"].as<std::string>();
+      m.sender_id = r["sender_id"].as<std::string>();
+      m.attempts = r["attempts"].as<int>();
+      m.coding = r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
+      if (ids.size() > 1) ids += ',';
+      ids += std::to_string(m.id);
+      claimed.push_back(std::move(m));
+    }
+    ids += '}';
+    if (claimed.empty()) return claimed;
+    auto parts = tx.exec_params(
+        "SELECT message_id, udh, payload FROM message_parts WHERE message_id = ANY($1::bigint[]) "
+        "ORDER BY message_id, part_no",
+        ids);
+    for (const auto& p : parts) {
+      const auto id = p["message_id"].as<std::int64_t>();
+      for (auto& m : claimed) {
+        if (m.id == id) m.segments.push_back({bytes_of(p["udh"]), bytes_of(p["payload"])});
+      }
+    }
+    for (const auto& m : claimed) {
+      tx.exec_params("INSERT INTO message_events (message_id, status) VALUES ($1, 'sending')", m.id);
+    }
+    return claimed;
+  });
+}
+
+result<ok_t, core::store_error> store::record(
+    std::int64_t message_id, const std::string& connector, const core::submit_outcome& outcome,
+    std::optional<std::chrono::system_clock::time_point> retry_at) {
+  using status = core::submit_outcome::status;
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    std::string new_status;
+    if (outcome.state == status::submitted) {
+      new_status = "submitted";
+      int part_no = 1;
+      for (const auto& smsc_id : outcome.smsc_message_ids) {
+        tx.exec_params(
+            "UPDATE message_parts SET smsc_message_id = $3 WHERE message_id = $1 AND part_no = $2",
+            message_id, part_no++, smsc_id);
+      }
+    } else if (outcome.state == status::transient_failure && retry_at) {
+      new_status = "queued";
+    } else {
+      new_status = "failed";
+    }
+    tx.exec_params(
+        "UPDATE messages SET status = $2, connector = $3, attempts = attempts + 1, "
+        "last_error = NULLIF($4, ''), updated_at = now(), "
+        "next_attempt_at = CASE WHEN $5 = '' THEN next_attempt_at ELSE to_timestamp($5::bigint) END "
+        "WHERE id = $1",
+        message_id, new_status, connector, outcome.reason,
+        retry_at ? timestamp_of(*retry_at) : std::string());
+    tx.exec_params("INSERT INTO message_events (message_id, status, detail) VALUES ($1, $2, $3)",
+                   message_id, new_status, outcome.reason);
+    return ok;
+  });
+}
+
+void store::wait_for_work(std::chrono::milliseconds timeout) {
+  try {
+    if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
+    const auto ms = timeout.count();
+    listener_->conn.await_notification(ms / 1000, (ms % 1000) * 1000);
+  } catch (const std::exception& e) {
+    // The dispatcher polls on its own timeout anyway; a broken LISTEN connection is reopened.
+    spdlog::warn("queue listener: {}", e.what());
+    listener_.reset();
+  }
+}
+
+result<core::account, core::store_error> store::add_account(const std::string& name,
+                                                            const std::string& country,
+                                                            const std::string& password_hash) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto row = tx.exec_params1(
+        "INSERT INTO accounts (name, country) VALUES ($1, $2) "
+        "RETURNING id, name, country, sender_id, max_parts",
+        name, country);
+    auto account = account_from(row);
+    tx.exec_params("INSERT INTO credentials (account_id, hash) VALUES ($1, $2)", account.id,
+                   password_hash);
+    tx.exec_params("INSERT INTO audit_log (actor, action, subject) VALUES ('cli', 'account.add', $1)",
+                   name);
+    return account;
+  });
+}
+
+result<std::optional<account_row>, core::store_error> store::find_account(const std::string& name) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<account_row> {
+    auto rows = tx.exec_params(
+        "SELECT id, name, country, sender_id, max_parts, status, credit, "
+        "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
+        "FROM accounts WHERE name = $1",
+        name);
+    if (rows.empty()) return std::nullopt;
+    account_row a;
+    a.account = account_from(rows[0]);
+    a.status = rows[0]["status"].as<std::string>();
+    a.credit = rows[0]["credit"].as<std::int64_t>();
+    a.created_at = rows[0]["created_at"].as<std::string>();
+    return a;
+  });
+}
+
+result<ok_t, core::store_error> store::audit(const std::string& actor, const std::string& action,
+                                             const std::string& subject,
+                                             const std::string& detail) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params("INSERT INTO audit_log (actor, action, subject, detail) VALUES ($1, $2, $3, $4)",
+                   actor, action, subject, detail);
+    return ok;
+  });
+}
+
+result<std::vector<message_row>, core::store_error> store::list_messages(
+    const std::optional<std::string>& account, const std::optional<std::string>& status,
+    int limit) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(
+        "SELECT m.id, m.queue_id, a.name, m.recipient, m.status, m.encoding, m.segments, "
+        "m.attempts, COALESCE(m.connector, '') AS connector, COALESCE(m.last_error, '') AS last_error, "
+        "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
+        "FROM messages m JOIN accounts a ON a.id = m.account_id "
+        "WHERE ($1 = '' OR a.name = $1) AND ($2 = '' OR m.status = $2) "
+        "ORDER BY m.id DESC LIMIT $3",
+        account.value_or(""), status.value_or(""), limit);
+    std::vector<message_row> out;
+    for (const auto& r : rows) {
+      message_row m;
+      m.id = r["id"].as<std::int64_t>();
+      m.queue_id = r["queue_id"].as<std::string>();
+      m.account = r["name"].as<std::string>();
+      m.recipient = r["recipient"].as<std::string>();
+      m.status = r["status"].as<std::string>();
+      m.encoding = r["encoding"].as<std::string>();
+      m.segments = r["segments"].as<int>();
+      m.attempts = r["attempts"].as<int>();
+      m.connector = r["connector"].as<std::string>();
+      m.last_error = r["last_error"].as<std::string>();
+      m.created_at = r["created_at"].as<std::string>();
+      out.push_back(std::move(m));
+    }
+    return out;
+  });
+}
+
+}  // namespace mail2sms::sql

@@ -2,6 +2,7 @@
 // Pure functions over UTF-8 text; no I/O.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -32,12 +33,27 @@ struct encode_options {
   bool reference_16bit = false;  // IEI 0x08 (16-bit ref) instead of IEI 0x00 (8-bit ref)
 };
 
+// Whether `c` has a GSM 03.38 form (basic table, or extension table behind the 0x1B escape).
+bool is_gsm7(char32_t c);
+
+// A concatenation UDH counts parts in one octet: a text needing more parts cannot be sent as one
+// message. encode() still returns every part (so segments.size() is the honest count), but with
+// empty UDHs; callers refuse such a message (accounts.max_parts is at most 255 anyway).
+inline constexpr std::size_t max_segments = 255;
+bool fits_concatenation(const encoded_message& message);  // segments.size() <= max_segments
+
 // Chooses GSM 03.38 (basic + extension table) when every character has a GSM form, else UCS-2;
 // splits into 160/153 septets or 70/67 UTF-16 units, never splitting an escape pair or a
-// surrogate pair. Invalid UTF-8 is replaced by U+FFFD (which forces UCS-2).
+// surrogate pair. Invalid UTF-8 is replaced by U+FFFD (which forces UCS-2). Multipart UDH:
+// 05 00 03 REF TOTAL SEQ (8-bit: the low octet of `reference`, 153 septets / 67 units per part)
+// or 06 08 04 REFHI REFLO TOTAL SEQ (16-bit: 152 / 66, so every part fits 140 octets packed).
+// Empty text gives one empty segment.
 encoded_message encode(std::string_view utf8, const encode_options& options = {});
 
 // The text a payload carries, back as UTF-8 (GSM: unpacked septets incl. escapes; UCS-2: BE).
+// GSM: an unknown escape shows the basic-table character, 0x1B 0x1B or a trailing 0x1B a space
+// (3GPP TS 23.038 6.2.1.1), an octet above 0x7F U+FFFD. UCS-2: a lone surrogate or odd octet
+// gives U+FFFD.
 std::string decode(encoding coding, std::span<const std::uint8_t> payload);
 
 }  // namespace mail2sms::sms

@@ -1,0 +1,111 @@
+// mail2sms account add|show: create an account with its first password, show one.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <regex>
+
+#include "cli/common.hpp"
+#include "core/policy/password.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::cli {
+namespace {
+
+struct account_options {
+  std::string config_path;
+  std::string name;
+  std::string country = "US";
+  bool password_stdin = false;
+  bool json = false;
+};
+
+std::string read_password() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.size() < 8)
+    throw exit_error{exit_usage, "the password must have at least 8 characters"};
+  return password;
+}
+
+void check_account_name(const std::string& name) {
+  static const std::regex valid("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  if (!std::regex_match(name, valid))
+    throw exit_error{exit_usage, "account name '" + name +
+                                     "' is not valid: use 1-64 letters, digits, '.', '_' or '-'"};
+}
+
+nlohmann::json to_json(const sql::account_row& a) {
+  return {{"id", a.account.id},       {"name", a.account.name},
+          {"country", a.account.country}, {"sender_id", a.account.sender_id},
+          {"max_parts", a.account.max_parts}, {"status", a.status},
+          {"credit", a.credit},       {"created_at", a.created_at}};
+}
+
+void add(account_options& o) {
+  check_account_name(o.name);
+  for (auto& c : o.country) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (o.country.size() != 2 || !std::isalpha(static_cast<unsigned char>(o.country[0])) ||
+      !std::isalpha(static_cast<unsigned char>(o.country[1])))
+    throw exit_error{exit_usage, "--country takes an ISO 3166 two-letter code, e.g. ZA or US"};
+  if (!o.password_stdin)
+    throw exit_error{exit_usage,
+                     "give the password on standard input with --password-stdin, e.g.\n"
+                     "  printf '%s\\n' \"$PASSWORD\" | mail2sms account add NAME --password-stdin"};
+  const auto hash = policy::hash_password(read_password());
+  const auto cfg = load_config(o.config_path);
+  database db(cfg.database);
+  sql::store store(db.connection_string());
+  if (auto existing = store.find_account(o.name); existing && *existing)
+    throw exit_error{exit_failure, "account '" + o.name + "' already exists"};
+  auto created = store.add_account(o.name, o.country, hash);
+  if (!created) throw exit_error{exit_failure, "cannot create the account: " + created.error().message};
+  if (o.json) {
+    std::cout << nlohmann::json{{"id", created->id}, {"name", created->name}, {"country", created->country}}.dump()
+              << '\n';
+  } else {
+    std::cout << "account '" << created->name << "' created (country " << created->country << ")\n";
+  }
+}
+
+void show(const account_options& o) {
+  const auto cfg = load_config(o.config_path);
+  database db(cfg.database);
+  sql::store store(db.connection_string());
+  auto found = store.find_account(o.name);
+  if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
+  if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
+  const auto& a = **found;
+  if (o.json) {
+    std::cout << to_json(a).dump() << '\n';
+    return;
+  }
+  std::cout << "name:       " << a.account.name << "\nstatus:     " << a.status
+            << "\ncountry:    " << a.account.country << "\nsender id:  "
+            << (a.account.sender_id.empty() ? "(connector default)" : a.account.sender_id)
+            << "\nmax parts:  " << a.account.max_parts << "\ncreated at: " << a.created_at << '\n';
+}
+
+}  // namespace
+
+void add_account_command(CLI::App& app) {
+  static account_options o;
+  auto* account = app.add_subcommand("account", "manage accounts");
+  account->require_subcommand(1);
+
+  auto* add_cmd = account->add_subcommand("add", "create an account with its first password");
+  add_config_option(*add_cmd, o.config_path);
+  add_cmd->add_option("name", o.name, "account name (the SMTP AUTH user name)")->required();
+  add_cmd->add_flag("--password-stdin", o.password_stdin, "read the password from standard input");
+  add_cmd->add_option("--country", o.country, "default country for national numbers (ISO 3166, e.g. ZA)");
+  add_cmd->add_flag("--json", o.json, "print the result as JSON");
+  add_cmd->callback([] { add(o); });
+
+  auto* show_cmd = account->add_subcommand("show", "show an account");
+  add_config_option(*show_cmd, o.config_path);
+  show_cmd->add_option("name", o.name, "account name")->required();
+  show_cmd->add_flag("--json", o.json, "print the result as JSON");
+  show_cmd->callback([] { show(o); });
+}
+
+}  // namespace mail2sms::cli

@@ -1,0 +1,106 @@
+// mail2sms serve: the SMTP listeners, the dispatcher and the connectors in one process.
+// Order of start: config, database, migrations, connectors, dispatcher, listeners; stop is the
+// reverse, on SIGINT or SIGTERM.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "cli/common.hpp"
+#include "cli/connectors.hpp"
+#include "core/acceptance.hpp"
+#include "core/dispatch/dispatcher.hpp"
+#include "smtpd/listener.hpp"
+#include "sql/migrate.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::cli {
+namespace {
+
+namespace asio = boost::asio;
+
+smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
+  smtpd::protocol_settings p;
+  p.hostname = smtp.hostname;
+  p.domains = smtp.domains;
+  p.max_message_size = smtp.max_message_size;
+  p.max_recipients = smtp.max_recipients;
+  p.plaintext_auth = smtp.plaintext_auth;
+  return p;
+}
+
+core::dispatch_settings dispatch_settings_of(const config::dispatch_config& d) {
+  core::dispatch_settings s;
+  s.batch_size = d.batch_size;
+  s.max_attempts = d.max_attempts;
+  s.retry_base = d.retry_base;
+  s.retry_max = d.retry_max;
+  return s;
+}
+
+void serve(const std::string& config_path) {
+  const auto cfg = load_config(config_path);
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+
+  std::unique_ptr<asio::ssl::context> tls;
+  if (!cfg.smtp.tls_cert.empty()) {
+    try {
+      tls = smtpd::make_tls_context(cfg.smtp.tls_cert, cfg.smtp.tls_key);
+    } catch (const std::exception& e) {
+      throw exit_error{exit_usage, cfg.source + ": smtp.tls_cert: " + e.what()};
+    }
+  }
+
+  database db(cfg.database);
+  auto migrated = sql::migrate(db.connection_string());
+  if (!migrated) throw exit_error{exit_failure, "migrations: " + migrated.error()};
+  for (const auto& name : migrated->applied) spdlog::info("database: applied migration {}", name);
+
+  sql::store store(db.connection_string());
+  core::acceptance acceptance(store);
+  connector_set connectors(cfg);
+  core::dispatcher dispatcher(store, connectors.routes(), dispatch_settings_of(cfg.dispatch));
+
+  asio::io_context io(1);
+  asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
+  smtpd::phone_number_resolver resolver;
+  smtpd::session_services services{store, acceptance, resolver, blocking,
+                                   cfg.smtp.command_timeout, cfg.smtp.data_timeout};
+  smtpd::server server(io, protocol_settings_of(cfg.smtp), tls.get(), services);
+  try {
+    for (const auto& ep : cfg.smtp.listen) server.listen(ep.host, ep.port, false);
+    for (const auto& ep : cfg.smtp.listen_tls) server.listen(ep.host, ep.port, true);
+  } catch (const std::exception& e) {
+    throw exit_error{exit_failure, std::string("cannot listen: ") + e.what()};
+  }
+
+  std::jthread dispatch_thread([&dispatcher](std::stop_token stop) { dispatcher.run(stop); });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signo);
+    server.stop();
+  });
+  spdlog::info("mail2sms: serving");
+  io.run();
+
+  dispatch_thread.request_stop();
+  dispatch_thread.join();
+  blocking.join();
+  spdlog::info("mail2sms: stopped");
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  static std::string config_path;
+  auto* cmd = app.add_subcommand("serve", "run the SMTP listeners, the dispatcher and the connectors");
+  add_config_option(*cmd, config_path);
+  cmd->callback([] { serve(config_path); });
+}
+
+}  // namespace mail2sms::cli

@@ -1,0 +1,22 @@
+// Readers for each part of the configuration file; each reads, checks and fills its struct,
+// failing (load_failure) on the first wrong key, type or value.
+#pragma once
+
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/toml_reader.hpp"
+
+namespace mail2sms::config::detail {
+
+smtp_config read_smtp(const section& smtp);
+database_config read_database(const section& database);
+dispatch_config read_dispatch(const section& dispatch);
+log_config read_log(const section& log);
+
+// [[connector]] and [[route]]: at least one of each, routes only to defined connectors.
+std::vector<connector_config> read_connectors(const document& doc, const toml::table& root);
+std::vector<route_config> read_routes(const document& doc, const toml::table& root,
+                                      const std::vector<connector_config>& connectors);
+
+}  // namespace mail2sms::config::detail

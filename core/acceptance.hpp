@@ -1,0 +1,42 @@
+// The end of DATA: a received mail becomes SMS text, is encoded into segments and committed to
+// the message store. The verdict is what the SMTP reply to the final dot will say.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::core {
+
+struct acceptance_request {
+  account sender;
+  std::string mail_from;
+  std::vector<std::string> recipients;  // E.164, already deduplicated
+  std::string_view data;                // the RFC 5322 message
+};
+
+struct acceptance_verdict {
+  enum class status { accepted, rejected, deferred };
+  status state = status::deferred;
+  std::string queue_id;       // accepted
+  std::string enhanced_code;  // rejected / deferred: RFC 3463 code
+  std::string text;           // rejected / deferred: what was wrong and what to do
+  std::size_t segments = 0;
+  sms::encoding coding = sms::encoding::gsm7;
+};
+
+class acceptance {
+ public:
+  explicit acceptance(message_store& store) : store_(store) {}
+  // Blocking (mail parsing, then a database commit): call it off the I/O threads.
+  acceptance_verdict accept(const acceptance_request& request);
+
+ private:
+  message_store& store_;
+  std::atomic<std::uint16_t> next_reference_{1};
+};
+
+}  // namespace mail2sms::core

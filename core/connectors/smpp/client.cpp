@@ -1,0 +1,148 @@
+// smpp::client's public face: lifecycle (start, stop, the I/O thread) and the blocking submit()
+// that hands segments to the I/O thread and waits for their outcome.
+#include "core/connectors/smpp/client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/connectors/smpp/addressing.hpp"
+#include "core/connectors/smpp/client_engine.hpp"
+
+namespace mail2sms::smpp {
+namespace {
+
+std::chrono::milliseconds tick_for(const client_settings& s) {
+  using std::chrono::milliseconds;
+  return std::clamp(s.response_timeout / 10, milliseconds(10), milliseconds(250));
+}
+
+core::submit_outcome transient(std::string reason) {
+  core::submit_outcome out;
+  out.state = core::submit_outcome::status::transient_failure;
+  out.reason = std::move(reason);
+  return out;
+}
+
+std::string_view to_string(core::submit_outcome::status s) {
+  switch (s) {
+    case core::submit_outcome::status::submitted:
+      return "submitted";
+    case core::submit_outcome::status::transient_failure:
+      return "transient failure";
+    case core::submit_outcome::status::permanent_failure:
+      return "permanent failure";
+  }
+  return "?";
+}
+
+}  // namespace
+
+client::engine::engine(client_settings settings)
+    : settings_(std::move(settings)),
+      tick_(tick_for(settings_)),
+      resolver_(io_),
+      backoff_timer_(io_),
+      tick_timer_(io_),
+      token_timer_(io_),
+      jitter_(std::random_device{}()) {}
+
+client::engine::~engine() { stop(); }
+
+void client::engine::start() {
+  std::lock_guard lock(life_mutex_);
+  if (life_ != life::idle) return;
+  life_ = life::running;
+  const auto now = steady_clock::now();
+  unbound_since_ = now;
+  tokens_at_ = now;
+  tokens_ = std::max(1.0, settings_.tps / 10.0);
+  asio::co_spawn(io_, run_sessions(), rethrow_on_error);
+  asio::co_spawn(io_, housekeeping(), rethrow_on_error);
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void client::engine::stop() {
+  std::lock_guard serial(stop_mutex_);
+  {
+    std::lock_guard lock(life_mutex_);
+    if (life_ == life::idle) life_ = life::stopped;
+    if (life_ == life::stopped) return;
+    life_ = life::stopping;
+  }
+  asio::post(io_, [this] { begin_stop(); });
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    spdlog::error("smpp {}: stop() called on the connector's own thread; not waiting for it",
+                  settings_.name);
+    return;
+  }
+  thread_.join();
+  std::lock_guard lock(life_mutex_);
+  life_ = life::stopped;
+}
+
+core::submit_outcome client::engine::submit(const core::queued_message& message) {
+  auto parts = to_submit_sms(message, {settings_.default_source, settings_.registered_delivery});
+  if (!parts) {
+    core::submit_outcome out;
+    out.state = core::submit_outcome::status::permanent_failure;
+    out.reason = parts.error();
+    return out;
+  }
+  auto pending = std::make_shared<pending_message>(parts->size());
+  auto done = pending->done.get_future();
+  {
+    std::lock_guard lock(life_mutex_);
+    if (life_ != life::running) return transient("the SMPP connector is not running");
+    // Posted under the lock: stop() cannot slip its begin_stop in front of this, and the handler
+    // always runs (the I/O thread only ends after begin_stop).
+    asio::post(io_, [this, pending, parts = std::move(*parts)]() mutable {
+      enqueue(pending, std::move(parts));
+    });
+  }
+  auto outcome = done.get();
+  spdlog::debug("smpp {}: message {} to {} ({} parts): {}{}{}", settings_.name, message.queue_id,
+                mask_number(message.recipient), message.segments.size(), to_string(outcome.state),
+                outcome.reason.empty() ? "" : ": ", outcome.reason);
+  return outcome;
+}
+
+client_stats client::engine::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+bool client::engine::wait_until(const std::function<bool(const client_stats&)>& ready,
+                                std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(stats_mutex_);
+  return stats_changed_.wait_for(lock, timeout, [&] { return ready(stats_); });
+}
+
+void client::engine::update_stats(const std::function<void(client_stats&)>& change) {
+  {
+    std::lock_guard lock(stats_mutex_);
+    change(stats_);
+  }
+  stats_changed_.notify_all();
+}
+
+// --- client ----------------------------------------------------------------------------------
+
+client::client(client_settings settings) : engine_(std::make_unique<engine>(std::move(settings))) {}
+client::~client() = default;  // engine's destructor stops
+
+void client::start() { engine_->start(); }
+void client::stop() { engine_->stop(); }
+const std::string& client::name() const { return engine_->settings().name; }
+core::submit_outcome client::submit(const core::queued_message& message) {
+  return engine_->submit(message);
+}
+client_stats client::stats() const { return engine_->stats(); }
+bool client::wait_until(const std::function<bool(const client_stats&)>& ready,
+                        std::chrono::milliseconds timeout) const {
+  return engine_->wait_until(ready, timeout);
+}
+
+}  // namespace mail2sms::smpp

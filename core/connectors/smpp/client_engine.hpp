@@ -1,0 +1,161 @@
+// The Asio side of smpp::client (internal): one I/O thread, one connection at a time, a queue of
+// segments waiting for the window and the token bucket, and the requests awaiting responses.
+// Everything below `io thread only` is touched only by handlers running on io_.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/connectors/smpp/client.hpp"
+
+namespace mail2sms::smpp {
+
+namespace asio = boost::asio;
+using steady_clock = std::chrono::steady_clock;
+
+// Completion for co_spawn: a coroutine that throws has a bug; let it end the I/O thread loudly.
+inline void rethrow_on_error(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+// What one segment came to.
+struct segment_result {
+  enum class kind { ok, transient, permanent };
+  kind what = kind::transient;
+  std::string message_id;
+  std::string reason;
+};
+
+// One submit() call: resolved when every one of its segments has a result.
+struct pending_message {
+  explicit pending_message(std::size_t parts) : ids(parts), remaining(parts) {}
+  std::promise<core::submit_outcome> done;
+  std::vector<std::string> ids;
+  std::size_t remaining;
+  bool failed = false;
+  bool permanent = false;
+  bool purged = false;  // its unsent segments were dropped after the first failure
+  std::string reason;
+};
+
+struct segment_job {
+  std::shared_ptr<pending_message> message;
+  std::size_t index = 0;
+  submit_sm body;
+  steady_clock::time_point queued_at;
+};
+
+// A request we sent and whose response we await.
+struct outstanding_request {
+  command_id command = command_id::submit_sm;
+  std::optional<segment_job> job;  // submit_sm only
+  steady_clock::time_point deadline;
+};
+
+struct connection {
+  explicit connection(asio::io_context& io);
+  asio::ip::tcp::socket socket;
+  asio::steady_timer write_signal;  // cancelled to wake the writer
+  std::deque<std::vector<std::uint8_t>> outbox;
+  std::vector<std::uint8_t> inbox;
+  std::unordered_map<std::uint32_t, outstanding_request> requests;
+  steady_clock::time_point last_received;
+  int submits_in_flight = 0;
+  bool enquire_link_outstanding = false;
+  bool bound = false;
+  bool unbinding = false;  // we sent unbind
+  bool closing = false;    // close once the outbox is flushed (the SMSC unbound us)
+  bool closed = false;
+};
+
+class client::engine {
+ public:
+  explicit engine(client_settings settings);
+  ~engine();
+
+  void start();
+  void stop();
+  core::submit_outcome submit(const core::queued_message& message);
+  const client_settings& settings() const { return settings_; }
+  client_stats stats() const;
+  bool wait_until(const std::function<bool(const client_stats&)>& ready,
+                  std::chrono::milliseconds timeout) const;
+
+ private:
+  // Connection lifecycle (client_engine.cpp).
+  asio::awaitable<void> run_sessions();
+  asio::awaitable<bool> run_connection(std::shared_ptr<connection> c);
+  asio::awaitable<bool> connect(std::shared_ptr<connection> c);
+  asio::awaitable<bool> bind(std::shared_ptr<connection> c);
+  asio::awaitable<std::optional<pdu>> next_pdu(connection& c);
+  asio::awaitable<void> writer(std::shared_ptr<connection> c);
+  asio::awaitable<void> housekeeping();
+  void check_connection(connection& c, steady_clock::time_point now);
+  void handle(connection& c, const pdu& message);
+  void handle_response(connection& c, const pdu& message);
+  std::uint32_t send_request(connection& c, command_id command, pdu_body body);
+  void send_response(connection& c, command_id command, std::uint32_t sequence,
+                     std::uint32_t status, pdu_body body);
+  void close(connection& c, const std::string& why);
+  void begin_stop();
+  std::chrono::milliseconds next_backoff(std::chrono::milliseconds& backoff);
+  void note_problem(const std::string& what, bool bind_failure);
+
+  // Segment queue (client_queue.cpp).
+  void enqueue(const std::shared_ptr<pending_message>& message, std::vector<submit_sm> parts);
+  void pump();
+  void complete(const segment_job& job, const segment_result& result);
+  std::size_t remove_queued(const std::shared_ptr<pending_message>& message);
+  void expire_queued(steady_clock::time_point now);
+  void fail_queued(const std::string& reason);
+  void refill_tokens(steady_clock::time_point now);
+  void arm_token_timer();
+
+  void update_stats(const std::function<void(client_stats&)>& change);
+
+  const client_settings settings_;
+  const std::chrono::milliseconds tick_;
+  asio::io_context io_;
+  std::thread thread_;
+
+  std::mutex stop_mutex_;  // serialises stop()
+  mutable std::mutex life_mutex_;
+  enum class life { idle, running, stopping, stopped } life_ = life::idle;
+
+  mutable std::mutex stats_mutex_;
+  mutable std::condition_variable stats_changed_;
+  client_stats stats_;
+
+  // io thread only
+  asio::ip::tcp::resolver resolver_;
+  asio::steady_timer backoff_timer_;
+  asio::steady_timer tick_timer_;
+  asio::steady_timer token_timer_;
+  bool token_timer_armed_ = false;
+  double tokens_ = 0;
+  steady_clock::time_point tokens_at_;
+  std::shared_ptr<connection> conn_;
+  std::deque<segment_job> queue_;
+  steady_clock::time_point unbound_since_;
+  std::uint32_t last_sequence_ = 0;
+  bool stopping_ = false;
+  std::minstd_rand jitter_;
+};
+
+}  // namespace mail2sms::smpp

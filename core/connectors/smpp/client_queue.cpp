@@ -1,0 +1,143 @@
+// smpp::client's segment queue: segments wait here for a bind, a window slot and a token, and
+// their results are gathered into one submit_outcome per message.
+#include <algorithm>
+
+#include "core/connectors/smpp/client_engine.hpp"
+
+namespace mail2sms::smpp {
+namespace {
+
+core::submit_outcome outcome_of(pending_message& m) {
+  core::submit_outcome out;
+  if (!m.failed) {
+    out.state = core::submit_outcome::status::submitted;
+    out.smsc_message_ids = std::move(m.ids);
+  } else {
+    out.state = m.permanent ? core::submit_outcome::status::permanent_failure
+                            : core::submit_outcome::status::transient_failure;
+    out.reason = m.reason;
+  }
+  return out;
+}
+
+}  // namespace
+
+void client::engine::enqueue(const std::shared_ptr<pending_message>& message,
+                             std::vector<submit_sm> parts) {
+  if (stopping_) {
+    message->failed = true;
+    message->reason = "the connector is stopping";
+    message->done.set_value(outcome_of(*message));
+    return;
+  }
+  const auto now = steady_clock::now();
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    queue_.push_back({message, i, std::move(parts[i]), now});
+  }
+  pump();
+}
+
+// Sends queued segments while the connection is bound, the window has room and the bucket has
+// a token.
+void client::engine::pump() {
+  auto* c = conn_.get();
+  if (c == nullptr || !c->bound || c->unbinding || c->closing || c->closed) return;
+  const auto now = steady_clock::now();
+  refill_tokens(now);
+  const int window = std::max(1, settings_.window);
+  while (!queue_.empty() && c->submits_in_flight < window) {
+    if (settings_.tps > 0 && tokens_ < 1.0) {
+      arm_token_timer();
+      return;
+    }
+    auto job = std::move(queue_.front());
+    queue_.pop_front();
+    const auto sequence = send_request(*c, command_id::submit_sm, job.body);
+    if (sequence == 0) {
+      complete(job, {segment_result::kind::permanent, {}, "the segment does not fit a submit_sm"});
+      continue;
+    }
+    if (settings_.tps > 0) tokens_ -= 1.0;
+    ++c->submits_in_flight;
+    c->requests[sequence] = {command_id::submit_sm, std::move(job),
+                             now + settings_.response_timeout};
+  }
+}
+
+void client::engine::complete(const segment_job& job, const segment_result& result) {
+  auto& m = *job.message;
+  if (result.what == segment_result::kind::ok) {
+    m.ids[job.index] = result.message_id;
+  } else {
+    // The first reason is kept, unless a later part fails permanently: that decides the outcome.
+    if (!m.failed || (result.what == segment_result::kind::permanent && !m.permanent)) {
+      m.reason = result.reason;
+    }
+    m.failed = true;
+    if (result.what == segment_result::kind::permanent) m.permanent = true;
+    if (!m.purged) {
+      m.purged = true;
+      m.remaining -= remove_queued(job.message);
+    }
+  }
+  if (--m.remaining == 0) m.done.set_value(outcome_of(m));
+}
+
+// Drops a failed message's segments that were not sent yet; returns how many.
+std::size_t client::engine::remove_queued(const std::shared_ptr<pending_message>& message) {
+  const auto before = queue_.size();
+  std::erase_if(queue_, [&](const segment_job& j) { return j.message == message; });
+  return before - queue_.size();
+}
+
+// While not bound, a segment waits at most response_timeout (counted from when it was queued or
+// the bind was lost, whichever is later), so submit() never blocks on a dead SMSC.
+void client::engine::expire_queued(steady_clock::time_point now) {
+  if (conn_ && conn_->bound) return;
+  std::vector<segment_job> expired;
+  std::deque<segment_job> waiting;
+  for (auto& job : queue_) {
+    const auto since = std::max(job.queued_at, unbound_since_);
+    if (now - since >= settings_.response_timeout) {
+      expired.push_back(std::move(job));
+    } else {
+      waiting.push_back(std::move(job));
+    }
+  }
+  queue_ = std::move(waiting);
+  if (expired.empty()) return;
+  std::string reason =
+      "not bound to the SMSC within " + std::to_string(settings_.response_timeout.count()) + " ms";
+  const auto last_error = stats().last_error;
+  if (!last_error.empty()) reason += " (" + last_error + ")";
+  for (const auto& job : expired) complete(job, {segment_result::kind::transient, {}, reason});
+}
+
+void client::engine::fail_queued(const std::string& reason) {
+  auto jobs = std::move(queue_);
+  queue_.clear();
+  for (const auto& job : jobs) complete(job, {segment_result::kind::transient, {}, reason});
+}
+
+// A bucket of max(1, tps/10) tokens refilled at tps per second: bursts stay within 100 ms worth.
+void client::engine::refill_tokens(steady_clock::time_point now) {
+  if (settings_.tps <= 0) return;
+  const double capacity = std::max(1.0, settings_.tps / 10.0);
+  const std::chrono::duration<double> elapsed = now - tokens_at_;
+  tokens_ = std::min(capacity, tokens_ + elapsed.count() * settings_.tps);
+  tokens_at_ = now;
+}
+
+void client::engine::arm_token_timer() {
+  if (token_timer_armed_ || stopping_) return;
+  token_timer_armed_ = true;
+  const std::chrono::duration<double> wait((1.0 - tokens_) / settings_.tps);
+  token_timer_.expires_after(std::chrono::ceil<std::chrono::microseconds>(
+      std::max(wait, std::chrono::duration<double>(0))));
+  token_timer_.async_wait([this](boost::system::error_code ec) {
+    token_timer_armed_ = false;
+    if (!ec) pump();
+  });
+}
+
+}  // namespace mail2sms::smpp

@@ -1,0 +1,435 @@
+// The SMSC simulator: an acceptor, one coroutine per ESME connection (all on one strand, kept in
+// a registry so stop() can close them), and the SMSC side of bind, submit_sm and receipts.
+#include "core/connectors/smpp/simulator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "core/connectors/smpp/addressing.hpp"
+#include "core/connectors/smpp/command_status.hpp"
+#include "core/connectors/smpp/reassembly.hpp"
+
+namespace mail2sms::smpp {
+
+namespace asio = boost::asio;
+using asio::redirect_error;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using boost::system::error_code;
+using strand_type = asio::strand<asio::io_context::executor_type>;
+
+namespace {
+
+constexpr std::string_view smsc_system_id = "mail2sms-sim";
+
+enum class bind_mode { none, transmitter, receiver, transceiver };
+
+struct esme_session {
+  esme_session(tcp::socket s, const strand_type& strand) : socket(std::move(s)), idle(strand) {}
+  tcp::socket socket;
+  asio::steady_timer idle;
+  std::vector<std::uint8_t> inbox;
+  bind_mode mode = bind_mode::none;
+  std::string system_id;
+  std::uint32_t last_sequence = 0;
+  bool closing = false;
+};
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const auto b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0x0F]);
+  }
+  return out;
+}
+
+std::string smpp_date_now() {  // YYMMDDhhmm, UTC
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char out[16];
+  std::strftime(out, sizeof out, "%y%m%d%H%M", &tm);
+  return out;
+}
+
+std::optional<bind_mode> bind_mode_of(command_id c) {
+  switch (c) {
+    case command_id::bind_transmitter:
+      return bind_mode::transmitter;
+    case command_id::bind_receiver:
+      return bind_mode::receiver;
+    case command_id::bind_transceiver:
+      return bind_mode::transceiver;
+    default:
+      return std::nullopt;
+  }
+}
+
+tcp::endpoint resolve_listen(asio::io_context& io, const simulator_settings& s) {
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(s.host, std::to_string(s.port),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service);
+  return results.begin()->endpoint();  // resolve() throws rather than return nothing
+}
+
+}  // namespace
+
+class simulator::impl : public std::enable_shared_from_this<impl> {
+ public:
+  impl(asio::io_context* own, asio::io_context& io, simulator_settings settings)
+      : own_io_(own),
+        io_(io),
+        strand_(io.get_executor()),
+        settings_(std::move(settings)),
+        acceptor_(io) {
+    const auto endpoint = resolve_listen(io_, settings_);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+  }
+
+  void start() {
+    auto self = shared_from_this();
+    asio::co_spawn(strand_, accept_loop(), rethrow);
+    if (settings_.stop_on_signals) {
+      signals_.emplace(strand_, SIGINT, SIGTERM);
+      signals_->async_wait([self](error_code ec, int) {
+        if (!ec) self->close_all();
+      });
+    }
+  }
+
+  void stop() {
+    asio::post(strand_, [self = shared_from_this()] { self->close_all(); });
+  }
+
+  std::unique_ptr<asio::io_context> own_io_;
+  asio::io_context& io_;
+  std::uint16_t port_ = 0;
+
+ private:
+  static void rethrow(std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  }
+
+  void close_all() {
+    if (stopped_) return;
+    stopped_ = true;
+    error_code ignored;
+    acceptor_.close(ignored);
+    if (signals_) signals_->cancel(ignored);
+    for (const auto& s : sessions_) {
+      s->socket.close(ignored);
+      s->idle.cancel();
+    }
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    emit({{"event", "listening"}, {"host", settings_.host}, {"port", port_}});
+    while (!stopped_) {
+      error_code ec;
+      auto socket = co_await acceptor_.async_accept(redirect_error(use_awaitable, ec));
+      if (stopped_) break;
+      if (ec) {
+        spdlog::warn("smsc-sim: accept failed: {}", ec.message());
+        asio::steady_timer pause(strand_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(redirect_error(use_awaitable, ec));
+        continue;
+      }
+      auto session = std::make_shared<esme_session>(std::move(socket), strand_);
+      sessions_.insert(session);
+      asio::co_spawn(strand_, serve(session), rethrow);
+    }
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<esme_session> s) {
+    auto self = shared_from_this();
+    error_code ec;
+    const auto peer = s->socket.remote_endpoint(ec);
+    spdlog::debug("smsc-sim: connection from {}", peer.address().to_string());
+    co_await serve_pdus(s);
+    s->socket.close(ec);
+    s->idle.cancel();
+    sessions_.erase(s);
+  }
+
+  asio::awaitable<void> serve_pdus(std::shared_ptr<esme_session> s) {
+    std::array<std::uint8_t, 4096> chunk{};
+    while (!s->closing && !stopped_) {
+      auto parsed = parse(s->inbox);
+      const auto consumed = static_cast<std::ptrdiff_t>(parsed.consumed);
+      if (parsed.status == parse_status::bad_frame) {
+        spdlog::warn("smsc-sim: closing a connection: {}", parsed.error);
+        co_return;
+      }
+      if (parsed.status == parse_status::bad_body) {
+        s->inbox.erase(s->inbox.begin(), s->inbox.begin() + consumed);
+        spdlog::warn("smsc-sim: malformed PDU: {}", parsed.error);
+        if (!is_response(parsed.message.command)) {
+          const pdu nack{command_id::generic_nack, parsed.error_status, parsed.message.sequence,
+                         std::monostate{}};
+          co_await send(*s, nack);
+        }
+        continue;
+      }
+      if (parsed.status == parse_status::ok) {
+        s->inbox.erase(s->inbox.begin(), s->inbox.begin() + consumed);
+        co_await handle(*s, parsed.message);
+        continue;
+      }
+      s->idle.expires_after(settings_.inactivity_timeout);
+      s->idle.async_wait([s](error_code e) {
+        if (!e) s->socket.close(e);
+      });
+      error_code ec;
+      const auto n = co_await s->socket.async_read_some(asio::buffer(chunk),
+                                                        redirect_error(use_awaitable, ec));
+      s->idle.cancel();
+      if (ec) co_return;
+      s->inbox.insert(s->inbox.end(), chunk.begin(),
+                      chunk.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+  }
+
+  // Callers pass a named PDU: GCC 12 destroys a temporary argument of a co_await'ed coroutine
+  // call twice.
+  asio::awaitable<void> send(esme_session& s, const pdu& message) {
+    auto bytes = encode(message);
+    if (!bytes) {
+      spdlog::error("smsc-sim: cannot encode {}: {}", to_string(message.command), bytes.error());
+      co_return;
+    }
+    error_code ec;
+    co_await asio::async_write(s.socket, asio::buffer(*bytes), redirect_error(use_awaitable, ec));
+    if (ec) s.closing = true;
+  }
+
+  asio::awaitable<void> handle(esme_session& s, const pdu& p) {
+    if (const auto mode = bind_mode_of(p.command)) {
+      co_await handle_bind(s, p, *mode);
+      co_return;
+    }
+    if (p.command == command_id::submit_sm) {
+      co_await handle_submit(s, p);
+      co_return;
+    }
+    if (is_response(p.command)) co_return;  // deliver_sm_resp and the like: nothing to answer
+    pdu answer{command_id::generic_nack, status::invalid_command_id, p.sequence, {}};
+    if (p.command == command_id::enquire_link) {
+      answer.command = command_id::enquire_link_resp;
+      answer.status = status::ok;
+    } else if (p.command == command_id::unbind) {
+      answer.command = command_id::unbind_resp;
+      answer.status = status::ok;
+      s.closing = true;
+    }
+    co_await send(s, answer);
+  }
+
+  asio::awaitable<void> handle_bind(esme_session& s, const pdu& p, bind_mode mode) {
+    const auto& body = std::get<bind_body>(p.body);
+    std::uint32_t result = status::ok;
+    if (s.mode != bind_mode::none) {
+      result = status::already_bound;
+    } else if (body.system_id != settings_.system_id || body.password != settings_.password) {
+      result = status::bind_failed;
+    }
+    emit({{"event", "bind"},
+          {"system_id", body.system_id},
+          {"command", std::string(to_string(p.command))},
+          {"status", std::string(status::name(result))}});
+    if (result != status::ok) {
+      const pdu refusal{response_to(p.command), result, p.sequence, {}};
+      co_await send(s, refusal);
+      co_return;
+    }
+    s.mode = mode;
+    s.system_id = body.system_id;
+    bind_resp resp{std::string(smsc_system_id), {}};
+    set_tlv(resp.tlvs, tag::sc_interface_version, {interface_version_34});
+    const pdu accepted{response_to(p.command), status::ok, p.sequence, std::move(resp)};
+    co_await send(s, accepted);
+  }
+
+  asio::awaitable<void> handle_submit(esme_session& s, const pdu& p) {
+    const auto& sm = std::get<submit_sm>(p.body);
+    std::uint32_t result = status::ok;
+    if (s.mode != bind_mode::transmitter && s.mode != bind_mode::transceiver) {
+      result = status::invalid_bind_status;
+    } else if (settings_.submit_status) {
+      result = settings_.submit_status(sm);
+    } else if (sm.destination_addr.empty()) {
+      result = status::invalid_destination;
+    }
+    if (result != status::ok) {
+      emit({{"event", "submit_sm_refused"},
+            {"system_id", s.system_id},
+            {"destination", mask_number(sm.destination_addr)},
+            {"status", status::describe(result)}});
+      const pdu refusal{command_id::submit_sm_resp, result, p.sequence, {}};
+      co_await send(s, refusal);
+      co_return;
+    }
+    const auto id = next_message_id();
+    const auto submitted_at = smpp_date_now();
+    const pdu accepted{command_id::submit_sm_resp, status::ok, p.sequence, submit_sm_resp{id}};
+    co_await send(s, accepted);
+    report_submit(s, sm, id);
+    if (settings_.delivery_receipts && (sm.registered_delivery & 0x03) == 1 &&
+        s.mode == bind_mode::transceiver && !s.closing) {
+      const pdu receipt{command_id::deliver_sm, status::ok, ++s.last_sequence,
+                        receipt_for(sm, id, submitted_at)};
+      co_await send(s, receipt);
+    }
+  }
+
+  void report_submit(const esme_session& s, const submit_sm& sm, const std::string& id) {
+    const auto user_data = split_user_data(sm);
+    auto text = decode_text(sm.data_coding, user_data.payload);
+    emit({{"event", "submit_sm"},
+          {"system_id", s.system_id},
+          {"source", sm.source_addr},
+          {"destination", sm.destination_addr},
+          {"data_coding", sm.data_coding},
+          {"esm_class", sm.esm_class},
+          {"udh", hex(user_data.udh)},
+          {"text", text},
+          {"message_id", id}});
+    auto whole = reassembler_.add({sm.source_addr, sm.destination_addr, sm.data_coding,
+                                   concatenation_of(user_data.udh, sm.tlvs), std::move(text), id});
+    if (!whole) return;
+    emit({{"event", "message"},
+          {"source", whole->source},
+          {"destination", whole->destination},
+          {"text", whole->text},
+          {"parts", whole->message_ids.size()},
+          {"data_coding", whole->data_coding},
+          {"message_ids", whole->message_ids}});
+  }
+
+  static deliver_sm receipt_for(const submit_sm& sm, const std::string& id,
+                                const std::string& submitted_at) {
+    deliver_sm d;
+    d.source_addr_ton = sm.dest_addr_ton;
+    d.source_addr_npi = sm.dest_addr_npi;
+    d.source_addr = sm.destination_addr;
+    d.dest_addr_ton = sm.source_addr_ton;
+    d.dest_addr_npi = sm.source_addr_npi;
+    d.destination_addr = sm.source_addr;
+    d.esm_class = esm_class_delivery_receipt;
+    d.data_coding = data_coding_gsm7;
+    const auto text = delivery_receipt_text(id, submitted_at, smpp_date_now());
+    d.short_message.assign(text.begin(), text.end());
+    set_receipted_message_id(d.tlvs, id);
+    set_message_state(d.tlvs, message_state::delivered);
+    return d;
+  }
+
+  std::string next_message_id() {
+    char out[24];
+    std::snprintf(out, sizeof out, "%08llx", static_cast<unsigned long long>(++last_id_));
+    return out;
+  }
+
+  void emit(const nlohmann::json& line) {
+    const auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (settings_.output) {
+      settings_.output(text);
+    } else {
+      std::cout << text << std::endl;  // flushed: another process may be reading line by line
+    }
+  }
+
+  strand_type strand_;
+  simulator_settings settings_;
+  tcp::acceptor acceptor_;
+  std::optional<asio::signal_set> signals_;
+  std::set<std::shared_ptr<esme_session>> sessions_;
+  reassembler reassembler_;
+  std::uint64_t last_id_ = 0;
+  bool stopped_ = false;
+};
+
+// --- simulator --------------------------------------------------------------------------------
+
+simulator::simulator(simulator_settings settings) {
+  auto io = std::make_unique<asio::io_context>();
+  auto& ref = *io;
+  impl_ = std::make_shared<impl>(io.release(), ref, std::move(settings));
+  impl_->start();
+}
+
+simulator::simulator(asio::io_context& io, simulator_settings settings)
+    : impl_(std::make_shared<impl>(nullptr, io, std::move(settings))) {
+  impl_->start();
+}
+
+simulator::~simulator() {
+  stop();
+  if (impl_->own_io_) {
+    // Let the coroutines see the stop and end, so they release the impl they hold.
+    impl_->own_io_->restart();
+    impl_->own_io_->run();
+  }
+}
+
+std::uint16_t simulator::port() const { return impl_->port_; }
+
+void simulator::run() {
+  if (impl_->own_io_) impl_->own_io_->run();
+}
+
+void simulator::stop() { impl_->stop(); }
+
+result<simulator_settings, std::string> simulator_settings_from(std::string_view listen,
+                                                                std::string system_id,
+                                                                std::string password) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == listen.size()) {
+    return fail("--listen must be HOST:PORT, for example 127.0.0.1:2775");
+  }
+  std::string host(listen.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const auto port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  for (const char c : port_text) {
+    if (c < '0' || c > '9' || port > 65535) return fail("--listen has an invalid port");
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535) return fail("--listen has an invalid port");
+  if (system_id.empty() || system_id.size() > 15) {
+    return fail("--system-id must be 1 to 15 characters");
+  }
+  if (password.size() > 8) return fail("--password must be at most 8 characters");
+  simulator_settings s;
+  s.host = std::move(host);
+  s.port = static_cast<std::uint16_t>(port);
+  s.system_id = std::move(system_id);
+  s.password = std::move(password);
+  return s;
+}
+
+}  // namespace mail2sms::smpp

@@ -1,0 +1,68 @@
+// An SMPP 3.4 SMSC simulator for tests and for trying mail2sms without an operator: accepts binds,
+// acknowledges submit_sm, sends delivery receipts, and reports every message as a JSON line.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/connectors/smpp/pdu.hpp"
+#include "core/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mail2sms::smpp {
+
+struct simulator_settings {
+  std::string host = "127.0.0.1";  // address to listen on
+  std::uint16_t port = 2775;       // 0: any free port, see simulator::port()
+  std::string system_id;           // the credentials ESMEs must bind with
+  std::string password;
+  bool delivery_receipts = true;  // when a submit_sm asks for one (registered_delivery)
+  std::chrono::seconds inactivity_timeout{300};  // an ESME silent this long is disconnected
+  // Receives each JSON line (without its newline) on the simulator's I/O thread: first
+  // {"event":"listening","host":..,"port":N}, then bind, submit_sm, submit_sm_refused and message
+  // events. When empty, the lines go to stdout, one per line, flushed.
+  std::function<void(const std::string&)> output;
+  // The command_status to answer a submit_sm with (0 accepts it); for tests of refusals and
+  // throttling. When empty, every well-formed submit_sm is accepted.
+  std::function<std::uint32_t(const submit_sm&)> submit_status;
+  bool stop_on_signals = false;  // SIGINT/SIGTERM stop run() (for the CLI)
+};
+
+// `mail2sms smsc-sim --listen HOST:PORT --system-id ID --password PW`: the settings those three
+// values give, or a sentence saying what is wrong with them. "[::1]:2775" is accepted for IPv6.
+result<simulator_settings, std::string> simulator_settings_from(std::string_view listen,
+                                                                std::string system_id,
+                                                                std::string password);
+
+class simulator {
+ public:
+  // With its own io_context, driven by run(). Listens from here on (throws std::system_error
+  // when the endpoint cannot be bound: a start-up error).
+  explicit simulator(simulator_settings settings);
+  // On the caller's io_context, driven by whoever runs it.
+  simulator(boost::asio::io_context& io, simulator_settings settings);
+  ~simulator();  // stop(), and with its own io_context waits for it to wind down
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  std::uint16_t port() const;  // the bound port (useful with port 0)
+
+  // Own io_context only: serves until stop() (or a signal, with stop_on_signals).
+  void run();
+  // Closes the listener and every ESME connection. Thread-safe, idempotent.
+  void stop();
+
+  class impl;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace mail2sms::smpp

@@ -1,0 +1,160 @@
+// Phone numbers with libphonenumber: the local part of a recipient address to E.164, with a
+// sentence for the SMTP reply when it is not a number one can send to; masking for logs.
+#include "core/phone/phone.hpp"
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+
+namespace mail2sms::phone {
+namespace {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+constexpr std::string_view international_hint =
+    "use the international form +<country code><number>, e.g. +27821234567";
+
+// GetInstance() is a thread-safe singleton, and its const methods are safe to call concurrently.
+const PhoneNumberUtil& util() { return *PhoneNumberUtil::GetInstance(); }
+
+// The text as it may appear inside an SMTP reply: printable ASCII only (no CR/LF injection),
+// and short.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t max_shown = 40;
+  std::string out = "'";
+  for (char c : text.substr(0, max_shown)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (text.size() > max_shown) out += "...";
+  out += "'";
+  return out;
+}
+
+// "+", then digits; the separators people put in addresses removed. Empty if anything else is
+// there (letters, extensions, a second "+"): those are not numbers we send to.
+std::string digits_only(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '.' || c == '-' || c == '(' || c == ')') continue;
+    if (c == '+' && out.empty()) {
+      out += c;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      out += c;
+    } else {
+      return {};
+    }
+  }
+  return out == "+" ? std::string{} : out;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+std::string parse_error_sentence(PhoneNumberUtil::ErrorType error, std::string_view text,
+                                 bool international, const std::string& region) {
+  const std::string shown = quoted(text);
+  switch (error) {
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+      if (international)
+        return shown + " has no known country code; " + std::string(international_hint);
+      return shown + " has no country code and " +
+             (region.empty() ? std::string("no default country is set")
+                             : quoted(region) + " is not a known country") +
+             "; " + std::string(international_hint);
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+      return shown + " is too short to be a phone number; " + std::string(international_hint);
+    case PhoneNumberUtil::TOO_LONG_NSN:
+      return shown + " is too long to be a phone number; " + std::string(international_hint);
+    default:
+      return shown + " is not a phone number; " + std::string(international_hint);
+  }
+}
+
+// Parsed, but not a number that exists: say whether the length or the digits are wrong.
+std::string invalid_number_sentence(const PhoneNumber& number, std::string_view text,
+                                    bool international, const std::string& region) {
+  std::string number_region;
+  util().GetRegionCodeForCountryCode(number.country_code(), &number_region);
+  const std::string where = international ? number_region : region;
+  const std::string shown = quoted(text);
+  switch (util().IsPossibleNumberWithReason(number)) {
+    case PhoneNumberUtil::TOO_SHORT:
+      return shown + " is too short for a number in " + where + "; check the digits, or " +
+             std::string(international_hint);
+    case PhoneNumberUtil::TOO_LONG:
+      return shown + " is too long for a number in " + where + "; check the digits, or " +
+             std::string(international_hint);
+    default:
+      return shown + " is not a valid number for " + where + "; check the digits, or " +
+             std::string(international_hint);
+  }
+}
+
+}  // namespace
+
+result<std::string, std::string> to_e164(std::string_view text, std::string_view default_region) {
+  const std::string digits = digits_only(text);
+  if (digits.empty()) {
+    return fail(parse_error_sentence(PhoneNumberUtil::NOT_A_NUMBER, text, false, ""));
+  }
+  const bool international = digits.front() == '+';
+  const std::string region = upper(default_region);
+  PhoneNumber number;
+  const auto error = util().Parse(digits, region.empty() ? "ZZ" : region, &number);
+  if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return fail(parse_error_sentence(error, text, international, region));
+  }
+  if (!util().IsValidNumber(number)) {
+    return fail(invalid_number_sentence(number, text, international, region));
+  }
+  std::string e164;
+  util().Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+namespace {
+
+// Length of the country calling code at the start of "+CC...", 0 if there is none. Calling codes
+// are prefix-free, so the first length that names a region (or "001", non-geographic) is it.
+std::size_t country_code_length(std::string_view e164) {
+  if (e164.empty() || e164.front() != '+') return 0;
+  for (std::size_t length = 1; length <= 3 && length < e164.size(); ++length) {
+    const std::string_view code = e164.substr(1, length);
+    if (!std::all_of(code.begin(), code.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      return 0;
+    }
+    std::string region;
+    util().GetRegionCodeForCountryCode(std::stoi(std::string(code)), &region);
+    if (region != "ZZ") return length;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string mask(std::string_view e164) {
+  // At least this many characters are always hidden, so a short input is never shown whole.
+  constexpr std::size_t min_hidden = 4;
+  const std::size_t plus = (!e164.empty() && e164.front() == '+') ? 1 : 0;
+  const std::string_view rest = e164.substr(plus);
+  const std::size_t shown_budget = rest.size() > min_hidden ? rest.size() - min_hidden : 0;
+  const std::size_t tail = std::min<std::size_t>(2, shown_budget / 2);
+  const std::size_t head = std::min(country_code_length(e164) + 2, shown_budget - tail);
+
+  std::string out(e164.substr(0, plus));
+  out += rest.substr(0, head);
+  out.append(rest.size() - head - tail, '*');
+  out += rest.substr(rest.size() - tail);
+  return out;
+}
+
+}  // namespace mail2sms::phone

@@ -1,0 +1,56 @@
+// Parsing of SMTP command lines (RFC 5321 4.1): the verb, the paths of MAIL and RCPT, and their
+// ESMTP parameters. Pure syntax; what an outcome means is the protocol's business.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace mail2sms::smtpd {
+
+bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
+
+struct command_line {
+  std::string_view verb;
+  std::string_view args;  // without surrounding spaces
+};
+command_line split_command(std::string_view line);
+
+struct path_argument {
+  std::string address;     // between the brackets, source route dropped; empty for <>
+  std::string local_part;  // unquoted when it was a quoted string
+  std::string domain;
+  std::string_view parameters;  // what follows the path
+};
+
+enum class path_error { syntax, non_ascii };
+
+// args of MAIL ("FROM:<a@b> SIZE=1") or RCPT ("TO:<a@b>"); keyword is "FROM:" or "TO:".
+// A space after the colon is tolerated; source routes are accepted and ignored (RFC 5321 4.1.2).
+result<path_argument, path_error> parse_path_argument(std::string_view args,
+                                                      std::string_view keyword, bool allow_null);
+
+struct esmtp_parameter {
+  std::string_view keyword;
+  std::optional<std::string_view> value;
+  std::string_view text;  // keyword[=value] as sent
+};
+// esmtp-param *(SP esmtp-param); nothing on a syntax error.
+std::optional<std::vector<esmtp_parameter>> split_parameters(std::string_view text);
+
+struct mail_parameters {
+  std::optional<std::uint64_t> size;  // RFC 1870; saturates instead of overflowing
+};
+enum class mail_parameter_error { syntax, bad_size, unsupported };
+struct mail_parameter_problem {
+  mail_parameter_error kind;
+  std::string parameter;  // the offending keyword[=value]
+};
+// SIZE=n, BODY=7BIT|8BITMIME, AUTH=xtext (accepted and ignored).
+result<mail_parameters, mail_parameter_problem> parse_mail_parameters(std::string_view text);
+
+}  // namespace mail2sms::smtpd

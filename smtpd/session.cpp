@@ -1,0 +1,241 @@
+// The Asio shell around smtpd::protocol. It never interprets SMTP itself: it reads, hands bytes
+// to the protocol, and performs what the protocol asks, in order.
+#include "smtpd/session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <deque>
+
+#include "core/phone/phone.hpp"
+
+namespace mail2sms::smtpd {
+namespace {
+
+using asio::use_awaitable;
+
+// A coroutine that calls fn. fn is a by-value parameter, so it lives in the coroutine frame (a
+// capturing lambda coroutine would leave its captures in a temporary that dies first).
+template <class F>
+asio::awaitable<std::invoke_result_t<F>> call(F fn) {
+  co_return fn();
+}
+
+// Runs fn on the blocking pool and resumes the calling coroutine on its own executor.
+template <class F>
+asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) {
+  co_return co_await asio::co_spawn(pool, call(std::move(fn)), use_awaitable);
+}
+
+std::string masked_recipients(const envelope& env) {
+  std::string out;
+  for (const auto& r : env.recipients) {
+    if (!out.empty()) out += ',';
+    out += phone::mask(r.e164);
+  }
+  return out;
+}
+
+}  // namespace
+
+session::session(asio::ip::tcp::socket socket, asio::ssl::context* tls, protocol_settings settings,
+                 session_services& services)
+    : stream_(std::move(socket), *tls),
+      timer_(stream_.get_executor()),
+      services_(services),
+      protocol_(settings, services.resolver),
+      implicit_tls_(settings.tls_active) {
+  boost::system::error_code ec;
+  auto ep = stream_.next_layer().remote_endpoint(ec);
+  peer_ = ec ? "unknown" : ep.address().to_string();
+}
+
+void session::close() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    self->stream_.next_layer().close(ignored);
+  });
+}
+
+asio::awaitable<void> session::run() {
+  auto self = shared_from_this();
+  spdlog::info("smtp {}: connected{}", peer_, implicit_tls_ ? " (implicit TLS)" : "");
+  if (implicit_tls_ && !co_await handshake()) co_return;
+  co_await perform(protocol_.on_connect());
+  std::array<char, 8192> buffer{};
+  while (!protocol_.closed() && stream_.next_layer().is_open()) {
+    const auto n = co_await read_some(asio::buffer(buffer));
+    if (timed_out_) {
+      co_await perform(protocol_.on_timeout());
+      break;
+    }
+    if (n == 0) break;  // EOF, reset or closed by shutdown
+    co_await perform(protocol_.on_input(std::string_view(buffer.data(), n)));
+  }
+  boost::system::error_code ignored;
+  stream_.next_layer().close(ignored);
+  spdlog::info("smtp {}: disconnected", peer_);
+}
+
+asio::awaitable<void> session::perform(actions todo) {
+  std::deque<action> queue(std::make_move_iterator(todo.begin()), std::make_move_iterator(todo.end()));
+  auto then = [&queue](actions more) {
+    for (auto& a : more) queue.push_back(std::move(a));
+  };
+  while (!queue.empty()) {
+    action next = std::move(queue.front());
+    queue.pop_front();
+    if (auto* reply = std::get_if<send_reply>(&next)) {
+      if (!co_await write(reply->text)) co_return;
+    } else if (std::holds_alternative<start_tls>(next)) {
+      if (!co_await handshake()) co_return;
+      then(protocol_.on_tls_started());
+    } else if (auto* creds = std::get_if<verify_credentials>(&next)) {
+      then(protocol_.on_auth_result(co_await verify(*creds)));
+    } else if (auto* message = std::get_if<store_message>(&next)) {
+      then(protocol_.on_store_result(co_await store(*message)));
+    } else if (std::holds_alternative<close_connection>(next)) {
+      boost::system::error_code ignored;
+      if (tls_) {
+        // Best effort close_notify; the peer may already be gone.
+        stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      }
+      stream_.next_layer().close(ignored);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<bool> session::write(const std::string& text) {
+  boost::system::error_code ec;
+  if (tls_) {
+    co_await asio::async_write(stream_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
+  } else {
+    co_await asio::async_write(stream_.next_layer(), asio::buffer(text),
+                               asio::redirect_error(use_awaitable, ec));
+  }
+  co_return !ec;
+}
+
+// The read timeout: a timer that cancels the socket. The generation makes a timer that fired
+// just as the read completed harmless to the next read.
+void session::arm_timer(std::chrono::seconds timeout) {
+  const auto generation = ++timer_generation_;
+  timed_out_ = false;
+  timer_.expires_after(timeout);
+  timer_.async_wait([this, self = shared_from_this(), generation](boost::system::error_code ec) {
+    if (ec || generation != timer_generation_) return;
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    stream_.next_layer().cancel(ignored);
+  });
+}
+
+void session::disarm_timer() {
+  ++timer_generation_;
+  timer_.cancel();
+}
+
+asio::awaitable<std::size_t> session::read_some(asio::mutable_buffer buffer) {
+  arm_timer(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
+  boost::system::error_code ec;
+  std::size_t n = 0;
+  if (tls_) {
+    n = co_await stream_.async_read_some(buffer, asio::redirect_error(use_awaitable, ec));
+  } else {
+    n = co_await stream_.next_layer().async_read_some(buffer, asio::redirect_error(use_awaitable, ec));
+  }
+  disarm_timer();
+  co_return ec ? 0 : n;
+}
+
+asio::awaitable<bool> session::handshake() {
+  arm_timer(services_.command_timeout);
+  boost::system::error_code ec;
+  co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(use_awaitable, ec));
+  disarm_timer();
+  if (ec) {
+    spdlog::info("smtp {}: TLS handshake failed: {}", peer_, timed_out_ ? "timeout" : ec.message());
+    boost::system::error_code ignored;
+    stream_.next_layer().close(ignored);
+    co_return false;
+  }
+  tls_ = true;
+  co_return true;
+}
+
+asio::awaitable<auth_result> session::verify(const verify_credentials& request) {
+  auto& accounts = services_.accounts;
+  // Captures by reference only: GCC 12 destroys non-trivial temporaries inside a co_await
+  // expression twice; `request` lives in the caller's frame until this returns.
+  auto job = [&accounts, &request] {
+    auto r = accounts.authenticate(request.username, request.password);
+    std::pair<std::optional<core::account>, bool> out{std::nullopt, r.has_value()};
+    if (r) out.first = *r;
+    return out;
+  };
+  auto found = co_await on_pool(services_.blocking, job);
+  auth_result result;
+  if (!found.second) {
+    spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
+    result.state = auth_result::status::temporary_failure;
+  } else if (!found.first) {
+    spdlog::warn("smtp {}: AUTH {} failed for '{}'", peer_, request.mechanism, request.username);
+    result.state = auth_result::status::invalid;
+  } else {
+    account_ = found.first;
+    result.state = auth_result::status::ok;
+    result.account = {account_->id, account_->name, account_->country};
+    spdlog::info("smtp {}: authenticated as '{}'", peer_, account_->name);
+  }
+  co_return result;
+}
+
+asio::awaitable<store_result> session::store(const store_message& request) {
+  store_result result;
+  if (!account_ || account_->id != request.env.account.id) {
+    // The protocol only stores for an authenticated session; anything else is a bug.
+    spdlog::error("smtp {}: store requested without an authenticated account", peer_);
+    result.state = store_result::status::deferred;
+    result.enhanced_code = "4.3.0";
+    result.text = "Internal error, try again later";
+    co_return result;
+  }
+  core::acceptance_request req;
+  req.sender = *account_;
+  req.mail_from = request.env.mail_from;
+  for (const auto& r : request.env.recipients) req.recipients.push_back(r.e164);
+  req.data = request.data;
+  auto& acceptance = services_.acceptance;
+  auto job = [&acceptance, &req] { return acceptance.accept(req); };
+  const auto verdict = co_await on_pool(services_.blocking, job);
+  switch (verdict.state) {
+    case core::acceptance_verdict::status::accepted:
+      result.state = store_result::status::accepted;
+      result.queue_id = verdict.queue_id;
+      spdlog::info("smtp {}: queued {} for '{}' to {} ({} x {} {})", peer_, verdict.queue_id,
+                   account_->name, masked_recipients(request.env), request.env.recipients.size(),
+                   verdict.segments, sms::to_string(verdict.coding));
+      break;
+    case core::acceptance_verdict::status::rejected:
+      result.state = store_result::status::rejected;
+      spdlog::info("smtp {}: refused a mail from '{}': {}", peer_, account_->name, verdict.text);
+      break;
+    case core::acceptance_verdict::status::deferred:
+      result.state = store_result::status::deferred;
+      spdlog::warn("smtp {}: deferred a mail from '{}': {}", peer_, account_->name, verdict.text);
+      break;
+  }
+  result.enhanced_code = verdict.enhanced_code;
+  result.text = verdict.text;
+  co_return result;
+}
+
+}  // namespace mail2sms::smtpd

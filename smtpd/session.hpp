@@ -1,0 +1,64 @@
+// One SMTP connection: moves bytes between the socket (plain or TLS) and the pure protocol,
+// performs its actions, and runs the blocking questions (AUTH, storing) on the worker pool.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "core/acceptance.hpp"
+#include "core/ports.hpp"
+#include "smtpd/protocol.hpp"
+
+namespace mail2sms::smtpd {
+
+namespace asio = boost::asio;
+
+// What every session of a server shares: read-only settings and thread-safe services.
+struct session_services {
+  core::account_directory& accounts;
+  core::acceptance& acceptance;
+  const recipient_resolver& resolver;
+  asio::thread_pool& blocking;  // database and argon2id work
+  std::chrono::seconds command_timeout{300};
+  std::chrono::seconds data_timeout{180};
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(asio::ip::tcp::socket socket, asio::ssl::context* tls, protocol_settings settings,
+          session_services& services);
+
+  asio::awaitable<void> run();
+  void close();  // from any thread: ends the session at its next suspension point
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  asio::awaitable<void> perform(actions todo);
+  asio::awaitable<bool> write(const std::string& text);
+  asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
+  void arm_timer(std::chrono::seconds timeout);
+  void disarm_timer();
+  asio::awaitable<bool> handshake();
+  asio::awaitable<auth_result> verify(const verify_credentials& request);
+  asio::awaitable<store_result> store(const store_message& request);
+
+  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  asio::steady_timer timer_;
+  session_services& services_;
+  protocol protocol_;
+  std::uint64_t timer_generation_ = 0;
+  bool timed_out_ = false;
+  bool tls_ = false;
+  bool implicit_tls_ = false;
+  std::optional<core::account> account_;
+  std::string peer_;
+};
+
+}  // namespace mail2sms::smtpd

@@ -1,0 +1,73 @@
+// The PostgreSQL implementation of core's ports (accounts, the message store, the dispatch
+// queue) and the account administration the CLI needs. One connection per calling thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::sql {
+
+struct message_row {
+  std::int64_t id = 0;
+  std::string queue_id;
+  std::string account;
+  std::string recipient;  // E.164 (callers mask it where it is logged)
+  std::string status;
+  std::string encoding;
+  int segments = 0;
+  int attempts = 0;
+  std::string connector;
+  std::string last_error;
+  std::string created_at;  // ISO 8601
+};
+
+struct account_row {
+  core::account account;
+  std::string status;
+  std::int64_t credit = 0;
+  std::string created_at;
+};
+
+class store final : public core::account_directory,
+                    public core::message_store,
+                    public core::dispatch_queue {
+ public:
+  explicit store(std::string connection_string);
+  ~store() override;
+
+  // core::account_directory
+  result<std::optional<core::account>, core::store_error> authenticate(
+      const std::string& name, const std::string& password) override;
+
+  // core::message_store
+  result<std::string, core::store_error> enqueue(const core::submission& s) override;
+
+  // core::dispatch_queue
+  result<std::vector<core::queued_message>, core::store_error> claim(int limit) override;
+  result<ok_t, core::store_error> record(
+      std::int64_t message_id, const std::string& connector, const core::submit_outcome& outcome,
+      std::optional<std::chrono::system_clock::time_point> retry_at) override;
+  void wait_for_work(std::chrono::milliseconds timeout) override;
+
+  // Administration (CLI). password_hash is an argon2id PHC string.
+  result<core::account, core::store_error> add_account(const std::string& name,
+                                                       const std::string& country,
+                                                       const std::string& password_hash);
+  result<std::optional<account_row>, core::store_error> find_account(const std::string& name);
+  result<ok_t, core::store_error> audit(const std::string& actor, const std::string& action,
+                                        const std::string& subject, const std::string& detail);
+  result<std::vector<message_row>, core::store_error> list_messages(
+      const std::optional<std::string>& account, const std::optional<std::string>& status,
+      int limit);
+
+ private:
+  struct listener;
+  std::string connection_string_;
+  std::unique_ptr<listener> listener_;  // the LISTEN connection, used by the dispatcher thread only
+};
+
+}  // namespace mail2sms::sql

@@ -1,0 +1,95 @@
+"""End to end: what a user sees when something is wrong — a bad configuration stops the server
+before it listens, and a database that is down gets 451 at the final dot, never 250."""
+import glob
+import os
+import pwd
+import smtplib
+import subprocess
+import tempfile
+import unittest
+
+from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, free_port
+from test_send import tls_context
+
+
+def stop_cluster(directory):
+    """Stops the embedded PostgreSQL under directory behind mail2sms's back."""
+    pidfiles = glob.glob(os.path.join(directory, "pg", "**", "postmaster.pid"), recursive=True)
+    assert pidfiles, "no running cluster under %s" % directory
+    data = os.path.dirname(pidfiles[0])
+    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    owner = pwd.getpwuid(os.stat(data).st_uid).pw_name
+    cmd = [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
+    if os.geteuid() == 0 and owner != "root":
+        cmd = ["runuser", "-u", owner, "--"] + cmd
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+class DatabaseDownTest(unittest.TestCase):
+    def test_database_down_gives_451_and_nothing_is_sent(self):
+        bridge = Bridge()
+        try:
+            client = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+            client.ehlo("client.example")
+            client.starttls(context=tls_context())
+            client.ehlo("client.example")
+            client.login(ACCOUNT, PASSWORD)
+            stop_cluster(bridge.dir)
+            client.mail("ops@example.com")
+            client.rcpt("+27821234567@%s" % DOMAIN)
+            code, text = client.data(b"Subject: x\r\n\r\nWhile the database is down\r\n")
+            self.assertEqual(code, 451, text)
+            self.assertTrue(text.decode().startswith("4.3.0"), text)
+            client.quit()
+            self.assertEqual(bridge.sim.messages(), [])
+        finally:
+            bridge.stop()
+
+
+class ConfigurationErrorTest(unittest.TestCase):
+    def run_serve(self, toml):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.toml")
+            with open(path, "w") as f:
+                f.write(toml)
+            return path, subprocess.run([BINARY, "serve", "--config", path], capture_output=True,
+                                        text=True, timeout=60)
+
+    def test_unknown_key_exits_2_naming_file_line_and_key(self):
+        port = free_port()
+        path, r = self.run_serve(f"""[smtp]
+listen = ["127.0.0.1:{port}"]
+domains = ["{DOMAIN}"]
+max_recipeints = 5
+
+[database]
+url = "host=/nonexistent"
+
+[[connector]]
+name = "f"
+type = "file"
+path = "out.jsonl"
+
+[[route]]
+prefix = "+"
+connector = "f"
+""")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(path + ":4", r.stderr)
+        self.assertIn("max_recipeints", r.stderr)
+
+    def test_wrong_type_exits_2(self):
+        path, r = self.run_serve('[smtp]\nlisten = "127.0.0.1:25"\n')
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(path + ":2", r.stderr)
+        self.assertIn("smtp.listen", r.stderr)
+
+    def test_missing_file_exits_2(self):
+        r = subprocess.run([BINARY, "serve", "--config", "/nonexistent/mail2sms.toml"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/mail2sms.toml", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

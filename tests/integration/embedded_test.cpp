@@ -1,0 +1,96 @@
+// The private PostgreSQL cluster: data survives a restart, a running server is reused and left
+// running, databases with awkward names are created, failures say what and where.
+#include <sys/stat.h>
+
+#include "pg_fixture.hpp"
+
+namespace mail2sms::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string query_one(const std::string& conninfo, const std::string& sql) {
+  pqxx::connection conn(conninfo);
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(sql)[0].as<std::string>();
+}
+
+TEST(embedded_cluster, restart_keeps_data) {
+  temp_dir dir("mail2sms-restart");
+  ASSERT_FALSE(dir.path().empty());
+  {
+    sql::embedded_cluster cluster(dir.path().string(), "kept");
+    auto started = cluster.start();
+    ASSERT_TRUE(started.has_value()) << started.error();
+    pqxx::connection conn(cluster.connection_string());
+    pqxx::work tx(conn);
+    tx.exec0("CREATE TABLE survivors (name text)");
+    tx.exec0("INSERT INTO survivors VALUES ('still here')");
+    tx.commit();
+    cluster.stop();
+    EXPECT_FALSE(fs::exists(dir.path() / "data" / "postmaster.pid"));
+  }
+  sql::embedded_cluster again(dir.path().string(), "kept");
+  auto restarted = again.start();
+  ASSERT_TRUE(restarted.has_value()) << restarted.error();
+  EXPECT_EQ(query_one(again.connection_string(), "SELECT name FROM survivors"), "still here");
+}
+
+TEST(embedded_cluster, layout_and_connection_string) {
+  sql::embedded_cluster cluster("/tmp/some/dir/", "db");
+  EXPECT_EQ(cluster.dir(), "/tmp/some/dir");
+  EXPECT_EQ(cluster.connection_string(),
+            "host=/tmp/some/dir/socket port=5432 dbname=db user=mail2sms");
+  sql::embedded_cluster spaced("/tmp/a b", "it's");
+  EXPECT_EQ(spaced.connection_string(),
+            "host='/tmp/a b/socket' port=5432 dbname='it\\'s' user=mail2sms");
+}
+
+TEST(embedded_cluster, too_long_a_directory_is_refused_before_anything_runs) {
+  const std::string dir = "/tmp/" + std::string(120, 'x');
+  sql::embedded_cluster cluster(dir);
+  auto started = cluster.start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_NE(started.error().find("too long for a unix socket path"), std::string::npos)
+      << started.error();
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+class embedded_shared : public pg_test {};
+
+TEST_F(embedded_shared, server_listens_only_on_its_private_socket) {
+  EXPECT_EQ(query_one(connection_string(), "SHOW listen_addresses"), "");
+  EXPECT_EQ(query_one(connection_string(), "SELECT current_user"), "mail2sms");
+  struct stat st {};
+  ASSERT_EQ(stat((fs::path(cluster_dir()) / "socket").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat(cluster_dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST_F(embedded_shared, second_object_reuses_the_server_and_leaves_it_running) {
+  {
+    sql::embedded_cluster other(cluster_dir(), "second db's name");
+    auto started = other.start();
+    ASSERT_TRUE(started.has_value()) << started.error();
+    EXPECT_EQ(query_one(other.connection_string(), "SELECT current_database()"),
+              "second db's name");
+  }  // other did not start the server, so it must not stop it
+  EXPECT_EQ(query_one(connection_string(), "SELECT 1"), "1");
+}
+
+TEST_F(embedded_shared, start_again_is_harmless) {
+  sql::embedded_cluster other(cluster_dir(), "mail2sms_test");
+  ASSERT_TRUE(other.start().has_value());
+  ASSERT_TRUE(other.start().has_value());
+  EXPECT_EQ(query_one(connection_string(), "SELECT current_database()"), "mail2sms_test");
+}
+
+TEST_F(embedded_shared, fresh_databases_are_separate) {
+  const auto a = fresh_database();
+  const auto b = fresh_database();
+  EXPECT_NE(query_one(a, "SELECT current_database()"), query_one(b, "SELECT current_database()"));
+}
+
+}  // namespace
+}  // namespace mail2sms::testing

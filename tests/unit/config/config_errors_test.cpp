@@ -1,0 +1,238 @@
+// Config validation: each wrong key, type or value gives an error with the right line and key.
+#include "config_test_support.hpp"
+
+namespace mail2sms::config::testing {
+namespace {
+
+#define EXPECT_ERROR(e, expected_line, expected_key, fragment)                              \
+  do {                                                                                      \
+    EXPECT_EQ((e).line, expected_line) << (e).to_string();                                  \
+    EXPECT_EQ((e).key, expected_key) << (e).to_string();                                    \
+    EXPECT_NE((e).message.find(fragment), std::string::npos) << "message: " << (e).message; \
+  } while (false)
+
+// Unknown keys
+
+TEST_F(config_test, unknown_key_in_smtp_suggests_the_close_one) {
+  const auto e = error_of(edited("listen", "lisen"));
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.key, "smtp.lisen");
+  EXPECT_EQ(e.message, "unknown key 'lisen' in [smtp]; did you mean 'listen'?");
+  EXPECT_EQ(e.to_string(),
+            "test.toml:2: smtp.lisen: unknown key 'lisen' in [smtp]; did you mean 'listen'?");
+}
+
+TEST_F(config_test, unknown_key_far_from_any_has_no_suggestion) {
+  const auto e = error_of(edited("domains", "colour = 1\ndomains"));
+  EXPECT_ERROR(e, 3, "smtp.colour", "unknown key 'colour' in [smtp]");
+  EXPECT_EQ(e.message.find("did you mean"), std::string::npos) << e.message;
+}
+
+TEST_F(config_test, the_first_unknown_key_in_the_file_is_reported) {
+  const auto e = error_of(edited("domains", "zzz = 1\naaa = 2\ndomains"));
+  EXPECT_ERROR(e, 3, "smtp.zzz", "unknown key 'zzz'");
+}
+
+TEST_F(config_test, unknown_top_level_table) {
+  const auto e = error_of(minimal_toml + "\n[smpt]\nx = 1\n");
+  EXPECT_ERROR(e, 17, "smpt", "unknown key 'smpt' in the top level; did you mean 'smtp'?");
+}
+
+TEST_F(config_test, unknown_key_in_connector) {
+  const auto e = error_of(edited("name = \"sim\"", "nmae = \"sim\""));
+  EXPECT_ERROR(e, 9, "connector[0].nmae",
+               "unknown key 'nmae' in [[connector]]; did you mean 'name'?");
+}
+
+TEST_F(config_test, unknown_key_in_route_database_dispatch_log) {
+  EXPECT_ERROR(error_of(edited("prefix", "prefx")), 14, "route[0].prefx", "did you mean 'prefix'?");
+  EXPECT_ERROR(error_of(edited("embedded", "embeded")), 6, "database.embeded",
+               "did you mean 'embedded'?");
+  EXPECT_ERROR(error_of(minimal_toml + "[dispatch]\nbatchsize = 1\n"), 17, "dispatch.batchsize",
+               "did you mean 'batch_size'?");
+  EXPECT_ERROR(error_of(minimal_toml + "[log]\nlevl = \"info\"\n"), 17, "log.levl",
+               "did you mean 'level'?");
+}
+
+// Wrong types
+
+TEST_F(config_test, integer_given_as_string) {
+  const auto e = error_of(edited("domains", "max_recipients = \"100\"\ndomains"));
+  EXPECT_ERROR(e, 3, "smtp.max_recipients", "expected an integer, got a string");
+  EXPECT_EQ(e.to_string(), "test.toml:3: smtp.max_recipients: expected an integer, got a string");
+}
+
+TEST_F(config_test, wrong_types_name_both_types) {
+  EXPECT_ERROR(error_of(edited("listen = [\"127.0.0.1:2525\"]", "listen = \"127.0.0.1:2525\"")), 2,
+               "smtp.listen", "expected an array of strings, got a string");
+  EXPECT_ERROR(error_of(edited("\"127.0.0.1:2525\"", "2525")), 2, "smtp.listen[0]",
+               "expected a string, got an integer");
+  EXPECT_ERROR(error_of(edited("domains", "plaintext_auth = \"yes\"\ndomains")), 3,
+               "smtp.plaintext_auth", "expected a boolean");
+  EXPECT_ERROR(error_of(edited("domains", "command_timeout = 1.5\ndomains")), 3,
+               "smtp.command_timeout", "expected an integer, got a float");
+  EXPECT_ERROR(error_of(edited("name = \"sim\"", "name = 7")), 9, "connector[0].name",
+               "expected a string, got an integer");
+}
+
+TEST_F(config_test, table_given_as_value) {
+  EXPECT_ERROR(error_of("log = \"debug\"\n" + minimal_toml), 1, "log",
+               "expected a table ([log]), got a string");
+}
+
+TEST_F(config_test, connector_written_as_single_table) {
+  const auto e = error_of(edited("[[connector]]", "[connector]"));
+  EXPECT_ERROR(e, 8, "connector",
+               "expected an array of tables (write each as [[connector]]), got a table");
+}
+
+// Values
+
+TEST_F(config_test, listen_port_out_of_range) {
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", "127.0.0.1:65536")), 2, "smtp.listen[0]",
+               "the port must be a number from 0 to 65535");
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", "127.0.0.1:http")), 2, "smtp.listen[0]",
+               "the port");
+}
+
+TEST_F(config_test, listen_address_shapes) {
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", "127.0.0.1")), 2, "smtp.listen[0]",
+               "expected \"HOST:PORT\"");
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", "::1:2525")), 2, "smtp.listen[0]",
+               "IPv6 address in brackets");
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", "[::1]2525")), 2, "smtp.listen[0]",
+               "\"[IPV6]:PORT\"");
+  EXPECT_ERROR(error_of(edited("127.0.0.1:2525", ":2525")), 2, "smtp.listen[0]",
+               "the host is missing");
+}
+
+TEST_F(config_test, second_listen_entry_is_named_by_index) {
+  const auto e =
+      error_of(edited("\"127.0.0.1:2525\"]", "\"127.0.0.1:2525\", \"127.0.0.1:99999\"]"));
+  EXPECT_ERROR(e, 2, "smtp.listen[1]", "'127.0.0.1:99999'");
+}
+
+TEST_F(config_test, same_listener_twice) {
+  const auto e = error_of(edited("domains", "listen_tls = [\"127.0.0.1:2525\"]\ndomains"));
+  EXPECT_NE(e.key, "");
+  EXPECT_ERROR(e, 3, "smtp.listen_tls[0]", "listed twice");
+}
+
+TEST_F(config_test, connector_port_out_of_range) {
+  const auto smpp = edited("type = \"file\"\npath = \"out.jsonl\"",
+                           "type = \"smpp\"\nsystem_id = \"id\"\nport = 0");
+  EXPECT_ERROR(error_of(smpp), 12, "connector[0].port", "must be between 1 and 65535, got 0");
+  const auto high = edited("type = \"file\"\npath = \"out.jsonl\"",
+                           "type = \"smpp\"\nsystem_id = \"id\"\nport = 65536");
+  EXPECT_ERROR(error_of(high), 12, "connector[0].port", "must be between 1 and 65535, got 65536");
+}
+
+TEST_F(config_test, domains_empty_or_missing) {
+  EXPECT_ERROR(error_of(edited("domains = [\"sms.example.com\"]", "domains = []")), 3,
+               "smtp.domains", "at least one domain is required");
+  EXPECT_ERROR(error_of(edited("domains = [\"sms.example.com\"]\n", "")), 1, "smtp.domains",
+               "at least one domain is required");
+  EXPECT_ERROR(error_of(edited("sms.example.com", "user@sms.example.com")), 3, "smtp.domains[0]",
+               "is not a domain name");
+}
+
+TEST_F(config_test, listen_tls_needs_cert_and_key) {
+  const auto e = error_of(edited("domains", "listen_tls = [\"127.0.0.1:4650\"]\ndomains"));
+  EXPECT_ERROR(e, 3, "smtp.listen_tls", "need tls_cert and tls_key");
+}
+
+TEST_F(config_test, tls_cert_without_key_and_key_without_cert) {
+  write("c.pem", "c");
+  EXPECT_ERROR(error_of(edited("domains", "tls_cert = \"c.pem\"\ndomains")), 3, "smtp.tls_cert",
+               "tls_key is not");
+  EXPECT_ERROR(error_of(edited("domains", "tls_key = \"c.pem\"\ndomains")), 3, "smtp.tls_key",
+               "tls_cert is not");
+}
+
+TEST_F(config_test, max_message_size_at_least_1024) {
+  EXPECT_ERROR(error_of(edited("domains", "max_message_size = 1023\ndomains")), 3,
+               "smtp.max_message_size", "must be at least 1024, got 1023");
+  EXPECT_TRUE(load(edited("domains", "max_message_size = 1024\ndomains")).has_value());
+}
+
+TEST_F(config_test, smpp_connector_needs_system_id) {
+  const auto e = error_of(edited("type = \"file\"\npath = \"out.jsonl\"", "type = \"smpp\""));
+  EXPECT_ERROR(e, 8, "connector[0].system_id", "needs system_id");
+}
+
+TEST_F(config_test, file_connector_needs_path) {
+  EXPECT_ERROR(error_of(edited("path = \"out.jsonl\"\n", "")), 8, "connector[0].path",
+               "needs path");
+}
+
+TEST_F(config_test, connector_type_must_be_known) {
+  EXPECT_ERROR(error_of(edited("type = \"file\"", "type = \"http\"")), 10, "connector[0].type",
+               "unknown connector type 'http'");
+  EXPECT_ERROR(error_of(edited("type = \"file\"\n", "")), 8, "connector[0].type", "needs a type");
+}
+
+TEST_F(config_test, window_and_tps_at_least_one) {
+  const std::string smpp = "type = \"smpp\"\nsystem_id = \"id\"\n";
+  EXPECT_ERROR(error_of(edited("type = \"file\"\n", smpp + "window = 0\n")), 12,
+               "connector[0].window", "must be between 1 and");
+  EXPECT_ERROR(error_of(edited("type = \"file\"\n", smpp + "tps = 0\n")), 12, "connector[0].tps",
+               "must be between 1 and");
+}
+
+TEST_F(config_test, duplicate_connector_names) {
+  const auto e =
+      error_of(minimal_toml + "\n[[connector]]\nname = \"sim\"\ntype = \"file\"\npath = \"b\"\n");
+  EXPECT_ERROR(e, 18, "connector[1].name",
+               "duplicate connector name 'sim' (first defined at line 9)");
+}
+
+TEST_F(config_test, route_to_unknown_connector) {
+  const auto e = error_of(edited("connector = \"sim\"", "connector = \"sin\""));
+  EXPECT_ERROR(e, 15, "route[0].connector", "unknown connector 'sin'; did you mean 'sim'?");
+}
+
+TEST_F(config_test, route_prefix_must_be_e164) {
+  EXPECT_ERROR(error_of(edited("prefix = \"+\"", "prefix = \"27\"")), 14, "route[0].prefix",
+               "expected '+'");
+  const auto e = error_of(minimal_toml + "[[route]]\nprefix = \"+\"\nconnector = \"sim\"\n");
+  EXPECT_ERROR(e, 17, "route[1].prefix", "duplicate route prefix '+'");
+}
+
+TEST_F(config_test, no_connectors_and_no_routes) {
+  const auto connectors_start = minimal_toml.find("[[connector]]");
+  const auto routes_start = minimal_toml.find("[[route]]");
+  const auto without_connectors = minimal_toml.substr(0, connectors_start);
+  EXPECT_ERROR(error_of(without_connectors), 0, "connector", "no connectors");
+  EXPECT_ERROR(error_of(minimal_toml.substr(0, routes_start)), 0, "route", "no routes");
+}
+
+TEST_F(config_test, database_needs_exactly_one_of_url_and_embedded) {
+  EXPECT_ERROR(error_of(edited("embedded = \"pg\"\n", "")), 5, "database", "set url");
+  EXPECT_ERROR(error_of(edited("embedded = \"pg\"\n", "url = \"host=/tmp\"\nembedded = \"pg\"\n")),
+               7, "database.embedded", "not both");
+  EXPECT_ERROR(error_of(edited("[database]\nembedded = \"pg\"\n", "")), 0, "database", "set url");
+  EXPECT_ERROR(error_of(edited("embedded = \"pg\"\n", "url = \"\"\n")), 6, "database.url",
+               "set url");
+}
+
+TEST_F(config_test, log_level_must_be_known) {
+  const auto e = error_of(minimal_toml + "[log]\nlevel = \"warning\"\n");
+  EXPECT_ERROR(e, 17, "log.level", "unknown level 'warning'");
+  EXPECT_ERROR(error_of(minimal_toml + "[log]\nlevel = \"verbose\"\n"), 17, "log.level",
+               "expected trace");
+}
+
+TEST_F(config_test, dispatch_values) {
+  EXPECT_ERROR(error_of(minimal_toml + "[dispatch]\nbatch_size = 0\n"), 17, "dispatch.batch_size",
+               "must be between 1 and");
+  EXPECT_ERROR(error_of(minimal_toml + "[dispatch]\nretry_base = 60\nretry_max = 30\n"), 18,
+               "dispatch.retry_max", "must be at least retry_base (60)");
+}
+
+TEST_F(config_test, timeouts_at_least_one_second) {
+  EXPECT_ERROR(error_of(edited("domains", "data_timeout = 0\ndomains")), 3, "smtp.data_timeout",
+               "must be between 1 and");
+}
+
+}  // namespace
+}  // namespace mail2sms::config::testing

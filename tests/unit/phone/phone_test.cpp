@@ -1,0 +1,160 @@
+// core/phone: what a recipient's local part becomes (E.164 or a reply sentence), and how numbers
+// look in logs.
+#include "core/phone/phone.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mail2sms::phone {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string e164_of(std::string_view text, std::string_view region) {
+  auto number = to_e164(text, region);
+  EXPECT_TRUE(number.has_value()) << text << " in " << region << ": " << number.error();
+  return number ? *number : std::string{};
+}
+
+std::string error_of(std::string_view text, std::string_view region) {
+  auto number = to_e164(text, region);
+  EXPECT_FALSE(number.has_value()) << text << " in " << region << " gave " << *number;
+  return number ? std::string{} : number.error();
+}
+
+TEST(to_e164, international_form_is_kept) {
+  EXPECT_EQ(e164_of("+27821234567", "ZA"), "+27821234567");
+  EXPECT_EQ(e164_of("+27821234567", "US"), "+27821234567");
+  EXPECT_EQ(e164_of("+447911123456", "ZA"), "+447911123456");
+}
+
+TEST(to_e164, international_form_needs_no_default_region) {
+  EXPECT_EQ(e164_of("+27821234567", ""), "+27821234567");
+}
+
+TEST(to_e164, national_form_is_read_in_the_default_region) {
+  EXPECT_EQ(e164_of("0821234567", "ZA"), "+27821234567");
+  EXPECT_EQ(e164_of("07911123456", "GB"), "+447911123456");
+  EXPECT_EQ(e164_of("2015550123", "US"), "+12015550123");
+}
+
+TEST(to_e164, region_is_case_insensitive) {
+  EXPECT_EQ(e164_of("0821234567", "za"), "+27821234567");
+}
+
+TEST(to_e164, country_code_without_plus_is_recognised_as_libphonenumber_does) {
+  // Without "+", the number is read in the default region; libphonenumber strips a leading
+  // country code of that region when what follows is a valid national number.
+  EXPECT_EQ(e164_of("27821234567", "ZA"), "+27821234567");
+}
+
+TEST(to_e164, international_dialling_prefix_of_the_region_is_understood) {
+  EXPECT_EQ(e164_of("0027821234567", "ZA"), "+27821234567");
+}
+
+TEST(to_e164, separators_seen_in_addresses_are_ignored) {
+  EXPECT_EQ(e164_of("+27.82.123.4567", "ZA"), "+27821234567");
+  EXPECT_EQ(e164_of("082-123-4567", "ZA"), "+27821234567");
+  EXPECT_EQ(e164_of("(082)123-4567", "ZA"), "+27821234567");
+  EXPECT_EQ(e164_of("+1(201)555-0123", "ZA"), "+12015550123");
+}
+
+TEST(to_e164, words_are_not_numbers) {
+  EXPECT_EQ(error_of("abc", "ZA"),
+            "'abc' is not a phone number; use the international form +<country code><number>, "
+            "e.g. +27821234567");
+  EXPECT_THAT(error_of("", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("+", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("oncall", "ZA"), HasSubstr("'oncall' is not a phone number"));
+}
+
+TEST(to_e164, letters_extensions_and_stray_plus_signs_are_refused) {
+  EXPECT_THAT(error_of("0821234567x12", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("1-800-FLOWERS", "US"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("27+821234567", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("+27821234567 ", "ZA"), HasSubstr("is not a phone number"));
+}
+
+TEST(to_e164, invalid_number_names_the_country_and_what_to_do) {
+  EXPECT_EQ(error_of("+278212", "ZA"),
+            "'+278212' is too short for a number in ZA; check the digits, or use the "
+            "international form +<country code><number>, e.g. +27821234567");
+  EXPECT_THAT(error_of("+27821234567890", "GB"),
+              AllOf(HasSubstr("'+27821234567890' is too long for a number in ZA"),
+                    HasSubstr("use the international form")));
+  // Right length, but no such number range in South Africa.
+  EXPECT_THAT(error_of("+27001234567", "ZA"),
+              HasSubstr("'+27001234567' is not a valid number for ZA; check the digits"));
+}
+
+TEST(to_e164, national_number_invalid_in_its_region_names_that_region) {
+  EXPECT_THAT(error_of("0821234567", "GB"), HasSubstr("is not a valid number for GB"));
+  EXPECT_THAT(error_of("0821", "ZA"), HasSubstr("is too short for a number in ZA"));
+  EXPECT_THAT(error_of("082123456789", "ZA"), HasSubstr("is too long for a number in ZA"));
+}
+
+TEST(to_e164, too_short_or_too_long_to_be_any_number) {
+  // libphonenumber does not read a single digit as a number at all.
+  EXPECT_THAT(error_of("1", "ZA"), HasSubstr("'1' is not a phone number"));
+  EXPECT_THAT(error_of("12", "ZA"), HasSubstr("'12' is too short for a number in ZA"));
+  EXPECT_THAT(error_of("+2712345678901234567890", "ZA"), HasSubstr("too long"));
+}
+
+TEST(to_e164, unknown_country_code_is_refused) {
+  EXPECT_THAT(error_of("+9991234567", "ZA"), HasSubstr("'+9991234567' has no known country code"));
+}
+
+TEST(to_e164, national_number_without_a_usable_default_region_is_refused) {
+  EXPECT_EQ(error_of("0821234567", ""),
+            "'0821234567' has no country code and no default country is set; use the "
+            "international form +<country code><number>, e.g. +27821234567");
+  EXPECT_THAT(error_of("0821234567", "XX"),
+              HasSubstr("has no country code and 'XX' is not a known country"));
+}
+
+TEST(to_e164, error_sentence_is_safe_inside_an_smtp_reply) {
+  const std::string error = error_of("12\r\n250 ok", "ZA");
+  EXPECT_THAT(error, AllOf(Not(HasSubstr("\r")), Not(HasSubstr("\n"))));
+  const std::string long_error = error_of(std::string(500, 'a'), "ZA");
+  EXPECT_LT(long_error.size(), 200u);
+}
+
+TEST(mask, keeps_country_code_two_digits_and_last_two) {
+  EXPECT_EQ(mask("+27821234567"), "+2782*****67");
+  EXPECT_EQ(mask("+447911123456"), "+4479******56");
+  EXPECT_EQ(mask("+12015550123"), "+120******23");
+  EXPECT_EQ(mask("+35312345678"), "+35312****78");
+}
+
+TEST(mask, short_input_is_never_shown_whole) {
+  EXPECT_EQ(mask(""), "");
+  EXPECT_EQ(mask("+"), "+");
+  EXPECT_EQ(mask("+27"), "+**");
+  EXPECT_EQ(mask("+2782"), "+****");
+  EXPECT_EQ(mask("+278212"), "+2****2");
+  EXPECT_EQ(mask("+27821234"), "+27****34");
+  EXPECT_EQ(mask("+2782123456"), "+2782****56");
+}
+
+TEST(mask, input_that_is_not_e164_is_masked_too) {
+  EXPECT_EQ(mask("0821234567"), "08******67");
+  EXPECT_EQ(mask("abc"), "***");
+  EXPECT_EQ(mask("+9991234567"), "+99******67");
+}
+
+TEST(mask, hides_at_least_four_characters_of_any_input) {
+  for (std::string digits : {"+1", "+12", "+123", "+1234567", "+123456789012345", "12345"}) {
+    const std::string masked = mask(digits);
+    EXPECT_EQ(masked.size(), digits.size());
+    EXPECT_GE(std::count(masked.begin(), masked.end(), '*'),
+              std::min<std::ptrdiff_t>(4, static_cast<std::ptrdiff_t>(digits.size()) - 1))
+        << digits << " -> " << masked;
+  }
+}
+
+}  // namespace
+}  // namespace mail2sms::phone

@@ -1,0 +1,211 @@
+// Segmentation: the single/multipart boundaries, pairs kept whole across parts, the 140-octet
+// limit for every part, and what happens past 255 parts.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/sms/sms.hpp"
+#include "sms_test_support.hpp"
+
+namespace mail2sms::sms {
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+using test_support::decode_all;
+using test_support::repeat;
+
+const std::string zhe = "\xD0\x96";           // U+0416, one UTF-16 unit, not GSM
+const std::string grin = "\xF0\x9F\x98\x80";  // U+1F600, a surrogate pair
+const std::string euro = "\xE2\x82\xAC";      // GSM extension: escape pair
+
+// Units per part: septets for GSM, UTF-16 units for UCS-2.
+std::vector<std::size_t> part_units(const encoded_message& message) {
+  std::vector<std::size_t> units;
+  for (const auto& s : message.segments) {
+    units.push_back(message.coding == encoding::gsm7 ? s.payload.size() : s.payload.size() / 2);
+  }
+  return units;
+}
+
+using sizes = std::vector<std::size_t>;
+
+TEST(segmenter_test, gsm_160_is_one_part_161_is_two) {
+  const auto one = encode(repeat("a", 160));
+  EXPECT_EQ(one.coding, encoding::gsm7);
+  EXPECT_EQ(one.units, 160u);
+  EXPECT_EQ(part_units(one), sizes{160});
+
+  const auto two = encode(repeat("a", 161));
+  EXPECT_EQ(two.units, 161u);
+  EXPECT_EQ(part_units(two), (sizes{153, 8}));
+}
+
+TEST(segmenter_test, gsm_306_is_two_parts_307_is_three) {
+  EXPECT_EQ(part_units(encode(repeat("a", 306))), (sizes{153, 153}));
+  EXPECT_EQ(part_units(encode(repeat("a", 307))), (sizes{153, 153, 1}));
+}
+
+TEST(segmenter_test, gsm_with_16bit_reference_uses_152_septet_parts) {
+  const encode_options ref16{.reference = 1, .reference_16bit = true};
+  EXPECT_EQ(part_units(encode(repeat("a", 160), ref16)), sizes{160});
+  EXPECT_EQ(part_units(encode(repeat("a", 304), ref16)), (sizes{152, 152}));
+  EXPECT_EQ(part_units(encode(repeat("a", 305), ref16)), (sizes{152, 152, 1}));
+}
+
+TEST(segmenter_test, escape_pairs_count_two_septets) {
+  const auto message = encode(repeat(euro, 80));
+  EXPECT_EQ(message.coding, encoding::gsm7);
+  EXPECT_EQ(message.units, 160u);
+  EXPECT_EQ(part_units(message), sizes{160});
+  EXPECT_EQ(part_units(encode(repeat(euro, 80) + "a")), (sizes{152, 9}));
+}
+
+TEST(segmenter_test, escape_pair_at_the_boundary_moves_to_the_next_part) {
+  const std::string text = repeat("a", 152) + euro + repeat("b", 10);
+  const auto message = encode(text);
+  EXPECT_EQ(message.units, 164u);
+  ASSERT_EQ(part_units(message), (sizes{152, 12}));
+  EXPECT_EQ(decode(message.coding, message.segments[0].payload), repeat("a", 152));
+  EXPECT_EQ(message.segments[1].payload[0], 0x1B);
+  EXPECT_EQ(message.segments[1].payload[1], 0x65);
+  EXPECT_EQ(decode(message.coding, message.segments[1].payload), euro + repeat("b", 10));
+}
+
+TEST(segmenter_test, escape_pair_ending_exactly_at_the_boundary_stays) {
+  const auto message = encode(repeat("a", 151) + euro + repeat("b", 10));
+  EXPECT_EQ(part_units(message), (sizes{153, 10}));
+}
+
+TEST(segmenter_test, no_gsm_part_ends_inside_an_escape_pair) {
+  const auto message = encode(repeat(euro, 200));
+  EXPECT_EQ(message.units, 400u);
+  EXPECT_EQ(part_units(message), (sizes{152, 152, 96}));
+  for (const auto& s : message.segments) EXPECT_NE(s.payload.back(), 0x1B);
+  EXPECT_EQ(decode_all(message), repeat(euro, 200));
+}
+
+TEST(segmenter_test, ucs2_70_is_one_part_71_is_two) {
+  const auto one = encode(repeat(zhe, 70));
+  EXPECT_EQ(one.coding, encoding::ucs2);
+  EXPECT_EQ(one.units, 70u);
+  EXPECT_EQ(part_units(one), sizes{70});
+  EXPECT_EQ(one.segments[0].payload.size(), 140u);
+
+  const auto two = encode(repeat(zhe, 71));
+  EXPECT_EQ(two.units, 71u);
+  EXPECT_EQ(part_units(two), (sizes{67, 4}));
+}
+
+TEST(segmenter_test, ucs2_134_is_two_parts_135_is_three) {
+  EXPECT_EQ(part_units(encode(repeat(zhe, 134))), (sizes{67, 67}));
+  EXPECT_EQ(part_units(encode(repeat(zhe, 135))), (sizes{67, 67, 1}));
+}
+
+TEST(segmenter_test, ucs2_with_16bit_reference_uses_66_unit_parts) {
+  const encode_options ref16{.reference = 1, .reference_16bit = true};
+  EXPECT_EQ(part_units(encode(repeat(zhe, 132), ref16)), (sizes{66, 66}));
+  EXPECT_EQ(part_units(encode(repeat(zhe, 133), ref16)), (sizes{66, 66, 1}));
+}
+
+TEST(segmenter_test, surrogate_pairs_count_two_units) {
+  EXPECT_EQ(part_units(encode(repeat(zhe, 68) + grin)), sizes{70});
+  EXPECT_EQ(part_units(encode(repeat(zhe, 69) + grin)), (sizes{67, 4}));
+}
+
+TEST(segmenter_test, surrogate_pair_at_the_boundary_is_not_split) {
+  const std::string text = repeat(zhe, 66) + grin + repeat(zhe, 10);
+  const auto message = encode(text);
+  EXPECT_EQ(message.units, 78u);
+  ASSERT_EQ(part_units(message), (sizes{66, 12}));
+  EXPECT_EQ(decode(message.coding, message.segments[0].payload), repeat(zhe, 66));
+  EXPECT_EQ(decode(message.coding, message.segments[1].payload), grin + repeat(zhe, 10));
+  EXPECT_EQ((bytes{message.segments[1].payload.begin(), message.segments[1].payload.begin() + 4}),
+            (bytes{0xD8, 0x3D, 0xDE, 0x00}));
+}
+
+TEST(segmenter_test, surrogate_pair_at_the_16bit_boundary_is_not_split) {
+  const auto message =
+      encode(repeat(zhe, 65) + grin + repeat(zhe, 10), {.reference = 9, .reference_16bit = true});
+  EXPECT_EQ(part_units(message), (sizes{65, 12}));
+  EXPECT_EQ(decode_all(message), repeat(zhe, 65) + grin + repeat(zhe, 10));
+}
+
+TEST(segmenter_test, one_non_gsm_character_forces_ucs2_for_the_whole_text) {
+  const auto message = encode(repeat("a", 100) + "`");  // the grave accent is not GSM
+  EXPECT_EQ(message.coding, encoding::ucs2);
+  EXPECT_EQ(message.units, 101u);
+  EXPECT_EQ(part_units(message), (sizes{67, 34}));
+  EXPECT_EQ(decode_all(message), repeat("a", 100) + "`");
+}
+
+TEST(segmenter_test, every_part_fits_140_octets) {
+  const std::vector<std::string> pieces = {"a", euro, "a" + euro, zhe, grin, zhe + grin};
+  for (bool ref16 : {false, true}) {
+    for (const auto& piece : pieces) {
+      for (std::size_t n : {1u, 69u, 70u, 71u, 159u, 160u, 161u, 500u, 1000u}) {
+        const auto message =
+            encode(repeat(piece, n), {.reference = 0x0102, .reference_16bit = ref16});
+        for (const auto& s : message.segments) {
+          EXPECT_LE(test_support::user_data_octets(message.coding, s), 140u)
+              << piece << " x" << n << " ref16=" << ref16;
+          EXPECT_LE(test_support::udh_plus_packed_octets(message.coding, s), 140u);
+        }
+      }
+    }
+  }
+}
+
+TEST(segmenter_test, full_parts_use_all_140_octets) {
+  for (bool ref16 : {false, true}) {
+    const encode_options options{.reference = 1, .reference_16bit = ref16};
+    const auto gsm = encode(repeat("a", 1000), options);
+    EXPECT_EQ(test_support::user_data_octets(gsm.coding, gsm.segments[0]), 140u);
+    const auto ucs2 = encode(repeat(zhe, 1000), options);
+    EXPECT_EQ(test_support::user_data_octets(ucs2.coding, ucs2.segments[0]), ref16 ? 139u : 140u);
+  }
+}
+
+TEST(segmenter_test, empty_text_is_one_empty_gsm_part) {
+  const auto message = encode("");
+  EXPECT_EQ(message.coding, encoding::gsm7);
+  EXPECT_EQ(message.units, 0u);
+  ASSERT_EQ(message.segments.size(), 1u);
+  EXPECT_TRUE(message.segments[0].payload.empty());
+  EXPECT_TRUE(message.segments[0].udh.empty());
+}
+
+TEST(segmenter_test, 255_parts_are_concatenated) {
+  const auto message = encode(repeat("a", 153 * 255), {.reference = 5, .reference_16bit = false});
+  ASSERT_EQ(message.segments.size(), 255u);
+  EXPECT_TRUE(fits_concatenation(message));
+  EXPECT_EQ(message.segments.back().udh, (bytes{0x05, 0x00, 0x03, 0x05, 0xFF, 0xFF}));
+}
+
+TEST(segmenter_test, more_than_255_parts_are_counted_but_carry_no_udh) {
+  const std::string text = repeat("a", 153 * 255 + 1);
+  const auto message = encode(text, {.reference = 5, .reference_16bit = false});
+  EXPECT_EQ(message.segments.size(), 256u);
+  EXPECT_FALSE(fits_concatenation(message));
+  for (const auto& s : message.segments) EXPECT_TRUE(s.udh.empty());
+  EXPECT_EQ(decode_all(message), text);  // nothing truncated
+}
+
+TEST(segmenter_test, encode_is_deterministic) {
+  const std::string text = repeat("x" + euro + grin, 300);
+  const auto first = encode(text, {.reference = 77, .reference_16bit = true});
+  const auto second = encode(text, {.reference = 77, .reference_16bit = true});
+  ASSERT_EQ(first.segments.size(), second.segments.size());
+  for (std::size_t i = 0; i < first.segments.size(); ++i) {
+    EXPECT_EQ(first.segments[i].udh, second.segments[i].udh);
+    EXPECT_EQ(first.segments[i].payload, second.segments[i].payload);
+  }
+}
+
+TEST(segmenter_test, encoding_names) {
+  EXPECT_EQ(to_string(encoding::gsm7), "gsm7");
+  EXPECT_EQ(to_string(encoding::ucs2), "ucs2");
+}
+
+}  // namespace
+}  // namespace mail2sms::sms
