@@ -3,12 +3,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "cli/common.hpp"
 
 int main(int argc, char** argv) {
   using namespace mail2sms::cli;
+  // A closed stdout/stderr pipe (`mail2sms serve | tee log` and Ctrl-C) must not kill the
+  // server before it stops cleanly; sockets report EPIPE as an error code anyway.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mail2sms: an email-to-SMS bridge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mail2sms 0.1.0");

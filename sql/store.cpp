@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <thread>
 
 #include "core/policy/password.hpp"
 
@@ -89,9 +90,11 @@ core::account account_from(const pqxx::row& r) {
   return a;
 }
 
+// Microseconds since the epoch, PostgreSQL's resolution: whole seconds would make a retry due
+// up to a second before the time the dispatcher chose.
 std::string timestamp_of(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  return std::to_string(secs);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  return std::to_string(us);
 }
 
 }  // namespace
@@ -225,7 +228,8 @@ result<ok_t, core::store_error> store::record(
     tx.exec_params(
         "UPDATE messages SET status = $2, connector = $3, attempts = attempts + 1, "
         "last_error = NULLIF($4, ''), updated_at = now(), "
-        "next_attempt_at = CASE WHEN $5 = '' THEN next_attempt_at ELSE to_timestamp($5::bigint) END "
+        "next_attempt_at = CASE WHEN $5 = '' THEN next_attempt_at "
+        "ELSE 'epoch'::timestamptz + $5::bigint * interval '1 microsecond' END "
         "WHERE id = $1",
         message_id, new_status, connector, outcome.reason,
         retry_at ? timestamp_of(*retry_at) : std::string());
@@ -236,6 +240,7 @@ result<ok_t, core::store_error> store::record(
 }
 
 void store::wait_for_work(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   try {
     if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
     const auto ms = timeout.count();
@@ -244,6 +249,9 @@ void store::wait_for_work(std::chrono::milliseconds timeout) {
     // The dispatcher polls on its own timeout anyway; a broken LISTEN connection is reopened.
     spdlog::warn("queue listener: {}", e.what());
     listener_.reset();
+    // Still wait out the timeout: returning at once would have the dispatcher retry a database
+    // that is down in a tight loop.
+    std::this_thread::sleep_until(deadline);
   }
 }
 

@@ -1,0 +1,111 @@
+// Micro-benchmark of smtpd::protocol: one whole transaction (greeting, EHLO, AUTH PLAIN, MAIL,
+// RCPT, DATA with a 1 KiB body, QUIT) fed in one chunk and in 64-byte chunks, with the awaited
+// outcomes (credentials, store) answered at once, as a session would after its blocking work.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "smtpd/protocol.hpp"
+#include "smtpd/sasl.hpp"
+
+namespace {
+
+using namespace mail2sms::smtpd;
+
+// Any "+<digits>" local part is a number; the benchmark never sends anything else.
+class plus_number_resolver : public recipient_resolver {
+ public:
+  mail2sms::result<std::string, std::string> to_e164(std::string_view local_part,
+                                                     const authenticated_account&) const override {
+    return std::string(local_part);
+  }
+};
+
+protocol_settings bench_settings() {
+  protocol_settings s;
+  s.hostname = "mx.bench";
+  s.domains = {"sms.example.com"};
+  s.tls_active = true;  // AUTH offered without STARTTLS: the TLS itself is outside the protocol
+  return s;
+}
+
+std::string conversation() {
+  std::string body = "From: bench@example.com\r\nSubject: load\r\n\r\n";
+  const std::string line = "The quick brown fox jumps over the lazy dog, 0123456789 times.\r\n";
+  while (body.size() + line.size() <= 1024) body += line;
+  body.append(1024 - body.size() - 2, 'x');
+  body += "\r\n";
+  std::string secret("\0bench\0secret", 13);
+  return "EHLO client.bench\r\n"
+         "AUTH PLAIN " + mail2sms::smtpd::sasl::base64_encode(secret) + "\r\n"
+         "MAIL FROM:<bench@example.com>\r\n"
+         "RCPT TO:<+27821234567@sms.example.com>\r\n"
+         "DATA\r\n" + body + ".\r\n"
+         "QUIT\r\n";
+}
+
+// Performs the actions as the session would; returns how many replies were produced and, when
+// `transcript` is given, appends their text to it.
+std::size_t perform(protocol& proto, actions todo, std::string* transcript = nullptr) {
+  std::size_t replies = 0;
+  std::deque<action> queue(std::make_move_iterator(todo.begin()), std::make_move_iterator(todo.end()));
+  while (!queue.empty()) {
+    action next = std::move(queue.front());
+    queue.pop_front();
+    actions more;
+    if (const auto* r = std::get_if<send_reply>(&next)) {
+      ++replies;
+      if (transcript != nullptr) *transcript += r->text;
+    } else if (std::holds_alternative<verify_credentials>(next)) {
+      auth_result r;
+      r.state = auth_result::status::ok;
+      r.account = {7, "bench", "ZA"};
+      more = proto.on_auth_result(r);
+    } else if (std::holds_alternative<store_message>(next)) {
+      store_result r;
+      r.state = store_result::status::accepted;
+      r.queue_id = "Q1";
+      more = proto.on_store_result(r);
+    }
+    for (auto& a : more) queue.push_back(std::move(a));
+  }
+  return replies;
+}
+
+// One whole conversation, `chunk` octets per on_input call.
+std::size_t converse(const std::string& input, std::size_t chunk, std::string* transcript = nullptr) {
+  static const plus_number_resolver resolver;
+  protocol proto(bench_settings(), resolver);
+  std::size_t replies = perform(proto, proto.on_connect(), transcript);
+  for (std::size_t at = 0; at < input.size(); at += chunk) {
+    replies += perform(proto, proto.on_input(std::string_view(input).substr(at, chunk)), transcript);
+  }
+  return proto.closed() ? replies : 0;
+}
+
+void transaction(benchmark::State& state, std::size_t chunk) {
+  const std::string input = conversation();
+  std::string transcript;
+  if (converse(input, chunk, &transcript) == 0 ||
+      transcript.find("250 2.0.0 Ok: queued as Q1") == std::string::npos) {
+    state.SkipWithError("the conversation did not queue the mail and close");
+    return;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(converse(input, chunk));
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input.size()));
+}
+
+void bm_smtp_transaction_one_chunk(benchmark::State& state) { transaction(state, 1 << 20); }
+void bm_smtp_transaction_64_byte_chunks(benchmark::State& state) { transaction(state, 64); }
+
+BENCHMARK(bm_smtp_transaction_one_chunk);
+BENCHMARK(bm_smtp_transaction_64_byte_chunks);
+
+}  // namespace
