@@ -16,6 +16,7 @@ std::unique_ptr<core::sms_connector> make_connector(const config::connector_conf
   s.system_id = c.system_id;
   s.password = c.password;
   s.system_type = c.system_type;
+  s.default_source = c.source;
   s.window = c.window;
   s.tps = c.tps;
   s.enquire_link_interval = c.enquire_link_interval;

@@ -46,6 +46,7 @@ struct connector_config {
   std::string system_id;
   std::string password;
   std::string system_type;
+  std::string source;  // source address when the account has no sender ID (alphanumeric <= 11)
   int window = 32;  // outstanding submit_sm
   int tps = 100;    // segments per second
   std::chrono::seconds enquire_link_interval{30};

@@ -17,6 +17,13 @@ void read_smpp(const section& s, connector_config& c) {
     s.fail("system_id", "an smpp connector needs system_id (its SMPP login)");
   s.read("password", c.password);
   s.read("system_type", c.system_type);
+  s.read("source", c.source);
+  const bool numeric = !c.source.empty() &&
+                       std::all_of(c.source.begin() + (c.source.front() == '+' ? 1 : 0),
+                                   c.source.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  if (c.source.size() > (numeric ? 21u : 11u))
+    s.fail("source", numeric ? "a numeric source address has at most 20 digits"
+                             : "an alphanumeric source address has at most 11 characters");
   s.read("window", c.window, 1, 65535);
   s.read("tps", c.tps, 1, 1000000);
   s.read("enquire_link_interval", c.enquire_link_interval);
@@ -25,7 +32,7 @@ void read_smpp(const section& s, connector_config& c) {
 
 connector_config read_connector(const section& s) {
   s.allow_only({"name", "type", "host", "port", "system_id", "password", "system_type", "window",
-                "tps", "enquire_link_interval", "response_timeout", "path"});
+                "tps", "enquire_link_interval", "response_timeout", "path", "source"});
   connector_config c;
   s.read("name", c.name);
   if (c.name.empty()) s.fail("name", "every connector needs a name (routes refer to it)");

@@ -132,6 +132,7 @@ host = "127.0.0.1"
 port = {self.sim.port}
 system_id = "mail2sms"
 password = "{SMPP_PASSWORD}"
+source = "Alerts"
 
 [[route]]
 prefix = "+"

@@ -60,6 +60,7 @@ class SendTest(unittest.TestCase):
         msg = self.bridge.sim.wait_for(lambda l: l.get("event") == "message"
                                        and l.get("text") == "Disk full on db1 (swaks plain)")
         self.assertEqual(msg["destination"], SMPP_DEST)
+        self.assertEqual(msg["source"], "Alerts")  # the connector's source: no account sender ID
         self.assertEqual(msg["data_coding"], 0)
         self.assertEqual(msg["parts"], 1)
 

@@ -104,7 +104,8 @@ class store_test : public pg_test {
 
   std::vector<std::string> events_of(std::int64_t id) {
     std::vector<std::string> events;
-    for (const auto& r : query("SELECT status FROM message_events WHERE message_id = $1 ORDER BY id", id))
+    for (const auto& r :
+         query("SELECT status FROM message_events WHERE message_id = $1 ORDER BY id", id))
       events.push_back(r[0].as<std::string>());
     return events;
   }
@@ -157,8 +158,9 @@ TEST_F(store_test, enqueue_commits_a_row_per_recipient_with_every_part_byte_for_
     EXPECT_EQ(row["mail_from"].as<std::string>(), s.mail_from);
     EXPECT_EQ(row["mail_message_id"].as<std::string>(), s.message_id);
 
-    const auto parts =
-        query("SELECT part_no, udh, payload FROM message_parts WHERE message_id = $1 ORDER BY part_no", id);
+    const auto parts = query(
+        "SELECT part_no, udh, payload FROM message_parts WHERE message_id = $1 ORDER BY part_no",
+        id);
     ASSERT_EQ(parts.size(), 3u);
     for (std::size_t p = 0; p < parts.size(); ++p) {
       EXPECT_EQ(parts[p]["part_no"].as<int>(), static_cast<int>(p + 1));
@@ -211,7 +213,8 @@ TEST_F(store_test, claim_returns_due_messages_with_parts_in_order_and_marks_them
     EXPECT_EQ(m.coding, expected.sms.coding);
     ASSERT_EQ(m.segments.size(), expected.sms.segments.size()) << m.recipient;
     for (std::size_t p = 0; p < m.segments.size(); ++p) {
-      EXPECT_EQ(m.segments[p].udh, expected.sms.segments[p].udh) << m.recipient << " part " << p + 1;
+      EXPECT_EQ(m.segments[p].udh, expected.sms.segments[p].udh)
+          << m.recipient << " part " << p + 1;
       EXPECT_EQ(m.segments[p].payload, expected.sms.segments[p].payload)
           << m.recipient << " part " << p + 1;
     }
@@ -224,27 +227,30 @@ TEST_F(store_test, claim_returns_due_messages_with_parts_in_order_and_marks_them
 TEST_F(store_test, claim_skips_messages_not_yet_due) {
   const auto account = add_account("ops");
   enqueue(submission_for(account, {"+27821234567", "+27821234568"}, "retry later"));
-  execute("UPDATE messages SET next_attempt_at = now() + interval '1 hour' "
-          "WHERE recipient = '+27821234568'");
+  execute(
+      "UPDATE messages SET next_attempt_at = now() + interval '1 hour' "
+      "WHERE recipient = '+27821234568'");
 
   const auto claimed = claim(10);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].recipient, "+27821234567");
-  EXPECT_EQ(query("SELECT status FROM messages WHERE recipient = '+27821234568'")[0][0].as<std::string>(),
-            "queued");
+  EXPECT_EQ(
+      query("SELECT status FROM messages WHERE recipient = '+27821234568'")[0][0].as<std::string>(),
+      "queued");
   EXPECT_TRUE(claim(10).empty());
 }
 
 TEST_F(store_test, claim_honours_its_limit) {
   const auto account = add_account("ops");
-  enqueue(submission_for(account, {"+27821000001", "+27821000002", "+27821000003", "+27821000004",
-                                   "+27821000005"},
-                         "five"));
+  enqueue(submission_for(
+      account, {"+27821000001", "+27821000002", "+27821000003", "+27821000004", "+27821000005"},
+      "five"));
   std::set<std::int64_t> seen;
   for (const std::size_t expected : {2u, 2u, 1u, 0u}) {
     const auto claimed = claim(2);
     ASSERT_EQ(claimed.size(), expected);
-    for (const auto& m : claimed) EXPECT_TRUE(seen.insert(m.id).second) << "claimed twice: " << m.id;
+    for (const auto& m : claimed)
+      EXPECT_TRUE(seen.insert(m.id).second) << "claimed twice: " << m.id;
   }
   EXPECT_EQ(seen.size(), 5u);
   EXPECT_EQ(query("SELECT count(*) FROM messages WHERE status = 'sending'")[0][0].as<int>(), 5);
@@ -284,7 +290,8 @@ TEST_F(store_test, concurrent_claims_never_share_a_message_and_miss_none) {
   for (const auto id : b) EXPECT_TRUE(all.insert(id).second) << "both threads claimed " << id;
   EXPECT_EQ(all.size(), 200u);
   EXPECT_EQ(query("SELECT count(*) FROM messages WHERE status = 'sending'")[0][0].as<int>(), 200);
-  EXPECT_EQ(query("SELECT count(*) FROM message_events WHERE status = 'sending'")[0][0].as<int>(), 200);
+  EXPECT_EQ(query("SELECT count(*) FROM message_events WHERE status = 'sending'")[0][0].as<int>(),
+            200);
 }
 
 // --- record ----------------------------------------------------------------------------------
@@ -304,7 +311,8 @@ TEST_F(store_test, record_submitted_keeps_the_smsc_ids_in_part_order) {
   EXPECT_EQ(parts[0][0].as<std::string>(), "smsc-a");
   EXPECT_EQ(parts[1][0].as<std::string>(), "smsc-b");
   EXPECT_EQ(parts[2][0].as<std::string>(), "smsc-c");
-  const auto row = query("SELECT status, connector, attempts, last_error FROM messages WHERE id = $1", id)[0];
+  const auto row =
+      query("SELECT status, connector, attempts, last_error FROM messages WHERE id = $1", id)[0];
   EXPECT_EQ(row["status"].as<std::string>(), "submitted");
   EXPECT_EQ(row["connector"].as<std::string>(), "smsc1");
   EXPECT_EQ(row["attempts"].as<int>(), 1);
@@ -327,7 +335,8 @@ TEST_F(store_test, record_transient_requeues_for_the_retry_time) {
 
   const auto row = query(
       "SELECT status, attempts, connector, last_error, "
-      "(extract(epoch FROM next_attempt_at) * 1000000)::bigint AS next_us FROM messages WHERE id = $1",
+      "(extract(epoch FROM next_attempt_at) * 1000000)::bigint AS next_us "
+      "FROM messages WHERE id = $1",
       id)[0];
   EXPECT_EQ(row["status"].as<std::string>(), "queued");
   EXPECT_EQ(row["attempts"].as<int>(), 1);
@@ -335,7 +344,8 @@ TEST_F(store_test, record_transient_requeues_for_the_retry_time) {
   EXPECT_EQ(row["last_error"].as<std::string>(), "throttled (ESME_RTHROTTLED)");
   EXPECT_EQ(row["next_us"].as<std::int64_t>(), epoch_micros(retry_at));
   const auto event = query(
-      "SELECT status, detail FROM message_events WHERE message_id = $1 ORDER BY id DESC LIMIT 1", id)[0];
+      "SELECT status, detail FROM message_events WHERE message_id = $1 ORDER BY id DESC LIMIT 1",
+      id)[0];
   EXPECT_EQ(event["status"].as<std::string>(), "queued");
   EXPECT_EQ(event["detail"].as<std::string>(), "throttled (ESME_RTHROTTLED)");
   EXPECT_TRUE(claim(10).empty()) << "claimed before its retry time";
@@ -363,15 +373,16 @@ TEST_F(store_test, record_permanent_fails_the_message_with_the_reason) {
   const auto claimed = claim(2);
   ASSERT_EQ(claimed.size(), 2u);
 
-  record(claimed[0].id, "smsc1", {status::permanent_failure, {}, "invalid destination (ESME_RINVDSTADR)"});
+  record(claimed[0].id, "smsc1",
+         {status::permanent_failure, {}, "invalid destination (ESME_RINVDSTADR)"});
   // A transient failure without a retry time means the dispatcher gave up: failed too.
-  record(claimed[1].id, "smsc1", {status::transient_failure, {}, "gave up after 5 attempts: timeout"},
-         std::nullopt);
+  record(claimed[1].id, "smsc1",
+         {status::transient_failure, {}, "gave up after 5 attempts: timeout"}, std::nullopt);
 
-  for (const auto& [m, reason] :
-       {std::pair{claimed[0], "invalid destination (ESME_RINVDSTADR)"},
-        std::pair{claimed[1], "gave up after 5 attempts: timeout"}}) {
-    const auto row = query("SELECT status, last_error, attempts FROM messages WHERE id = $1", m.id)[0];
+  for (const auto& [m, reason] : {std::pair{claimed[0], "invalid destination (ESME_RINVDSTADR)"},
+                                  std::pair{claimed[1], "gave up after 5 attempts: timeout"}}) {
+    const auto row =
+        query("SELECT status, last_error, attempts FROM messages WHERE id = $1", m.id)[0];
     EXPECT_EQ(row["status"].as<std::string>(), "failed");
     EXPECT_EQ(row["last_error"].as<std::string>(), reason);
     EXPECT_EQ(row["attempts"].as<int>(), 1);
@@ -419,7 +430,8 @@ TEST_F(store_test, wait_for_work_wakes_when_another_thread_enqueues) {
   store_->wait_for_work(1ms);
 
   std::string queue_id;
-  std::thread producer([&] { queue_id = enqueue(submission_for(account, {"+27821234567"}, "wake up")); });
+  std::thread producer(
+      [&] { queue_id = enqueue(submission_for(account, {"+27821234567"}, "wake up")); });
   const auto started = std::chrono::steady_clock::now();
   store_->wait_for_work(20s);
   const auto waited = std::chrono::steady_clock::now() - started;
@@ -511,13 +523,15 @@ TEST_F(store_test, add_account_refuses_a_duplicate_name_and_find_account_returns
   ASSERT_TRUE(missing.has_value()) << missing.error().message;
   EXPECT_FALSE(missing->has_value());
 
-  EXPECT_EQ(query("SELECT action, subject FROM audit_log")[0]["subject"].as<std::string>(), "helpdesk");
+  EXPECT_EQ(query("SELECT action, subject FROM audit_log")[0]["subject"].as<std::string>(),
+            "helpdesk");
 }
 
 TEST_F(store_test, list_messages_returns_what_was_stored_filtered_by_account_and_status) {
   const auto ops = add_account("ops");
   const auto pbx = add_account("pbx");
-  const auto ops_queue_id = enqueue(submission_for(ops, {"+27821000001", "+27821000002"}, three_part_text()));
+  const auto ops_queue_id =
+      enqueue(submission_for(ops, {"+27821000001", "+27821000002"}, three_part_text()));
   enqueue(submission_for(pbx, {"+27821000003"}, "Ünïcödé ✓"));
   // Fail one of ops's messages, so the two accounts' messages differ in status.
   const auto claimed = claim(1);

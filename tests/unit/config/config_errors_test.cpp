@@ -54,6 +54,24 @@ TEST_F(config_test, unknown_key_in_route_database_dispatch_log) {
                "did you mean 'level'?");
 }
 
+// The SMPP source address
+
+TEST_F(config_test, smpp_source_address_lengths) {
+  const std::string smpp = "type = \"smpp\"\nsystem_id = \"id\"\nsource = ";
+  const auto edit = [&](const std::string& value) {
+    return edited("type = \"file\"\npath = \"out.jsonl\"", smpp + value);
+  };
+  EXPECT_ERROR(error_of(edit("\"TwelveLetter\"")), 12, "connector[0].source",
+               "at most 11 characters");
+  EXPECT_ERROR(error_of(edit("\"+123456789012345678901\"")), 12, "connector[0].source",
+               "at most 20 digits");
+  auto ok = load(edit("\"Alerts\""));
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+  EXPECT_EQ(ok->connectors[0].source, "Alerts");
+  ok = load(edit("\"+27821234567\""));
+  ASSERT_TRUE(ok.has_value()) << ok.error().to_string();
+}
+
 // Wrong types
 
 TEST_F(config_test, integer_given_as_string) {
