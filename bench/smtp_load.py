@@ -38,8 +38,8 @@ def parse_args():
                    help="octets per mail, headers included (default 1024)")
     p.add_argument("--time-limit", type=float, default=90.0,
                    help="seconds of sending at most; then the sessions QUIT (default 90)")
-    p.add_argument("--drain-timeout", type=float, default=60.0,
-                   help="seconds to wait for the simulator to receive the accepted mails (default 60)")
+    p.add_argument("--drain-timeout", type=float, default=90.0,
+                   help="seconds to wait for the simulator to receive the accepted mails (default 90)")
     p.add_argument("--tps", type=int, default=100000,
                    help="the SMPP connector's segments-per-second limit; 0 keeps the product default "
                         "(100), which caps the end-to-end rate (default 100000)")
@@ -238,9 +238,9 @@ def log_problems(text):
     """Warning, error and critical lines of the serve log, grouped with numbers masked."""
     groups = collections.Counter()
     for line in text.splitlines():
-        if "[warning]" in line or "[error]" in line or "[critical]" in line:
-            body = line.split("] ", 2)[-1]
-            groups[re.sub(r"\d+", "N", body)] += 1
+        m = re.match(r"\S+ (warning|error|critical) (.*)", line)  # "TIME LEVEL text"
+        if m:
+            groups[m.group(1) + " " + re.sub(r"\d+", "N", m.group(2))] += 1
     return groups
 
 

@@ -14,7 +14,6 @@ namespace mail2sms::smtpd {
 namespace {
 
 // Client mistakes tolerated per session before 421 (issue 3 makes it configurable).
-constexpr unsigned error_limit = 10;
 
 // While an outcome is awaited the client may pipeline at most one group of commands
 // (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse.
@@ -158,6 +157,13 @@ actions protocol::on_timeout() {
   return finish();
 }
 
+actions protocol::on_shutdown() {
+  out_.clear();
+  if (closed_) return {};
+  shutting_down_ = true;
+  return finish();
+}
+
 // ---- plumbing ----
 
 void protocol::reply(std::string_view line) {
@@ -167,7 +173,8 @@ void protocol::reply(std::string_view line) {
 
 void protocol::reject(std::string_view line) {
   reply(line);
-  if (++errors_ >= error_limit) close_with("421 4.7.0 " + settings_.hostname + " Error: too many errors");
+  if (++errors_ >= settings_.max_errors)
+    close_with("421 4.7.0 " + settings_.hostname + " Error: too many errors");
 }
 
 void protocol::emit(action a) {
@@ -185,6 +192,9 @@ void protocol::close_with(std::string_view line) {
 }
 
 actions protocol::finish() {
+  // A stopping server lets a transaction in flight end with its reply, then says goodbye.
+  if (shutting_down_ && !closed_ && idle())
+    close_with("421 4.3.2 " + settings_.hostname + " Service shutting down, try again later");
   if (!pending_replies_.empty()) {
     out_.emplace_back(send_reply{std::move(pending_replies_)});
     pending_replies_.clear();
@@ -331,6 +341,9 @@ void protocol::cmd_helo(std::string_view args) {
 }
 
 void protocol::cmd_mail(std::string_view args) {
+  // No new transaction once the server is stopping (a pipelined MAIL after the final dot).
+  if (shutting_down_)
+    return close_with("421 4.3.2 " + settings_.hostname + " Service shutting down, try again later");
   if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
   if (in_mail_) return reject("503 5.5.1 Nested MAIL command");
   if (!account_) return reject("530 5.7.0 Authentication required");

@@ -25,6 +25,7 @@ struct protocol_settings {
   bool starttls_available = false;          // a certificate is configured (plain listener)
   bool tls_active = false;                  // implicit TLS listener: the session starts in TLS
   bool plaintext_auth = false;              // AUTH allowed without TLS (trusted listener only)
+  unsigned max_errors = 10;                 // client mistakes before 421 4.7.0 and close
 };
 
 struct authenticated_account {
@@ -98,6 +99,9 @@ class protocol {
   actions on_auth_result(const auth_result& r);
   actions on_store_result(const store_result& r);
   actions on_timeout();                         // a read timed out: 421 4.4.2 and close
+  // The server is stopping: an idle session gets 421 4.3.2 and is closed now; one inside a
+  // transaction (or awaiting an outcome) finishes it first and is closed after its reply.
+  actions on_shutdown();
 
   bool closed() const { return closed_; }
   // True between the 354 and the final dot: the session may use a longer read timeout.
@@ -117,6 +121,7 @@ class protocol {
   void emit(action a);
   void close_with(std::string_view line);
   actions finish();
+  bool idle() const { return waiting_ == wait::none && !in_mail_ && phase_ == phase::command; }
   void run_lines();  // handle complete buffered lines until we must wait or close
   void resume();     // after an awaited outcome
   void buffer_while_waiting(std::string_view bytes);
@@ -161,6 +166,7 @@ class protocol {
   wait waiting_ = wait::none;
   bool closed_ = false;
   bool input_overflow_ = false;    // too much pipelined while waiting
+  bool shutting_down_ = false;
   unsigned errors_ = 0;
   bool helo_seen_ = false;
   bool tls_ = false;

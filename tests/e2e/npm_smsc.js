@@ -1,0 +1,126 @@
+// An SMSC that nobody on this team wrote: the npm `smpp` package as a server, for e2e tests of
+// mail2sms's SMPP client. Prints one JSON line per event; submit_sm fields are the raw decoded ones.
+//
+//   node npm_smsc.js PORT SYSTEM_ID PASSWORD     (PORT 0: any free port, printed first)
+//
+// First line: {"event":"listening","port":N}. Then "bind", "submit_sm", "enquire_link", "unbind",
+// "close" lines. Exits on SIGTERM or SIGINT.
+'use strict';
+
+const path = require('path');
+// The package lives in tests/node_modules, installed by scripts/setup (cd tests && npm install).
+const smpp = require(path.join(__dirname, '..', 'node_modules', 'smpp'));
+
+const [portArg, systemId, password] = process.argv.slice(2);
+if (portArg === undefined || systemId === undefined || password === undefined) {
+  process.stderr.write('usage: node npm_smsc.js PORT SYSTEM_ID PASSWORD\n');
+  process.exit(2);
+}
+
+// The package's `message` filter turns short_message into {udh: [...], message: text}, guessing
+// the alphabet from data_coding and substituting ' ' for what it cannot map. The test must see the
+// octets mail2sms put on the wire, so keep both fields as the Buffers its octet-string reader
+// returns.
+delete smpp.commands.submit_sm.params.short_message.filter;
+delete smpp.tlvs.message_payload.filter;
+
+function emit(record) {
+  process.stdout.write(JSON.stringify(record) + '\n');
+}
+
+function hex(value) {
+  return Buffer.isBuffer(value) ? value.toString('hex') : null;
+}
+
+let nextMessageId = 1;
+
+function onSession(session) {
+  let bound = false;
+  const peer = session.socket.remoteAddress + ':' + session.socket.remotePort;
+
+  session.on('bind_transceiver', (pdu) => {
+    const ok = pdu.system_id === systemId && pdu.password === password;
+    emit({event: 'bind', peer, system_id: pdu.system_id, system_type: pdu.system_type,
+          interface_version: pdu.interface_version, accepted: ok});
+    if (!ok) {
+      session.send(pdu.response({command_status: smpp.ESME_RBINDFAIL}));
+      return;
+    }
+    bound = true;
+    session.send(pdu.response({system_id: 'npm-smsc'}));
+  });
+
+  // Only transceiver binds are offered; a transmitter or receiver bind is refused.
+  for (const command of ['bind_transmitter', 'bind_receiver']) {
+    session.on(command, (pdu) => {
+      emit({event: 'bind', peer, command, system_id: pdu.system_id, accepted: false});
+      session.send(pdu.response({command_status: smpp.ESME_RBINDFAIL}));
+    });
+  }
+
+  session.on('submit_sm', (pdu) => {
+    if (!bound) {
+      session.send(pdu.response({command_status: smpp.ESME_RINVBNDSTS}));
+      return;
+    }
+    const messageId = 'npm' + String(nextMessageId++).padStart(6, '0');
+    emit({
+      event: 'submit_sm',
+      message_id: messageId,
+      sequence_number: pdu.sequence_number,
+      service_type: pdu.service_type,
+      source_addr_ton: pdu.source_addr_ton,
+      source_addr_npi: pdu.source_addr_npi,
+      source_addr: pdu.source_addr,
+      dest_addr_ton: pdu.dest_addr_ton,
+      dest_addr_npi: pdu.dest_addr_npi,
+      destination_addr: pdu.destination_addr,
+      esm_class: pdu.esm_class,
+      protocol_id: pdu.protocol_id,
+      priority_flag: pdu.priority_flag,
+      registered_delivery: pdu.registered_delivery,
+      data_coding: pdu.data_coding,
+      short_message: hex(pdu.short_message),
+      message_payload: hex(pdu.message_payload),
+    });
+    session.send(pdu.response({message_id: messageId}));
+  });
+
+  session.on('enquire_link', (pdu) => {
+    emit({event: 'enquire_link', peer, sequence_number: pdu.sequence_number});
+    session.send(pdu.response());
+  });
+
+  session.on('unbind', (pdu) => {
+    emit({event: 'unbind', peer});
+    bound = false;
+    session.send(pdu.response(), () => session.close());
+  });
+
+  // Responses to nothing we sent are ignored; unknown requests get generic_nack.
+  session.on('unknown', (pdu) => {
+    emit({event: 'unknown', peer, command_id: pdu.command_id});
+    session.send(pdu.response());
+  });
+
+  session.on('close', () => emit({event: 'close', peer}));
+  session.on('error', (e) => emit({event: 'error', peer, message: String(e && e.message)}));
+}
+
+const server = smpp.createServer(onSession);
+server.on('error', (e) => {
+  process.stderr.write('npm_smsc: ' + e.message + '\n');
+  process.exit(1);
+});
+server.listen(Number(portArg), '127.0.0.1', () => {
+  emit({event: 'listening', port: server.address().port});
+});
+
+function stop() {
+  for (const session of server.sessions.slice()) session.destroy();
+  server.close(() => process.exit(0));
+  // A session stuck mid-write must not keep the process alive past its SIGTERM.
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,84 @@
+// smtpd::protocol when the server stops: idle sessions are told at once, a transaction in flight
+// ends with its own reply first; and the configurable error limit.
+#include <gtest/gtest.h>
+
+#include "protocol_client.hpp"
+
+namespace mail2sms::smtpd::test {
+namespace {
+
+constexpr std::string_view bye = "421 4.3.2 mx.test Service shutting down, try again later\r\n";
+
+bool closes(const actions& a) {
+  return !a.empty() && std::holds_alternative<close_connection>(a.back());
+}
+
+TEST(smtp_shutdown, an_idle_session_is_told_and_closed_at_once) {
+  client c;
+  c.login();
+  const auto a = c.proto.on_shutdown();
+  EXPECT_EQ(reply_text(a), bye);
+  EXPECT_TRUE(closes(a));
+  EXPECT_TRUE(c.proto.closed());
+}
+
+TEST(smtp_shutdown, a_transaction_in_flight_gets_its_250_before_the_goodbye) {
+  client c;
+  c.login();
+  protocol& p = c.proto;
+  auto a = p.on_input("MAIL FROM:<a@b.test>\r\nRCPT TO:<+27821234567@sms.example.com>\r\nDATA\r\n");
+  a = p.on_input("Subject: x\r\n\r\nhello\r\n.\r\n");
+  ASSERT_TRUE(p.waiting());
+  ASSERT_TRUE(std::holds_alternative<store_message>(a.back()));
+
+  const auto during = p.on_shutdown();
+  EXPECT_TRUE(during.empty());  // nothing to say until the store answers
+  EXPECT_FALSE(p.closed());
+
+  store_result stored;
+  stored.state = store_result::status::accepted;
+  stored.queue_id = "Q1";
+  const auto after = p.on_store_result(stored);
+  EXPECT_EQ(reply_text(after), "250 2.0.0 Ok: queued as Q1\r\n" + std::string(bye));
+  EXPECT_TRUE(closes(after));
+}
+
+TEST(smtp_shutdown, a_session_between_mail_and_data_may_finish_its_transaction) {
+  client c;
+  c.login();
+  c.says("MAIL FROM:<a@b.test>\r\n");
+  EXPECT_TRUE(c.proto.on_shutdown().empty());
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.says("RSET\r\n"), "250 2.0.0 Ok\r\n" + std::string(bye));
+  EXPECT_TRUE(c.proto.closed());
+}
+
+TEST(smtp_shutdown, no_new_transaction_is_started_after_shutdown_began) {
+  client c;
+  c.login();
+  auto& p = c.proto;
+  p.on_input("MAIL FROM:<a@b.test>\r\nRCPT TO:<+27821234567@sms.example.com>\r\nDATA\r\n");
+  p.on_input("Subject: x\r\n\r\nhello\r\n.\r\nMAIL FROM:<a@b.test>\r\n");  // pipelined next MAIL
+  p.on_shutdown();
+  store_result stored;
+  stored.state = store_result::status::accepted;
+  stored.queue_id = "Q1";
+  const auto after = p.on_store_result(stored);
+  EXPECT_EQ(reply_text(after), "250 2.0.0 Ok: queued as Q1\r\n" + std::string(bye));
+  EXPECT_TRUE(p.closed());
+}
+
+TEST(smtp_errors, the_error_limit_is_configurable) {
+  auto settings = test_settings();
+  settings.max_errors = 3;
+  client c(settings);
+  c.connect();
+  EXPECT_EQ(c.says("BOGUS\r\n"), "500 5.5.2 Command not recognized\r\n");
+  EXPECT_EQ(c.says("BOGUS\r\n"), "500 5.5.2 Command not recognized\r\n");
+  EXPECT_EQ(c.says("BOGUS\r\n"),
+            "500 5.5.2 Command not recognized\r\n421 4.7.0 mx.test Error: too many errors\r\n");
+  EXPECT_TRUE(c.proto.closed());
+}
+
+}  // namespace
+}  // namespace mail2sms::smtpd::test
