@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <thread>
 
 #include "cli/common.hpp"
@@ -29,6 +30,7 @@ smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
   p.max_message_size = smtp.max_message_size;
   p.max_recipients = smtp.max_recipients;
   p.plaintext_auth = smtp.plaintext_auth;
+  p.max_errors = static_cast<unsigned>(smtp.max_errors);
   return p;
 }
 
@@ -45,7 +47,7 @@ void serve(const std::string& config_path) {
   const auto cfg = load_config(config_path);
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
 
-  std::unique_ptr<asio::ssl::context> tls;
+  std::shared_ptr<asio::ssl::context> tls;
   if (!cfg.smtp.tls_cert.empty()) {
     try {
       tls = smtpd::make_tls_context(cfg.smtp.tls_cert, cfg.smtp.tls_key);
@@ -67,9 +69,20 @@ void serve(const std::string& config_path) {
   asio::io_context io(1);
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
   smtpd::phone_number_resolver resolver;
-  smtpd::session_services services{store, acceptance, resolver, blocking,
-                                   cfg.smtp.command_timeout, cfg.smtp.data_timeout};
-  smtpd::server server(io, protocol_settings_of(cfg.smtp), tls.get(), services);
+  smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
+                                                       .per_user = cfg.smtp.auth_failures_per_user,
+                                                       .window = cfg.smtp.auth_failure_window});
+  smtpd::session_services services{store,
+                                   acceptance,
+                                   resolver,
+                                   blocking,
+                                   auth_failures,
+                                   cfg.smtp.command_timeout,
+                                   cfg.smtp.data_timeout,
+                                   cfg.smtp.session_timeout};
+  smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,
+                       {.total = cfg.smtp.max_connections, .per_ip = cfg.smtp.max_connections_per_ip},
+                       services);
   try {
     for (const auto& ep : cfg.smtp.listen) server.listen(ep.host, ep.port, false);
     for (const auto& ep : cfg.smtp.listen_tls) server.listen(ep.host, ep.port, true);
@@ -77,13 +90,33 @@ void serve(const std::string& config_path) {
     throw exit_error{exit_failure, std::string("cannot listen: ") + e.what()};
   }
 
+  // SIGHUP: load the certificate and key again (renewed certificates); sessions already open
+  // keep the one they started with. A file that does not load leaves the old one in use.
+  asio::signal_set reload_signal(io, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signal.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      if (!cfg.smtp.tls_cert.empty()) {
+        try {
+          server.replace_tls(smtpd::make_tls_context(cfg.smtp.tls_cert, cfg.smtp.tls_key));
+          spdlog::info("SIGHUP: TLS certificate reloaded from {}", cfg.smtp.tls_cert);
+        } catch (const std::exception& e) {
+          spdlog::error("SIGHUP: keeping the current certificate: {}", e.what());
+        }
+      }
+      await_reload();
+    });
+  };
+  await_reload();
+
   std::jthread dispatch_thread([&dispatcher](std::stop_token stop) { dispatcher.run(stop); });
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int signo) {
+  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signo);
-    server.stop();
+    reload_signal.cancel();
+    server.shutdown(cfg.smtp.shutdown_grace);
   });
   spdlog::info("mail2sms: serving");
   io.run();

@@ -29,6 +29,14 @@ struct smtp_config {
   std::size_t max_recipients = 100;
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2
   std::chrono::seconds data_timeout{180};
+  std::chrono::seconds session_timeout{3600};  // a whole connection, however busy
+  std::chrono::seconds shutdown_grace{30};     // SIGTERM: transactions in flight may finish
+  std::size_t max_connections = 1000;          // in total; beyond: 421 4.7.0
+  std::size_t max_connections_per_ip = 20;
+  std::size_t max_errors = 10;                 // client mistakes before 421 4.7.0
+  std::size_t auth_failures_per_ip = 10;       // within auth_failure_window, then 421 4.7.0
+  std::size_t auth_failures_per_user = 10;
+  std::chrono::seconds auth_failure_window{900};
 };
 
 struct database_config {

@@ -131,7 +131,9 @@ void check_tls(const section& smtp, const smtp_config& c) {
 smtp_config read_smtp(const section& smtp) {
   smtp.allow_only({"listen", "listen_tls", "hostname", "domains", "tls_cert", "tls_key",
                    "plaintext_auth", "max_message_size", "max_recipients", "command_timeout",
-                   "data_timeout"});
+                   "data_timeout", "session_timeout", "shutdown_grace", "max_connections",
+                   "max_connections_per_ip", "max_errors", "auth_failures_per_ip",
+                   "auth_failures_per_user", "auth_failure_window"});
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
@@ -147,6 +149,14 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("max_recipients", c.max_recipients, 1);
   smtp.read("command_timeout", c.command_timeout);
   smtp.read("data_timeout", c.data_timeout);
+  smtp.read("session_timeout", c.session_timeout);
+  smtp.read("shutdown_grace", c.shutdown_grace);
+  smtp.read("max_connections", c.max_connections, 1);
+  smtp.read("max_connections_per_ip", c.max_connections_per_ip, 1);
+  smtp.read("max_errors", c.max_errors, 1);
+  smtp.read("auth_failures_per_ip", c.auth_failures_per_ip, 1);
+  smtp.read("auth_failures_per_user", c.auth_failures_per_user, 1);
+  smtp.read("auth_failure_window", c.auth_failure_window);
   check_tls(smtp, c);
   return c;
 }

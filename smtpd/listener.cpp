@@ -1,4 +1,4 @@
-// Accept loops and the session registry.
+// Accept loops, connection limits and the session registry.
 #include "smtpd/listener.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -6,6 +6,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -18,9 +19,9 @@ result<std::string, std::string> phone_number_resolver::to_e164(
   return phone::to_e164(local_part, account.country);
 }
 
-std::unique_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
+std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
                                                      const std::string& key_file) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
@@ -33,13 +34,16 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const std::string& cert_fil
   return ctx;
 }
 
-server::server(asio::io_context& io, protocol_settings settings, asio::ssl::context* tls,
+server::server(asio::io_context& io, protocol_settings settings,
+               std::shared_ptr<asio::ssl::context> tls, connection_limits limits,
                session_services& services)
     : io_(io),
       settings_(std::move(settings)),
-      tls_(tls),
-      no_tls_(asio::ssl::context::tls_server),
-      services_(services) {}
+      limits_(limits),
+      services_(services),
+      grace_timer_(io),
+      tls_(std::move(tls)),
+      no_tls_(std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)) {}
 
 std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool implicit_tls) {
   if (implicit_tls && tls_ == nullptr)
@@ -60,12 +64,32 @@ std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool i
   return bound;
 }
 
+std::string server::admit(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return "421 4.3.2 " + settings_.hostname + " Service shutting down, try again later";
+  if (sessions_.size() >= limits_.total)
+    return "421 4.7.0 " + settings_.hostname + " Too many connections, try again later";
+  auto& from_ip = per_ip_[s->peer()];
+  if (from_ip >= limits_.per_ip)
+    return "421 4.7.0 " + settings_.hostname + " Too many connections from your address";
+  ++from_ip;
+  sessions_.insert(s);
+  return {};
+}
+
+void server::release(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex_);
+  if (sessions_.erase(s) == 0) return;
+  auto it = per_ip_.find(s->peer());
+  if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  // The last session of a stopping server: nothing left to wait for.
+  if (stopping_ && sessions_.empty()) grace_timer_.cancel();
+}
+
 asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
                                           bool implicit_tls) {
   protocol_settings settings = settings_;
   settings.tls_active = implicit_tls;
-  settings.starttls_available = tls_ != nullptr && !implicit_tls;
-  asio::ssl::context* ctx = tls_ != nullptr ? tls_ : &no_tls_;
   for (;;) {
     boost::system::error_code ec;
     auto socket = co_await acceptor->async_accept(asio::make_strand(io_),
@@ -76,37 +100,57 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
       spdlog::warn("smtp: accept failed: {}", ec.message());
       continue;
     }
-    auto s = std::make_shared<session>(std::move(socket), ctx, settings, services_);
+    std::shared_ptr<asio::ssl::context> ctx;
     {
       std::lock_guard lock(mutex_);
-      if (stopped_) co_return;
-      sessions_.insert(s);
+      ctx = tls_ != nullptr ? tls_ : no_tls_;
     }
-    auto executor = s->executor();
-    asio::co_spawn(executor, s->run(), [this, s](std::exception_ptr e) {
+    settings.starttls_available = ctx != no_tls_ && !implicit_tls;
+    auto s = std::make_shared<session>(std::move(socket), ctx, settings, services_);
+    if (auto refusal = admit(s); !refusal.empty()) {
+      // A fresh socket's send buffer is empty: this short write does not block.
+      spdlog::warn("smtp {}: refused: {}", s->peer(), refusal.substr(10));
+      s->refuse(refusal + "\r\n");
+      continue;
+    }
+    asio::co_spawn(s->executor(), s->run(), [this, s](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-          spdlog::error("smtp: session ended by an exception: {}", ex.what());
+          spdlog::error("smtp {}: session ended by an exception: {}", s->peer(), ex.what());
         }
       }
-      std::lock_guard lock(mutex_);
-      sessions_.erase(s);
+      release(s);
     });
   }
 }
 
-void server::stop() {
+void server::shutdown(std::chrono::seconds grace) {
   std::lock_guard lock(mutex_);
-  stopped_ = true;
+  stopping_ = true;
   for (auto& a : acceptors_) {
     asio::post(io_, [a] {
       boost::system::error_code ignored;
       a->close(ignored);
     });
   }
-  for (auto& s : sessions_) s->close();
+  for (auto& s : sessions_) s->shutdown();
+  if (sessions_.empty()) return;
+  spdlog::info("smtp: {} session(s) open; waiting up to {} s for transactions in flight",
+               sessions_.size(), grace.count());
+  grace_timer_.expires_after(grace);
+  grace_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    std::lock_guard lock(mutex_);
+    if (!sessions_.empty()) spdlog::warn("smtp: closing {} session(s) still open", sessions_.size());
+    for (auto& s : sessions_) s->close();
+  });
+}
+
+void server::replace_tls(std::shared_ptr<asio::ssl::context> tls) {
+  std::lock_guard lock(mutex_);
+  tls_ = std::move(tls);
 }
 
 std::size_t server::session_count() const {

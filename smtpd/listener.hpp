@@ -1,11 +1,14 @@
 // The SMTP server: listeners (plain with STARTTLS, implicit TLS) that accept connections and
-// start one session coroutine each, and a registry of live sessions so stop() can close them.
+// start one session coroutine each, connection limits, and a registry of live sessions so that
+// shutdown can tell them and, after a grace period, close them.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -25,34 +28,49 @@ class phone_number_resolver final : public recipient_resolver {
 
 // TLS 1.2+ with the server's cipher preference, from PEM files. Throws std::runtime_error
 // naming the file when a certificate or key cannot be loaded.
-std::unique_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
+std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
                                                      const std::string& key_file);
+
+struct connection_limits {
+  std::size_t total = 1000;
+  std::size_t per_ip = 20;
+};
 
 class server {
  public:
   // tls may be null: then no STARTTLS and no implicit-TLS listeners.
-  server(asio::io_context& io, protocol_settings settings, asio::ssl::context* tls,
-         session_services& services);
+  server(asio::io_context& io, protocol_settings settings, std::shared_ptr<asio::ssl::context> tls,
+         connection_limits limits, session_services& services);
 
   // Binds now (throws boost::system::system_error naming the address when it cannot) and
   // accepts until stop(). Returns the bound port (useful with port 0).
   std::uint16_t listen(const std::string& host, std::uint16_t port, bool implicit_tls);
-  void stop();  // close the listeners and every session
+  // Stop accepting; idle sessions are told 421 and closed, transactions in flight may finish
+  // within `grace`; whatever is left then is closed.
+  void shutdown(std::chrono::seconds grace);
+  // New sessions use this certificate; sessions already open keep theirs.
+  void replace_tls(std::shared_ptr<asio::ssl::context> tls);
   std::size_t session_count() const;
 
  private:
   asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
                                     bool implicit_tls);
+  // Registers a session unless a limit is reached; returns the refusal text otherwise.
+  std::string admit(const std::shared_ptr<session>& s);
+  void release(const std::shared_ptr<session>& s);
 
   asio::io_context& io_;
   protocol_settings settings_;
-  asio::ssl::context* tls_;
-  asio::ssl::context no_tls_;  // a stream needs a context even when it never handshakes
+  connection_limits limits_;
   session_services& services_;
+  asio::steady_timer grace_timer_;
   mutable std::mutex mutex_;
+  std::shared_ptr<asio::ssl::context> tls_;      // guarded by mutex_
+  std::shared_ptr<asio::ssl::context> no_tls_;   // a stream needs a context even without TLS
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::set<std::shared_ptr<session>> sessions_;
-  bool stopped_ = false;
+  std::map<std::string, std::size_t> per_ip_;
+  bool stopping_ = false;
 };
 
 }  // namespace mail2sms::smtpd

@@ -134,6 +134,10 @@ actions protocol::on_auth_result(const auth_result& r) {
     case auth_result::status::temporary_failure:
       reply("454 4.7.0 Temporary authentication failure");
       break;
+    case auth_result::status::blocked:
+      close_with("421 4.7.0 " + settings_.hostname +
+                 " Too many failed authentications, try again later");
+      return finish();
   }
   resume();
   return finish();

@@ -76,7 +76,8 @@ using action = std::variant<send_reply, start_tls, verify_credentials, store_mes
 using actions = std::vector<action>;
 
 struct auth_result {
-  enum class status { ok, invalid, temporary_failure };
+  // blocked: this client or user name used its failure budget (421 4.7.0 and close).
+  enum class status { ok, invalid, temporary_failure, blocked };
   status state = status::invalid;
   authenticated_account account;  // when ok
 };

@@ -43,10 +43,13 @@ std::string masked_recipients(const envelope& env) {
 
 }  // namespace
 
-session::session(asio::ip::tcp::socket socket, asio::ssl::context* tls, protocol_settings settings,
-                 session_services& services)
-    : stream_(std::move(socket), *tls),
+session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+                 protocol_settings settings, session_services& services)
+    : tls_context_(std::move(tls)),
+      stream_(std::move(socket), *tls_context_),
       timer_(stream_.get_executor()),
+      deadline_(stream_.get_executor()),
+      delay_(stream_.get_executor()),
       services_(services),
       protocol_(settings, services.resolver),
       implicit_tls_(settings.tls_active) {
@@ -63,21 +66,58 @@ void session::close() {
   });
 }
 
+void session::refuse(const std::string& reply) {
+  boost::system::error_code ignored;
+  auto& socket = stream_.next_layer();
+  if (implicit_tls_) {
+    // No reply without a handshake: an implicit-TLS client cannot read plaintext.
+    socket.close(ignored);
+    return;
+  }
+  asio::write(socket, asio::buffer(reply), ignored);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+void session::shutdown() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->shutdown_requested_ = true;
+    // Wake a pending read; the run loop then tells the protocol.
+    boost::system::error_code ignored;
+    self->stream_.next_layer().cancel(ignored);
+  });
+}
+
 asio::awaitable<void> session::run() {
   auto self = shared_from_this();
   spdlog::info("smtp {}: connected{}", peer_, implicit_tls_ ? " (implicit TLS)" : "");
-  if (implicit_tls_ && !co_await handshake()) co_return;
-  co_await perform(protocol_.on_connect());
-  std::array<char, 8192> buffer{};
-  while (!protocol_.closed() && stream_.next_layer().is_open()) {
-    const auto n = co_await read_some(asio::buffer(buffer));
-    if (timed_out_) {
-      co_await perform(protocol_.on_timeout());
-      break;
+  deadline_.expires_after(services_.session_timeout);
+  deadline_.async_wait([this, self](boost::system::error_code ec) {
+    if (ec) return;
+    deadline_passed_ = true;
+    boost::system::error_code ignored;
+    stream_.next_layer().cancel(ignored);
+  });
+  if (!implicit_tls_ || co_await handshake()) {
+    co_await perform(protocol_.on_connect());
+    std::array<char, 8192> buffer{};
+    while (!protocol_.closed() && stream_.next_layer().is_open()) {
+      if (shutdown_requested_ && !shutdown_told_) {
+        shutdown_told_ = true;
+        co_await perform(protocol_.on_shutdown());
+        continue;
+      }
+      const auto n = co_await read_some(asio::buffer(buffer));
+      if (timed_out_ || deadline_passed_) {
+        co_await perform(protocol_.on_timeout());
+        break;
+      }
+      if (n == 0 && shutdown_requested_ && !shutdown_told_) continue;  // the read was woken
+      if (n == 0) break;  // EOF, reset, or closed by the server
+      co_await perform(protocol_.on_input(std::string_view(buffer.data(), n)));
     }
-    if (n == 0) break;  // EOF, reset or closed by shutdown
-    co_await perform(protocol_.on_input(std::string_view(buffer.data(), n)));
   }
+  deadline_.cancel();
   boost::system::error_code ignored;
   stream_.next_layer().close(ignored);
   spdlog::info("smtp {}: disconnected", peer_);
@@ -143,6 +183,7 @@ void session::disarm_timer() {
 }
 
 asio::awaitable<std::size_t> session::read_some(asio::mutable_buffer buffer) {
+  if (deadline_passed_ || shutdown_requested_ != shutdown_told_) co_return 0;
   arm_timer(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
   boost::system::error_code ec;
   std::size_t n = 0;
@@ -171,7 +212,21 @@ asio::awaitable<bool> session::handshake() {
   co_return true;
 }
 
+asio::awaitable<void> session::pause(std::chrono::milliseconds delay) {
+  delay_.expires_after(delay);
+  boost::system::error_code ignored;
+  co_await delay_.async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
 asio::awaitable<auth_result> session::verify(const verify_credentials& request) {
+  auth_result result;
+  auto& limiter = services_.auth_failures;
+  if (limiter.blocked(peer_, request.username)) {
+    spdlog::warn("smtp {}: AUTH {} for '{}' refused: too many recent failures", peer_,
+                 request.mechanism, request.username);
+    result.state = auth_result::status::blocked;
+    co_return result;
+  }
   auto& accounts = services_.accounts;
   // Captures by reference only: GCC 12 destroys non-trivial temporaries inside a co_await
   // expression twice; `request` lives in the caller's frame until this returns.
@@ -182,14 +237,17 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     return out;
   };
   auto found = co_await on_pool(services_.blocking, job);
-  auth_result result;
   if (!found.second) {
     spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
     result.state = auth_result::status::temporary_failure;
   } else if (!found.first) {
-    spdlog::warn("smtp {}: AUTH {} failed for '{}'", peer_, request.mechanism, request.username);
+    const auto delay = limiter.failed(peer_, request.username);
+    spdlog::warn("smtp {}: AUTH {} failed for '{}' (answering in {} ms)", peer_, request.mechanism,
+                 request.username, delay.count());
+    co_await pause(delay);
     result.state = auth_result::status::invalid;
   } else {
+    limiter.succeeded(request.username);
     account_ = found.first;
     result.state = auth_result::status::ok;
     result.account = {account_->id, account_->name, account_->country};

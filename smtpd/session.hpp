@@ -14,6 +14,7 @@
 
 #include "core/acceptance.hpp"
 #include "core/ports.hpp"
+#include "smtpd/auth_limiter.hpp"
 #include "smtpd/protocol.hpp"
 
 namespace mail2sms::smtpd {
@@ -26,17 +27,24 @@ struct session_services {
   core::acceptance& acceptance;
   const recipient_resolver& resolver;
   asio::thread_pool& blocking;  // database and argon2id work
+  auth_limiter& auth_failures;
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
+  std::chrono::seconds session_timeout{3600};
 };
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(asio::ip::tcp::socket socket, asio::ssl::context* tls, protocol_settings settings,
-          session_services& services);
+  // tls is kept alive by the session: a certificate reload only affects later sessions.
+  session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+          protocol_settings settings, session_services& services);
 
   asio::awaitable<void> run();
-  void close();  // from any thread: ends the session at its next suspension point
+  void close();     // from any thread: ends the session at its next suspension point
+  void shutdown();  // from any thread: the server is stopping (see protocol::on_shutdown)
+  // Instead of run(): a connection over a limit gets `reply` and is closed.
+  void refuse(const std::string& reply);
+  const std::string& peer() const { return peer_; }
   asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
@@ -46,15 +54,22 @@ class session : public std::enable_shared_from_this<session> {
   void arm_timer(std::chrono::seconds timeout);
   void disarm_timer();
   asio::awaitable<bool> handshake();
+  asio::awaitable<void> pause(std::chrono::milliseconds delay);
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
 
+  std::shared_ptr<asio::ssl::context> tls_context_;  // before stream_, which refers to it
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;     // the read timeout
+  asio::steady_timer deadline_;  // the whole session
+  asio::steady_timer delay_;     // answering failed AUTH slowly
   session_services& services_;
   protocol protocol_;
   std::uint64_t timer_generation_ = 0;
   bool timed_out_ = false;
+  bool deadline_passed_ = false;
+  bool shutdown_requested_ = false;
+  bool shutdown_told_ = false;
   bool tls_ = false;
   bool implicit_tls_ = false;
   std::optional<core::account> account_;

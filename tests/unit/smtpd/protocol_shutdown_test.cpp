@@ -80,5 +80,19 @@ TEST(smtp_errors, the_error_limit_is_configurable) {
   EXPECT_TRUE(c.proto.closed());
 }
 
+TEST(smtp_auth_budget, a_blocked_client_gets_421_and_is_closed) {
+  client c;
+  c.connect();
+  c.says("EHLO client.test\r\n");
+  c.check_credentials = [](const verify_credentials&) {
+    auth_result r;
+    r.state = auth_result::status::blocked;
+    return r;
+  };
+  EXPECT_EQ(c.says("AUTH PLAIN " + plain_response("", "alice", "guess") + "\r\n"),
+            "421 4.7.0 mx.test Too many failed authentications, try again later\r\n");
+  EXPECT_TRUE(c.proto.closed());
+}
+
 }  // namespace
 }  // namespace mail2sms::smtpd::test

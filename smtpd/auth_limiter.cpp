@@ -1,0 +1,64 @@
+// Sliding-window failure counts; the maps are swept of stale entries when they grow, so an
+// attacker cycling addresses or names cannot grow them without bound.
+#include "smtpd/auth_limiter.hpp"
+
+#include <algorithm>
+
+namespace mail2sms::smtpd {
+namespace {
+
+constexpr std::size_t sweep_above = 100000;  // entries per map before stale ones are dropped
+
+}  // namespace
+
+auth_limiter::auth_limiter(auth_limits limits, clock_fn now)
+    : limits_(limits), now_(std::move(now)) {}
+
+std::size_t auth_limiter::recent(std::unordered_map<std::string, failures>& map,
+                                 const std::string& key,
+                                 std::chrono::steady_clock::time_point now) {
+  auto it = map.find(key);
+  if (it == map.end()) return 0;
+  auto& times = it->second;
+  while (!times.empty() && now - times.front() >= limits_.window) times.pop_front();
+  if (times.empty()) {
+    map.erase(it);
+    return 0;
+  }
+  return times.size();
+}
+
+void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
+  for (auto* map : {&by_ip_, &by_user_}) {
+    if (map->size() <= sweep_above) continue;
+    std::erase_if(*map, [&](const auto& entry) {
+      return entry.second.empty() || now - entry.second.back() >= limits_.window;
+    });
+  }
+}
+
+bool auth_limiter::blocked(const std::string& ip, const std::string& user) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_();
+  return recent(by_ip_, ip, now) >= limits_.per_ip || recent(by_user_, user, now) >= limits_.per_user;
+}
+
+std::chrono::milliseconds auth_limiter::failed(const std::string& ip, const std::string& user) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_();
+  forget_stale(now);
+  const auto count =
+      std::max(recent(by_ip_, ip, now), recent(by_user_, user, now)) + 1;  // this one included
+  by_ip_[ip].push_back(now);
+  by_user_[user].push_back(now);
+  auto delay = limits_.first_delay;
+  for (std::size_t i = 1; i < count && delay < limits_.max_delay; ++i) delay *= 2;
+  return std::min(delay, limits_.max_delay);
+}
+
+void auth_limiter::succeeded(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  by_user_.erase(user);
+}
+
+}  // namespace mail2sms::smtpd

@@ -1,0 +1,51 @@
+// Brute-force protection for SMTP AUTH: failure budgets per client address and per user name
+// within a sliding window, with a growing delay before each failure is answered. Pure (the clock
+// is injected) and thread-safe: every session of a server shares one.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace mail2sms::smtpd {
+
+struct auth_limits {
+  std::size_t per_ip = 10;    // failures from one address within `window`, then blocked
+  std::size_t per_user = 10;  // failures for one user name, from anywhere
+  std::chrono::seconds window{900};
+  std::chrono::milliseconds first_delay{1000};  // doubles with each failure ...
+  std::chrono::milliseconds max_delay{8000};    // ... up to this
+};
+
+class auth_limiter {
+ public:
+  using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
+
+  explicit auth_limiter(auth_limits limits,
+                        clock_fn now = [] { return std::chrono::steady_clock::now(); });
+
+  // Before verifying credentials: true when the address or the user name has no budget left.
+  bool blocked(const std::string& ip, const std::string& user);
+  // Records a failure; returns how long to wait before answering it.
+  std::chrono::milliseconds failed(const std::string& ip, const std::string& user);
+  // A success forgets the user name's failures (the address keeps its record: an attacker who
+  // owns one account must not reset the budget for guessing the others).
+  void succeeded(const std::string& user);
+
+ private:
+  using failures = std::deque<std::chrono::steady_clock::time_point>;
+  std::size_t recent(std::unordered_map<std::string, failures>& map, const std::string& key,
+                     std::chrono::steady_clock::time_point now);
+  void forget_stale(std::chrono::steady_clock::time_point now);
+
+  auth_limits limits_;
+  clock_fn now_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, failures> by_ip_;
+  std::unordered_map<std::string, failures> by_user_;
+};
+
+}  // namespace mail2sms::smtpd

@@ -1,0 +1,194 @@
+"""End to end: the server's limits and lifecycle — connections per client, the session deadline,
+AUTH brute-force budgets, a graceful stop that lets a transaction in flight finish, and a
+certificate reload on SIGHUP."""
+import base64
+import os
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge, make_certificate
+from test_send import tls_context
+
+
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    return s, s.makefile("rb")
+
+
+def read_reply(f):
+    """One whole (possibly multi-line) reply, as text."""
+    lines = []
+    while True:
+        line = f.readline().decode()
+        if not line:
+            break
+        lines.append(line)
+        if len(line) < 4 or line[3] != "-":
+            break
+    return "".join(lines)
+
+
+def wait_for_log(bridge, text, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in bridge.serve_log():
+            return
+        time.sleep(0.05)
+    raise AssertionError("%r not in the serve log after %.0fs:\n%s" % (text, timeout, bridge.serve_log()))
+
+
+class BridgeTest(unittest.TestCase):
+    extra_smtp = ""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge(extra_smtp=cls.extra_smtp)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+
+
+class ConnectionLimitTest(BridgeTest):
+    extra_smtp = "max_connections_per_ip = 2"
+
+    def open_session(self):
+        """A connection that got its 220, retrying while earlier ones are still being closed."""
+        deadline = time.monotonic() + 20
+        while True:
+            s, f = connect(self.bridge.smtp_port)
+            reply = read_reply(f)
+            if reply.startswith("220 "):
+                return s, f
+            f.close()
+            s.close()
+            self.assertLess(time.monotonic(), deadline, reply)
+            time.sleep(0.05)
+
+    def test_connections_per_client_address_are_limited(self):
+        first, f1 = self.open_session()
+        second, f2 = self.open_session()
+        try:
+            third, f3 = connect(self.bridge.smtp_port)
+            self.assertTrue(read_reply(f3).startswith("421 4.7.0 "))
+            self.assertEqual(f3.read(), b"")  # and closed
+            f3.close()
+            third.close()
+        finally:
+            for f, sock in ((f1, first), (f2, second)):
+                f.close()
+                sock.close()
+        # The slots are given back when sessions end.
+        s, f = self.open_session()
+        f.close()
+        s.close()
+
+
+class SessionDeadlineTest(BridgeTest):
+    extra_smtp = "session_timeout = 3"
+
+    def test_a_session_ends_at_its_deadline_however_busy(self):
+        s, f = connect(self.bridge.smtp_port)
+        try:
+            self.assertTrue(read_reply(f).startswith("220 "))
+            started = time.monotonic()
+            reply = ""
+            while time.monotonic() - started < 20:  # keep it busy: NOOP every 0.2 s
+                s.sendall(b"NOOP\r\n")
+                reply = read_reply(f)
+                if not reply.startswith("250"):
+                    break
+                time.sleep(0.2)
+            self.assertTrue(reply.startswith("421 4.4.2 "), reply)
+        finally:
+            f.close()
+            s.close()
+
+
+class AuthBudgetTest(BridgeTest):
+    extra_smtp = "auth_failures_per_ip = 2\nplaintext_auth = true"
+
+    def test_repeated_auth_failures_end_in_421(self):
+        def plain(user, password):
+            return "PLAIN " + base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
+            client.ehlo("client.example")
+            for _ in range(2):
+                code, text = client.docmd("AUTH", plain("nobody-%d" % os.getpid(), "wrong"))
+                self.assertEqual(code, 535, text)
+            code, text = client.docmd("AUTH", plain(ACCOUNT, PASSWORD))
+        # Even the right password is refused once the address used its budget.
+        self.assertEqual(code, 421, text)
+        self.assertTrue(text.decode().startswith("4.7.0"), text)
+        self.assertIn("failed for 'nobody-", self.bridge.serve_log())
+
+
+class GracefulStopTest(unittest.TestCase):
+    def test_sigterm_lets_the_transaction_in_flight_finish(self):
+        bridge = Bridge(extra_smtp="shutdown_grace = 30")
+        try:
+            idle = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+            idle.ehlo("idle.example")
+            busy = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+            busy.ehlo("busy.example")
+            busy.starttls(context=tls_context())
+            busy.ehlo("busy.example")
+            busy.login(ACCOUNT, PASSWORD)
+            busy.mail("ops@example.com")
+            busy.rcpt("+27821234567@%s" % DOMAIN)
+            code, _ = busy.docmd("DATA")
+            self.assertEqual(code, 354)
+            busy.send(b"Subject: stop\r\n\r\nSent while stopping\r\n")
+
+            bridge.proc.send_signal(signal.SIGTERM)
+            code, text = idle.getreply()
+            self.assertEqual(code, 421, text)
+            self.assertTrue(text.decode().startswith("4.3.2"), text)
+
+            busy.send(b".\r\n")
+            code, text = busy.getreply()
+            self.assertEqual(code, 250, text)
+            code, text = busy.getreply()
+            self.assertEqual(code, 421, text)
+            self.assertEqual(bridge.proc.wait(30), 0)
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", bridge.smtp_port), timeout=5)
+        finally:
+            bridge.stop()
+
+
+class CertificateReloadTest(unittest.TestCase):
+    def peer_certificate(self, port):
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+            client.ehlo("client.example")
+            client.starttls(context=tls_context())
+            return client.sock.getpeercert(binary_form=True)
+
+    def test_sighup_loads_a_renewed_certificate_for_new_sessions(self):
+        bridge = Bridge()
+        try:
+            before = self.peer_certificate(bridge.smtp_port)
+            new_dir = os.path.join(bridge.dir, "renewed")
+            os.mkdir(new_dir)
+            cert, key = make_certificate(new_dir)
+            os.replace(cert, bridge.cert)
+            os.replace(key, bridge.key)
+            bridge.proc.send_signal(signal.SIGHUP)
+            wait_for_log(bridge, "TLS certificate reloaded")
+            after = self.peer_certificate(bridge.smtp_port)
+            self.assertNotEqual(before, after)
+            with open(bridge.cert) as f:
+                self.assertEqual(after, ssl.PEM_cert_to_DER_cert(f.read()))
+            self.assertIsNone(bridge.proc.poll())
+        finally:
+            bridge.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

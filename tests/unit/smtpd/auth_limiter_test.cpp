@@ -1,0 +1,70 @@
+// Brute-force budgets: growing delays, blocking per address and per user name, the window.
+#include "smtpd/auth_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mail2sms::smtpd {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct auth_limiter_test : ::testing::Test {
+  std::chrono::steady_clock::time_point now{};
+  auth_limiter make(std::size_t per_ip, std::size_t per_user) {
+    return auth_limiter({.per_ip = per_ip, .per_user = per_user, .window = 900s,
+                         .first_delay = 1000ms, .max_delay = 8000ms},
+                        [this] { return now; });
+  }
+};
+
+TEST_F(auth_limiter_test, each_failure_is_answered_more_slowly_up_to_the_cap) {
+  auto limiter = make(100, 100);
+  EXPECT_EQ(limiter.failed("192.0.2.1", "acme"), 1000ms);
+  EXPECT_EQ(limiter.failed("192.0.2.1", "acme"), 2000ms);
+  EXPECT_EQ(limiter.failed("192.0.2.1", "acme"), 4000ms);
+  EXPECT_EQ(limiter.failed("192.0.2.1", "acme"), 8000ms);
+  EXPECT_EQ(limiter.failed("192.0.2.1", "acme"), 8000ms);
+}
+
+TEST_F(auth_limiter_test, an_address_is_blocked_after_its_budget_whatever_the_names) {
+  auto limiter = make(3, 100);
+  for (const char* user : {"a", "b", "c"}) {
+    EXPECT_FALSE(limiter.blocked("192.0.2.1", user));
+    limiter.failed("192.0.2.1", user);
+  }
+  EXPECT_TRUE(limiter.blocked("192.0.2.1", "d"));
+  EXPECT_FALSE(limiter.blocked("192.0.2.2", "d"));  // another address is not affected
+}
+
+TEST_F(auth_limiter_test, a_user_name_is_blocked_after_its_budget_from_any_address) {
+  auto limiter = make(100, 2);
+  limiter.failed("192.0.2.1", "acme");
+  limiter.failed("192.0.2.2", "acme");
+  EXPECT_TRUE(limiter.blocked("192.0.2.3", "acme"));
+  EXPECT_FALSE(limiter.blocked("192.0.2.3", "other"));
+}
+
+TEST_F(auth_limiter_test, failures_older_than_the_window_are_forgotten) {
+  auto limiter = make(2, 100);
+  limiter.failed("192.0.2.1", "a");
+  now += 600s;
+  limiter.failed("192.0.2.1", "b");
+  EXPECT_TRUE(limiter.blocked("192.0.2.1", "c"));
+  now += 301s;  // the first failure is now 901 s old
+  EXPECT_FALSE(limiter.blocked("192.0.2.1", "c"));
+  EXPECT_EQ(limiter.failed("192.0.2.1", "c"), 2000ms);  // the second is still counted
+}
+
+TEST_F(auth_limiter_test, success_clears_the_user_name_but_not_the_address) {
+  auto limiter = make(2, 2);
+  limiter.failed("192.0.2.1", "acme");
+  limiter.failed("192.0.2.9", "acme");
+  EXPECT_TRUE(limiter.blocked("192.0.2.5", "acme"));
+  limiter.succeeded("acme");
+  EXPECT_FALSE(limiter.blocked("192.0.2.5", "acme"));
+  limiter.failed("192.0.2.1", "x");
+  EXPECT_TRUE(limiter.blocked("192.0.2.1", "acme"));  // the address used its budget
+}
+
+}  // namespace
+}  // namespace mail2sms::smtpd
