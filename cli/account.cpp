@@ -14,6 +14,7 @@ namespace {
 struct account_options {
   std::string config_path;
   std::string name;
+  std::string cidr;
   std::string country = "US";
   bool password_stdin = false;
   bool json = false;
@@ -86,6 +87,46 @@ void show(const account_options& o) {
             << "\nmax parts:  " << a.account.max_parts << "\ncreated at: " << a.created_at << '\n';
 }
 
+void change_network(const account_options& o, bool add) {
+  const auto cfg = load_config(o.config_path);
+  database db(cfg.database);
+  sql::store store(db.connection_string());
+  auto found = store.find_account(o.name);
+  if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
+  if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
+  auto changed = add ? store.add_network(o.name, o.cidr) : store.remove_network(o.name, o.cidr);
+  if (!changed) {
+    if (changed.error().kind == core::failure_kind::permanent)
+      throw exit_error{exit_usage, "'" + o.cidr +
+                                       "' is not a network: write an address or CIDR, e.g. "
+                                       "192.0.2.10, 192.0.2.0/24 or 2001:db8::/32"};
+    throw exit_error{exit_failure, "cannot change networks: " + changed.error().message};
+  }
+  if (add) {
+    std::cout << (*changed ? "added " : "already there: ") << o.cidr << " for '" << o.name
+              << "': clients there may send as it without AUTH\n";
+  } else {
+    if (!*changed) throw exit_error{exit_failure, "'" + o.name + "' has no network " + o.cidr};
+    std::cout << "removed " << o.cidr << " from '" << o.name << "'\n";
+  }
+}
+
+void list_networks(const account_options& o) {
+  const auto cfg = load_config(o.config_path);
+  database db(cfg.database);
+  sql::store store(db.connection_string());
+  auto found = store.find_account(o.name);
+  if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
+  if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
+  auto listed = store.networks(o.name);
+  if (!listed) throw exit_error{exit_failure, "cannot read networks: " + listed.error().message};
+  if (o.json) {
+    std::cout << nlohmann::json(*listed).dump() << '\n';
+  } else {
+    for (const auto& n : *listed) std::cout << n << '\n';
+  }
+}
+
 }  // namespace
 
 void add_account_command(CLI::App& app) {
@@ -106,6 +147,23 @@ void add_account_command(CLI::App& app) {
   show_cmd->add_option("name", o.name, "account name")->required();
   show_cmd->add_flag("--json", o.json, "print the result as JSON");
   show_cmd->callback([] { show(o); });
+
+  auto* network = account->add_subcommand(
+      "network", "client networks that may send as the account without AUTH (legacy systems)");
+  network->require_subcommand(1);
+  for (const char* verb : {"add", "remove"}) {
+    const bool adding = std::string(verb) == "add";
+    auto* cmd = network->add_subcommand(verb, adding ? "allow a network (CIDR)" : "remove a network");
+    add_config_option(*cmd, o.config_path);
+    cmd->add_option("name", o.name, "account name")->required();
+    cmd->add_option("cidr", o.cidr, "an address or CIDR, e.g. 192.0.2.0/24")->required();
+    cmd->callback([adding] { change_network(o, adding); });
+  }
+  auto* list = network->add_subcommand("list", "list the account's networks");
+  add_config_option(*list, o.config_path);
+  list->add_option("name", o.name, "account name")->required();
+  list->add_flag("--json", o.json, "print the result as JSON");
+  list->callback([] { list_networks(o); });
 }
 
 }  // namespace mail2sms::cli

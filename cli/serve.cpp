@@ -68,6 +68,7 @@ void serve(const std::string& config_path) {
 
   asio::io_context io(1);
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
+  asio::thread_pool hashing(2);
   smtpd::phone_number_resolver resolver;
   smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
                                                        .per_user = cfg.smtp.auth_failures_per_user,
@@ -76,6 +77,7 @@ void serve(const std::string& config_path) {
                                    acceptance,
                                    resolver,
                                    blocking,
+                                   hashing,
                                    auth_failures,
                                    cfg.smtp.command_timeout,
                                    cfg.smtp.data_timeout,
@@ -124,6 +126,7 @@ void serve(const std::string& config_path) {
   dispatch_thread.request_stop();
   dispatch_thread.join();
   blocking.join();
+  hashing.join();
   spdlog::info("mail2sms: stopped");
 }
 

@@ -37,6 +37,9 @@ class account_directory {
   // The active account whose name and password match; nullopt when they do not.
   virtual result<std::optional<account>, store_error> authenticate(const std::string& name,
                                                                    const std::string& password) = 0;
+  // The active account that allows this client address (IPv4 or IPv6 text) to send without
+  // AUTH, the most specific network first; nullopt when none does.
+  virtual result<std::optional<account>, store_error> by_network(const std::string& address) = 0;
 };
 
 // One accepted mail: a message row per recipient, its parts with it, all committed together.

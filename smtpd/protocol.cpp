@@ -113,7 +113,8 @@ actions protocol::on_tls_started() {
   tls_ = true;
   helo_seen_ = false;
   helo_.clear();
-  account_.reset();
+  account_ = network_account_;  // a property of the client's address, not learnt in plaintext
+  authenticated_ = false;
   reset_transaction();
   return finish();
 }
@@ -126,6 +127,7 @@ actions protocol::on_auth_result(const auth_result& r) {
   switch (r.state) {
     case auth_result::status::ok:
       account_ = r.account;
+      authenticated_ = true;
       reply("235 2.7.0 Authentication successful");
       break;
     case auth_result::status::invalid:
@@ -159,6 +161,11 @@ actions protocol::on_timeout() {
   if (closed_) return {};
   close_with("421 4.4.2 " + settings_.hostname + " Error: timeout exceeded");
   return finish();
+}
+
+void protocol::trust_network(const authenticated_account& account) {
+  network_account_ = account;
+  if (!authenticated_) account_ = account;
 }
 
 actions protocol::on_shutdown() {
@@ -464,7 +471,7 @@ void protocol::cmd_auth(std::string_view args) {
   if (!auth_offered()) {
     return reject("538 5.7.11 Encryption required for requested authentication mechanism");
   }
-  if (account_) return reject("503 5.5.1 Already authenticated");
+  if (authenticated_) return reject("503 5.5.1 Already authenticated");
   if (in_mail_) return reject("503 5.5.1 AUTH not allowed during a mail transaction");
   const auto [mechanism, initial] = split_command(args);
   if (mechanism.empty() || initial.find(' ') != std::string_view::npos) {

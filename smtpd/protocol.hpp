@@ -103,6 +103,9 @@ class protocol {
   // The server is stopping: an idle session gets 421 4.3.2 and is closed now; one inside a
   // transaction (or awaiting an outcome) finishes it first and is closed after its reply.
   actions on_shutdown();
+  // The client's address is one of this account's networks: it may send as the account without
+  // AUTH (the path for legacy systems). AUTH, where offered, may still name another account.
+  void trust_network(const authenticated_account& account);
 
   bool closed() const { return closed_; }
   // True between the 354 and the final dot: the session may use a longer read timeout.
@@ -171,7 +174,9 @@ class protocol {
   unsigned errors_ = 0;
   bool helo_seen_ = false;
   bool tls_ = false;
-  std::optional<authenticated_account> account_;
+  std::optional<authenticated_account> account_;          // who MAIL sends as
+  std::optional<authenticated_account> network_account_;  // trusted by client address
+  bool authenticated_ = false;                            // by AUTH in this TLS state
   std::string helo_;
   // The mail transaction.
   bool in_mail_ = false;

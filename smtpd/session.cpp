@@ -55,7 +55,15 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
       implicit_tls_(settings.tls_active) {
   boost::system::error_code ec;
   auto ep = stream_.next_layer().remote_endpoint(ec);
-  peer_ = ec ? "unknown" : ep.address().to_string();
+  if (ec) {
+    peer_ = "unknown";
+  } else {
+    auto address = ep.address();
+    // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; networks are written as IPv4.
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    peer_ = address.to_string();
+  }
 }
 
 void session::close() {
@@ -98,6 +106,7 @@ asio::awaitable<void> session::run() {
     boost::system::error_code ignored;
     stream_.next_layer().cancel(ignored);
   });
+  co_await trust_client_network();
   if (!implicit_tls_ || co_await handshake()) {
     co_await perform(protocol_.on_connect());
     std::array<char, 8192> buffer{};
@@ -212,6 +221,28 @@ asio::awaitable<bool> session::handshake() {
   co_return true;
 }
 
+// A client inside one of an account's networks may send as that account without AUTH.
+asio::awaitable<void> session::trust_client_network() {
+  if (peer_ == "unknown") co_return;
+  auto& accounts = services_.accounts;
+  const std::string& address = peer_;
+  auto job = [&accounts, &address] {
+    auto r = accounts.by_network(address);
+    std::pair<std::optional<core::account>, std::string> out;
+    if (r) out.first = *r;
+    else out.second = r.error().message;
+    return out;
+  };
+  auto found = co_await on_pool(services_.blocking, job);
+  if (!found.second.empty()) {
+    spdlog::warn("smtp {}: client networks unavailable, AUTH required: {}", peer_, found.second);
+  } else if (found.first) {
+    account_ = found.first;
+    protocol_.trust_network({account_->id, account_->name, account_->country});
+    spdlog::info("smtp {}: trusted as '{}' by client network", peer_, account_->name);
+  }
+}
+
 asio::awaitable<void> session::pause(std::chrono::milliseconds delay) {
   delay_.expires_after(delay);
   boost::system::error_code ignored;
@@ -236,7 +267,7 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     if (r) out.first = *r;
     return out;
   };
-  auto found = co_await on_pool(services_.blocking, job);
+  auto found = co_await on_pool(services_.hashing, job);
   if (!found.second) {
     spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
     result.state = auth_result::status::temporary_failure;

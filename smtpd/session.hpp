@@ -26,7 +26,8 @@ struct session_services {
   core::account_directory& accounts;
   core::acceptance& acceptance;
   const recipient_resolver& resolver;
-  asio::thread_pool& blocking;  // database and argon2id work
+  asio::thread_pool& blocking;  // database work: storing, client-network lookups
+  asio::thread_pool& hashing;   // argon2id verification, so a login storm cannot delay stores
   auth_limiter& auth_failures;
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
@@ -55,6 +56,7 @@ class session : public std::enable_shared_from_this<session> {
   void disarm_timer();
   asio::awaitable<bool> handshake();
   asio::awaitable<void> pause(std::chrono::milliseconds delay);
+  asio::awaitable<void> trust_client_network();
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
 

@@ -138,6 +138,20 @@ result<std::optional<core::account>, core::store_error> store::authenticate(
   return std::optional<core::account>{};
 }
 
+result<std::optional<core::account>, core::store_error> store::by_network(
+    const std::string& address) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+    auto rows = tx.exec_params(
+        "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts "
+        "FROM account_networks n JOIN accounts a ON a.id = n.account_id "
+        "WHERE n.network >>= $1::inet AND a.status = 'active' "
+        "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
+        address);
+    if (rows.empty()) return std::nullopt;
+    return account_from(rows[0]);
+  });
+}
+
 result<std::string, core::store_error> store::enqueue(const core::submission& s) {
   const std::string queue_id = new_queue_id();
   const auto segments = static_cast<int>(s.sms.segments.size());
@@ -286,6 +300,47 @@ result<std::optional<account_row>, core::store_error> store::find_account(const 
     a.credit = rows[0]["credit"].as<std::int64_t>();
     a.created_at = rows[0]["created_at"].as<std::string>();
     return a;
+  });
+}
+
+result<bool, core::store_error> store::add_network(const std::string& account,
+                                                   const std::string& cidr) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(
+        "INSERT INTO account_networks (account_id, network) "
+        "SELECT id, $2::cidr FROM accounts WHERE name = $1 "
+        "ON CONFLICT (account_id, network) DO NOTHING RETURNING network",
+        account, cidr);
+    if (!rows.empty())
+      tx.exec_params("INSERT INTO audit_log (actor, action, subject, detail) "
+                     "VALUES ('cli', 'account.network.add', $1, $2)", account, cidr);
+    return !rows.empty();
+  });
+}
+
+result<bool, core::store_error> store::remove_network(const std::string& account,
+                                                      const std::string& cidr) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(
+        "DELETE FROM account_networks n USING accounts a "
+        "WHERE a.id = n.account_id AND a.name = $1 AND n.network = $2::cidr RETURNING n.id",
+        account, cidr);
+    if (!rows.empty())
+      tx.exec_params("INSERT INTO audit_log (actor, action, subject, detail) "
+                     "VALUES ('cli', 'account.network.remove', $1, $2)", account, cidr);
+    return !rows.empty();
+  });
+}
+
+result<std::vector<std::string>, core::store_error> store::networks(const std::string& account) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(
+        "SELECT n.network::text FROM account_networks n JOIN accounts a ON a.id = n.account_id "
+        "WHERE a.name = $1 ORDER BY n.network",
+        account);
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r[0].as<std::string>());
+    return out;
   });
 }
 

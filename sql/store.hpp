@@ -42,6 +42,8 @@ class store final : public core::account_directory,
   // core::account_directory
   result<std::optional<core::account>, core::store_error> authenticate(
       const std::string& name, const std::string& password) override;
+  result<std::optional<core::account>, core::store_error> by_network(
+      const std::string& address) override;
 
   // core::message_store
   result<std::string, core::store_error> enqueue(const core::submission& s) override;
@@ -58,6 +60,12 @@ class store final : public core::account_directory,
                                                        const std::string& country,
                                                        const std::string& password_hash);
   result<std::optional<account_row>, core::store_error> find_account(const std::string& name);
+  // Client networks (CIDR text, e.g. "192.0.2.0/24" or "2001:db8::/32"). add: false when the
+  // account already had it; remove: false when it did not. A malformed CIDR is permanent.
+  result<bool, core::store_error> add_network(const std::string& account, const std::string& cidr);
+  result<bool, core::store_error> remove_network(const std::string& account,
+                                                 const std::string& cidr);
+  result<std::vector<std::string>, core::store_error> networks(const std::string& account);
   result<ok_t, core::store_error> audit(const std::string& actor, const std::string& action,
                                         const std::string& subject, const std::string& detail);
   result<std::vector<message_row>, core::store_error> list_messages(

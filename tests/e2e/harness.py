@@ -61,7 +61,11 @@ class Simulator:
              "--system-id", system_id, "--password", password],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         threading.Thread(target=self._collect, daemon=True).start()
-        wait_for_port(self.port, proc=self.proc)
+        try:
+            wait_for_port(self.port, proc=self.proc)
+        except BaseException:
+            self.stop()
+            raise
 
     def _collect(self):
         for line in self.proc.stdout:
@@ -105,7 +109,17 @@ class Bridge:
     """mail2sms serve + smsc-sim + a private PostgreSQL, all in one temporary directory."""
 
     def __init__(self, extra_smtp="", country="ZA"):
+        self.proc = None
+        self.sim = None
+        self.log = None
         self.dir = tempfile.mkdtemp(prefix="mail2sms-e2e-")
+        try:
+            self._start(extra_smtp, country)
+        except BaseException:
+            self.stop()  # nothing is left running when start-up fails
+            raise
+
+    def _start(self, extra_smtp, country):
         os.chmod(self.dir, 0o755)  # the embedded cluster runs as an unprivileged user
         self.cert, self.key = make_certificate(self.dir)
         self.sim = Simulator()
@@ -160,13 +174,15 @@ connector = "sim"
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.sim.stop()
-        self.log.close()
+        if self.sim is not None:
+            self.sim.stop()
+        if self.log is not None:
+            self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -129,6 +129,33 @@ class AuthBudgetTest(BridgeTest):
         self.assertIn("failed for 'nobody-", self.bridge.serve_log())
 
 
+class ClientNetworkTest(BridgeTest):
+    def test_a_legacy_system_on_an_allowed_network_sends_without_auth(self):
+        r = self.bridge.cli("account", "network", "add", ACCOUNT, "127.0.0.1")
+        self.assertIn("added 127.0.0.1", r.stdout)
+        listed = self.bridge.cli("account", "network", "list", ACCOUNT, "--json").stdout
+        self.assertIn("127.0.0.1/32", listed)
+        try:
+            with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
+                client.ehlo("pbx.example")  # plaintext, no AUTH: what an old PBX does
+                client.sendmail("pbx@example.com", ["+27821234567@%s" % DOMAIN],
+                                "Subject: pbx\r\n\r\nMissed call from reception\r\n")
+            self.bridge.sim.wait_for(lambda l: l.get("event") == "message"
+                                     and l.get("text") == "Missed call from reception")
+            self.assertIn("trusted as '%s' by client network" % ACCOUNT, self.bridge.serve_log())
+        finally:
+            self.bridge.cli("account", "network", "remove", ACCOUNT, "127.0.0.1/32")
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
+            client.ehlo("pbx.example")
+            code, text = client.mail("pbx@example.com")
+        self.assertEqual(code, 530, text)
+
+    def test_a_malformed_network_is_a_usage_error(self):
+        r = self.bridge.cli("account", "network", "add", ACCOUNT, "10.0.0.300/8", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("is not a network", r.stderr)
+
+
 class GracefulStopTest(unittest.TestCase):
     def test_sigterm_lets_the_transaction_in_flight_finish(self):
         bridge = Bridge(extra_smtp="shutdown_grace = 30")

@@ -421,6 +421,40 @@ TEST_F(store_test, authenticate_admits_only_an_active_account_with_its_password)
   EXPECT_FALSE(suspended->has_value());
 }
 
+// --- client networks -------------------------------------------------------------------------
+
+TEST_F(store_test, by_network_finds_the_most_specific_active_account) {
+  const auto wide = add_account("campus");
+  const auto narrow = add_account("pbx");
+  ASSERT_EQ(store_->add_network("campus", "192.0.2.0/24").value(), true);
+  ASSERT_EQ(store_->add_network("pbx", "192.0.2.10/32").value(), true);
+  ASSERT_EQ(store_->add_network("pbx", "192.0.2.10/32").value(), false);  // already there
+  ASSERT_EQ(store_->add_network("pbx", "2001:db8::/32").value(), true);
+
+  EXPECT_EQ(store_->by_network("192.0.2.10").value()->id, narrow.id);
+  EXPECT_EQ(store_->by_network("192.0.2.11").value()->id, wide.id);
+  EXPECT_EQ(store_->by_network("2001:db8::5").value()->id, narrow.id);
+  EXPECT_FALSE(store_->by_network("198.51.100.1").value().has_value());
+
+  execute("UPDATE accounts SET status = 'suspended' WHERE name = 'pbx'");
+  EXPECT_EQ(store_->by_network("192.0.2.10").value()->id, wide.id);
+
+  EXPECT_EQ(store_->networks("pbx").value(),
+            (std::vector<std::string>{"192.0.2.10/32", "2001:db8::/32"}));
+  EXPECT_EQ(store_->remove_network("pbx", "192.0.2.10/32").value(), true);
+  EXPECT_EQ(store_->remove_network("pbx", "192.0.2.10/32").value(), false);
+}
+
+TEST_F(store_test, a_malformed_network_is_a_permanent_error) {
+  add_account("pbx");
+  auto bad = store_->add_network("pbx", "192.0.2.300/24");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().kind, core::failure_kind::permanent);
+  auto host_bits = store_->add_network("pbx", "192.0.2.10/24");  // cidr refuses host bits
+  ASSERT_FALSE(host_bits.has_value());
+  EXPECT_EQ(host_bits.error().kind, core::failure_kind::permanent);
+}
+
 // --- wait_for_work ---------------------------------------------------------------------------
 
 TEST_F(store_test, wait_for_work_wakes_when_another_thread_enqueues) {

@@ -158,6 +158,9 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
         co_await pause.async_wait(redirect_error(use_awaitable, ec));
         continue;
       }
+      // A response and a receipt are two writes: without NODELAY the second waits for the
+      // ESME's delayed ACK (~40 ms a message).
+      socket.set_option(asio::ip::tcp::no_delay(true), ec);
       auto session = std::make_shared<esme_session>(std::move(socket), strand_);
       sessions_.insert(session);
       asio::co_spawn(strand_, serve(session), rethrow);

@@ -94,5 +94,41 @@ TEST(smtp_auth_budget, a_blocked_client_gets_421_and_is_closed) {
   EXPECT_TRUE(c.proto.closed());
 }
 
+TEST(smtp_client_network, a_trusted_network_sends_without_auth_even_after_starttls) {
+  auto settings = test_settings();
+  settings.tls_active = false;
+  settings.starttls_available = true;
+  client c(settings);
+  c.proto.trust_network(alice());
+  c.connect();
+  c.says("EHLO legacy.test\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<pbx@legacy.test>\r\n"), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(c.says("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  c.says("STARTTLS\r\n");
+  ASSERT_EQ(c.tls_handshakes, 1);
+  c.says("EHLO legacy.test\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<pbx@legacy.test>\r\nRCPT TO:<+27821234567@sms.example.com>\r\n"),
+            "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+  c.says("DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 1u);
+  EXPECT_EQ(c.stored[0].env.account.id, alice().id);
+}
+
+TEST(smtp_client_network, auth_may_still_name_an_account_on_a_trusted_network) {
+  client c;
+  authenticated_account pbx{.id = 99, .name = "pbx", .country = "ZA"};
+  c.proto.trust_network(pbx);
+  c.connect();
+  c.says("EHLO legacy.test\r\n");
+  EXPECT_EQ(c.says("AUTH PLAIN " + plain_response("", "alice", "secret") + "\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(c.says("AUTH PLAIN " + plain_response("", "alice", "secret") + "\r\n"),
+            "503 5.5.1 Already authenticated\r\n");
+  c.says("MAIL FROM:<a@b.test>\r\nRCPT TO:<+27821234567@sms.example.com>\r\n");
+  c.says("DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 1u);
+  EXPECT_EQ(c.stored[0].env.account.id, alice().id);
+}
+
 }  // namespace
 }  // namespace mail2sms::smtpd::test
