@@ -69,32 +69,39 @@ void add(account_options& o) {
   }
 }
 
-void show(const account_options& o) {
+// Opens the configured database, finds the named account (or says it does not exist) and
+// hands both to fn.
+template <class F>
+void with_account(const account_options& o, F&& fn) {
   const auto cfg = load_config(o.config_path);
   database db(cfg.database);
   sql::store store(db.connection_string());
   auto found = store.find_account(o.name);
   if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
   if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
-  const auto& a = **found;
-  if (o.json) {
-    std::cout << to_json(a).dump() << '\n';
-    return;
-  }
-  std::cout << "name:       " << a.account.name << "\nstatus:     " << a.status
-            << "\ncountry:    " << a.account.country << "\nsender id:  "
-            << (a.account.sender_id.empty() ? "(connector default)" : a.account.sender_id)
-            << "\nmax parts:  " << a.account.max_parts << "\ncreated at: " << a.created_at << '\n';
+  fn(store, **found);
+}
+
+void show(const account_options& o) {
+  with_account(o, [&](sql::store&, const sql::account_row& a) {
+    if (o.json) {
+      std::cout << to_json(a).dump() << '\n';
+      return;
+    }
+    std::cout << "name:       " << a.account.name << "\nstatus:     " << a.status
+              << "\ncountry:    " << a.account.country << "\nsender id:  "
+              << (a.account.sender_id.empty() ? "(connector default)" : a.account.sender_id)
+              << "\nmax parts:  " << a.account.max_parts << "\ncreated at: " << a.created_at
+              << '\n';
+  });
 }
 
 void change_network(const account_options& o, bool add) {
-  const auto cfg = load_config(o.config_path);
-  database db(cfg.database);
-  sql::store store(db.connection_string());
-  auto found = store.find_account(o.name);
-  if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
-  if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
-  auto changed = add ? store.add_network(o.name, o.cidr) : store.remove_network(o.name, o.cidr);
+  std::optional<result<bool, core::store_error>> outcome;
+  with_account(o, [&](sql::store& store, const sql::account_row&) {
+    outcome = add ? store.add_network(o.name, o.cidr) : store.remove_network(o.name, o.cidr);
+  });
+  const auto& changed = *outcome;
   if (!changed) {
     if (changed.error().kind == core::failure_kind::permanent)
       throw exit_error{exit_usage, "'" + o.cidr +
@@ -112,19 +119,15 @@ void change_network(const account_options& o, bool add) {
 }
 
 void list_networks(const account_options& o) {
-  const auto cfg = load_config(o.config_path);
-  database db(cfg.database);
-  sql::store store(db.connection_string());
-  auto found = store.find_account(o.name);
-  if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
-  if (!*found) throw exit_error{exit_failure, "no account named '" + o.name + "'"};
-  auto listed = store.networks(o.name);
-  if (!listed) throw exit_error{exit_failure, "cannot read networks: " + listed.error().message};
-  if (o.json) {
-    std::cout << nlohmann::json(*listed).dump() << '\n';
-  } else {
-    for (const auto& n : *listed) std::cout << n << '\n';
-  }
+  with_account(o, [&](sql::store& store, const sql::account_row&) {
+    auto listed = store.networks(o.name);
+    if (!listed) throw exit_error{exit_failure, "cannot read networks: " + listed.error().message};
+    if (o.json) {
+      std::cout << nlohmann::json(*listed).dump() << '\n';
+    } else {
+      for (const auto& n : *listed) std::cout << n << '\n';
+    }
+  });
 }
 
 }  // namespace

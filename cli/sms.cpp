@@ -10,20 +10,11 @@
 namespace mail2sms::cli {
 namespace {
 
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 0x0F];
-  }
-  return out;
-}
 
 nlohmann::json to_json(const std::string& text, const sms::encoded_message& m) {
   nlohmann::json parts = nlohmann::json::array();
   for (const auto& s : m.segments) {
-    parts.push_back({{"udh", hex(s.udh)},
+    parts.push_back({{"udh", sms::to_hex(s.udh)},
                      {"units", m.coding == sms::encoding::gsm7 ? s.payload.size() : s.payload.size() / 2},
                      {"text", sms::decode(m.coding, s.payload)}});
   }
@@ -45,7 +36,7 @@ void print(const std::string& text, const sms::encoded_message& m, bool json) {
             << "segments: " << m.segments.size() << '\n';
   int n = 1;
   for (const auto& s : m.segments) {
-    std::cout << "part " << n++ << (s.udh.empty() ? "" : " (udh " + hex(s.udh) + ")") << ": "
+    std::cout << "part " << n++ << (s.udh.empty() ? "" : " (udh " + sms::to_hex(s.udh) + ")") << ": "
               << sms::decode(m.coding, s.payload) << '\n';
   }
 }

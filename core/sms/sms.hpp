@@ -56,4 +56,7 @@ encoded_message encode(std::string_view utf8, const encode_options& options = {}
 // gives U+FFFD.
 std::string decode(encoding coding, std::span<const std::uint8_t> payload);
 
+// Lower-case hex of raw octets ("050003a70301"): how UDHs and payloads are shown in JSON output.
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
 }  // namespace mail2sms::sms

@@ -1,6 +1,8 @@
 // Concatenation UDH octets, 8-bit and 16-bit reference forms.
 #include "core/sms/udh.hpp"
 
+#include "core/sms/sms.hpp"
+
 namespace mail2sms::sms::udh {
 
 std::vector<std::uint8_t> concatenation_header(const concatenation& c) {
@@ -13,3 +15,18 @@ std::vector<std::uint8_t> concatenation_header(const concatenation& c) {
 }
 
 }  // namespace mail2sms::sms::udh
+
+namespace mail2sms::sms {
+
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 0x0F];
+  }
+  return out;
+}
+
+}  // namespace mail2sms::sms

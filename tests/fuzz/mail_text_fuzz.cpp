@@ -1,6 +1,6 @@
-// Fuzzes mail -> text -> SMS as acceptance does it: extract_text() on an untrusted RFC 5322 message,
-// then sms::encode() on the text an SMS would carry. The text must be valid UTF-8 laid out as
-// body_layout promises, and the segments must read back to exactly that text.
+// Fuzzes mail -> text -> SMS as acceptance does it: extract_text() on an untrusted RFC 5322
+// message, then sms::encode() on the text an SMS would carry. The text must be valid UTF-8 laid out
+// as body_layout promises, and the segments must read back to exactly that text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -92,7 +92,8 @@ void check_body_layout(std::string_view body) {
 }
 
 // The parts as an SMSC sees them: each fits one SMS with its UDH, and together they are the text.
-void check_sms(std::string_view text, const sms::encoded_message& m, const sms::encode_options& options) {
+void check_sms(std::string_view text, const sms::encoded_message& m,
+               const sms::encode_options& options) {
   check(!m.segments.empty(), "encode gave no segment", text);
   std::string back;
   std::size_t units = 0;

@@ -48,7 +48,8 @@ void exercise_tlv_getters(const pdu& p) {
   (void)sar_segment_seqnum(*tlvs);
   (void)message_payload(*tlvs);
   (void)get_message_state(*tlvs);
-  if (const auto id = receipted_message_id(*tlvs)) check(id->size() <= 64, "receipted_message_id too long");
+  if (const auto id = receipted_message_id(*tlvs))
+    check(id->size() <= 64, "receipted_message_id too long");
 }
 
 void check_round_trip(const pdu& decoded, byte_span frame) {

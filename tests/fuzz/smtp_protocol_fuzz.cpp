@@ -2,14 +2,15 @@
 // outcome (credentials, store, TLS handshake) answered with an outcome the input chooses, and the
 // shutdown and timeout events. Checks what the session and the client rely on: well-formed
 // replies, nothing after close, one question at a time, AUTH only where it is offered, and a
-// stored message only from an authenticated sender, to our domains, within the limits.
+// stored message only from an authenticated (or network-trusted) sender, to our domains, within
+// the limits.
 //
 // Input: 4 octets of set-up, then the bytes the client sends.
 //   [0] bit 0 STARTTLS available, 1 implicit TLS, 2 plaintext AUTH, 3 small limits,
 //       bits 4-7 max_errors
 //   [1] bits 0-1 chunking (whole, octet by octet, up to 16, up to 512), bit 2 sometimes send more
 //       input before answering an outcome, bit 3 a shutdown at some point, bit 4 a read timeout
-//       at the end
+//       at the end, bit 5 the client's address is in an account's networks (trust_network)
 //   [2..3] seed of the choices made along the way (chunk sizes, outcomes)
 #include <cstddef>
 #include <cstdint>
@@ -124,7 +125,8 @@ void check_reply_text(std::string_view text) {
     check(line.size() == 3 || line[3] == ' ' || line[3] == '-', "no SP or - after the code", text);
     for (char c : line) check(c >= 0x20 && c < 0x7F, "reply holds a non-printable octet", text);
     check(line.size() + 2 <= 512, "reply line longer than 512 octets", text);
-    if (!open_code.empty()) check(line.substr(0, 3) == open_code, "multi-line reply changes code", text);
+    if (!open_code.empty())
+      check(line.substr(0, 3) == open_code, "multi-line reply changes code", text);
     open_code = line.size() > 3 && line[3] == '-' ? line.substr(0, 3) : std::string_view{};
     pos = end + 2;
   }
@@ -144,6 +146,7 @@ struct setup {
   bool defer_outcomes = false;
   bool shutdown = false;
   bool timeout_at_end = false;
+  bool trusted_network = false;
   std::uint16_t seed = 0;
 };
 
@@ -168,6 +171,7 @@ setup read_setup(const std::uint8_t* data, std::size_t size) {
   s.defer_outcomes = (h[1] & 4) != 0;
   s.shutdown = (h[1] & 8) != 0;
   s.timeout_at_end = (h[1] & 16) != 0;
+  s.trusted_network = (h[1] & 32) != 0;
   s.seed = static_cast<std::uint16_t>(h[2] | (h[3] << 8));
   return s;
 }
@@ -178,6 +182,11 @@ class driver {
       : setup_(s), proto_(s.settings, resolver_), choose_(s.seed), tls_(s.settings.tls_active) {}
 
   void run(std::string_view stream) {
+    if (setup_.trusted_network) {  // as the session does, before the greeting
+      network_account_ = authenticated_account{99, "net", "ZA"};
+      account_ = network_account_;
+      proto_.trust_network(*network_account_);
+    }
     deliver(proto_.on_connect(), "on_connect");
     std::size_t pos = 0;
     bool shutdown_sent = false;
@@ -197,7 +206,8 @@ class driver {
       trace("on_input", chunk);
       const bool awaiting_answer = awaited_ && !std::holds_alternative<start_tls>(*awaited_);
       auto out = proto_.on_input(chunk);
-      if (awaiting_answer) check(out.empty(), "on_input did more than buffer while an outcome is awaited");
+      if (awaiting_answer)
+        check(out.empty(), "on_input did more than buffer while an outcome is awaited");
       deliver(std::move(out), "on_input");
     }
     while (!stopped() && awaited_) answer();
@@ -217,10 +227,14 @@ class driver {
 
   std::size_t chunk_size(std::size_t left) {
     switch (setup_.chunking) {
-      case 0: return left;
-      case 1: return 1;
-      case 2: return 1 + choose_.below(16);
-      default: return 1 + choose_.below(512);
+      case 0:
+        return left;
+      case 1:
+        return 1;
+      case 2:
+        return 1 + choose_.below(16);
+      default:
+        return 1 + choose_.below(512);
     }
   }
 
@@ -233,7 +247,8 @@ class driver {
       std::visit([&](const auto& a) { on_action(a, last); }, out[i]);
     }
     if (!closed_) {
-      check(proto_.waiting() == awaited_.has_value(), "waiting() disagrees with the actions", event);
+      check(proto_.waiting() == awaited_.has_value(), "waiting() disagrees with the actions",
+            event);
     }
     check(reply_octets_ <= 64 * (input_octets_ + 1) + 1024 * (outcomes_ + 2),
           "replies out of proportion to the input");
@@ -281,7 +296,7 @@ class driver {
     expect_awaited_slot(last);
     // Promise 3: AUTH over TLS only, unless the listener is trusted-plaintext.
     check(tls_ || setup_.settings.plaintext_auth, "credentials taken over plaintext");
-    check(!account_, "verify_credentials while already authenticated");
+    check(!authenticated_, "verify_credentials while already authenticated");
     check(a.mechanism == "PLAIN" || a.mechanism == "LOGIN", "unknown mechanism", a.mechanism);
     awaited_ = a;
   }
@@ -290,7 +305,7 @@ class driver {
     trace("  store", m.data);
     expect_awaited_slot(last);
     const auto& s = setup_.settings;
-    check(account_.has_value(), "store_message without authentication");
+    check(account_.has_value(), "store_message without authentication or a trusted network");
     check(m.env.account.id == account_->id && m.env.account.name == account_->name &&
               m.env.account.country == account_->country,
           "store_message for another account");
@@ -318,13 +333,15 @@ class driver {
   void check_message_data(std::string_view data) {
     const auto& s = setup_.settings;
     check(data.size() <= s.max_message_size, "stored message above max_message_size");
-    check(data.empty() || data.substr(data.size() - 2) == "\r\n", "stored message does not end in CRLF", data);
+    check(data.empty() || data.substr(data.size() - 2) == "\r\n",
+          "stored message does not end in CRLF", data);
     std::size_t pos = 0;
     while (pos < data.size()) {
       const std::size_t end = data.find("\r\n", pos);
       check(end != std::string_view::npos, "stored message has a partial line", data);
       const std::string_view line = data.substr(pos, end - pos);
-      check(line.find_first_of("\r\n") == std::string_view::npos, "stored message has bare CR/LF", data);
+      check(line.find_first_of("\r\n") == std::string_view::npos, "stored message has bare CR/LF",
+            data);
       check(line.size() + 2 <= s.max_text_line, "stored message has an over-long line", data);
       pos = end + 2;
     }
@@ -342,29 +359,35 @@ class driver {
         return;
       }
       tls_ = true;
-      account_.reset();
+      account_ = network_account_;  // AUTH learnt in plaintext is forgotten, the address is not
+      authenticated_ = false;
       auto out = proto_.on_tls_started();
       const std::string first = first_reply_line(out);
       check(first.empty() || first.rfind("421 ", 0) == 0, "a reply to a TLS handshake", first);
       deliver(std::move(out), "on_tls_started");
     } else if (std::holds_alternative<verify_credentials>(question)) {
       auth_result r;
-      const std::size_t roll = choose_.below(10);
-      r.state = roll < 7 ? auth_result::status::ok
-                : roll < 9 ? auth_result::status::invalid
-                           : auth_result::status::temporary_failure;
+      const std::size_t roll = choose_.below(20);
+      r.state = roll < 14   ? auth_result::status::ok
+                : roll < 17 ? auth_result::status::invalid
+                : roll < 19 ? auth_result::status::temporary_failure
+                            : auth_result::status::blocked;
       if (r.state == auth_result::status::ok) {
         r.account = {static_cast<std::int64_t>(choose_.below(1000)), "acct",
                      choose_.below(2) == 0 ? "ZA" : ""};
         account_ = r.account;
+        authenticated_ = true;
       }
       auto out = proto_.on_auth_result(r);
       const char* expected = r.state == auth_result::status::ok        ? "235 "
                              : r.state == auth_result::status::invalid ? "535 "
+                             : r.state == auth_result::status::blocked ? "421 "
                                                                        : "454 ";
       check(first_reply_line(out).rfind(expected, 0) == 0, "wrong reply to an AUTH outcome",
             first_reply_line(out));
       deliver(std::move(out), "on_auth_result");
+      if (r.state == auth_result::status::blocked)
+        check(closed_, "a blocked client stays connected");
     } else {
       const store_result r = store_outcome();
       in_store_answer_ = r.state == store_result::status::accepted;
@@ -383,14 +406,19 @@ class driver {
   // reply-safe (line breaks, 8-bit octets, over-long) and codes that are not RFC 3463 codes.
   store_result store_outcome() {
     static const std::string long_text(700, 'x');
-    static const std::string queue_ids[] = {"Q1", "", "abc\r\n250 injected", "\x80\xFF\x01", long_text};
-    static const std::string codes[] = {"5.6.0", "5.3.4", "5.7.1", "4.3.0", "", "5.", "x.y.z",
-                                        "5.999.999", "5.1234.1", "4.7.0"};
-    static const std::string texts[] = {"", "Rejected: too many parts", "line\r\n250 2.0.0 injected",
-                                        long_text, "\t \x01 ", "caf\xC3\xA9"};
+    static const std::string queue_ids[] = {"Q1", "", "abc\r\n250 injected", "\x80\xFF\x01",
+                                            long_text};
+    static const std::string codes[] = {"5.6.0", "5.3.4", "5.7.1",     "4.3.0",    "",
+                                        "5.",    "x.y.z", "5.999.999", "5.1234.1", "4.7.0"};
+    static const std::string texts[] = {"",
+                                        "Rejected: too many parts",
+                                        "line\r\n250 2.0.0 injected",
+                                        long_text,
+                                        "\t \x01 ",
+                                        "caf\xC3\xA9"};
     store_result r;
     const std::size_t roll = choose_.below(20);
-    r.state = roll < 12  ? store_result::status::accepted
+    r.state = roll < 12   ? store_result::status::accepted
               : roll < 17 ? store_result::status::rejected
                           : store_result::status::deferred;
     if (r.state == store_result::status::accepted) {
@@ -410,7 +438,9 @@ class driver {
   bool closed_ = false;
   bool handshake_failed_ = false;
   bool in_store_answer_ = false;
-  std::optional<authenticated_account> account_;
+  std::optional<authenticated_account> account_;  // who a MAIL sends as
+  std::optional<authenticated_account> network_account_;
+  bool authenticated_ = false;  // by AUTH, since the last TLS handshake
   std::optional<action> awaited_;
   std::string last_reply_;
   std::size_t input_octets_ = 0;

@@ -7,19 +7,6 @@
 #include <cstring>
 
 namespace mail2sms::core {
-namespace {
-
-std::string hex(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 0x0F];
-  }
-  return out;
-}
-
-}  // namespace
 
 file_connector::file_connector(std::string name, std::string path)
     : name_(std::move(name)), path_(std::move(path)) {}
@@ -30,7 +17,7 @@ submit_outcome file_connector::submit(const queued_message& message) {
   for (const auto& s : message.segments) {
     auto part_text = sms::decode(message.coding, s.payload);
     text += part_text;
-    parts.push_back({{"udh", hex(s.udh)}, {"text", part_text}});
+    parts.push_back({{"udh", sms::to_hex(s.udh)}, {"text", part_text}});
   }
   nlohmann::json line = {{"queue_id", message.queue_id},     {"recipient", message.recipient},
                          {"sender_id", message.sender_id},   {"encoding", sms::to_string(message.coding)},

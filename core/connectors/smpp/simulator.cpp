@@ -52,16 +52,6 @@ struct esme_session {
   bool closing = false;
 };
 
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const auto b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0x0F]);
-  }
-  return out;
-}
-
 std::string smpp_date_now() {  // YYMMDDhhmm, UTC
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -317,7 +307,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
           {"destination", sm.destination_addr},
           {"data_coding", sm.data_coding},
           {"esm_class", sm.esm_class},
-          {"udh", hex(user_data.udh)},
+          {"udh", sms::to_hex(user_data.udh)},
           {"text", text},
           {"message_id", id}});
     auto whole = reassembler_.add({sm.source_addr, sm.destination_addr, sm.data_coding,
