@@ -333,7 +333,9 @@ void protocol::end_of_data() {
 
 bool protocol::accept_helo(std::string_view args) {
   const auto name = args.substr(0, args.find(' '));
-  if (!is_printable_word(name)) return false;
+  // A domain name has at most 255 octets (RFC 1035); longer would also push the EHLO reply line
+  // that echoes it past 512 octets (RFC 5321 4.5.3.1.5).
+  if (name.size() > 255 || !is_printable_word(name)) return false;
   helo_ = std::string(name);
   helo_seen_ = true;
   reset_transaction();
@@ -370,7 +372,7 @@ void protocol::cmd_mail(std::string_view args) {
     const auto& problem = params.error();
     if (problem.kind == mail_parameter_error::syntax) return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
     if (problem.kind == mail_parameter_error::bad_size) return reject("501 5.5.4 Syntax: SIZE=<octets>");
-    return reject("555 5.5.4 Unsupported parameter: " + problem.parameter);
+    return reject("555 5.5.4 Unsupported parameter: " + reply_safe_text(problem.parameter, "?"));
   }
   if (params->size && *params->size > settings_.max_message_size) {
     return reply(size_limit_reply(settings_.max_message_size));
@@ -392,7 +394,8 @@ void protocol::cmd_rcpt(std::string_view args) {
   const auto params = split_parameters(path->parameters);
   if (!params) return reject("501 5.5.4 Syntax: RCPT TO:<address>");
   if (!params->empty()) {  // no DSN: RCPT takes no parameters
-    return reject("555 5.5.4 Unsupported parameter: " + std::string(params->front().text));
+    return reject("555 5.5.4 Unsupported parameter: " +
+                  reply_safe_text(params->front().text, "?"));
   }
   rcpt_attempted_ = true;
   const bool ours = std::any_of(settings_.domains.begin(), settings_.domains.end(),

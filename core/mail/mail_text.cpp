@@ -124,7 +124,10 @@ result<mail_text, std::string> extract_text(std::string_view rfc5322) {
   // mimetic throws on some malformed input; a mail is untrusted input, so any exception is that
   // mail's fault and becomes its refusal, never the session's end.
   try {
-    const mimetic::MimeEntity entity(rfc5322.begin(), rfc5322.end());
+    // Construct first, then load: when mimetic throws inside its constructor the parts it has
+    // already allocated are never freed; from load() the destructor frees them.
+    mimetic::MimeEntity entity;
+    entity.load(rfc5322.begin(), rfc5322.end());
     return extract_parsed(entity);
   } catch (const std::exception&) {
     return fail(std::string(unreadable_error));

@@ -130,5 +130,15 @@ TEST(smtp_client_network, auth_may_still_name_an_account_on_a_trusted_network) {
   EXPECT_EQ(c.stored[0].env.account.id, alice().id);
 }
 
+TEST(smtp_reply_length, no_reply_line_echoing_the_client_exceeds_512_octets) {
+  client c;
+  c.connect();
+  EXPECT_EQ(c.says("EHLO " + std::string(300, 'a') + "\r\n"), "501 5.5.4 Syntax: EHLO hostname\r\n");
+  c.login();
+  const auto reply = c.says("MAIL FROM:<a@b.test> X" + std::string(480, 'x') + "=1\r\n");
+  EXPECT_EQ(reply.substr(0, 33), "555 5.5.4 Unsupported parameter: ");
+  EXPECT_LE(reply.size(), 512u);
+}
+
 }  // namespace
 }  // namespace mail2sms::smtpd::test
