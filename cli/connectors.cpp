@@ -38,10 +38,7 @@ connector_set::connector_set(const config::config& cfg) {
   }
 }
 
-connector_set::~connector_set() {
-  for (auto& c : connectors_) {
-    if (auto* client = dynamic_cast<smpp::client*>(c.get())) client->stop();
-  }
-}
+// Each smpp::client unbinds and joins its thread in its own destructor.
+connector_set::~connector_set() = default;
 
 }  // namespace mail2sms::cli

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.hpp"
+#include "core/acceptance.hpp"
 #include "core/mail/mail_text.hpp"
 #include "core/sms/sms.hpp"
 
@@ -68,7 +69,7 @@ void add_mail_command(CLI::App& app) {
   render->callback([] {
     const auto extracted = mail::extract_text(read_all_stdin());
     if (!extracted) throw exit_error{exit_failure, "the mail would be refused: " + extracted.error()};
-    const std::string text = extracted->body.empty() ? extracted->subject : extracted->body;
+    const std::string text = core::sms_text_of(*extracted);  // the rule acceptance applies
     if (text.empty()) throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};
     print(text, sms::encode(text), json);
   });

@@ -2,7 +2,6 @@
 // needs to fix the mail; store failures are deferrals so the client keeps the mail.
 #include "core/acceptance.hpp"
 
-#include "core/mail/mail_text.hpp"
 
 namespace mail2sms::core {
 namespace {
@@ -15,12 +14,9 @@ acceptance_verdict refuse(std::string code, std::string text) {
   return v;
 }
 
-// What the SMS says: the body; the subject when the body is empty (a subject-only alert).
-std::string sms_text_of(const mail::mail_text& m) {
-  return m.body.empty() ? m.subject : m.body;
-}
-
 }  // namespace
+
+std::string sms_text_of(const mail::mail_text& m) { return m.body.empty() ? m.subject : m.body; }
 
 acceptance_verdict acceptance::accept(const acceptance_request& request) {
   auto text = mail::extract_text(request.data);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mail/mail_text.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::core {
@@ -27,6 +28,9 @@ struct acceptance_verdict {
   std::size_t segments = 0;
   sms::encoding coding = sms::encoding::gsm7;
 };
+
+// What the SMS says: the body; the subject when the body is empty (a subject-only alert).
+std::string sms_text_of(const mail::mail_text& m);
 
 class acceptance {
  public:

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <unordered_map>
 #include <thread>
 
 #include "core/policy/password.hpp"
@@ -207,11 +208,11 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
         "SELECT message_id, udh, payload FROM message_parts WHERE message_id = ANY($1::bigint[]) "
         "ORDER BY message_id, part_no",
         ids);
+    std::unordered_map<std::int64_t, core::queued_message*> by_id;
+    for (auto& m : claimed) by_id[m.id] = &m;
     for (const auto& p : parts) {
-      const auto id = p["message_id"].as<std::int64_t>();
-      for (auto& m : claimed) {
-        if (m.id == id) m.segments.push_back({bytes_of(p["udh"]), bytes_of(p["payload"])});
-      }
+      by_id.at(p["message_id"].as<std::int64_t>())
+          ->segments.push_back({bytes_of(p["udh"]), bytes_of(p["payload"])});
     }
     for (const auto& m : claimed) {
       tx.exec_params("INSERT INTO message_events (message_id, status) VALUES ($1, 'sending')", m.id);
