@@ -15,6 +15,7 @@
 #include "core/acceptance.hpp"
 #include "core/dispatch/dispatcher.hpp"
 #include "smtpd/listener.hpp"
+#include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
 
@@ -62,13 +63,18 @@ void serve(const std::string& config_path) {
   for (const auto& name : migrated->applied) spdlog::info("database: applied migration {}", name);
 
   sql::store store(db.connection_string());
-  core::acceptance acceptance(store);
+  sql::group_committer committer(
+      db.connection_string(),
+      {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
+       .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
+  core::acceptance acceptance(committer);
   connector_set connectors(cfg);
   core::dispatcher dispatcher(store, connectors.routes(), dispatch_settings_of(cfg.dispatch));
 
   asio::io_context io(1);
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
   asio::thread_pool hashing(2);
+  asio::thread_pool accepting(cfg.smtp.workers);
   smtpd::phone_number_resolver resolver;
   smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
                                                        .per_user = cfg.smtp.auth_failures_per_user,
@@ -78,6 +84,7 @@ void serve(const std::string& config_path) {
                                    resolver,
                                    blocking,
                                    hashing,
+                                   accepting,
                                    auth_failures,
                                    cfg.smtp.command_timeout,
                                    cfg.smtp.data_timeout,
@@ -127,6 +134,7 @@ void serve(const std::string& config_path) {
   dispatch_thread.join();
   blocking.join();
   hashing.join();
+  accepting.join();
   spdlog::info("mail2sms: stopped");
 }
 

@@ -24,7 +24,7 @@ std::string config_error::to_string() const {
 namespace detail {
 
 database_config read_database(const section& database) {
-  database.allow_only({"url", "embedded", "pool_size"});
+  database.allow_only({"url", "embedded", "pool_size", "group_commit", "commit_writers"});
   database_config c;
   database.read("url", c.url);
   database.read_path("embedded", c.embedded);
@@ -36,6 +36,8 @@ database_config read_database(const section& database) {
                         "mail2sms runs its own cluster)");
   }
   database.read("pool_size", c.pool_size, 1, 1024);
+  database.read("group_commit", c.group_commit, 1, 10000);
+  database.read("commit_writers", c.commit_writers, 1, 64);
   return c;
 }
 

@@ -37,12 +37,16 @@ struct smtp_config {
   std::size_t auth_failures_per_ip = 10;       // within auth_failure_window, then 421 4.7.0
   std::size_t auth_failures_per_user = 10;
   std::chrono::seconds auth_failure_window{900};
+  std::size_t workers = 64;  // threads turning mails into SMS and awaiting their commit: the
+                             // most final dots answered at once, so the largest group commit
 };
 
 struct database_config {
   std::string url;       // external PostgreSQL (libpq connection string or URI)
   std::string embedded;  // or: a directory where mail2sms runs its own cluster (resolved path)
   int pool_size = 4;     // database threads, one connection each
+  int group_commit = 128;  // accepted mails committed in one transaction at most (1: no batching)
+  int commit_writers = 2;  // transactions committing accepted mail at once, one connection each
 };
 
 struct connector_config {

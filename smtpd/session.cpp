@@ -304,7 +304,7 @@ asio::awaitable<store_result> session::store(const store_message& request) {
   req.data = request.data;
   auto& acceptance = services_.acceptance;
   auto job = [&acceptance, &req] { return acceptance.accept(req); };
-  const auto verdict = co_await on_pool(services_.blocking, job);
+  const auto verdict = co_await on_pool(services_.accepting, job);
   switch (verdict.state) {
     case core::acceptance_verdict::status::accepted:
       result.state = store_result::status::accepted;

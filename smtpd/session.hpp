@@ -26,8 +26,9 @@ struct session_services {
   core::account_directory& accounts;
   core::acceptance& acceptance;
   const recipient_resolver& resolver;
-  asio::thread_pool& blocking;  // database work: storing, client-network lookups
+  asio::thread_pool& blocking;  // database lookups: client networks
   asio::thread_pool& hashing;   // argon2id verification, so a login storm cannot delay stores
+  asio::thread_pool& accepting; // the end of DATA: mail to SMS, then waiting for the group commit
   auth_limiter& auth_failures;
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};

@@ -14,37 +14,11 @@
 #include <thread>
 
 #include "core/policy/password.hpp"
+#include "sql/pq_support.hpp"
+#include "sql/submissions.hpp"
 
 namespace mail2sms::sql {
 namespace {
-
-constexpr const char* queue_channel = "mail2sms_queue";
-
-// One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
-pqxx::connection& thread_connection(const std::string& conninfo) {
-  thread_local std::unique_ptr<pqxx::connection> conn;
-  thread_local std::string conn_info;
-  if (!conn || !conn->is_open() || conn_info != conninfo) {
-    conn.reset();
-    conn = std::make_unique<pqxx::connection>(conninfo);
-    conn_info = conninfo;
-  }
-  return *conn;
-}
-
-core::store_error classify(const std::exception& e) {
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr)
-    return {core::failure_kind::in_doubt, e.what()};
-  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
-    return {core::failure_kind::transient, e.what()};
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    const std::string state = sql->sqlstate();
-    // Class 23: integrity constraint violation; 22: data exception — retrying will not help.
-    if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0)
-      return {core::failure_kind::permanent, e.what()};
-  }
-  return {core::failure_kind::transient, e.what()};
-}
 
 // Runs fn(transaction) and commits; any failure becomes a store_error.
 template <class F>
@@ -60,25 +34,9 @@ auto in_transaction(const std::string& conninfo, F&& fn)
   }
 }
 
-std::string new_queue_id() {
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string id;
-  for (unsigned char b : random) {
-    id += hex[b >> 4];
-    id += hex[b & 0x0F];
-  }
-  return id;
-}
-
 std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
   pqxx::binarystring b(f);
   return {b.data(), b.data() + b.size()};
-}
-
-pqxx::binarystring binary(const std::vector<std::uint8_t>& v) {
-  return pqxx::binarystring(v.data(), v.size());
 }
 
 core::account account_from(const pqxx::row& r) {
@@ -154,30 +112,11 @@ result<std::optional<core::account>, core::store_error> store::by_network(
 }
 
 result<std::string, core::store_error> store::enqueue(const core::submission& s) {
-  const std::string queue_id = new_queue_id();
-  const auto segments = static_cast<int>(s.sms.segments.size());
-  const std::string coding{sms::to_string(s.sms.coding)};
-  auto done = in_transaction(connection_string_, [&](pqxx::work& tx) {
-    for (const auto& recipient : s.recipients) {
-      auto id = tx.exec_params1(
-                      "INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, "
-                      "recipient, sender_id, body, encoding, segments) "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                      queue_id, s.account_id, s.mail_from, s.message_id, recipient, s.sender_id,
-                      s.text, coding, segments)[0]
-                    .as<std::int64_t>();
-      int part_no = 1;
-      for (const auto& seg : s.sms.segments) {
-        tx.exec_params(
-            "INSERT INTO message_parts (message_id, part_no, udh, payload) VALUES ($1, $2, $3, $4)",
-            id, part_no++, binary(seg.udh), binary(seg.payload));
-      }
-      tx.exec_params("INSERT INTO message_events (message_id, status) VALUES ($1, 'queued')", id);
-    }
-    tx.exec0(std::string("NOTIFY ") + queue_channel);
-    return queue_id;
+  const submission_ref one{&s, new_queue_id()};
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    insert_submissions(tx, std::span<const submission_ref>(&one, 1));
+    return one.queue_id;
   });
-  return done;
 }
 
 result<std::vector<core::queued_message>, core::store_error> store::claim(int limit) {

@@ -1,0 +1,107 @@
+#include "sql/group_commit.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sql/pq_support.hpp"
+#include "sql/submissions.hpp"
+
+namespace mail2sms::sql {
+
+using enqueue_result = result<std::string, core::store_error>;
+
+struct group_committer::waiting {
+  submission_ref ref;
+  std::promise<enqueue_result> done;
+};
+
+group_committer::group_committer(std::string connection_string, group_commit_settings settings)
+    : connection_string_(std::move(connection_string)), settings_(settings) {
+  settings_.max_batch = std::max<std::size_t>(settings_.max_batch, 1);
+  settings_.writers = std::max<std::size_t>(settings_.writers, 1);
+  for (std::size_t i = 0; i < settings_.writers; ++i)
+    writers_.emplace_back([this](std::stop_token stop) { write(stop); });
+}
+
+group_committer::~group_committer() {
+  for (auto& w : writers_) w.request_stop();
+  writers_.clear();  // joins; a writer finishes the batch it holds first
+  const std::lock_guard lock(mutex_);
+  for (auto* w : queue_)
+    w->done.set_value(fail(core::store_error{core::failure_kind::transient, "shutting down"}));
+  queue_.clear();
+  if (stats_.transactions > 0) {
+    spdlog::info("group commit: {} mails in {} transactions, at most {} in one", stats_.mails,
+                 stats_.transactions, stats_.largest_batch);
+  }
+}
+
+enqueue_result group_committer::enqueue(const core::submission& s) {
+  waiting w{{&s, new_queue_id()}, {}};
+  auto done = w.done.get_future();
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(&w);
+  }
+  ready_.notify_one();
+  return done.get();
+}
+
+group_committer::stats group_committer::statistics() const {
+  const std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void group_committer::write(std::stop_token stop) {
+  std::vector<waiting*> batch;
+  batch.reserve(settings_.max_batch);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (!ready_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
+      while (!queue_.empty() && batch.size() < settings_.max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      stats_.transactions += 1;
+      stats_.mails += batch.size();
+      stats_.largest_batch = std::max(stats_.largest_batch, batch.size());
+    }
+    commit(batch);
+    batch.clear();
+  }
+}
+
+void group_committer::commit(std::vector<waiting*>& batch) {
+  auto transaction = [this](std::span<waiting* const> items) -> result<ok_t, core::store_error> {
+    std::vector<submission_ref> refs;
+    refs.reserve(items.size());
+    for (const auto* w : items) refs.push_back(w->ref);
+    try {
+      pqxx::work tx(thread_connection(connection_string_));
+      insert_submissions(tx, refs);
+      tx.commit();
+      return ok;
+    } catch (const std::exception& e) {
+      return fail(classify(e));
+    }
+  };
+  auto settle = [](waiting* w, const result<ok_t, core::store_error>& r) {
+    if (r) {
+      w->done.set_value(w->ref.queue_id);
+    } else {
+      w->done.set_value(fail(r.error()));
+    }
+  };
+
+  const auto together = transaction(batch);
+  if (!together && together.error().kind == core::failure_kind::permanent && batch.size() > 1) {
+    // One mail the database refuses must not take the others with it: each on its own.
+    for (auto* w : batch) settle(w, transaction(std::span<waiting* const>(&w, 1)));
+    return;
+  }
+  for (auto* w : batch) settle(w, together);
+}
+
+}  // namespace mail2sms::sql

@@ -1,0 +1,21 @@
+// What every libpqxx caller in sql/ shares: the calling thread's connection and the mapping of
+// pqxx exceptions to core::store_error. Internal to sql/.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <exception>
+#include <string>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::sql {
+
+// One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
+pqxx::connection& thread_connection(const std::string& conninfo);
+
+// in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
+// (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.
+core::store_error classify(const std::exception& e);
+
+}  // namespace mail2sms::sql

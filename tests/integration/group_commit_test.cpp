@@ -1,0 +1,165 @@
+// sql::group_committer against a real PostgreSQL: mails from many threads at once are each
+// committed exactly as given (whatever batch they shared), a 250 is never given for a mail the
+// database refused, and one refused mail does not take the others in its batch down with it.
+#include "sql/group_commit.hpp"
+
+#include <latch>
+#include <set>
+#include <thread>
+
+#include "core/policy/password.hpp"
+#include "pg_fixture.hpp"
+#include "sql/migrate.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::testing {
+namespace {
+
+class group_commit_test : public pg_test {
+ protected:
+  void SetUp() override {
+    pg_test::SetUp();
+    if (HasFatalFailure()) return;
+    db_ = fresh_database();
+    auto migrated = sql::migrate(db_);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error();
+    sql::store admin(db_);
+    auto added = admin.add_account("ops", "ZA", policy::hash_password("correct horse"));
+    ASSERT_TRUE(added.has_value()) << added.error().message;
+    account_ = *added;
+  }
+
+  // Text with every character a PostgreSQL array literal must escape, and a multipart body.
+  core::submission submission(int n, std::int64_t account_id) const {
+    core::submission s;
+    s.account_id = account_id;
+    s.mail_from = "\"quoted\\user\"@example.com";
+    s.message_id = "<" + std::to_string(n) + "@example.com>";
+    s.recipients = {"+2782000" + std::to_string(1000 + n), "+2783000" + std::to_string(1000 + n)};
+    s.sender_id = "ALERTS";
+    s.text = "Mail " + std::to_string(n) + ": {a,b} \"q\" back\\slash, NULL\nline 2 @ 100% ";
+    if (n % 3 == 0) s.text += std::string(200, 'x');  // two parts
+    s.sms = sms::encode(s.text, {.reference = static_cast<std::uint16_t>(n)});
+    return s;
+  }
+
+  std::string db_;
+  core::account account_;
+};
+
+TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) {
+  constexpr int senders = 24;
+  constexpr int per_sender = 10;
+  std::vector<core::submission> all;
+  for (int i = 0; i < senders * per_sender; ++i) all.push_back(submission(i, account_.id));
+  std::vector<std::string> queue_ids(all.size());
+  {
+    sql::group_committer committer(db_, {.max_batch = 16, .writers = 2});
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int k = 0; k < per_sender; ++k) {
+          const auto i = static_cast<std::size_t>(t * per_sender + k);
+          auto queued = committer.enqueue(all[i]);
+          ASSERT_TRUE(queued.has_value()) << queued.error().message;
+          queue_ids[i] = *queued;
+        }
+      });
+    }
+    threads.clear();
+    const auto stats = committer.statistics();
+    EXPECT_EQ(stats.mails, all.size());
+    EXPECT_LE(stats.largest_batch, 16u);
+  }
+
+  EXPECT_EQ(std::set<std::string>(queue_ids.begin(), queue_ids.end()).size(), all.size());
+  pqxx::connection c(db_);
+  pqxx::work tx(c);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& s = all[i];
+    auto rows = tx.exec_params(
+        "SELECT id, mail_from, mail_message_id, recipient, sender_id, body, encoding, segments, "
+        "status FROM messages WHERE queue_id = $1 ORDER BY recipient",
+        queue_ids[i]);
+    ASSERT_EQ(rows.size(), 2u) << "mail " << i;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      EXPECT_EQ(rows[r]["recipient"].as<std::string>(), s.recipients[r]);
+      EXPECT_EQ(rows[r]["mail_from"].as<std::string>(), s.mail_from);
+      EXPECT_EQ(rows[r]["mail_message_id"].as<std::string>(), s.message_id);
+      EXPECT_EQ(rows[r]["sender_id"].as<std::string>(), s.sender_id);
+      EXPECT_EQ(rows[r]["body"].as<std::string>(), s.text);
+      EXPECT_EQ(rows[r]["encoding"].as<std::string>(), "gsm7");
+      EXPECT_EQ(rows[r]["segments"].as<std::size_t>(), s.sms.segments.size());
+      EXPECT_EQ(rows[r]["status"].as<std::string>(), "queued");
+      auto parts = tx.exec_params(
+          "SELECT part_no, encode(udh, 'hex'), encode(payload, 'hex') FROM message_parts "
+          "WHERE message_id = $1 ORDER BY part_no",
+          rows[r]["id"].as<std::int64_t>());
+      ASSERT_EQ(parts.size(), s.sms.segments.size());
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        EXPECT_EQ(parts[p][0].as<std::size_t>(), p + 1);
+        EXPECT_EQ(parts[p][1].as<std::string>(), sms::to_hex(s.sms.segments[p].udh));
+        EXPECT_EQ(parts[p][2].as<std::string>(), sms::to_hex(s.sms.segments[p].payload));
+      }
+      EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM message_events WHERE message_id = $1 AND "
+                                "status = 'queued'",
+                                rows[r]["id"].as<std::int64_t>())[0]
+                    .as<int>(),
+                1);
+    }
+  }
+}
+
+TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_committed) {
+  constexpr int senders = 16;
+  std::vector<core::submission> all;
+  for (int i = 0; i < senders; ++i) {
+    // Every fourth names an account that does not exist: the foreign key refuses it.
+    all.push_back(submission(i, i % 4 == 0 ? account_.id + 1000 : account_.id));
+  }
+  std::vector<std::optional<core::failure_kind>> failures(all.size());
+  std::vector<std::string> queue_ids(all.size());
+  {
+    sql::group_committer committer(db_, {.max_batch = 64, .writers = 1});
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        auto queued = committer.enqueue(all[static_cast<std::size_t>(t)]);
+        if (queued) {
+          queue_ids[static_cast<std::size_t>(t)] = *queued;
+        } else {
+          failures[static_cast<std::size_t>(t)] = queued.error().kind;
+        }
+      });
+    }
+  }
+  pqxx::connection c(db_);
+  pqxx::work tx(c);
+  for (int i = 0; i < senders; ++i) {
+    const auto n = static_cast<std::size_t>(i);
+    if (i % 4 == 0) {
+      ASSERT_TRUE(failures[n].has_value()) << "mail " << i << " was acknowledged";
+      EXPECT_EQ(*failures[n], core::failure_kind::permanent);
+    } else {
+      ASSERT_FALSE(failures[n].has_value()) << "mail " << i;
+      EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM messages WHERE queue_id = $1", queue_ids[n])[0]
+                    .as<int>(),
+                2);
+    }
+  }
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<int>(), 2 * (senders - senders / 4));
+}
+
+TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
+  sql::group_committer committer("host=/nonexistent dbname=none connect_timeout=2", {});
+  auto queued = committer.enqueue(submission(1, account_.id));
+  ASSERT_FALSE(queued.has_value());
+  EXPECT_EQ(queued.error().kind, core::failure_kind::transient);
+}
+
+}  // namespace
+}  // namespace mail2sms::testing
