@@ -6,8 +6,10 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "cli/common.hpp"
@@ -35,6 +37,25 @@ smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
   return p;
 }
 
+// Every connection is a descriptor: raise the soft limit to the hard one (as MTAs do) and say so
+// when even that cannot hold max_connections, which would otherwise fail as "accept: too many
+// open files" under load.
+void raise_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr std::size_t reserve = 64;  // database, SMSC binds, logs, listeners
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < max_connections + reserve) {
+    spdlog::warn("smtp.max_connections is {} but only {} file descriptors are allowed "
+                 "(ulimit -n); connections beyond that fail to be accepted",
+                 max_connections, static_cast<std::uint64_t>(limit.rlim_cur));
+  }
+}
+
 core::dispatch_settings dispatch_settings_of(const config::dispatch_config& d) {
   core::dispatch_settings s;
   s.batch_size = d.batch_size;
@@ -57,6 +78,7 @@ void serve(const std::string& config_path) {
     }
   }
 
+  raise_descriptor_limit(cfg.smtp.max_connections);
   database db(cfg.database);
   auto migrated = sql::migrate(db.connection_string());
   if (!migrated) throw exit_error{exit_failure, "migrations: " + migrated.error()};
@@ -68,8 +90,15 @@ void serve(const std::string& config_path) {
       {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
        .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
   core::acceptance acceptance(committer);
-  connector_set connectors(cfg);
-  core::dispatcher dispatcher(store, connectors.routes(), dispatch_settings_of(cfg.dispatch));
+  // Connectors bind only in a process that sends; an accept-only process leaves that to others.
+  std::optional<connector_set> connectors;
+  std::optional<core::dispatcher> dispatcher;
+  if (cfg.dispatch.enabled) {
+    connectors.emplace(cfg);
+    dispatcher.emplace(store, connectors->routes(), dispatch_settings_of(cfg.dispatch));
+  } else {
+    spdlog::info("dispatch disabled: this process accepts mail only");
+  }
 
   asio::io_context io(1);
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
@@ -118,7 +147,10 @@ void serve(const std::string& config_path) {
   };
   await_reload();
 
-  std::jthread dispatch_thread([&dispatcher](std::stop_token stop) { dispatcher.run(stop); });
+  std::jthread dispatch_thread;
+  if (dispatcher) {
+    dispatch_thread = std::jthread([&dispatcher](std::stop_token stop) { dispatcher->run(stop); });
+  }
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
@@ -130,8 +162,10 @@ void serve(const std::string& config_path) {
   spdlog::info("mail2sms: serving");
   io.run();
 
-  dispatch_thread.request_stop();
-  dispatch_thread.join();
+  if (dispatch_thread.joinable()) {
+    dispatch_thread.request_stop();
+    dispatch_thread.join();
+  }
   blocking.join();
   hashing.join();
   accepting.join();

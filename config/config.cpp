@@ -42,8 +42,9 @@ database_config read_database(const section& database) {
 }
 
 dispatch_config read_dispatch(const section& dispatch) {
-  dispatch.allow_only({"batch_size", "max_attempts", "retry_base", "retry_max"});
+  dispatch.allow_only({"enabled", "batch_size", "max_attempts", "retry_base", "retry_max"});
   dispatch_config c;
+  dispatch.read("enabled", c.enabled);
   dispatch.read("batch_size", c.batch_size, 1, 100000);
   dispatch.read("max_attempts", c.max_attempts, 1, 1000000);
   dispatch.read("retry_base", c.retry_base);

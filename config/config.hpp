@@ -73,6 +73,7 @@ struct route_config {
 };
 
 struct dispatch_config {
+  bool enabled = true;  // false: this process only accepts mail; another one sends it
   int batch_size = 50;
   int max_attempts = 10;
   std::chrono::seconds retry_base{30};  // backoff: base * 2^attempts, capped at retry_max

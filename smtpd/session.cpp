@@ -46,15 +46,15 @@ std::string masked_recipients(const envelope& env) {
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
                  protocol_settings settings, session_services& services)
     : tls_context_(std::move(tls)),
-      stream_(std::move(socket), *tls_context_),
-      timer_(stream_.get_executor()),
-      deadline_(stream_.get_executor()),
-      delay_(stream_.get_executor()),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      deadline_(socket_.get_executor()),
+      delay_(socket_.get_executor()),
       services_(services),
       protocol_(settings, services.resolver),
       implicit_tls_(settings.tls_active) {
   boost::system::error_code ec;
-  auto ep = stream_.next_layer().remote_endpoint(ec);
+  auto ep = socket_.remote_endpoint(ec);
   if (ec) {
     peer_ = "unknown";
   } else {
@@ -67,32 +67,31 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
 }
 
 void session::close() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ignored;
-    self->stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    self->stream_.next_layer().close(ignored);
+    self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    self->socket_.close(ignored);
   });
 }
 
 void session::refuse(const std::string& reply) {
   boost::system::error_code ignored;
-  auto& socket = stream_.next_layer();
   if (implicit_tls_) {
     // No reply without a handshake: an implicit-TLS client cannot read plaintext.
-    socket.close(ignored);
+    socket_.close(ignored);
     return;
   }
-  asio::write(socket, asio::buffer(reply), ignored);
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
+  asio::write(socket_, asio::buffer(reply), ignored);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 void session::shutdown() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->shutdown_requested_ = true;
     // Wake a pending read; the run loop then tells the protocol.
     boost::system::error_code ignored;
-    self->stream_.next_layer().cancel(ignored);
+    self->socket_.cancel(ignored);
   });
 }
 
@@ -104,31 +103,30 @@ asio::awaitable<void> session::run() {
     if (ec) return;
     deadline_passed_ = true;
     boost::system::error_code ignored;
-    stream_.next_layer().cancel(ignored);
+    socket_.cancel(ignored);
   });
   co_await trust_client_network();
   if (!implicit_tls_ || co_await handshake()) {
     co_await perform(protocol_.on_connect());
-    std::array<char, 8192> buffer{};
-    while (!protocol_.closed() && stream_.next_layer().is_open()) {
+    while (!protocol_.closed() && socket_.is_open()) {
       if (shutdown_requested_ && !shutdown_told_) {
         shutdown_told_ = true;
         co_await perform(protocol_.on_shutdown());
         continue;
       }
-      const auto n = co_await read_some(asio::buffer(buffer));
+      const std::string_view input = co_await read_input();
       if (timed_out_ || deadline_passed_) {
         co_await perform(protocol_.on_timeout());
         break;
       }
-      if (n == 0 && shutdown_requested_ && !shutdown_told_) continue;  // the read was woken
-      if (n == 0) break;  // EOF, reset, or closed by the server
-      co_await perform(protocol_.on_input(std::string_view(buffer.data(), n)));
+      if (input.empty() && shutdown_requested_ && !shutdown_told_) continue;  // the read was woken
+      if (input.empty()) break;  // EOF, reset, or closed by the server
+      co_await perform(protocol_.on_input(input));
     }
   }
   deadline_.cancel();
   boost::system::error_code ignored;
-  stream_.next_layer().close(ignored);
+  socket_.close(ignored);
   spdlog::info("smtp {}: disconnected", peer_);
 }
 
@@ -153,9 +151,9 @@ asio::awaitable<void> session::perform(actions todo) {
       boost::system::error_code ignored;
       if (tls_) {
         // Best effort close_notify; the peer may already be gone.
-        stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
       }
-      stream_.next_layer().close(ignored);
+      socket_.close(ignored);
       co_return;
     }
   }
@@ -164,9 +162,9 @@ asio::awaitable<void> session::perform(actions todo) {
 asio::awaitable<bool> session::write(const std::string& text) {
   boost::system::error_code ec;
   if (tls_) {
-    co_await asio::async_write(stream_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(*tls_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
   } else {
-    co_await asio::async_write(stream_.next_layer(), asio::buffer(text),
+    co_await asio::async_write(socket_, asio::buffer(text),
                                asio::redirect_error(use_awaitable, ec));
   }
   co_return !ec;
@@ -182,7 +180,7 @@ void session::arm_timer(std::chrono::seconds timeout) {
     if (ec || generation != timer_generation_) return;
     timed_out_ = true;
     boost::system::error_code ignored;
-    stream_.next_layer().cancel(ignored);
+    socket_.cancel(ignored);
   });
 }
 
@@ -191,33 +189,50 @@ void session::disarm_timer() {
   timer_.cancel();
 }
 
-asio::awaitable<std::size_t> session::read_some(asio::mutable_buffer buffer) {
-  if (deadline_passed_ || shutdown_requested_ != shutdown_told_) co_return 0;
+// Plaintext: wait until the socket is readable, then read into the I/O thread's buffer, so an
+// idle connection holds no read buffer at all (what lets 10,000 of them fit in a few KiB each).
+// The bytes are handed to the protocol before the session suspends again, so the buffer can be
+// shared by every session on the thread. TLS reads go through the session's own buffer.
+asio::awaitable<std::string_view> session::read_input() {
+  if (deadline_passed_ || shutdown_requested_ != shutdown_told_) co_return std::string_view();
   arm_timer(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
   boost::system::error_code ec;
-  std::size_t n = 0;
+  std::string_view input;
   if (tls_) {
-    n = co_await stream_.async_read_some(buffer, asio::redirect_error(use_awaitable, ec));
+    const auto n = co_await tls_->async_read_some(asio::buffer(tls_input_),
+                                                  asio::redirect_error(use_awaitable, ec));
+    if (!ec) input = std::string_view(tls_input_.data(), n);
   } else {
-    n = co_await stream_.next_layer().async_read_some(buffer, asio::redirect_error(use_awaitable, ec));
+    thread_local std::array<char, 16384> shared_input;
+    for (;;) {
+      co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                                  asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      socket_.non_blocking(true, ec);
+      const auto n = socket_.read_some(asio::buffer(shared_input), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+      if (!ec) input = std::string_view(shared_input.data(), n);
+      break;
+    }
   }
   disarm_timer();
-  co_return ec ? 0 : n;
+  co_return input;
 }
 
 asio::awaitable<bool> session::handshake() {
   arm_timer(services_.command_timeout);
   boost::system::error_code ec;
-  co_await stream_.async_handshake(asio::ssl::stream_base::server,
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
+  tls_input_.resize(16384);
+  co_await tls_->async_handshake(asio::ssl::stream_base::server,
                                    asio::redirect_error(use_awaitable, ec));
   disarm_timer();
   if (ec) {
     spdlog::info("smtp {}: TLS handshake failed: {}", peer_, timed_out_ ? "timeout" : ec.message());
     boost::system::error_code ignored;
-    stream_.next_layer().close(ignored);
+    socket_.close(ignored);
     co_return false;
   }
-  tls_ = true;
   co_return true;
 }
 

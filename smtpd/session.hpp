@@ -47,12 +47,14 @@ class session : public std::enable_shared_from_this<session> {
   // Instead of run(): a connection over a limit gets `reply` and is closed.
   void refuse(const std::string& reply);
   const std::string& peer() const { return peer_; }
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
   asio::awaitable<void> perform(actions todo);
   asio::awaitable<bool> write(const std::string& text);
-  asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer);
+  // The next input, or an empty view at EOF, error, timeout or a wake-up. The view is valid
+  // until the session next suspends: use it before any co_await.
+  asio::awaitable<std::string_view> read_input();
   void arm_timer(std::chrono::seconds timeout);
   void disarm_timer();
   asio::awaitable<bool> handshake();
@@ -61,8 +63,12 @@ class session : public std::enable_shared_from_this<session> {
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
 
-  std::shared_ptr<asio::ssl::context> tls_context_;  // before stream_, which refers to it
-  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // before tls_, which refers to it
+  asio::ip::tcp::socket socket_;
+  // Made at the TLS handshake, not before: an SSL stream holds ~70 KiB of buffers, and most
+  // connections of an idle or plaintext-trusted listener never need one.
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::vector<char> tls_input_;
   asio::steady_timer timer_;     // the read timeout
   asio::steady_timer deadline_;  // the whole session
   asio::steady_timer delay_;     // answering failed AUTH slowly
@@ -73,7 +79,6 @@ class session : public std::enable_shared_from_this<session> {
   bool deadline_passed_ = false;
   bool shutdown_requested_ = false;
   bool shutdown_told_ = false;
-  bool tls_ = false;
   bool implicit_tls_ = false;
   std::optional<core::account> account_;
   std::string peer_;

@@ -108,18 +108,18 @@ class Simulator:
 class Bridge:
     """mail2sms serve + smsc-sim + a private PostgreSQL, all in one temporary directory."""
 
-    def __init__(self, extra_smtp="", country="ZA"):
+    def __init__(self, extra_smtp="", country="ZA", extra_config=""):
         self.proc = None
         self.sim = None
         self.log = None
         self.dir = tempfile.mkdtemp(prefix="mail2sms-e2e-")
         try:
-            self._start(extra_smtp, country)
+            self._start(extra_smtp, country, extra_config)
         except BaseException:
             self.stop()  # nothing is left running when start-up fails
             raise
 
-    def _start(self, extra_smtp, country):
+    def _start(self, extra_smtp, country, extra_config):
         os.chmod(self.dir, 0o755)  # the embedded cluster runs as an unprivileged user
         self.cert, self.key = make_certificate(self.dir)
         self.sim = Simulator()
@@ -151,6 +151,7 @@ source = "Alerts"
 [[route]]
 prefix = "+"
 connector = "sim"
+{extra_config}
 """)
         self.cli("migrate")
         self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", country,

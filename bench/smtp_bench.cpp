@@ -1,0 +1,345 @@
+// smtp_bench: an SMTP load client for what Postfix's smtp-source does not measure — the latency
+// of the reply to the final dot, at a fixed offered rate — and for holding thousands of idle
+// connections open while another load runs. It speaks to any SMTP server (mail2sms, Postfix's
+// smtpd, smtp-sink) the same way: one thread per session, EHLO once, then per mail MAIL, RCPT
+// and DATA pipelined (RFC 2920) when the server offers PIPELINING, the message, and the dot.
+// No AUTH: the servers under test admit 127.0.0.1 by network. Loopback only.
+//
+//   smtp_bench --port 2525 --sessions 10 --mails 5000 --size 1024 [--rate 800]
+//   smtp_bench --port 2525 --idle 10000 --hold 60     # open, hold, report, close
+//
+// Prints one JSON object: mails, ok, failed, seconds, rate (accepted per second), p50_ms,
+// p99_ms, max_ms, first_failure; with --idle, how many idle connections were held.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::string host = "127.0.0.1";
+  int port = 25;
+  int sessions = 1;
+  long mails = 1000;
+  std::size_t size = 1024;  // the whole message, headers included
+  double rate = 0;          // mails per second offered in all; 0: as fast as the server answers
+  std::string from = "load@example.com";
+  std::string to = "+27821234567@sms.example.com";
+  long idle = 0;     // connections opened first and held, silent, for the whole run
+  double hold = 0;   // with --idle and no --mails: seconds to hold them
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "smtp_bench: %s\nusage: smtp_bench --port N [--host 127.0.0.1] [--sessions N] "
+               "[--mails N] [--size OCTETS] [--rate MAILS_PER_S] [--from ADDR] [--to ADDR] "
+               "[--idle N [--hold SECONDS]]\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  bool mails_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(arg + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (arg == "--host") o.host = value();
+      else if (arg == "--port") o.port = std::stoi(value());
+      else if (arg == "--sessions") o.sessions = std::stoi(value());
+      else if (arg == "--mails") { o.mails = std::stol(value()); mails_given = true; }
+      else if (arg == "--size") o.size = std::stoul(value());
+      else if (arg == "--rate") o.rate = std::stod(value());
+      else if (arg == "--from") o.from = value();
+      else if (arg == "--to") o.to = value();
+      else if (arg == "--idle") o.idle = std::stol(value());
+      else if (arg == "--hold") o.hold = std::stod(value());
+      else usage("unknown option " + arg);
+    } catch (const std::logic_error&) {
+      usage("bad number for " + arg);
+    }
+  }
+  if (o.port <= 0 || o.port > 65535) usage("--port is required (1-65535)");
+  if (o.sessions < 1 || o.mails < 0 || o.size < 256) usage("need --sessions >= 1, --size >= 256");
+  if (o.idle > 0 && !mails_given) o.mails = 0;
+  return o;
+}
+
+int connect_to(const options& o) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
+  if (::inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    throw std::runtime_error("not an IPv4 address: " + o.host);
+  }
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    throw std::runtime_error("connect: " + why);
+  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+// One SMTP connection: writes, and whole (multi-line) replies read through a buffer.
+class connection {
+ public:
+  explicit connection(int fd) : fd_(fd) {}
+  ~connection() { ::close(fd_); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  void send(const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error(std::string("send: ") + std::strerror(errno));
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  // The whole reply; its last line's code is reply.substr(0, 3).
+  std::string reply() {
+    std::string all;
+    for (;;) {
+      const std::string line = read_line();
+      all += line;
+      all += '\n';
+      if (line.size() < 4 || line[3] != '-') return all;
+    }
+  }
+
+ private:
+  std::string read_line() {
+    for (;;) {
+      const auto eol = buffer_.find("\r\n", start_);
+      if (eol != std::string::npos) {
+        std::string line = buffer_.substr(start_, eol - start_);
+        start_ = eol + 2;
+        return line;
+      }
+      buffer_.erase(0, start_);
+      start_ = 0;
+      char chunk[4096];
+      const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) throw std::runtime_error(n == 0 ? "connection closed by the server" : std::strerror(errno));
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+  int fd_;
+  std::string buffer_;
+  std::size_t start_ = 0;
+};
+
+std::string message_of(const options& o, long index) {
+  std::string m = "From: <" + o.from + ">\r\nTo: <" + o.to + ">\r\nSubject: load " +
+                  std::to_string(index) + "\r\nMessage-ID: <" + std::to_string(index) +
+                  ".smtp-bench@example.com>\r\nMIME-Version: 1.0\r\n"
+                  "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
+  static constexpr std::string_view line =
+      "Load test text for an SMS: disk 97% full on db1, check it please. ";
+  while (m.size() + line.size() + 2 < o.size) {
+    m += line;
+    m += "\r\n";
+  }
+  m.append(o.size > m.size() + 2 ? o.size - m.size() - 2 : 0, 'x');
+  m += "\r\n.\r\n";
+  return m;
+}
+
+bool positive(const std::string& reply) { return !reply.empty() && reply[0] == '2'; }
+
+struct totals {
+  std::mutex mutex;
+  std::vector<double> latencies_ms;
+  long ok = 0;
+  long failed = 0;
+  std::string first_failure;
+
+  void failure(const std::string& what) {
+    const std::lock_guard lock(mutex);
+    ++failed;
+    if (first_failure.empty()) first_failure = what;
+  }
+};
+
+void run_session(const options& o, std::atomic<long>& next, clock_type::time_point start,
+                 totals& t) {
+  std::optional<connection> c;
+  try {
+    c.emplace(connect_to(o));
+    if (!positive(c->reply())) throw std::runtime_error("no 220 greeting");
+    c->send("EHLO smtp-bench.example.com\r\n");
+    const std::string ehlo = c->reply();
+    if (!positive(ehlo)) throw std::runtime_error("EHLO: " + ehlo);
+    const bool pipelining = ehlo.find("PIPELINING") != std::string::npos;
+    std::vector<double> mine;
+    for (;;) {
+      const long index = next.fetch_add(1);
+      if (index >= o.mails) break;
+      if (o.rate > 0) {
+        std::this_thread::sleep_until(
+            start + std::chrono::duration_cast<clock_type::duration>(
+                        std::chrono::duration<double>(static_cast<double>(index) / o.rate)));
+      }
+      const std::string mail = "MAIL FROM:<" + o.from + ">\r\n";
+      const std::string rcpt = "RCPT TO:<" + o.to + ">\r\n";
+      std::string r1, r2, r3;
+      if (pipelining) {
+        c->send(mail + rcpt + "DATA\r\n");
+        r1 = c->reply();
+        r2 = c->reply();
+        r3 = c->reply();
+      } else {
+        c->send(mail);
+        r1 = c->reply();
+        c->send(rcpt);
+        r2 = c->reply();
+        c->send("DATA\r\n");
+        r3 = c->reply();
+      }
+      if (!positive(r1) || !positive(r2) || r3.rfind("354", 0) != 0) {
+        t.failure("envelope: " + r1 + r2 + r3);
+        if (r3.rfind("354", 0) == 0) {
+          c->send(".\r\n");
+          c->reply();
+        }
+        c->send("RSET\r\n");
+        c->reply();
+        continue;
+      }
+      const auto sent = clock_type::now();
+      c->send(message_of(o, index));
+      const std::string final_reply = c->reply();
+      const std::chrono::duration<double, std::milli> took = clock_type::now() - sent;
+      if (positive(final_reply)) {
+        mine.push_back(took.count());
+      } else {
+        t.failure("final dot: " + final_reply);
+      }
+    }
+    c->send("QUIT\r\n");
+    c->reply();
+    const std::lock_guard lock(t.mutex);
+    t.ok += static_cast<long>(mine.size());
+    t.latencies_ms.insert(t.latencies_ms.end(), mine.begin(), mine.end());
+  } catch (const std::exception& e) {
+    t.failure(std::string("session: ") + e.what());
+  }
+}
+
+double percentile(std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(rank, sorted.size() - 1)];
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += static_cast<char>(ch);
+    } else if (ch < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", ch);
+      out += esc;
+    } else {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out + '"';
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+
+  // Idle connections: connected and greeted, then silent until the end.
+  std::vector<std::unique_ptr<connection>> idle;
+  std::string idle_failure;
+  for (long i = 0; i < o.idle; ++i) {
+    try {
+      auto c = std::make_unique<connection>(connect_to(o));
+      const std::string greeting = c->reply();
+      if (!positive(greeting)) throw std::runtime_error("greeting: " + greeting);
+      idle.push_back(std::move(c));
+    } catch (const std::exception& e) {
+      idle_failure = "idle connection " + std::to_string(i + 1) + ": " + e.what();
+      break;
+    }
+  }
+  if (o.idle > 0) {
+    std::fprintf(stderr, "smtp_bench: %zu idle connections open%s%s\n", idle.size(),
+                 idle_failure.empty() ? "" : "; ", idle_failure.c_str());
+  }
+
+  totals t;
+  double seconds = 0;
+  if (o.mails > 0) {
+    std::atomic<long> next{0};
+    const auto start = clock_type::now();
+    std::vector<std::jthread> threads;
+    for (int s = 0; s < o.sessions; ++s) threads.emplace_back([&] { run_session(o, next, start, t); });
+    threads.clear();
+    seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  } else if (o.hold > 0) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.hold));
+  }
+
+  // Still open? An idle connection the server dropped reads as closed.
+  std::size_t still_open = 0;
+  for (auto& c : idle) {
+    try {
+      c->send("NOOP\r\n");
+      if (positive(c->reply())) ++still_open;
+    } catch (const std::exception&) {
+    }
+  }
+
+  std::sort(t.latencies_ms.begin(), t.latencies_ms.end());
+  std::printf(
+      "{\"sessions\":%d,\"mails\":%ld,\"size\":%zu,\"offered_rate\":%.0f,\"ok\":%ld,\"failed\":%ld,"
+      "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+      "\"idle_requested\":%ld,\"idle_open\":%zu,\"idle_still_open\":%zu,\"first_failure\":%s}\n",
+      o.sessions, o.mails, o.size, o.rate, t.ok, t.failed, seconds,
+      seconds > 0 ? static_cast<double>(t.ok) / seconds : 0.0, percentile(t.latencies_ms, 0.50),
+      percentile(t.latencies_ms, 0.99), t.latencies_ms.empty() ? 0.0 : t.latencies_ms.back(),
+      o.idle, idle.size(), still_open,
+      json_string(!t.first_failure.empty() ? t.first_failure : idle_failure).c_str());
+  return t.failed == 0 && idle_failure.empty() ? 0 : 1;
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""SMTP intake side by side: mail2sms, Postfix's smtpd queuing to disk, and smtp-sink, in one run.
+
+Three servers on loopback, each loaded the same way:
+  - mail2sms serve (build-bench/mail2sms) with a private PostgreSQL, accepting only
+    ([dispatch] enabled = false): a 250 means the mail's rows are committed;
+  - a private Postfix (its own config and queue in a temporary directory) whose smtpd puts every
+    mail on the hold queue: a 250 means the queue file is written and fsynced, nothing delivered;
+  - smtp-sink, which accepts and throws away: the ceiling for this machine and this client.
+
+Accepted mails per second come from Postfix's smtp-source (-d: sessions stay connected) with 1,
+10 and 100 sessions and 1 KiB mails. The latency of the reply to the final dot, p50/p99, comes
+from bench/smtp_bench at half of each server's peak rate. Then, on mail2sms only, 10,000 idle
+connections are opened and held: the server's resident memory before and with them, and the
+100-session rate again while they are open. Prints a markdown report.
+
+    bench/smtp_compare.py                      # the whole table (a few minutes)
+    bench/smtp_compare.py --only mail2sms --sessions 100
+
+Needs: scripts/setup (postfix, which brings smtp-source and smtp-sink) and a bench build:
+    BUILD_DIR=build-bench scripts/build -DMAIL2SMS_BENCH=ON
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+E2E = os.path.join(HERE, "..", "tests", "e2e")
+sys.path.insert(0, E2E)
+BUILD = os.environ.get("MAIL2SMS_BENCH_BUILD", os.path.join(HERE, "..", "build-bench"))
+os.environ.setdefault("MAIL2SMS_BIN", os.path.join(BUILD, "mail2sms"))
+import harness  # noqa: E402  (after the path and MAIL2SMS_BIN are set)
+from test_clients import PrivatePostfix  # noqa: E402
+
+HOST = "127.0.0.1"
+RECIPIENT = "+27821234567@%s" % harness.DOMAIN
+SENDER = "load@example.com"
+IDLE = 10000
+
+
+def mails_for(sessions, scale):
+    return int({1: 3000, 10: 10000, 100: 20000}.get(sessions, 10000) * scale)
+
+
+class HoldingPostfix(PrivatePostfix):
+    """A private Postfix whose smtpd accepts mail for the SMS domain from loopback and holds it."""
+
+    def __init__(self, port):
+        super().__init__(relay_port=port, user="unused", password="unused")
+        self.port = port
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write("%s:%d inet n - n - - smtpd\n" % (HOST, port) + self.MASTER_CF)
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            f.write(f"""\
+compatibility_level = 3.6
+queue_directory = {self.queue_dir}
+data_directory = {self.dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = {self.maillog}
+maillog_file_prefixes = {self.dir}
+myhostname = bench.example.com
+mydestination =
+local_recipient_maps =
+relay_domains = {harness.DOMAIN}
+mynetworks = 127.0.0.0/8
+inet_interfaces = {HOST}
+inet_protocols = ipv4
+smtpd_client_restrictions = check_client_access static:HOLD
+smtpd_recipient_restrictions = permit_mynetworks, reject
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+""")
+
+
+class Sink:
+    def __init__(self):
+        self.port = harness.free_port()
+        user = ["-u", "postfix"] if os.geteuid() == 0 else []  # it refuses to run as root
+        self.proc = subprocess.Popen(["smtp-sink", *user, "-m", "2000", "%s:%d" % (HOST, self.port), "1024"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        harness.wait_for_port(self.port, proc=self.proc)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def smtp_source(port, sessions, mails, size):
+    """Accepted mails per second as smtp-source sees it: mails / wall time of the whole run."""
+    started = time.monotonic()
+    r = subprocess.run(["smtp-source", "-d", "-s", str(sessions), "-m", str(mails), "-l", str(size),
+                        "-f", SENDER, "-t", RECIPIENT, "%s:%d" % (HOST, port)],
+                       capture_output=True, text=True, timeout=900)
+    took = time.monotonic() - started
+    if r.returncode != 0:
+        raise RuntimeError("smtp-source against port %d failed (%d): %s" % (port, r.returncode, r.stderr.strip()))
+    return mails / took
+
+
+def smtp_bench(port, *args):
+    r = subprocess.run([os.path.join(BUILD, "bench", "smtp_bench"), "--port", str(port),
+                        "--from", SENDER, "--to", RECIPIENT, *map(str, args)],
+                       capture_output=True, text=True, timeout=900)
+    result = json.loads(r.stdout)
+    if r.returncode != 0:
+        print("smtp_bench: %s" % result.get("first_failure"), file=sys.stderr)
+    return result
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for %d" % pid)
+
+
+def idle_memory(bridge):
+    """mail2sms's resident memory before and while IDLE connections are held, and the rate of a
+    100-session load run while they are."""
+    pid = bridge.proc.pid
+    before = rss_kib(pid)
+    holder = subprocess.Popen([os.path.join(BUILD, "bench", "smtp_bench"), "--port", str(bridge.smtp_port),
+                               "--idle", str(IDLE), "--hold", "600"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    opened = holder.stderr.readline()
+    m = re.search(r"(\d+) idle connections open", opened)
+    held = int(m.group(1)) if m else 0
+    time.sleep(2)  # let the server settle every session
+    with_idle = rss_kib(pid)
+    holder.send_signal(signal.SIGTERM)
+    holder.wait(30)
+    return before, with_idle, held
+
+
+def idle_then_load(bridge, scale):
+    """The 100-session rate while IDLE silent connections are open (smtp_bench holds both)."""
+    return smtp_bench(bridge.smtp_port, "--idle", IDLE, "--sessions", 100,
+                      "--mails", mails_for(100, scale), "--size", 1024)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", choices=["mail2sms", "postfix", "smtp-sink"], action="append")
+    p.add_argument("--sessions", type=int, action="append", help="default: 1, 10 and 100")
+    p.add_argument("--scale", type=float, default=1.0, help="multiplies the mail counts")
+    p.add_argument("--no-idle", action="store_true", help="skip the 10,000 idle connections")
+    p.add_argument("--group-commit", type=int, default=128, help="mail2sms [database] group_commit")
+    a = p.parse_args()
+    targets = a.only or ["mail2sms", "postfix", "smtp-sink"]
+    session_counts = a.sessions or [1, 10, 100]
+    for tool in ("smtp-source", "smtp-sink", "postfix"):
+        if shutil.which(tool) is None:
+            sys.exit("bench/smtp_compare.py: %s not found: run scripts/setup" % tool)
+    if not os.path.exists(os.path.join(BUILD, "bench", "smtp_bench")):
+        sys.exit("bench/smtp_compare.py: no %s/bench/smtp_bench: BUILD_DIR=build-bench scripts/build -DMAIL2SMS_BENCH=ON" % BUILD)
+
+    servers = {}
+    stops = []
+    try:
+        if "mail2sms" in targets:
+            bridge = harness.Bridge(
+                extra_smtp="max_connections = %d\nmax_connections_per_ip = %d" % (IDLE + 1000, IDLE + 1000),
+                extra_config="[dispatch]\nenabled = false\n")
+            stops.append(bridge.stop)
+            set_group_commit(bridge, a.group_commit)
+            bridge.cli("account", "network", "add", harness.ACCOUNT, "127.0.0.1/32")
+            servers["mail2sms"] = bridge.smtp_port
+        if "postfix" in targets:
+            postfix = HoldingPostfix(harness.free_port())
+            stops.append(postfix.stop)
+            postfix.start()
+            harness.wait_for_port(postfix.port)
+            servers["postfix"] = postfix.port
+        if "smtp-sink" in targets:
+            sink = Sink()
+            stops.append(sink.stop)
+            servers["smtp-sink"] = sink.port
+
+        rates = {name: {} for name in servers}
+        for sessions in session_counts:
+            for name, port in servers.items():
+                rates[name][sessions] = smtp_source(port, sessions, mails_for(sessions, a.scale), 1024)
+                print("# %s, %d sessions: %.0f mails/s" % (name, sessions, rates[name][sessions]), file=sys.stderr)
+
+        latency = {}
+        for name, port in servers.items():
+            best = max(rates[name], key=lambda s: rates[name][s])
+            offered = rates[name][best] / 2
+            latency[name] = smtp_bench(port, "--sessions", best, "--rate", "%.0f" % offered,
+                                       "--mails", max(1000, int(offered * 10 * a.scale)), "--size", 1024)
+            latency[name]["at_sessions"] = best
+
+        print("| server | " + " | ".join("%d session%s" % (s, "" if s == 1 else "s") for s in session_counts)
+              + " | offered (half peak) | achieved | p50 final dot | p99 final dot |")
+        print("|---|" + "---:|" * (len(session_counts) + 4))
+        for name in servers:
+            lat = latency[name]
+            print("| %s | %s | %.0f/s (%d sessions) | %.0f/s | %.2f ms | %.2f ms |" % (
+                name, " | ".join("%.0f/s" % rates[name][s] for s in session_counts),
+                lat["offered_rate"], lat["at_sessions"], lat["rate"], lat["p50_ms"], lat["p99_ms"]))
+        if "mail2sms" in servers:
+            for other in ("postfix", "smtp-sink"):
+                if other in servers:
+                    print("\nmail2sms / %s: %s" % (other, ", ".join(
+                        "%d sessions %.2fx" % (s, rates["mail2sms"][s] / rates[other][s]) for s in session_counts)))
+            if not a.no_idle:
+                before, with_idle, held = idle_memory(bridge)
+                print("\nmail2sms resident memory: %d KiB before, %d KiB with %d idle connections: %.1f KiB each"
+                      % (before, with_idle, held, (with_idle - before) / max(held, 1)))
+                under_idle = idle_then_load(bridge, a.scale)
+                print("100 sessions while %d idle connections are open: %.0f mails/s (without them: %s), "
+                      "p50 %.2f ms, p99 %.2f ms, idle still open at the end: %d, failures: %d"
+                      % (under_idle["idle_open"], under_idle["rate"],
+                         "%.0f/s (smtp-source)" % rates["mail2sms"][100] if 100 in rates["mail2sms"] else "not measured",
+                         under_idle["p50_ms"], under_idle["p99_ms"], under_idle["idle_still_open"], under_idle["failed"]))
+            print("\n" + group_commit_line(bridge))
+    finally:
+        for stop in reversed(stops):
+            try:
+                stop()
+            except Exception as e:  # keep stopping the others
+                print("stopping: %s" % e, file=sys.stderr)
+
+
+def set_group_commit(bridge, size):
+    """Restart serve with [database] group_commit = size (the harness writes the default)."""
+    if size == 128:
+        return
+    with open(bridge.config) as f:
+        text = f.read()
+    text = text.replace('embedded = "pg"', 'embedded = "pg"\ngroup_commit = %d' % size)
+    with open(bridge.config, "w") as f:
+        f.write(text)
+    bridge.proc.send_signal(signal.SIGTERM)
+    bridge.proc.wait(30)
+    bridge.proc = subprocess.Popen([harness.BINARY, "serve", "--config", bridge.config],
+                                   stdout=bridge.log, stderr=subprocess.STDOUT)
+    harness.wait_for_port(bridge.smtp_port, proc=bridge.proc)
+
+
+def group_commit_line(bridge):
+    """serve logs its group-commit totals when it stops: stop it now to read them."""
+    bridge.proc.send_signal(signal.SIGTERM)
+    bridge.proc.wait(60)
+    m = re.findall(r"group commit: .*", bridge.serve_log())
+    return "mail2sms " + m[-1] if m else "mail2sms logged no group-commit totals"
+
+
+if __name__ == "__main__":
+    main()
