@@ -103,7 +103,7 @@ void serve(const std::string& config_path) {
   asio::io_context io(1);
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
   asio::thread_pool hashing(2);
-  asio::thread_pool accepting(cfg.smtp.workers);
+  asio::thread_pool converting(2);
   smtpd::phone_number_resolver resolver;
   smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
                                                        .per_user = cfg.smtp.auth_failures_per_user,
@@ -113,7 +113,7 @@ void serve(const std::string& config_path) {
                                    resolver,
                                    blocking,
                                    hashing,
-                                   accepting,
+                                   converting,
                                    auth_failures,
                                    cfg.smtp.command_timeout,
                                    cfg.smtp.data_timeout,
@@ -168,7 +168,7 @@ void serve(const std::string& config_path) {
   }
   blocking.join();
   hashing.join();
-  accepting.join();
+  converting.join();
   spdlog::info("mail2sms: stopped");
 }
 

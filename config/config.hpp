@@ -37,8 +37,6 @@ struct smtp_config {
   std::size_t auth_failures_per_ip = 10;       // within auth_failure_window, then 421 4.7.0
   std::size_t auth_failures_per_user = 10;
   std::chrono::seconds auth_failure_window{900};
-  std::size_t workers = 64;  // threads turning mails into SMS and awaiting their commit: the
-                             // most final dots answered at once, so the largest group commit
 };
 
 struct database_config {

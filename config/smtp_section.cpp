@@ -133,7 +133,7 @@ smtp_config read_smtp(const section& smtp) {
                    "plaintext_auth", "max_message_size", "max_recipients", "command_timeout",
                    "data_timeout", "session_timeout", "shutdown_grace", "max_connections",
                    "max_connections_per_ip", "max_errors", "auth_failures_per_ip",
-                   "auth_failures_per_user", "auth_failure_window", "workers"});
+                   "auth_failures_per_user", "auth_failure_window"});
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
@@ -157,7 +157,6 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("auth_failures_per_ip", c.auth_failures_per_ip, 1);
   smtp.read("auth_failures_per_user", c.auth_failures_per_user, 1);
   smtp.read("auth_failure_window", c.auth_failure_window);
-  smtp.read("workers", c.workers, 1, 4096);
   check_tls(smtp, c);
   return c;
 }

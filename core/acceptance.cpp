@@ -14,11 +14,29 @@ acceptance_verdict refuse(std::string code, std::string text) {
   return v;
 }
 
+// A committed mail is accepted; a store failure defers it (the client keeps the mail and retries).
+acceptance_verdict verdict_of(std::size_t segments, sms::encoding coding,
+                              const message_store::enqueue_result& stored) {
+  acceptance_verdict v;
+  v.segments = segments;
+  v.coding = coding;
+  if (!stored) {
+    v.state = acceptance_verdict::status::deferred;
+    v.enhanced_code = "4.3.0";
+    v.text = "Temporary storage failure, try again later";
+    return v;
+  }
+  v.state = acceptance_verdict::status::accepted;
+  v.queue_id = *stored;
+  return v;
+}
+
 }  // namespace
 
 std::string sms_text_of(const mail::mail_text& m) { return m.body.empty() ? m.subject : m.body; }
 
-acceptance_verdict acceptance::accept(const acceptance_request& request) {
+std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& request,
+                                                     submission& out) {
   auto text = mail::extract_text(request.data);
   if (!text) return refuse("5.6.0", text.error());
   const std::string body = sms_text_of(*text);
@@ -34,28 +52,36 @@ acceptance_verdict acceptance::accept(const acceptance_request& request) {
                                std::to_string(request.sender.max_parts) + ": shorten it");
   }
 
-  submission s;
-  s.account_id = request.sender.id;
-  s.mail_from = request.mail_from;
-  s.message_id = text->message_id;
-  s.recipients = request.recipients;
-  s.sender_id = request.sender.sender_id;
-  s.text = body;
-  s.sms = std::move(encoded);
+  out.account_id = request.sender.id;
+  out.mail_from = request.mail_from;
+  out.message_id = text->message_id;
+  out.recipients = request.recipients;
+  out.sender_id = request.sender.sender_id;
+  out.text = body;
+  out.sms = std::move(encoded);
+  return std::nullopt;
+}
 
-  acceptance_verdict v;
-  v.segments = parts;
-  v.coding = s.sms.coding;
-  auto stored = store_.enqueue(s);
-  if (!stored) {
-    v.state = acceptance_verdict::status::deferred;
-    v.enhanced_code = "4.3.0";
-    v.text = "Temporary storage failure, try again later";
-    return v;
+acceptance_verdict acceptance::accept(const acceptance_request& request) {
+  submission s;
+  if (auto refused = prepare(request, s)) return *refused;
+  return verdict_of(s.sms.segments.size(), s.sms.coding, store_.enqueue(s));
+}
+
+void acceptance::accept_async(const acceptance_request& request,
+                              std::function<void(acceptance_verdict)> done) {
+  submission s;
+  if (auto refused = prepare(request, s)) {
+    done(std::move(*refused));
+    return;
   }
-  v.state = acceptance_verdict::status::accepted;
-  v.queue_id = *stored;
-  return v;
+  // What the verdict needs of the message, kept: the submission itself moves into the store.
+  const auto segments = s.sms.segments.size();
+  const auto coding = s.sms.coding;
+  store_.enqueue_async(std::move(s), [segments, coding, done = std::move(done)](
+                                         message_store::enqueue_result stored) {
+    done(verdict_of(segments, coding, stored));
+  });
 }
 
 }  // namespace mail2sms::core

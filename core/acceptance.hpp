@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +39,16 @@ class acceptance {
   explicit acceptance(message_store& store) : store_(store) {}
   // Blocking (mail parsing, then a database commit): call it off the I/O threads.
   acceptance_verdict accept(const acceptance_request& request);
+  // Converts the mail on the calling thread, then hands it to the store without waiting; done
+  // gets the verdict once, from a store thread after the commit, or from this call for a mail
+  // that is refused. request need only live until this returns.
+  void accept_async(const acceptance_request& request,
+                    std::function<void(acceptance_verdict)> done);
 
  private:
+  // A refusal, or nullopt with the submission filled in.
+  std::optional<acceptance_verdict> prepare(const acceptance_request& request, submission& out);
+
   message_store& store_;
   std::atomic<std::uint16_t> next_reference_{1};
 };

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +56,16 @@ struct submission {
 
 class message_store {
  public:
+  using enqueue_result = result<std::string, store_error>;
+  using enqueue_done = std::function<void(enqueue_result)>;
+
   virtual ~message_store() = default;
   // Commits the submission; returns its queue id only after COMMIT succeeded.
-  virtual result<std::string, store_error> enqueue(const submission& s) = 0;
+  virtual enqueue_result enqueue(const submission& s) = 0;
+  // The same without waiting: done is called exactly once, after the COMMIT (or the failure),
+  // from a store thread. This default blocks the caller on enqueue(); a store that I/O threads
+  // use (the group committer) overrides it.
+  virtual void enqueue_async(submission s, enqueue_done done) { done(enqueue(s)); }
 };
 
 // A message claimed for sending: its row says `sending` until the outcome is recorded.

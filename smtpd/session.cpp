@@ -2,7 +2,9 @@
 // to the protocol, and performs what the protocol asks, in order.
 #include "smtpd/session.hpp"
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -31,6 +33,10 @@ template <class F>
 asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) {
   co_return co_await asio::co_spawn(pool, call(std::move(fn)), use_awaitable);
 }
+
+// Mails up to this size are converted on the I/O thread (tens of microseconds); larger ones on
+// the conversion pool, so one big mail cannot stall every other session.
+constexpr std::size_t inline_conversion_limit = 64 * 1024;
 
 std::string masked_recipients(const envelope& env) {
   std::string out;
@@ -302,6 +308,33 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   co_return result;
 }
 
+// The end of DATA without blocking a thread: the mail is converted, handed to the store (the
+// group committer), and this coroutine resumes on its own executor once the commit that holds
+// the mail is done. The executor is kept busy meanwhile, so the server cannot think itself idle
+// and stop before the reply is written.
+asio::awaitable<core::acceptance_verdict> session::accept(const core::acceptance_request& req) {
+  auto& acceptance = services_.acceptance;
+  auto& pool = services_.converting;
+  const bool large = req.data.size() > inline_conversion_limit;
+  auto initiate = [&acceptance, &pool, &req, large](auto handler) {
+    auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+    auto busy = asio::prefer(asio::get_associated_executor(*resume),
+                             asio::execution::outstanding_work.tracked);
+    auto done = [resume, busy](core::acceptance_verdict verdict) {
+      asio::post(busy, [resume, verdict = std::move(verdict)]() mutable {
+        (*resume)(std::move(verdict));
+      });
+    };
+    if (large) {
+      asio::post(pool, [&acceptance, &req, done] { acceptance.accept_async(req, done); });
+    } else {
+      acceptance.accept_async(req, done);
+    }
+  };
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(core::acceptance_verdict)>(
+      initiate, use_awaitable);
+}
+
 asio::awaitable<store_result> session::store(const store_message& request) {
   store_result result;
   if (!account_ || account_->id != request.env.account.id) {
@@ -317,9 +350,7 @@ asio::awaitable<store_result> session::store(const store_message& request) {
   req.mail_from = request.env.mail_from;
   for (const auto& r : request.env.recipients) req.recipients.push_back(r.e164);
   req.data = request.data;
-  auto& acceptance = services_.acceptance;
-  auto job = [&acceptance, &req] { return acceptance.accept(req); };
-  const auto verdict = co_await on_pool(services_.accepting, job);
+  const core::acceptance_verdict verdict = co_await accept(req);
   switch (verdict.state) {
     case core::acceptance_verdict::status::accepted:
       result.state = store_result::status::accepted;

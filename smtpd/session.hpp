@@ -28,7 +28,7 @@ struct session_services {
   const recipient_resolver& resolver;
   asio::thread_pool& blocking;  // database lookups: client networks
   asio::thread_pool& hashing;   // argon2id verification, so a login storm cannot delay stores
-  asio::thread_pool& accepting; // the end of DATA: mail to SMS, then waiting for the group commit
+  asio::thread_pool& converting;  // large mails to SMS text (small ones: on the I/O thread)
   auth_limiter& auth_failures;
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
@@ -62,6 +62,7 @@ class session : public std::enable_shared_from_this<session> {
   asio::awaitable<void> trust_client_network();
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
+  asio::awaitable<core::acceptance_verdict> accept(const core::acceptance_request& req);
 
   std::shared_ptr<asio::ssl::context> tls_context_;  // before tls_, which refers to it
   asio::ip::tcp::socket socket_;

@@ -3,17 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
 
 namespace mail2sms::sql {
 
-using enqueue_result = result<std::string, core::store_error>;
-
 struct group_committer::waiting {
-  submission_ref ref;
-  std::promise<enqueue_result> done;
+  core::submission submission;
+  std::string queue_id;
+  enqueue_done done;
 };
 
 group_committer::group_committer(std::string connection_string, group_commit_settings settings)
@@ -28,8 +28,7 @@ group_committer::~group_committer() {
   for (auto& w : writers_) w.request_stop();
   writers_.clear();  // joins; a writer finishes the batch it holds first
   const std::lock_guard lock(mutex_);
-  for (auto* w : queue_)
-    w->done.set_value(fail(core::store_error{core::failure_kind::transient, "shutting down"}));
+  for (auto& w : queue_) w->done(fail(core::store_error{core::failure_kind::transient, "shutting down"}));
   queue_.clear();
   if (stats_.transactions > 0) {
     spdlog::info("group commit: {} mails in {} transactions, at most {} in one", stats_.mails,
@@ -37,15 +36,20 @@ group_committer::~group_committer() {
   }
 }
 
-enqueue_result group_committer::enqueue(const core::submission& s) {
-  waiting w{{&s, new_queue_id()}, {}};
-  auto done = w.done.get_future();
+auto group_committer::enqueue(const core::submission& s) -> enqueue_result {
+  std::promise<enqueue_result> promise;
+  auto future = promise.get_future();
+  enqueue_async(s, [&promise](enqueue_result r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void group_committer::enqueue_async(core::submission s, enqueue_done done) {
+  auto w = std::make_unique<waiting>(waiting{std::move(s), new_queue_id(), std::move(done)});
   {
     const std::lock_guard lock(mutex_);
-    queue_.push_back(&w);
+    queue_.push_back(std::move(w));
   }
   ready_.notify_one();
-  return done.get();
 }
 
 group_committer::stats group_committer::statistics() const {
@@ -54,14 +58,14 @@ group_committer::stats group_committer::statistics() const {
 }
 
 void group_committer::write(std::stop_token stop) {
-  std::vector<waiting*> batch;
+  std::vector<std::unique_ptr<waiting>> batch;
   batch.reserve(settings_.max_batch);
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       if (!ready_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
       while (!queue_.empty() && batch.size() < settings_.max_batch) {
-        batch.push_back(queue_.front());
+        batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       stats_.transactions += 1;
@@ -73,11 +77,12 @@ void group_committer::write(std::stop_token stop) {
   }
 }
 
-void group_committer::commit(std::vector<waiting*>& batch) {
-  auto transaction = [this](std::span<waiting* const> items) -> result<ok_t, core::store_error> {
+void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
+  auto transaction = [this](std::span<const std::unique_ptr<waiting>> items)
+      -> result<ok_t, core::store_error> {
     std::vector<submission_ref> refs;
     refs.reserve(items.size());
-    for (const auto* w : items) refs.push_back(w->ref);
+    for (const auto& w : items) refs.push_back({&w->submission, w->queue_id});
     try {
       pqxx::work tx(thread_connection(connection_string_));
       insert_submissions(tx, refs);
@@ -87,21 +92,21 @@ void group_committer::commit(std::vector<waiting*>& batch) {
       return fail(classify(e));
     }
   };
-  auto settle = [](waiting* w, const result<ok_t, core::store_error>& r) {
+  auto settle = [](waiting& w, const result<ok_t, core::store_error>& r) {
     if (r) {
-      w->done.set_value(w->ref.queue_id);
+      w.done(w.queue_id);
     } else {
-      w->done.set_value(fail(r.error()));
+      w.done(fail(r.error()));
     }
   };
 
   const auto together = transaction(batch);
   if (!together && together.error().kind == core::failure_kind::permanent && batch.size() > 1) {
     // One mail the database refuses must not take the others with it: each on its own.
-    for (auto* w : batch) settle(w, transaction(std::span<waiting* const>(&w, 1)));
+    for (auto& w : batch) settle(*w, transaction(std::span(&w, 1)));
     return;
   }
-  for (auto* w : batch) settle(w, together);
+  for (auto& w : batch) settle(*w, together);
 }
 
 }  // namespace mail2sms::sql

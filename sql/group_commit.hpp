@@ -1,13 +1,14 @@
-// Group commit: many SMTP sessions' mails committed in one transaction. Each caller of enqueue()
-// blocks until the transaction holding its mail has committed (or failed), so a 250 still means
-// "durable"; what is shared is the round trips and the fsync. Writers take everything that is
-// waiting when they become free, so a batch grows with the load and a lone mail waits for nobody.
+// Group commit: many SMTP sessions' mails committed in one transaction. A mail's caller hears
+// back (enqueue returns, or enqueue_async's callback runs) only after the transaction holding it
+// has committed or failed, so a 250 still means "durable"; what is shared is the round trips and
+// the fsync. Writers take everything that is waiting when they become free, so a batch grows
+// with the load and a lone mail waits for nobody.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <future>
+#include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -29,7 +30,8 @@ class group_committer final : public core::message_store {
   // Fails whatever is still waiting (transient: the client retries) and joins the writers.
   ~group_committer() override;
 
-  result<std::string, core::store_error> enqueue(const core::submission& s) override;
+  enqueue_result enqueue(const core::submission& s) override;
+  void enqueue_async(core::submission s, enqueue_done done) override;
 
   struct stats {
     std::size_t transactions = 0;
@@ -41,13 +43,13 @@ class group_committer final : public core::message_store {
  private:
   struct waiting;
   void write(std::stop_token stop);
-  void commit(std::vector<waiting*>& batch);
+  void commit(std::vector<std::unique_ptr<waiting>>& batch);
 
   std::string connection_string_;
   group_commit_settings settings_;
   mutable std::mutex mutex_;
   std::condition_variable_any ready_;
-  std::deque<waiting*> queue_;
+  std::deque<std::unique_ptr<waiting>> queue_;
   stats stats_;
   std::vector<std::jthread> writers_;  // last: they use everything above
 };

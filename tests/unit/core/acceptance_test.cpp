@@ -64,5 +64,55 @@ TEST_F(acceptance_test, store_failure_is_a_deferral_never_an_acceptance) {
   EXPECT_TRUE(v.queue_id.empty());
 }
 
+// The asynchronous path the SMTP server uses: the same verdicts, each delivered exactly once.
+struct async_store final : message_store {
+  enqueue_result enqueue(const submission&) override { return fail(store_error{}); }
+  void enqueue_async(submission s, enqueue_done done) override {
+    held.push_back(std::move(s));
+    pending.push_back(std::move(done));
+  }
+  std::vector<submission> held;
+  std::vector<enqueue_done> pending;
+};
+
+TEST(acceptance_async, verdict_comes_only_when_the_store_answers) {
+  async_store store;
+  acceptance accept{store};
+  account sender{.id = 7, .name = "acme", .country = "ZA", .sender_id = "", .max_parts = 3};
+  const std::string mail = "Subject: s\r\n\r\n" + std::string(200, 'a') + "\r\n";
+  std::vector<acceptance_verdict> verdicts;
+  accept.accept_async({sender, "ops@example.com", {"+27821234567"}, mail},
+                      [&](acceptance_verdict v) { verdicts.push_back(std::move(v)); });
+  EXPECT_TRUE(verdicts.empty());  // not before the commit
+  ASSERT_EQ(store.held.size(), 1u);
+  EXPECT_EQ(store.held[0].text, std::string(200, 'a'));
+  store.pending[0](std::string("Q9"));
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_EQ(verdicts[0].state, acceptance_verdict::status::accepted);
+  EXPECT_EQ(verdicts[0].queue_id, "Q9");
+  EXPECT_EQ(verdicts[0].segments, 2u);
+
+  accept.accept_async({sender, "ops@example.com", {"+27821234567"}, mail},
+                      [&](acceptance_verdict v) { verdicts.push_back(std::move(v)); });
+  store.pending[1](fail(store_error{failure_kind::in_doubt, "commit outcome unknown"}));
+  ASSERT_EQ(verdicts.size(), 2u);
+  EXPECT_EQ(verdicts[1].state, acceptance_verdict::status::deferred);
+  EXPECT_EQ(verdicts[1].enhanced_code, "4.3.0");
+}
+
+TEST(acceptance_async, a_refused_mail_is_answered_at_once_and_never_stored) {
+  async_store store;
+  acceptance accept{store};
+  account sender{.id = 7, .name = "acme", .country = "ZA", .sender_id = "", .max_parts = 1};
+  const std::string mail = "Subject: s\r\n\r\n" + std::string(400, 'a') + "\r\n";
+  std::vector<acceptance_verdict> verdicts;
+  accept.accept_async({sender, "ops@example.com", {"+27821234567"}, mail},
+                      [&](acceptance_verdict v) { verdicts.push_back(std::move(v)); });
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_EQ(verdicts[0].state, acceptance_verdict::status::rejected);
+  EXPECT_EQ(verdicts[0].enhanced_code, "5.3.4");
+  EXPECT_TRUE(store.held.empty());
+}
+
 }  // namespace
 }  // namespace mail2sms::core
