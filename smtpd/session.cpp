@@ -214,7 +214,7 @@ asio::awaitable<std::string_view> session::read_input() {
       co_await socket_.async_wait(asio::ip::tcp::socket::wait_read,
                                   asio::redirect_error(use_awaitable, ec));
       if (ec) break;
-      socket_.non_blocking(true, ec);
+      if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
       const auto n = socket_.read_some(asio::buffer(shared_input), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       if (!ec) input = std::string_view(shared_input.data(), n);
