@@ -13,6 +13,7 @@ find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
 
 # mimetic and libphonenumber ship neither CMake nor pkg-config files.
 find_path(MIMETIC_INCLUDE_DIR mimetic/mimetic.h REQUIRED)

@@ -33,7 +33,9 @@ acceptance_verdict verdict_of(std::size_t segments, sms::encoding coding,
 
 }  // namespace
 
-std::string sms_text_of(const mail::mail_text& m) { return m.body.empty() ? m.subject : m.body; }
+std::string sms_text_of(const mail::mail_text& m, const mail::text_options& options) {
+  return mail::sms_text(m, options);
+}
 
 std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& request,
                                                      submission& out) {

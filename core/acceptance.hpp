@@ -31,8 +31,9 @@ struct acceptance_verdict {
   sms::encoding coding = sms::encoding::gsm7;
 };
 
-// What the SMS says: the body; the subject when the body is empty (a subject-only alert).
-std::string sms_text_of(const mail::mail_text& m);
+// What the SMS says under the account's subject policy (mail::sms_text); by default the body, the
+// subject when the body is empty (a subject-only alert).
+std::string sms_text_of(const mail::mail_text& m, const mail::text_options& options = {});
 
 class acceptance {
  public:

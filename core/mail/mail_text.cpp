@@ -1,5 +1,5 @@
-// Mail -> text: parse with mimetic, choose the first text/plain part that is not an attachment,
-// undo its transfer encoding and charset, and lay the text out for an SMS.
+// Mail -> text: parse with mimetic, choose the part that holds the text (see choose_part), undo its
+// transfer encoding and charset, convert HTML, lay the text out and clean it for an SMS.
 #include "core/mail/mail_text.hpp"
 
 #include <mimetic/mimeentity.h>
@@ -11,24 +11,33 @@
 #include "core/mail/ascii_text.hpp"
 #include "core/mail/body_layout.hpp"
 #include "core/mail/charset.hpp"
+#include "core/mail/html_text.hpp"
+#include "core/mail/mime_params.hpp"
 #include "core/mail/rfc2047.hpp"
+#include "core/mail/text_cleaning.hpp"
 #include "core/mail/transfer_encoding.hpp"
 
 namespace mail2sms::mail {
 namespace {
 
 constexpr std::string_view no_text_error = "the mail has no text to send";
-constexpr std::string_view html_only_error =
-    "the mail has no text/plain part (HTML-only mail is not supported yet); send it as plain text";
 constexpr std::string_view unreadable_error =
     "the mail could not be read as a MIME message; send it as plain text";
 constexpr std::string_view too_many_parts_error =
     "the mail has too many MIME parts to read (more than 256); send it as plain text";
+constexpr std::string_view html_too_large_error =
+    "the mail's HTML is too large to convert (more than 20000 tags); send it as plain text";
+constexpr std::string_view no_text_part_error =
+    "the mail has no text part (only attachments or content that is not text); "
+    "write the SMS in the body";
 
 // mimetic parses nested multipart and message/rfc822 parts recursively, one stack frame per level
 // (a 1 MiB mail can nest 30,000 deep and overflow a thread's stack): bound the nesting before it
 // sees the mail. Each level needs its own Content-Type field, so their count bounds the depth.
 constexpr std::size_t max_content_types = 256;
+// How deep the search for the text goes into multiparts and forwarded messages; deeper parts are
+// not read (no mail agent nests this deep; a forward of a forward of a forward is 6 levels).
+constexpr int max_depth = 16;
 
 template <class Traits>
 std::string_view view(const std::basic_string<char, Traits>& text) {
@@ -54,8 +63,23 @@ std::string header_value(const mimetic::MimeEntity& entity, const char* name) {
   return to_utf8(trim(value), "");
 }
 
+raw_params params_of(const mimetic::FieldParamList& list) {
+  raw_params out;
+  for (const auto& p : list) out.emplace_back(std::string(view(p.name())), p.value());
+  return out;
+}
+
+std::string content_param(const mimetic::MimeEntity& entity, std::string_view name) {
+  return param_value(params_of(entity.header().contentType().paramList()), name);
+}
+
+// An attachment: said so, or a named file (RFC 2231 names included). The top-level entity is
+// the mail itself, never an attachment.
 bool is_attachment(const mimetic::MimeEntity& entity) {
-  return iequals(view(entity.header().contentDisposition().type()), "attachment");
+  const auto& disposition = entity.header().contentDisposition();
+  if (iequals(view(disposition.type()), "attachment")) return true;
+  return !param_value(params_of(disposition.paramList()), "filename").empty() ||
+         !content_param(entity, "name").empty();
 }
 
 // RFC 2045: no Content-Type, or one that does not parse, means text/plain.
@@ -70,54 +94,107 @@ bool is_html(const mimetic::MimeEntity& entity) {
   return iequals(view(type.type()), "text") && iequals(view(type.subtype()), "html");
 }
 
-// What the walk through the parts found: the first text/plain part, and whether there was HTML
-// (to say why a mail without text/plain is refused).
-struct part_search {
-  const mimetic::MimeEntity* plain = nullptr;
-  bool saw_html = false;
+bool is_message(const mimetic::MimeEntity& entity) {
+  const auto& type = entity.header().contentType();
+  return iequals(view(type.type()), "message") && iequals(view(type.subtype()), "rfc822");
+}
+
+// A part that may hold the text, and how good a choice it is: the mail's own text before a
+// forwarded message's, and text/plain before HTML at the same level of forwarding.
+struct candidate {
+  const mimetic::MimeEntity* part;
+  int forward_depth;
+  bool html;
 };
 
-void find_text_part(const mimetic::MimeEntity& entity, part_search& search) {
-  if (search.plain != nullptr || is_attachment(entity)) return;
-  if (entity.header().contentType().isMultipart()) {
+void collect(const mimetic::MimeEntity& entity, int depth, int forward_depth, bool top,
+             std::vector<candidate>& out) {
+  if (depth > max_depth || (!top && is_attachment(entity))) return;
+  if (entity.header().contentType().isMultipart() || is_message(entity)) {
+    const int inner = is_message(entity) ? forward_depth + 1 : forward_depth;
     for (const mimetic::MimeEntity* part : entity.body().parts()) {
-      find_text_part(*part, search);
+      collect(*part, depth + 1, inner, false, out);
     }
   } else if (is_plain_text(entity)) {
-    search.plain = &entity;
+    out.push_back({&entity, forward_depth, false});
   } else if (is_html(entity)) {
-    search.saw_html = true;
+    out.push_back({&entity, forward_depth, true});
   }
 }
 
-// The part's text, decoded from its transfer encoding and charset, laid out for an SMS.
-std::string body_text(const mimetic::MimeEntity& part) {
-  const auto& type = part.header().contentType();
+// The part's text, decoded from its transfer encoding and charset, converted from HTML, laid out.
+result<std::string, std::string> part_text(const mimetic::MimeEntity& part, bool html) {
   const std::string bytes = decode_transfer_encoding(
       part.body(), view(part.header().contentTransferEncoding().mechanism()));
-  std::string text = to_utf8(bytes, type.param("charset"));
-  if (iequals(trim(type.param("format")), "flowed")) {
-    text = unflow(text, iequals(trim(type.param("delsp")), "yes"));
+  std::string charset = content_param(part, "charset");
+  if (html && charset.empty()) charset = html_declared_charset(bytes);
+  std::string text = to_utf8(bytes, charset);
+  if (html) {
+    auto converted = html_to_text(text);
+    if (!converted) return fail(std::string(html_too_large_error));
+    return normalise_body(*converted);
+  }
+  if (iequals(trim(content_param(part, "format")), "flowed")) {
+    text = unflow(text, iequals(trim(content_param(part, "delsp")), "yes"));
   }
   return normalise_body(text);
 }
 
-result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity) {
+result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
+                                              const text_options& options) {
   mail_text text;
   text.subject = decode_header_text(entity.header().subject());
   text.message_id = header_value(entity, "Message-ID");
   text.from = header_value(entity, "From");
-  part_search search;
-  find_text_part(entity, search);
-  if (search.plain == nullptr && search.saw_html) return fail(std::string(html_only_error));
-  if (search.plain != nullptr) text.body = body_text(*search.plain);
-  if (text.body.empty() && text.subject.empty()) return fail(std::string(no_text_error));
+  text.source = "none";
+  std::vector<candidate> candidates;
+  collect(entity, 0, 0, true, candidates);
+  std::stable_sort(candidates.begin(), candidates.end(), [](const candidate& a, const candidate& b) {
+    return a.forward_depth != b.forward_depth ? a.forward_depth < b.forward_depth
+                                              : a.html < b.html;
+  });
+  // The first candidate with text after cleaning: an empty text/plain beside a filled HTML part
+  // (some agents send that) gives way to the HTML.
+  for (const candidate& c : candidates) {
+    auto raw = part_text(*c.part, c.html);
+    if (!raw) return fail(raw.error());
+    std::string body = clean_body(*raw, options);
+    if (body.empty()) continue;
+    text.body = std::move(body);
+    text.source = c.html ? "text/html" : "text/plain";
+    break;
+  }
+  if (text.body.empty() && text.subject.empty()) {
+    return fail(std::string(candidates.empty() ? no_text_part_error : no_text_error));
+  }
   return text;
 }
 
 }  // namespace
 
-result<mail_text, std::string> extract_text(std::string_view rfc5322) {
+std::string_view to_string(subject_policy p) {
+  switch (p) {
+    case subject_policy::body:
+      return "body";
+    case subject_policy::subject:
+      return "subject";
+    case subject_policy::subject_and_body:
+      return "subject-and-body";
+  }
+  return "body";
+}
+
+bool parse_subject_policy(std::string_view name, subject_policy& out) {
+  for (auto p : {subject_policy::body, subject_policy::subject, subject_policy::subject_and_body}) {
+    if (name == to_string(p)) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+result<mail_text, std::string> extract_text(std::string_view rfc5322, const text_options& options) {
   if (count_nocase(rfc5322, "content-type") > max_content_types) {
     return fail(std::string(too_many_parts_error));
   }
@@ -128,10 +205,24 @@ result<mail_text, std::string> extract_text(std::string_view rfc5322) {
     // already allocated are never freed; from load() the destructor frees them.
     mimetic::MimeEntity entity;
     entity.load(rfc5322.begin(), rfc5322.end());
-    return extract_parsed(entity);
+    return extract_parsed(entity, options);
   } catch (const std::exception&) {
     return fail(std::string(unreadable_error));
   }
+}
+
+std::string sms_text(const mail_text& m, const text_options& options) {
+  switch (options.subject) {
+    case subject_policy::body:
+      return m.body.empty() ? m.subject : m.body;
+    case subject_policy::subject:
+      return m.subject.empty() ? m.body : m.subject;
+    case subject_policy::subject_and_body:
+      if (m.subject.empty()) return m.body;
+      if (m.body.empty() || m.body.starts_with(m.subject)) return m.body.empty() ? m.subject : m.body;
+      return m.subject + "\n" + m.body;
+  }
+  return m.body;
 }
 
 }  // namespace mail2sms::mail

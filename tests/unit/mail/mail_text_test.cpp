@@ -13,8 +13,6 @@
 namespace mail2sms::mail {
 namespace {
 
-const std::string html_only_error =
-    "the mail has no text/plain part (HTML-only mail is not supported yet); send it as plain text";
 const std::string no_text_error = "the mail has no text to send";
 
 std::string sample(const std::string& name) {
@@ -104,14 +102,85 @@ TEST(extract_text, subject_rfc2047_q_words_mixed_with_text) {
   EXPECT_EQ(text.message_id, "<subj-q@example.de>");
 }
 
-TEST(extract_text, html_only_is_refused_with_a_reason) {
-  EXPECT_EQ(error_of(sample("html_only.eml")), html_only_error);
+TEST(extract_text, html_only_is_converted) {
+  const mail_text text = text_of(sample("html_only.eml"));
+  EXPECT_EQ(text.body, "News\n\nHello");
+  EXPECT_EQ(text.source, "text/html");
 }
 
-TEST(extract_text, html_only_alternative_is_refused_with_a_reason) {
-  EXPECT_EQ(error_of("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
-                     "--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b--\r\n"),
-            html_only_error);
+TEST(extract_text, html_only_alternative_is_converted) {
+  EXPECT_EQ(text_of("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+                    "--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b--\r\n")
+                .body,
+            "hi");
+}
+
+TEST(extract_text, alternative_prefers_plain_even_after_html) {
+  EXPECT_EQ(text_of("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+                    "--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n"
+                    "--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b--\r\n")
+                .body,
+            "plain");
+}
+
+TEST(extract_text, empty_plain_part_gives_way_to_html) {
+  EXPECT_EQ(text_of("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+                    "--b\r\nContent-Type: text/plain\r\n\r\n \r\n"
+                    "--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b--\r\n")
+                .body,
+            "html");
+}
+
+TEST(extract_text, forwarded_message_is_read_when_the_mail_has_no_text_of_its_own) {
+  const std::string forward =
+      "Subject: Fwd: alert\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\n{OWN}\r\n"
+      "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: alert\r\n"
+      "Content-Type: text/plain\r\n\r\ndb1 is down\r\n--b--\r\n";
+  std::string own = forward;
+  own.replace(own.find("{OWN}"), 5, "FYI");
+  EXPECT_EQ(text_of(own).body, "FYI");
+  std::string none = forward;
+  none.replace(none.find("{OWN}"), 5, "");
+  EXPECT_EQ(text_of(none).body, "db1 is down");
+}
+
+TEST(extract_text, forwarded_messages_nested_past_the_depth_limit_are_not_read) {
+  std::string mail = "Subject: deep\r\n";
+  for (int level = 0; level < 20; ++level) mail += "Content-Type: message/rfc822\r\n\r\n";
+  mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
+  EXPECT_EQ(text_of(mail).body, "");
+  mail = "Subject: shallow\r\n";
+  for (int level = 0; level < 5; ++level) mail += "Content-Type: message/rfc822\r\n\r\n";
+  mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
+  EXPECT_EQ(text_of(mail).body, "hello");
+}
+
+TEST(extract_text, rfc2231_charset_and_attachment_names) {
+  // A text part named only by an RFC 2231 filename is an attachment; the charset parameter in its
+  // extended form is honoured.
+  const mail_text text = text_of(
+      "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain; charset*=iso-8859-1''\r\n"
+      "Content-Transfer-Encoding: 8bit\r\n\r\nD\xe9j\xe0 vu\r\n"
+      "--b\r\nContent-Type: text/plain\r\nContent-Disposition: inline;\r\n"
+      " filename*0*=utf-8''r%C3%A9sum%C3%A9;\r\n filename*1=.txt\r\n\r\nattached\r\n--b--\r\n");
+  EXPECT_EQ(text.body, "Déjà vu");
+}
+
+TEST(extract_text, non_text_mail_without_subject_is_refused_with_a_reason) {
+  const std::string error =
+      error_of("Content-Type: application/octet-stream\r\n\r\nAAAA\r\n");
+  EXPECT_NE(error.find("no text part"), std::string::npos) << error;
+}
+
+TEST(extract_text, truncated_base64_gives_the_complete_characters) {
+  // "Grüße" in UTF-8 is R3LDvMOfZQ==; cut mid-quantum, the partial character is not garbage.
+  const mail_text text =
+      text_of("Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Transfer-Encoding: base64\r\n\r\nR3LDvMOfZ");
+  EXPECT_TRUE(is_utf8(text.body));
+  EXPECT_TRUE(text.body.starts_with("Grüß")) << text.body;
 }
 
 TEST(extract_text, no_subject_and_blank_body_is_refused) {
@@ -150,10 +219,18 @@ TEST(extract_text, undeclared_utf8_is_read_as_utf8) {
 }
 
 TEST(extract_text, format_flowed_paragraphs_are_joined) {
-  EXPECT_EQ(text_of(sample("format_flowed.eml")).body,
+  text_options raw;
+  raw.clean = false;
+  const auto text = extract_text(sample("format_flowed.eml"), raw);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->body,
             "This is a long paragraph that Thunderbird wrapped at seventy-two characters, with a "
             "trailing space marking the soft break.\nFrom here on a space-stuffed line.\n\n"
             "> quoted and flowed\n\n--\nFrank");
+  // Cleaned (the default): the quote and the signature go.
+  EXPECT_EQ(text_of(sample("format_flowed.eml")).body,
+            "This is a long paragraph that Thunderbird wrapped at seventy-two characters, with a "
+            "trailing space marking the soft break.\nFrom here on a space-stuffed line.");
 }
 
 TEST(extract_text, missing_content_type_in_a_part_means_text_plain) {

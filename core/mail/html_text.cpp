@@ -1,0 +1,231 @@
+// HTML -> text: a walk over gumbo's tree that writes text with pending line breaks and spaces,
+// so breaks and spaces are only ever written between two pieces of text.
+#include "core/mail/html_text.hpp"
+
+#include <gumbo.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "core/mail/ascii_text.hpp"
+
+namespace mail2sms::mail {
+namespace {
+
+enum class layout { inline_, line, paragraph, cell, skip };
+
+layout layout_of(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_SCRIPT:
+    case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_HEAD:
+    case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_TEMPLATE:
+    case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_OBJECT:
+    case GUMBO_TAG_SVG:
+    case GUMBO_TAG_IFRAME:
+    case GUMBO_TAG_SELECT:
+      return layout::skip;
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+    case GUMBO_TAG_BLOCKQUOTE:
+    case GUMBO_TAG_PRE:
+    case GUMBO_TAG_TABLE:
+    case GUMBO_TAG_UL:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_DL:
+    case GUMBO_TAG_HR:
+      return layout::paragraph;
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_LI:
+    case GUMBO_TAG_TR:
+    case GUMBO_TAG_DT:
+    case GUMBO_TAG_DD:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_NAV:
+    case GUMBO_TAG_ASIDE:
+    case GUMBO_TAG_ADDRESS:
+    case GUMBO_TAG_CENTER:
+    case GUMBO_TAG_FORM:
+    case GUMBO_TAG_FIELDSET:
+    case GUMBO_TAG_CAPTION:
+    case GUMBO_TAG_TBODY:
+    case GUMBO_TAG_THEAD:
+    case GUMBO_TAG_TFOOT:
+    case GUMBO_TAG_MAIN:
+    case GUMBO_TAG_FIGURE:
+    case GUMBO_TAG_BODY:
+    case GUMBO_TAG_HTML:
+      return layout::line;
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_TH:
+      return layout::cell;
+    default:
+      return layout::inline_;
+  }
+}
+
+class text_writer {
+ public:
+  void request_break(int lines) { pending_break_ = std::max(pending_break_, lines); }
+  void request_space() { pending_space_ = true; }
+
+  // Text as HTML shows it outside pre: whitespace runs are one space.
+  void write_collapsed(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+        pending_space_ = true;
+      } else if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {  // U+00A0
+        pending_space_ = true;
+        ++i;
+      } else {
+        put(c);
+      }
+    }
+  }
+
+  // Text inside pre: its line breaks are kept.
+  void write_preformatted(std::string_view text) {
+    for (const char c : text) {
+      if (c == '\n') {
+        request_break(1);
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        pending_space_ = true;
+      } else {
+        put(c);
+      }
+    }
+  }
+
+  std::string take() { return std::move(out_); }
+
+ private:
+  void put(char c) {
+    if (!out_.empty()) {
+      if (pending_break_ > 0) {
+        out_.append(static_cast<std::size_t>(pending_break_), '\n');
+      } else if (pending_space_ && out_.back() != '\n') {
+        out_ += ' ';
+      }
+    }
+    pending_break_ = 0;
+    pending_space_ = false;
+    out_ += c;
+  }
+
+  std::string out_;
+  int pending_break_ = 0;
+  bool pending_space_ = false;
+};
+
+std::string_view attribute(const GumboElement& element, const char* name) {
+  const GumboAttribute* a = gumbo_get_attribute(&element.attributes, name);
+  return a == nullptr ? std::string_view{} : std::string_view(a->value);
+}
+
+bool has_text(const GumboNode* node) {
+  if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA) {
+    return !trim(node->v.text.text).empty();
+  }
+  if (node->type != GUMBO_NODE_ELEMENT) return false;
+  const GumboVector& children = node->v.element.children;
+  for (unsigned i = 0; i < children.length; ++i) {
+    if (has_text(static_cast<const GumboNode*>(children.data[i]))) return true;
+  }
+  return false;
+}
+
+void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
+  if (depth > 256) return;  // far beyond any real mail; keeps a hostile one off the stack
+  switch (node->type) {
+    case GUMBO_NODE_TEXT:
+    case GUMBO_NODE_CDATA:
+    case GUMBO_NODE_WHITESPACE:
+      if (in_pre) {
+        out.write_preformatted(node->v.text.text);
+      } else {
+        out.write_collapsed(node->v.text.text);
+      }
+      return;
+    case GUMBO_NODE_ELEMENT:
+    case GUMBO_NODE_TEMPLATE:
+      break;
+    default:  // document, comments
+      if (node->type == GUMBO_NODE_DOCUMENT) {
+        const GumboVector& children = node->v.document.children;
+        for (unsigned i = 0; i < children.length; ++i) {
+          walk(static_cast<const GumboNode*>(children.data[i]), out, in_pre, depth + 1);
+        }
+      }
+      return;
+  }
+  const GumboElement& element = node->v.element;
+  const layout kind = layout_of(element.tag);
+  if (kind == layout::skip) return;
+  const int lines = kind == layout::paragraph ? 2 : kind == layout::line ? 1 : 0;
+  if (lines > 0) out.request_break(lines);
+  if (kind == layout::cell) out.request_space();
+  const bool pre = in_pre || element.tag == GUMBO_TAG_PRE;
+  if (element.tag == GUMBO_TAG_A && !has_text(node)) {
+    const std::string_view href = attribute(element, "href");
+    if (href.starts_with("http://") || href.starts_with("https://")) {
+      out.request_space();
+      out.write_collapsed(href);
+      out.request_space();
+    }
+    return;
+  }
+  const GumboVector& children = element.children;
+  for (unsigned i = 0; i < children.length; ++i) {
+    walk(static_cast<const GumboNode*>(children.data[i]), out, pre, depth + 1);
+  }
+  if (lines > 0) out.request_break(lines);
+  if (kind == layout::cell) out.request_space();
+}
+
+}  // namespace
+
+std::optional<std::string> html_to_text(std::string_view html) {
+  // gumbo builds and frees its tree recursively: bound the number of elements, and so the depth,
+  // before it sees the document.
+  if (std::count(html.begin(), html.end(), '<') > static_cast<std::ptrdiff_t>(max_html_tags)) {
+    return std::nullopt;
+  }
+  using output_ptr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
+  output_ptr output(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
+                    [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
+  if (!output) return std::nullopt;
+  text_writer out;
+  walk(output->document, out, false, 0);
+  return out.take();
+}
+
+std::string html_declared_charset(std::string_view html) {
+  const std::string_view head = html.substr(0, 1024);
+  std::string lowered(head);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), ascii_lower);
+  const std::size_t at = lowered.find("charset=");
+  if (at == std::string::npos || lowered.rfind("<meta", at) == std::string::npos) return {};
+  std::size_t begin = at + 8;
+  while (begin < lowered.size() && (lowered[begin] == '"' || lowered[begin] == '\'')) ++begin;
+  std::size_t end = begin;
+  while (end < lowered.size() && (std::isalnum(static_cast<unsigned char>(lowered[end])) ||
+                                  lowered[end] == '-' || lowered[end] == '_' || lowered[end] == ':'))
+    ++end;
+  return lowered.substr(begin, end - begin);
+}
+
+}  // namespace mail2sms::mail

@@ -1,0 +1,286 @@
+// Body cleaning: line-based passes over normalised text. Reply and footer shapes are those the
+// common mail agents write (Outlook, Gmail, Apple Mail, Thunderbird, iOS and Android apps).
+#include "core/mail/text_cleaning.hpp"
+
+#include <unicode/regex.h>
+#include <unicode/unistr.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "core/mail/ascii_text.hpp"
+#include "core/mail/body_layout.hpp"
+
+namespace mail2sms::mail {
+namespace {
+
+using lines = std::vector<std::string_view>;
+
+lines split_lines(std::string_view text) {
+  lines out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join(const lines& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (i > 0) out += '\n';
+    out += in[i];
+  }
+  return out;
+}
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+bool is_blank(std::string_view line) { return trim(line).empty(); }
+
+// "On Mon, 4 Mar 2024 at 10:00, Ann <ann@example.com> wrote:" and its translations by the
+// agents that write them; Gmail wraps a long one over two lines.
+struct attribution_form {
+  std::string_view opens;
+  std::string_view closes;
+};
+constexpr std::array<attribution_form, 7> attribution_forms{{
+    {"On ", "wrote:"},
+    {"Am ", "schrieb:"},
+    {"Am ", ":"},  // "Am 04.03.2024 um 10:00 schrieb Ann <ann@example.de>:"
+    {"Le ", "a \xC3\xA9" "crit :"},
+    {"Le ", "a \xC3\xA9" "crit:"},
+    {"El ", "escribi\xC3\xB3:"},
+    {"Op ", "geschreven:"},
+}};
+
+bool is_attribution(std::string_view line) {
+  for (const auto& form : attribution_forms) {
+    if (!line.starts_with(form.opens) || !line.ends_with(form.closes)) continue;
+    if (form.closes != ":" || line.find(" schrieb ") != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool is_outlook_separator(std::string_view line) {
+  const std::string_view t = trim(line);
+  return (t.starts_with("-----") && t.ends_with("-----") &&
+          (t.find("Original Message") != std::string_view::npos ||
+           t.find("Ursprüngliche Nachricht") != std::string_view::npos ||
+           t.find("Message d'origine") != std::string_view::npos ||
+           t.find("Mensaje original") != std::string_view::npos));
+}
+
+bool is_underscore_rule(std::string_view line) {
+  const std::string_view t = trim(line);
+  return t.size() >= 10 && t.find_first_not_of('_') == std::string_view::npos;
+}
+
+// Outlook's header block: "From: ..." followed by "Sent: " or "Date: " within four lines.
+bool opens_header_block(const lines& in, std::size_t i) {
+  if (!starts_with_nocase(in[i], "From: ") && !starts_with_nocase(in[i], "Von: ") &&
+      !starts_with_nocase(in[i], "De : ") && !starts_with_nocase(in[i], "De: ")) {
+    return false;
+  }
+  for (std::size_t k = i + 1; k < in.size() && k <= i + 4; ++k) {
+    for (std::string_view key : {"Sent: ", "Date: ", "Gesendet: ", "Envoy\xC3\xA9 : ", "Enviado: "}) {
+      if (starts_with_nocase(in[k], key)) return true;
+    }
+  }
+  return false;
+}
+
+// Where the quoted mail begins, or in.size().
+std::size_t reply_header_at(const lines& in) {
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (is_attribution(in[i]) || is_outlook_separator(in[i])) return i;
+    if (i + 1 < in.size() && in[i].starts_with("On ") && in[i + 1].ends_with("wrote:") &&
+        !in[i + 1].starts_with(">")) {
+      return i;
+    }
+    if (is_underscore_rule(in[i]) && i + 1 < in.size() && opens_header_block(in, i + 1)) return i;
+    if (opens_header_block(in, i)) return i;
+  }
+  return in.size();
+}
+
+bool has_text(const lines& in) {
+  return std::any_of(in.begin(), in.end(), [](std::string_view l) { return !is_blank(l); });
+}
+
+lines strip_replies(const lines& in) {
+  const std::size_t header = reply_header_at(in);
+  lines kept;
+  for (std::size_t i = 0; i < header; ++i) {
+    if (!in[i].starts_with('>')) kept.push_back(in[i]);
+  }
+  if (has_text(kept)) return kept;
+  // Only a quote: pass it on, without its header and quote marks.
+  lines quoted;
+  std::size_t i = header;
+  if (header < in.size()) {
+    ++i;  // the header line; an Outlook block's field lines follow
+    while (i < in.size() && !is_blank(in[i]) && in[i].find(": ") != std::string_view::npos &&
+           in[i].find(": ") < 20) {
+      ++i;
+    }
+  }
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    if (k >= header && k < i) continue;
+    std::string_view line = in[k];
+    while (line.starts_with('>')) {
+      line.remove_prefix(1);
+      if (line.starts_with(' ')) line.remove_prefix(1);
+    }
+    quoted.push_back(line);
+  }
+  return quoted;
+}
+
+bool is_forward_marker(std::string_view line) {
+  const std::string_view t = trim(line);
+  return (t.starts_with("----------") && t.find("Forwarded message") != std::string_view::npos) ||
+         t == "Begin forwarded message:" ||
+         (t.starts_with("-----") && t.find("Forwarded") != std::string_view::npos);
+}
+
+bool is_forward_field(std::string_view line) {
+  for (std::string_view key : {"From:", "Date:", "Subject:", "To:", "Cc:", "Sent:", "Reply-To:"}) {
+    if (starts_with_nocase(trim(line), key)) return true;
+  }
+  return false;
+}
+
+lines strip_forward_headers(const lines& in) {
+  lines out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (!is_forward_marker(in[i])) {
+      out.push_back(in[i]);
+      continue;
+    }
+    while (i + 1 < in.size() && is_forward_field(in[i + 1])) ++i;
+  }
+  return out;
+}
+
+lines cut_at(lines in, std::size_t at) {
+  in.resize(std::min(at, in.size()));
+  return in;
+}
+
+std::size_t signature_at(const lines& in) {
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == "-- " || in[i] == "--") return i;
+  }
+  return in.size();
+}
+
+std::size_t end_marker_at(const lines& in, std::string_view marker) {
+  if (trim(marker).empty()) return in.size();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (trim(in[i]) == trim(marker)) return i;
+  }
+  return in.size();
+}
+
+bool is_mobile_footer(std::string_view line) {
+  const std::string_view t = trim(line);
+  if (t.size() > 80) return false;
+  for (std::string_view opens :
+       {"Sent from my ", "Sent from Mail for ", "Sent from Outlook", "Sent from Yahoo Mail",
+        "Sent from Samsung", "Sent from Huawei", "Sent with BlackBerry", "Sent via ",
+        "Sent from mobile", "Sent from the ", "Get Outlook for ", "Envoy\xC3\xA9 de mon ",
+        "Envoy\xC3\xA9 depuis ", "Von meinem ", "Gesendet von meinem ", "Enviado desde mi ",
+        "Enviado do meu ", "Verzonden vanaf mijn ", "Inviato da ", "Отправлено с "}) {
+    if (starts_with_nocase(t, opens)) return true;
+  }
+  return false;
+}
+
+lines drop_trailing_footers(lines in) {
+  while (!in.empty() && (is_blank(in.back()) || is_mobile_footer(in.back()))) in.pop_back();
+  return in;
+}
+
+// The byte offset in `text` of the start of the line where the first match of any pattern
+// begins, or text.size().
+std::size_t disclaimer_at(std::string_view text, const std::vector<std::string>& patterns) {
+  if (patterns.empty()) return text.size();
+  const icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<std::int32_t>(text.size())));
+  std::int32_t first = u.length();
+  for (const std::string& pattern : patterns) {
+    UErrorCode status = U_ZERO_ERROR;
+    UParseError parse_error;
+    std::unique_ptr<icu::RegexPattern> compiled(icu::RegexPattern::compile(
+        icu::UnicodeString::fromUTF8(pattern), UREGEX_CASE_INSENSITIVE | UREGEX_MULTILINE,
+        parse_error, status));
+    if (U_FAILURE(status)) continue;
+    std::unique_ptr<icu::RegexMatcher> matcher(compiled->matcher(u, status));
+    if (U_FAILURE(status)) continue;
+    // A pattern that backtracks badly gives up rather than stalling the mail (ICU's time limit
+    // counts match steps, not wall time).
+    matcher->setTimeLimit(20, status);
+    if (matcher->find(status) && U_SUCCESS(status)) first = std::min(first, matcher->start(status));
+  }
+  if (first >= u.length()) return text.size();
+  const std::int32_t line_start = u.lastIndexOf(u'\n', 0, first) + 1;
+  std::string prefix;
+  u.tempSubString(0, line_start).toUTF8String(prefix);
+  return prefix.size();
+}
+
+std::string collapse_blanks(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool blank = false;
+  for (const char c : text) {
+    if (c == ' ' || c == '\t') {
+      blank = true;
+      continue;
+    }
+    if (blank && c != '\n' && !out.empty() && out.back() != '\n') out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string clean_body(std::string_view text, const text_options& options) {
+  lines in = split_lines(text);
+  in = cut_at(std::move(in), end_marker_at(in, options.end_marker));
+  if (options.clean) {
+    in = strip_replies(in);
+    in = strip_forward_headers(in);
+    in = cut_at(std::move(in), signature_at(in));
+  }
+  std::string joined = join(in);
+  joined.resize(disclaimer_at(joined, options.disclaimer_patterns));
+  if (options.clean) {
+    const lines kept = drop_trailing_footers(split_lines(joined));
+    joined = join(kept);
+  }
+  return normalise_body(collapse_blanks(joined));
+}
+
+std::string check_disclaimer_pattern(std::string_view pattern) {
+  UErrorCode status = U_ZERO_ERROR;
+  UParseError parse_error;
+  std::unique_ptr<icu::RegexPattern> compiled(icu::RegexPattern::compile(
+      icu::UnicodeString::fromUTF8(
+          icu::StringPiece(pattern.data(), static_cast<std::int32_t>(pattern.size()))),
+      UREGEX_CASE_INSENSITIVE | UREGEX_MULTILINE, parse_error, status));
+  if (U_SUCCESS(status)) return {};
+  return "not a regular expression (" + std::string(u_errorName(status)) + " at offset " +
+         std::to_string(parse_error.offset) + ")";
+}
+
+}  // namespace mail2sms::mail

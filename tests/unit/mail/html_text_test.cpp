@@ -1,0 +1,73 @@
+// core/mail html_to_text: HTML mail as the lines a person sees.
+#include "core/mail/html_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/mail/body_layout.hpp"
+
+namespace mail2sms::mail {
+namespace {
+
+std::string text(std::string_view html) { return normalise_body(html_to_text(html).value_or("?")); }
+
+TEST(html_to_text, blocks_are_lines_and_paragraphs) {
+  EXPECT_EQ(text("<h1>Alert</h1><p>db1 is <b>DOWN</b></p><div>since 10:00</div><div>by ops</div>"),
+            "Alert\n\ndb1 is DOWN\n\nsince 10:00\nby ops");
+  EXPECT_EQ(text("one<br>two<br/>three"), "one\ntwo\nthree");
+  EXPECT_EQ(text("<ul><li>a</li><li>b</li></ul>after"), "a\nb\n\nafter");
+}
+
+TEST(html_to_text, scripts_styles_and_head_are_dropped) {
+  EXPECT_EQ(text("<html><head><title>T</title><style>p{color:red}</style></head>"
+                 "<body><script>alert(1)</script><p>visible</p><!-- hidden --></body></html>"),
+            "visible");
+}
+
+TEST(html_to_text, entities_are_decoded_and_nbsp_is_a_space) {
+  EXPECT_EQ(text("<p>Fish &amp; chips&nbsp;for &euro;5 &lt;now&gt; &#8211; &#x263A;</p>"),
+            "Fish & chips for €5 <now> – ☺");
+}
+
+TEST(html_to_text, words_are_never_glued) {
+  EXPECT_EQ(text("<table><tr><td>Host</td><td>db1</td></tr><tr><th>State</th><td>DOWN</td></tr>"
+                 "</table>"),
+            "Host db1\nState DOWN");
+  EXPECT_EQ(text("<div>end</div><div>start</div>"), "end\nstart");
+  EXPECT_EQ(text("<span>Bold</span><span>er</span> and <b>Hel</b>lo"), "Bolder and Hello");
+  EXPECT_EQ(text("a\n\n   b\t c"), "a b c");
+}
+
+TEST(html_to_text, links_keep_their_text_and_bare_links_their_address) {
+  EXPECT_EQ(text("<p>See <a href=\"https://grafana.example.com/d/1\">the dashboard</a>.</p>"),
+            "See the dashboard.");
+  EXPECT_EQ(text("<p>Open<a href=\"https://example.com/x\"><img src=x></a>now</p>"),
+            "Open https://example.com/x now");
+}
+
+TEST(html_to_text, pre_keeps_its_lines) {
+  EXPECT_EQ(text("<pre>line 1\nline 2</pre>"), "line 1\nline 2");
+}
+
+TEST(html_to_text, broken_html_gives_its_text) {
+  EXPECT_EQ(text("<p>unclosed <b>bold <i>both</p><p>next"), "unclosed bold both\n\nnext");
+  EXPECT_EQ(text(""), "");
+}
+
+TEST(html_to_text, documents_with_too_many_tags_are_not_parsed) {
+  std::string html;
+  for (std::size_t i = 0; i <= max_html_tags; ++i) html += "<div>";
+  EXPECT_FALSE(html_to_text(html).has_value());
+  html.resize(1000 * 5);
+  EXPECT_TRUE(html_to_text(html).has_value());
+}
+
+TEST(html_declared_charset, meta_tags) {
+  EXPECT_EQ(html_declared_charset("<meta charset=\"windows-1251\">"), "windows-1251");
+  EXPECT_EQ(html_declared_charset(
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"),
+            "iso-8859-1");
+  EXPECT_EQ(html_declared_charset("<p>charset=utf-8</p>"), "");
+}
+
+}  // namespace
+}  // namespace mail2sms::mail
