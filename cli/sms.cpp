@@ -1,77 +1,195 @@
-// mail2sms sms encode / mail render: what a text or a mail would become, without sending.
+// mail2sms sms encode / mail render: what a text or a mail would become, and why, without sending.
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <iostream>
 
 #include "cli/common.hpp"
 #include "core/acceptance.hpp"
 #include "core/mail/mail_text.hpp"
+#include "core/sms/explain.hpp"
 #include "core/sms/sms.hpp"
+#include "core/sms/utf8.hpp"
 
 namespace mail2sms::cli {
 namespace {
 
+std::string code_point(char32_t c) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "U+%04X", static_cast<unsigned>(c));
+  return buffer;
+}
 
-nlohmann::json to_json(const std::string& text, const sms::encoded_message& m) {
+std::string character(char32_t c) {
+  std::string out;
+  sms::utf8::append(out, c);
+  return out;
+}
+
+nlohmann::json notes_json(const std::vector<sms::character_note>& notes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& n : notes) {
+    out.push_back({{"character", character(n.character)},
+                   {"code_point", code_point(n.character)},
+                   {"count", n.count},
+                   {"replacement", n.replacement}});
+  }
+  return out;
+}
+
+nlohmann::json to_json(const sms::encoding_explanation& e) {
+  const sms::encoded_message& m = e.message;
   nlohmann::json parts = nlohmann::json::array();
   for (const auto& s : m.segments) {
-    parts.push_back({{"udh", sms::to_hex(s.udh)},
-                     {"units", m.coding == sms::encoding::gsm7 ? s.payload.size() : s.payload.size() / 2},
-                     {"text", sms::decode(m.coding, s.payload)}});
+    parts.push_back(
+        {{"udh", sms::to_hex(s.udh)},
+         {"units", m.coding == sms::encoding::gsm7 ? s.payload.size() : s.payload.size() / 2},
+         {"text", sms::decode(m.coding, s.payload)}});
   }
-  return {{"text", text},
+  return {{"text", m.text},
           {"encoding", sms::to_string(m.coding)},
           {"units", m.units},
           {"segments", m.segments.size()},
-          {"parts", parts}};
+          {"parts", parts},
+          {"replaced", notes_json(e.replaced)},
+          {"forcing_ucs2", notes_json(e.forcing_ucs2)},
+          {"segments_if_replaced", e.segments_if_replaced},
+          {"segments_without_replacements", e.segments_without_replacements}};
 }
 
-void print(const std::string& text, const sms::encoded_message& m, bool json) {
-  if (json) {
-    std::cout << to_json(text, m).dump() << '\n';
-    return;
+std::string notes_text(const std::vector<sms::character_note>& notes) {
+  std::string out;
+  for (const auto& n : notes) {
+    if (!out.empty()) out += ", ";
+    out += "'" + character(n.character) + "' " + code_point(n.character) + " x" +
+           std::to_string(n.count) + " -> " +
+           (n.replacement.empty() ? "(nothing)" : "'" + n.replacement + "'");
   }
-  std::cout << "encoding: " << sms::to_string(m.coding) << '\n'
-            << "units:    " << m.units << (m.coding == sms::encoding::gsm7 ? " septets" : " UTF-16 units")
-            << '\n'
-            << "segments: " << m.segments.size() << '\n';
-  int n = 1;
-  for (const auto& s : m.segments) {
-    std::cout << "part " << n++ << (s.udh.empty() ? "" : " (udh " + sms::to_hex(s.udh) + ")") << ": "
-              << sms::decode(m.coding, s.payload) << '\n';
+  return out;
+}
+
+void print_why(const sms::encoding_explanation& e) {
+  const auto segments = e.message.segments.size();
+  if (!e.forcing_ucs2.empty()) {
+    std::cout << "why:      UCS-2 because of " << notes_text(e.forcing_ucs2) << '\n'
+              << "          replacing them: " << e.segments_if_replaced << " segment(s) instead of "
+              << segments << '\n';
+  } else if (!e.replaced.empty()) {
+    std::cout << "why:      GSM after replacing " << notes_text(e.replaced) << '\n'
+              << "          without that: " << e.segments_without_replacements
+              << " segment(s) in UCS-2\n";
+  } else {
+    std::cout << "why:      every character has a GSM 03.38 form\n";
   }
 }
+
+void print(const sms::encoding_explanation& e, bool json, bool show_parts) {
+  if (json) {
+    std::cout << to_json(e).dump() << '\n';
+    return;
+  }
+  const sms::encoded_message& m = e.message;
+  if (!show_parts) std::cout << "text:\n" << m.text << "\n\n";
+  std::cout << "encoding: " << sms::to_string(m.coding) << '\n'
+            << "units:    " << m.units
+            << (m.coding == sms::encoding::gsm7 ? " septets" : " UTF-16 units") << '\n'
+            << "segments: " << m.segments.size() << '\n';
+  print_why(e);
+  if (!show_parts) return;
+  int n = 1;
+  for (const auto& s : m.segments) {
+    std::cout << "part " << n++ << (s.udh.empty() ? "" : " (udh " + sms::to_hex(s.udh) + ")")
+              << ": " << sms::decode(m.coding, s.payload) << '\n';
+  }
+}
+
+// The encoding flags both commands share.
+struct encoding_flags {
+  bool json = false;
+  bool no_smart = false;
+  bool transliterate = false;
+  bool reference_16bit = false;
+
+  void add_to(CLI::App& command) {
+    command.add_flag("--json", json, "print the result as JSON");
+    command.add_flag("--no-smart", no_smart,
+                     "keep typographic quotes, dashes and spaces (no smart GSM replacements)");
+    command.add_flag("--transliterate", transliterate,
+                     "transliterate characters without a GSM form (Any-Latin; Latin-ASCII)");
+    command.add_flag("--ref16", reference_16bit, "a 16-bit concatenation reference (IEI 0x08)");
+  }
+
+  sms::encode_options options() const {
+    sms::encode_options o;
+    o.smart_gsm = !no_smart;
+    o.transliterate = transliterate;
+    o.reference_16bit = reference_16bit;
+    return o;
+  }
+};
 
 }  // namespace
 
 void add_sms_command(CLI::App& app) {
-  static bool json = false;
+  static encoding_flags flags;
   auto* sms_cmd = app.add_subcommand("sms", "SMS encoding tools");
   sms_cmd->require_subcommand(1);
   auto* encode = sms_cmd->add_subcommand(
-      "encode", "read UTF-8 text on stdin; print its encoding, segment count and parts");
-  encode->add_flag("--json", json, "print the result as JSON");
+      "encode", "read UTF-8 text on stdin; print its encoding, segment count, parts and why");
+  flags.add_to(*encode);
   encode->callback([] {
     std::string text = read_all_stdin();
     // A text piped from echo ends in a newline nobody meant to send.
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    print(text, sms::encode(text), json);
+    print(sms::explain(text, flags.options()), flags.json, true);
   });
 }
 
 void add_mail_command(CLI::App& app) {
-  static bool json = false;
+  static encoding_flags flags;
+  static std::string policy = "body";
+  static mail::text_options text_options;
+  static bool no_clean = false;
   auto* mail_cmd = app.add_subcommand("mail", "mail conversion tools");
   mail_cmd->require_subcommand(1);
   auto* render = mail_cmd->add_subcommand(
-      "render", "read an RFC 5322 message on stdin; print the SMS it would become");
-  render->add_flag("--json", json, "print the result as JSON");
+      "render", "read an RFC 5322 message on stdin; print the SMS it would become, and why");
+  flags.add_to(*render);
+  render->add_option("--subject-policy", policy,
+                     "body (the subject only when the body is empty), subject, subject-and-body")
+      ->check(CLI::IsMember({"body", "subject", "subject-and-body"}));
+  render->add_option("--end-marker", text_options.end_marker,
+                     "a line that ends the text (e.g. ##)");
+  render->add_option("--disclaimer", text_options.disclaimer_patterns,
+                     "a regular expression: the text is cut from the line where it matches "
+                     "(repeatable)");
+  render->add_flag("--no-clean", no_clean,
+                   "keep signatures, quoted replies, forward headers and mobile footers");
   render->callback([] {
-    const auto extracted = mail::extract_text(read_all_stdin());
+    for (const auto& pattern : text_options.disclaimer_patterns) {
+      if (const auto why = mail::check_disclaimer_pattern(pattern); !why.empty()) {
+        throw exit_error{exit_usage, "--disclaimer '" + pattern + "': " + why};
+      }
+    }
+    mail::parse_subject_policy(policy, text_options.subject);
+    text_options.clean = !no_clean;
+    const auto extracted = mail::extract_text(read_all_stdin(), text_options);
     if (!extracted) throw exit_error{exit_failure, "the mail would be refused: " + extracted.error()};
-    const std::string text = core::sms_text_of(*extracted);  // the rule acceptance applies
-    if (text.empty()) throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};
-    print(text, sms::encode(text), json);
+    const std::string text = core::sms_text_of(*extracted, text_options);  // as acceptance does
+    if (text.empty()) {
+      throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};
+    }
+    auto explained = sms::explain(text, flags.options());
+    if (flags.json) {
+      auto out = to_json(explained);
+      out["source"] = extracted->source;
+      out["subject"] = extracted->subject;
+      out["subject_policy"] = mail::to_string(text_options.subject);
+      std::cout << out.dump() << '\n';
+      return;
+    }
+    std::cout << "source:   " << extracted->source << '\n';
+    print(explained, false, false);
   });
 }
 

@@ -1,11 +1,14 @@
-// Text -> SMS: picks GSM 03.38 or UCS-2, splits into parts without breaking an escape pair or a
-// surrogate pair, and adds the concatenation UDH to each part of a multipart message; and decode(),
-// which reads one part back.
+// Text -> SMS: picks GSM 03.38 or UCS-2 (after smart replacements or transliteration when they
+// make the text GSM), splits into parts at grapheme boundaries without breaking an escape pair or
+// a surrogate pair, and adds the concatenation UDH to each part of a multipart message; and
+// decode(), which reads one part back.
 #include <algorithm>
 #include <span>
 #include <utility>
 
+#include "core/sms/graphemes.hpp"
 #include "core/sms/gsm7.hpp"
+#include "core/sms/gsm_substitution.hpp"
 #include "core/sms/sms.hpp"
 #include "core/sms/ucs2.hpp"
 #include "core/sms/udh.hpp"
@@ -14,30 +17,50 @@
 namespace mail2sms::sms {
 namespace {
 
-// Units that fit one SMS alone, and one part of a multipart SMS (after its UDH: 6 octets with an
-// 8-bit reference, 7 with a 16-bit one, out of 140; GSM parts are packed 7 bits per septet).
+// Units that fit one SMS alone, and one part of a multipart SMS. 140 octets carry the UDH
+// (UDHL octet included) and the text; GSM text is packed 7 bits a septet after the UDH, which
+// is padded to a septet boundary.
 struct part_limits {
   std::size_t single = 0;
   std::size_t multi = 0;
 };
 
-part_limits limits_for(encoding coding, bool reference_16bit) {
-  if (coding == encoding::gsm7) return {160, reference_16bit ? 152u : 153u};
-  return {70, reference_16bit ? 66u : 67u};
+std::size_t capacity(encoding coding, std::size_t udh_octets) {
+  if (coding == encoding::gsm7) return (140 * 8 - ((udh_octets * 8 + 6) / 7) * 7) / 7;
+  return (140 - udh_octets) / 2;
 }
 
-// Splits `units` into parts of at most limits.multi (or one part up to limits.single). A part that
-// would end on the first half of a pair ends one unit earlier, and the pair opens the next part.
-template <class Unit, class OpensPair>
-std::vector<std::span<const Unit>> split(std::span<const Unit> units, part_limits limits,
-                                         OpensPair opens_pair) {
-  if (units.size() <= limits.single) return {units};
-  std::vector<std::span<const Unit>> parts;
+part_limits limits_for(encoding coding, bool reference_16bit) {
+  const std::size_t concat_udh = reference_16bit ? 7 : 6;
+  return {capacity(coding, 0), capacity(coding, concat_udh)};
+}
+
+std::size_t units_of(encoding coding, char32_t c) {
+  return coding == encoding::gsm7 ? gsm7::septet_count(c) : ucs2::unit_count(c);
+}
+
+// Code point ranges [begin, end) of the parts. A part takes whole graphemes while they fit; a
+// grapheme longer than a whole part (a pathological run of combining marks) is cut between code
+// points, which still never splits an escape pair or a surrogate pair.
+std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, encoding coding,
+                                                       part_limits limits, std::size_t total) {
+  if (total <= limits.single) return {{0, cps.size()}};
+  const std::vector<bool> starts = grapheme_starts(cps);
+  std::vector<std::pair<std::size_t, std::size_t>> parts;
   std::size_t begin = 0;
-  while (begin < units.size()) {
-    std::size_t end = std::min(begin + limits.multi, units.size());
-    if (end < units.size() && opens_pair(units[end - 1])) --end;
-    parts.push_back(units.subspan(begin, end - begin));
+  while (begin < cps.size()) {
+    std::size_t end = begin;       // end of the whole graphemes taken
+    std::size_t cp_end = begin;    // end of the code points that would fit
+    std::size_t used = 0;
+    while (cp_end < cps.size()) {
+      const std::size_t u = units_of(coding, cps[cp_end]);
+      if (used + u > limits.multi) break;
+      used += u;
+      ++cp_end;
+      if (cp_end == cps.size() || starts[cp_end]) end = cp_end;
+    }
+    if (end == begin) end = cp_end;  // one grapheme larger than a part
+    parts.emplace_back(begin, end);
     begin = end;
   }
   return parts;
@@ -56,33 +79,44 @@ void add_concatenation_headers(encoded_message& message, const encode_options& o
   }
 }
 
-encoded_message encode_gsm7(const std::vector<std::uint8_t>& septets,
-                            const encode_options& options) {
-  encoded_message message{.coding = encoding::gsm7, .units = septets.size(), .segments = {}};
-  const auto parts = split(std::span<const std::uint8_t>(septets),
-                           limits_for(encoding::gsm7, options.reference_16bit),
-                           [](std::uint8_t septet) { return septet == gsm7::escape; });
-  for (auto part : parts) {
-    message.segments.push_back({.udh = {}, .payload = {part.begin(), part.end()}});
-  }
-  add_concatenation_headers(message, options);
-  return message;
+bool all_gsm(std::u32string_view cps) {
+  return std::all_of(cps.begin(), cps.end(), [](char32_t c) { return is_gsm7(c); });
 }
 
-encoded_message encode_ucs2(std::u32string_view code_points, const encode_options& options) {
-  const std::vector<char16_t> units = ucs2::to_utf16(code_points);
-
-  encoded_message message{.coding = encoding::ucs2, .units = units.size(), .segments = {}};
-  const auto parts =
-      split(std::span<const char16_t>(units), limits_for(encoding::ucs2, options.reference_16bit),
-            [](char16_t unit) { return ucs2::is_high_surrogate(unit); });
-  for (auto part : parts) {
-    segment s;
-    ucs2::append_big_endian(s.payload, part);
-    message.segments.push_back(std::move(s));
+std::u32string smart_replaced(std::u32string_view cps) {
+  std::u32string out;
+  out.reserve(cps.size());
+  for (char32_t c : cps) {
+    if (const auto r = smart_replacement(c)) {
+      out += *r;
+    } else {
+      out += c;
+    }
   }
-  add_concatenation_headers(message, options);
-  return message;
+  return out;
+}
+
+// The code points to send and their encoding.
+std::pair<std::u32string, encoding> choose(std::u32string cps, const encode_options& options) {
+  if (all_gsm(cps)) return {std::move(cps), encoding::gsm7};
+  std::u32string candidate = options.smart_gsm ? smart_replaced(cps) : cps;
+  if (options.smart_gsm && all_gsm(candidate)) return {std::move(candidate), encoding::gsm7};
+  if (options.transliterate) {
+    candidate = transliterate_non_gsm(candidate);
+    if (options.smart_gsm) candidate = smart_replaced(candidate);
+    if (all_gsm(candidate)) return {std::move(candidate), encoding::gsm7};
+  }
+  return {std::move(cps), encoding::ucs2};
+}
+
+segment segment_of(std::u32string_view cps, encoding coding) {
+  segment s;
+  if (coding == encoding::gsm7) {
+    s.payload = gsm7::to_septets(cps).value_or(std::vector<std::uint8_t>{});
+  } else {
+    ucs2::append_big_endian(s.payload, ucs2::to_utf16(cps));
+  }
+  return s;
 }
 
 }  // namespace
@@ -94,9 +128,16 @@ bool fits_concatenation(const encoded_message& message) {
 }
 
 encoded_message encode(std::string_view utf8_text, const encode_options& options) {
-  const std::u32string code_points = utf8::decode(utf8_text);
-  if (const auto septets = gsm7::to_septets(code_points)) return encode_gsm7(*septets, options);
-  return encode_ucs2(code_points, options);
+  auto [cps, coding] = choose(utf8::decode(utf8_text), options);
+  encoded_message message{.coding = coding, .units = 0, .segments = {}, .text = utf8::encode(cps)};
+  for (char32_t c : cps) message.units += units_of(coding, c);
+  const std::u32string_view view(cps);
+  for (const auto& [begin, end] :
+       split(view, coding, limits_for(coding, options.reference_16bit), message.units)) {
+    message.segments.push_back(segment_of(view.substr(begin, end - begin), coding));
+  }
+  add_concatenation_headers(message, options);
+  return message;
 }
 
 std::string decode(encoding coding, std::span<const std::uint8_t> payload) {

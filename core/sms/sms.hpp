@@ -26,11 +26,21 @@ struct encoded_message {
   encoding coding = encoding::gsm7;
   std::size_t units = 0;  // septets (GSM, escapes count 2) or UTF-16 code units (UCS-2)
   std::vector<segment> segments;
+  // The text the parts carry: the input, or the input with smart GSM replacements or
+  // transliteration applied when that made it fit GSM. Invalid UTF-8 in the input shows as U+FFFD.
+  std::string text;
 };
 
 struct encode_options {
   std::uint16_t reference = 0;   // concatenation reference number shared by all parts
   bool reference_16bit = false;  // IEI 0x08 (16-bit ref) instead of IEI 0x00 (8-bit ref)
+  // When the text has characters without a GSM form, replace typographic ones by their GSM
+  // equivalents (see smart_replacement) if that makes the whole text GSM; otherwise the text
+  // goes unchanged as UCS-2.
+  bool smart_gsm = true;
+  // Then, if still not GSM, transliterate what has no GSM form ("Any-Latin; Latin-ASCII": Привет
+  // -> Privet) if that makes the whole text GSM.
+  bool transliterate = false;
 };
 
 // Whether `c` has a GSM 03.38 form (basic table, or extension table behind the 0x1B escape).
@@ -42,9 +52,12 @@ bool is_gsm7(char32_t c);
 inline constexpr std::size_t max_segments = 255;
 bool fits_concatenation(const encoded_message& message);  // segments.size() <= max_segments
 
-// Chooses GSM 03.38 (basic + extension table) when every character has a GSM form, else UCS-2;
-// splits into 160/153 septets or 70/67 UTF-16 units, never splitting an escape pair or a
-// surrogate pair. Invalid UTF-8 is replaced by U+FFFD (which forces UCS-2). Multipart UDH:
+// Chooses GSM 03.38 (basic + extension table) when every character has a GSM form (after the
+// replacements the options allow), else UCS-2; splits into 160/153 septets or 70/67 UTF-16 units,
+// never splitting an escape pair, a surrogate pair or a grapheme cluster (an emoji ZWJ sequence,
+// a flag, a skin tone, a letter and its combining marks: ICU's character break iterator); only a
+// single grapheme longer than a whole part is split, between code points. Invalid UTF-8 is
+// replaced by U+FFFD (which forces UCS-2). Multipart UDH:
 // 05 00 03 REF TOTAL SEQ (8-bit: the low octet of `reference`, 153 septets / 67 units per part)
 // or 06 08 04 REFHI REFLO TOTAL SEQ (16-bit: 152 / 66, so every part fits 140 octets packed).
 // Empty text gives one empty segment.

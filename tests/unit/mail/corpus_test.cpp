@@ -93,7 +93,9 @@ TEST(corpus, every_mail_renders_to_its_expected_text) {
     const auto extracted = extract_text(read_file(eml), options);
     if (fs::exists(beside(eml, ".refused.txt"))) {
       EXPECT_FALSE(extracted.has_value()) << name;
-      if (!extracted) EXPECT_EQ(extracted.error(), expected_text(beside(eml, ".refused.txt"))) << name;
+      if (!extracted) {
+        EXPECT_EQ(extracted.error(), expected_text(beside(eml, ".refused.txt"))) << name;
+      }
       continue;
     }
     if (!fs::exists(beside(eml, ".expected.txt"))) continue;

@@ -27,7 +27,8 @@ void expect_well_formed(const std::string& text, const encoded_message& message)
   }
   EXPECT_EQ(units, message.units);
   EXPECT_FALSE(message.segments.empty());
-  EXPECT_EQ(decode_all(message), text);
+  EXPECT_EQ(decode_all(message), message.text);
+  EXPECT_EQ(message.text, text);  // these texts hold nothing smart GSM would replace
 }
 
 std::string all_basic_characters() {
@@ -110,8 +111,9 @@ TEST(round_trip_test, seeded_random_texts) {
   random_text texts(20240229);
   for (int i = 0; i < 400; ++i) {
     const std::string text = texts.next();
-    const encode_options options{.reference = static_cast<std::uint16_t>(i),
-                                 .reference_16bit = i % 2 == 1};
+    encode_options options{.reference = static_cast<std::uint16_t>(i),
+                           .reference_16bit = i % 2 == 1};
+    options.smart_gsm = false;  // the text must come back as it went in
     SCOPED_TRACE("text #" + std::to_string(i));
     expect_well_formed(text, encode(text, options));
   }

@@ -35,12 +35,12 @@ TEST(ucs2_test, to_utf16_of_the_last_code_point) {
 }
 
 TEST(ucs2_test, a_single_non_gsm_character_forces_ucs2) {
-  // The euro sign is GSM, c cedilla is not.
-  const auto message = encode("Price: 10\xE2\x82\xAC, caf\xC3\xA7");
+  // The euro sign is GSM, l with stroke is not (nor has it a smart GSM replacement).
+  const auto message = encode("Price: 10\xE2\x82\xAC, caf\xC5\x82");
   EXPECT_EQ(message.coding, encoding::ucs2);
   EXPECT_EQ(message.units, 16u);  // the euro sign is one UTF-16 unit, not an escape pair
   EXPECT_EQ(decode(message.coding, message.segments.at(0).payload),
-            "Price: 10\xE2\x82\xAC, caf\xC3\xA7");
+            "Price: 10\xE2\x82\xAC, caf\xC5\x82");
 }
 
 TEST(ucs2_test, lone_surrogates_decode_as_replacement) {
