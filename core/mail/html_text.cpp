@@ -38,13 +38,13 @@ layout layout_of(GumboTag tag) {
     case GUMBO_TAG_H6:
     case GUMBO_TAG_BLOCKQUOTE:
     case GUMBO_TAG_PRE:
-    case GUMBO_TAG_TABLE:
     case GUMBO_TAG_UL:
     case GUMBO_TAG_OL:
     case GUMBO_TAG_DL:
     case GUMBO_TAG_HR:
       return layout::paragraph;
     case GUMBO_TAG_DIV:
+    case GUMBO_TAG_TABLE:  // no margins in a browser: a line, not a paragraph
     case GUMBO_TAG_BR:
     case GUMBO_TAG_LI:
     case GUMBO_TAG_TR:
@@ -77,6 +77,17 @@ layout layout_of(GumboTag tag) {
   }
 }
 
+// Zero-width characters HTML mail uses as padding and preview-text filler (U+200B, U+200C,
+// U+2060, U+FEFF, U+00AD, U+034F): octets they take at `i`, or 0. ZWJ (U+200D) stays: emoji
+// sequences need it.
+std::size_t invisible_at(std::string_view text, std::size_t i) {
+  for (std::string_view mark : {"\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x81\xA0", "\xEF\xBB\xBF",
+                                "\xC2\xAD", "\xCD\x8F"}) {
+    if (text.substr(i, mark.size()) == mark) return mark.size();
+  }
+  return 0;
+}
+
 class text_writer {
  public:
   void request_break(int lines) { pending_break_ = std::max(pending_break_, lines); }
@@ -91,6 +102,8 @@ class text_writer {
       } else if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {  // U+00A0
         pending_space_ = true;
         ++i;
+      } else if (const std::size_t n = invisible_at(text, i); n > 0) {
+        i += n - 1;
       } else {
         put(c);
       }

@@ -11,10 +11,12 @@ namespace mail2sms::mail {
 
 // UTF-8 HTML -> UTF-8 text:
 //  - script, style, head, template, noscript and comments dropped; images dropped;
-//  - block elements (p, div, li, tr, h1-h6, table, blockquote, ...) and br end a line; p and
-//    headings are paragraphs (a blank line); table cells are separated by a space;
+//  - block elements (p, div, li, tr, h1-h6, table, blockquote, ...) and br end a line; p,
+//    headings, lists, blockquote and pre are paragraphs (a blank line, as their margins show);
+//    table cells are separated by a space;
 //  - entities decoded (gumbo); runs of whitespace one space (pre keeps its lines); a
-//    non-breaking space is a space;
+//    non-breaking space is a space; zero-width filler (U+200B, U+200C, U+2060, U+FEFF, soft
+//    hyphen, U+034F) is dropped;
 //  - a link keeps its text; a link without text shows its address.
 // Adjacent inline elements join as the browser shows them ("<b>Bold</b>er" is "Bolder"); words
 // separated by markup that a browser shows apart are never glued together.

@@ -85,62 +85,90 @@ bool is_underscore_rule(std::string_view line) {
 // Outlook's header block: "From: ..." followed by "Sent: " or "Date: " within four lines.
 bool opens_header_block(const lines& in, std::size_t i) {
   if (!starts_with_nocase(in[i], "From: ") && !starts_with_nocase(in[i], "Von: ") &&
-      !starts_with_nocase(in[i], "De : ") && !starts_with_nocase(in[i], "De: ")) {
+      !starts_with_nocase(in[i], "De : ") && !starts_with_nocase(in[i], "De: ") &&
+      !in[i].starts_with("От: ")) {
     return false;
   }
   for (std::size_t k = i + 1; k < in.size() && k <= i + 4; ++k) {
-    for (std::string_view key : {"Sent: ", "Date: ", "Gesendet: ", "Envoy\xC3\xA9 : ", "Enviado: "}) {
+    for (std::string_view key : {"Sent: ", "Date: ", "Gesendet: ", "Envoy\xC3\xA9 : ", "Enviado: ",
+                                 "Отправлено: "}) {
       if (starts_with_nocase(in[k], key)) return true;
     }
   }
   return false;
 }
 
-// Where the quoted mail begins, or in.size().
-std::size_t reply_header_at(const lines& in) {
+// Where an Outlook-style quoted mail begins (everything after it is the old mail), or in.size().
+std::size_t outlook_header_at(const lines& in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (is_attribution(in[i]) || is_outlook_separator(in[i])) return i;
-    if (i + 1 < in.size() && in[i].starts_with("On ") && in[i + 1].ends_with("wrote:") &&
-        !in[i + 1].starts_with(">")) {
-      return i;
-    }
+    if (is_outlook_separator(in[i])) return i;
     if (is_underscore_rule(in[i]) && i + 1 < in.size() && opens_header_block(in, i + 1)) return i;
     if (opens_header_block(in, i)) return i;
   }
   return in.size();
 }
 
+bool next_text_is_quoted(const lines& in, std::size_t i) {
+  while (i < in.size() && is_blank(in[i])) ++i;
+  return i < in.size() && in[i].starts_with('>');
+}
+
+// Attribution lines above a quote: "On ... wrote:" and its translations (Gmail wraps it over two
+// lines), and any other line ending in ':' that names an address right above quoted lines
+// (mutt's "* Ann <ann@example.org> [2024-03-04 21:00]:"). How many lines it takes at i, or 0.
+std::size_t attribution_lines_at(const lines& in, std::size_t i) {
+  if (is_attribution(in[i])) return 1;
+  if (i + 1 < in.size() && in[i].starts_with("On ") && in[i + 1].ends_with("wrote:") &&
+      !in[i + 1].starts_with(">")) {
+    return 2;
+  }
+  if (in[i].ends_with(':') && in[i].find('@') != std::string_view::npos &&
+      next_text_is_quoted(in, i + 1)) {
+    return 1;
+  }
+  return 0;
+}
+
 bool has_text(const lines& in) {
   return std::any_of(in.begin(), in.end(), [](std::string_view l) { return !is_blank(l); });
 }
 
+std::string_view unquoted(std::string_view line) {
+  while (line.starts_with('>')) {
+    line.remove_prefix(1);
+    if (line.starts_with(' ')) line.remove_prefix(1);
+  }
+  return line;
+}
+
+// Replies: attribution lines and quoted lines dropped (interleaved answers stay), an Outlook
+// header block and all after it cut. A mail that is only a quote passes the quote on.
 lines strip_replies(const lines& in) {
-  const std::size_t header = reply_header_at(in);
+  const std::size_t header = outlook_header_at(in);
   lines kept;
+  lines quoted;  // the fallback: attributions dropped, quote marks removed
   for (std::size_t i = 0; i < header; ++i) {
+    if (const std::size_t n = attribution_lines_at(in, i); n > 0) {
+      i += n - 1;
+      continue;
+    }
+    if (attribution_lines_at(in, i) == 0 && in[i].starts_with('>') &&
+        is_attribution(unquoted(in[i]))) {
+      continue;  // Apple Mail quotes the attribution too
+    }
+    quoted.push_back(unquoted(in[i]));
     if (!in[i].starts_with('>')) kept.push_back(in[i]);
   }
   if (has_text(kept)) return kept;
-  // Only a quote: pass it on, without its header and quote marks.
-  lines quoted;
-  std::size_t i = header;
-  if (header < in.size()) {
-    ++i;  // the header line; an Outlook block's field lines follow
-    while (i < in.size() && !is_blank(in[i]) && in[i].find(": ") != std::string_view::npos &&
-           in[i].find(": ") < 20) {
-      ++i;
-    }
+  if (has_text(quoted)) return quoted;
+  // Only an Outlook block: its field lines dropped, the old mail kept.
+  std::size_t i = header < in.size() ? header + 1 : header;
+  if (i < in.size() && is_underscore_rule(in[header])) ++i;
+  while (i < in.size() && !is_blank(in[i]) && in[i].find(": ") != std::string_view::npos &&
+         in[i].find(": ") < 20) {
+    ++i;
   }
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    if (k >= header && k < i) continue;
-    std::string_view line = in[k];
-    while (line.starts_with('>')) {
-      line.remove_prefix(1);
-      if (line.starts_with(' ')) line.remove_prefix(1);
-    }
-    quoted.push_back(line);
-  }
-  return quoted;
+  return lines(in.begin() + static_cast<std::ptrdiff_t>(std::min(i, in.size())), in.end());
 }
 
 bool is_forward_marker(std::string_view line) {
@@ -164,6 +192,9 @@ lines strip_forward_headers(const lines& in) {
       out.push_back(in[i]);
       continue;
     }
+    std::size_t next = i + 1;
+    while (next < in.size() && is_blank(in[next])) ++next;  // Apple Mail leaves one here
+    if (next < in.size() && is_forward_field(in[next])) i = next - 1;
     while (i + 1 < in.size() && is_forward_field(in[i + 1])) ++i;
   }
   return out;
@@ -258,8 +289,9 @@ std::string clean_body(std::string_view text, const text_options& options) {
   lines in = split_lines(text);
   in = cut_at(std::move(in), end_marker_at(in, options.end_marker));
   if (options.clean) {
-    in = strip_replies(in);
+    // Forward headers first: their From/Date lines would read as an Outlook reply block.
     in = strip_forward_headers(in);
+    in = strip_replies(in);
     in = cut_at(std::move(in), signature_at(in));
   }
   std::string joined = join(in);

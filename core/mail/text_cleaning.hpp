@@ -12,14 +12,15 @@ namespace mail2sms::mail {
 
 // `text` is laid out by normalise_body (LF lines, no trailing blanks). In this order:
 //  1. end marker: from the first line that is exactly options.end_marker, cut;
-//  2. replies: from the first reply header, cut ("On ... wrote:" on one or two lines and its
-//     German, French, Spanish and Dutch forms, "-----Original Message-----", Outlook's
-//     "From: ..." followed by "Sent: "/"Date: " within four lines, a line of underscores before
-//     such a block); lines starting with '>' dropped wherever they are. If that leaves nothing,
-//     the reply header is dropped and the quoted text is kept, '>' removed (a mail that is only
-//     a quote was meant to pass it on);
-//  3. forwards: the "---------- Forwarded message ---------" / "Begin forwarded message:" line
+//  2. forwards: the "---------- Forwarded message ---------" / "Begin forwarded message:" line
 //     and the From/Date/Subject/To/Cc lines after it are dropped, the forwarded text kept;
+//  3. replies: quoted lines ('>') and the attribution lines above them ("On ... wrote:" on one
+//     or two lines, its German, French, Spanish and Dutch forms, mutt's "* Ann <ann@...> [...]:")
+//     dropped, so interleaved answers stay; from an Outlook header ("-----Original Message-----",
+//     "From: ..." followed by "Sent: "/"Date: " within four lines, also in German, French,
+//     Spanish and Russian, a line of underscores before such a block), cut. If that leaves
+//     nothing, the quoted text is kept without its quote marks and headers (a mail that is only
+//     a quote was meant to pass it on);
 //  4. signature: from a "-- " line (or "--", as mailers that trim blanks leave it), cut;
 //  5. disclaimers: from the line where the first match of any options.disclaimer_patterns
 //     begins, cut;
