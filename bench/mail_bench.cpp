@@ -1,11 +1,18 @@
 // Micro-benchmarks of mail::extract_text(): a plain ASCII alert, a quoted-printable UTF-8 mail and a
-// multipart/alternative mail (text part chosen over HTML). Not run as a test.
+// multipart/alternative mail (text part chosen over HTML); and the whole render (text, cleaning,
+// segments) of a typical 2 KiB mail and of every mail in the corpus (tests/data/mail). Not run as a test.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/mail/mail_text.hpp"
+#include "core/sms/sms.hpp"
 
 namespace {
 
@@ -75,8 +82,78 @@ void bm_extract_multipart_alternative(benchmark::State& state) {
   extract(state, multipart_alternative_mail);
 }
 
+// A typical person's mail of about 2 KiB: Outlook-style multipart/alternative, QP, a reply with a
+// quoted Outlook block and a signature, the HTML part beside it. The whole render: extract, clean,
+// subject policy, encode into segments.
+std::string typical_2k_mail() {
+  std::string plain =
+      "Hi team,=0D=0A=0D=0AThe deployment of release 4.2 is moved to Thursday 14:00 =E2=80=93 "
+      "please make sure=0D=0Ayour services are drained by 13:45. Ping me if that doesn=E2=80=99t "
+      "work.=0D=0A=0D=0AThanks,=0D=0APeter=0D=0A=0D=0A-- =0D=0APeter Smith | Release Manager=0D=0A"
+      "=0D=0A________________________________=0D=0AFrom: Mary Jones=0D=0ASent: Monday, March 4, "
+      "2024 9:01 AM=0D=0ATo: Release team=0D=0ASubject: Release 4.2=0D=0A=0D=0A";
+  for (int i = 0; i < 6; ++i) plain += "When is 4.2 going out? We need a date for the customer. =\r\n";
+  std::string html = "<html><body><div class=3DWordSection1>";
+  for (int i = 0; i < 8; ++i) html += "<p class=3DMsoNormal>The deployment of release 4.2 is moved.</p>=\r\n";
+  html += "</div></body></html>";
+  return "From: \"Smith, Peter\" <peter.smith@corp.example.com>\r\n"
+         "To: <+27821234567@sms.example.com>\r\nSubject: RE: Release 4.2\r\n"
+         "Message-ID: <AM0PR01MB1234@AM0PR01MB1234.eurprd01.prod.exchangelabs.com>\r\n"
+         "Date: Mon, 4 Mar 2024 09:12:33 +0000\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/alternative; boundary=\"_000_AM0PR01_\"\r\n\r\n"
+         "--_000_AM0PR01_\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + plain +
+         "\r\n--_000_AM0PR01_\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + html +
+         "\r\n--_000_AM0PR01_--\r\n";
+}
+
+// What acceptance does with a mail: text, subject policy, segments.
+std::size_t render(std::string_view mail) {
+  const auto text = mail2sms::mail::extract_text(mail);
+  if (!text) return 0;
+  return mail2sms::sms::encode(mail2sms::mail::sms_text(*text)).segments.size();
+}
+
+void bm_render_typical_2k(benchmark::State& state) {
+  const std::string mail = typical_2k_mail();
+  state.counters["mail_octets"] = static_cast<double>(mail.size());
+  state.counters["parts"] = static_cast<double>(render(mail));
+  for (auto _ : state) benchmark::DoNotOptimize(render(mail));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * mail.size()));
+}
+
+std::vector<std::string> corpus() {
+  std::vector<std::string> mails;
+  for (const auto& entry : std::filesystem::directory_iterator(MAIL2SMS_CORPUS_DIR)) {
+    if (entry.path().extension() != ".eml") continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::ostringstream bytes;
+    bytes << file.rdbuf();
+    mails.push_back(bytes.str());
+  }
+  return mails;
+}
+
+// Every mail of tests/data/mail rendered once per iteration; the time per mail is the mean.
+void bm_render_corpus(benchmark::State& state) {
+  const std::vector<std::string> mails = corpus();
+  std::size_t octets = 0;
+  for (const auto& m : mails) octets += m.size();
+  for (auto _ : state) {
+    for (const auto& m : mails) benchmark::DoNotOptimize(render(m));
+  }
+  state.counters["mails"] = static_cast<double>(mails.size());
+  state.counters["per_mail"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * mails.size()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * octets));
+}
+
 BENCHMARK(bm_extract_plain);
 BENCHMARK(bm_extract_qp_utf8);
 BENCHMARK(bm_extract_multipart_alternative);
+BENCHMARK(bm_render_typical_2k);
+BENCHMARK(bm_render_corpus);
 
 }  // namespace

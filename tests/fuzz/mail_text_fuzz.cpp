@@ -10,28 +10,12 @@
 
 #include "core/mail/mail_text.hpp"
 #include "core/sms/sms.hpp"
+#include "sms_invariants.hpp"
 
 namespace {
 
 using namespace mail2sms;
-
-[[noreturn]] void broken(const char* what, std::string_view text) {
-  std::fprintf(stderr, "mail_text_fuzz: invariant broken: %s\ntext (%zu octets): ", what,
-               text.size());
-  for (unsigned char c : text.substr(0, 400)) {
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      std::fputc(c, stderr);
-    } else {
-      std::fprintf(stderr, "\\x%02X", c);
-    }
-  }
-  std::fputc('\n', stderr);
-  std::abort();
-}
-
-void check(bool ok, const char* what, std::string_view text) {
-  if (!ok) broken(what, text);
-}
+using fuzz::check;
 
 // Well-formed UTF-8 (Unicode 15, table 3-7): shortest forms, no surrogates, nothing past U+10FFFF.
 // Written out here rather than borrowed from the code under test.
@@ -91,41 +75,15 @@ void check_body_layout(std::string_view body) {
   }
 }
 
-// The parts as an SMSC sees them: each fits one SMS with its UDH, and together they are the text.
-void check_sms(std::string_view text, const sms::encoded_message& m,
-               const sms::encode_options& options) {
-  check(!m.segments.empty(), "encode gave no segment", text);
-  std::string back;
-  std::size_t units = 0;
-  const bool gsm = m.coding == sms::encoding::gsm7;
-  for (const auto& s : m.segments) {
-    const std::size_t unit_octets = gsm ? 1 : 2;
-    check(s.payload.size() % unit_octets == 0, "UCS-2 payload with an odd octet count", text);
-    units += s.payload.size() / unit_octets;
-    if (m.segments.size() == 1) {
-      check(s.udh.empty(), "single SMS carries a UDH", text);
-      check(s.payload.size() <= (gsm ? 160u : 140u), "single SMS too long", text);
-    } else {
-      const bool has_udh = m.segments.size() <= sms::max_segments;
-      check(s.udh.empty() != has_udh, "UDH presence does not match the part count", text);
-      check(s.udh.empty() || s.udh.size() == (options.reference_16bit ? 7u : 6u), "UDH size", text);
-      // 140 octets: a GSM part is packed 7 bits a septet after the UDH (padded to a septet).
-      const std::size_t udh_septets = (s.udh.size() * 8 + 6) / 7;
-      check(gsm ? udh_septets + s.payload.size() <= 160 : s.udh.size() + s.payload.size() <= 140,
-            "a part does not fit one SMS", text);
-    }
-    back += sms::decode(m.coding, s.payload);
-  }
-  check(units == m.units, "segments' units do not add up to encoded_message::units", text);
-  check(back == text, "decode(encode(text)) != text", text);
-  check(gsm || !text.empty(), "empty text not GSM", text);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view mail(reinterpret_cast<const char*>(data), size);
-  const auto text = mail::extract_text(mail);
+  mail::text_options text_options;
+  text_options.clean = (size & 2) == 0;
+  text_options.end_marker = (size & 4) != 0 ? "##" : "";
+  if ((size & 8) != 0) text_options.disclaimer_patterns = {"confidential|(a+)+b"};
+  const auto text = mail::extract_text(mail, text_options);
   if (!text) {
     check(!text.error().empty(), "a refusal without a reason", mail);
     return 0;
@@ -144,6 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sms::encode_options options;
   options.reference = static_cast<std::uint16_t>(size * 2654435761U);
   options.reference_16bit = (size & 1) != 0;
-  check_sms(sms_text, sms::encode(sms_text, options), options);
+  options.smart_gsm = (size & 16) == 0;
+  options.transliterate = (size & 32) != 0;
+  fuzz::check_sms(sms_text, sms::encode(sms_text, options), options);
   return 0;
 }
