@@ -40,17 +40,20 @@ nlohmann::json notes_json(const std::vector<sms::character_note>& notes) {
 nlohmann::json to_json(const sms::encoding_explanation& e) {
   const sms::encoded_message& m = e.message;
   nlohmann::json parts = nlohmann::json::array();
-  for (const auto& s : m.segments) {
+  for (std::size_t i = 0; i < m.segments.size(); ++i) {
+    const auto& s = m.segments[i];
     parts.push_back(
         {{"udh", sms::to_hex(s.udh)},
          {"units", m.coding == sms::encoding::gsm7 ? s.payload.size() : s.payload.size() / 2},
-         {"text", sms::decode(m.coding, s.payload)}});
+         {"text", sms::decode_part(m, i)}});
   }
   return {{"text", m.text},
           {"encoding", sms::to_string(m.coding)},
           {"units", m.units},
           {"segments", m.segments.size()},
           {"parts", parts},
+          {"locking_shift", sms::to_string(m.locking_shift)},
+          {"single_shift", sms::to_string(m.single_shift)},
           {"replaced", notes_json(e.replaced)},
           {"forcing_ucs2", notes_json(e.forcing_ucs2)},
           {"segments_if_replaced", e.segments_if_replaced},
@@ -94,12 +97,17 @@ void print(const sms::encoding_explanation& e, bool json, bool show_parts) {
             << "units:    " << m.units
             << (m.coding == sms::encoding::gsm7 ? " septets" : " UTF-16 units") << '\n'
             << "segments: " << m.segments.size() << '\n';
+  if (m.locking_shift != sms::national_language::none ||
+      m.single_shift != sms::national_language::none) {
+    std::cout << "tables:   locking shift " << sms::to_string(m.locking_shift) << ", single shift "
+              << sms::to_string(m.single_shift) << '\n';
+  }
   print_why(e);
   if (!show_parts) return;
-  int n = 1;
-  for (const auto& s : m.segments) {
-    std::cout << "part " << n++ << (s.udh.empty() ? "" : " (udh " + sms::to_hex(s.udh) + ")")
-              << ": " << sms::decode(m.coding, s.payload) << '\n';
+  for (std::size_t i = 0; i < m.segments.size(); ++i) {
+    const auto& s = m.segments[i];
+    std::cout << "part " << i + 1 << (s.udh.empty() ? "" : " (udh " + sms::to_hex(s.udh) + ")")
+              << ": " << sms::decode_part(m, i) << '\n';
   }
 }
 
@@ -109,6 +117,7 @@ struct encoding_flags {
   bool no_smart = false;
   bool transliterate = false;
   bool reference_16bit = false;
+  std::string national = "none";
 
   void add_to(CLI::App& command) {
     command.add_flag("--json", json, "print the result as JSON");
@@ -117,6 +126,10 @@ struct encoding_flags {
     command.add_flag("--transliterate", transliterate,
                      "transliterate characters without a GSM form (Any-Latin; Latin-ASCII)");
     command.add_flag("--ref16", reference_16bit, "a 16-bit concatenation reference (IEI 0x08)");
+    command.add_option("--national", national,
+                       "allow a national language shift table (3GPP TS 23.038): none, turkish, "
+                       "spanish, portuguese")
+        ->check(CLI::IsMember({"none", "turkish", "spanish", "portuguese"}));
   }
 
   sms::encode_options options() const {
@@ -124,6 +137,7 @@ struct encoding_flags {
     o.smart_gsm = !no_smart;
     o.transliterate = transliterate;
     o.reference_16bit = reference_16bit;
+    sms::parse_national_language(national, o.national);
     return o;
   }
 };

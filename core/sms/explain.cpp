@@ -27,16 +27,23 @@ std::u32string suggestion(char32_t c) {
   return gsm ? t : std::u32string{};
 }
 
+// A GSM form in the default alphabet or one of the national tables the options allow.
+bool has_gsm_form(char32_t c, const std::vector<alphabet>& alphabets) {
+  return std::any_of(alphabets.begin(), alphabets.end(),
+                     [c](const alphabet& a) { return septet_count(c, a) > 0; });
+}
+
 }  // namespace
 
 encoding_explanation explain(std::string_view utf8_text, const encode_options& options) {
   encoding_explanation out;
   out.message = encode(utf8_text, options);
   const std::u32string input = utf8::decode(utf8_text);
+  const std::vector<alphabet> alphabets = alphabets_for(options.national);
   if (out.message.coding == encoding::ucs2) {
     std::u32string replaced;
     for (char32_t c : input) {
-      if (is_gsm7(c)) {
+      if (has_gsm_form(c, alphabets)) {
         replaced += c;
         continue;
       }
@@ -52,7 +59,7 @@ encoding_explanation explain(std::string_view utf8_text, const encode_options& o
   const std::u32string sent = utf8::decode(out.message.text);
   if (sent != input) {
     for (char32_t c : input) {
-      if (is_gsm7(c)) continue;
+      if (has_gsm_form(c, alphabets)) continue;
       const auto smart = options.smart_gsm ? smart_replacement(c) : std::nullopt;
       count(out.replaced, c,
             smart ? std::u32string(*smart) : transliterate_non_gsm(std::u32string(1, c)));

@@ -3,12 +3,14 @@
 // a surrogate pair, and adds the concatenation UDH to each part of a multipart message; and
 // decode(), which reads one part back.
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <utility>
 
 #include "core/sms/graphemes.hpp"
 #include "core/sms/gsm7.hpp"
 #include "core/sms/gsm_substitution.hpp"
+#include "core/sms/national.hpp"
 #include "core/sms/sms.hpp"
 #include "core/sms/ucs2.hpp"
 #include "core/sms/udh.hpp"
@@ -30,20 +32,24 @@ std::size_t capacity(encoding coding, std::size_t udh_octets) {
   return (140 - udh_octets) / 2;
 }
 
-part_limits limits_for(encoding coding, bool reference_16bit) {
-  const std::size_t concat_udh = reference_16bit ? 7 : 6;
-  return {capacity(coding, 0), capacity(coding, concat_udh)};
+// National language elements are in every part's UDH, the concatenation element in a multipart
+// message's; the UDHL octet comes with the first element.
+part_limits limits_for(encoding coding, bool reference_16bit, const alphabet& a) {
+  const std::size_t national = a.udh_octets();
+  const std::size_t concat = reference_16bit ? 6 : 5;
+  return {capacity(coding, national == 0 ? 0 : 1 + national), capacity(coding, 1 + concat + national)};
 }
 
-std::size_t units_of(encoding coding, char32_t c) {
-  return coding == encoding::gsm7 ? gsm7::septet_count(c) : ucs2::unit_count(c);
+std::size_t units_of(encoding coding, char32_t c, const alphabet& a) {
+  return coding == encoding::gsm7 ? septet_count(c, a) : ucs2::unit_count(c);
 }
 
 // Code point ranges [begin, end) of the parts. A part takes whole graphemes while they fit; a
 // grapheme longer than a whole part (a pathological run of combining marks) is cut between code
 // points, which still never splits an escape pair or a surrogate pair.
 std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, encoding coding,
-                                                       part_limits limits, std::size_t total) {
+                                                       const alphabet& a, part_limits limits,
+                                                       std::size_t total) {
   if (total <= limits.single) return {{0, cps.size()}};
   const std::vector<bool> starts = grapheme_starts(cps);
   std::vector<std::pair<std::size_t, std::size_t>> parts;
@@ -53,7 +59,7 @@ std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, 
     std::size_t cp_end = begin;    // end of the code points that would fit
     std::size_t used = 0;
     while (cp_end < cps.size()) {
-      const std::size_t u = units_of(coding, cps[cp_end]);
+      const std::size_t u = units_of(coding, cps[cp_end], a);
       if (used + u > limits.multi) break;
       used += u;
       ++cp_end;
@@ -66,16 +72,27 @@ std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, 
   return parts;
 }
 
-void add_concatenation_headers(encoded_message& message, const encode_options& options) {
+// Each part's UDH: the concatenation element (multipart messages of at most 255 parts), then the
+// national language elements.
+void add_headers(encoded_message& message, const encode_options& options, const alphabet& a) {
   const std::size_t total = message.segments.size();
-  if (total < 2 || total > max_segments) return;
+  const std::vector<std::uint8_t> national = national_information_elements(a);
+  const bool concatenated = total >= 2 && total <= max_segments;
+  if (!concatenated && national.empty()) return;
   for (std::size_t i = 0; i < total; ++i) {
-    message.segments[i].udh = udh::concatenation_header({
-        .reference = options.reference,
-        .reference_16bit = options.reference_16bit,
-        .total = static_cast<std::uint8_t>(total),
-        .sequence = static_cast<std::uint8_t>(i + 1),
-    });
+    std::vector<std::uint8_t> header{0};
+    if (concatenated) {
+      const auto concat = udh::concatenation_header({
+          .reference = options.reference,
+          .reference_16bit = options.reference_16bit,
+          .total = static_cast<std::uint8_t>(total),
+          .sequence = static_cast<std::uint8_t>(i + 1),
+      });
+      header.insert(header.end(), concat.begin() + 1, concat.end());
+    }
+    header.insert(header.end(), national.begin(), national.end());
+    header[0] = static_cast<std::uint8_t>(header.size() - 1);
+    message.segments[i].udh = std::move(header);
   }
 }
 
@@ -96,23 +113,63 @@ std::u32string smart_replaced(std::u32string_view cps) {
   return out;
 }
 
-// The code points to send and their encoding.
-std::pair<std::u32string, encoding> choose(std::u32string cps, const encode_options& options) {
-  if (all_gsm(cps)) return {std::move(cps), encoding::gsm7};
-  std::u32string candidate = options.smart_gsm ? smart_replaced(cps) : cps;
-  if (options.smart_gsm && all_gsm(candidate)) return {std::move(candidate), encoding::gsm7};
-  if (options.transliterate) {
-    candidate = transliterate_non_gsm(candidate);
-    if (options.smart_gsm) candidate = smart_replaced(candidate);
-    if (all_gsm(candidate)) return {std::move(candidate), encoding::gsm7};
+struct choice {
+  std::u32string cps;
+  encoding coding = encoding::ucs2;
+  alphabet letters;
+};
+
+// The alphabet among `alphabets` that carries `cps` in the fewest parts (the first, the cheapest
+// UDH, on a tie), or nothing when none carries it.
+std::optional<alphabet> best_alphabet(std::u32string_view cps, const std::vector<alphabet>& alphabets,
+                                      bool reference_16bit) {
+  std::optional<alphabet> best;
+  std::size_t best_parts = 0;
+  for (const alphabet& a : alphabets) {
+    std::size_t units = 0;
+    bool fits = true;
+    for (char32_t c : cps) {
+      const std::size_t u = septet_count(c, a);
+      if (u == 0) {
+        fits = false;
+        break;
+      }
+      units += u;
+    }
+    if (!fits) continue;
+    const part_limits limits = limits_for(encoding::gsm7, reference_16bit, a);
+    const std::size_t parts = units <= limits.single ? 1 : (units + limits.multi - 1) / limits.multi;
+    if (!best || parts < best_parts) {
+      best = a;
+      best_parts = parts;
+    }
   }
-  return {std::move(cps), encoding::ucs2};
+  return best;
 }
 
-segment segment_of(std::u32string_view cps, encoding coding) {
+// The code points to send, their encoding and alphabet: the text as it is, with smart
+// replacements, then transliterated, in GSM (national tables allowed) if it fits; else UCS-2.
+choice choose(std::u32string cps, const encode_options& options) {
+  if (all_gsm(cps)) return {std::move(cps), encoding::gsm7, alphabet{}};
+  const std::vector<alphabet> alphabets = alphabets_for(options.national);
+  std::vector<std::u32string> candidates{cps};
+  if (options.smart_gsm) candidates.push_back(smart_replaced(cps));
+  if (options.transliterate) {
+    std::u32string t = transliterate_non_gsm(candidates.back());
+    candidates.push_back(options.smart_gsm ? smart_replaced(t) : std::move(t));
+  }
+  for (std::u32string& candidate : candidates) {
+    if (const auto a = best_alphabet(candidate, alphabets, options.reference_16bit)) {
+      return {std::move(candidate), encoding::gsm7, *a};
+    }
+  }
+  return {std::move(cps), encoding::ucs2, alphabet{}};
+}
+
+segment segment_of(std::u32string_view cps, encoding coding, const alphabet& a) {
   segment s;
   if (coding == encoding::gsm7) {
-    s.payload = gsm7::to_septets(cps).value_or(std::vector<std::uint8_t>{});
+    s.payload = to_septets(cps, a).value_or(std::vector<std::uint8_t>{});
   } else {
     ucs2::append_big_endian(s.payload, ucs2::to_utf16(cps));
   }
@@ -128,16 +185,29 @@ bool fits_concatenation(const encoded_message& message) {
 }
 
 encoded_message encode(std::string_view utf8_text, const encode_options& options) {
-  auto [cps, coding] = choose(utf8::decode(utf8_text), options);
-  encoded_message message{.coding = coding, .units = 0, .segments = {}, .text = utf8::encode(cps)};
-  for (char32_t c : cps) message.units += units_of(coding, c);
-  const std::u32string_view view(cps);
+  const choice chosen = choose(utf8::decode(utf8_text), options);
+  const alphabet& a = chosen.letters;
+  encoded_message message{.coding = chosen.coding,
+                          .units = 0,
+                          .segments = {},
+                          .text = utf8::encode(chosen.cps),
+                          .locking_shift = static_cast<national_language>(a.locking_id),
+                          .single_shift = static_cast<national_language>(a.single_id)};
+  for (char32_t c : chosen.cps) message.units += units_of(chosen.coding, c, a);
+  const std::u32string_view view(chosen.cps);
   for (const auto& [begin, end] :
-       split(view, coding, limits_for(coding, options.reference_16bit), message.units)) {
-    message.segments.push_back(segment_of(view.substr(begin, end - begin), coding));
+       split(view, chosen.coding, a, limits_for(chosen.coding, options.reference_16bit, a),
+             message.units)) {
+    message.segments.push_back(segment_of(view.substr(begin, end - begin), chosen.coding, a));
   }
-  add_concatenation_headers(message, options);
+  add_headers(message, options, a);
   return message;
+}
+
+std::string decode_part(const encoded_message& message, std::size_t index) {
+  const segment& s = message.segments.at(index);
+  if (message.coding == encoding::ucs2) return ucs2::to_utf8(s.payload);
+  return to_utf8(s.payload, alphabet_of_udh(s.udh));
 }
 
 std::string decode(encoding coding, std::span<const std::uint8_t> payload) {

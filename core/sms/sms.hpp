@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sms/national.hpp"
+
 namespace mail2sms::sms {
 
 enum class encoding { gsm7, ucs2 };
@@ -29,6 +31,10 @@ struct encoded_message {
   // The text the parts carry: the input, or the input with smart GSM replacements or
   // transliteration applied when that made it fit GSM. Invalid UTF-8 in the input shows as U+FFFD.
   std::string text;
+  // GSM with national language tables (encode_options::national): the locking and single shift
+  // tables used (none: the default alphabet), named in every part's UDH, even a single part's.
+  national_language locking_shift = national_language::none;
+  national_language single_shift = national_language::none;
 };
 
 struct encode_options {
@@ -41,6 +47,10 @@ struct encode_options {
   // Then, if still not GSM, transliterate what has no GSM form ("Any-Latin; Latin-ASCII": Привет
   // -> Privet) if that makes the whole text GSM.
   bool transliterate = false;
+  // Allow this language's national single and locking shift tables (3GPP TS 23.038 A.2/A.3) when
+  // the text fits GSM only with them, or in fewer parts. Their UDH elements (3 octets each) come
+  // out of each part's 140 octets. Tried before transliteration, after smart replacements.
+  national_language national = national_language::none;
 };
 
 // Whether `c` has a GSM 03.38 form (basic table, or extension table behind the 0x1B escape).
@@ -68,6 +78,9 @@ encoded_message encode(std::string_view utf8, const encode_options& options = {}
 // (3GPP TS 23.038 6.2.1.1), an octet above 0x7F U+FFFD. UCS-2: a lone surrogate or odd octet
 // gives U+FFFD.
 std::string decode(encoding coding, std::span<const std::uint8_t> payload);
+
+// Part `index` of `message` back as UTF-8, in the alphabet the message was encoded with.
+std::string decode_part(const encoded_message& message, std::size_t index);
 
 // Lower-case hex of raw octets ("050003a70301"): how UDHs and payloads are shown in JSON output.
 std::string to_hex(std::span<const std::uint8_t> bytes);

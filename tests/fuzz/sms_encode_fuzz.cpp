@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.reference_16bit = (flags & 1) != 0;
   options.smart_gsm = (flags & 2) != 0;
   options.transliterate = (flags & 4) != 0;
+  options.national = static_cast<sms::national_language>((flags >> 3) & 3);
   const auto m = sms::encode(bytes, options);
   // Valid UTF-8 comes back as it went in; invalid sequences as U+FFFD, so compare with m.text.
   fuzz::check_sms(m.text, m, options);

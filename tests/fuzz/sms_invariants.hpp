@@ -38,23 +38,24 @@ inline void check_sms(std::string_view text, const sms::encoded_message& m,
   std::string back;
   std::size_t units = 0;
   const bool gsm = m.coding == sms::encoding::gsm7;
-  for (const auto& s : m.segments) {
+  // National language elements: 3 octets each, in every part's UDH.
+  const std::size_t national = (m.locking_shift != sms::national_language::none ? 3u : 0u) +
+                               (m.single_shift != sms::national_language::none ? 3u : 0u);
+  check(gsm || national == 0, "national language tables with UCS-2", text);
+  for (std::size_t i = 0; i < m.segments.size(); ++i) {
+    const auto& s = m.segments[i];
     const std::size_t unit_octets = gsm ? 1 : 2;
     check(s.payload.size() % unit_octets == 0, "UCS-2 payload with an odd octet count", text);
     units += s.payload.size() / unit_octets;
-    if (m.segments.size() == 1) {
-      check(s.udh.empty(), "single SMS carries a UDH", text);
-      check(s.payload.size() <= (gsm ? 160u : 140u), "single SMS too long", text);
-    } else {
-      const bool has_udh = m.segments.size() <= sms::max_segments;
-      check(s.udh.empty() != has_udh, "UDH presence does not match the part count", text);
-      check(s.udh.empty() || s.udh.size() == (options.reference_16bit ? 7u : 6u), "UDH size", text);
-      // 140 octets: a GSM part is packed 7 bits a septet after the UDH (padded to a septet).
-      const std::size_t udh_septets = (s.udh.size() * 8 + 6) / 7;
-      check(gsm ? udh_septets + s.payload.size() <= 160 : s.udh.size() + s.payload.size() <= 140,
-            "a part does not fit one SMS", text);
-    }
-    back += sms::decode(m.coding, s.payload);
+    const bool concatenated = m.segments.size() > 1 && m.segments.size() <= sms::max_segments;
+    const std::size_t concat = concatenated ? (options.reference_16bit ? 6u : 5u) : 0u;
+    const std::size_t udh = concat + national == 0 ? 0 : 1 + concat + national;
+    check(s.udh.size() == udh, "UDH size does not match the part count and tables", text);
+    // 140 octets: a GSM part is packed 7 bits a septet after the UDH (padded to a septet).
+    const std::size_t udh_septets = (s.udh.size() * 8 + 6) / 7;
+    check(gsm ? udh_septets + s.payload.size() <= 160 : s.udh.size() + s.payload.size() <= 140,
+          "a part does not fit one SMS", text);
+    back += sms::decode_part(m, i);
   }
   check(units == m.units, "segments' units do not add up to encoded_message::units", text);
   check(back == m.text, "decode(encode(text)) != the text encode says it sends", text);
