@@ -1,6 +1,7 @@
-// Micro-benchmarks of mail::extract_text(): a plain ASCII alert, a quoted-printable UTF-8 mail and a
-// multipart/alternative mail (text part chosen over HTML); and the whole render (text, cleaning,
-// segments) of a typical 2 KiB mail and of every mail in the corpus (tests/data/mail). Not run as a test.
+// Micro-benchmarks of mail::extract_text(): a plain ASCII alert, a quoted-printable UTF-8 mail and
+// a multipart/alternative mail (text part chosen over HTML); and the whole render (text, cleaning,
+// segments) of a typical 2 KiB mail and of every mail in the corpus (tests/data/mail). Not run as a
+// test.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -92,9 +93,11 @@ std::string typical_2k_mail() {
       "work.=0D=0A=0D=0AThanks,=0D=0APeter=0D=0A=0D=0A-- =0D=0APeter Smith | Release Manager=0D=0A"
       "=0D=0A________________________________=0D=0AFrom: Mary Jones=0D=0ASent: Monday, March 4, "
       "2024 9:01 AM=0D=0ATo: Release team=0D=0ASubject: Release 4.2=0D=0A=0D=0A";
-  for (int i = 0; i < 6; ++i) plain += "When is 4.2 going out? We need a date for the customer. =\r\n";
+  for (int i = 0; i < 6; ++i)
+    plain += "When is 4.2 going out? We need a date for the customer. =\r\n";
   std::string html = "<html><body><div class=3DWordSection1>";
-  for (int i = 0; i < 8; ++i) html += "<p class=3DMsoNormal>The deployment of release 4.2 is moved.</p>=\r\n";
+  for (int i = 0; i < 8; ++i)
+    html += "<p class=3DMsoNormal>The deployment of release 4.2 is moved.</p>=\r\n";
   html += "</div></body></html>";
   return "From: \"Smith, Peter\" <peter.smith@corp.example.com>\r\n"
          "To: <+27821234567@sms.example.com>\r\nSubject: RE: Release 4.2\r\n"
@@ -102,10 +105,11 @@ std::string typical_2k_mail() {
          "Date: Mon, 4 Mar 2024 09:12:33 +0000\r\nMIME-Version: 1.0\r\n"
          "Content-Type: multipart/alternative; boundary=\"_000_AM0PR01_\"\r\n\r\n"
          "--_000_AM0PR01_\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
-         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + plain +
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" +
+         plain +
          "\r\n--_000_AM0PR01_\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
-         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + html +
-         "\r\n--_000_AM0PR01_--\r\n";
+         "Content-Transfer-Encoding: quoted-printable\r\n\r\n" +
+         html + "\r\n--_000_AM0PR01_--\r\n";
 }
 
 // What acceptance does with a mail: text, subject policy, segments.
@@ -144,9 +148,9 @@ void bm_render_corpus(benchmark::State& state) {
     for (const auto& m : mails) benchmark::DoNotOptimize(render(m));
   }
   state.counters["mails"] = static_cast<double>(mails.size());
-  state.counters["per_mail"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * mails.size()),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_mail"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * mails.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * octets));
 }
 

@@ -50,18 +50,25 @@ void bm_throughput_gsm(benchmark::State& state) {
 }
 
 void bm_throughput_ucs2_cyrillic(benchmark::State& state) {
-  encode_text(state, repeat("\xD0\x94\xD0\xB8\xD1\x81\xD0\xBA /var \xD0\xBF\xD0\xBE\xD0\xBB\xD0\xBE\xD0\xBD. ", 830));
+  encode_text(
+      state,
+      repeat("\xD0\x94\xD0\xB8\xD1\x81\xD0\xBA /var \xD0\xBF\xD0\xBE\xD0\xBB\xD0\xBE\xD0\xBD. ",
+             830));
 }
 
 void bm_throughput_ucs2_emoji_graphemes(benchmark::State& state) {
   // ZWJ families, flags and skin tones: the ICU break iterator path.
-  encode_text(state, repeat("ok \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7 "
-                            "\xF0\x9F\x87\xBF\xF0\x9F\x87\xA6 \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF ", 400));
+  encode_text(state,
+              repeat("ok \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7 "
+                     "\xF0\x9F\x87\xBF\xF0\x9F\x87\xA6 \xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF ",
+                     400));
 }
 
 void bm_throughput_smart_gsm(benchmark::State& state) {
   // Curly quotes and dashes replaced: the text ends up GSM.
-  encode_text(state, repeat("It\xE2\x80\x99s \xE2\x80\x9C" "done\xE2\x80\x9D \xE2\x80\x93 next step\xE2\x80\xA6 ", 500));
+  encode_text(state, repeat("It\xE2\x80\x99s \xE2\x80\x9C"
+                            "done\xE2\x80\x9D \xE2\x80\x93 next step\xE2\x80\xA6 ",
+                            500));
 }
 
 BENCHMARK(bm_encode_gsm_one_part);

@@ -126,9 +126,10 @@ struct encoding_flags {
     command.add_flag("--transliterate", transliterate,
                      "transliterate characters without a GSM form (Any-Latin; Latin-ASCII)");
     command.add_flag("--ref16", reference_16bit, "a 16-bit concatenation reference (IEI 0x08)");
-    command.add_option("--national", national,
-                       "allow a national language shift table (3GPP TS 23.038): none, turkish, "
-                       "spanish, portuguese")
+    command
+        .add_option("--national", national,
+                    "allow a national language shift table (3GPP TS 23.038): none, turkish, "
+                    "spanish, portuguese")
         ->check(CLI::IsMember({"none", "turkish", "spanish", "portuguese"}));
   }
 
@@ -169,8 +170,9 @@ void add_mail_command(CLI::App& app) {
   auto* render = mail_cmd->add_subcommand(
       "render", "read an RFC 5322 message on stdin; print the SMS it would become, and why");
   flags.add_to(*render);
-  render->add_option("--subject-policy", policy,
-                     "body (the subject only when the body is empty), subject, subject-and-body")
+  render
+      ->add_option("--subject-policy", policy,
+                   "body (the subject only when the body is empty), subject, subject-and-body")
       ->check(CLI::IsMember({"body", "subject", "subject-and-body"}));
   render->add_option("--end-marker", text_options.end_marker,
                      "a line that ends the text (e.g. ##)");
@@ -188,7 +190,8 @@ void add_mail_command(CLI::App& app) {
     mail::parse_subject_policy(policy, text_options.subject);
     text_options.clean = !no_clean;
     const auto extracted = mail::extract_text(read_all_stdin(), text_options);
-    if (!extracted) throw exit_error{exit_failure, "the mail would be refused: " + extracted.error()};
+    if (!extracted)
+      throw exit_error{exit_failure, "the mail would be refused: " + extracted.error()};
     const std::string text = core::sms_text_of(*extracted, text_options);  // as acceptance does
     if (text.empty()) {
       throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};

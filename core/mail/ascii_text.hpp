@@ -18,6 +18,14 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The value of a hex digit, or -1 ("=XX" in quoted-printable and Q words, "%XX" in RFC 2231).
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
 // Without leading and trailing blanks and line breaks.
 constexpr std::string_view trim(std::string_view text) {
   const std::size_t first = text.find_first_not_of(" \t\r\n");

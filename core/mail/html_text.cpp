@@ -81,8 +81,8 @@ layout layout_of(GumboTag tag) {
 // U+2060, U+FEFF, U+00AD, U+034F): octets they take at `i`, or 0. ZWJ (U+200D) stays: emoji
 // sequences need it.
 std::size_t invisible_at(std::string_view text, std::size_t i) {
-  for (std::string_view mark : {"\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x81\xA0", "\xEF\xBB\xBF",
-                                "\xC2\xAD", "\xCD\x8F"}) {
+  for (std::string_view mark :
+       {"\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x81\xA0", "\xEF\xBB\xBF", "\xC2\xAD", "\xCD\x8F"}) {
     if (text.substr(i, mark.size()) == mark) return mark.size();
   }
   return 0;
@@ -235,8 +235,9 @@ std::string html_declared_charset(std::string_view html) {
   std::size_t begin = at + 8;
   while (begin < lowered.size() && (lowered[begin] == '"' || lowered[begin] == '\'')) ++begin;
   std::size_t end = begin;
-  while (end < lowered.size() && (std::isalnum(static_cast<unsigned char>(lowered[end])) ||
-                                  lowered[end] == '-' || lowered[end] == '_' || lowered[end] == ':'))
+  while (end < lowered.size() &&
+         (std::isalnum(static_cast<unsigned char>(lowered[end])) || lowered[end] == '-' ||
+          lowered[end] == '_' || lowered[end] == ':'))
     ++end;
   return lowered.substr(begin, end - begin);
 }

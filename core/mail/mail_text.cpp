@@ -149,10 +149,11 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
   text.source = "none";
   std::vector<candidate> candidates;
   collect(entity, 0, 0, true, candidates);
-  std::stable_sort(candidates.begin(), candidates.end(), [](const candidate& a, const candidate& b) {
-    return a.forward_depth != b.forward_depth ? a.forward_depth < b.forward_depth
-                                              : a.html < b.html;
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const candidate& a, const candidate& b) {
+                     return a.forward_depth != b.forward_depth ? a.forward_depth < b.forward_depth
+                                                               : a.html < b.html;
+                   });
   // The first candidate with text after cleaning: an empty text/plain beside a filled HTML part
   // (some agents send that) gives way to the HTML.
   for (const candidate& c : candidates) {
@@ -219,7 +220,8 @@ std::string sms_text(const mail_text& m, const text_options& options) {
       return m.subject.empty() ? m.body : m.subject;
     case subject_policy::subject_and_body:
       if (m.subject.empty()) return m.body;
-      if (m.body.empty() || m.body.starts_with(m.subject)) return m.body.empty() ? m.subject : m.body;
+      if (m.body.empty() || m.body.starts_with(m.subject))
+        return m.body.empty() ? m.subject : m.body;
       return m.subject + "\n" + m.body;
   }
   return m.body;

@@ -22,7 +22,7 @@ namespace mail2sms::mail {
 //    empty; the subject once when the body starts with it).
 enum class subject_policy { body, subject, subject_and_body };
 
-std::string_view to_string(subject_policy p);                   // "body", "subject", "subject-and-body"
+std::string_view to_string(subject_policy p);  // "body", "subject", "subject-and-body"
 bool parse_subject_policy(std::string_view name, subject_policy& out);  // those names
 
 // Per-account choices for turning a mail into SMS text; the defaults suit an account that has set

@@ -17,13 +17,6 @@ struct encoded_word {
   std::size_t end = 0;  // one past the closing "?="
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // The "Q" encoding: "_" is a space, "=XX" a byte; a malformed "=" stays as it is.
 std::string decode_q(std::string_view text) {
   std::string bytes;

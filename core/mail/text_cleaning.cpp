@@ -54,8 +54,12 @@ constexpr std::array<attribution_form, 7> attribution_forms{{
     {"On ", "wrote:"},
     {"Am ", "schrieb:"},
     {"Am ", ":"},  // "Am 04.03.2024 um 10:00 schrieb Ann <ann@example.de>:"
-    {"Le ", "a \xC3\xA9" "crit :"},
-    {"Le ", "a \xC3\xA9" "crit:"},
+    {"Le ",
+     "a \xC3\xA9"
+     "crit :"},
+    {"Le ",
+     "a \xC3\xA9"
+     "crit:"},
     {"El ", "escribi\xC3\xB3:"},
     {"Op ", "geschreven:"},
 }};
@@ -90,8 +94,8 @@ bool opens_header_block(const lines& in, std::size_t i) {
     return false;
   }
   for (std::size_t k = i + 1; k < in.size() && k <= i + 4; ++k) {
-    for (std::string_view key : {"Sent: ", "Date: ", "Gesendet: ", "Envoy\xC3\xA9 : ", "Enviado: ",
-                                 "Отправлено: "}) {
+    for (std::string_view key :
+         {"Sent: ", "Date: ", "Gesendet: ", "Envoy\xC3\xA9 : ", "Enviado: ", "Отправлено: "}) {
       if (starts_with_nocase(in[k], key)) return true;
     }
   }
@@ -224,11 +228,13 @@ bool is_mobile_footer(std::string_view line) {
   const std::string_view t = trim(line);
   if (t.size() > 80) return false;
   for (std::string_view opens :
-       {"Sent from my ", "Sent from Mail for ", "Sent from Outlook", "Sent from Yahoo Mail",
-        "Sent from Samsung", "Sent from Huawei", "Sent with BlackBerry", "Sent via ",
-        "Sent from mobile", "Sent from the ", "Get Outlook for ", "Envoy\xC3\xA9 de mon ",
-        "Envoy\xC3\xA9 depuis ", "Von meinem ", "Gesendet von meinem ", "Enviado desde mi ",
-        "Enviado do meu ", "Verzonden vanaf mijn ", "Inviato da ", "Отправлено с "}) {
+       {"Sent from my ",         "Sent from Mail for ", "Sent from Outlook",
+        "Sent from Yahoo Mail",  "Sent from Samsung",   "Sent from Huawei",
+        "Sent with BlackBerry",  "Sent via ",           "Sent from mobile",
+        "Sent from the ",        "Get Outlook for ",    "Envoy\xC3\xA9 de mon ",
+        "Envoy\xC3\xA9 depuis ", "Von meinem ",         "Gesendet von meinem ",
+        "Enviado desde mi ",     "Enviado do meu ",     "Verzonden vanaf mijn ",
+        "Inviato da ",           "Отправлено с "}) {
     if (starts_with_nocase(t, opens)) return true;
   }
   return false;
@@ -306,10 +312,10 @@ std::string clean_body(std::string_view text, const text_options& options) {
 std::string check_disclaimer_pattern(std::string_view pattern) {
   UErrorCode status = U_ZERO_ERROR;
   UParseError parse_error;
-  std::unique_ptr<icu::RegexPattern> compiled(icu::RegexPattern::compile(
-      icu::UnicodeString::fromUTF8(
-          icu::StringPiece(pattern.data(), static_cast<std::int32_t>(pattern.size()))),
-      UREGEX_CASE_INSENSITIVE | UREGEX_MULTILINE, parse_error, status));
+  std::unique_ptr<icu::RegexPattern> compiled(
+      icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(icu::StringPiece(
+                                     pattern.data(), static_cast<std::int32_t>(pattern.size()))),
+                                 UREGEX_CASE_INSENSITIVE | UREGEX_MULTILINE, parse_error, status));
   if (U_SUCCESS(status)) return {};
   return "not a regular expression (" + std::string(u_errorName(status)) + " at offset " +
          std::to_string(parse_error.offset) + ")";

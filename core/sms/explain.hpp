@@ -20,8 +20,8 @@ struct character_note {
 };
 
 struct encoding_explanation {
-  encoded_message message;                // what encode() makes of the text with these options
-  std::vector<character_note> replaced;   // changed by smart GSM / transliteration, input order
+  encoded_message message;                   // what encode() makes of the text with these options
+  std::vector<character_note> replaced;      // changed by smart GSM / transliteration, input order
   std::vector<character_note> forcing_ucs2;  // characters without a GSM form (when UCS-2)
   // Segments if every character in forcing_ucs2 were replaced by its suggestion (0 when the text
   // is already GSM), and the segments the text had before the replacements in `replaced`.

@@ -12,7 +12,7 @@ namespace {
 // Below U+0300 no code point extends or joins another (combining marks start at U+0300; ZWJ,
 // variation selectors, regional indicators and emoji modifiers are far above), except CR LF,
 // which is one cluster (UAX #29 GB3).
-bool all_stand_alone(std::u32string_view cps) { 
+bool all_stand_alone(std::u32string_view cps) {
   for (char32_t c : cps) {
     if (c >= 0x300) return false;
   }

@@ -13,18 +13,34 @@ namespace mail2sms::sms {
 std::optional<std::u32string_view> smart_replacement(char32_t c) {
   using namespace std::string_view_literals;
   switch (c) {
-    case U'\u2018': case U'\u2019': case U'\u201A': case U'\u201B': case U'\u2032':
-    case U'\u00B4': case U'\u02BC': case U'\u0060':
+    case U'\u2018':
+    case U'\u2019':
+    case U'\u201A':
+    case U'\u201B':
+    case U'\u2032':
+    case U'\u00B4':
+    case U'\u02BC':
+    case U'\u0060':
       return U"'"sv;
-    case U'\u201C': case U'\u201D': case U'\u201E': case U'\u201F': case U'\u2033':
-    case U'\u00AB': case U'\u00BB':
+    case U'\u201C':
+    case U'\u201D':
+    case U'\u201E':
+    case U'\u201F':
+    case U'\u2033':
+    case U'\u00AB':
+    case U'\u00BB':
       return U"\""sv;
     case U'\u2039':
       return U"<"sv;
     case U'\u203A':
       return U">"sv;
-    case U'\u2010': case U'\u2011': case U'\u2012': case U'\u2013': case U'\u2014':
-    case U'\u2015': case U'\u2212':
+    case U'\u2010':
+    case U'\u2011':
+    case U'\u2012':
+    case U'\u2013':
+    case U'\u2014':
+    case U'\u2015':
+    case U'\u2212':
       return U"-"sv;
     case U'\u2026':
       return U"..."sv;
@@ -32,13 +48,30 @@ std::optional<std::u32string_view> smart_replacement(char32_t c) {
       return U"*"sv;
     case U'\u00B7':
       return U"."sv;
-    case U'\t': case U'\u00A0': case U'\u2000': case U'\u2001': case U'\u2002': case U'\u2003':
-    case U'\u2004': case U'\u2005': case U'\u2006': case U'\u2007': case U'\u2008':
-    case U'\u2009': case U'\u200A': case U'\u202F': case U'\u205F': case U'\u3000':
+    case U'\t':
+    case U'\u00A0':
+    case U'\u2000':
+    case U'\u2001':
+    case U'\u2002':
+    case U'\u2003':
+    case U'\u2004':
+    case U'\u2005':
+    case U'\u2006':
+    case U'\u2007':
+    case U'\u2008':
+    case U'\u2009':
+    case U'\u200A':
+    case U'\u202F':
+    case U'\u205F':
+    case U'\u3000':
       return U" "sv;
-    case U'\u2028': case U'\u2029':
+    case U'\u2028':
+    case U'\u2029':
       return U"\n"sv;
-    case U'\u200B': case U'\u2060': case U'\u00AD': case U'\uFEFF':
+    case U'\u200B':
+    case U'\u2060':
+    case U'\u00AD':
+    case U'\uFEFF':
       return U""sv;
     case U'\u00E7':
       return U"\u00C7"sv;
@@ -63,8 +96,8 @@ namespace {
 icu::Transliterator* latin_ascii() {
   thread_local std::unique_ptr<icu::Transliterator> t = [] {
     UErrorCode status = U_ZERO_ERROR;
-    std::unique_ptr<icu::Transliterator> made(icu::Transliterator::createInstance(
-        "Any-Latin; Latin-ASCII", UTRANS_FORWARD, status));
+    std::unique_ptr<icu::Transliterator> made(
+        icu::Transliterator::createInstance("Any-Latin; Latin-ASCII", UTRANS_FORWARD, status));
     return U_SUCCESS(status) ? std::move(made) : nullptr;
   }();
   return t.get();
@@ -73,8 +106,8 @@ icu::Transliterator* latin_ascii() {
 std::u32string transliterate_run(std::u32string_view run) {
   icu::Transliterator* t = latin_ascii();
   if (t == nullptr) return std::u32string(run);
-  icu::UnicodeString u = icu::UnicodeString::fromUTF32(
-      reinterpret_cast<const UChar32*>(run.data()), static_cast<std::int32_t>(run.size()));
+  icu::UnicodeString u = icu::UnicodeString::fromUTF32(reinterpret_cast<const UChar32*>(run.data()),
+                                                       static_cast<std::int32_t>(run.size()));
   t->transliterate(u);
   std::u32string out(static_cast<std::size_t>(u.countChar32()), U'\0');
   UErrorCode status = U_ZERO_ERROR;

@@ -14,28 +14,41 @@ using entry = gsm7::extension_entry;
 // The single shift tables share the default extension table's characters at the same septets;
 // each adds its language's letters.
 constexpr std::array<entry, 17> turkish_single{{
-    {0x0A, U'\f'}, {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'}, {0x3C, U'['},
-    {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x47, U'\u011E'}, {0x49, U'\u0130'},
-    {0x53, U'\u015E'}, {0x63, U'\u00E7'}, {0x65, U'\u20AC'}, {0x67, U'\u011F'}, {0x69, U'\u0131'},
+    {0x0A, U'\f'},
+    {0x14, U'^'},
+    {0x28, U'{'},
+    {0x29, U'}'},
+    {0x2F, U'\\'},
+    {0x3C, U'['},
+    {0x3D, U'~'},
+    {0x3E, U']'},
+    {0x40, U'|'},
+    {0x47, U'\u011E'},
+    {0x49, U'\u0130'},
+    {0x53, U'\u015E'},
+    {0x63, U'\u00E7'},
+    {0x65, U'\u20AC'},
+    {0x67, U'\u011F'},
+    {0x69, U'\u0131'},
     {0x73, U'\u015F'},
 }};
 
 constexpr std::array<entry, 19> spanish_single{{
-    {0x09, U'\u00E7'}, {0x0A, U'\f'}, {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'},
-    {0x3C, U'['}, {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x41, U'\u00C1'}, {0x49, U'\u00CD'},
-    {0x4F, U'\u00D3'}, {0x55, U'\u00DA'}, {0x61, U'\u00E1'}, {0x65, U'\u20AC'}, {0x69, U'\u00ED'},
-    {0x6F, U'\u00F3'}, {0x75, U'\u00FA'},
+    {0x09, U'\u00E7'}, {0x0A, U'\f'},     {0x14, U'^'},      {0x28, U'{'},      {0x29, U'}'},
+    {0x2F, U'\\'},     {0x3C, U'['},      {0x3D, U'~'},      {0x3E, U']'},      {0x40, U'|'},
+    {0x41, U'\u00C1'}, {0x49, U'\u00CD'}, {0x4F, U'\u00D3'}, {0x55, U'\u00DA'}, {0x61, U'\u00E1'},
+    {0x65, U'\u20AC'}, {0x69, U'\u00ED'}, {0x6F, U'\u00F3'}, {0x75, U'\u00FA'},
 }};
 
 constexpr std::array<entry, 37> portuguese_single{{
-    {0x05, U'\u00EA'}, {0x09, U'\u00E7'}, {0x0A, U'\f'}, {0x0B, U'\u00D4'}, {0x0C, U'\u00F4'},
+    {0x05, U'\u00EA'}, {0x09, U'\u00E7'}, {0x0A, U'\f'},     {0x0B, U'\u00D4'}, {0x0C, U'\u00F4'},
     {0x0E, U'\u00C1'}, {0x0F, U'\u00E1'}, {0x12, U'\u03A6'}, {0x13, U'\u0393'}, {0x14, U'^'},
     {0x15, U'\u03A9'}, {0x16, U'\u03A0'}, {0x17, U'\u03A8'}, {0x18, U'\u03A3'}, {0x19, U'\u0398'},
-    {0x1F, U'\u00CA'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'}, {0x3C, U'['}, {0x3D, U'~'},
-    {0x3E, U']'}, {0x40, U'|'}, {0x41, U'\u00C0'}, {0x49, U'\u00CD'}, {0x4F, U'\u00D3'},
-    {0x55, U'\u00DA'}, {0x5B, U'\u00C3'}, {0x5C, U'\u00D5'}, {0x61, U'\u00C2'}, {0x65, U'\u20AC'},
-    {0x69, U'\u00ED'}, {0x6F, U'\u00F3'}, {0x75, U'\u00FA'}, {0x7B, U'\u00E3'}, {0x7C, U'\u00F5'},
-    {0x7F, U'\u00E2'},
+    {0x1F, U'\u00CA'}, {0x28, U'{'},      {0x29, U'}'},      {0x2F, U'\\'},     {0x3C, U'['},
+    {0x3D, U'~'},      {0x3E, U']'},      {0x40, U'|'},      {0x41, U'\u00C0'}, {0x49, U'\u00CD'},
+    {0x4F, U'\u00D3'}, {0x55, U'\u00DA'}, {0x5B, U'\u00C3'}, {0x5C, U'\u00D5'}, {0x61, U'\u00C2'},
+    {0x65, U'\u20AC'}, {0x69, U'\u00ED'}, {0x6F, U'\u00F3'}, {0x75, U'\u00FA'}, {0x7B, U'\u00E3'},
+    {0x7C, U'\u00F5'}, {0x7F, U'\u00E2'},
 }};
 
 // Locking shift tables: 0x1B is the escape, its slot 0 as in gsm7::basic_table.

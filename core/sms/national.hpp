@@ -18,7 +18,7 @@ namespace mail2sms::sms {
 // National language identifiers (TS 23.038 6.2.1.2.4).
 enum class national_language : std::uint8_t { none = 0, turkish = 1, spanish = 2, portuguese = 3 };
 
-std::string_view to_string(national_language l);                      // "none", "turkish", ...
+std::string_view to_string(national_language l);  // "none", "turkish", ...
 bool parse_national_language(std::string_view name, national_language& out);
 
 // An alphabet: the locking shift table (the basic table of the default alphabet, or a national

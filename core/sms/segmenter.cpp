@@ -37,7 +37,8 @@ std::size_t capacity(encoding coding, std::size_t udh_octets) {
 part_limits limits_for(encoding coding, bool reference_16bit, const alphabet& a) {
   const std::size_t national = a.udh_octets();
   const std::size_t concat = reference_16bit ? 6 : 5;
-  return {capacity(coding, national == 0 ? 0 : 1 + national), capacity(coding, 1 + concat + national)};
+  return {capacity(coding, national == 0 ? 0 : 1 + national),
+          capacity(coding, 1 + concat + national)};
 }
 
 std::size_t units_of(encoding coding, char32_t c, const alphabet& a) {
@@ -55,8 +56,8 @@ std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, 
   std::vector<std::pair<std::size_t, std::size_t>> parts;
   std::size_t begin = 0;
   while (begin < cps.size()) {
-    std::size_t end = begin;       // end of the whole graphemes taken
-    std::size_t cp_end = begin;    // end of the code points that would fit
+    std::size_t end = begin;     // end of the whole graphemes taken
+    std::size_t cp_end = begin;  // end of the code points that would fit
     std::size_t used = 0;
     while (cp_end < cps.size()) {
       const std::size_t u = units_of(coding, cps[cp_end], a);
@@ -121,7 +122,8 @@ struct choice {
 
 // The alphabet among `alphabets` that carries `cps` in the fewest parts (the first, the cheapest
 // UDH, on a tie), or nothing when none carries it.
-std::optional<alphabet> best_alphabet(std::u32string_view cps, const std::vector<alphabet>& alphabets,
+std::optional<alphabet> best_alphabet(std::u32string_view cps,
+                                      const std::vector<alphabet>& alphabets,
                                       bool reference_16bit) {
   std::optional<alphabet> best;
   std::size_t best_parts = 0;
@@ -138,7 +140,8 @@ std::optional<alphabet> best_alphabet(std::u32string_view cps, const std::vector
     }
     if (!fits) continue;
     const part_limits limits = limits_for(encoding::gsm7, reference_16bit, a);
-    const std::size_t parts = units <= limits.single ? 1 : (units + limits.multi - 1) / limits.multi;
+    const std::size_t parts =
+        units <= limits.single ? 1 : (units + limits.multi - 1) / limits.multi;
     if (!best || parts < best_parts) {
       best = a;
       best_parts = parts;

@@ -14,8 +14,7 @@ namespace fuzz {
 using namespace mail2sms;
 
 [[noreturn]] inline void broken(const char* what, std::string_view text) {
-  std::fprintf(stderr, "fuzz: invariant broken: %s\ntext (%zu octets): ", what,
-               text.size());
+  std::fprintf(stderr, "fuzz: invariant broken: %s\ntext (%zu octets): ", what, text.size());
   for (unsigned char c : text.substr(0, 400)) {
     if (c >= 0x20 && c < 0x7F && c != '\\') {
       std::fputc(c, stderr);
@@ -33,7 +32,7 @@ inline void check(bool ok, const char* what, std::string_view text) {
 
 // The parts as an SMSC sees them: each fits one SMS with its UDH, and together they are the text.
 inline void check_sms(std::string_view text, const sms::encoded_message& m,
-               const sms::encode_options& options) {
+                      const sms::encode_options& options) {
   check(!m.segments.empty(), "encode gave no segment", text);
   std::string back;
   std::size_t units = 0;

@@ -71,9 +71,7 @@ std::vector<fs::path> corpus() {
   return mails;
 }
 
-fs::path beside(fs::path eml, const char* suffix) {
-  return eml.replace_extension().concat(suffix);
-}
+fs::path beside(fs::path eml, const char* suffix) { return eml.replace_extension().concat(suffix); }
 
 TEST(corpus, every_mail_has_an_expectation_and_there_are_at_least_60) {
   std::size_t with_expectation = 0;

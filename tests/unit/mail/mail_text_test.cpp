@@ -169,16 +169,15 @@ TEST(extract_text, rfc2231_charset_and_attachment_names) {
 }
 
 TEST(extract_text, non_text_mail_without_subject_is_refused_with_a_reason) {
-  const std::string error =
-      error_of("Content-Type: application/octet-stream\r\n\r\nAAAA\r\n");
+  const std::string error = error_of("Content-Type: application/octet-stream\r\n\r\nAAAA\r\n");
   EXPECT_NE(error.find("no text part"), std::string::npos) << error;
 }
 
 TEST(extract_text, truncated_base64_gives_the_complete_characters) {
   // "Grüße" in UTF-8 is R3LDvMOfZQ==; cut mid-quantum, the partial character is not garbage.
-  const mail_text text =
-      text_of("Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\n"
-              "Content-Transfer-Encoding: base64\r\n\r\nR3LDvMOfZ");
+  const mail_text text = text_of(
+      "Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nR3LDvMOfZ");
   EXPECT_TRUE(is_utf8(text.body));
   EXPECT_TRUE(text.body.starts_with("Grüß")) << text.body;
 }

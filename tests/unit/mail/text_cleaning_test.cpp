@@ -14,7 +14,8 @@ std::string clean(std::string_view text, const text_options& options = {}) {
 TEST(clean_body, signature_is_cut_with_or_without_its_trailing_space) {
   EXPECT_EQ(clean("Call me.\n-- \nAnn Smith\nACME"), "Call me.");
   EXPECT_EQ(clean("Call me.\n--\nAnn Smith"), "Call me.");
-  EXPECT_EQ(clean("Range 10--20 ok\n---\nnot a signature"), "Range 10--20 ok\n---\nnot a signature");
+  EXPECT_EQ(clean("Range 10--20 ok\n---\nnot a signature"),
+            "Range 10--20 ok\n---\nnot a signature");
 }
 
 TEST(clean_body, quoted_lines_and_attribution_are_cut) {
@@ -105,20 +106,24 @@ TEST(clean_body, off_keeps_replies_and_signatures) {
 }
 
 TEST(sms_text, subject_policies) {
-  const mail_text m{.subject = "PROBLEM: db1", .body = "Host db1 DOWN", .message_id = {},
-                    .from = {}, .source = {}};
+  const mail_text m{.subject = "PROBLEM: db1",
+                    .body = "Host db1 DOWN",
+                    .message_id = {},
+                    .from = {},
+                    .source = {}};
   text_options options;
   EXPECT_EQ(sms_text(m, options), "Host db1 DOWN");
   options.subject = subject_policy::subject;
   EXPECT_EQ(sms_text(m, options), "PROBLEM: db1");
   options.subject = subject_policy::subject_and_body;
   EXPECT_EQ(sms_text(m, options), "PROBLEM: db1\nHost db1 DOWN");
-  EXPECT_EQ(sms_text({.subject = "x", .body = "", .message_id = {}, .from = {}, .source = {}},
-                     options),
-            "x");
-  EXPECT_EQ(sms_text({.subject = "Hi", .body = "Hi there", .message_id = {}, .from = {}, .source = {}},
-                     options),
-            "Hi there");
+  EXPECT_EQ(
+      sms_text({.subject = "x", .body = "", .message_id = {}, .from = {}, .source = {}}, options),
+      "x");
+  EXPECT_EQ(
+      sms_text({.subject = "Hi", .body = "Hi there", .message_id = {}, .from = {}, .source = {}},
+               options),
+      "Hi there");
   options.subject = subject_policy::body;
   EXPECT_EQ(sms_text({.subject = "only", .body = "", .message_id = {}, .from = {}, .source = {}},
                      options),

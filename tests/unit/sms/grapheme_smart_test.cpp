@@ -55,10 +55,12 @@ void expect_grapheme_safe(const encoded_message& m) {
   }
 }
 
-const std::string family = "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7";  // 👨‍👩‍👧, 8 units
-const std::string flag_za = "\xF0\x9F\x87\xBF\xF0\x9F\x87\xA6";                 // 🇿🇦, 4 units
-const std::string thumb_dark = "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF";              // 👍🏿, 4 units
-const std::string e_acute_combining = "e\xCC\x81";                              // é as e + U+0301
+const std::string family =
+    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7";  // 👨‍👩‍👧, 8
+                                                                                 // units
+const std::string flag_za = "\xF0\x9F\x87\xBF\xF0\x9F\x87\xA6";     // 🇿🇦, 4 units
+const std::string thumb_dark = "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF";  // 👍🏿, 4 units
+const std::string e_acute_combining = "e\xCC\x81";                  // é as e + U+0301
 
 TEST(grapheme_segments, emoji_sequences_are_never_split) {
   for (const std::string& cluster : {family, flag_za, thumb_dark, e_acute_combining + "\xCC\xA7"}) {
@@ -95,7 +97,10 @@ TEST(grapheme_segments, a_cluster_longer_than_a_part_is_cut_between_code_points)
 }
 
 TEST(smart_gsm, typographic_characters_become_gsm) {
-  const auto m = encode("It\xE2\x80\x99s \xE2\x80\x9C" "done\xE2\x80\x9D \xE2\x80\x93 ok\xE2\x80\xA6\xC2\xA0" "bye\t!");
+  const auto m = encode(
+      "It\xE2\x80\x99s \xE2\x80\x9C"
+      "done\xE2\x80\x9D \xE2\x80\x93 ok\xE2\x80\xA6\xC2\xA0"
+      "bye\t!");
   EXPECT_EQ(m.coding, encoding::gsm7);
   EXPECT_EQ(m.text, "It's \"done\" - ok... bye !");
   EXPECT_EQ(decode_all(m), m.text);
@@ -112,19 +117,29 @@ TEST(smart_gsm, one_curly_quote_does_not_cost_ucs2) {
 }
 
 TEST(smart_gsm, text_that_needs_ucs2_anyway_is_sent_unchanged) {
-  const std::string text = "\xE2\x80\x9C\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\xE2\x80\x9D";  // “Привет”
+  const std::string text =
+      "\xE2\x80\x9C\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\xE2\x80\x9D";  // “Привет”
   const auto m = encode(text);
   EXPECT_EQ(m.coding, encoding::ucs2);
   EXPECT_EQ(m.text, text);
 }
 
 TEST(smart_gsm, fullwidth_and_zero_width_characters) {
-  EXPECT_EQ(encode("\xEF\xBC\xA1\xEF\xBC\x81 a\xE2\x80\x8B" "b").text, "A! ab");
-  EXPECT_EQ(encode("\xC3\xA7" "a").text, "\xC3\x87" "a");  // ç -> Ç
+  EXPECT_EQ(encode("\xEF\xBC\xA1\xEF\xBC\x81 a\xE2\x80\x8B"
+                   "b")
+                .text,
+            "A! ab");
+  EXPECT_EQ(encode("\xC3\xA7"
+                   "a")
+                .text,
+            "\xC3\x87"
+            "a");  // ç -> Ç
 }
 
 TEST(transliteration, only_when_asked_and_only_non_gsm_characters) {
-  const std::string text = "Caf\xC3\xA9 \xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xC5\x82\xC3\xB3" "d\xC5\xBA";  // Café Привет łódź
+  const std::string text =
+      "Caf\xC3\xA9 \xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 \xC5\x82\xC3\xB3"
+      "d\xC5\xBA";  // Café Привет łódź
   EXPECT_EQ(encode(text).coding, encoding::ucs2);
   encode_options options;
   options.transliterate = true;
@@ -145,8 +160,8 @@ TEST(explain, names_the_characters_that_force_ucs2_and_the_saving) {
   EXPECT_EQ(e.forcing_ucs2[0].replacement, "");
   EXPECT_EQ(e.forcing_ucs2[1].character, U'\u0416');
   EXPECT_EQ(e.forcing_ucs2[1].replacement, "Z");  // ICU Any-Latin: Ж -> Ž -> Z
-  EXPECT_EQ(e.message.segments.size(), 3u);  // 160 UTF-16 units
-  EXPECT_EQ(e.segments_if_replaced, 1u);     // 159 septets
+  EXPECT_EQ(e.message.segments.size(), 3u);       // 160 UTF-16 units
+  EXPECT_EQ(e.segments_if_replaced, 1u);          // 159 septets
 }
 
 TEST(explain, reports_what_smart_gsm_replaced) {

@@ -35,7 +35,10 @@ void expect_fits(const encoded_message& m) {
 }
 
 TEST(national, turkish_text_stays_gsm_with_the_single_shift_table) {
-  const std::string text = "\xC5\x9E" "i\xC5\x9Fli'de bulu\xC5\x9F" "al\xC4\xB1m, sa\xC4\x9F ol";  // Şişli'de buluşalım, sağ ol
+  const std::string text =
+      "\xC5\x9E"
+      "i\xC5\x9Fli'de bulu\xC5\x9F"
+      "al\xC4\xB1m, sa\xC4\x9F ol";  // Şişli'de buluşalım, sağ ol
   EXPECT_EQ(encode(text).coding, encoding::ucs2);
   const auto m = encode_in(national_language::turkish, text);
   ASSERT_EQ(m.coding, encoding::gsm7);
@@ -62,7 +65,11 @@ TEST(national, turkish_locking_shift_when_it_saves_parts) {
 }
 
 TEST(national, spanish_has_only_a_single_shift_table) {
-  const std::string text = "\xC2\xBF" "D\xC3\xB3nde est\xC3\xA1 la estaci\xC3\xB3n? \xC3\x81lvaro, \xC3\xBA" "ltimo d\xC3\xAD" "a";
+  const std::string text =
+      "\xC2\xBF"
+      "D\xC3\xB3nde est\xC3\xA1 la estaci\xC3\xB3n? \xC3\x81lvaro, \xC3\xBA"
+      "ltimo d\xC3\xAD"
+      "a";
   const auto m = encode_in(national_language::spanish, text);
   ASSERT_EQ(m.coding, encoding::gsm7);
   EXPECT_EQ(m.single_shift, national_language::spanish);
@@ -71,7 +78,9 @@ TEST(national, spanish_has_only_a_single_shift_table) {
 }
 
 TEST(national, portuguese_text) {
-  const std::string text = "N\xC3\xA3o h\xC3\xA1 a\xC3\xA7\xC3\xB5" "es \xC3\xA0s tr\xC3\xAAs: voc\xC3\xAA e o av\xC3\xB4";
+  const std::string text =
+      "N\xC3\xA3o h\xC3\xA1 a\xC3\xA7\xC3\xB5"
+      "es \xC3\xA0s tr\xC3\xAAs: voc\xC3\xAA e o av\xC3\xB4";
   const auto m = encode_in(national_language::portuguese, text);
   ASSERT_EQ(m.coding, encoding::gsm7);
   EXPECT_EQ(decode_all_parts(m), text);
@@ -105,8 +114,8 @@ TEST(national, part_sizes_account_for_the_udh) {
   EXPECT_EQ(locking.segments.size(), 1u);
   EXPECT_EQ(locking.locking_shift, national_language::turkish);
   for (bool ref16 : {false, true}) {
-    const auto m = encode_in(national_language::portuguese,
-                             repeat("a\xC3\xA3\xC3\xAA{", 200), ref16);
+    const auto m =
+        encode_in(national_language::portuguese, repeat("a\xC3\xA3\xC3\xAA{", 200), ref16);
     EXPECT_EQ(decode_all_parts(m), repeat("a\xC3\xA3\xC3\xAA{", 200));
     expect_fits(m);
     for (std::size_t i = 0; i + 1 < m.segments.size(); ++i) {
@@ -117,8 +126,8 @@ TEST(national, part_sizes_account_for_the_udh) {
 }
 
 TEST(national, every_table_entry_round_trips_in_every_alphabet) {
-  for (auto l : {national_language::turkish, national_language::spanish,
-                 national_language::portuguese}) {
+  for (auto l :
+       {national_language::turkish, national_language::spanish, national_language::portuguese}) {
     for (const alphabet& a : alphabets_for(l)) {
       std::u32string all;
       for (std::size_t septet = 0; septet < a.locking->size(); ++septet) {
@@ -140,8 +149,8 @@ TEST(national, every_table_entry_round_trips_in_every_alphabet) {
 
 TEST(national, seeded_random_texts_fit_and_decode_back) {
   std::mt19937 engine(23038);
-  for (auto l : {national_language::turkish, national_language::spanish,
-                 national_language::portuguese}) {
+  for (auto l :
+       {national_language::turkish, national_language::spanish, national_language::portuguese}) {
     const auto alphabets = alphabets_for(l);
     for (int i = 0; i < 100; ++i) {
       const alphabet& a = alphabets[engine() % alphabets.size()];
