@@ -59,7 +59,7 @@ std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& 
   out.message_id = text->message_id;
   out.recipients = request.recipients;
   out.sender_id = request.sender.sender_id;
-  out.text = body;
+  out.text = encoded.text;  // what the parts say (smart GSM may have replaced characters)
   out.sms = std::move(encoded);
   return std::nullopt;
 }

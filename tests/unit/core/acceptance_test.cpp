@@ -40,6 +40,15 @@ TEST_F(acceptance_test, subject_is_the_text_when_the_body_is_empty) {
   EXPECT_EQ(store.submissions[0].text, "PROBLEM: host down");
 }
 
+TEST_F(acceptance_test, the_stored_text_is_what_the_parts_say_after_smart_gsm) {
+  auto v = submit("Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                  "It\xE2\x80\x99s done \xE2\x80\x94 ok\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  const auto& s = store.submissions[0];
+  EXPECT_EQ(s.sms.coding, sms::encoding::gsm7);
+  EXPECT_EQ(s.text, "It's done - ok");
+}
+
 TEST_F(acceptance_test, empty_mail_is_refused) {
   auto v = submit("From: a@b\r\n\r\n\r\n");
   EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
