@@ -289,22 +289,9 @@ void client::engine::handle(connection& c, const pdu& message) {
     return;
   }
   switch (message.command) {
-    case command_id::deliver_sm: {
-      send_response(c, command_id::deliver_sm_resp, message.sequence, status::ok,
-                    deliver_sm_resp{});
-      const auto& body = std::get<deliver_sm>(message.body);
-      spdlog::debug("smpp {}: deliver_sm from {} to {}, esm_class 0x{:02x}", settings_.name,
-                    mask_number(body.source_addr), mask_number(body.destination_addr),
-                    body.esm_class);
-      if (settings_.on_deliver_sm) {
-        try {
-          settings_.on_deliver_sm(body);
-        } catch (const std::exception& e) {
-          spdlog::error("smpp {}: the deliver_sm handler failed: {}", settings_.name, e.what());
-        }
-      }
+    case command_id::deliver_sm:
+      handle_deliver_sm(c, message);
       break;
-    }
     case command_id::enquire_link:
       send_response(c, command_id::enquire_link_resp, message.sequence, status::ok,
                     std::monostate{});
@@ -319,6 +306,44 @@ void client::engine::handle(connection& c, const pdu& message) {
                     std::monostate{});
       break;
   }
+}
+
+// The deliver_sm_resp waits for `ack`: a receipt is acknowledged only once it is stored.
+client_settings::ack_fn client::engine::ack_for(std::uint32_t sequence) {
+  std::weak_ptr<connection> weak = conn_;
+  return [this, weak, sequence](bool stored) {
+    asio::post(io_, [this, weak, sequence, stored] {
+      const auto c = weak.lock();
+      if (!c || c->closed) return;  // the SMSC sends it again on the next bind
+      send_response(*c, command_id::deliver_sm_resp, sequence,
+                    stored ? status::ok : status::temporary_app_error, deliver_sm_resp{});
+    });
+  };
+}
+
+void client::engine::handle_deliver_sm(connection& c, const pdu& message) {
+  const auto& body = std::get<deliver_sm>(message.body);
+  spdlog::debug("smpp {}: deliver_sm from {} to {}, esm_class 0x{:02x}", settings_.name,
+                mask_number(body.source_addr), mask_number(body.destination_addr),
+                body.esm_class);
+  if (settings_.on_deliver_sm) settings_.on_deliver_sm(body);
+  std::string bad;
+  const auto receipt =
+      receipt_of(body, settings_.submit_id_format, settings_.receipt_id_format, &bad);
+  if (receipt && settings_.on_receipt) {
+    settings_.on_receipt({settings_.name, receipt->message_id, receipt->state,
+                          receipt->error_code},
+                         ack_for(message.sequence));
+    return;
+  }
+  if (!receipt && bad.empty() && settings_.on_reply) {
+    settings_.on_reply({settings_.name, body.source_addr, body.destination_addr,
+                        reply_text(body)},
+                       ack_for(message.sequence));
+    return;
+  }
+  if (!bad.empty()) spdlog::warn("smpp {}: ignoring {} from the SMSC", settings_.name, bad);
+  send_response(c, command_id::deliver_sm_resp, message.sequence, status::ok, deliver_sm_resp{});
 }
 
 void client::engine::handle_response(connection& c, const pdu& message) {
@@ -336,7 +361,11 @@ void client::engine::handle_response(connection& c, const pdu& message) {
       segment_result result;
       if (message.status == status::ok && message.command == command_id::submit_sm_resp) {
         result.what = segment_result::kind::ok;
-        result.message_id = std::get<submit_sm_resp>(message.body).message_id;
+        result.message_id = normalise_message_id(std::get<submit_sm_resp>(message.body).message_id,
+                                                 settings_.submit_id_format);
+      } else if (throttled(*request.job, message.status)) {
+        pump();
+        break;
       } else {
         result.what = status::is_transient(message.status) ? segment_result::kind::transient
                                                            : segment_result::kind::permanent;

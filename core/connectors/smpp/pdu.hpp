@@ -50,6 +50,7 @@ inline constexpr std::uint16_t sar_msg_ref_num = 0x020C;
 inline constexpr std::uint16_t sar_total_segments = 0x020E;
 inline constexpr std::uint16_t sar_segment_seqnum = 0x020F;
 inline constexpr std::uint16_t sc_interface_version = 0x0210;
+inline constexpr std::uint16_t network_error_code = 0x0423;
 inline constexpr std::uint16_t message_payload = 0x0424;
 inline constexpr std::uint16_t message_state = 0x0427;
 }  // namespace tag
