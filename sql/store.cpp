@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <set>
 #include <unordered_map>
 #include <thread>
 
@@ -355,6 +356,7 @@ result<ok_t, core::store_error> store::requeue_unknown(const std::vector<std::in
 result<ok_t, core::store_error> store::record_reports(
     const std::vector<core::delivery_report>& reports) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    std::set<std::int64_t> touched;  // settled once each, after all their parts' receipts
     for (const auto& r : reports) {
       lock_smsc_id(tx, r.connector, r.smsc_message_id);
       // The newest part with this id on this connector that has no final state yet.
@@ -375,8 +377,9 @@ result<ok_t, core::store_error> store::record_reports(
           "UPDATE message_parts SET state = $3, error_code = $4 "
           "WHERE message_id = $1 AND part_no = $2",
           message_id, matched[0]["part_no"].as<int>(), r.state, r.error_code);
-      settle_message(tx, message_id);
+      touched.insert(message_id);
     }
+    for (const auto id : touched) settle_message(tx, id);
     return ok;
   });
 }

@@ -114,8 +114,9 @@ class client::engine {
   void check_connection(connection& c, steady_clock::time_point now);
   void handle(connection& c, const pdu& message);
   void handle_response(connection& c, const pdu& message);
-  void handle_deliver_sm(connection& c, const pdu& message);
-  client_settings::ack_fn ack_for(std::uint32_t sequence);
+  void handle_deliver_sm(connection& c, std::uint32_t sequence, const deliver_sm& body,
+                         command_id response);
+  client_settings::ack_fn ack_for(std::uint32_t sequence, command_id response);
   bool throttled(segment_job& job, std::uint32_t status_value);
   std::uint32_t send_request(connection& c, command_id command, pdu_body body);
   void send_response(connection& c, command_id command, std::uint32_t sequence,

@@ -268,6 +268,15 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       return;
     }
     if (is_response(p.command)) return;  // deliver_sm_resp and the like: nothing to answer
+    if (p.command == command_id::query_sm) {
+      // Every message this simulator took is in its final (receipt) state at once.
+      const auto& q = std::get<query_sm>(p.body);
+      const auto state = settings_.receipt_state == "DELIVRD" ? message_state::delivered
+                                                              : message_state::undeliverable;
+      send(s, pdu{command_id::query_sm_resp, status::ok, p.sequence,
+                  query_sm_resp{q.message_id, "", static_cast<std::uint8_t>(state), 0}});
+      return;
+    }
     pdu answer{command_id::generic_nack, status::invalid_command_id, p.sequence, {}};
     if (p.command == command_id::enquire_link) {
       answer.command = command_id::enquire_link_resp;
