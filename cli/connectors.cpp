@@ -7,8 +7,8 @@
 namespace mail2sms::cli {
 namespace {
 
-std::unique_ptr<core::sms_connector> make_connector(const config::connector_config& c) {
-  if (c.type == "file") return std::make_unique<core::file_connector>(c.name, c.path);
+smpp::client_settings smpp_settings_of(const config::connector_config& c,
+                                       core::receipt_recorder* receipts) {
   smpp::client_settings s;
   s.name = c.name;
   s.host = c.host;
@@ -21,24 +21,56 @@ std::unique_ptr<core::sms_connector> make_connector(const config::connector_conf
   s.tps = c.tps;
   s.enquire_link_interval = c.enquire_link_interval;
   s.response_timeout = c.response_timeout;
-  auto client = std::make_unique<smpp::client>(std::move(s));
+  s.registered_delivery = c.receipts ? 1 : 0;
+  s.sar = c.concatenation == "sar";
+  // The configuration loader accepted only the names id_format_from knows.
+  s.submit_id_format = smpp::id_format_from(c.submit_id_format).value_or(smpp::id_format::as_is);
+  s.receipt_id_format = smpp::id_format_from(c.receipt_id_format).value_or(smpp::id_format::as_is);
+  if (receipts != nullptr) {
+    s.on_receipt = [receipts](core::delivery_report r, smpp::client_settings::ack_fn ack) {
+      receipts->add(std::move(r), std::move(ack));
+    };
+    s.on_reply = [receipts](core::inbound_message m, smpp::client_settings::ack_fn ack) {
+      receipts->add(std::move(m), std::move(ack));
+    };
+  }
+  return s;
+}
+
+std::unique_ptr<core::sms_connector> make_connector(const config::connector_config& c,
+                                                    core::receipt_recorder* receipts) {
+  if (c.type == "file") return std::make_unique<core::file_connector>(c.name, c.path);
+  auto client = std::make_unique<smpp::client>(smpp_settings_of(c, receipts));
   client->start();
   return client;
 }
 
 }  // namespace
 
-connector_set::connector_set(const config::config& cfg) {
-  for (const auto& c : cfg.connectors) connectors_.push_back(make_connector(c));
-  for (const auto& r : cfg.routes) {
+connector_set::connector_set(const config::config& cfg, core::receipt_recorder* receipts) {
+  for (const auto& c : cfg.connectors) {
+    connectors_.push_back(make_connector(c, receipts));
+    if (c.unknown_policy == "hold") hold_unknown_.insert(c.name);
+  }
+  auto find = [&](const std::string& name) -> core::sms_connector* {
     for (const auto& c : connectors_) {
-      // The configuration loader has checked that every route names a connector.
-      if (c->name() == r.connector) routes_.push_back({r.prefix, c.get()});
+      if (c->name() == name) return c.get();
     }
+    return nullptr;  // the configuration loader has checked that every name is defined
+  };
+  for (const auto& r : cfg.routes) {
+    routes_.push_back({r.prefix, find(r.connector)});
+    for (const auto& name : r.fallback) routes_.push_back({r.prefix, find(name)});
+  }
+}
+
+void connector_set::stop() {
+  for (auto& c : connectors_) {
+    if (auto* client = dynamic_cast<smpp::client*>(c.get())) client->stop();
   }
 }
 
 // Each smpp::client unbinds and joins its thread in its own destructor.
-connector_set::~connector_set() = default;
+connector_set::~connector_set() { stop(); }
 
 }  // namespace mail2sms::cli

@@ -2,26 +2,36 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "core/dispatch/dispatcher.hpp"
+#include "core/dispatch/receipt_recorder.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::cli {
 
 class connector_set {
  public:
-  explicit connector_set(const config::config& cfg);
+  // Receipts and replies from smpp connectors go to `receipts` (when given).
+  explicit connector_set(const config::config& cfg, core::receipt_recorder* receipts = nullptr);
   ~connector_set();
   connector_set(const connector_set&) = delete;
   connector_set& operator=(const connector_set&) = delete;
 
+  // A route per connector: the primary first, then its fallbacks, all with the route's prefix.
   std::vector<core::route> routes() const { return routes_; }
+  // Connectors whose unknown_policy is "hold".
+  std::set<std::string> hold_unknown() const { return hold_unknown_; }
+  // Unbinds every connector and joins its thread; no callbacks after this. Idempotent.
+  void stop();
 
  private:
   std::vector<std::unique_ptr<core::sms_connector>> connectors_;
   std::vector<core::route> routes_;
+  std::set<std::string> hold_unknown_;
 };
 
 }  // namespace mail2sms::cli

@@ -23,7 +23,7 @@ void add_messages_command(CLI::App& app) {
   add_config_option(*list, config_path);
   list->add_option("--account", account, "only this account's messages");
   list->add_option("--status", status, "only messages in this status")
-      ->check(CLI::IsMember({"queued", "sending", "submitted", "delivered", "failed", "expired", "unknown"}));
+      ->check(CLI::IsMember({"queued", "sending", "submitted", "delivered", "failed", "expired", "unknown", "undeliverable", "rejected"}));
   list->add_option("--limit", limit, "at most this many (default 50)")->check(CLI::Range(1, 100000));
   list->add_flag("--json", json, "print JSON lines");
   list->add_flag("--full-numbers", full_numbers, "show whole recipient numbers (masked by default)");

@@ -62,6 +62,8 @@ core::dispatch_settings dispatch_settings_of(const config::dispatch_config& d) {
   s.max_attempts = d.max_attempts;
   s.retry_base = d.retry_base;
   s.retry_max = d.retry_max;
+  s.validity = d.validity;
+  s.max_in_flight = d.max_in_flight;
   return s;
 }
 
@@ -91,11 +93,18 @@ void serve(const std::string& config_path) {
        .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
   core::acceptance acceptance(committer);
   // Connectors bind only in a process that sends; an accept-only process leaves that to others.
+  core::receipt_recorder receipts(store);
   std::optional<connector_set> connectors;
   std::optional<core::dispatcher> dispatcher;
+  // Declared after the connectors: it stops (recording and acknowledging what it holds) before
+  // they do.
+  std::jthread receipt_thread;
   if (cfg.dispatch.enabled) {
-    connectors.emplace(cfg);
-    dispatcher.emplace(store, connectors->routes(), dispatch_settings_of(cfg.dispatch));
+    connectors.emplace(cfg, &receipts);
+    receipt_thread = std::jthread([&receipts](std::stop_token stop) { receipts.run(stop); });
+    auto dispatch = dispatch_settings_of(cfg.dispatch);
+    dispatch.hold_unknown = connectors->hold_unknown();
+    dispatcher.emplace(store, connectors->routes(), dispatch);
   } else {
     spdlog::info("dispatch disabled: this process accepts mail only");
   }
@@ -165,6 +174,12 @@ void serve(const std::string& config_path) {
   if (dispatch_thread.joinable()) {
     dispatch_thread.request_stop();
     dispatch_thread.join();
+  }
+  // Record and acknowledge the receipts still queued while the connectors are bound; the
+  // connectors stop after (receipts arriving in between are not acknowledged: the SMSC resends).
+  if (receipt_thread.joinable()) {
+    receipt_thread.request_stop();
+    receipt_thread.join();
   }
   blocking.join();
   hashing.join();

@@ -61,6 +61,11 @@ struct connector_config {
   int tps = 100;    // segments per second
   std::chrono::seconds enquire_link_interval{30};
   std::chrono::seconds response_timeout{10};
+  bool receipts = true;                   // ask for delivery receipts (registered_delivery 1)
+  std::string concatenation = "udh";      // "udh" (esm_class UDHI) or "sar" (SAR TLVs)
+  std::string submit_id_format = "as-is";   // submit_sm_resp ids: "as-is" | "decimal" | "hex"
+  std::string receipt_id_format = "as-is";  // the receipt text's id: field, the same choices
+  std::string unknown_policy = "resend";  // after a crash mid-submit: "resend" or "hold"
   // file
   std::string path;  // JSONL output, resolved relative to the config file's directory
 };
@@ -68,6 +73,7 @@ struct connector_config {
 struct route_config {
   std::string prefix;  // longest prefix of the E.164 number wins; "+" matches all
   std::string connector;
+  std::vector<std::string> fallback;  // tried in order while `connector` is down
 };
 
 struct dispatch_config {
@@ -76,6 +82,8 @@ struct dispatch_config {
   int max_attempts = 10;
   std::chrono::seconds retry_base{30};  // backoff: base * 2^attempts, capped at retry_max
   std::chrono::seconds retry_max{3600};
+  std::chrono::seconds validity{48 * 3600};  // after acceptance; then `expired`
+  int max_in_flight = 1000;                  // messages handed to connectors at once
 };
 
 struct log_config {

@@ -8,6 +8,15 @@
 namespace mail2sms::config::detail {
 namespace {
 
+void one_of(const section& s, std::string_view key, std::string& out,
+            const std::vector<std::string>& allowed) {
+  s.read(key, out);
+  if (std::find(allowed.begin(), allowed.end(), out) != allowed.end()) return;
+  std::string expected;
+  for (const auto& a : allowed) expected += (expected.empty() ? "\"" : ", \"") + a + "\"";
+  s.fail(std::string(key), "unknown value '" + out + "': expected one of " + expected);
+}
+
 void read_smpp(const section& s, connector_config& c) {
   s.read("host", c.host);
   if (c.host.empty()) s.fail("host", "must not be empty");
@@ -28,11 +37,17 @@ void read_smpp(const section& s, connector_config& c) {
   s.read("tps", c.tps, 1, 1000000);
   s.read("enquire_link_interval", c.enquire_link_interval);
   s.read("response_timeout", c.response_timeout);
+  s.read("receipts", c.receipts);
+  one_of(s, "concatenation", c.concatenation, {"udh", "sar"});
+  one_of(s, "submit_id_format", c.submit_id_format, {"as-is", "decimal", "hex"});
+  one_of(s, "receipt_id_format", c.receipt_id_format, {"as-is", "decimal", "hex"});
+  one_of(s, "unknown_policy", c.unknown_policy, {"resend", "hold"});
 }
 
 connector_config read_connector(const section& s) {
   s.allow_only({"name", "type", "host", "port", "system_id", "password", "system_type", "window",
-                "tps", "enquire_link_interval", "response_timeout", "path", "source"});
+                "tps", "enquire_link_interval", "response_timeout", "path", "source", "receipts",
+                "concatenation", "submit_id_format", "receipt_id_format", "unknown_policy"});
   connector_config c;
   s.read("name", c.name);
   if (c.name.empty()) s.fail("name", "every connector needs a name (routes refer to it)");
@@ -82,7 +97,7 @@ std::vector<route_config> read_routes(const document& doc, const toml::table& ro
   for (const auto& c : connectors) names.push_back(c.name);
   std::vector<route_config> routes;
   for (const auto& s : table_array(doc, root, "route")) {
-    s.allow_only({"prefix", "connector"});
+    s.allow_only({"prefix", "connector", "fallback"});
     route_config r;
     s.read("prefix", r.prefix);
     if (!is_prefix(r.prefix))
@@ -97,6 +112,12 @@ std::vector<route_config> read_routes(const document& doc, const toml::table& ro
       const std::string suggestion = closest(r.connector, names);
       if (!suggestion.empty()) message += "; did you mean '" + suggestion + "'?";
       s.fail("connector", std::move(message));
+    }
+    s.read("fallback", r.fallback);
+    for (const auto& name : r.fallback) {
+      if (std::find(names.begin(), names.end(), name) == names.end() || name == r.connector)
+        s.fail("fallback", name == r.connector ? "the route's own connector cannot be its fallback"
+                                               : "unknown connector '" + name + "'");
     }
     routes.push_back(std::move(r));
   }

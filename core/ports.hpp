@@ -75,12 +75,14 @@ struct queued_message {
   std::string recipient;  // E.164
   std::string sender_id;
   int attempts = 0;       // before this one
+  std::chrono::system_clock::time_point accepted_at;  // when the mail was accepted (validity)
   sms::encoding coding = sms::encoding::gsm7;
   std::vector<sms::segment> segments;
 };
 
 struct submit_outcome {
-  enum class status { submitted, transient_failure, permanent_failure };
+  // expired: not sent (or not sent again) because its validity period ended.
+  enum class status { submitted, transient_failure, permanent_failure, expired };
   status state = status::transient_failure;
   std::vector<std::string> smsc_message_ids;  // one per segment, when submitted
   std::string reason;                         // the SMSC's or the connector's words on failure
@@ -92,6 +94,28 @@ class sms_connector {
   virtual const std::string& name() const = 0;
   // Sends every segment of one message; blocks until the SMSC answered each or gave up.
   virtual submit_outcome submit(const queued_message& message) = 0;
+  // Starts sending and returns; `done` gets the outcome exactly once, possibly on another thread
+  // (keep it short). Connectors with a window override it to have many messages in flight.
+  virtual void submit_async(const queued_message& message,
+                            std::function<void(submit_outcome)> done) {
+    done(submit(message));
+  }
+  // False when the connector knows it cannot send now (not bound): routing tries the next one.
+  virtual bool available() const { return true; }
+};
+
+// One message's outcome for dispatch_queue::record_batch.
+struct recorded_outcome {
+  std::int64_t message_id = 0;
+  std::string connector;
+  submit_outcome outcome;
+  std::optional<std::chrono::system_clock::time_point> retry_at;
+};
+
+// A message a crashed dispatcher left in `sending`, now `unknown`.
+struct interrupted_message {
+  std::int64_t id = 0;
+  std::string recipient;  // E.164, to find the connector its route names
 };
 
 class dispatch_queue {
@@ -104,8 +128,16 @@ class dispatch_queue {
   virtual result<ok_t, store_error> record(
       std::int64_t message_id, const std::string& connector, const submit_outcome& outcome,
       std::optional<std::chrono::system_clock::time_point> retry_at) = 0;
-  // Blocks until new work may be due (a NOTIFY) or `timeout` passed.
-  virtual void wait_for_work(std::chrono::milliseconds timeout) = 0;
+  // Several outcomes in one transaction (each as record() would write it).
+  virtual result<ok_t, store_error> record_batch(const std::vector<recorded_outcome>& outcomes) = 0;
+  // Blocks until new work may be due (a NOTIFY) or `timeout` passed; true after a NOTIFY.
+  // A zero timeout only looks for one that arrived.
+  virtual bool wait_for_work(std::chrono::milliseconds timeout) = 0;
+  // Rows left in `sending` by a dispatcher that is gone (its process died) become `unknown`;
+  // returns them. Rows of dispatchers still running (in this or another process) are left alone.
+  virtual result<std::vector<interrupted_message>, store_error> mark_interrupted() = 0;
+  // `unknown` rows to be sent again (connector policy "resend"): back to `queued`, due now.
+  virtual result<ok_t, store_error> requeue_unknown(const std::vector<std::int64_t>& ids) = 0;
 };
 
 }  // namespace mail2sms::core

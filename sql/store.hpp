@@ -3,10 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/dispatch/reports.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::sql {
@@ -34,7 +36,8 @@ struct account_row {
 
 class store final : public core::account_directory,
                     public core::message_store,
-                    public core::dispatch_queue {
+                    public core::dispatch_queue,
+                    public core::report_store {
  public:
   explicit store(std::string connection_string);
   ~store() override;
@@ -53,7 +56,17 @@ class store final : public core::account_directory,
   result<ok_t, core::store_error> record(
       std::int64_t message_id, const std::string& connector, const core::submit_outcome& outcome,
       std::optional<std::chrono::system_clock::time_point> retry_at) override;
-  void wait_for_work(std::chrono::milliseconds timeout) override;
+  result<ok_t, core::store_error> record_batch(
+      const std::vector<core::recorded_outcome>& outcomes) override;
+  bool wait_for_work(std::chrono::milliseconds timeout) override;
+  result<std::vector<core::interrupted_message>, core::store_error> mark_interrupted() override;
+  result<ok_t, core::store_error> requeue_unknown(const std::vector<std::int64_t>& ids) override;
+
+  // core::report_store
+  result<ok_t, core::store_error> record_reports(
+      const std::vector<core::delivery_report>& reports) override;
+  result<ok_t, core::store_error> record_inbound(
+      const std::vector<core::inbound_message>& messages) override;
 
   // Administration (CLI). password_hash is an argon2id PHC string.
   result<core::account, core::store_error> add_account(const std::string& name,
@@ -74,8 +87,14 @@ class store final : public core::account_directory,
 
  private:
   struct listener;
+  struct session;
+  // This process's dispatcher session id (see mark_interrupted), started on first use.
+  result<std::int64_t, core::store_error> dispatch_session();
+
   std::string connection_string_;
   std::unique_ptr<listener> listener_;  // the LISTEN connection, used by the dispatcher thread only
+  std::mutex session_mutex_;
+  std::unique_ptr<session> session_;    // holds the session's advisory lock
 };
 
 }  // namespace mail2sms::sql

@@ -1,9 +1,14 @@
-// The dispatcher: claims due messages from the queue, routes each by the longest matching number
-// prefix to a connector, and records the outcome (submitted, retry with backoff, or failed).
+// The dispatcher: claims due messages from the queue in batches, routes each by the longest
+// matching number prefix to a connector (the next one for that prefix when the first is down),
+// keeps many in flight at once, and records the outcomes (submitted, retry with backoff until the
+// validity period ends, failed, expired) in batches.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -12,6 +17,7 @@
 
 namespace mail2sms::core {
 
+// Several routes with the same prefix are one route with failover, tried in their order.
 struct route {
   std::string prefix;  // "+" matches every E.164 number; "+27" South Africa; longest wins
   sms_connector* connector = nullptr;
@@ -23,6 +29,12 @@ struct dispatch_settings {
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{3600};
   std::chrono::milliseconds idle_wait{1000};  // longest sleep between polls without a NOTIFY
+  int max_in_flight = 1000;                   // messages handed to connectors, not yet recorded
+  std::chrono::seconds validity{48 * 3600};   // after acceptance; then `expired`, not retried
+  std::chrono::seconds recovery_interval{60}; // how often to look for a dead dispatcher's rows
+  // Connectors whose `unknown` messages (interrupted by a crash) stay `unknown` for an operator
+  // instead of being sent again ("hold"; the default is "resend").
+  std::set<std::string> hold_unknown;
 };
 
 class dispatcher {
@@ -32,23 +44,48 @@ class dispatcher {
   dispatcher(dispatch_queue& queue, std::vector<route> routes, dispatch_settings settings,
              clock_fn now = [] { return std::chrono::system_clock::now(); });
 
-  // Until stop is requested: claim, send, record; sleep on LISTEN when there is nothing to do.
+  // Until stop is requested: claim, send (many at once), record; sleep on LISTEN when idle.
+  // Marks a dead dispatcher's `sending` rows `unknown` at start and every recovery_interval.
+  // On stop, waits for what is in flight and records it.
   void run(std::stop_token stop);
-  // One batch; returns how many messages it handled (for tests and for run()).
+  // One batch, waiting for every outcome and recording it; returns how many messages it handled.
   std::size_t run_once();
+  // Rows left `sending` by a dispatcher that died become `unknown`; those whose connector's
+  // policy is resend are queued again. Returns how many were found.
+  std::size_t recover();
 
   const route* route_for(const std::string& e164) const;
+  // The connector to use now: the first of the longest prefix's routes that is available, else
+  // the first of them; nullptr without a route.
+  sms_connector* connector_for(const std::string& e164) const;
   // When the next attempt after `attempts_so_far` failed attempts should happen; nullopt when
   // the message has used all its attempts.
   std::optional<std::chrono::system_clock::time_point> next_attempt(int attempts_so_far) const;
 
  private:
-  void dispatch(const queued_message& message);
+  struct finished {
+    queued_message message;  // without its segments
+    std::string connector;
+    submit_outcome outcome;
+  };
+  std::size_t claim_and_send(int limit);
+  void start(const queued_message& message);
+  void finish(finished f);
+  // Records every finished message; returns how many (0 when the store failed: kept for later).
+  std::size_t record_finished();
+  recorded_outcome decide(finished& f) const;
+  void log_outcome(const finished& f, const recorded_outcome& r) const;
+  void wait_for_finished(std::chrono::milliseconds timeout);
 
   dispatch_queue& queue_;
   std::vector<route> routes_;
   dispatch_settings settings_;
   clock_fn now_;
+
+  std::mutex finished_mutex_;
+  std::condition_variable finished_cv_;
+  std::vector<finished> finished_;  // filled by connectors' callbacks, drained by the loop
+  std::size_t in_flight_ = 0;       // dispatcher thread only
 };
 
 }  // namespace mail2sms::core

@@ -52,14 +52,14 @@ def make_certificate(directory):
 class Simulator:
     """`mail2sms smsc-sim` on a free port; its JSON lines collected in the background."""
 
-    def __init__(self, system_id="mail2sms", password=SMPP_PASSWORD):
-        self.port = free_port()
+    def __init__(self, system_id="mail2sms", password=SMPP_PASSWORD, extra_args=(), port=None):
+        self.port = port or free_port()
         self.lines = []
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(
             [BINARY, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port,
-             "--system-id", system_id, "--password", password],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             "--system-id", system_id, "--password", password, "--control-stdin", *extra_args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         threading.Thread(target=self._collect, daemon=True).start()
         try:
             wait_for_port(self.port, proc=self.proc)
@@ -89,6 +89,15 @@ class Simulator:
                     raise AssertionError("no matching simulator line in %.0fs; saw %r" % (timeout, self.lines))
                 self.cond.wait(remaining)
 
+    def inject_reply(self, source, destination, text):
+        """Has the simulator send a reply (deliver_sm) to every bound receiver."""
+        self.proc.stdin.write(json.dumps({"reply": {"from": source, "to": destination, "text": text}}) + "\n")
+        self.proc.stdin.flush()
+
+    def events(self, kind):
+        with self.cond:
+            return [l for l in self.lines if l.get("event") == kind]
+
     def messages(self, destination=None):
         with self.cond:
             return [l for l in self.lines if l.get("event") == "message"
@@ -103,6 +112,8 @@ class Simulator:
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stdout.close()
+        if self.proc.stdin:
+            self.proc.stdin.close()
 
 
 class Bridge:

@@ -1,7 +1,12 @@
 // An SMSC that nobody on this team wrote: the npm `smpp` package as a server, for e2e tests of
 // mail2sms's SMPP client. Prints one JSON line per event; submit_sm fields are the raw decoded ones.
 //
-//   node npm_smsc.js PORT SYSTEM_ID PASSWORD     (PORT 0: any free port, printed first)
+//   node npm_smsc.js PORT SYSTEM_ID PASSWORD [OPTIONS]  (PORT 0: any free port, printed first)
+//
+// Options: --receipts tlv           delivery receipts with receipted_message_id and message_state
+//          --receipts decimal-text  submit_sm_resp ids in hex, receipts with only the text form
+//                                   and the id in decimal (as some SMSCs do)
+//          --throttle-every N       every Nth submit_sm answered ESME_RTHROTTLED
 //
 // First line: {"event":"listening","port":N}. Then "bind", "submit_sm", "enquire_link", "unbind",
 // "close" lines. Exits on SIGTERM or SIGINT.
@@ -11,7 +16,14 @@ const path = require('path');
 // The package lives in tests/node_modules, installed by scripts/setup (cd tests && npm install).
 const smpp = require(path.join(__dirname, '..', 'node_modules', 'smpp'));
 
-const [portArg, systemId, password] = process.argv.slice(2);
+const [portArg, systemId, password, ...options] = process.argv.slice(2);
+function option(name) {
+  const at = options.indexOf(name);
+  return at >= 0 ? options[at + 1] : undefined;
+}
+const receipts = option('--receipts');
+const throttleEvery = Number(option('--throttle-every') || 0);
+let submits = 0;
 if (portArg === undefined || systemId === undefined || password === undefined) {
   process.stderr.write('usage: node npm_smsc.js PORT SYSTEM_ID PASSWORD\n');
   process.exit(2);
@@ -33,6 +45,26 @@ function hex(value) {
 }
 
 let nextMessageId = 1;
+
+// An SMSC delivery receipt (esm_class 0x04) for a submit_sm just answered.
+function sendReceipt(session, submit, messageId, number) {
+  const textId = receipts === 'decimal-text' ? String(number) : messageId;
+  const text = 'id:' + textId + ' sub:001 dlvrd:001 submit date:2611281200 done date:2611281201 ' +
+               'stat:DELIVRD err:000 text:';
+  const fields = {
+    source_addr: submit.destination_addr,
+    destination_addr: submit.source_addr,
+    esm_class: 0x04,
+    short_message: Buffer.from(text, 'ascii'),
+  };
+  if (receipts === 'tlv') {
+    fields.receipted_message_id = messageId;
+    fields.message_state = 2;  // DELIVERED
+  }
+  session.deliver_sm(fields, (resp) => {
+    emit({event: 'deliver_sm_resp', message_id: messageId, command_status: resp.command_status});
+  });
+}
 
 function onSession(session) {
   let bound = false;
@@ -63,7 +95,14 @@ function onSession(session) {
       session.send(pdu.response({command_status: smpp.ESME_RINVBNDSTS}));
       return;
     }
-    const messageId = 'npm' + String(nextMessageId++).padStart(6, '0');
+    if (throttleEvery > 0 && ++submits % throttleEvery === 0) {
+      emit({event: 'throttled', destination_addr: pdu.destination_addr});
+      session.send(pdu.response({command_status: smpp.ESME_RTHROTTLED}));
+      return;
+    }
+    const number = nextMessageId++;
+    const messageId = receipts === 'decimal-text' ? number.toString(16).padStart(8, '0')
+                                                  : 'npm' + String(number).padStart(6, '0');
     emit({
       event: 'submit_sm',
       message_id: messageId,
@@ -82,8 +121,12 @@ function onSession(session) {
       data_coding: pdu.data_coding,
       short_message: hex(pdu.short_message),
       message_payload: hex(pdu.message_payload),
+      sar_msg_ref_num: pdu.sar_msg_ref_num,
+      sar_total_segments: pdu.sar_total_segments,
+      sar_segment_seqnum: pdu.sar_segment_seqnum,
     });
     session.send(pdu.response({message_id: messageId}));
+    if (receipts && (pdu.registered_delivery & 0x03) === 1) sendReceipt(session, pdu, messageId, number);
   });
 
   session.on('enquire_link', (pdu) => {

@@ -56,14 +56,14 @@ def stop_process(proc, timeout=30):
 class NpmSmsc:
     """npm_smsc.js under node on a free port; its JSON lines collected by a reader thread."""
 
-    def __init__(self, system_id=SYSTEM_ID, password=SMPP_PASSWORD):
+    def __init__(self, system_id=SYSTEM_ID, password=SMPP_PASSWORD, options=()):
         if not os.path.isdir(NODE_MODULES):
             raise RuntimeError("the npm smpp package is not installed under tests/node_modules: "
                                "run scripts/setup (or: cd tests && npm install)")
         self.lines = []
         self.cond = threading.Condition()
         # stderr is inherited: a crash of the peer shows its stack in the test's output.
-        self.proc = subprocess.Popen(["node", NPM_SMSC, "0", system_id, password],
+        self.proc = subprocess.Popen(["node", NPM_SMSC, "0", system_id, password, *options],
                                      stdout=subprocess.PIPE, text=True)
         self.reader = threading.Thread(target=self._collect, daemon=True)
         self.reader.start()

@@ -34,7 +34,7 @@ std::uint32_t command_length(byte_span b) {
 // message_id or on a header-only PDU) are the only difference an encode may make.
 bool encodes_every_byte(const pdu& p) {
   return std::holds_alternative<submit_sm>(p.body) || std::holds_alternative<deliver_sm>(p.body) ||
-         std::holds_alternative<raw_body>(p.body);
+         std::holds_alternative<data_sm>(p.body) || std::holds_alternative<raw_body>(p.body);
 }
 
 void exercise_tlv_getters(const pdu& p) {
@@ -42,6 +42,8 @@ void exercise_tlv_getters(const pdu& p) {
   if (const auto* s = std::get_if<submit_sm>(&p.body)) tlvs = &s->tlvs;
   if (const auto* d = std::get_if<deliver_sm>(&p.body)) tlvs = &d->tlvs;
   if (const auto* b = std::get_if<bind_resp>(&p.body)) tlvs = &b->tlvs;
+  if (const auto* d = std::get_if<data_sm>(&p.body)) tlvs = &d->tlvs;
+  if (const auto* d = std::get_if<data_sm_resp>(&p.body)) tlvs = &d->tlvs;
   if (tlvs == nullptr) return;
   (void)sar_msg_ref_num(*tlvs);
   (void)sar_total_segments(*tlvs);

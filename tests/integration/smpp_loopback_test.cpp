@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -301,7 +303,10 @@ TEST(SmppLoopback, RefusalsArePermanentAndThrottlingIsTransient) {
     if (sm.destination_addr == "27820000002") return status::queue_full;
     return status::ok;
   });
-  client esme(settings_for(smsc.port()));
+  auto s = settings_for(smsc.port());
+  s.throttle_pause = 20ms;   // throttled segments are retried after this pause...
+  s.throttle_limit = 200ms;  // ...until this long, then fail as transient
+  client esme(s);
   esme.start();
 
   const auto refused = esme.submit(message_for("x", "+27820000000"));
@@ -323,6 +328,21 @@ TEST(SmppLoopback, RefusalsArePermanentAndThrottlingIsTransient) {
 
   // The session is still good afterwards.
   EXPECT_EQ(esme.submit(message_for("fine", "+27821230005")).state, outcome_status::submitted);
+}
+
+TEST(SmppLoopback, ThrottlingPausesTheBindAndTheSegmentIsSentAgain) {
+  std::atomic<int> answers{0};
+  running_simulator smsc(0, [&answers](const submit_sm&) -> std::uint32_t {
+    const int n = ++answers;
+    return n == 1 ? status::throttled : n == 2 ? status::queue_full : status::ok;
+  });
+  auto s = settings_for(smsc.port());
+  s.throttle_pause = 20ms;
+  client esme(s);
+  esme.start();
+  const auto outcome = esme.submit(message_for("again", "+27821230007"));
+  EXPECT_EQ(outcome.state, outcome_status::submitted) << outcome.reason;
+  EXPECT_EQ(answers.load(), 3);  // throttled, queue full, accepted: one submit() call
 }
 
 TEST(SmppLoopback, WrongPasswordFailsTheBindAndSubmitGivesUpInTime) {

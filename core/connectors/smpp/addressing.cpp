@@ -1,6 +1,8 @@
 // Addressing and data_coding rules for outgoing submit_sm.
 #include "core/connectors/smpp/addressing.hpp"
 
+#include "core/connectors/smpp/reassembly.hpp"
+
 #include <algorithm>
 
 namespace mail2sms::smpp {
@@ -68,6 +70,14 @@ result<std::vector<submit_sm>, std::string> to_submit_sms(const core::queued_mes
     sm.esm_class = segment.udh.empty() ? 0 : esm_class_udhi;
     sm.registered_delivery = options.registered_delivery;
     sm.data_coding = message.coding == sms::encoding::ucs2 ? data_coding_ucs2 : data_coding_gsm7;
+    const auto concatenation = options.sar ? concatenation_of(segment.udh, {}) : std::nullopt;
+    if (concatenation) {
+      sm.esm_class = 0;
+      set_sar(sm.tlvs, concatenation->reference, concatenation->total, concatenation->sequence);
+      sm.short_message = segment.payload;
+      out.push_back(std::move(sm));
+      continue;
+    }
     sm.short_message = segment.udh;
     sm.short_message.insert(sm.short_message.end(), segment.payload.begin(), segment.payload.end());
     out.push_back(std::move(sm));

@@ -43,6 +43,9 @@ result<address, std::string> destination_address(std::string_view e164);
 struct submit_options {
   std::string default_source;
   std::uint8_t registered_delivery = 1;
+  // Concatenated parts carry their concatenation in SAR TLVs (sar_msg_ref_num,
+  // sar_total_segments, sar_segment_seqnum) instead of a UDH, for SMSCs that want it so.
+  bool sar = false;
 };
 
 // One submit_sm per segment, in order. Fails (permanently) when an address is unusable or a

@@ -34,6 +34,8 @@ std::string_view to_string(core::submit_outcome::status s) {
       return "transient failure";
     case core::submit_outcome::status::permanent_failure:
       return "permanent failure";
+    case core::submit_outcome::status::expired:
+      return "expired";
   }
   return "?";
 }
@@ -84,29 +86,51 @@ void client::engine::stop() {
 }
 
 core::submit_outcome client::engine::submit(const core::queued_message& message) {
-  auto parts = to_submit_sms(message, {settings_.default_source, settings_.registered_delivery});
+  std::promise<core::submit_outcome> promise;
+  auto done = promise.get_future();
+  submit_async(message, [&promise](core::submit_outcome outcome) {
+    promise.set_value(std::move(outcome));
+  });
+  return done.get();
+}
+
+void client::engine::submit_async(const core::queued_message& message,
+                                  std::function<void(core::submit_outcome)> done) {
+  auto parts = to_submit_sms(
+      message, {settings_.default_source, settings_.registered_delivery, settings_.sar});
   if (!parts) {
     core::submit_outcome out;
     out.state = core::submit_outcome::status::permanent_failure;
     out.reason = parts.error();
-    return out;
+    done(std::move(out));
+    return;
   }
-  auto pending = std::make_shared<pending_message>(parts->size());
-  auto done = pending->done.get_future();
+  auto logged = [name = settings_.name, queue_id = message.queue_id,
+                 recipient = mask_number(message.recipient), count = message.segments.size(),
+                 done = std::move(done)](core::submit_outcome outcome) {
+    spdlog::debug("smpp {}: message {} to {} ({} parts): {}{}{}", name, queue_id, recipient,
+                  count, to_string(outcome.state), outcome.reason.empty() ? "" : ": ",
+                  outcome.reason);
+    done(std::move(outcome));
+  };
+  auto pending = std::make_shared<pending_message>(parts->size(), std::move(logged));
   {
     std::lock_guard lock(life_mutex_);
-    if (life_ != life::running) return transient("the SMPP connector is not running");
+    if (life_ != life::running) {
+      pending->done(transient("the SMPP connector is not running"));
+      return;
+    }
     // Posted under the lock: stop() cannot slip its begin_stop in front of this, and the handler
     // always runs (the I/O thread only ends after begin_stop).
     asio::post(io_, [this, pending, parts = std::move(*parts)]() mutable {
       enqueue(pending, std::move(parts));
     });
   }
-  auto outcome = done.get();
-  spdlog::debug("smpp {}: message {} to {} ({} parts): {}{}{}", settings_.name, message.queue_id,
-                mask_number(message.recipient), message.segments.size(), to_string(outcome.state),
-                outcome.reason.empty() ? "" : ": ", outcome.reason);
-  return outcome;
+}
+
+bool client::engine::available() const {
+  const auto s = stats();
+  return s.bound || (s.binds == 0 && s.connect_failures == 0 && s.bind_failures == 0);
 }
 
 client_stats client::engine::stats() const {
@@ -139,6 +163,11 @@ const std::string& client::name() const { return engine_->settings().name; }
 core::submit_outcome client::submit(const core::queued_message& message) {
   return engine_->submit(message);
 }
+void client::submit_async(const core::queued_message& message,
+                          std::function<void(core::submit_outcome)> done) {
+  engine_->submit_async(message, std::move(done));
+}
+bool client::available() const { return engine_->available(); }
 client_stats client::stats() const { return engine_->stats(); }
 bool client::wait_until(const std::function<bool(const client_stats&)>& ready,
                         std::chrono::milliseconds timeout) const {

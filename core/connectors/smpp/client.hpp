@@ -9,6 +9,8 @@
 #include <string>
 
 #include "core/connectors/smpp/pdu.hpp"
+#include "core/connectors/smpp/receipt.hpp"
+#include "core/dispatch/reports.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::smpp {
@@ -29,8 +31,24 @@ struct client_settings {
   std::string default_source;            // source address when a message has no sender id
   double tps = 0;                        // segments per second (token bucket); 0 = no limit
   std::uint8_t registered_delivery = 1;  // ask for delivery receipts
-  // Called on the client's I/O thread for every deliver_sm (receipts, replies), after the
-  // deliver_sm_resp was queued. Keep it short; it must not call stop().
+  bool sar = false;                      // concatenation in SAR TLVs instead of a UDH
+  // How the SMSC writes message ids: in submit_sm_resp (and receipted_message_id), and in the
+  // receipt text's id: field. Both are normalised so a receipt finds its part.
+  id_format submit_id_format = id_format::as_is;
+  id_format receipt_id_format = id_format::as_is;
+  // ESME_RTHROTTLED / ESME_RMSGQFUL: the segment goes back to the front of the queue and nothing
+  // is sent for throttle_pause; after throttle_limit of such answers it fails as transient.
+  std::chrono::milliseconds throttle_pause{1'000};
+  std::chrono::milliseconds throttle_limit{60'000};
+
+  // deliver_sm: a receipt goes to on_receipt, anything else to on_reply, on the client's I/O
+  // thread (keep them short; they must not call stop()). The deliver_sm_resp is sent when the
+  // handler calls `ack` (from any thread, while the client exists): ESME_ROK when stored, else
+  // ESME_RX_T_APPN so the SMSC sends it again. Without handlers it is acknowledged at once.
+  using ack_fn = std::function<void(bool stored)>;
+  std::function<void(core::delivery_report, ack_fn)> on_receipt;
+  std::function<void(core::inbound_message, ack_fn)> on_reply;
+  // Called for every deliver_sm before the two above, after nothing (for tests and tools).
   std::function<void(const deliver_sm&)> on_deliver_sm;
 };
 
@@ -64,6 +82,11 @@ class client final : public core::sms_connector {
   // permanent_failure; the SMSC's status name and value are in `reason`. When a part fails, the
   // parts not yet sent are not sent.
   core::submit_outcome submit(const core::queued_message& message) override;
+  // The same, without blocking: `done` runs on the client's I/O thread.
+  void submit_async(const core::queued_message& message,
+                    std::function<void(core::submit_outcome)> done) override;
+  // Bound, or not yet known to be down (within response_timeout of losing the bind).
+  bool available() const override;
 
   client_stats stats() const;
   // Waits until `ready(stats())` holds or `timeout` passed; returns whether it holds.

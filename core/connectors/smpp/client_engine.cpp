@@ -26,6 +26,12 @@ namespace {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
+// The body of our answer to a deliver_sm or data_sm.
+pdu_body empty_response(command_id response) {
+  if (response == command_id::data_sm_resp) return data_sm_resp{};
+  return deliver_sm_resp{};
+}
+
 }  // namespace
 
 connection::connection(asio::io_context& io) : socket(io), write_signal(io) {
@@ -289,20 +295,25 @@ void client::engine::handle(connection& c, const pdu& message) {
     return;
   }
   switch (message.command) {
-    case command_id::deliver_sm: {
-      send_response(c, command_id::deliver_sm_resp, message.sequence, status::ok,
-                    deliver_sm_resp{});
-      const auto& body = std::get<deliver_sm>(message.body);
-      spdlog::debug("smpp {}: deliver_sm from {} to {}, esm_class 0x{:02x}", settings_.name,
-                    mask_number(body.source_addr), mask_number(body.destination_addr),
-                    body.esm_class);
-      if (settings_.on_deliver_sm) {
-        try {
-          settings_.on_deliver_sm(body);
-        } catch (const std::exception& e) {
-          spdlog::error("smpp {}: the deliver_sm handler failed: {}", settings_.name, e.what());
-        }
-      }
+    case command_id::deliver_sm:
+      handle_deliver_sm(c, message.sequence, std::get<deliver_sm>(message.body),
+                        command_id::deliver_sm_resp);
+      break;
+    case command_id::data_sm: {
+      // Some SMSCs send receipts and replies as data_sm: the same fields, the text in
+      // message_payload.
+      const auto& d = std::get<data_sm>(message.body);
+      deliver_sm as_deliver;
+      as_deliver.source_addr_ton = d.source_addr_ton;
+      as_deliver.source_addr_npi = d.source_addr_npi;
+      as_deliver.source_addr = d.source_addr;
+      as_deliver.dest_addr_ton = d.dest_addr_ton;
+      as_deliver.dest_addr_npi = d.dest_addr_npi;
+      as_deliver.destination_addr = d.destination_addr;
+      as_deliver.esm_class = d.esm_class;
+      as_deliver.data_coding = d.data_coding;
+      as_deliver.tlvs = d.tlvs;
+      handle_deliver_sm(c, message.sequence, as_deliver, command_id::data_sm_resp);
       break;
     }
     case command_id::enquire_link:
@@ -321,6 +332,44 @@ void client::engine::handle(connection& c, const pdu& message) {
   }
 }
 
+// The deliver_sm_resp waits for `ack`: a receipt is acknowledged only once it is stored.
+client_settings::ack_fn client::engine::ack_for(std::uint32_t sequence, command_id response) {
+  std::weak_ptr<connection> weak = conn_;
+  return [this, weak, sequence, response](bool stored) {
+    asio::post(io_, [this, weak, sequence, response, stored] {
+      const auto c = weak.lock();
+      if (!c || c->closed) return;  // the SMSC sends it again on the next bind
+      send_response(*c, response, sequence, stored ? status::ok : status::temporary_app_error,
+                    empty_response(response));
+    });
+  };
+}
+
+void client::engine::handle_deliver_sm(connection& c, std::uint32_t sequence,
+                                       const deliver_sm& body, command_id response) {
+  spdlog::debug("smpp {}: deliver_sm from {} to {}, esm_class 0x{:02x}", settings_.name,
+                mask_number(body.source_addr), mask_number(body.destination_addr),
+                body.esm_class);
+  if (settings_.on_deliver_sm) settings_.on_deliver_sm(body);
+  std::string bad;
+  const auto receipt =
+      receipt_of(body, settings_.submit_id_format, settings_.receipt_id_format, &bad);
+  if (receipt && settings_.on_receipt) {
+    settings_.on_receipt({settings_.name, receipt->message_id, receipt->state,
+                          receipt->error_code},
+                         ack_for(sequence, response));
+    return;
+  }
+  if (!receipt && bad.empty() && settings_.on_reply) {
+    settings_.on_reply({settings_.name, body.source_addr, body.destination_addr,
+                        reply_text(body)},
+                       ack_for(sequence, response));
+    return;
+  }
+  if (!bad.empty()) spdlog::warn("smpp {}: ignoring {} from the SMSC", settings_.name, bad);
+  send_response(c, response, sequence, status::ok, empty_response(response));
+}
+
 void client::engine::handle_response(connection& c, const pdu& message) {
   const auto it = c.requests.find(message.sequence);
   if (it == c.requests.end()) {
@@ -336,7 +385,11 @@ void client::engine::handle_response(connection& c, const pdu& message) {
       segment_result result;
       if (message.status == status::ok && message.command == command_id::submit_sm_resp) {
         result.what = segment_result::kind::ok;
-        result.message_id = std::get<submit_sm_resp>(message.body).message_id;
+        result.message_id = normalise_message_id(std::get<submit_sm_resp>(message.body).message_id,
+                                                 settings_.submit_id_format);
+      } else if (throttled(*request.job, message.status)) {
+        pump();
+        break;
       } else {
         result.what = status::is_transient(message.status) ? segment_result::kind::transient
                                                            : segment_result::kind::permanent;

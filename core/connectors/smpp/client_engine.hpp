@@ -44,8 +44,9 @@ struct segment_result {
 
 // One submit() call: resolved when every one of its segments has a result.
 struct pending_message {
-  explicit pending_message(std::size_t parts) : ids(parts), remaining(parts) {}
-  std::promise<core::submit_outcome> done;
+  pending_message(std::size_t parts, std::function<void(core::submit_outcome)> on_done)
+      : done(std::move(on_done)), ids(parts), remaining(parts) {}
+  std::function<void(core::submit_outcome)> done;  // called once, on the I/O thread
   std::vector<std::string> ids;
   std::size_t remaining;
   bool failed = false;
@@ -59,6 +60,7 @@ struct segment_job {
   std::size_t index = 0;
   submit_sm body;
   steady_clock::time_point queued_at;
+  std::optional<steady_clock::time_point> throttled_since;  // first ESME_RTHROTTLED/RMSGQFUL
 };
 
 // A request we sent and whose response we await.
@@ -92,6 +94,9 @@ class client::engine {
   void start();
   void stop();
   core::submit_outcome submit(const core::queued_message& message);
+  void submit_async(const core::queued_message& message,
+                    std::function<void(core::submit_outcome)> done);
+  bool available() const;
   const client_settings& settings() const { return settings_; }
   client_stats stats() const;
   bool wait_until(const std::function<bool(const client_stats&)>& ready,
@@ -109,6 +114,10 @@ class client::engine {
   void check_connection(connection& c, steady_clock::time_point now);
   void handle(connection& c, const pdu& message);
   void handle_response(connection& c, const pdu& message);
+  void handle_deliver_sm(connection& c, std::uint32_t sequence, const deliver_sm& body,
+                         command_id response);
+  client_settings::ack_fn ack_for(std::uint32_t sequence, command_id response);
+  bool throttled(segment_job& job, std::uint32_t status_value);
   std::uint32_t send_request(connection& c, command_id command, pdu_body body);
   void send_response(connection& c, command_id command, std::uint32_t sequence,
                      std::uint32_t status, pdu_body body);
@@ -148,6 +157,7 @@ class client::engine {
   asio::steady_timer tick_timer_;
   asio::steady_timer token_timer_;
   bool token_timer_armed_ = false;
+  steady_clock::time_point paused_until_;  // after ESME_RTHROTTLED / ESME_RMSGQFUL
   double tokens_ = 0;
   steady_clock::time_point tokens_at_;
   std::shared_ptr<connection> conn_;

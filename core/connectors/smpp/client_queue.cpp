@@ -2,7 +2,10 @@
 // their results are gathered into one submit_outcome per message.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "core/connectors/smpp/client_engine.hpp"
+#include "core/connectors/smpp/command_status.hpp"
 
 namespace mail2sms::smpp {
 namespace {
@@ -27,12 +30,12 @@ void client::engine::enqueue(const std::shared_ptr<pending_message>& message,
   if (stopping_) {
     message->failed = true;
     message->reason = "the connector is stopping";
-    message->done.set_value(outcome_of(*message));
+    message->done(outcome_of(*message));
     return;
   }
   const auto now = steady_clock::now();
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    queue_.push_back({message, i, std::move(parts[i]), now});
+    queue_.push_back({message, i, std::move(parts[i]), now, std::nullopt});
   }
   pump();
 }
@@ -43,6 +46,10 @@ void client::engine::pump() {
   auto* c = conn_.get();
   if (c == nullptr || !c->bound || c->unbinding || c->closing || c->closed) return;
   const auto now = steady_clock::now();
+  if (now < paused_until_) {
+    arm_token_timer();
+    return;
+  }
   refill_tokens(now);
   const int window = std::max(1, settings_.window);
   while (!queue_.empty() && c->submits_in_flight < window) {
@@ -80,7 +87,24 @@ void client::engine::complete(const segment_job& job, const segment_result& resu
       m.remaining -= remove_queued(job.message);
     }
   }
-  if (--m.remaining == 0) m.done.set_value(outcome_of(m));
+  if (--m.remaining == 0) m.done(outcome_of(m));
+}
+
+// ESME_RTHROTTLED / ESME_RMSGQFUL: the segment goes back to the front of the queue and the
+// bind pauses; true when it did (false: throttled for longer than throttle_limit, fail it).
+bool client::engine::throttled(segment_job& job, std::uint32_t status_value) {
+  if (status_value != status::throttled && status_value != status::queue_full) return false;
+  const auto now = steady_clock::now();
+  if (!job.throttled_since) job.throttled_since = now;
+  if (now - *job.throttled_since >= settings_.throttle_limit) return false;
+  if (paused_until_ < now + settings_.throttle_pause) {
+    paused_until_ = now + settings_.throttle_pause;
+    spdlog::info("smpp {}: the SMSC answered {}; pausing for {} ms", settings_.name,
+                 status::describe(status_value), settings_.throttle_pause.count());
+  }
+  job.queued_at = now;
+  queue_.push_front(std::move(job));
+  return true;
 }
 
 // Drops a failed message's segments that were not sent yet; returns how many.
@@ -131,7 +155,9 @@ void client::engine::refill_tokens(steady_clock::time_point now) {
 void client::engine::arm_token_timer() {
   if (token_timer_armed_ || stopping_) return;
   token_timer_armed_ = true;
-  const std::chrono::duration<double> wait((1.0 - tokens_) / settings_.tps);
+  std::chrono::duration<double> wait(0);
+  if (settings_.tps > 0) wait = std::chrono::duration<double>((1.0 - tokens_) / settings_.tps);
+  wait = std::max<std::chrono::duration<double>>(wait, paused_until_ - steady_clock::now());
   token_timer_.expires_after(std::chrono::ceil<std::chrono::microseconds>(
       std::max(wait, std::chrono::duration<double>(0))));
   token_timer_.async_wait([this](boost::system::error_code ec) {

@@ -20,6 +20,7 @@ constexpr std::size_t address_size = 21;
 constexpr std::size_t time_size = 17;
 constexpr std::size_t message_id_size = 65;
 constexpr std::size_t max_short_message = 254;
+constexpr std::size_t data_sm_address_size = 65;
 
 // Reads fields from a body; the first failure sticks and later reads do nothing.
 class body_reader {
@@ -232,6 +233,55 @@ void write_short_message(body_writer& w, const short_message_fields& m) {
   w.tlvs(m.tlvs);
 }
 
+data_sm read_data_sm(body_reader& r) {
+  data_sm m;
+  m.service_type = r.cstring(service_type_size, "service_type");
+  m.source_addr_ton = r.u8();
+  m.source_addr_npi = r.u8();
+  m.source_addr = r.cstring(data_sm_address_size, "source_addr");
+  m.dest_addr_ton = r.u8();
+  m.dest_addr_npi = r.u8();
+  m.destination_addr = r.cstring(data_sm_address_size, "destination_addr");
+  m.esm_class = r.u8();
+  m.registered_delivery = r.u8();
+  m.data_coding = r.u8();
+  m.tlvs = r.tlvs();
+  return m;
+}
+
+void write_data_sm(body_writer& w, const data_sm& m) {
+  w.cstring(m.service_type, service_type_size, "service_type");
+  w.u8(m.source_addr_ton);
+  w.u8(m.source_addr_npi);
+  w.cstring(m.source_addr, data_sm_address_size, "source_addr");
+  w.u8(m.dest_addr_ton);
+  w.u8(m.dest_addr_npi);
+  w.cstring(m.destination_addr, data_sm_address_size, "destination_addr");
+  w.u8(m.esm_class);
+  w.u8(m.registered_delivery);
+  w.u8(m.data_coding);
+  w.tlvs(m.tlvs);
+}
+
+query_sm read_query_sm(body_reader& r) {
+  query_sm q;
+  q.message_id = r.cstring(message_id_size, "message_id");
+  q.source_addr_ton = r.u8();
+  q.source_addr_npi = r.u8();
+  q.source_addr = r.cstring(address_size, "source_addr");
+  return q;
+}
+
+query_sm_resp read_query_sm_resp(body_reader& r) {
+  query_sm_resp q;
+  if (r.at_end()) return q;  // a refusal without its body
+  q.message_id = r.cstring(message_id_size, "message_id");
+  q.final_date = r.cstring(time_size, "final_date");
+  q.message_state = r.u8();
+  q.error_code = r.u8();
+  return q;
+}
+
 // A response may come without its body when its status is an error; SMSCs also add TLVs or
 // padding we do not use, so what follows the message_id is ignored.
 std::string read_optional_message_id(body_reader& r) {
@@ -263,6 +313,14 @@ std::size_t body_index_for(command_id id) {
       return index_of<deliver_sm>();
     case command_id::deliver_sm_resp:
       return index_of<deliver_sm_resp>();
+    case command_id::data_sm:
+      return index_of<data_sm>();
+    case command_id::data_sm_resp:
+      return index_of<data_sm_resp>();
+    case command_id::query_sm:
+      return index_of<query_sm>();
+    case command_id::query_sm_resp:
+      return index_of<query_sm_resp>();
     case command_id::generic_nack:
     case command_id::unbind:
     case command_id::unbind_resp:
@@ -297,6 +355,20 @@ pdu_body read_body(command_id id, body_reader& r, std::span<const std::uint8_t> 
       return submit_sm_resp{read_optional_message_id(r)};
     case command_id::deliver_sm_resp:
       return deliver_sm_resp{read_optional_message_id(r)};
+    case command_id::data_sm:
+      return read_data_sm(r);
+    case command_id::data_sm_resp: {
+      data_sm_resp d;
+      if (!r.at_end()) {
+        d.message_id = r.cstring(message_id_size, "message_id");
+        d.tlvs = r.tlvs();
+      }
+      return d;
+    }
+    case command_id::query_sm:
+      return read_query_sm(r);
+    case command_id::query_sm_resp:
+      return read_query_sm_resp(r);
     case command_id::generic_nack:
     case command_id::unbind:
     case command_id::unbind_resp:
@@ -321,6 +393,21 @@ void write_body(body_writer& w, const pdu_body& body) {
         } else if constexpr (std::is_same_v<T, submit_sm_resp> ||
                              std::is_same_v<T, deliver_sm_resp>) {
           w.cstring(b.message_id, message_id_size, "message_id");
+        } else if constexpr (std::is_same_v<T, data_sm>) {
+          write_data_sm(w, b);
+        } else if constexpr (std::is_same_v<T, data_sm_resp>) {
+          w.cstring(b.message_id, message_id_size, "message_id");
+          w.tlvs(b.tlvs);
+        } else if constexpr (std::is_same_v<T, query_sm>) {
+          w.cstring(b.message_id, message_id_size, "message_id");
+          w.u8(b.source_addr_ton);
+          w.u8(b.source_addr_npi);
+          w.cstring(b.source_addr, address_size, "source_addr");
+        } else if constexpr (std::is_same_v<T, query_sm_resp>) {
+          w.cstring(b.message_id, message_id_size, "message_id");
+          w.cstring(b.final_date, time_size, "final_date");
+          w.u8(b.message_state);
+          w.u8(b.error_code);
         } else if constexpr (std::is_same_v<T, raw_body>) {
           w.bytes().insert(w.bytes().end(), b.bytes.begin(), b.bytes.end());
         }
@@ -334,6 +421,14 @@ std::string_view to_string(command_id id) {
   switch (id) {
     case command_id::generic_nack:
       return "generic_nack";
+    case command_id::query_sm:
+      return "query_sm";
+    case command_id::query_sm_resp:
+      return "query_sm_resp";
+    case command_id::data_sm:
+      return "data_sm";
+    case command_id::data_sm_resp:
+      return "data_sm_resp";
     case command_id::bind_receiver:
       return "bind_receiver";
     case command_id::bind_receiver_resp:

@@ -21,6 +21,10 @@ inline constexpr std::uint8_t interface_version_34 = 0x34;
 
 enum class command_id : std::uint32_t {
   generic_nack = 0x80000000,
+  query_sm = 0x00000003,
+  query_sm_resp = 0x80000003,
+  data_sm = 0x00000103,
+  data_sm_resp = 0x80000103,
   bind_receiver = 0x00000001,
   bind_receiver_resp = 0x80000001,
   bind_transmitter = 0x00000002,
@@ -50,6 +54,7 @@ inline constexpr std::uint16_t sar_msg_ref_num = 0x020C;
 inline constexpr std::uint16_t sar_total_segments = 0x020E;
 inline constexpr std::uint16_t sar_segment_seqnum = 0x020F;
 inline constexpr std::uint16_t sc_interface_version = 0x0210;
+inline constexpr std::uint16_t network_error_code = 0x0423;
 inline constexpr std::uint16_t message_payload = 0x0424;
 inline constexpr std::uint16_t message_state = 0x0427;
 }  // namespace tag
@@ -119,8 +124,46 @@ struct deliver_sm_resp {
   bool operator==(const deliver_sm_resp&) const = default;
 };
 
-// The body of a command this codec does not model (query_sm, data_sm, ...), kept as bytes so a
-// peer can answer it with generic_nack.
+// data_sm (SMPP 3.4 section 4.7.1): the short message fields without short_message and its
+// neighbours; the text travels in message_payload.
+struct data_sm {
+  std::string service_type;
+  std::uint8_t source_addr_ton = 0;
+  std::uint8_t source_addr_npi = 0;
+  std::string source_addr;  // max 64 here
+  std::uint8_t dest_addr_ton = 0;
+  std::uint8_t dest_addr_npi = 0;
+  std::string destination_addr;  // max 64
+  std::uint8_t esm_class = 0;
+  std::uint8_t registered_delivery = 0;
+  std::uint8_t data_coding = 0;
+  tlv_list tlvs;
+  bool operator==(const data_sm&) const = default;
+};
+struct data_sm_resp {
+  std::string message_id;  // absent (empty) in a refusal
+  tlv_list tlvs;
+  bool operator==(const data_sm_resp&) const = default;
+};
+
+// query_sm (section 4.8.1) and its response (4.8.2): the state of a message the SMSC took.
+struct query_sm {
+  std::string message_id;
+  std::uint8_t source_addr_ton = 0;
+  std::uint8_t source_addr_npi = 0;
+  std::string source_addr;
+  bool operator==(const query_sm&) const = default;
+};
+struct query_sm_resp {
+  std::string message_id;
+  std::string final_date;  // empty or 16 characters
+  std::uint8_t message_state = 0;
+  std::uint8_t error_code = 0;
+  bool operator==(const query_sm_resp&) const = default;
+};
+
+// The body of a command this codec does not model (cancel_sm, replace_sm, ...), kept as bytes so
+// a peer can answer it with generic_nack.
 struct raw_body {
   std::vector<std::uint8_t> bytes;
   bool operator==(const raw_body&) const = default;
@@ -129,7 +172,8 @@ struct raw_body {
 // std::monostate: a header-only PDU (enquire_link, unbind, generic_nack and their responses), or
 // a response sent without its body because its status is an error.
 using pdu_body = std::variant<std::monostate, bind_body, bind_resp, submit_sm, submit_sm_resp,
-                              deliver_sm, deliver_sm_resp, raw_body>;
+                              deliver_sm, deliver_sm_resp, raw_body, data_sm, data_sm_resp,
+                              query_sm, query_sm_resp>;
 
 struct pdu {
   command_id command = command_id::generic_nack;

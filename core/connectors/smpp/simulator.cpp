@@ -19,12 +19,14 @@
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <deque>
 #include <optional>
 #include <set>
 
 #include "core/connectors/smpp/addressing.hpp"
 #include "core/connectors/smpp/command_status.hpp"
 #include "core/connectors/smpp/reassembly.hpp"
+#include "core/sms/sms.hpp"
 
 namespace mail2sms::smpp {
 
@@ -49,6 +51,9 @@ struct esme_session {
   bind_mode mode = bind_mode::none;
   std::string system_id;
   std::uint32_t last_sequence = 0;
+  std::uint64_t submits = 0;  // submit_sm seen on this connection
+  std::deque<std::vector<std::uint8_t>> outbox;
+  bool writing = false;
   bool closing = false;
 };
 
@@ -163,6 +168,11 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     const auto peer = s->socket.remote_endpoint(ec);
     spdlog::debug("smsc-sim: connection from {}", peer.address().to_string());
     co_await serve_pdus(s);
+    // Let the writer finish what is queued (an unbind_resp), for at most a second.
+    for (int i = 0; i < 100 && s->writing && s->socket.is_open(); ++i) {
+      asio::steady_timer pause(strand_, std::chrono::milliseconds(10));
+      co_await pause.async_wait(redirect_error(use_awaitable, ec));
+    }
     s->socket.close(ec);
     s->idle.cancel();
     sessions_.erase(s);
@@ -181,15 +191,14 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
         s->inbox.erase(s->inbox.begin(), s->inbox.begin() + consumed);
         spdlog::warn("smsc-sim: malformed PDU: {}", parsed.error);
         if (!is_response(parsed.message.command)) {
-          const pdu nack{command_id::generic_nack, parsed.error_status, parsed.message.sequence,
-                         std::monostate{}};
-          co_await send(*s, nack);
+          send(s, pdu{command_id::generic_nack, parsed.error_status, parsed.message.sequence,
+                      std::monostate{}});
         }
         continue;
       }
       if (parsed.status == parse_status::ok) {
         s->inbox.erase(s->inbox.begin(), s->inbox.begin() + consumed);
-        co_await handle(*s, parsed.message);
+        handle(s, parsed.message);
         continue;
       }
       s->idle.expires_after(settings_.inactivity_timeout);
@@ -206,29 +215,68 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     }
   }
 
-  // Callers pass a named PDU: GCC 12 destroys a temporary argument of a co_await'ed coroutine
-  // call twice.
-  asio::awaitable<void> send(esme_session& s, const pdu& message) {
+  // Queues a PDU for the session's writer (after `delay`): responses, delayed responses and
+  // receipts never interleave on the socket.
+  void send(const std::shared_ptr<esme_session>& s, const pdu& message,
+            std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
     auto bytes = encode(message);
     if (!bytes) {
       spdlog::error("smsc-sim: cannot encode {}: {}", to_string(message.command), bytes.error());
-      co_return;
+      return;
     }
-    error_code ec;
-    co_await asio::async_write(s.socket, asio::buffer(*bytes), redirect_error(use_awaitable, ec));
-    if (ec) s.closing = true;
+    if (delay.count() > 0) {
+      auto timer = std::make_shared<asio::steady_timer>(strand_, delay);
+      timer->async_wait([this, self = shared_from_this(), s, timer,
+                         b = std::move(*bytes)](error_code ec) mutable {
+        if (!ec) push(s, std::move(b));
+      });
+      return;
+    }
+    push(s, std::move(*bytes));
   }
 
-  asio::awaitable<void> handle(esme_session& s, const pdu& p) {
+  void push(const std::shared_ptr<esme_session>& s, std::vector<std::uint8_t> bytes) {
+    if (s->closing || !s->socket.is_open()) return;
+    s->outbox.push_back(std::move(bytes));
+    if (s->writing) return;
+    s->writing = true;
+    asio::co_spawn(strand_, write_loop(s), rethrow);
+  }
+
+  asio::awaitable<void> write_loop(std::shared_ptr<esme_session> s) {
+    auto self = shared_from_this();
+    while (!s->outbox.empty()) {
+      auto bytes = std::move(s->outbox.front());
+      s->outbox.pop_front();
+      error_code ec;
+      co_await asio::async_write(s->socket, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+      if (ec) {
+        s->outbox.clear();
+        break;
+      }
+    }
+    s->writing = false;
+  }
+
+  void handle(const std::shared_ptr<esme_session>& s, const pdu& p) {
     if (const auto mode = bind_mode_of(p.command)) {
-      co_await handle_bind(s, p, *mode);
-      co_return;
+      handle_bind(s, p, *mode);
+      return;
     }
     if (p.command == command_id::submit_sm) {
-      co_await handle_submit(s, p);
-      co_return;
+      handle_submit(s, p);
+      return;
     }
-    if (is_response(p.command)) co_return;  // deliver_sm_resp and the like: nothing to answer
+    if (is_response(p.command)) return;  // deliver_sm_resp and the like: nothing to answer
+    if (p.command == command_id::query_sm) {
+      // Every message this simulator took is in its final (receipt) state at once.
+      const auto& q = std::get<query_sm>(p.body);
+      const auto state = settings_.receipt_state == "DELIVRD" ? message_state::delivered
+                                                              : message_state::undeliverable;
+      send(s, pdu{command_id::query_sm_resp, status::ok, p.sequence,
+                  query_sm_resp{q.message_id, "", static_cast<std::uint8_t>(state), 0}});
+      return;
+    }
     pdu answer{command_id::generic_nack, status::invalid_command_id, p.sequence, {}};
     if (p.command == command_id::enquire_link) {
       answer.command = command_id::enquire_link_resp;
@@ -236,12 +284,15 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     } else if (p.command == command_id::unbind) {
       answer.command = command_id::unbind_resp;
       answer.status = status::ok;
-      s.closing = true;
+      send(s, answer);
+      s->closing = true;
+      return;
     }
-    co_await send(s, answer);
+    send(s, answer);
   }
 
-  asio::awaitable<void> handle_bind(esme_session& s, const pdu& p, bind_mode mode) {
+  void handle_bind(const std::shared_ptr<esme_session>& sp, const pdu& p, bind_mode mode) {
+    auto& s = *sp;
     const auto& body = std::get<bind_body>(p.body);
     std::uint32_t result = status::ok;
     if (s.mode != bind_mode::none) {
@@ -254,20 +305,35 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
           {"command", std::string(to_string(p.command))},
           {"status", std::string(status::name(result))}});
     if (result != status::ok) {
-      const pdu refusal{response_to(p.command), result, p.sequence, {}};
-      co_await send(s, refusal);
-      co_return;
+      send(sp, pdu{response_to(p.command), result, p.sequence, {}});
+      return;
     }
     s.mode = mode;
     s.system_id = body.system_id;
     bind_resp resp{std::string(smsc_system_id), {}};
     set_tlv(resp.tlvs, tag::sc_interface_version, {interface_version_34});
-    const pdu accepted{response_to(p.command), status::ok, p.sequence, std::move(resp)};
-    co_await send(s, accepted);
+    send(sp, pdu{response_to(p.command), status::ok, p.sequence, std::move(resp)});
   }
 
-  asio::awaitable<void> handle_submit(esme_session& s, const pdu& p) {
+  // The failure modes' answer to this submit_sm, ESME_ROK when none applies.
+  std::uint32_t failure_mode_status(std::uint64_t n) const {
+    if (settings_.throttle_every > 0 && n % settings_.throttle_every == 0) return status::throttled;
+    if (settings_.queue_full_every > 0 && n % settings_.queue_full_every == 0)
+      return status::queue_full;
+    return status::ok;
+  }
+
+  void handle_submit(const std::shared_ptr<esme_session>& sp, const pdu& p) {
+    auto& s = *sp;
     const auto& sm = std::get<submit_sm>(p.body);
+    const auto n = ++submits_;
+    if (settings_.drop_after > 0 && n % settings_.drop_after == 0) {
+      emit({{"event", "dropped_connection"}, {"system_id", s.system_id}, {"submits", n}});
+      error_code ignored;
+      s.socket.close(ignored);
+      s.closing = true;
+      return;
+    }
     std::uint32_t result = status::ok;
     if (s.mode != bind_mode::transmitter && s.mode != bind_mode::transceiver) {
       result = status::invalid_bind_status;
@@ -275,26 +341,28 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       result = settings_.submit_status(sm);
     } else if (sm.destination_addr.empty()) {
       result = status::invalid_destination;
+    } else {
+      result = failure_mode_status(n);
     }
     if (result != status::ok) {
       emit({{"event", "submit_sm_refused"},
             {"system_id", s.system_id},
             {"destination", mask_number(sm.destination_addr)},
             {"status", status::describe(result)}});
-      const pdu refusal{command_id::submit_sm_resp, result, p.sequence, {}};
-      co_await send(s, refusal);
-      co_return;
+      send(sp, pdu{command_id::submit_sm_resp, result, p.sequence, {}}, settings_.response_delay);
+      return;
     }
     const auto id = next_message_id();
     const auto submitted_at = smpp_date_now();
-    const pdu accepted{command_id::submit_sm_resp, status::ok, p.sequence, submit_sm_resp{id}};
-    co_await send(s, accepted);
     report_submit(s, sm, id);
+    if (settings_.never_respond) return;
+    send(sp, pdu{command_id::submit_sm_resp, status::ok, p.sequence, submit_sm_resp{id}},
+         settings_.response_delay);
     if (settings_.delivery_receipts && (sm.registered_delivery & 0x03) == 1 &&
         s.mode == bind_mode::transceiver && !s.closing) {
-      const pdu receipt{command_id::deliver_sm, status::ok, ++s.last_sequence,
-                        receipt_for(sm, id, submitted_at)};
-      co_await send(s, receipt);
+      send(sp, pdu{command_id::deliver_sm, status::ok, ++s.last_sequence,
+                   receipt_for(sm, id, submitted_at, settings_.receipt_state)},
+           settings_.response_delay + settings_.receipt_delay);
     }
   }
 
@@ -323,7 +391,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   }
 
   static deliver_sm receipt_for(const submit_sm& sm, const std::string& id,
-                                const std::string& submitted_at) {
+                                const std::string& submitted_at, const std::string& state) {
     deliver_sm d;
     d.source_addr_ton = sm.dest_addr_ton;
     d.source_addr_npi = sm.dest_addr_npi;
@@ -333,14 +401,51 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     d.destination_addr = sm.source_addr;
     d.esm_class = esm_class_delivery_receipt;
     d.data_coding = data_coding_gsm7;
-    const auto text = delivery_receipt_text(id, submitted_at, smpp_date_now());
+    auto text = delivery_receipt_text(id, submitted_at, smpp_date_now());
+    if (state != "DELIVRD") {
+      text.replace(text.find("stat:DELIVRD"), 12, "stat:" + state);
+      text.replace(text.find("err:000"), 7, "err:001");
+    } else {
+      set_message_state(d.tlvs, message_state::delivered);
+    }
     d.short_message.assign(text.begin(), text.end());
     set_receipted_message_id(d.tlvs, id);
-    set_message_state(d.tlvs, message_state::delivered);
     return d;
   }
 
+ public:
+  void inject_reply(std::string source, std::string destination, std::string text) {
+    asio::post(strand_, [this, self = shared_from_this(), source = std::move(source),
+                         destination = std::move(destination), text = std::move(text)] {
+      const auto encoded = sms::encode(text, {.reference = static_cast<std::uint16_t>(++last_reply_ref_)});
+      int sessions = 0;
+      for (const auto& s : sessions_) {
+        if (s->mode != bind_mode::receiver && s->mode != bind_mode::transceiver) continue;
+        ++sessions;
+        for (const auto& segment : encoded.segments) {
+          deliver_sm d;
+          d.source_addr_ton = ton_international;
+          d.source_addr_npi = npi_isdn;
+          d.source_addr = source.starts_with('+') ? source.substr(1) : source;
+          d.destination_addr = destination;
+          d.esm_class = segment.udh.empty() ? 0 : esm_class_udhi;
+          d.data_coding =
+              encoded.coding == sms::encoding::ucs2 ? data_coding_ucs2 : data_coding_gsm7;
+          d.short_message = segment.udh;
+          d.short_message.insert(d.short_message.end(), segment.payload.begin(),
+                                 segment.payload.end());
+          send(s, pdu{command_id::deliver_sm, status::ok, ++s->last_sequence, std::move(d)});
+        }
+      }
+      emit({{"event", "reply_injected"}, {"source", mask_number(source)}, {"sessions", sessions}});
+    });
+  }
+
+ private:
+
+  // Hex ids that start from the clock, so a restarted simulator does not reuse its ids.
   std::string next_message_id() {
+    if (last_id_ == 0) last_id_ = static_cast<std::uint64_t>(std::time(nullptr)) << 20;
     char out[24];
     std::snprintf(out, sizeof out, "%08llx", static_cast<unsigned long long>(++last_id_));
     return out;
@@ -362,6 +467,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   std::set<std::shared_ptr<esme_session>> sessions_;
   reassembler reassembler_;
   std::uint64_t last_id_ = 0;
+  std::uint64_t submits_ = 0;
+  unsigned last_reply_ref_ = 0;
   bool stopped_ = false;
 };
 
@@ -395,6 +502,10 @@ void simulator::run() {
 }
 
 void simulator::stop() { impl_->stop(); }
+
+void simulator::inject_reply(std::string source, std::string destination, std::string text) {
+  impl_->inject_reply(std::move(source), std::move(destination), std::move(text));
+}
 
 result<simulator_settings, std::string> simulator_settings_from(std::string_view listen,
                                                                 std::string system_id,

@@ -33,6 +33,15 @@ struct simulator_settings {
   // throttling. When empty, every well-formed submit_sm is accepted.
   std::function<std::uint32_t(const submit_sm&)> submit_status;
   bool stop_on_signals = false;  // SIGINT/SIGTERM stop run() (for the CLI)
+
+  // Failure modes and timing, for tests and for trying a setup against a difficult SMSC.
+  std::chrono::milliseconds receipt_delay{0};   // between submit_sm_resp and the receipt
+  std::chrono::milliseconds response_delay{0};  // before each submit_sm_resp
+  unsigned throttle_every = 0;    // every Nth submit_sm gets ESME_RTHROTTLED (0: never)
+  unsigned queue_full_every = 0;  // every Nth submit_sm gets ESME_RMSGQFUL (0: never)
+  unsigned drop_after = 0;        // close the connection on the Nth submit_sm, unanswered
+  bool never_respond = false;     // accept submit_sm but never answer it
+  std::string receipt_state = "DELIVRD";  // the stat: (and message_state) receipts report
 };
 
 // `mail2sms smsc-sim --listen HOST:PORT --system-id ID --password PW`: the settings those three
@@ -58,6 +67,9 @@ class simulator {
   void run();
   // Closes the listener and every ESME connection. Thread-safe, idempotent.
   void stop();
+  // Sends a mobile-originated message (deliver_sm, GSM or UCS-2 as the text needs) to every
+  // receiver or transceiver bound now. Thread-safe.
+  void inject_reply(std::string source, std::string destination, std::string text);
 
   class impl;
 

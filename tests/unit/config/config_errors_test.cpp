@@ -254,3 +254,41 @@ TEST_F(config_test, timeouts_at_least_one_second) {
 
 }  // namespace
 }  // namespace mail2sms::config::testing
+
+namespace mail2sms::config::testing {
+namespace {
+
+TEST_F(config_test, smpp_dispatch_choices_are_checked) {
+  const auto smpp = [](const std::string& extra) {
+    return edited("type = \"file\"\npath = \"out.jsonl\"",
+                  "type = \"smpp\"\nsystem_id = \"id\"\n" + extra);
+  };
+  EXPECT_ERROR(error_of(smpp("concatenation = \"udhi\"")), 12, "connector[0].concatenation",
+               "unknown value 'udhi': expected one of \"udh\", \"sar\"");
+  EXPECT_ERROR(error_of(smpp("receipt_id_format = \"octal\"")), 12,
+               "connector[0].receipt_id_format", "expected one of \"as-is\", \"decimal\", \"hex\"");
+  EXPECT_ERROR(error_of(smpp("unknown_policy = \"drop\"")), 12, "connector[0].unknown_policy",
+               "expected one of \"resend\", \"hold\"");
+  const auto good = load_string(smpp("concatenation = \"sar\"\nsubmit_id_format = \"hex\"\n"
+                                     "receipts = false\nunknown_policy = \"hold\""),
+                                "t.toml", "/tmp");
+  ASSERT_TRUE(good.has_value()) << good.error().to_string();
+  EXPECT_EQ(good->connectors[0].concatenation, "sar");
+  EXPECT_EQ(good->connectors[0].submit_id_format, "hex");
+  EXPECT_FALSE(good->connectors[0].receipts);
+  EXPECT_EQ(good->connectors[0].unknown_policy, "hold");
+}
+
+TEST_F(config_test, route_fallback_names_other_defined_connectors) {
+  EXPECT_ERROR(error_of(minimal_toml + "fallback = [\"backup\"]\n"), 16, "route[0].fallback",
+               "unknown connector 'backup'");
+  EXPECT_ERROR(error_of(minimal_toml + "fallback = [\"sim\"]\n"), 16, "route[0].fallback",
+               "cannot be its fallback");
+  const auto good = load_string(minimal_toml + "fallback = [\"b\"]\n[[connector]]\nname = \"b\"\n"
+                                "type = \"file\"\npath = \"b.jsonl\"\n", "t.toml", "/tmp");
+  ASSERT_TRUE(good.has_value()) << good.error().to_string();
+  EXPECT_EQ(good->routes[0].fallback, std::vector<std::string>{"b"});
+}
+
+}  // namespace
+}  // namespace mail2sms::config::testing

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "fakes.hpp"
 
 namespace mail2sms::core {
@@ -20,6 +22,7 @@ queued_message message_to(std::string number, std::int64_t id = 1, int attempts 
   m.queue_id = "Q" + std::to_string(id);
   m.recipient = std::move(number);
   m.attempts = attempts;
+  m.accepted_at = t0 - 1h;
   m.segments.push_back({{}, {'h', 'i'}});
   return m;
 }
@@ -29,7 +32,14 @@ struct dispatcher_test : ::testing::Test {
   fake_connector world{"world"};
   fake_connector za{"za"};
   fake_connector za_mobile{"za-mobile"};
-  dispatch_settings settings{.batch_size = 10, .max_attempts = 4, .retry_base = 30s, .retry_max = 100s};
+  dispatch_settings settings = [] {
+    dispatch_settings s;
+    s.batch_size = 10;
+    s.max_attempts = 4;
+    s.retry_base = 30s;
+    s.retry_max = 100s;
+    return s;
+  }();
   dispatcher make() {
     return dispatcher(queue, {{"+", &world}, {"+2782", &za_mobile}, {"+27", &za}}, settings,
                       [] { return t0; });
@@ -92,6 +102,93 @@ TEST_F(dispatcher_test, run_once_honours_batch_size) {
   EXPECT_EQ(d.run_once(), 2u);
   EXPECT_EQ(d.run_once(), 1u);
   EXPECT_EQ(d.run_once(), 0u);
+}
+
+TEST_F(dispatcher_test, fails_over_to_the_next_connector_of_the_prefix_when_one_is_down) {
+  fake_connector backup{"backup"};
+  dispatcher d(queue, {{"+27", &za}, {"+", &world}, {"+27", &backup}}, settings, [] { return t0; });
+  EXPECT_EQ(d.connector_for("+27111234567"), &za);
+  za.up = false;
+  EXPECT_EQ(d.connector_for("+27111234567"), &backup);
+  EXPECT_EQ(d.connector_for("+4915112345678"), &world);  // another prefix is not a fallback
+  backup.up = false;
+  EXPECT_EQ(d.connector_for("+27111234567"), &za);  // all down: the primary (it will retry)
+  za.up = false;
+  backup.up = true;
+  queue.due.push_back(message_to("+27111234567", 3));
+  d.run_once();
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  EXPECT_EQ(queue.recorded[0].connector, "backup");
+}
+
+TEST_F(dispatcher_test, a_retry_past_the_validity_period_expires_instead) {
+  settings.validity = 2h;
+  auto d = make();
+  za.next = {submit_outcome::status::transient_failure, {}, "ESME_RSYSERR"};
+  auto m = message_to("+27111234567", 1, 0);
+  m.accepted_at = t0 - 2h + 10s;  // the retry in 30 s would be past its validity
+  queue.due.push_back(m);
+  d.run_once();
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  EXPECT_EQ(queue.recorded[0].outcome.state, submit_outcome::status::expired);
+  EXPECT_FALSE(queue.recorded[0].retry_at);
+  EXPECT_NE(queue.recorded[0].outcome.reason.find("ESME_RSYSERR"), std::string::npos);
+}
+
+TEST_F(dispatcher_test, a_message_claimed_after_its_validity_is_not_sent) {
+  settings.validity = 1h;
+  auto d = make();
+  auto m = message_to("+27111234567", 1, 2);
+  m.accepted_at = t0 - 2h;
+  queue.due.push_back(m);
+  d.run_once();
+  EXPECT_TRUE(za.sent.empty());
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  EXPECT_EQ(queue.recorded[0].outcome.state, submit_outcome::status::expired);
+}
+
+TEST_F(dispatcher_test, keeps_many_messages_in_flight_at_once) {
+  test::held_connector held;
+  settings.batch_size = 100;
+  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  for (int i = 1; i <= 40; ++i) queue.due.push_back(message_to("+27821234567", i));
+  std::size_t most_held = 0;
+  std::jthread answer([&held, &most_held] {
+    // Answers only once all 40 were handed over (or 10 s passed: a one-at-a-time dispatcher).
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (held.holding() < 40 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+    while (held.holding() > 0 || most_held == 0) {
+      most_held = std::max(most_held, held.holding());
+      held.answer_all();
+      std::this_thread::yield();
+    }
+  });
+  EXPECT_EQ(d.run_once(), 40u);
+  answer.join();
+  EXPECT_EQ(most_held, 40u);
+  ASSERT_EQ(queue.recorded.size(), 40u);
+  EXPECT_EQ(queue.recorded[39].outcome.smsc_message_ids, std::vector<std::string>{"id-40"});
+}
+
+TEST_F(dispatcher_test, outcomes_the_store_refused_are_recorded_later) {
+  settings.idle_wait = 1ms;
+  auto d = make();
+  queue.fail_records = 1;
+  queue.due.push_back(message_to("+27821234567", 5));
+  d.run_once();
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  EXPECT_EQ(queue.recorded[0].id, 5);
+  EXPECT_EQ(za_mobile.sent.size(), 1u);  // sent once, recorded on the second try
+}
+
+TEST_F(dispatcher_test, interrupted_messages_are_resent_or_held_per_connector_policy) {
+  settings.hold_unknown = {"za"};
+  auto d = make();
+  queue.interrupted = {{1, "+27821234567"}, {2, "+27111234567"}, {3, "+4915112345678"}};
+  EXPECT_EQ(d.recover(), 3u);
+  EXPECT_EQ(queue.requeued, (std::vector<std::int64_t>{1, 3}));  // 2 goes through "za": held
 }
 
 }  // namespace

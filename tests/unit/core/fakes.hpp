@@ -1,7 +1,9 @@
 // In-memory fakes of core's ports for unit tests of core's logic.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,11 +43,35 @@ struct fake_queue final : core::dispatch_queue {
     recorded.push_back({id, connector, outcome, retry_at});
     return ok;
   }
-  void wait_for_work(std::chrono::milliseconds) override { ++waits; }
+  result<ok_t, core::store_error> record_batch(
+      const std::vector<core::recorded_outcome>& outcomes) override {
+    if (fail_records > 0) {
+      --fail_records;
+      return fail(core::store_error{core::failure_kind::transient, "database down"});
+    }
+    ++batches;
+    for (const auto& o : outcomes) record(o.message_id, o.connector, o.outcome, o.retry_at);
+    return ok;
+  }
+  bool wait_for_work(std::chrono::milliseconds) override {
+    ++waits;
+    return false;
+  }
+  result<std::vector<core::interrupted_message>, core::store_error> mark_interrupted() override {
+    return std::exchange(interrupted, {});
+  }
+  result<ok_t, core::store_error> requeue_unknown(const std::vector<std::int64_t>& ids) override {
+    requeued.insert(requeued.end(), ids.begin(), ids.end());
+    return ok;
+  }
 
   std::vector<core::queued_message> due;
   std::vector<recorded_outcome> recorded;
+  std::vector<core::interrupted_message> interrupted;
+  std::vector<std::int64_t> requeued;
   int waits = 0;
+  int batches = 0;
+  int fail_records = 0;
 };
 
 struct fake_connector final : core::sms_connector {
@@ -55,9 +81,37 @@ struct fake_connector final : core::sms_connector {
     sent.push_back(m);
     return next;
   }
+  bool available() const override { return up; }
   std::string name_;
   core::submit_outcome next{core::submit_outcome::status::submitted, {"id-1"}, ""};
   std::vector<core::queued_message> sent;
+  bool up = true;
+};
+
+// Holds every message until the test answers it: shows how many are in flight at once.
+struct held_connector final : core::sms_connector {
+  const std::string& name() const override { return name_; }
+  core::submit_outcome submit(const core::queued_message&) override { return {}; }
+  void submit_async(const core::queued_message& m,
+                    std::function<void(core::submit_outcome)> done) override {
+    std::lock_guard lock(mutex);
+    held.emplace_back(m.id, std::move(done));
+  }
+  std::size_t holding() {
+    std::lock_guard lock(mutex);
+    return held.size();
+  }
+  void answer_all() {
+    std::unique_lock lock(mutex);
+    auto all = std::move(held);
+    held.clear();
+    lock.unlock();
+    for (auto& [id, done] : all)
+      done({core::submit_outcome::status::submitted, {"id-" + std::to_string(id)}, ""});
+  }
+  std::string name_ = "held";
+  std::mutex mutex;
+  std::vector<std::pair<std::int64_t, std::function<void(core::submit_outcome)>>> held;
 };
 
 }  // namespace mail2sms::test

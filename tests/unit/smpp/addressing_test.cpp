@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sms/sms.hpp"
+
 namespace mail2sms::smpp {
 namespace {
 
@@ -94,6 +96,32 @@ TEST(SmppAddressing, MaskKeepsEnoughToTellNumbersApart) {
   EXPECT_EQ(mask_number("27821234567"), "2782*****67");
   EXPECT_EQ(mask_number("12345"), "1****");
   EXPECT_EQ(mask_number(""), "");
+}
+
+TEST(SmppAddressing, SarModeMovesTheConcatenationIntoTlvs) {
+  core::queued_message m;
+  m.recipient = "+27821234567";
+  const auto encoded = sms::encode(std::string(200, 'a'), {.reference = 0x42});
+  m.coding = encoded.coding;
+  m.segments = encoded.segments;
+  const auto udh = to_submit_sms(m, {"Alerts", 1, false});
+  const auto sar = to_submit_sms(m, {"Alerts", 1, true});
+  ASSERT_TRUE(udh && sar);
+  ASSERT_EQ(sar->size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ((*udh)[i].esm_class, esm_class_udhi);
+    EXPECT_EQ((*sar)[i].esm_class, 0);
+    EXPECT_EQ((*sar)[i].short_message, m.segments[i].payload);  // the text without the UDH
+    EXPECT_EQ(sar_msg_ref_num((*sar)[i].tlvs), 0x42);
+    EXPECT_EQ(sar_total_segments((*sar)[i].tlvs), 2);
+    EXPECT_EQ(sar_segment_seqnum((*sar)[i].tlvs), i + 1);
+  }
+  // A single part has no concatenation to move.
+  m.segments.resize(1);
+  m.segments[0].udh.clear();
+  const auto single = to_submit_sms(m, {"Alerts", 1, true});
+  ASSERT_TRUE(single);
+  EXPECT_TRUE((*single)[0].tlvs.empty());
 }
 
 }  // namespace

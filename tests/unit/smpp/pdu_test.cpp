@@ -124,8 +124,41 @@ TEST(SmppPdu, DeliverSmAndRespRoundTrip) {
   EXPECT_EQ(round_trip(resp), resp);
 }
 
+TEST(SmppPdu, DataSmQuerySmAndTheirResponsesRoundTrip) {
+  data_sm d;
+  d.source_addr_ton = 1;
+  d.source_addr = "27821234567";
+  d.destination_addr = "Alerts";
+  d.esm_class = 0x04;
+  d.data_coding = 8;
+  set_message_payload(d.tlvs, bytes(300, 'x'));  // longer than a short_message may be
+  set_receipted_message_id(d.tlvs, "abc");
+  const pdu data{command_id::data_sm, 0, 11, d};
+  EXPECT_EQ(round_trip(data), data);
+  const pdu data_resp{command_id::data_sm_resp, 0, 11, data_sm_resp{"m-1", {}}};
+  EXPECT_EQ(round_trip(data_resp), data_resp);
+  const pdu query{command_id::query_sm, 0, 12, query_sm{"m-1", 5, 0, "Alerts"}};
+  EXPECT_EQ(round_trip(query), query);
+  const pdu query_resp{command_id::query_sm_resp, 0, 12,
+                       query_sm_resp{"m-1", "261128120000000+", 2, 0}};
+  EXPECT_EQ(round_trip(query_resp), query_resp);
+  EXPECT_EQ(to_string(command_id::data_sm), "data_sm");
+  EXPECT_EQ(to_string(command_id::query_sm_resp), "query_sm_resp");
+  // A refusal without its body decodes to an empty one.
+  const bytes refused{0, 0, 0, 16, 0x80, 0, 0, 3, 0, 0, 0, 0x67, 0, 0, 0, 12};
+  const auto r = parse(refused);
+  ASSERT_EQ(r.status, parse_status::ok);
+  EXPECT_EQ(std::get<query_sm_resp>(r.message.body), query_sm_resp{});
+  // A truncated data_sm is a bad body (generic_nack), not a crash.
+  auto cut = encoded(data);
+  cut.resize(header_length + 10);
+  cut[0] = cut[1] = cut[2] = 0;
+  cut[3] = static_cast<std::uint8_t>(cut.size());
+  EXPECT_EQ(parse(cut).status, parse_status::bad_body);
+}
+
 TEST(SmppPdu, UnknownCommandKeepsItsBody) {
-  const pdu query{static_cast<command_id>(0x00000003), 0, 5, raw_body{{'a', 0, 1, 1, 'b', 0}}};
+  const pdu query{static_cast<command_id>(0x00000008), 0, 5, raw_body{{'a', 0, 1, 1, 'b', 0}}};
   const auto back = round_trip(query);
   EXPECT_EQ(back, query);
   EXPECT_EQ(to_string(back.command), "unknown");

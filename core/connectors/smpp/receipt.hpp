@@ -1,0 +1,51 @@
+// What a deliver_sm from the SMSC says: a delivery receipt (from the receipted_message_id,
+// message_state and network_error_code TLVs, or from the "id:... stat:... err:..." text) or a
+// reply. And the message id normalisation that makes receipt ids equal submit_sm_resp ids. Pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/connectors/smpp/pdu.hpp"
+
+namespace mail2sms::smpp {
+
+// How an SMSC writes its message ids. as_is compares the text; decimal and hex read it as a
+// number and normalise it to decimal, so "0000002a" (hex) and "42" (decimal) are the same id.
+enum class id_format { as_is, decimal, hex };
+
+// nullopt for an unknown name; names: "as-is", "decimal", "hex".
+std::optional<id_format> id_format_from(std::string_view name);
+
+// Normalised: as_is trims spaces; decimal/hex give the number in decimal. An id that does not
+// read as a number in the given base (or exceeds 64 bits) stays as it is, lower-cased.
+std::string normalise_message_id(std::string_view id, id_format format);
+
+struct parsed_receipt {
+  std::string message_id;  // normalised
+  std::string state;       // DELIVRD EXPIRED DELETED UNDELIV ACCEPTD UNKNOWN REJECTD ENROUTE
+  std::string error_code;  // err: or the network_error_code's error, may be empty
+};
+
+// The receipt a deliver_sm carries, or nullopt when it is not a receipt (esm_class says neither
+// an SMSC delivery receipt nor an intermediate notification, and no receipted_message_id TLV).
+// TLV values win over the text; the TLV id is read with `submit_ids` (it is the id the
+// submit_sm_resp gave), the text id with `text_ids`. A receipt without an id or a state is
+// nullopt as well (it cannot be matched); `bad` then says so when the caller asks.
+std::optional<parsed_receipt> receipt_of(const deliver_sm& d, id_format submit_ids,
+                                         id_format text_ids, std::string* bad = nullptr);
+
+// The fields of the receipt text ("id:123 sub:001 ... stat:DELIVRD err:000 text:..."), keys case
+// insensitive; absent fields are empty.
+struct receipt_text_fields {
+  std::string id;
+  std::string stat;
+  std::string err;
+};
+receipt_text_fields parse_receipt_text(std::string_view text);
+
+// The reply's text as UTF-8 (short_message or message_payload, UDH removed).
+std::string reply_text(const deliver_sm& d);
+
+}  // namespace mail2sms::smpp

@@ -1,0 +1,88 @@
+// Batching receipts and replies into transactions (see receipt_recorder.hpp).
+#include "core/dispatch/receipt_recorder.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace mail2sms::core {
+namespace {
+
+// Takes up to `max` items off the front of `from`.
+template <class T>
+std::vector<T> take(std::vector<T>& from, std::size_t max) {
+  const auto n = static_cast<std::ptrdiff_t>(std::min(max, from.size()));
+  std::vector<T> out(std::make_move_iterator(from.begin()),
+                     std::make_move_iterator(from.begin() + n));
+  from.erase(from.begin(), from.begin() + n);
+  return out;
+}
+
+// Stores the items' values with `store_fn` and acknowledges each with the outcome.
+template <class T, class F>
+std::size_t store_and_ack(std::vector<std::pair<T, receipt_recorder::ack_fn>>& items,
+                          const char* what, F&& store_fn) {
+  if (items.empty()) return 0;
+  std::vector<T> values;
+  values.reserve(items.size());
+  for (const auto& [value, ack] : items) values.push_back(value);
+  const auto stored = store_fn(values);
+  if (!stored) {
+    spdlog::error("{} {} not stored (the SMSC will send them again): {}", items.size(), what,
+                  stored.error().message);
+  }
+  for (auto& [value, ack] : items) {
+    if (ack) ack(stored.has_value());
+  }
+  return items.size();
+}
+
+}  // namespace
+
+receipt_recorder::receipt_recorder(report_store& store, std::size_t max_batch)
+    : store_(store), max_batch_(std::max<std::size_t>(1, max_batch)) {}
+
+void receipt_recorder::add(delivery_report report, ack_fn ack) {
+  {
+    std::lock_guard lock(mutex_);
+    reports_.emplace_back(std::move(report), std::move(ack));
+  }
+  added_.notify_one();
+}
+
+void receipt_recorder::add(inbound_message message, ack_fn ack) {
+  {
+    std::lock_guard lock(mutex_);
+    inbound_.emplace_back(std::move(message), std::move(ack));
+  }
+  added_.notify_one();
+}
+
+std::size_t receipt_recorder::flush() {
+  std::vector<std::pair<delivery_report, ack_fn>> reports;
+  std::vector<std::pair<inbound_message, ack_fn>> inbound;
+  {
+    std::lock_guard lock(mutex_);
+    reports = take(reports_, max_batch_);
+    inbound = take(inbound_, max_batch_);
+  }
+  return store_and_ack(reports, "delivery reports",
+                       [&](const auto& v) { return store_.record_reports(v); }) +
+         store_and_ack(inbound, "inbound messages",
+                       [&](const auto& v) { return store_.record_inbound(v); });
+}
+
+void receipt_recorder::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex_);
+      added_.wait_for(lock, std::chrono::milliseconds(200),
+                      [this] { return !reports_.empty() || !inbound_.empty(); });
+    }
+    flush();
+  }
+  while (flush() > 0) {
+  }
+}
+
+}  // namespace mail2sms::core

@@ -1,0 +1,41 @@
+// What comes back from an SMSC: delivery reports (receipts) for parts already submitted, and
+// inbound messages (replies). The connectors produce them; a report_store keeps them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::core {
+
+// One receipt for one submitted segment. `smsc_message_id` is normalised by the connector so it
+// equals the id it reported for the segment at submit time.
+struct delivery_report {
+  std::string connector;
+  std::string smsc_message_id;
+  std::string state;       // DELIVRD EXPIRED DELETED UNDELIV ACCEPTD UNKNOWN REJECTD ENROUTE
+  std::string error_code;  // the receipt's err: or network_error_code; may be empty
+};
+
+// A mobile-originated message (a reply): who sent it, to which of our numbers, its text.
+struct inbound_message {
+  std::string connector;
+  std::string source;
+  std::string destination;
+  std::string text;  // UTF-8
+};
+
+// Whether a receipt state is final for its segment (ENROUTE and ACCEPTD are not).
+bool is_final_state(const std::string& state);
+
+class report_store {
+ public:
+  virtual ~report_store() = default;
+  // Stores every report and applies it to the segment it matches (connector + smsc id); a report
+  // whose segment is not known yet is kept and applied when the segment's id is recorded.
+  virtual result<ok_t, store_error> record_reports(const std::vector<delivery_report>& reports) = 0;
+  virtual result<ok_t, store_error> record_inbound(const std::vector<inbound_message>& messages) = 0;
+};
+
+}  // namespace mail2sms::core

@@ -1,0 +1,182 @@
+// Receipts, replies and crash recovery in sql::store against a real PostgreSQL: a receipt finds
+// its part (even when it came before the part's id was recorded), a multipart message is
+// delivered only when every part is, a final failure of one part decides the message, and rows a
+// dead dispatcher left `sending` become `unknown` while a live one's are left alone.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "core/sms/sms.hpp"
+#include "pg_fixture.hpp"
+#include "sql/migrate.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::testing {
+namespace {
+
+using status = core::submit_outcome::status;
+
+class receipt_store_test : public pg_test {
+ protected:
+  void SetUp() override {
+    pg_test::SetUp();
+    if (HasFatalFailure()) return;
+    db_ = fresh_database();
+    auto migrated = sql::migrate(db_);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error();
+    store_ = std::make_unique<sql::store>(db_);
+    inspect_ = std::make_unique<pqxx::connection>(db_);
+    auto account = store_->add_account("ops", "ZA", "$argon2id$unused");
+    ASSERT_TRUE(account.has_value()) << account.error().message;
+    account_id_ = account->id;
+  }
+
+  // A message of `parts` GSM segments, claimed; returns its id.
+  std::int64_t claimed_message(int parts) {
+    core::submission s;
+    s.account_id = account_id_;
+    s.recipients = {"+27821234567"};
+    s.text = std::string(static_cast<std::size_t>(parts - 1) * 153 + 10, 'x');
+    s.sms = sms::encode(s.text);
+    EXPECT_EQ(s.sms.segments.size(), static_cast<std::size_t>(parts));
+    EXPECT_TRUE(store_->enqueue(s).has_value());
+    auto claimed = store_->claim(10);
+    EXPECT_TRUE(claimed.has_value() && claimed->size() == 1u);
+    return claimed.has_value() && !claimed->empty() ? claimed->front().id : 0;
+  }
+
+  void submitted(std::int64_t id, std::vector<std::string> smsc_ids) {
+    auto r = store_->record(id, "smsc1", {status::submitted, std::move(smsc_ids), ""}, std::nullopt);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+
+  void report(const std::string& smsc_id, const std::string& state,
+              const std::string& connector = "smsc1") {
+    auto r = store_->record_reports({{connector, smsc_id, state, "000"}});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+
+  std::string scalar(const std::string& sql, std::int64_t id) {
+    pqxx::read_transaction tx(*inspect_);
+    const auto rows = tx.exec_params(sql, id);
+    return rows.empty() || rows[0][0].is_null() ? std::string("NULL") : rows[0][0].as<std::string>();
+  }
+  std::string status_of(std::int64_t id) {
+    return scalar("SELECT status FROM messages WHERE id = $1", id);
+  }
+
+  std::string db_;
+  std::unique_ptr<sql::store> store_;
+  std::unique_ptr<pqxx::connection> inspect_;
+  std::int64_t account_id_ = 0;
+};
+
+TEST_F(receipt_store_test, a_multipart_message_is_delivered_when_every_part_is) {
+  const auto id = claimed_message(3);
+  submitted(id, {"a1", "a2", "a3"});
+  report("a1", "DELIVRD");
+  report("a3", "DELIVRD");
+  EXPECT_EQ(status_of(id), "submitted");
+  report("a2", "ENROUTE");  // not final
+  EXPECT_EQ(status_of(id), "submitted");
+  report("a2", "DELIVRD");
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "4");
+  EXPECT_EQ(scalar("SELECT count(*) FROM message_events WHERE message_id = $1 AND "
+                   "status = 'delivered'", id), "1");
+}
+
+TEST_F(receipt_store_test, a_receipt_before_the_submit_is_recorded_is_applied_when_it_is) {
+  const auto id = claimed_message(2);
+  report("b2", "DELIVRD");  // the SMSC was faster than our COMMIT
+  report("b1", "DELIVRD");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id IS NULL AND "
+                   "0 < $1", id), "2");
+  submitted(id, {"b1", "b2"});
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "2");
+}
+
+TEST_F(receipt_store_test, one_failed_part_decides_the_message_with_the_state_and_error) {
+  const auto undeliverable = claimed_message(2);
+  submitted(undeliverable, {"c1", "c2"});
+  report("c1", "DELIVRD");
+  report("c2", "UNDELIV");
+  EXPECT_EQ(status_of(undeliverable), "undeliverable");
+  EXPECT_EQ(scalar("SELECT last_error FROM messages WHERE id = $1", undeliverable),
+            "UNDELIV err:000");
+
+  const auto expired = claimed_message(1);
+  submitted(expired, {"d1"});
+  report("d1", "EXPIRED");
+  EXPECT_EQ(status_of(expired), "expired");
+
+  const auto rejected = claimed_message(1);
+  submitted(rejected, {"e1"});
+  report("e1", "REJECTD");
+  EXPECT_EQ(status_of(rejected), "rejected");
+}
+
+TEST_F(receipt_store_test, receipts_match_only_their_connector_and_a_late_duplicate_changes_nothing) {
+  const auto id = claimed_message(1);
+  submitted(id, {"f1"});
+  report("f1", "UNDELIV", "other-smsc");  // same id, another SMSC: not ours
+  EXPECT_EQ(status_of(id), "submitted");
+  report("f1", "DELIVRD");
+  report("f1", "UNDELIV");  // a duplicate after the final state: stored, not applied
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE smsc_message_id = 'f1' AND "
+                   "0 < $1", id), "3");
+}
+
+TEST_F(receipt_store_test, an_old_unmatched_receipt_does_not_attach_to_a_later_submit) {
+  report("g1", "UNDELIV");  // before the message was even claimed
+  const auto id = claimed_message(1);
+  submitted(id, {"g1"});
+  EXPECT_EQ(status_of(id), "submitted");
+}
+
+TEST_F(receipt_store_test, replies_are_stored_with_their_number) {
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821234567", "mail2sms", "YES please"}}).has_value());
+  pqxx::read_transaction tx(*inspect_);
+  const auto row = tx.exec1("SELECT connector, source, destination, body FROM inbound_messages");
+  EXPECT_EQ(row[0].as<std::string>(), "smsc1");
+  EXPECT_EQ(row[1].as<std::string>(), "27821234567");
+  EXPECT_EQ(row[3].as<std::string>(), "YES please");
+}
+
+TEST_F(receipt_store_test, only_a_dead_dispatchers_sending_rows_become_unknown_and_can_be_resent) {
+  auto other = std::make_unique<sql::store>(db_);  // another serve process
+  const auto id = claimed_message(1);              // claimed by store_'s session
+  auto found = other->mark_interrupted();
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  EXPECT_TRUE(found->empty());  // store_ is alive: its row is left alone
+  EXPECT_EQ(status_of(id), "sending");
+
+  store_.reset();  // the process that claimed it is gone (its session lock with it)
+  found = other->mark_interrupted();
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().id, id);
+  EXPECT_EQ(found->front().recipient, "+27821234567");
+  EXPECT_EQ(status_of(id), "unknown");
+
+  ASSERT_TRUE(other->requeue_unknown({id}).has_value());
+  EXPECT_EQ(status_of(id), "queued");
+  auto again = other->claim(10);
+  ASSERT_TRUE(again.has_value());
+  ASSERT_EQ(again->size(), 1u);
+}
+
+TEST_F(receipt_store_test, record_batch_records_every_outcome_in_one_go) {
+  const auto a = claimed_message(1);
+  const auto b = claimed_message(1);
+  auto r = store_->record_batch({{a, "smsc1", {status::submitted, {"h1"}, ""}, std::nullopt},
+                                 {b, "smsc1", {status::expired, {}, "validity ended"}, std::nullopt}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(status_of(a), "submitted");
+  EXPECT_EQ(status_of(b), "expired");
+}
+
+}  // namespace
+}  // namespace mail2sms::testing

@@ -1,0 +1,114 @@
+// Delivery receipts from TLVs and from text, message id normalisation, replies.
+#include "core/connectors/smpp/receipt.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/connectors/smpp/addressing.hpp"
+
+namespace mail2sms::smpp {
+namespace {
+
+deliver_sm text_receipt(std::string_view text) {
+  deliver_sm d;
+  d.esm_class = esm_class_delivery_receipt;
+  d.short_message.assign(text.begin(), text.end());
+  return d;
+}
+
+TEST(receipt, text_form_gives_id_state_and_error) {
+  const auto r = receipt_of(
+      text_receipt("id:1234567890 sub:001 dlvrd:001 submit date:2611281200 done date:2611281201 "
+                   "stat:UNDELIV err:034 text:Hello there"),
+      id_format::as_is, id_format::as_is);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "1234567890");
+  EXPECT_EQ(r->state, "UNDELIV");
+  EXPECT_EQ(r->error_code, "034");
+}
+
+TEST(receipt, text_keys_are_case_insensitive_and_need_a_word_start) {
+  const auto f = parse_receipt_text("ID:ab12 SUB:001 Stat:delivrd Err:000 text:my id:zz stat:x");
+  EXPECT_EQ(f.id, "ab12");
+  EXPECT_EQ(f.stat, "delivrd");
+  EXPECT_EQ(f.err, "000");
+  const auto r = receipt_of(text_receipt("ID:ab12 Stat:delivered err:0"), id_format::as_is,
+                            id_format::as_is);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, "DELIVRD");  // long and lower-case forms normalised
+}
+
+TEST(receipt, tlvs_win_over_the_text) {
+  auto d = text_receipt("id:999 stat:DELIVRD err:000");
+  set_receipted_message_id(d.tlvs, "0000002A");
+  set_message_state(d.tlvs, message_state::expired);
+  set_tlv(d.tlvs, tag::network_error_code, {3, 0x01, 0x02});
+  const auto r = receipt_of(d, id_format::hex, id_format::decimal);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "42");
+  EXPECT_EQ(r->state, "EXPIRED");
+  EXPECT_EQ(r->error_code, "258");
+}
+
+TEST(receipt, a_receipt_with_only_tlvs_and_no_receipt_esm_class_is_still_one) {
+  deliver_sm d;
+  set_receipted_message_id(d.tlvs, "abc");
+  set_message_state(d.tlvs, message_state::delivered);
+  const auto r = receipt_of(d, id_format::as_is, id_format::as_is);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "abc");
+  EXPECT_EQ(r->state, "DELIVRD");
+}
+
+TEST(receipt, hex_and_decimal_ids_normalise_to_the_same_text) {
+  // An SMSC that answers submit_sm_resp in hex and writes receipts in decimal.
+  EXPECT_EQ(normalise_message_id("0000002a", id_format::hex), "42");
+  EXPECT_EQ(normalise_message_id("0042", id_format::decimal), "42");
+  EXPECT_EQ(normalise_message_id(" 7F ", id_format::hex), "127");
+  EXPECT_EQ(normalise_message_id("0042", id_format::as_is), "0042");
+  // Not a number in that base: kept (lower-cased) rather than guessed at.
+  EXPECT_EQ(normalise_message_id("A1-B2", id_format::decimal), "a1-b2");
+  EXPECT_EQ(normalise_message_id("ffffffffffffffffff", id_format::hex), "ffffffffffffffffff");
+  const auto r = receipt_of(text_receipt("id:00000042 stat:DELIVRD"), id_format::hex,
+                            id_format::decimal);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "42");
+}
+
+TEST(receipt, a_reply_is_not_a_receipt) {
+  deliver_sm d;
+  d.source_addr = "27821234567";
+  const std::string text = "id:1 stat:DELIVRD looks like a receipt but esm class says reply";
+  d.short_message.assign(text.begin(), text.end());
+  std::string bad;
+  EXPECT_FALSE(receipt_of(d, id_format::as_is, id_format::as_is, &bad));
+  EXPECT_TRUE(bad.empty());
+  EXPECT_EQ(reply_text(d), text);
+}
+
+TEST(receipt, a_receipt_without_id_or_state_is_refused_with_a_reason) {
+  std::string bad;
+  EXPECT_FALSE(receipt_of(text_receipt("sub:001 stat:DELIVRD"), id_format::as_is,
+                          id_format::as_is, &bad));
+  EXPECT_NE(bad.find("message id"), std::string::npos);
+  bad.clear();
+  EXPECT_FALSE(receipt_of(text_receipt("id:5 err:000"), id_format::as_is, id_format::as_is, &bad));
+  EXPECT_NE(bad.find("state"), std::string::npos);
+}
+
+TEST(receipt, reply_text_decodes_ucs2_and_drops_the_udh) {
+  deliver_sm d;
+  d.esm_class = esm_class_udhi;
+  d.data_coding = data_coding_ucs2;
+  d.short_message = {0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 0x00, 'O', 0x00, 'k', 0x20, 0xAC};
+  EXPECT_EQ(reply_text(d), "Ok\xE2\x82\xAC");
+}
+
+TEST(receipt, id_format_names) {
+  EXPECT_EQ(id_format_from("hex"), id_format::hex);
+  EXPECT_EQ(id_format_from("decimal"), id_format::decimal);
+  EXPECT_EQ(id_format_from("as-is"), id_format::as_is);
+  EXPECT_FALSE(id_format_from("octal"));
+}
+
+}  // namespace
+}  // namespace mail2sms::smpp
