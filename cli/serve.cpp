@@ -92,8 +92,8 @@ void serve(const std::string& config_path) {
       {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
        .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
   core::acceptance acceptance(committer);
-  // Connectors bind only in a process that sends; an accept-only process leaves that to others.
   core::receipt_recorder receipts(store);
+  // Connectors bind only in a process that sends; an accept-only process leaves that to others.
   std::optional<connector_set> connectors;
   std::optional<core::dispatcher> dispatcher;
   // Declared after the connectors: it stops (recording and acknowledging what it holds) before
