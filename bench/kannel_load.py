@@ -12,9 +12,11 @@ receipt for every submit_sm and the script waits for all of them to come back th
 Prints a markdown table. Bounded: every wait has a deadline; everything started is stopped.
 
     bench/kannel_load.py --messages 20000 --clients 1 10 50
+    bench/kannel_load.py --smsc npm --receipts off     # the npm smpp package as the SMSC instead
 """
 import argparse
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -28,7 +30,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e", "kannel"))
 import harness  # noqa: E402
 import kannel  # noqa: E402
+from test_npm_peer import stop_process  # noqa: E402
 
+NPM_SMSC = os.path.join(HERE, "..", "tests", "e2e", "npm_smsc.js")
 SMPP_USER = "kannel"
 SMPP_PASSWORD = "kpw123"
 
@@ -36,23 +40,30 @@ SMPP_PASSWORD = "kpw123"
 class SubmitCounter:
     """smsc-sim on a free port; counts submit_sm lines and notes when the first and last came."""
 
-    def __init__(self, receipts):
-        self.port = harness.free_port()
-        args = [harness.BINARY, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port,
-                "--system-id", SMPP_USER, "--password", SMPP_PASSWORD]
-        if not receipts:
-            args.append("--no-receipts")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def __init__(self, receipts, npm=False):
         self.count = 0
         self.first = self.last = None
         self.bound = threading.Event()
         self.lock = threading.Lock()
+        if npm:  # the npm `smpp` package as the SMSC (tests/e2e/npm_smsc.js): no receipts
+            self.proc = subprocess.Popen(["node", NPM_SMSC, "0", SMPP_USER, SMPP_PASSWORD],
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            self.port = json.loads(self.proc.stdout.readline())["port"]
+        else:
+            self.port = harness.free_port()
+            args = [harness.BINARY, "smsc-sim", "--listen", "127.0.0.1:%d" % self.port,
+                    "--system-id", SMPP_USER, "--password", SMPP_PASSWORD]
+            if not receipts:
+                args.append("--no-receipts")
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         threading.Thread(target=self._read, daemon=True).start()
         harness.wait_for_port(self.port, proc=self.proc)
 
     def _read(self):
         for line in self.proc.stdout:
-            if b'"event":"submit_sm"' in line:
+            if b'"event":"bind"' in line and b'"accepted":true' in line:
+                self.bound.set()
+            elif b'"event":"submit_sm"' in line:
                 now = time.monotonic()
                 with self.lock:
                     self.count += 1
@@ -77,12 +88,7 @@ class SubmitCounter:
             return (self.count - 1) / (self.last - self.first)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10)
 
 
 class ReceiptCounter(http.server.ThreadingHTTPServer):
@@ -110,13 +116,12 @@ class ReceiptCounter(http.server.ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-def run(clients, receipts, messages, window, timeout):
-    sim = SubmitCounter(receipts)
+def run(clients, receipts, messages, window, timeout, npm):
+    sim = SubmitCounter(receipts, npm)
     k = None
     dlr = None
     try:
-        k = kannel.Kannel(sim.port, SMPP_USER, SMPP_PASSWORD, harness.free_port,
-                          harness.wait_for_port, window=window, log_level=4)
+        k = kannel.Kannel(sim.port, SMPP_USER, SMPP_PASSWORD, window=window, log_level=4)
         if not sim.bound.wait(30):
             raise RuntimeError("Kannel did not bind to smsc-sim")
         query = {"username": kannel.SENDSMS_USER, "password": kannel.SENDSMS_PASSWORD,
@@ -170,16 +175,20 @@ def main():
     parser.add_argument("--window", type=int, default=10,
                         help="Kannel's max-pending-submits (its default is 10)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds a run may take")
+    parser.add_argument("--smsc", choices=["smsc-sim", "npm"], default="smsc-sim",
+                        help="the SMPP peer: mail2sms smsc-sim, or the npm smpp package (no receipts)")
     args = parser.parse_args()
     if not kannel.available():
         sys.exit("Kannel is not installed: run scripts/setup")
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.receipts]
+    if args.smsc == "npm" and True in modes:
+        sys.exit("the npm SMSC sends no delivery receipts: use --receipts off with --smsc npm")
     print("| HTTP clients | receipts | messages | sendsms accepted/s | submit_sm/s at the SMSC | "
           "end to end msg/s | receipts back | HTTP errors |")
     print("|---|---|---|---|---|---|---|---|")
     for receipts in modes:
         for clients in args.clients:
-            r = run(clients, receipts, args.messages, args.window, args.timeout)
+            r = run(clients, receipts, args.messages, args.window, args.timeout, args.smsc == "npm")
             print("| %d | %s | %d | %.0f | %.0f | %.0f | %s | %d |" % (
                 r["clients"], "on" if receipts else "off", r["messages"], r["http_rate"],
                 r["smsc_rate"], r["overall"],

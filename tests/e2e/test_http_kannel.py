@@ -4,17 +4,14 @@ connector to smsbox's sendsms interface (Debian's kannel), bearerbox forwards it
 sender, UCS-2 and concatenation, in both multipart modes of the connector."""
 import os
 import shutil
-import smtplib
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-from email.message import EmailMessage
 
-from harness import (ACCOUNT, BINARY, DOMAIN, PASSWORD, Simulator, free_port, make_certificate,
-                     wait_for_port)
-from test_send import tls_context
+from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Simulator, free_port, make_certificate, wait_for_port
+from test_npm_peer import NpmBridge, stop_process
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "kannel"))
 import kannel  # noqa: E402
@@ -24,16 +21,6 @@ KANNEL_SMPP_PASSWORD = "kpw123"
 WHOLE = "+27821234567"     # routed (+27) to the connector sending one request per message
 SEGMENTS = "+447946000123"  # routed (+44) to the connector sending one request per part, with UDH
 REFUSED = "+4915112345678"  # routed (+49) to a connector with the wrong sendsms password
-
-
-def stop_process(proc, timeout=30):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class KannelBridge:
@@ -47,8 +34,7 @@ class KannelBridge:
         make_certificate(self.dir)
         self.sim = Simulator(system_id=KANNEL_SMPP_USER, password=KANNEL_SMPP_PASSWORD)
         cleanup(self.sim.stop)
-        self.kannel = kannel.Kannel(self.sim.port, KANNEL_SMPP_USER, KANNEL_SMPP_PASSWORD,
-                                    free_port, wait_for_port)
+        self.kannel = kannel.Kannel(self.sim.port, KANNEL_SMPP_USER, KANNEL_SMPP_PASSWORD)
         cleanup(self.kannel.stop)
         self.sim.wait_for(lambda l: l.get("event") == "bind" and l.get("status") == "ESME_ROK")
         self.smtp_port = free_port()
@@ -113,32 +99,10 @@ connector = "kannel-parts"
         cleanup(stop_process, self.proc)
         wait_for_port(self.smtp_port, proc=self.proc)
 
-    def cli(self, *args, input=None):
-        r = subprocess.run([BINARY, *args, "--config", self.config], input=input,
-                           capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise AssertionError("mail2sms %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
-        return r
-
-    def serve_log(self):
-        self.log.flush()
-        with open(self.log.name) as f:
-            return f.read()
-
-    def send(self, number, subject, text):
-        message = EmailMessage()
-        message["From"] = "ops@example.com"
-        message["To"] = "%s@%s" % (number, DOMAIN)
-        message["Subject"] = subject
-        message.set_content(text, charset="utf-8", cte="quoted-printable")
-        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as client:
-            client.ehlo("client.example")
-            client.starttls(context=tls_context())
-            client.ehlo("client.example")
-            client.login(ACCOUNT, PASSWORD)
-            refused = client.send_message(message)
-        if refused:
-            raise AssertionError("recipients refused: %r" % refused)
+    # The same mail2sms serve around another peer: the npm test's helpers fit as they are.
+    cli = NpmBridge.cli
+    serve_log = NpmBridge.serve_log
+    send = NpmBridge.send
 
     def arrived(self, destination, text, timeout=60):
         return self.sim.wait_for(lambda l: l.get("event") == "message"
@@ -161,26 +125,26 @@ class HttpKannelTest(unittest.TestCase):
             raise
 
     def test_gsm_text_arrives_with_destination_and_sender(self):
-        self.bridge.send(WHOLE, "disk", "db1 at 95% & rising: see https://status/?a=1")
+        self.bridge.send(WHOLE, "db1 at 95% & rising: see https://status/?a=1")
         msg = self.arrived("27821234567", "db1 at 95% & rising: see https://status/?a=1")
         self.assertEqual(msg["source"], "Alerts")
         self.assertEqual(msg["data_coding"], 0)
         self.assertEqual(msg["parts"], 1)
 
     def test_ucs2_text_arrives_as_ucs2(self):
-        self.bridge.send(WHOLE, "alert", "Сервер недоступен")
+        self.bridge.send(WHOLE, "Сервер недоступен")
         msg = self.arrived("27821234567", "Сервер недоступен")
         self.assertEqual(msg["data_coding"], 8)
 
     def test_long_text_is_split_by_kannel_in_whole_mode(self):
         text = "whole " + "0123456789" * 25
-        self.bridge.send(WHOLE, "long", text)
+        self.bridge.send(WHOLE, text)
         msg = self.arrived("27821234567", text)
         self.assertEqual(msg["parts"], 2)
 
     def test_segments_mode_sends_mail2sms_parts_with_their_udh(self):
         text = "parts " + "abcdefghij" * 25
-        self.bridge.send(SEGMENTS, "split", text)
+        self.bridge.send(SEGMENTS, text)
         msg = self.arrived("447946000123", text)
         self.assertEqual(msg["parts"], 2)
         self.assertEqual(msg["source"], "Parts")
@@ -192,7 +156,7 @@ class HttpKannelTest(unittest.TestCase):
         self.assertEqual(sorted(s["udh"][-4:] for s in submits), ["0201", "0202"])
 
     def test_a_refusal_by_kannel_fails_the_message_with_the_status(self):
-        self.bridge.send(REFUSED, "refused", "never sent")
+        self.bridge.send(REFUSED, "never sent")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             listing = self.bridge.cli("messages", "list", "--status", "failed").stdout
@@ -204,7 +168,7 @@ class HttpKannelTest(unittest.TestCase):
         self.assertFalse([l for l in self.bridge.sim.lines if l.get("text") == "never sent"])
 
     def test_queue_shows_submitted_and_the_secret_is_not_logged(self):
-        self.bridge.send(WHOLE, "status", "queue check")
+        self.bridge.send(WHOLE, "queue check")
         self.arrived("27821234567", "queue check")
         listing = self.bridge.cli("messages", "list", "--json").stdout
         self.assertIn("submitted", listing)

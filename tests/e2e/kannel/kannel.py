@@ -3,11 +3,15 @@ SMPP SMSC and smsbox's HTTP sendsms interface, as this process's foreground chil
 kannel.conf generated from kannel.conf.in in a temporary directory, on free loopback ports."""
 import os
 import shutil
-import signal
 import subprocess
+import sys
 import tempfile
 import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import free_port, wait_for_port  # noqa: E402
+from test_npm_peer import stop_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
@@ -20,25 +24,10 @@ def available():
     return os.access(BEARERBOX, os.X_OK) and os.access(SMSBOX, os.X_OK)
 
 
-def _stop(proc, timeout=15):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 class Kannel:
-    """bearerbox + smsbox bound (SMPP transceiver) to an SMSC on 127.0.0.1:smpp_port.
+    """bearerbox + smsbox bound (SMPP transceiver) to an SMSC on 127.0.0.1:smpp_port."""
 
-    free_port and wait_for_port come from the e2e harness (passed in to keep this module free of
-    the harness's imports when the benchmark uses it)."""
-
-    def __init__(self, smpp_port, smpp_user, smpp_password, free_port, wait_for_port,
-                 window=10, log_level=1):
+    def __init__(self, smpp_port, smpp_user, smpp_password, window=10, log_level=1):
         if not available():
             raise RuntimeError("Kannel is not installed: run scripts/setup (Debian package kannel)")
         self.dir = tempfile.mkdtemp(prefix="mail2sms-kannel-")
@@ -96,6 +85,7 @@ class Kannel:
         return "\n".join(out)
 
     def stop(self):
-        _stop(self.smsbox)
-        _stop(self.bearerbox)
+        for proc in (self.smsbox, self.bearerbox):
+            if proc is not None:
+                stop_process(proc, timeout=15)
         shutil.rmtree(self.dir, ignore_errors=True)
