@@ -206,7 +206,14 @@ void connector::perform(connection& c, exchange& x) {
   asio::co_spawn(c.io, run_exchange(c, settings_, x), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
-  c.io.run();
+  try {
+    c.io.run();
+  } catch (const std::exception& e) {  // e.g. a socket option on a socket the peer just reset
+    x.ec = asio::error::fault;
+    x.stage = std::string("exchange (") + e.what() + ")";
+    c.connected = false;
+    return;
+  }
   if (fresh && c.connected) ++connections_opened_;
   if (!x.ec) ++requests_;
 }
