@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/connectors/http/request.hpp"
+#include "core/connectors/http/settings.hpp"
 #include "core/result.hpp"
 
 namespace mail2sms::config {
@@ -69,7 +69,7 @@ struct connector_config {
   std::string unknown_policy = "resend";  // after a crash mid-submit: "resend" or "hold"
   // file
   std::string path;  // JSONL output, resolved relative to the config file's directory
-  // http: checked with http::compile() at load time (templates, patterns); its default_source
+  // http: checked with http::compile() (request.hpp) at load time (templates, patterns); its default_source
   // is `source`, its ca_file resolved relative to the config file's directory
   http::settings http;
 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/sections.hpp"
+#include "core/connectors/http/request.hpp"
 
 namespace mail2sms::config::detail {
 namespace {

@@ -2,6 +2,7 @@
 // the thread that called submit(); tcp_stream's expiry bounds the whole exchange.
 #include "core/connectors/http/connector.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
@@ -35,8 +35,8 @@ struct connector::tls_state {
 
 struct connector::connection {
   asio::io_context io;
-  std::optional<beast::tcp_stream> tcp;                          // http://
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;       // https://
+  std::optional<beast::tcp_stream> tcp;                     // http://
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;  // https://
   beast::flat_buffer buffer;
   bool connected = false;
 
@@ -46,7 +46,8 @@ struct connector::connection {
 struct connector::exchange {
   bhttp::request<bhttp::string_body> request;
   error_code ec;
-  std::string stage;  // where ec happened: "resolve", "connect", "TLS handshake", "send", "response"
+  std::string
+      stage;  // where ec happened: "resolve", "connect", "TLS handshake", "send", "response"
   unsigned status = 0;
   std::string status_text;
   std::string body;
@@ -77,7 +78,8 @@ asio::awaitable<void> write_and_read(Stream& stream, beast::flat_buffer& buffer,
   x.keep_alive = response.keep_alive();
 }
 
-asio::awaitable<void> connect(connector::connection& c, const url_parts& url, connector::exchange& x) {
+asio::awaitable<void> connect(connector::connection& c, const url_parts& url,
+                              connector::exchange& x) {
   asio::ip::tcp::resolver resolver(c.io);
   asio::steady_timer guard(c.io);  // tcp_stream's expiry does not cover name resolution
   guard.expires_after(std::chrono::seconds(30));
@@ -140,7 +142,8 @@ bhttp::request<bhttp::string_body> to_beast(const rendered_request& r, const url
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), r.target, 11};
   const bool default_port = url.port == (url.tls ? 443 : 80);
   const bool v6 = url.host.find(':') != std::string::npos;
-  req.set(bhttp::field::host, default_port ? (v6 ? "[" + url.host + "]" : url.host) : url.authority());
+  req.set(bhttp::field::host,
+          default_port ? (v6 ? "[" + url.host + "]" : url.host) : url.authority());
   req.set(bhttp::field::user_agent, "mail2sms");
   for (const auto& [name, value] : r.headers) req.set(name, value);
   req.body() = r.body;
@@ -257,7 +260,8 @@ core::submit_outcome connector::submit(const core::queued_message& message) {
     ids.push_back(answer.message_id);
   }
   outcome.state = state::submitted;
-  const bool all_ids = std::none_of(ids.begin(), ids.end(), [](const auto& id) { return id.empty(); });
+  const bool all_ids =
+      std::none_of(ids.begin(), ids.end(), [](const auto& id) { return id.empty(); });
   if (all_ids) {
     // Whole mode: the provider's one id stands for every part.
     if (!settings_.per_segment) ids.assign(message.segments.size(), ids.front());

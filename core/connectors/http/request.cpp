@@ -11,8 +11,8 @@ namespace {
 
 bool is_token(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                  std::string_view::npos;
+    return std::isalnum(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
   });
 }
 
@@ -46,7 +46,8 @@ result<ok_t, settings_error> compile_headers(const settings& s, compiled_setting
 result<ok_t, settings_error> compile_rules(const settings& s, compiled_settings& c) {
   for (const unsigned status : s.success_status) {
     if (status < 100 || status > 599)
-      return fail(settings_error{"success_status", "not an HTTP status: " + std::to_string(status)});
+      return fail(
+          settings_error{"success_status", "not an HTTP status: " + std::to_string(status)});
   }
   c.rules.success_status = s.success_status;
   if (!s.success_pattern.empty()) {
@@ -100,8 +101,9 @@ result<compiled_settings, settings_error> compile(const settings& s) {
   if (auto h = compile_headers(s, c); !h) return fail(h.error());
   if (auto r = compile_rules(s, c); !r) return fail(r.error());
   if (s.multipart != "whole" && s.multipart != "segments")
-    return fail(settings_error{"multipart", "expected \"whole\" (one request per message) or "
-                                            "\"segments\" (one request per part, with its UDH)"});
+    return fail(settings_error{"multipart",
+                               "expected \"whole\" (one request per message) or "
+                               "\"segments\" (one request per part, with its UDH)"});
   c.per_segment = s.multipart == "segments";
   c.coding_values = s.coding_values;
   c.default_source = s.default_source;

@@ -18,18 +18,28 @@ std::optional<field> field_named(std::string_view name) {
 
 std::string value_of(field f, const message_fields& v) {
   switch (f) {
-    case field::to: return v.to;
-    case field::to_digits: return !v.to.empty() && v.to.front() == '+' ? v.to.substr(1) : v.to;
-    case field::from: return v.from;
-    case field::text: return v.text;
-    case field::coding: return v.coding;
-    case field::udh: return v.udh;
+    case field::to:
+      return v.to;
+    case field::to_digits:
+      return !v.to.empty() && v.to.front() == '+' ? v.to.substr(1) : v.to;
+    case field::from:
+      return v.from;
+    case field::text:
+      return v.text;
+    case field::coding:
+      return v.coding;
+    case field::udh:
+      return v.udh;
     case field::udh_hex:
       return sms::to_hex({reinterpret_cast<const std::uint8_t*>(v.udh.data()), v.udh.size()});
-    case field::payload_hex: return v.payload_hex;
-    case field::message_id: return v.message_id;
-    case field::part: return std::to_string(v.part);
-    case field::parts: return std::to_string(v.parts);
+    case field::payload_hex:
+      return v.payload_hex;
+    case field::message_id:
+      return v.message_id;
+    case field::part:
+      return std::to_string(v.part);
+    case field::parts:
+      return std::to_string(v.parts);
   }
   return {};
 }
@@ -38,8 +48,8 @@ std::string value_of(field f, const message_fields& v) {
 
 const std::vector<std::string_view>& field_names() {
   static const std::vector<std::string_view> names = {
-      "to", "to_digits", "from", "text", "coding", "udh", "udh_hex", "payload_hex",
-      "message_id", "part", "parts"};
+      "to",      "to_digits",   "from",       "text", "coding", "udh",
+      "udh_hex", "payload_hex", "message_id", "part", "parts"};
   return names;
 }
 
@@ -67,11 +77,21 @@ std::string json_escape(std::string_view utf8) {
   for (const char c : utf8) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20 || u == 0x7F) {
           out += "\\u00";
@@ -93,8 +113,8 @@ result<request_template, std::string> request_template::parse(std::string_view t
   while (i < text.size()) {
     std::size_t end = i + 1;
     if (text[i] == '{') {
-      while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) ||
-                                   text[end] == '_'))
+      while (end < text.size() &&
+             (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_'))
         ++end;
     }
     if (text[i] != '{' || end == i + 1 || end >= text.size() || text[end] != '}') {
@@ -105,11 +125,13 @@ result<request_template, std::string> request_template::parse(std::string_view t
     const auto f = field_named(name);
     if (!f) {
       std::string known;
-      for (const auto n : field_names()) known += (known.empty() ? "{" : ", {") + std::string(n) + "}";
+      for (const auto n : field_names())
+        known += (known.empty() ? "{" : ", {") + std::string(n) + "}";
       return fail("unknown placeholder {" + std::string(name) + "}; known: " + known);
     }
     if (*f == field::udh && how != escaping::url)
-      return fail(std::string("{udh} is raw octets and only fits a URL or a form body; use {udh_hex}"));
+      return fail(
+          std::string("{udh} is raw octets and only fits a URL or a form body; use {udh_hex}"));
     if (!literal.empty()) t.pieces_.push_back({std::move(literal), std::nullopt});
     literal.clear();
     t.pieces_.push_back({{}, f});
@@ -128,9 +150,15 @@ std::string request_template::render(const message_fields& values) const {
     }
     const std::string value = value_of(*p.placeholder, values);
     switch (how_) {
-      case escaping::url: out += percent_encode(value); break;
-      case escaping::json: out += json_escape(value); break;
-      case escaping::none: out += value; break;
+      case escaping::url:
+        out += percent_encode(value);
+        break;
+      case escaping::json:
+        out += json_escape(value);
+        break;
+      case escaping::none:
+        out += value;
+        break;
     }
   }
   return out;

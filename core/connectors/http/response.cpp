@@ -22,11 +22,10 @@ classified_response classify(unsigned status, std::string_view status_text, std:
   classified_response r;
   r.reason = "HTTP " + std::to_string(status);
   if (!status_text.empty()) r.reason += " " + std::string(status_text);
-  const bool success =
-      rules.success_status.empty()
-          ? status >= 200 && status < 300
-          : std::find(rules.success_status.begin(), rules.success_status.end(), status) !=
-                rules.success_status.end();
+  const bool success = rules.success_status.empty()
+                           ? status >= 200 && status < 300
+                           : std::find(rules.success_status.begin(), rules.success_status.end(),
+                                       status) != rules.success_status.end();
   if (success) {
     if (rules.success_pattern &&
         !std::regex_search(body.begin(), body.end(), *rules.success_pattern)) {

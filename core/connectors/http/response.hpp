@@ -15,8 +15,8 @@
 namespace mail2sms::http {
 
 struct response_rules {
-  std::vector<unsigned> success_status;     // empty: any 2xx
-  std::optional<std::regex> success_pattern;  // searched in the body of a success status
+  std::vector<unsigned> success_status;          // empty: any 2xx
+  std::optional<std::regex> success_pattern;     // searched in the body of a success status
   std::optional<std::regex> message_id_pattern;  // capture group 1 is the provider's id
 };
 

@@ -11,10 +11,10 @@
 namespace mail2sms::http {
 
 struct url_parts {
-  bool tls = false;        // https
-  std::string host;        // a name, an IPv4 address, or an IPv6 address without brackets
-  std::uint16_t port = 0;  // 80 / 443 unless given
-  std::string target;      // "/path?query" (the template text), "/" when empty
+  bool tls = false;               // https
+  std::string host;               // a name, an IPv4 address, or an IPv6 address without brackets
+  std::uint16_t port = 0;         // 80 / 443 unless given
+  std::string target;             // "/path?query" (the template text), "/" when empty
   std::string authority() const;  // "host:port", IPv6 in brackets: for logs and the Host header
 };
 

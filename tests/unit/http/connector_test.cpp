@@ -28,7 +28,8 @@ core::queued_message message_of(const std::string& text, const std::string& queu
   return m;
 }
 
-settings form_post(std::uint16_t port, const std::string& scheme = "http", const std::string& host = "127.0.0.1") {
+settings form_post(std::uint16_t port, const std::string& scheme = "http",
+                   const std::string& host = "127.0.0.1") {
   settings s;
   s.name = "provider";
   s.url = scheme + "://" + host + ":" + std::to_string(port) + "/v1/sms?key=s3cret-key";
@@ -59,7 +60,8 @@ TEST(http_connector, posts_the_rendered_request_and_keeps_the_provider_id) {
   EXPECT_EQ(seen[0].headers.at("authorization"), "Bearer s3cret-token");
   EXPECT_EQ(seen[0].headers.at("content-type"), "application/x-www-form-urlencoded");
   EXPECT_EQ(seen[0].headers.at("host"), "127.0.0.1:" + std::to_string(server.port()));
-  EXPECT_EQ(seen[0].body, "to=%2B27821234567&from=Alerts&text=Disk%2095%25%20full%20%26%20rising&ref=Q1");
+  EXPECT_EQ(seen[0].body,
+            "to=%2B27821234567&from=Alerts&text=Disk%2095%25%20full%20%26%20rising&ref=Q1");
 }
 
 TEST(http_connector, reuses_one_connection_for_many_messages) {
@@ -92,19 +94,24 @@ TEST(http_connector, statuses_become_permanent_or_transient_failures) {
     return scripted_response{status.load(), "Authorization failed: key s3cret-key"};
   });
   auto c = make(form_post(server.port()));
-  for (const auto& [code, expected] : std::vector<std::pair<unsigned, state>>{
-           {400, state::permanent_failure}, {403, state::permanent_failure},
-           {429, state::transient_failure}, {503, state::transient_failure}}) {
+  for (const auto& [code, expected] :
+       std::vector<std::pair<unsigned, state>>{{400, state::permanent_failure},
+                                               {403, state::permanent_failure},
+                                               {429, state::transient_failure},
+                                               {503, state::transient_failure}}) {
     status = code;
     const auto outcome = c.submit(message_of("hello"));
     EXPECT_EQ(outcome.state, expected) << code;
     EXPECT_EQ(outcome.reason.find("s3cret"), std::string::npos) << outcome.reason;
-    EXPECT_NE(outcome.reason.find("HTTP " + std::to_string(code)), std::string::npos) << outcome.reason;
+    EXPECT_NE(outcome.reason.find("HTTP " + std::to_string(code)), std::string::npos)
+        << outcome.reason;
   }
 }
 
 TEST(http_connector, success_pattern_not_matched_is_a_refusal) {
-  test_server server([](const served_request&) { return scripted_response{200, "ERR 12 no credit"}; });
+  test_server server([](const served_request&) {
+    return scripted_response{200, "ERR 12 no credit"};
+  });
   auto s = form_post(server.port());
   s.success_pattern = "^OK";
   auto c = make(s);
@@ -183,8 +190,11 @@ class http_tls_test : public ::testing::Test {
 };
 
 TEST_F(http_tls_test, https_with_the_private_ca_is_trusted) {
-  test_server server([](const served_request&) { return scripted_response{200, "id=tls1"}; },
-                     server_tls_context(pki_));
+  test_server server(
+      [](const served_request&) {
+        return scripted_response{200, "id=tls1"};
+      },
+      server_tls_context(pki_));
   auto s = form_post(server.port(), "https");
   s.ca_file = pki_.ca_cert.string();
   auto c = make(s);
@@ -198,8 +208,11 @@ TEST_F(http_tls_test, https_with_the_private_ca_is_trusted) {
 }
 
 TEST_F(http_tls_test, an_unknown_ca_is_refused_by_default) {
-  test_server server([](const served_request&) { return scripted_response{200, "id=no"}; },
-                     server_tls_context(pki_));
+  test_server server(
+      [](const served_request&) {
+        return scripted_response{200, "id=no"};
+      },
+      server_tls_context(pki_));
   auto c = make(form_post(server.port(), "https"));  // the system's CAs only
   const auto outcome = c.submit(message_of("over TLS"));
   EXPECT_EQ(outcome.state, state::transient_failure);
@@ -208,8 +221,11 @@ TEST_F(http_tls_test, an_unknown_ca_is_refused_by_default) {
 }
 
 TEST_F(http_tls_test, a_certificate_for_another_name_is_refused) {
-  test_server server([](const served_request&) { return scripted_response{200, "id=no"}; },
-                     server_tls_context(pki_));
+  test_server server(
+      [](const served_request&) {
+        return scripted_response{200, "id=no"};
+      },
+      server_tls_context(pki_));
   auto s = form_post(server.port(), "https", "localhost");  // the certificate names 127.0.0.1
   s.ca_file = pki_.ca_cert.string();
   auto c = make(s);

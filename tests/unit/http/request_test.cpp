@@ -29,8 +29,9 @@ std::string rendered(std::string_view text, escaping how) {
 }
 
 TEST(http_template, url_escaping_percent_encodes_every_reserved_octet) {
-  EXPECT_EQ(rendered("to={to}&text={text}", escaping::url),
-            "to=%2B27821234567&text=Disk%2095%25%20full%20%26%20%22rising%22%0Asee%3A%20%2Fvar%3Fx%3D1");
+  EXPECT_EQ(
+      rendered("to={to}&text={text}", escaping::url),
+      "to=%2B27821234567&text=Disk%2095%25%20full%20%26%20%22rising%22%0Asee%3A%20%2Fvar%3Fx%3D1");
   EXPECT_EQ(percent_encode("ü~-._"), "%C3%BC~-._");
   EXPECT_EQ(rendered("udh={udh}", escaping::url), "udh=%05%00%03%A7%02%01");
 }
@@ -54,7 +55,8 @@ TEST(http_template, braces_that_are_not_placeholders_are_literal) {
 TEST(http_template, unknown_placeholders_and_raw_udh_outside_urls_are_refused) {
   const auto unknown = request_template::parse("text={txt}", escaping::url);
   ASSERT_FALSE(unknown.has_value());
-  EXPECT_NE(unknown.error().find("unknown placeholder {txt}"), std::string::npos) << unknown.error();
+  EXPECT_NE(unknown.error().find("unknown placeholder {txt}"), std::string::npos)
+      << unknown.error();
   EXPECT_NE(unknown.error().find("{text}"), std::string::npos) << "lists the known ones";
   const auto udh = request_template::parse("{\"udh\":\"{udh}\"}", escaping::json);
   ASSERT_FALSE(udh.has_value());
@@ -101,7 +103,9 @@ settings kannel_like() {
   settings s;
   s.name = "kannel";
   s.method = "GET";
-  s.url = "http://127.0.0.1:13013/cgi-bin/sendsms?user=u&pass=p%26w&to={to}&text={text}&coding={coding}";
+  s.url =
+      "http://127.0.0.1:13013/cgi-bin/"
+      "sendsms?user=u&pass=p%26w&to={to}&text={text}&coding={coding}";
   s.body_format = "form";
   s.coding_values = {"0", "2"};
   s.default_source = "mail2sms";
@@ -130,7 +134,8 @@ TEST(http_settings, compile_refuses_what_cannot_work) {
   EXPECT_NE(key_of(s).find("body_format:"), std::string::npos);
   s = kannel_like();
   s.message_id_pattern = "[";
-  EXPECT_NE(key_of(s).find("message_id_pattern: not a valid regular expression"), std::string::npos);
+  EXPECT_NE(key_of(s).find("message_id_pattern: not a valid regular expression"),
+            std::string::npos);
   s = kannel_like();
   s.success_status = {42};
   EXPECT_NE(key_of(s).find("success_status:"), std::string::npos);
@@ -156,7 +161,8 @@ TEST(http_render, whole_mode_sends_the_whole_text_once) {
   ASSERT_EQ(requests->size(), 1u);
   const auto& r = requests->front();
   EXPECT_EQ(r.method, "GET");
-  EXPECT_EQ(r.target, "/cgi-bin/sendsms?user=u&pass=p%26w&to=%2B27821234567&text=" + text + "&coding=0");
+  EXPECT_EQ(r.target,
+            "/cgi-bin/sendsms?user=u&pass=p%26w&to=%2B27821234567&text=" + text + "&coding=0");
   EXPECT_TRUE(r.body.empty());
   EXPECT_TRUE(r.headers.empty()) << "no Content-Type without a body";
 }
@@ -181,9 +187,10 @@ TEST(http_render, segment_mode_sends_each_part_with_its_udh) {
   EXPECT_EQ((*requests)[1].body, "to=27821234567&from=mail2sms&udh=%05%00%03%A7%02%02&text=" +
                                      std::string(59, 'b') + "&n=2/2&c=0");
   ASSERT_EQ(first.headers.size(), 2u);
-  EXPECT_EQ(first.headers[0], std::make_pair(std::string("Authorization"), std::string("Bearer Q7")));
-  EXPECT_EQ(first.headers[1],
-            std::make_pair(std::string("Content-Type"), std::string("application/x-www-form-urlencoded")));
+  EXPECT_EQ(first.headers[0],
+            std::make_pair(std::string("Authorization"), std::string("Bearer Q7")));
+  EXPECT_EQ(first.headers[1], std::make_pair(std::string("Content-Type"),
+                                             std::string("application/x-www-form-urlencoded")));
 }
 
 TEST(http_render, ucs2_uses_the_second_coding_value_and_the_account_sender) {
@@ -195,8 +202,7 @@ TEST(http_render, ucs2_uses_the_second_coding_value_and_the_account_sender) {
   ASSERT_TRUE(c2.has_value());
   const auto requests = render(*c2, m);
   ASSERT_TRUE(requests.has_value());
-  EXPECT_EQ(requests->front().target,
-            "/?from=Acme&c=2&t=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82");
+  EXPECT_EQ(requests->front().target, "/?from=Acme&c=2&t=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82");
 }
 
 TEST(http_render, a_header_the_text_would_break_fails_the_message) {

@@ -15,13 +15,19 @@ TEST(http_response, status_classes) {
     unsigned status;
     state expected;
   };
-  for (const auto& [status, expected] :
-       std::vector<row>{{200, state::submitted}, {202, state::submitted}, {204, state::submitted},
-                        {301, state::permanent_failure}, {400, state::permanent_failure},
-                        {401, state::permanent_failure}, {403, state::permanent_failure},
-                        {404, state::permanent_failure}, {408, state::transient_failure},
-                        {429, state::transient_failure}, {500, state::transient_failure},
-                        {502, state::transient_failure}, {503, state::transient_failure}}) {
+  for (const auto& [status, expected] : std::vector<row>{{200, state::submitted},
+                                                         {202, state::submitted},
+                                                         {204, state::submitted},
+                                                         {301, state::permanent_failure},
+                                                         {400, state::permanent_failure},
+                                                         {401, state::permanent_failure},
+                                                         {403, state::permanent_failure},
+                                                         {404, state::permanent_failure},
+                                                         {408, state::transient_failure},
+                                                         {429, state::transient_failure},
+                                                         {500, state::transient_failure},
+                                                         {502, state::transient_failure},
+                                                         {503, state::transient_failure}}) {
     EXPECT_EQ(classify(status, "", "", rules).state, expected) << status;
   }
   const auto refused = classify(403, "Forbidden", "Authorization failed for sendsms", rules);

@@ -86,7 +86,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
   }
   beast::ssl_stream<asio::ip::tcp::socket> stream(std::move(socket), *st->tls);
   error_code ec;
-  co_await stream.async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
+  co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                  redirect_error(use_awaitable, ec));
   if (!ec) co_await serve_requests(stream, st);
 }
 
@@ -100,7 +101,8 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
       std::lock_guard lock(st->mutex);
       ++st->connections;
     }
-    asio::co_spawn(acceptor.get_executor(), serve_connection(std::move(socket), st), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve_connection(std::move(socket), st),
+                   asio::detached);
   }
 }
 
@@ -113,9 +115,10 @@ test_server::test_server(handler h, std::shared_ptr<asio::ssl::context> tls)
   auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(
       io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   port_ = acceptor->local_endpoint().port();
-  asio::co_spawn(io_, [acceptor, st = state_]() -> asio::awaitable<void> {
-    co_await accept_loop(*acceptor, st);
-  }, asio::detached);
+  asio::co_spawn(
+      io_,
+      [acceptor, st = state_]() -> asio::awaitable<void> { co_await accept_loop(*acceptor, st); },
+      asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
 
