@@ -1,7 +1,10 @@
 // Builds each [[connector]] (smpp client or JSONL file) and resolves [[route]] names to them.
 #include "cli/connectors.hpp"
 
+#include <stdexcept>
+
 #include "core/connectors/file/file_connector.hpp"
+#include "core/connectors/http/connector.hpp"
 #include "core/connectors/smpp/client.hpp"
 
 namespace mail2sms::cli {
@@ -40,6 +43,13 @@ smpp::client_settings smpp_settings_of(const config::connector_config& c,
 std::unique_ptr<core::sms_connector> make_connector(const config::connector_config& c,
                                                     core::receipt_recorder* receipts) {
   if (c.type == "file") return std::make_unique<core::file_connector>(c.name, c.path);
+  if (c.type == "http") {
+    // The configuration loader compiled these settings once already: this cannot fail.
+    auto compiled = http::compile(c.http);
+    if (!compiled)
+      throw std::logic_error("http connector " + c.name + ": " + compiled.error().message);
+    return std::make_unique<http::connector>(std::move(*compiled));
+  }
   auto client = std::make_unique<smpp::client>(smpp_settings_of(c, receipts));
   client->start();
   return client;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/connectors/http/settings.hpp"
 #include "core/result.hpp"
 
 namespace mail2sms::config {
@@ -49,7 +50,7 @@ struct database_config {
 
 struct connector_config {
   std::string name;
-  std::string type;  // "smpp" | "file"
+  std::string type;  // "smpp" | "http" | "file"
   // smpp
   std::string host = "127.0.0.1";
   std::uint16_t port = 2775;
@@ -68,6 +69,9 @@ struct connector_config {
   std::string unknown_policy = "resend";  // after a crash mid-submit: "resend" or "hold"
   // file
   std::string path;  // JSONL output, resolved relative to the config file's directory
+  // http: checked with http::compile() (request.hpp) at load time (templates, patterns); its default_source
+  // is `source`, its ca_file resolved relative to the config file's directory
+  http::settings http;
 };
 
 struct route_config {

@@ -2,8 +2,10 @@
 // every route prefix an E.164 prefix that names a defined connector.
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "config/sections.hpp"
+#include "core/connectors/http/request.hpp"
 
 namespace mail2sms::config::detail {
 namespace {
@@ -17,6 +19,16 @@ void one_of(const section& s, std::string_view key, std::string& out,
   s.fail(std::string(key), "unknown value '" + out + "': expected one of " + expected);
 }
 
+void read_source(const section& s, connector_config& c) {
+  s.read("source", c.source);
+  const bool numeric = !c.source.empty() &&
+                       std::all_of(c.source.begin() + (c.source.front() == '+' ? 1 : 0),
+                                   c.source.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  if (c.source.size() > (numeric ? 21u : 11u))
+    s.fail("source", numeric ? "a numeric source address has at most 20 digits"
+                             : "an alphanumeric source address has at most 11 characters");
+}
+
 void read_smpp(const section& s, connector_config& c) {
   s.read("host", c.host);
   if (c.host.empty()) s.fail("host", "must not be empty");
@@ -26,13 +38,7 @@ void read_smpp(const section& s, connector_config& c) {
     s.fail("system_id", "an smpp connector needs system_id (its SMPP login)");
   s.read("password", c.password);
   s.read("system_type", c.system_type);
-  s.read("source", c.source);
-  const bool numeric = !c.source.empty() &&
-                       std::all_of(c.source.begin() + (c.source.front() == '+' ? 1 : 0),
-                                   c.source.end(), [](unsigned char ch) { return std::isdigit(ch); });
-  if (c.source.size() > (numeric ? 21u : 11u))
-    s.fail("source", numeric ? "a numeric source address has at most 20 digits"
-                             : "an alphanumeric source address has at most 11 characters");
+  read_source(s, c);
   s.read("window", c.window, 1, 65535);
   s.read("tps", c.tps, 1, 1000000);
   s.read("enquire_link_interval", c.enquire_link_interval);
@@ -44,23 +50,75 @@ void read_smpp(const section& s, connector_config& c) {
   one_of(s, "unknown_policy", c.unknown_policy, {"resend", "hold"});
 }
 
+std::vector<unsigned> read_statuses(const section& s, std::string_view name) {
+  std::vector<unsigned> statuses;
+  const auto* node = s.find(name);
+  if (node == nullptr) return statuses;
+  const auto* array = node->as_array();
+  if (array == nullptr) s.fail(name, "expected an array of HTTP statuses, got " + type_name(*node));
+  for (const auto& element : *array) {
+    const auto* value = element.as_integer();
+    if (value == nullptr || value->get() < 100 || value->get() > 599)
+      s.doc().fail(line_of(element), s.key(name), "expected HTTP statuses (100..599), e.g. [200, 202]");
+    statuses.push_back(static_cast<unsigned>(value->get()));
+  }
+  return statuses;
+}
+
+void read_http(const section& s, connector_config& c) {
+  http::settings& h = c.http;
+  h.name = c.name;
+  s.read("url", h.url);
+  if (h.url.empty()) s.fail("url", "an http connector needs url (the provider's API endpoint)");
+  s.read("method", h.method);
+  s.read("headers", h.headers);
+  s.read("body", h.body);
+  s.read("body_format", h.body_format);
+  h.success_status = read_statuses(s, "success_status");
+  s.read("success_pattern", h.success_pattern);
+  s.read("message_id_pattern", h.message_id_pattern);
+  s.read("multipart", h.multipart);
+  std::vector<std::string> coding{h.coding_values.begin(), h.coding_values.end()};
+  s.read("coding_values", coding);
+  if (coding.size() != 2)
+    s.fail("coding_values", "expected two values: {coding} for GSM 03.38, then for UCS-2");
+  h.coding_values = {coding[0], coding[1]};
+  h.default_source = c.source;
+  std::chrono::seconds timeout{10};
+  s.read("timeout", timeout);
+  h.timeout = timeout;
+  s.read_path("ca_file", h.ca_file);
+  if (!h.ca_file.empty() && !std::filesystem::is_regular_file(h.ca_file))
+    s.fail("ca_file", "no such file: " + h.ca_file);
+  s.read("max_idle_connections", h.max_idle_connections, 0, 1024);
+  if (auto compiled = http::compile(h); !compiled)
+    s.fail(compiled.error().key, compiled.error().message);
+}
+
 connector_config read_connector(const section& s) {
   s.allow_only({"name", "type", "host", "port", "system_id", "password", "system_type", "window",
                 "tps", "enquire_link_interval", "response_timeout", "path", "source", "receipts",
-                "concatenation", "submit_id_format", "receipt_id_format", "unknown_policy"});
+                "concatenation", "submit_id_format", "receipt_id_format", "unknown_policy", "url",
+                "method", "headers", "body", "body_format", "success_status", "success_pattern",
+                "message_id_pattern", "multipart", "coding_values", "timeout", "ca_file",
+                "max_idle_connections"});
   connector_config c;
   s.read("name", c.name);
   if (c.name.empty()) s.fail("name", "every connector needs a name (routes refer to it)");
   s.read("type", c.type);
   if (c.type == "smpp") {
     read_smpp(s, c);
+  } else if (c.type == "http") {
+    read_source(s, c);
+    read_http(s, c);
   } else if (c.type == "file") {
     s.read_path("path", c.path);
     if (c.path.empty()) s.fail("path", "a file connector needs path (its JSONL output file)");
   } else {
     s.fail("type", c.type.empty()
-                       ? "every connector needs a type: \"smpp\" or \"file\""
-                       : "unknown connector type '" + c.type + "': expected \"smpp\" or \"file\"");
+                       ? "every connector needs a type: \"smpp\", \"http\" or \"file\""
+                       : "unknown connector type '" + c.type +
+                             "': expected \"smpp\", \"http\" or \"file\"");
   }
   return c;
 }

@@ -184,9 +184,73 @@ TEST_F(config_test, file_connector_needs_path) {
 }
 
 TEST_F(config_test, connector_type_must_be_known) {
-  EXPECT_ERROR(error_of(edited("type = \"file\"", "type = \"http\"")), 10, "connector[0].type",
-               "unknown connector type 'http'");
+  EXPECT_ERROR(error_of(edited("type = \"file\"", "type = \"fax\"")), 10, "connector[0].type",
+               "unknown connector type 'fax'");
   EXPECT_ERROR(error_of(edited("type = \"file\"\n", "")), 8, "connector[0].type", "needs a type");
+}
+
+TEST_F(config_test, http_connector_settings_are_checked_at_load) {
+  const std::string http = "type = \"http\"\n";
+  const auto with = [&](const std::string& lines) {
+    return error_of(edited("type = \"file\"\npath = \"out.jsonl\"\n", http + lines));
+  };
+  EXPECT_ERROR(with(""), 8, "connector[0].url", "needs url");
+  EXPECT_ERROR(with("url = \"ftp://x/\"\n"), 11, "connector[0].url", "http:// or https://");
+  EXPECT_ERROR(with("url = \"http://x/?t={txet}\"\n"), 11, "connector[0].url",
+               "unknown placeholder {txet}");
+  EXPECT_ERROR(with("url = \"http://x/\"\nbody_format = \"json\"\nbody = \"{\\\"u\\\": \\\"{udh}\\\"}\"\n"), 13,
+               "connector[0].body", "use {udh_hex}");
+  EXPECT_ERROR(with("url = \"http://x/\"\nmessage_id_pattern = \"id: \\\\w+\"\n"), 12,
+               "connector[0].message_id_pattern", "needs a capture group");
+  EXPECT_ERROR(with("url = \"http://x/\"\nsuccess_pattern = \"(\"\n"), 12,
+               "connector[0].success_pattern", "not a valid regular expression");
+  EXPECT_ERROR(with("url = \"http://x/\"\nsuccess_status = [200, 700]\n"), 12,
+               "connector[0].success_status", "100..599");
+  EXPECT_ERROR(with("url = \"http://x/\"\nheaders = [\"Authorization Bearer x\"]\n"), 12,
+               "connector[0].headers", "Name: value");
+  EXPECT_ERROR(with("url = \"http://x/\"\nmultipart = \"each\"\n"), 12, "connector[0].multipart",
+               "\"whole\"");
+  EXPECT_ERROR(with("url = \"https://x/\"\nca_file = \"missing.pem\"\n"), 12,
+               "connector[0].ca_file", "no such file");
+  EXPECT_ERROR(with("url = \"http://x/\"\ncoding_values = [\"0\"]\n"), 12,
+               "connector[0].coding_values", "two values");
+}
+
+TEST_F(config_test, http_connector_reads_every_key) {
+  write("ca.pem", "not read at load time\n");
+  const auto loaded = load(edited("type = \"file\"\npath = \"out.jsonl\"\n",
+                                  "type = \"http\"\n"
+                                  "url = \"https://sms.example.net:8443/send?to={to}\"\n"
+                                  "method = \"PUT\"\n"
+                                  "headers = [\"Authorization: Bearer t0ken\"]\n"
+                                  "body = \"{\\\"text\\\": \\\"{text}\\\"}\"\n"
+                                  "body_format = \"json\"\n"
+                                  "success_status = [200, 202]\n"
+                                  "success_pattern = \"accepted\"\n"
+                                  "message_id_pattern = \"id=(\\\\w+)\"\n"
+                                  "multipart = \"segments\"\n"
+                                  "coding_values = [\"0\", \"2\"]\n"
+                                  "source = \"Alerts\"\n"
+                                  "timeout = 3\n"
+                                  "ca_file = \"ca.pem\"\n"
+                                  "max_idle_connections = 2\n"));
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
+  const auto& h = loaded->connectors[0].http;
+  EXPECT_EQ(h.name, "sim");
+  EXPECT_EQ(h.url, "https://sms.example.net:8443/send?to={to}");
+  EXPECT_EQ(h.method, "PUT");
+  EXPECT_EQ(h.headers, std::vector<std::string>{"Authorization: Bearer t0ken"});
+  EXPECT_EQ(h.body, "{\"text\": \"{text}\"}");
+  EXPECT_EQ(h.body_format, "json");
+  EXPECT_EQ(h.success_status, (std::vector<unsigned>{200, 202}));
+  EXPECT_EQ(h.success_pattern, "accepted");
+  EXPECT_EQ(h.message_id_pattern, "id=(\\w+)");
+  EXPECT_EQ(h.multipart, "segments");
+  EXPECT_EQ(h.coding_values[1], "2");
+  EXPECT_EQ(h.default_source, "Alerts");
+  EXPECT_EQ(h.timeout, std::chrono::seconds(3));
+  EXPECT_EQ(h.ca_file, (dir_ / "ca.pem").string());
+  EXPECT_EQ(h.max_idle_connections, 2u);
 }
 
 TEST_F(config_test, window_and_tps_at_least_one) {
