@@ -286,6 +286,21 @@ struct store::session {
     id = tx.exec1("SELECT nextval('dispatch_sessions')")[0].as<std::int64_t>();
     tx.exec_params("SELECT pg_advisory_lock($1, $2::int)", dispatch_lock_class, id);
   }
+  // A clean stop hands the session back at once: the lock would also go with the connection,
+  // but only once the server has noticed the disconnect, and until then another process would
+  // still take this session's `sending` rows for alive.
+  ~session() {
+    try {
+      if (conn.is_open()) {
+        pqxx::nontransaction tx(conn);
+        tx.exec_params("SELECT pg_advisory_unlock($1, $2::int)", dispatch_lock_class, id);
+      }
+    } catch (const std::exception&) {
+      // The connection is going anyway; the server releases the lock when it notices.
+    }
+  }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
   pqxx::connection conn;
   std::int64_t id = 0;
 };
