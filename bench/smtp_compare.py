@@ -59,14 +59,7 @@ class HoldingPostfix(PrivatePostfix):
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write("%s:%d inet n - n - - smtpd\n" % (HOST, port) + self.MASTER_CF)
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
-            f.write(f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue_dir}
-data_directory = {self.dir}/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {self.maillog}
-maillog_file_prefixes = {self.dir}
+            f.write(self.instance_main_cf() + f"""\
 myhostname = bench.example.com
 mydestination =
 local_recipient_maps =

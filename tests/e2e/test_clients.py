@@ -77,14 +77,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write(self.MASTER_CF)
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
-            f.write(f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue_dir}
-data_directory = {self.dir}/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {self.maillog}
-maillog_file_prefixes = {self.dir}
+            f.write(self.instance_main_cf() + f"""\
 myhostname = legacy.example.com
 mydomain = example.com
 myorigin = $mydomain
@@ -103,6 +96,18 @@ smtp_tls_security_level = encrypt
 smtp_tls_loglevel = 1
 """)
         self.master_pid = None
+
+    def instance_main_cf(self):
+        """The main.cf lines that make this a private instance: its own queue, data and log."""
+        return f"""\
+compatibility_level = 3.6
+queue_directory = {self.queue_dir}
+data_directory = {self.dir}/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = {self.maillog}
+maillog_file_prefixes = {self.dir}
+"""
 
     def postfix_command(self, *args):
         return run([self.postfix, "-c", self.config_dir, *args])
