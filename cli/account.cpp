@@ -16,6 +16,7 @@ struct account_options {
   std::string name;
   std::string cidr;
   std::string country = "US";
+  std::int64_t credit = 0;
   bool password_stdin = false;
   bool json = false;
 };
@@ -59,13 +60,15 @@ void add(account_options& o) {
   sql::store store(db.connection_string());
   if (auto existing = store.find_account(o.name); existing && *existing)
     throw exit_error{exit_failure, "account '" + o.name + "' already exists"};
-  auto created = store.add_account(o.name, o.country, hash);
+  auto created = store.add_account(o.name, o.country, hash, o.credit);
   if (!created) throw exit_error{exit_failure, "cannot create the account: " + created.error().message};
   if (o.json) {
-    std::cout << nlohmann::json{{"id", created->id}, {"name", created->name}, {"country", created->country}}.dump()
+    std::cout << nlohmann::json{{"id", created->id}, {"name", created->name}, {"country", created->country},
+                                 {"credit", o.credit}}.dump()
               << '\n';
   } else {
-    std::cout << "account '" << created->name << "' created (country " << created->country << ")\n";
+    std::cout << "account '" << created->name << "' created (country " << created->country
+              << ", credit " << o.credit << ")\n";
   }
 }
 
@@ -142,6 +145,8 @@ void add_account_command(CLI::App& app) {
   add_cmd->add_option("name", o.name, "account name (the SMTP AUTH user name)")->required();
   add_cmd->add_flag("--password-stdin", o.password_stdin, "read the password from standard input");
   add_cmd->add_option("--country", o.country, "default country for national numbers (ISO 3166, e.g. ZA)");
+  add_cmd->add_option("--credit", o.credit, "starting credit, in SMS segments")
+      ->check(CLI::NonNegativeNumber);
   add_cmd->add_flag("--json", o.json, "print the result as JSON");
   add_cmd->callback([] { add(o); });
 

@@ -432,17 +432,26 @@ bool store::wait_for_work(std::chrono::milliseconds timeout) {
 
 result<core::account, core::store_error> store::add_account(const std::string& name,
                                                             const std::string& country,
-                                                            const std::string& password_hash) {
+                                                            const std::string& password_hash,
+                                                            std::int64_t credit) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     auto row = tx.exec_params1(
-        "INSERT INTO accounts (name, country) VALUES ($1, $2) "
+        "INSERT INTO accounts (name, country, credit) VALUES ($1, $2, $3) "
         "RETURNING id, name, country, sender_id, max_parts",
-        name, country);
+        name, country, credit);
     auto account = account_from(row);
     tx.exec_params("INSERT INTO credentials (account_id, hash) VALUES ($1, $2)", account.id,
                    password_hash);
-    tx.exec_params("INSERT INTO audit_log (actor, action, subject) VALUES ('cli', 'account.add', $1)",
-                   name);
+    if (credit > 0) {
+      tx.exec_params(
+          "INSERT INTO credit_ledger (account_id, delta, reason, balance) "
+          "VALUES ($1, $2, 'initial credit', $2)",
+          account.id, credit);
+    }
+    tx.exec_params(
+        "INSERT INTO audit_log (actor, action, subject, account_id) "
+        "VALUES ('cli', 'account.add', $1, $2)",
+        name, account.id);
     return account;
   });
 }

@@ -71,7 +71,8 @@ class store final : public core::account_directory,
   // Administration (CLI). password_hash is an argon2id PHC string.
   result<core::account, core::store_error> add_account(const std::string& name,
                                                        const std::string& country,
-                                                       const std::string& password_hash);
+                                                       const std::string& password_hash,
+                                                       std::int64_t credit = 0);
   result<std::optional<account_row>, core::store_error> find_account(const std::string& name);
   // Client networks (CIDR text, e.g. "192.0.2.0/24" or "2001:db8::/32"). add: false when the
   // account already had it; remove: false when it did not. A malformed CIDR is permanent.

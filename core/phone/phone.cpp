@@ -99,9 +99,26 @@ std::string invalid_number_sentence(const PhoneNumber& number, std::string_view 
   }
 }
 
+std::string type_name(PhoneNumberUtil::PhoneNumberType type) {
+  switch (type) {
+    case PhoneNumberUtil::MOBILE: return "mobile";
+    case PhoneNumberUtil::FIXED_LINE: return "fixed-line";
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return "fixed-line-or-mobile";
+    case PhoneNumberUtil::TOLL_FREE: return "toll-free";
+    case PhoneNumberUtil::PREMIUM_RATE: return "premium-rate";
+    case PhoneNumberUtil::SHARED_COST: return "shared-cost";
+    case PhoneNumberUtil::VOIP: return "voip";
+    case PhoneNumberUtil::PERSONAL_NUMBER: return "personal-number";
+    case PhoneNumberUtil::PAGER: return "pager";
+    case PhoneNumberUtil::UAN: return "uan";
+    case PhoneNumberUtil::VOICEMAIL: return "voicemail";
+    default: return "unknown";
+  }
+}
+
 }  // namespace
 
-result<std::string, std::string> to_e164(std::string_view text, std::string_view default_region) {
+result<number_info, std::string> parse(std::string_view text, std::string_view default_region) {
   const std::string digits = digits_only(text);
   if (digits.empty()) {
     return fail(parse_error_sentence(PhoneNumberUtil::NOT_A_NUMBER, text, false, ""));
@@ -116,9 +133,33 @@ result<std::string, std::string> to_e164(std::string_view text, std::string_view
   if (!util().IsValidNumber(number)) {
     return fail(invalid_number_sentence(number, text, international, region));
   }
-  std::string e164;
-  util().Format(number, PhoneNumberUtil::E164, &e164);
-  return e164;
+  number_info info;
+  util().Format(number, PhoneNumberUtil::E164, &info.e164);
+  util().GetRegionCodeForNumber(number, &info.region);
+  info.type = type_name(util().GetNumberType(number));
+  return info;
+}
+
+result<std::string, std::string> to_e164(std::string_view text, std::string_view default_region) {
+  auto parsed = parse(text, default_region);
+  if (!parsed) return fail(std::move(parsed.error()));
+  return std::move(parsed->e164);
+}
+
+std::string region_of(std::string_view e164) {
+  PhoneNumber number;
+  if (util().Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return {};
+  std::string region;
+  util().GetRegionCodeForNumber(number, &region);
+  return region == "ZZ" ? std::string{} : region;
+}
+
+const std::vector<std::string_view>& number_type_names() {
+  static const std::vector<std::string_view> names{
+      "mobile",     "fixed-line", "fixed-line-or-mobile", "toll-free", "premium-rate",
+      "shared-cost", "voip",      "personal-number",      "pager",     "uan",
+      "voicemail",  "unknown"};
+  return names;
 }
 
 namespace {

@@ -166,7 +166,7 @@ connector = "sim"
 """)
         self.cli("migrate")
         self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", country,
-                 input=PASSWORD + "\n")
+                 "--credit", "1000000", input=PASSWORD + "\n")
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)

@@ -39,7 +39,8 @@ class Gateway:
         self.dispatch_extra = dispatch_extra
         self.write_config(free_port())
         self.cli("migrate")
-        self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", "ZA", input=PASSWORD + "\n")
+        self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", "ZA", "--credit", "1000000",
+                 input=PASSWORD + "\n")
 
     def write_config(self, smtp_port, path=None):
         with open(path or self.config, "w") as f:

@@ -147,7 +147,8 @@ prefix = "+"
 connector = "npm"
 """)
         self.cli("migrate")
-        self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", "ZA", input=PASSWORD + "\n")
+        self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", "ZA", "--credit", "1000000",
+                 input=PASSWORD + "\n")
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         cleanup(self.log.close)
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],
