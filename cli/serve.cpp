@@ -113,7 +113,7 @@ void serve(const std::string& config_path) {
   asio::thread_pool blocking(static_cast<std::size_t>(cfg.database.pool_size));
   asio::thread_pool hashing(2);
   asio::thread_pool converting(2);
-  smtpd::phone_number_resolver resolver;
+  smtpd::account_resolver resolver;
   smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
                                                        .per_user = cfg.smtp.auth_failures_per_user,
                                                        .window = cfg.smtp.auth_failure_window});

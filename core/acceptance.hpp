@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +16,15 @@
 
 namespace mail2sms::core {
 
+// Credit per SMS segment by destination country (ISO 3166 alpha-2); others cost default_price.
+struct price_table {
+  std::int64_t default_price = 1;
+  std::map<std::string, std::int64_t, std::less<>> by_country;
+  bool flat() const { return by_country.empty(); }
+};
+
 struct acceptance_request {
-  account sender;
+  std::shared_ptr<const account> sender;
   std::string mail_from;
   std::vector<std::string> recipients;  // E.164, already deduplicated
   std::string_view data;                // the RFC 5322 message
@@ -29,6 +38,9 @@ struct acceptance_verdict {
   std::string text;           // rejected / deferred: what was wrong and what to do
   std::size_t segments = 0;
   sms::encoding coding = sms::encoding::gsm7;
+  bool truncated = false;      // cut to the account's max parts (it asked for that)
+  std::size_t duplicates = 0;  // recipients that already had this Message-ID: not sent again
+  std::int64_t cost = 0;       // credit reserved
 };
 
 // What the SMS says under the account's subject policy (mail::sms_text); by default the body, the
@@ -37,7 +49,8 @@ std::string sms_text_of(const mail::mail_text& m, const mail::text_options& opti
 
 class acceptance {
  public:
-  explicit acceptance(message_store& store) : store_(store) {}
+  explicit acceptance(message_store& store, price_table prices = {})
+      : store_(store), prices_(std::move(prices)) {}
   // Blocking (mail parsing, then a database commit): call it off the I/O threads.
   acceptance_verdict accept(const acceptance_request& request);
   // Converts the mail on the calling thread, then hands it to the store without waiting; done
@@ -47,10 +60,12 @@ class acceptance {
                     std::function<void(acceptance_verdict)> done);
 
  private:
-  // A refusal, or nullopt with the submission filled in.
-  std::optional<acceptance_verdict> prepare(const acceptance_request& request, submission& out);
+  // A refusal, or nullopt with the submission filled in (cut: truncated to the max parts).
+  std::optional<acceptance_verdict> prepare(const acceptance_request& request, submission& out,
+                                            bool& cut);
 
   message_store& store_;
+  const price_table prices_;
   std::atomic<std::uint16_t> next_reference_{1};
 };
 

@@ -6,21 +6,41 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/mail/mail_text.hpp"
 #include "core/result.hpp"
 #include "core/sms/sms.hpp"
 
 namespace mail2sms::core {
 
+// An account as a session sees it: loaded when the sender is identified (AUTH, client network,
+// client certificate) and used for that session's checks. Credit, rate limits and the dedup
+// window are not here: they are checked in the database when the mail is committed, where many
+// sessions and processes see the same numbers.
 struct account {
   std::int64_t id = 0;
   std::string name;
   std::string country;    // default region for national numbers, ISO 3166 alpha-2
   std::string sender_id;  // source address on the SMS; empty means the connector's default
-  int max_parts = 10;     // a mail needing more segments is refused
+  int max_parts = 10;     // a mail needing more segments is refused (or truncated, see below)
+  bool truncate = false;  // too long: cut to max_parts with a marker instead of refusing
+  std::string timezone = "UTC";  // where the account's days (segments per day) begin
+  mail::text_options text;       // subject policy, cleaning, disclaimers, end marker
+  bool smart_gsm = true;         // typographic characters to their GSM look-alikes
+  bool transliterate = false;    // everything else to Latin/ASCII where it can
+  // Destination countries (ISO 3166 alpha-2) the account may send to; empty means its own
+  // country only; "*" means any.
+  std::vector<std::string> countries;
+  // Number types (phone::number_type names) it may send to.
+  std::vector<std::string> number_types{"mobile", "fixed-line-or-mobile"};
+  // MAIL FROM / From: addresses it may use ("ops@example.com", "*@example.com"); empty: any.
+  std::vector<std::string> senders;
+  // Contact groups: lower-case name -> members (E.164), for GROUP@DOMAIN.
+  std::map<std::string, std::vector<std::string>, std::less<>> groups;
 };
 
 // transient: may work later (451 4.3.0); permanent: never will; in_doubt: a commit whose
@@ -41,6 +61,14 @@ class account_directory {
   // The active account that allows this client address (IPv4 or IPv6 text) to send without
   // AUTH, the most specific network first; nullopt when none does.
   virtual result<std::optional<account>, store_error> by_network(const std::string& address) = 0;
+  // The active account that registered this TLS client certificate (SHA-256 fingerprint,
+  // lower-case hex); nullopt when none did.
+  virtual result<std::optional<account>, store_error> by_certificate(
+      const std::string& fingerprint) = 0;
+  // An authentication failure, for the audit log: the client's address, the user name it gave
+  // (never the password) and how it tried.
+  virtual void record_auth_failure(const std::string& client, const std::string& username,
+                                   const std::string& mechanism) = 0;
 };
 
 // One accepted mail: a message row per recipient, its parts with it, all committed together.
@@ -49,18 +77,36 @@ struct submission {
   std::string mail_from;
   std::string message_id;               // the mail's Message-ID header
   std::vector<std::string> recipients;  // E.164, deduplicated
+  // Credit each recipient's message costs (segments x its country's price), beside recipients;
+  // empty means one credit per segment.
+  std::vector<std::int64_t> costs;
   std::string sender_id;
   std::string text;                     // what the SMS says (purged after retention)
   sms::encoded_message sms;
 };
 
+// The account's limits said no when the mail was to be committed: nothing was stored.
+struct refusal {
+  bool permanent = false;     // 5xx (never will work) rather than 4xx (try later)
+  std::string enhanced_code;  // RFC 3463, e.g. "4.7.1"
+  std::string text;           // for the sender: what limit, and what to do
+};
+
+struct enqueued {
+  std::string queue_id;          // when stored (also when every recipient was a duplicate)
+  std::optional<refusal> refused;  // set: nothing was stored, queue_id is empty
+  std::size_t duplicates = 0;    // recipients not sent again: the same Message-ID within the window
+  std::int64_t cost = 0;         // credit reserved
+};
+
 class message_store {
  public:
-  using enqueue_result = result<std::string, store_error>;
+  // Commits the submission, reserving its credit, if the account's credit and limits allow it.
+  using enqueue_result = result<enqueued, store_error>;
   using enqueue_done = std::function<void(enqueue_result)>;
 
   virtual ~message_store() = default;
-  // Commits the submission; returns its queue id only after COMMIT succeeded.
+  // Returns only after COMMIT succeeded (or nothing was stored).
   virtual enqueue_result enqueue(const submission& s) = 0;
   // The same without waiting: done is called exactly once, after the COMMIT (or the failure),
   // from a store thread. This default blocks the caller on enqueue(); a store that I/O threads

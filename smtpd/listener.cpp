@@ -11,13 +11,33 @@
 #include <spdlog/spdlog.h>
 
 #include "core/phone/phone.hpp"
+#include "core/policy/recipients.hpp"
 
 namespace mail2sms::smtpd {
 
-result<std::string, std::string> phone_number_resolver::to_e164(
+result<std::vector<std::string>, std::string> account_resolver::resolve(
     std::string_view local_part, const authenticated_account& account) const {
-  return phone::to_e164(local_part, account.country);
+  if (account.profile) return core::policy::resolve_recipient(local_part, *account.profile);
+  // An account known only by name and country (never in a running server): numbers only.
+  auto number = phone::to_e164(local_part, account.country);
+  if (!number) return fail("550 5.1.1 " + number.error());
+  return std::vector<std::string>{std::move(*number)};
 }
+
+std::string account_resolver::check_sender(std::string_view reverse_path,
+                                           const authenticated_account& account) const {
+  if (!account.profile || core::policy::sender_allowed(reverse_path, *account.profile)) return {};
+  return "553 5.7.1 <" + std::string(reverse_path) +
+         "> is not a sender address this account may use (see its allowed senders)";
+}
+
+namespace {
+
+// Any certificate a client presents is taken: it is not trusted for its chain but looked up by
+// its fingerprint (account_certificates), so self-signed appliance certificates work.
+int accept_any_client_certificate(int, X509_STORE_CTX*) { return 1; }
+
+}  // namespace
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
                                                      const std::string& key_file) {
@@ -26,6 +46,11 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_fil
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
   SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Ask for a client certificate (an appliance may identify its account by one); clients
+  // without one go on as before.
+  SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any_client_certificate);
+  static const unsigned char session_context[] = "mail2sms-smtpd";
+  SSL_CTX_set_session_id_context(ctx->native_handle(), session_context, sizeof session_context - 1);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert_file, ec);
   if (ec) throw std::runtime_error("cannot load TLS certificate " + cert_file + ": " + ec.message());

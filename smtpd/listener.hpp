@@ -19,11 +19,14 @@
 
 namespace mail2sms::smtpd {
 
-// The account's default country reads national numbers; the rest is libphonenumber's.
-class phone_number_resolver final : public recipient_resolver {
+// Recipients and senders checked against the account's settings (core::policy): numbers read in
+// its default country, contact groups, destination countries and number types, allowed senders.
+class account_resolver final : public recipient_resolver {
  public:
-  result<std::string, std::string> to_e164(std::string_view local_part,
-                                           const authenticated_account& account) const override;
+  result<std::vector<std::string>, std::string> resolve(
+      std::string_view local_part, const authenticated_account& account) const override;
+  std::string check_sender(std::string_view reverse_path,
+                           const authenticated_account& account) const override;
 };
 
 // TLS 1.2+ with the server's cipher preference, from PEM files. Throws std::runtime_error

@@ -359,7 +359,14 @@ void protocol::cmd_mail(std::string_view args) {
     return close_with("421 4.3.2 " + settings_.hostname + " Service shutting down, try again later");
   if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
   if (in_mail_) return reject("503 5.5.1 Nested MAIL command");
-  if (!account_) return reject("530 5.7.0 Authentication required");
+  if (!account_) {
+    return reject(auth_offered()
+                      ? "530 5.7.0 Authentication required: AUTH, a registered client certificate "
+                        "or an allowed client network identifies the sending account"
+                      : "530 5.7.0 Authentication required: use STARTTLS, then AUTH (or a "
+                        "registered client certificate); this client's network is not allowed "
+                        "to send without it");
+  }
   auto path = parse_path_argument(args, "FROM:", true);
   if (!path) {
     if (path.error() == path_error::non_ascii) {
@@ -377,6 +384,8 @@ void protocol::cmd_mail(std::string_view args) {
   if (params->size && *params->size > settings_.max_message_size) {
     return reply(size_limit_reply(settings_.max_message_size));
   }
+  if (auto refused = resolver_.check_sender(path->address, *account_); !refused.empty())
+    return reply(reply_safe_text(refused, "553 5.7.1 Sender address not allowed"));
   in_mail_ = true;
   mail_from_ = std::move(path->address);
   reply("250 2.1.0 Ok");
@@ -406,13 +415,24 @@ void protocol::cmd_rcpt(std::string_view args) {
 
 void protocol::add_recipient(std::string address, std::string_view local_part) {
   assert(account_);
-  auto number = resolver_.to_e164(local_part, *account_);
-  if (!number) return reply("550 5.1.1 " + reply_safe_text(number.error(), "Not a phone number"));
-  const bool duplicate = std::any_of(recipients_.begin(), recipients_.end(),
-                                     [&](const recipient& r) { return r.e164 == *number; });
-  if (duplicate) return reply("250 2.1.5 Ok");
-  if (recipients_.size() >= settings_.max_recipients) return reply("452 4.5.3 Too many recipients");
-  recipients_.push_back({std::move(address), std::move(*number)});
+  auto numbers = resolver_.resolve(local_part, *account_);
+  if (!numbers) return reply(reply_safe_text(numbers.error(), "550 5.1.1 Not a phone number"));
+  std::vector<std::string> fresh;
+  for (auto& n : *numbers) {
+    const bool duplicate =
+        std::any_of(recipients_.begin(), recipients_.end(), [&](const recipient& r) { return r.e164 == n; }) ||
+        std::find(fresh.begin(), fresh.end(), n) != fresh.end();
+    if (!duplicate) fresh.push_back(std::move(n));
+  }
+  if (recipients_.size() + fresh.size() > settings_.max_recipients) {
+    if (numbers->size() > 1) {
+      return reply("452 4.5.3 Too many recipients: this group would make " +
+                   std::to_string(recipients_.size() + fresh.size()) + ", the most is " +
+                   std::to_string(settings_.max_recipients) + " per mail");
+    }
+    return reply("452 4.5.3 Too many recipients");
+  }
+  for (auto& n : fresh) recipients_.push_back({address, std::move(n)});
   reply("250 2.1.5 Ok");
 }
 

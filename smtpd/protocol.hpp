@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "core/ports.hpp"
 #include "core/result.hpp"
 #include "smtpd/crlf_line_reader.hpp"
 
@@ -32,15 +34,22 @@ struct authenticated_account {
   std::int64_t id = 0;
   std::string name;
   std::string country;  // default region for national numbers
+  // The account's settings, groups and allowlists, as loaded when it was identified (shared by
+  // the session and the resolver; absent in tests of the protocol alone).
+  std::shared_ptr<const core::account> profile;
 };
 
 // Questions the protocol asks core synchronously (pure computation, no I/O).
 class recipient_resolver {
  public:
   virtual ~recipient_resolver() = default;
-  // The local part of a recipient in one of our domains to E.164, or a reason it is not a number.
-  virtual result<std::string, std::string> to_e164(std::string_view local_part,
-                                                   const authenticated_account& account) const = 0;
+  // The numbers (E.164) a recipient in one of our domains stands for: one number, or a contact
+  // group's members. On refusal, the whole reply line, e.g. "550 5.1.1 ...".
+  virtual result<std::vector<std::string>, std::string> resolve(
+      std::string_view local_part, const authenticated_account& account) const = 0;
+  // Empty when the account may use this reverse-path in MAIL FROM, else the reply line.
+  virtual std::string check_sender(std::string_view reverse_path,
+                                   const authenticated_account& account) const = 0;
 };
 
 struct recipient {
@@ -86,6 +95,8 @@ struct store_result {
   enum class status { accepted, rejected, deferred };
   status state = status::deferred;
   std::string queue_id;       // when accepted
+  std::size_t duplicates = 0; // when accepted: recipients that already had this mail
+  bool truncated = false;     // when accepted: cut to the account's max parts
   std::string enhanced_code;  // when rejected/deferred, e.g. "5.6.0" or "4.3.0"
   std::string text;           // when rejected/deferred: what was wrong and what to do
 };

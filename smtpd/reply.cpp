@@ -46,7 +46,16 @@ bool is_enhanced_code(std::string_view code, char wanted_class) {
 std::string store_result_reply(const store_result& r) {
   switch (r.state) {
     case store_result::status::accepted:
-      return "250 2.0.0 Ok: queued as " + reply_safe_text(r.queue_id, "(unknown)");
+    {
+      std::string line = "250 2.0.0 Ok: queued as " + reply_safe_text(r.queue_id, "(unknown)");
+      if (r.truncated) line += "; the text was cut to the account's maximum number of parts";
+      if (r.duplicates > 0) {
+        line += "; " + std::to_string(r.duplicates) +
+                (r.duplicates == 1 ? " recipient" : " recipients") +
+                " already had this mail (same Message-ID): not sent again";
+      }
+      return line;
+    }
     case store_result::status::rejected: {
       const std::string code = is_enhanced_code(r.enhanced_code, '5') ? r.enhanced_code : "5.0.0";
       return std::string(basic_code_for_rejection(code)) + " " + code + " " +

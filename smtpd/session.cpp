@@ -14,6 +14,10 @@
 #include <array>
 #include <deque>
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "core/phone/phone.hpp"
 
 namespace mail2sms::smtpd {
@@ -239,7 +243,61 @@ asio::awaitable<bool> session::handshake() {
     socket_.close(ignored);
     co_return false;
   }
+  co_await trust_client_certificate();
   co_return true;
+}
+
+namespace {
+
+// SHA-256 of the client certificate's DER, lower-case hex; empty when the client sent none.
+std::string peer_certificate_fingerprint(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const bool ok = X509_digest(cert, EVP_sha256(), digest, &length) == 1;
+  X509_free(cert);
+  if (!ok) return {};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
+// A client certificate registered to an account identifies the sender as that account, as a
+// client network does (and before it: the certificate names one appliance).
+asio::awaitable<void> session::trust_client_certificate() {
+  const std::string fingerprint = peer_certificate_fingerprint(tls_->native_handle());
+  if (fingerprint.empty()) co_return;
+  auto& accounts = services_.accounts;
+  auto job = [&accounts, &fingerprint] {
+    auto r = accounts.by_certificate(fingerprint);
+    std::pair<std::optional<core::account>, std::string> out;
+    if (r) out.first = *r;
+    else out.second = r.error().message;
+    return out;
+  };
+  auto found = co_await on_pool(services_.blocking, job);
+  if (!found.second.empty()) {
+    spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.second);
+  } else if (found.first) {
+    account_ = std::make_shared<const core::account>(std::move(*found.first));
+    protocol_.trust_network(identity());
+    spdlog::info("smtp {}: identified as '{}' by client certificate {}...", peer_, account_->name,
+                 fingerprint.substr(0, 16));
+  } else {
+    spdlog::info("smtp {}: client certificate {}... is not registered to an account", peer_,
+                 fingerprint.substr(0, 16));
+  }
+}
+
+authenticated_account session::identity() const {
+  return {account_->id, account_->name, account_->country, account_};
 }
 
 // A client inside one of an account's networks may send as that account without AUTH.
@@ -258,8 +316,8 @@ asio::awaitable<void> session::trust_client_network() {
   if (!found.second.empty()) {
     spdlog::warn("smtp {}: client networks unavailable, AUTH required: {}", peer_, found.second);
   } else if (found.first) {
-    account_ = found.first;
-    protocol_.trust_network({account_->id, account_->name, account_->country});
+    account_ = std::make_shared<const core::account>(std::move(*found.first));
+    protocol_.trust_network(identity());
     spdlog::info("smtp {}: trusted as '{}' by client network", peer_, account_->name);
   }
 }
@@ -296,13 +354,19 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     const auto delay = limiter.failed(peer_, request.username);
     spdlog::warn("smtp {}: AUTH {} failed for '{}' (answering in {} ms)", peer_, request.mechanism,
                  request.username, delay.count());
+    auto& client = peer_;
+    auto audit = [&accounts, &client, &request] {
+      accounts.record_auth_failure(client, request.username, request.mechanism);
+      return true;
+    };
+    co_await on_pool(services_.blocking, audit);
     co_await pause(delay);
     result.state = auth_result::status::invalid;
   } else {
     limiter.succeeded(request.username);
-    account_ = found.first;
+    account_ = std::make_shared<const core::account>(std::move(*found.first));
     result.state = auth_result::status::ok;
-    result.account = {account_->id, account_->name, account_->country};
+    result.account = identity();
     spdlog::info("smtp {}: authenticated as '{}'", peer_, account_->name);
   }
   co_return result;
@@ -337,16 +401,17 @@ asio::awaitable<core::acceptance_verdict> session::accept(const core::acceptance
 
 asio::awaitable<store_result> session::store(const store_message& request) {
   store_result result;
-  if (!account_ || account_->id != request.env.account.id) {
-    // The protocol only stores for an authenticated session; anything else is a bug.
-    spdlog::error("smtp {}: store requested without an authenticated account", peer_);
+  const auto& sender = request.env.account.profile;
+  if (!sender) {
+    // The protocol only stores for an identified session; anything else is a bug.
+    spdlog::error("smtp {}: store requested without an identified account", peer_);
     result.state = store_result::status::deferred;
     result.enhanced_code = "4.3.0";
     result.text = "Internal error, try again later";
     co_return result;
   }
   core::acceptance_request req;
-  req.sender = *account_;
+  req.sender = sender;
   req.mail_from = request.env.mail_from;
   for (const auto& r : request.env.recipients) req.recipients.push_back(r.e164);
   req.data = request.data;
@@ -355,17 +420,22 @@ asio::awaitable<store_result> session::store(const store_message& request) {
     case core::acceptance_verdict::status::accepted:
       result.state = store_result::status::accepted;
       result.queue_id = verdict.queue_id;
-      spdlog::info("smtp {}: queued {} for '{}' to {} ({} x {} {})", peer_, verdict.queue_id,
-                   account_->name, masked_recipients(request.env), request.env.recipients.size(),
-                   verdict.segments, sms::to_string(verdict.coding));
+      result.duplicates = verdict.duplicates;
+      result.truncated = verdict.truncated;
+      spdlog::info("smtp {}: queued {} for '{}' to {} ({} x {} {}, {} credits{}{})", peer_,
+                   verdict.queue_id, sender->name, masked_recipients(request.env),
+                   request.env.recipients.size(), verdict.segments, sms::to_string(verdict.coding),
+                   verdict.cost, verdict.truncated ? ", truncated" : "",
+                   verdict.duplicates > 0 ? ", " + std::to_string(verdict.duplicates) + " duplicates"
+                                          : std::string());
       break;
     case core::acceptance_verdict::status::rejected:
       result.state = store_result::status::rejected;
-      spdlog::info("smtp {}: refused a mail from '{}': {}", peer_, account_->name, verdict.text);
+      spdlog::info("smtp {}: refused a mail from '{}': {}", peer_, sender->name, verdict.text);
       break;
     case core::acceptance_verdict::status::deferred:
       result.state = store_result::status::deferred;
-      spdlog::warn("smtp {}: deferred a mail from '{}': {}", peer_, account_->name, verdict.text);
+      spdlog::warn("smtp {}: deferred a mail from '{}': {}", peer_, sender->name, verdict.text);
       break;
   }
   result.enhanced_code = verdict.enhanced_code;

@@ -60,6 +60,8 @@ class session : public std::enable_shared_from_this<session> {
   asio::awaitable<bool> handshake();
   asio::awaitable<void> pause(std::chrono::milliseconds delay);
   asio::awaitable<void> trust_client_network();
+  asio::awaitable<void> trust_client_certificate();
+  authenticated_account identity() const;  // account_, for the protocol
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
   asio::awaitable<core::acceptance_verdict> accept(const core::acceptance_request& req);
@@ -81,7 +83,7 @@ class session : public std::enable_shared_from_this<session> {
   bool shutdown_requested_ = false;
   bool shutdown_told_ = false;
   bool implicit_tls_ = false;
-  std::optional<core::account> account_;
+  std::shared_ptr<const core::account> account_;  // who the session sends as, once known
   std::string peer_;
 };
 

@@ -78,23 +78,23 @@ void group_committer::write(std::stop_token stop) {
 }
 
 void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
-  auto transaction = [this](std::span<const std::unique_ptr<waiting>> items)
-      -> result<ok_t, core::store_error> {
+  using outcomes = result<std::vector<core::enqueued>, core::store_error>;
+  auto transaction = [this](std::span<const std::unique_ptr<waiting>> items) -> outcomes {
     std::vector<submission_ref> refs;
     refs.reserve(items.size());
     for (const auto& w : items) refs.push_back({&w->submission, w->queue_id});
     try {
       pqxx::work tx(thread_connection(connection_string_));
-      insert_submissions(tx, refs);
+      auto decided = admit_and_insert(tx, refs);
       tx.commit();
-      return ok;
+      return decided;
     } catch (const std::exception& e) {
       return fail(classify(e));
     }
   };
-  auto settle = [](waiting& w, const result<ok_t, core::store_error>& r) {
+  auto settle = [](waiting& w, const outcomes& r, std::size_t i) {
     if (r) {
-      w.done(w.queue_id);
+      w.done((*r)[i]);
     } else {
       w.done(fail(r.error()));
     }
@@ -103,10 +103,10 @@ void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
   const auto together = transaction(batch);
   if (!together && together.error().kind == core::failure_kind::permanent && batch.size() > 1) {
     // One mail the database refuses must not take the others with it: each on its own.
-    for (auto& w : batch) settle(*w, transaction(std::span(&w, 1)));
+    for (auto& w : batch) settle(*w, transaction(std::span(&w, 1)), 0);
     return;
   }
-  for (auto& w : batch) settle(*w, together);
+  for (std::size_t i = 0; i < batch.size(); ++i) settle(*batch[i], together, i);
 }
 
 }  // namespace mail2sms::sql

@@ -6,6 +6,7 @@
 
 #include <pqxx/pqxx>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -51,6 +52,51 @@ core::account account_from(const pqxx::row& r) {
   return a;
 }
 
+std::vector<std::string> json_strings(const pqxx::field& f) {
+  std::vector<std::string> out;
+  if (f.is_null()) return out;
+  for (const auto& item : nlohmann::json::parse(f.c_str())) out.push_back(item.get<std::string>());
+  return out;
+}
+
+// The account a session sends as, with its settings, allowed senders and contact groups: one
+// row (`where` picks it, $1 its parameter), its senders, its groups' members.
+std::optional<core::account> load_account(pqxx::work& tx, const std::string& where,
+                                          std::int64_t id) {
+  auto rows = tx.exec_params(
+      "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts, a.too_long, a.timezone, "
+      "a.subject, a.clean_text, a.end_marker, array_to_json(a.disclaimers) AS disclaimers, "
+      "a.smart_gsm, a.transliterate, array_to_json(a.countries) AS countries, "
+      "array_to_json(a.number_types) AS number_types, "
+      "(SELECT json_agg(pattern) FROM account_senders WHERE account_id = a.id) AS senders "
+      "FROM accounts a WHERE " + where,
+      id);
+  if (rows.empty()) return std::nullopt;
+  const auto& r = rows[0];
+  core::account a = account_from(r);
+  a.truncate = r["too_long"].as<std::string>() == "truncate";
+  a.timezone = r["timezone"].as<std::string>();
+  mail::parse_subject_policy(r["subject"].as<std::string>(), a.text.subject);
+  a.text.clean = r["clean_text"].as<bool>();
+  a.text.end_marker = r["end_marker"].as<std::string>();
+  a.text.disclaimer_patterns = json_strings(r["disclaimers"]);
+  a.smart_gsm = r["smart_gsm"].as<bool>();
+  a.transliterate = r["transliterate"].as<bool>();
+  a.countries = json_strings(r["countries"]);
+  a.number_types = json_strings(r["number_types"]);
+  a.senders = json_strings(r["senders"]);
+  auto members = tx.exec_params(
+      "SELECT g.name, c.number FROM contact_groups g "
+      "LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN contacts c ON c.id = m.contact_id "
+      "WHERE g.account_id = $1 ORDER BY g.name, c.number",
+      a.id);
+  for (const auto& m : members) {
+    auto& group = a.groups[m[0].as<std::string>()];
+    if (!m[1].is_null()) group.push_back(m[1].as<std::string>());
+  }
+  return a;
+}
+
 // Microseconds since the epoch, PostgreSQL's resolution: whole seconds would make a retry due
 // up to a second before the time the dispatcher chose.
 std::string timestamp_of(std::chrono::system_clock::time_point t) {
@@ -81,7 +127,7 @@ result<std::optional<core::account>, core::store_error> store::authenticate(
     const std::string& name, const std::string& password) {
   auto rows = in_transaction(connection_string_, [&](pqxx::work& tx) {
     return tx.exec_params(
-        "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts, c.hash "
+        "SELECT a.id, c.id AS credential, c.hash "
         "FROM accounts a JOIN credentials c ON c.account_id = a.id "
         "WHERE a.name = $1 AND a.status = 'active' AND c.revoked_at IS NULL",
         name);
@@ -93,8 +139,13 @@ result<std::optional<core::account>, core::store_error> store::authenticate(
     return std::optional<core::account>{};
   }
   for (const auto& row : *rows) {
-    if (policy::verify_password(row["hash"].as<std::string>(), password))
-      return std::optional<core::account>{account_from(row)};
+    if (!policy::verify_password(row["hash"].as<std::string>(), password)) continue;
+    const auto id = row["id"].as<std::int64_t>();
+    const auto credential = row["credential"].as<std::int64_t>();
+    return in_transaction(connection_string_, [&](pqxx::work& tx) {
+      tx.exec_params("UPDATE credentials SET last_used_at = now() WHERE id = $1", credential);
+      return load_account(tx, "a.id = $1 AND a.status = 'active'", id);
+    });
   }
   return std::optional<core::account>{};
 }
@@ -103,21 +154,46 @@ result<std::optional<core::account>, core::store_error> store::by_network(
     const std::string& address) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
     auto rows = tx.exec_params(
-        "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts "
-        "FROM account_networks n JOIN accounts a ON a.id = n.account_id "
+        "SELECT a.id FROM account_networks n JOIN accounts a ON a.id = n.account_id "
         "WHERE n.network >>= $1::inet AND a.status = 'active' "
         "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
         address);
     if (rows.empty()) return std::nullopt;
-    return account_from(rows[0]);
+    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
   });
 }
 
-result<std::string, core::store_error> store::enqueue(const core::submission& s) {
+result<std::optional<core::account>, core::store_error> store::by_certificate(
+    const std::string& fingerprint) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+    auto rows = tx.exec_params(
+        "SELECT a.id FROM account_certificates c JOIN accounts a ON a.id = c.account_id "
+        "WHERE c.fingerprint = $1 AND a.status = 'active'",
+        fingerprint);
+    if (rows.empty()) return std::nullopt;
+    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+  });
+}
+
+void store::record_auth_failure(const std::string& client, const std::string& username,
+                                const std::string& mechanism) {
+  // The user name as given (it may be no account's); it is linked to the account it names, so
+  // the holder sees the attempts on theirs in the export.
+  auto written = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) "
+        "VALUES ('smtp', 'auth.failure', $1, $2, $3, "
+        "        (SELECT id FROM accounts WHERE name = $1))",
+        username.substr(0, 128), "AUTH " + mechanism, client);
+    return true;
+  });
+  if (!written) spdlog::warn("audit log unavailable: {}", written.error().message);
+}
+
+result<core::enqueued, core::store_error> store::enqueue(const core::submission& s) {
   const submission_ref one{&s, new_queue_id()};
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    insert_submissions(tx, std::span<const submission_ref>(&one, 1));
-    return one.queue_id;
+    return admit_and_insert(tx, std::span<const submission_ref>(&one, 1)).front();
   });
 }
 

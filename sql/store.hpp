@@ -47,9 +47,13 @@ class store final : public core::account_directory,
       const std::string& name, const std::string& password) override;
   result<std::optional<core::account>, core::store_error> by_network(
       const std::string& address) override;
+  result<std::optional<core::account>, core::store_error> by_certificate(
+      const std::string& fingerprint) override;
+  void record_auth_failure(const std::string& client, const std::string& username,
+                           const std::string& mechanism) override;
 
   // core::message_store
-  result<std::string, core::store_error> enqueue(const core::submission& s) override;
+  result<core::enqueued, core::store_error> enqueue(const core::submission& s) override;
 
   // core::dispatch_queue
   result<std::vector<core::queued_message>, core::store_error> claim(int limit) override;

@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/ports.hpp"
 
@@ -22,8 +23,10 @@ struct submission_ref {
   std::string queue_id;
 };
 
-// Inserts every submission's messages (one per recipient), their parts and `queued` events,
-// and NOTIFYs the dispatchers; the caller commits. Four statements whatever the batch size.
-void insert_submissions(pqxx::work& tx, std::span<const submission_ref> batch);
+// Decides every submission of the batch against its account's credit, rate limits, velocity
+// limit and dedup window (core::policy::admit), with the accounts' rows locked; reserves the
+// credit of those admitted (ledger rows, usage counters) and inserts their messages. One outcome
+// per submission, in order; the caller commits. A handful of statements whatever the batch size.
+std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const submission_ref> batch);
 
 }  // namespace mail2sms::sql

@@ -91,19 +91,25 @@ class choices {
 // quotes the local part, as a real resolver's may: the protocol must make it reply-safe.
 class fuzz_resolver : public recipient_resolver {
  public:
-  result<std::string, std::string> to_e164(std::string_view local,
-                                           const authenticated_account& account) const override {
+  result<std::vector<std::string>, std::string> resolve(
+      std::string_view local, const authenticated_account& account) const override {
     auto digits = [](std::string_view s) {
       for (char c : s) {
         if (!is_digit(c)) return false;
       }
       return !s.empty();
     };
-    if (local.size() > 1 && local[0] == '+' && digits(local.substr(1))) return std::string(local);
+    if (local.size() > 1 && local[0] == '+' && digits(local.substr(1)))
+      return std::vector<std::string>{std::string(local)};
     if (local.size() > 1 && local[0] == '0' && digits(local) && account.country == "ZA") {
-      return "+27" + std::string(local.substr(1));
+      return std::vector<std::string>{"+27" + std::string(local.substr(1))};
     }
-    return fail("'" + std::string(local) + "' is not a phone number");
+    return fail("550 5.1.1 '" + std::string(local) + "' is not a phone number");
+  }
+  std::string check_sender(std::string_view reverse_path,
+                           const authenticated_account&) const override {
+    return reverse_path.starts_with("x") ? "553 5.7.1 '" + std::string(reverse_path) + "' refused"
+                                         : std::string{};
   }
 };
 
@@ -183,7 +189,7 @@ class driver {
 
   void run(std::string_view stream) {
     if (setup_.trusted_network) {  // as the session does, before the greeting
-      network_account_ = authenticated_account{99, "net", "ZA"};
+      network_account_ = authenticated_account{99, "net", "ZA", nullptr};
       account_ = network_account_;
       proto_.trust_network(*network_account_);
     }

@@ -24,7 +24,7 @@ class group_commit_test : public pg_test {
     auto migrated = sql::migrate(db_);
     ASSERT_TRUE(migrated.has_value()) << migrated.error();
     sql::store admin(db_);
-    auto added = admin.add_account("ops", "ZA", policy::hash_password("correct horse"));
+    auto added = admin.add_account("ops", "ZA", policy::hash_password("correct horse"), 1000000);
     ASSERT_TRUE(added.has_value()) << added.error().message;
     account_ = *added;
   }
@@ -64,7 +64,8 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
           const auto i = static_cast<std::size_t>(t * per_sender + k);
           auto queued = committer.enqueue(all[i]);
           ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          queue_ids[i] = *queued;
+          ASSERT_FALSE(queued->refused) << queued->refused->text;
+          queue_ids[i] = queued->queue_id;
         }
       });
     }
@@ -116,8 +117,9 @@ TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_com
   constexpr int senders = 16;
   std::vector<core::submission> all;
   for (int i = 0; i < senders; ++i) {
-    // Every fourth names an account that does not exist: the foreign key refuses it.
-    all.push_back(submission(i, i % 4 == 0 ? account_.id + 1000 : account_.id));
+    // Every fourth has no segments: the CHECK on messages.segments refuses it.
+    all.push_back(submission(i, account_.id));
+    if (i % 4 == 0) all.back().sms.segments.clear();
   }
   std::vector<std::optional<core::failure_kind>> failures(all.size());
   std::vector<std::string> queue_ids(all.size());
@@ -130,7 +132,7 @@ TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_com
         start.arrive_and_wait();
         auto queued = committer.enqueue(all[static_cast<std::size_t>(t)]);
         if (queued) {
-          queue_ids[static_cast<std::size_t>(t)] = *queued;
+          queue_ids[static_cast<std::size_t>(t)] = queued->queue_id;
         } else {
           failures[static_cast<std::size_t>(t)] = queued.error().kind;
         }

@@ -26,7 +26,7 @@ class receipt_store_test : public pg_test {
     ASSERT_TRUE(migrated.has_value()) << migrated.error();
     store_ = std::make_unique<sql::store>(db_);
     inspect_ = std::make_unique<pqxx::connection>(db_);
-    auto account = store_->add_account("ops", "ZA", "$argon2id$unused");
+    auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
     ASSERT_TRUE(account.has_value()) << account.error().message;
     account_id_ = account->id;
   }

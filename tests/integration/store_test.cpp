@@ -48,7 +48,7 @@ class store_test : public pg_test {
 
   // An account whose password is "correct horse".
   core::account add_account(const std::string& name, const std::string& country = "ZA") {
-    auto added = store_->add_account(name, country, known_hash());
+    auto added = store_->add_account(name, country, known_hash(), 1000000);
     EXPECT_TRUE(added.has_value()) << added.error().message;
     return added.has_value() ? *added : core::account{};
   }
@@ -59,7 +59,8 @@ class store_test : public pg_test {
     core::submission s;
     s.account_id = a.id;
     s.mail_from = "nagios@example.com";
-    s.message_id = "<alert-1@example.com>";
+    static int mails = 0;  // each a different mail: the dedup window must not merge them
+    s.message_id = "<alert-" + std::to_string(++mails) + "@example.com>";
     s.recipients = std::move(recipients);
     s.sender_id = "ALERTS";
     s.text = text;
@@ -70,7 +71,9 @@ class store_test : public pg_test {
   std::string enqueue(const core::submission& s) {
     auto queued = store_->enqueue(s);
     EXPECT_TRUE(queued.has_value()) << queued.error().message;
-    return queued.has_value() ? *queued : std::string();
+    if (!queued.has_value()) return {};
+    EXPECT_FALSE(queued->refused) << queued->refused->text;
+    return queued->queue_id;
   }
 
   std::vector<core::queued_message> claim(int limit) {
@@ -179,13 +182,28 @@ TEST_F(store_test, enqueue_gives_each_mail_its_own_queue_id) {
   EXPECT_EQ(query("SELECT count(DISTINCT queue_id) FROM messages")[0][0].as<int>(), 2);
 }
 
-TEST_F(store_test, enqueue_that_fails_commits_nothing) {
-  auto s = submission_for(unstored_account(999999), {"+27821234567", "+27821234568"}, "x");
-  auto queued = store_->enqueue(s);  // no such account: the foreign key refuses the first row
+TEST_F(store_test, enqueue_that_fails_commits_nothing_not_even_the_credit) {
+  const auto account = add_account("ops");
+  auto s = submission_for(account, {"+27821234567", "+27821234568"}, "x");
+  s.sms.segments.clear();  // a message of no segments: the CHECK on messages.segments refuses it
+  s.costs = {1, 1};
+  auto queued = store_->enqueue(s);
   ASSERT_FALSE(queued.has_value());
   EXPECT_EQ(queued.error().kind, core::failure_kind::permanent);
   EXPECT_EQ(query("SELECT count(*) FROM messages")[0][0].as<int>(), 0);
   EXPECT_EQ(query("SELECT count(*) FROM message_parts")[0][0].as<int>(), 0);
+  EXPECT_EQ(query("SELECT credit FROM accounts")[0][0].as<int>(), 1000000);
+  EXPECT_EQ(query("SELECT count(*) FROM credit_ledger WHERE delta < 0")[0][0].as<int>(), 0);
+}
+
+TEST_F(store_test, enqueue_for_no_active_account_is_refused_for_good) {
+  auto s = submission_for(unstored_account(999999), {"+27821234567"}, "x");
+  auto queued = store_->enqueue(s);
+  ASSERT_TRUE(queued.has_value()) << queued.error().message;
+  ASSERT_TRUE(queued->refused);
+  EXPECT_TRUE(queued->refused->permanent);
+  EXPECT_EQ(queued->refused->enhanced_code, "5.7.1");
+  EXPECT_EQ(query("SELECT count(*) FROM messages")[0][0].as<int>(), 0);
 }
 
 // --- claim -----------------------------------------------------------------------------------
@@ -549,7 +567,7 @@ TEST_F(store_test, add_account_refuses_a_duplicate_name_and_find_account_returns
   EXPECT_EQ(row.account.sender_id, "");
   EXPECT_EQ(row.account.max_parts, 10);
   EXPECT_EQ(row.status, "active");
-  EXPECT_EQ(row.credit, 0);
+  EXPECT_EQ(row.credit, 1000000);  // the fixture gives every account credit
   EXPECT_TRUE(std::regex_match(row.created_at, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
       << row.created_at;
 

@@ -8,13 +8,30 @@
 namespace mail2sms::core {
 namespace {
 
+account make_account(std::int64_t id, std::string sender_id, int max_parts) {
+  account a;
+  a.id = id;
+  a.name = "acme";
+  a.country = "ZA";
+  a.sender_id = std::move(sender_id);
+  a.max_parts = max_parts;
+  return a;
+}
+
+enqueued queued_as(std::string queue_id) {
+  enqueued e;
+  e.queue_id = std::move(queue_id);
+  return e;
+}
+
 struct acceptance_test : ::testing::Test {
   test::fake_store store;
   acceptance accept{store};
-  account sender{.id = 42, .name = "acme", .country = "ZA", .sender_id = "ACME", .max_parts = 3};
+  account sender = make_account(42, "ACME", 3);
 
   acceptance_verdict submit(std::string_view mail, std::vector<std::string> to = {"+27821234567"}) {
-    acceptance_request r{sender, "ops@example.com", std::move(to), mail};
+    acceptance_request r{std::make_shared<const account>(sender), "ops@example.com", std::move(to),
+                         mail};
     return accept.accept(r);
   }
 };
@@ -73,6 +90,66 @@ TEST_F(acceptance_test, store_failure_is_a_deferral_never_an_acceptance) {
   EXPECT_TRUE(v.queue_id.empty());
 }
 
+TEST_F(acceptance_test, the_accounts_limits_answer_for_the_store) {
+  store.refuse_next = refusal{false, "4.7.1", "Not enough credit: this mail needs 2"};
+  auto v = submit("Subject: s\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::deferred);
+  EXPECT_EQ(v.enhanced_code, "4.7.1");
+  EXPECT_EQ(v.text, "Not enough credit: this mail needs 2");
+
+  store.refuse_next = refusal{true, "5.7.1", "Not enough credit"};
+  v = submit("Subject: s\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
+  EXPECT_EQ(v.enhanced_code, "5.7.1");
+  EXPECT_TRUE(store.submissions.empty());
+}
+
+TEST_F(acceptance_test, the_from_header_must_be_an_allowed_sender_when_the_account_lists_them) {
+  sender.senders = {"ops@example.com", "*@alerts.example.com"};
+  auto v = submit("From: Ops <ops@example.com>\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  v = submit("From: nagios@ALERTS.example.com\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  v = submit("From: \"Ops\" <mallory@example.com>\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
+  EXPECT_EQ(v.enhanced_code, "5.7.1");
+  EXPECT_NE(v.text.find("<mallory@example.com>"), std::string::npos) << v.text;
+  v = submit("Subject: no from at all\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
+  EXPECT_EQ(store.submissions.size(), 2u);
+}
+
+TEST_F(acceptance_test, an_account_that_asks_for_it_gets_the_text_cut_with_a_marker) {
+  sender.truncate = true;
+  sender.max_parts = 2;
+  auto v = submit("Subject: s\r\n\r\n" + std::string(153 * 3, 'a') + "\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_TRUE(v.truncated);
+  const auto& s = store.submissions.at(0);
+  EXPECT_EQ(s.sms.segments.size(), 2u);
+  EXPECT_EQ(s.text, std::string(153 * 2 - 3, 'a') + "...");
+}
+
+TEST_F(acceptance_test, the_accounts_text_options_apply) {
+  sender.text.subject = mail::subject_policy::subject_and_body;
+  sender.text.end_marker = "##";
+  auto v = submit("Subject: Disk full\r\n\r\n/var at 99%\r\n##\r\nsecret footer\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_EQ(store.submissions.at(0).text, "Disk full\n/var at 99%");
+}
+
+TEST_F(acceptance_test, a_price_table_makes_each_recipients_cost) {
+  price_table prices;
+  prices.default_price = 2;
+  prices.by_country = {{"DE", 5}};
+  acceptance priced{store, prices};
+  acceptance_request r{std::make_shared<const account>(sender), "ops@example.com",
+                       {"+27821234567", "+4915112345678"}, "Subject: s\r\n\r\nHello\r\n"};
+  auto v = priced.accept(r);
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_EQ(store.submissions.at(0).costs, (std::vector<std::int64_t>{2, 5}));
+}
+
 // The asynchronous path the SMTP server uses: the same verdicts, each delivered exactly once.
 struct async_store final : message_store {
   enqueue_result enqueue(const submission&) override { return fail(store_error{}); }
@@ -87,7 +164,7 @@ struct async_store final : message_store {
 TEST(acceptance_async, verdict_comes_only_when_the_store_answers) {
   async_store store;
   acceptance accept{store};
-  account sender{.id = 7, .name = "acme", .country = "ZA", .sender_id = "", .max_parts = 3};
+  auto sender = std::make_shared<const account>(make_account(7, "", 3));
   const std::string mail = "Subject: s\r\n\r\n" + std::string(200, 'a') + "\r\n";
   std::vector<acceptance_verdict> verdicts;
   accept.accept_async({sender, "ops@example.com", {"+27821234567"}, mail},
@@ -95,7 +172,7 @@ TEST(acceptance_async, verdict_comes_only_when_the_store_answers) {
   EXPECT_TRUE(verdicts.empty());  // not before the commit
   ASSERT_EQ(store.held.size(), 1u);
   EXPECT_EQ(store.held[0].text, std::string(200, 'a'));
-  store.pending[0](std::string("Q9"));
+  store.pending[0](queued_as("Q9"));
   ASSERT_EQ(verdicts.size(), 1u);
   EXPECT_EQ(verdicts[0].state, acceptance_verdict::status::accepted);
   EXPECT_EQ(verdicts[0].queue_id, "Q9");
@@ -112,7 +189,7 @@ TEST(acceptance_async, verdict_comes_only_when_the_store_answers) {
 TEST(acceptance_async, a_refused_mail_is_answered_at_once_and_never_stored) {
   async_store store;
   acceptance accept{store};
-  account sender{.id = 7, .name = "acme", .country = "ZA", .sender_id = "", .max_parts = 1};
+  auto sender = std::make_shared<const account>(make_account(7, "", 1));
   const std::string mail = "Subject: s\r\n\r\n" + std::string(400, 'a') + "\r\n";
   std::vector<acceptance_verdict> verdicts;
   accept.accept_async({sender, "ops@example.com", {"+27821234567"}, mail},

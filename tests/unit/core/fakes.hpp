@@ -4,7 +4,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports.hpp"
@@ -12,12 +14,19 @@
 namespace mail2sms::test {
 
 struct fake_store final : core::message_store {
-  result<std::string, core::store_error> enqueue(const core::submission& s) override {
+  enqueue_result enqueue(const core::submission& s) override {
     if (fail_next) return fail(core::store_error{core::failure_kind::transient, "database down"});
+    core::enqueued out;
+    if (refuse_next) {
+      out.refused = std::exchange(refuse_next, std::nullopt);
+      return out;
+    }
     submissions.push_back(s);
-    return "Q" + std::to_string(submissions.size());
+    out.queue_id = "Q" + std::to_string(submissions.size());
+    return out;
   }
   bool fail_next = false;
+  std::optional<core::refusal> refuse_next;  // what the account's limits say next
   std::vector<core::submission> submissions;
 };
 

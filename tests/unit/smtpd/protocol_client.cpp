@@ -26,13 +26,22 @@ auth_result default_check(const verify_credentials& v) {
 
 }  // namespace
 
-result<std::string, std::string> fake_resolver::to_e164(std::string_view local,
-                                                        const authenticated_account& account) const {
-  if (local.size() > 1 && local[0] == '+' && all_digits(local.substr(1))) return std::string(local);
+result<std::vector<std::string>, std::string> fake_resolver::resolve(
+    std::string_view local, const authenticated_account& account) const {
+  if (local == "oncall") return std::vector<std::string>{"+27820000001", "+27820000002"};
+  if (local.size() > 1 && local[0] == '+' && all_digits(local.substr(1)))
+    return std::vector<std::string>{std::string(local)};
   if (local.size() > 1 && local[0] == '0' && all_digits(local) && account.country == "ZA") {
-    return "+27" + std::string(local.substr(1));
+    return std::vector<std::string>{"+27" + std::string(local.substr(1))};
   }
-  return fail("'" + std::string(local) + "' is not a phone number: write +<country code><number>");
+  return fail("550 5.1.1 '" + std::string(local) +
+              "' is not a phone number: write +<country code><number>");
+}
+
+std::string fake_resolver::check_sender(std::string_view reverse_path,
+                                        const authenticated_account&) const {
+  if (reverse_path.starts_with("intruder@")) return "553 5.7.1 Sender address not allowed";
+  return {};
 }
 
 protocol_settings test_settings() {
@@ -47,7 +56,7 @@ protocol_settings test_settings() {
   return s;
 }
 
-authenticated_account alice() { return {7, "alice", "ZA"}; }
+authenticated_account alice() { return {7, "alice", "ZA", nullptr}; }
 
 client::client(protocol_settings settings)
     : proto(std::move(settings), resolver), check_credentials(default_check) {

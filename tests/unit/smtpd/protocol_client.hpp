@@ -11,11 +11,14 @@
 
 namespace mail2sms::smtpd::test {
 
-// "+<digits>" is a number; "0<digits>" is national for an account in ZA; anything else is not.
+// "+<digits>" is a number; "0<digits>" is national for an account in ZA; "oncall" is a group of
+// two; anything else is not. Senders "intruder@..." are refused.
 class fake_resolver : public recipient_resolver {
  public:
-  result<std::string, std::string> to_e164(std::string_view local,
-                                           const authenticated_account& account) const override;
+  result<std::vector<std::string>, std::string> resolve(
+      std::string_view local, const authenticated_account& account) const override;
+  std::string check_sender(std::string_view reverse_path,
+                           const authenticated_account& account) const override;
 };
 
 protocol_settings test_settings();  // TLS already on (AUTH offered), small limits

@@ -110,7 +110,8 @@ TEST(smtp_commands, mail_needs_authentication) {
   client c;
   c.connect();
   c.send("EHLO client.test\r\n");
-  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required: AUTH, a registered client certificate or an allowed "
+            "client network identifies the sending account\r\n");
 }
 
 TEST(smtp_commands, mail_once_per_transaction) {

@@ -116,7 +116,7 @@ TEST(smtp_client_network, a_trusted_network_sends_without_auth_even_after_startt
 
 TEST(smtp_client_network, auth_may_still_name_an_account_on_a_trusted_network) {
   client c;
-  authenticated_account pbx{.id = 99, .name = "pbx", .country = "ZA"};
+  authenticated_account pbx{.id = 99, .name = "pbx", .country = "ZA", .profile = nullptr};
   c.proto.trust_network(pbx);
   c.connect();
   c.says("EHLO legacy.test\r\n");

@@ -1,0 +1,59 @@
+// Whether an account may have a mail committed now: credit, rate limits, the per-number velocity
+// limit and the dedup window. The store reads each account's state under a row lock, with what
+// recent messages each recipient had, and asks this module to decide every mail of a batch in
+// order; then it writes the reservations. Pure: no database, no clock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::core::policy {
+
+// An account as the database has it at commit time (the row is locked while the batch decides).
+struct account_state {
+  bool active = true;
+  bool fail_fast = false;               // credit_policy "fail": 5xx instead of 4xx without credit
+  std::int64_t credit = 0;
+  std::int64_t messages_per_minute = 0;  // 0: no limit
+  std::int64_t minute_used = 0;          // messages already counted in this minute
+  std::int64_t segments_per_day = 0;     // 0: no limit
+  std::int64_t day_used = 0;             // segments already counted this day
+  std::int64_t per_number_per_hour = 0;  // 0: no limit
+};
+
+// What one recipient already had from the account (from committed messages).
+struct recipient_history {
+  std::int64_t last_hour = 0;  // messages to this number in the past hour
+  bool duplicate = false;      // a message with this mail's Message-ID within the dedup window
+};
+
+struct candidate {
+  std::int64_t account_id = 0;
+  std::string message_id;                   // the mail's Message-ID ("" never deduplicates)
+  std::int64_t segments = 0;                // per recipient
+  std::vector<std::string> recipients;      // E.164
+  std::vector<std::int64_t> costs;          // beside recipients
+  std::vector<recipient_history> history;   // beside recipients
+};
+
+struct decision {
+  std::optional<refusal> refused;  // nothing of this mail is stored
+  std::vector<bool> send;          // beside recipients: false for a duplicate
+  std::size_t duplicates = 0;
+  std::int64_t cost = 0;           // credit to reserve
+  std::int64_t messages = 0;       // towards messages per minute
+  std::int64_t segments = 0;       // towards segments per day
+};
+
+// Decides the batch in order. Each admitted mail is charged against `states` (credit, counters)
+// and counts for the next ones (two mails to one number, the same Message-ID twice), so a batch
+// decides exactly as its mails one by one would.
+std::vector<decision> admit(const std::vector<candidate>& batch,
+                            std::map<std::int64_t, account_state>& states);
+
+}  // namespace mail2sms::core::policy

@@ -1,0 +1,97 @@
+// RCPT and MAIL checks against an account: numbers, groups, destination countries, number types,
+// allowed senders.
+#include "core/policy/recipients.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mail2sms::core::policy {
+namespace {
+
+account za() {
+  account a;
+  a.id = 1;
+  a.name = "acme";
+  a.country = "ZA";
+  return a;
+}
+
+TEST(resolve_recipient, a_mobile_number_in_the_accounts_country_is_allowed) {
+  auto r = resolve_recipient("0821234567", za());
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(*r, (std::vector<std::string>{"+27821234567"}));
+}
+
+TEST(resolve_recipient, other_countries_need_the_allowlist) {
+  auto a = za();
+  auto r = resolve_recipient("+4915112345678", a);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("550 5.7.1 ", 0), 0u) << r.error();
+  EXPECT_NE(r.error().find("DE"), std::string::npos) << r.error();
+  EXPECT_EQ(r.error().find("+4915112345678"), std::string::npos) << r.error();  // masked
+  a.countries = {"ZA", "DE"};
+  EXPECT_TRUE(resolve_recipient("+4915112345678", a));
+  a.countries = {"*"};
+  EXPECT_TRUE(resolve_recipient("+4915112345678", a));
+  a.countries = {"DE"};  // an explicit list replaces the account's own country
+  EXPECT_FALSE(resolve_recipient("+27821234567", a));
+}
+
+TEST(resolve_recipient, premium_rate_toll_free_and_fixed_lines_are_refused_by_default) {
+  auto a = za();
+  a.countries = {"*"};
+  // GB premium rate (09), GB toll-free (0800), ZA fixed line (021).
+  for (const char* number : {"+449098790000", "+448001111111", "+27211234567"}) {
+    auto r = resolve_recipient(number, a);
+    ASSERT_FALSE(r) << number;
+    EXPECT_EQ(r.error().rfind("550 5.7.1 ", 0), 0u) << r.error();
+    EXPECT_NE(r.error().find(" number; this account may send to mobile"), std::string::npos)
+        << r.error();
+  }
+  EXPECT_NE(resolve_recipient("+449098790000", a).error().find("premium-rate"), std::string::npos);
+  a.number_types.push_back("premium-rate");
+  EXPECT_TRUE(resolve_recipient("+449098790000", a));
+}
+
+TEST(resolve_recipient, a_group_expands_to_its_members_case_insensitively) {
+  auto a = za();
+  a.groups["oncall"] = {"+27821000001", "+27821000002"};
+  auto r = resolve_recipient("OnCall", a);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->size(), 2u);
+  a.groups["empty"] = {};
+  EXPECT_NE(resolve_recipient("empty", a).error().find("has no members"), std::string::npos);
+  a.groups["abroad"] = {"+4915112345678"};
+  EXPECT_EQ(resolve_recipient("abroad", a).error().rfind("550 5.7.1", 0), 0u);
+}
+
+TEST(resolve_recipient, a_word_that_is_no_group_says_so) {
+  auto r = resolve_recipient("sales", za());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(),
+            "550 5.1.1 'sales' is neither a phone number nor a contact group of this account");
+  auto bad = resolve_recipient("12", za());
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().rfind("550 5.1.1 ", 0), 0u);
+}
+
+TEST(sender_allowed, addresses_and_domains_case_insensitively) {
+  auto a = za();
+  EXPECT_TRUE(sender_allowed("anyone@anywhere.example", a));  // no list: anyone
+  a.senders = {"ops@example.com", "*@alerts.example.com"};
+  EXPECT_TRUE(sender_allowed("OPS@Example.com", a));
+  EXPECT_TRUE(sender_allowed("nagios@alerts.example.com", a));
+  EXPECT_FALSE(sender_allowed("nagios@sub.alerts.example.com", a));
+  EXPECT_FALSE(sender_allowed("dev@example.com", a));
+  EXPECT_FALSE(sender_allowed("", a));  // the null reverse-path
+}
+
+TEST(address_in_header, display_names_comments_and_lists) {
+  EXPECT_EQ(address_in_header("Ops <ops@example.com>"), "ops@example.com");
+  EXPECT_EQ(address_in_header("ops@example.com (Ops)"), "ops@example.com");
+  EXPECT_EQ(address_in_header(" a@x.example, b@y.example"), "a@x.example");
+  EXPECT_EQ(address_in_header("\"Doe, John\" <j@x.example>"), "j@x.example");
+  EXPECT_EQ(address_in_header("undisclosed"), "");
+}
+
+}  // namespace
+}  // namespace mail2sms::core::policy
