@@ -180,6 +180,14 @@ connector = "sim"
             raise AssertionError("mail2sms %s failed (%d): %s" % (" ".join(args), result.returncode, result.stderr))
         return result
 
+    def sql(self, query):
+        """One value (or rows joined by newlines) from the bridge's private database."""
+        conn = "host=%s port=5432 dbname=mail2sms user=mail2sms" % os.path.join(self.dir, "pg", "socket")
+        r = subprocess.run(["psql", conn, "-AtXc", query], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise AssertionError("psql failed: " + r.stderr)
+        return r.stdout.strip()
+
     def serve_log(self):
         self.log.flush()
         with open(self.log.name) as f:

@@ -93,6 +93,7 @@ connector = "kannel-parts"
         self.cli("migrate")
         self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", "ZA", "--credit", "1000000",
                  input=PASSWORD + "\n")
+        self.cli("account", "set", ACCOUNT, "countries", "ZA,DE,GB")  # the routes' destinations
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         cleanup(self.log.close)
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],

@@ -1,0 +1,310 @@
+"""End to end: who may send on an account, to whom, and on what credit. Each way of proving who
+the sender is (app passwords, client networks, client certificates), each refusal with its
+reply code (senders, destination countries, number types, parts, credit, rate limits, velocity),
+contact groups, the dedup window, and 100 sessions racing for an account's last 50 credits."""
+import os
+import smtplib
+import ssl
+import subprocess
+import threading
+import unittest
+import uuid
+
+from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
+from test_send import tls_context
+
+SECRET = "s3cret horse staple"
+
+
+def mail(text, sender="ops@example.com", message_id=None, subject="alert"):
+    message_id = message_id or "<%s@example.com>" % uuid.uuid4()
+    return ("From: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n\r\n%s\r\n"
+            % (sender, subject, message_id, text))
+
+
+class AccountsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge(extra_smtp="max_connections_per_ip = 150")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+
+    # ---- helpers ----
+
+    def new_account(self, credit=1000, password=SECRET):
+        name = "acct-" + uuid.uuid4().hex[:10]
+        self.bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA",
+                        "--credit", str(credit), input=password + "\n")
+        return name
+
+    def cli(self, *args, **kw):
+        return self.bridge.cli(*args, **kw)
+
+    def login(self, name, password=SECRET):
+        client = smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30)
+        client.ehlo("client.example")
+        client.starttls(context=tls_context())
+        client.ehlo("client.example")
+        client.login(name, password)
+        return client
+
+    def send(self, client, recipients, body, sender="ops@example.com"):
+        """(code, reply) of the final dot, or of the first command refused before it."""
+        code, reply = client.mail(sender)
+        if code != 250:
+            client.rset()
+            return code, reply.decode()
+        for r in recipients:
+            code, reply = client.rcpt(r if "@" in r else "%s@%s" % (r, DOMAIN))
+            if code != 250:
+                client.rset()
+                return code, reply.decode()
+        code, reply = client.data(body)
+        return code, reply.decode()
+
+    def credit(self, name):
+        return int(self.bridge.sql("SELECT credit FROM accounts WHERE name = '%s'" % name))
+
+    def messages_to(self, name, number):
+        return int(self.bridge.sql(
+            "SELECT count(*) FROM messages m JOIN accounts a ON a.id = m.account_id "
+            "WHERE a.name = '%s' AND m.recipient = '%s'" % (name, number)))
+
+    # ---- how a sender proves who they are ----
+
+    def test_named_app_passwords_each_work_and_a_revoked_one_stops(self):
+        name = self.new_account()
+        self.cli("account", "password", "add", name, "laptop", "--password-stdin",
+                 input="laptop password 1\n")
+        with self.login(name, "laptop password 1") as c:
+            self.assertEqual(self.send(c, ["+27821230101"], mail("from the laptop"))[0], 250)
+        with self.login(name) as c:  # the first password is still good
+            self.assertEqual(self.send(c, ["+27821230101"], mail("from the first"))[0], 250)
+        self.cli("account", "password", "revoke", name, "laptop")
+        with self.assertRaises(smtplib.SMTPAuthenticationError) as refused:
+            self.login(name, "laptop password 1")
+        self.assertEqual(refused.exception.smtp_code, 535)
+        failures = self.bridge.sql(
+            "SELECT count(*) FROM audit_log WHERE action = 'auth.failure' AND subject = '%s' "
+            "AND client = '127.0.0.1'" % name)
+        self.assertEqual(failures, "1")
+        self.bridge.sim.wait_for(lambda l: l.get("text") == "from the laptop")
+
+    def test_a_client_network_sends_without_auth_and_only_while_listed(self):
+        name = self.new_account()
+        client = smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30)
+        client.ehlo("pbx.example")
+        code, reply = client.mail("pbx@example.com")
+        self.assertEqual(code, 530)
+        self.assertIn(b"Authentication required", reply)
+        client.quit()
+        self.cli("account", "network", "add", name, "127.0.0.1")
+        try:
+            with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+                c.ehlo("pbx.example")
+                self.assertEqual(self.send(c, ["+27821230102"], mail("from the pbx"))[0], 250)
+        finally:
+            self.cli("account", "network", "remove", name, "127.0.0.1")
+        self.assertEqual(self.messages_to(name, "+27821230102"), 1)
+
+    def test_a_registered_client_certificate_identifies_its_account(self):
+        name = self.new_account()
+        cert = os.path.join(self.bridge.dir, name + ".crt")
+        key = os.path.join(self.bridge.dir, name + ".key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=appliance-" + name, "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+
+        def appliance():
+            ctx = tls_context()
+            ctx.load_cert_chain(cert, key)
+            c = smtplib.SMTP_SSL("127.0.0.1", self.bridge.smtps_port, timeout=30, context=ctx)
+            c.ehlo("appliance.example")
+            return c
+
+        with appliance() as c:  # not registered yet: it is nobody
+            self.assertEqual(c.mail("appliance@example.com")[0], 530)
+        self.cli("account", "cert", "add", name, cert)
+        with appliance() as c:
+            self.assertEqual(self.send(c, ["+27821230103"], mail("from the appliance"))[0], 250)
+        self.assertEqual(self.messages_to(name, "+27821230103"), 1)
+
+    def test_allowed_senders_restrict_mail_from_and_the_from_header(self):
+        name = self.new_account()
+        self.cli("account", "sender", "add", name, "ops@example.com")
+        self.cli("account", "sender", "add", name, "*@alerts.example.com")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230104"], mail("x"), sender="mallory@example.net")
+            self.assertEqual(code, 553, reply)
+            self.assertIn("5.7.1", reply)
+            code, reply = self.send(c, ["+27821230104"], mail("x", sender="Mallory <m@example.net>"))
+            self.assertEqual(code, 550, reply)
+            self.assertIn("5.7.1 The From: address <m@example.net>", reply)
+            code, reply = self.send(c, ["+27821230104"], mail("ok", sender="nagios@alerts.example.com"),
+                                    sender="nagios@alerts.example.com")
+            self.assertEqual(code, 250, reply)
+        self.assertEqual(self.messages_to(name, "+27821230104"), 1)
+
+    # ---- recipients ----
+
+    def test_a_group_expands_to_its_members_and_each_number_gets_one_sms(self):
+        name = self.new_account()
+        self.cli("group", "add", name, "oncall", "+27821230105", "+27821230106")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["oncall", "+27821230105"], mail("paging on-call"))
+            self.assertEqual(code, 250, reply)
+            code, reply = self.send(c, ["nosuchgroup"], mail("x"))
+            self.assertEqual(code, 550, reply)
+            self.assertIn("neither a phone number nor a contact group", reply)
+        self.assertEqual(self.messages_to(name, "+27821230105"), 1)
+        self.assertEqual(self.messages_to(name, "+27821230106"), 1)
+
+    def test_other_countries_and_premium_numbers_are_refused_until_allowed(self):
+        name = self.new_account()
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+4915112345678"], mail("x"))
+            self.assertEqual(code, 550, reply)
+            self.assertIn("5.7.1", reply)
+            self.assertIn("DE", reply)
+            self.assertNotIn("4915112345678", reply)  # masked
+        self.cli("account", "set", name, "countries", "ZA,DE,GB")
+        with self.login(name) as c:
+            self.assertEqual(self.send(c, ["+4915112345678"], mail("to germany"))[0], 250)
+            code, reply = self.send(c, ["+449098790000"], mail("x"))
+            self.assertEqual(code, 550, reply)
+            self.assertIn("premium-rate", reply)
+
+    # ---- limits ----
+
+    def test_too_many_parts_are_refused_or_cut_as_the_account_says(self):
+        name = self.new_account()
+        self.cli("account", "set", name, "max-parts", "1")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230107"], mail("y" * 200))
+            self.assertEqual(code, 552, reply)
+            self.assertIn("5.3.4 The text needs 2 SMS parts", reply)
+        self.cli("account", "set", name, "too-long", "truncate")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230107"], mail("z" * 200))
+            self.assertEqual(code, 250, reply)
+            self.assertIn("cut", reply)
+        msg = self.bridge.sim.wait_for(lambda l: l.get("text", "").startswith("zzz"))
+        self.assertEqual(msg["text"], "z" * 157 + "...")
+
+    def test_credit_is_reserved_and_without_it_the_mail_waits_or_fails(self):
+        name = self.new_account(credit=3)
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230108"], mail("w" * 200))  # 2 segments
+            self.assertEqual(code, 250, reply)
+            code, reply = self.send(c, ["+27821230108"], mail("v" * 200))
+            self.assertEqual(code, 451, reply)
+            self.assertIn("4.7.1 Not enough credit: this mail needs 2", reply)
+            self.assertIn("has 1", reply)
+        self.assertEqual(self.credit(name), 1)
+        self.cli("account", "set", name, "credit-policy", "fail")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230108"], mail("u" * 200))
+            self.assertEqual(code, 550, reply)
+            self.assertIn("5.7.1 Not enough credit", reply)
+        ledger = self.bridge.sql(
+            "SELECT delta, balance FROM credit_ledger l JOIN accounts a ON a.id = l.account_id "
+            "WHERE a.name = '%s' ORDER BY l.id" % name)
+        self.assertEqual(ledger.split("\n"), ["3|3", "-2|1"])
+
+    def test_rate_limit_and_velocity_defer_with_the_reason(self):
+        name = self.new_account()
+        self.cli("account", "set", name, "per-number-per-hour", "1")
+        with self.login(name) as c:
+            self.assertEqual(self.send(c, ["+27821230109"], mail("first"))[0], 250)
+            code, reply = self.send(c, ["+27821230109"], mail("second"))
+            self.assertEqual(code, 451, reply)
+            self.assertIn("already had 1 message from this account in the past hour", reply)
+            self.assertEqual(self.send(c, ["+27821230110"], mail("another number"))[0], 250)
+        self.cli("account", "set", name, "messages-per-minute", "2")
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230111"], mail("third this minute"))
+            self.assertEqual(code, 451, reply)
+            self.assertIn("Rate limit: this account may send 2 messages a minute", reply)
+
+    def test_the_same_message_id_within_the_window_is_accepted_but_sent_once(self):
+        name = self.new_account()
+        body = mail("retried by the client's MTA", message_id="<retry-1@example.com>")
+        with self.login(name) as c:
+            self.assertEqual(self.send(c, ["+27821230112"], body)[0], 250)
+            code, reply = self.send(c, ["+27821230112", "+27821230113"], body)
+            self.assertEqual(code, 250, reply)
+            self.assertIn("1 recipient already had this mail", reply)
+        self.assertEqual(self.messages_to(name, "+27821230112"), 1)
+        self.assertEqual(self.messages_to(name, "+27821230113"), 1)
+        self.assertEqual(self.credit(name), 1000 - 2)
+
+    # ---- the race ----
+
+    def test_100_sessions_racing_for_the_last_50_credits_never_overspend(self):
+        name = self.new_account(credit=50)
+        sessions = 100
+        ready = threading.Barrier(sessions)
+        codes = []
+        lock = threading.Lock()
+
+        def one(i):
+            try:
+                c = self.login(name)
+                c.mail("ops@example.com")
+                c.rcpt("+2782124%04d@%s" % (i, DOMAIN))
+                c.putcmd("data")
+                code, _ = c.getreply()
+                assert code == 354, code
+                ready.wait(timeout=120)  # every session at its final dot at once
+                c.send(mail("race %d" % i).encode() + b".\r\n")
+                code, reply = c.getreply()
+                c.quit()
+            except Exception as e:  # recorded, so the assertion below names it
+                code, reply = -1, repr(e)
+                ready.abort()
+            with lock:
+                codes.append((code, reply))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        accepted = [c for c in codes if c[0] == 250]
+        deferred = [c for c in codes if c[0] == 451]
+        self.assertEqual(len(codes), sessions, codes)
+        self.assertEqual(len(accepted), 50, codes)
+        self.assertEqual(len(deferred), 50, codes)
+        self.assertTrue(all(b"Not enough credit" in r or "Not enough credit" in str(r)
+                            for _, r in deferred), deferred[:3])
+        self.assertEqual(self.credit(name), 0)
+        stored = self.bridge.sql(
+            "SELECT count(*), coalesce(sum(cost), 0) FROM messages m JOIN accounts a "
+            "ON a.id = m.account_id WHERE a.name = '%s'" % name)
+        self.assertEqual(stored, "50|50")
+        reserved = self.bridge.sql(
+            "SELECT count(*), sum(delta), min(balance) FROM credit_ledger l JOIN accounts a "
+            "ON a.id = l.account_id WHERE a.name = '%s' AND delta < 0" % name)
+        self.assertEqual(reserved, "50|-50|0")
+
+    # ---- what the logs hold ----
+
+    def test_the_log_holds_no_password_body_or_whole_number(self):
+        name = self.new_account()
+        with self.login(name) as c:
+            self.assertEqual(self.send(c, ["+27821230114"], mail("the private body text 42"))[0], 250)
+        try:
+            self.login(name, "wrong password 77")
+        except smtplib.SMTPAuthenticationError:
+            pass
+        self.bridge.sim.wait_for(lambda l: l.get("text") == "the private body text 42")
+        log = self.bridge.serve_log()
+        self.assertIn(name, log)
+        for secret in (SECRET, "wrong password 77", "the private body text 42", "27821230114"):
+            self.assertNotIn(secret, log)
+
+
+if __name__ == "__main__":
+    unittest.main()
