@@ -10,6 +10,7 @@
 #include "core/sms/explain.hpp"
 #include "core/sms/sms.hpp"
 #include "core/sms/utf8.hpp"
+#include "sql/store.hpp"
 
 namespace mail2sms::cli {
 namespace {
@@ -181,7 +182,28 @@ void add_mail_command(CLI::App& app) {
                      "(repeatable)");
   render->add_flag("--no-clean", no_clean,
                    "keep signatures, quoted replies, forward headers and mobile footers");
+  static std::string account_name;
+  static std::string config_path;
+  render->add_option("--account", account_name,
+                     "render with this account's settings (subject policy, cleaning, end marker, "
+                     "disclaimers, smart GSM, transliteration, max parts) instead of the flags");
+  add_config_option(*render, config_path);
   render->callback([] {
+    std::optional<core::account> account;
+    if (!account_name.empty()) {
+      const auto cfg = load_config(config_path);
+      database db(cfg.database);
+      sql::store store(db.connection_string());
+      auto found = store.account_profile(account_name);
+      if (!found) throw exit_error{exit_failure, "cannot read accounts: " + found.error().message};
+      if (!*found) throw exit_error{exit_failure, "no account named '" + account_name + "'"};
+      account = std::move(**found);
+      text_options = account->text;
+      policy = std::string(mail::to_string(account->text.subject));
+      no_clean = !account->text.clean;
+      flags.no_smart = !account->smart_gsm;
+      flags.transliterate = account->transliterate;
+    }
     for (const auto& pattern : text_options.disclaimer_patterns) {
       if (const auto why = mail::check_disclaimer_pattern(pattern); !why.empty()) {
         throw exit_error{exit_usage, "--disclaimer '" + pattern + "': " + why};
@@ -197,15 +219,35 @@ void add_mail_command(CLI::App& app) {
       throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};
     }
     auto explained = sms::explain(text, flags.options());
+    // What the account's max parts makes of it: sent, cut (if it asks for that) or refused.
+    std::string verdict;
+    if (account) {
+      const auto parts = explained.message.segments.size();
+      const auto max = static_cast<std::size_t>(account->max_parts);
+      verdict = parts <= max ? "sent" : account->truncate ? "truncated" : "refused";
+    }
     if (flags.json) {
       auto out = to_json(explained);
       out["source"] = extracted->source;
       out["subject"] = extracted->subject;
       out["subject_policy"] = mail::to_string(text_options.subject);
+      if (account) {
+        out["account"] = account->name;
+        out["max_parts"] = account->max_parts;
+        out["verdict"] = verdict;
+      }
       std::cout << out.dump() << '\n';
       return;
     }
     std::cout << "source:   " << extracted->source << '\n';
+    if (account) {
+      std::cout << "account:  " << account->name << " (at most " << account->max_parts
+                << " parts): "
+                << (verdict == "sent"        ? "would be sent"
+                    : verdict == "truncated" ? "would be cut to fit, ending in \"...\""
+                                             : "would be refused (552 5.3.4): too many parts")
+                << '\n';
+    }
     print(explained, false, false);
   });
 }

@@ -175,6 +175,15 @@ result<std::optional<core::account>, core::store_error> store::by_certificate(
   });
 }
 
+result<std::optional<core::account>, core::store_error> store::account_profile(
+    const std::string& name) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+    auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
+    if (rows.empty()) return std::nullopt;
+    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+  });
+}
+
 void store::record_auth_failure(const std::string& client, const std::string& username,
                                 const std::string& mechanism) {
   // The user name as given (it may be no account's); it is linked to the account it names, so

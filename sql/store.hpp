@@ -72,6 +72,9 @@ class store final : public core::account_directory,
   result<ok_t, core::store_error> record_inbound(
       const std::vector<core::inbound_message>& messages) override;
 
+  // The account as a session would load it (settings, senders, groups), active or not.
+  result<std::optional<core::account>, core::store_error> account_profile(const std::string& name);
+
   // Administration (CLI). password_hash is an argon2id PHC string.
   result<core::account, core::store_error> add_account(const std::string& name,
                                                        const std::string& country,

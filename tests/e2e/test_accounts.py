@@ -193,6 +193,19 @@ class AccountsTest(unittest.TestCase):
         msg = self.bridge.sim.wait_for(lambda l: l.get("text", "").startswith("zzz"))
         self.assertEqual(msg["text"], "z" * 157 + "...")
 
+    def test_mail_render_uses_the_accounts_settings(self):
+        name = self.new_account()
+        self.cli("account", "set", name, "max-parts", "1")
+        self.cli("account", "set", name, "subject", "subject-and-body")
+        self.cli("account", "set", name, "end-marker", "##")
+        r = self.cli("mail", "render", "--account", name, "--json",
+                     input="Subject: Disk full\r\n\r\n/var at 99%\r\n##\r\nfooter\r\n" + "x" * 200)
+        out = __import__("json").loads(r.stdout)
+        self.assertEqual(out["text"], "Disk full\n/var at 99%")
+        self.assertEqual(out["verdict"], "sent")
+        r = self.cli("mail", "render", "--account", name, input="Subject: s\r\n\r\n" + "y" * 200 + "\r\n")
+        self.assertIn("would be refused (552 5.3.4)", r.stdout)
+
     def test_credit_is_reserved_and_without_it_the_mail_waits_or_fails(self):
         name = self.new_account(credit=3)
         with self.login(name) as c:
