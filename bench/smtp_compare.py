@@ -168,7 +168,7 @@ def main():
         if "mail2sms" in targets:
             bridge = harness.Bridge(
                 extra_smtp="max_connections = %d\nmax_connections_per_ip = %d" % (IDLE + 1000, IDLE + 1000),
-                extra_config="[dispatch]\nenabled = false\n")
+                extra_config="[dispatch]\nenabled = false\n", credit=10**12)
             stops.append(bridge.stop)
             set_group_commit(bridge, a.group_commit)
             bridge.cli("account", "network", "add", harness.ACCOUNT, "127.0.0.1/32")

@@ -302,7 +302,7 @@ def main():
     elif os.environ.get("MAIL2SMS_PG_UNSAFE_NO_FSYNC", "0") not in ("", "0"):
         sys.exit("MAIL2SMS_PG_UNSAFE_NO_FSYNC is set: unset it, or pass --no-fsync to mean it")
 
-    bridge = harness.Bridge(extra_smtp="plaintext_auth = true")
+    bridge = harness.Bridge(extra_smtp="plaintext_auth = true", credit=10**12)
     try:
         set_connector_limits(bridge, args.tps, args.window)
         args.port = bridge.smtp_port

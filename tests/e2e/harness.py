@@ -119,18 +119,18 @@ class Simulator:
 class Bridge:
     """mail2sms serve + smsc-sim + a private PostgreSQL, all in one temporary directory."""
 
-    def __init__(self, extra_smtp="", country="ZA", extra_config=""):
+    def __init__(self, extra_smtp="", country="ZA", extra_config="", credit=1000000):
         self.proc = None
         self.sim = None
         self.log = None
         self.dir = tempfile.mkdtemp(prefix="mail2sms-e2e-")
         try:
-            self._start(extra_smtp, country, extra_config)
+            self._start(extra_smtp, country, extra_config, credit)
         except BaseException:
             self.stop()  # nothing is left running when start-up fails
             raise
 
-    def _start(self, extra_smtp, country, extra_config):
+    def _start(self, extra_smtp, country, extra_config, credit):
         os.chmod(self.dir, 0o755)  # the embedded cluster runs as an unprivileged user
         self.cert, self.key = make_certificate(self.dir)
         self.sim = Simulator()
@@ -166,7 +166,7 @@ connector = "sim"
 """)
         self.cli("migrate")
         self.cli("account", "add", ACCOUNT, "--password-stdin", "--country", country,
-                 "--credit", "1000000", input=PASSWORD + "\n")
+                 "--credit", str(credit), input=PASSWORD + "\n")
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)
