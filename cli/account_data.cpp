@@ -42,7 +42,9 @@ void write_private_file(const std::string& path, const std::string& text) {
 
 void export_account() {
   admin_session session(o.config_path);
-  const auto document = nlohmann::json::parse(checked(session.admin().export_account(o.name)));
+  // ordered_json: the keys stay in the order the export writes them.
+  const auto document =
+      nlohmann::ordered_json::parse(checked(session.admin().export_account(o.name)));
   const std::string text = document.dump(2) + "\n";
   if (o.output.empty()) {
     std::cout << text;

@@ -14,9 +14,10 @@
 namespace mail2sms::sql {
 
 struct admin_error {
-  // invalid: the operator wrote something that can never work (exit 2); not_found and conflict:
+  // invalid: the operator wrote something that can never work (exit 2); bad_file: a file the
+  // operator gave holds something unusable (exit 1, naming FILE:LINE); not_found and conflict:
   // the data says no (exit 1); database: PostgreSQL failed.
-  enum class kind { invalid, not_found, conflict, database };
+  enum class kind { invalid, bad_file, not_found, conflict, database };
   kind what = kind::database;
   std::string message;  // what was wrong and what to do
 };
@@ -164,7 +165,7 @@ class admin {
   admin_result<std::vector<ledger_row>> ledger(const std::string& name, int limit);
 
   // Contacts from RFC 4180 CSV text with a header row (number, name, groups): all rows or none;
-  // a bad row is `invalid` with "FILE:LINE: what is wrong".
+  // a bad row is `bad_file` with "FILE:LINE: what is wrong".
   admin_result<import_counts> import_contacts(const std::string& name, const std::string& csv,
                                               const std::string& file_name);
   admin_result<std::vector<contact_row>> contacts(const std::string& name);

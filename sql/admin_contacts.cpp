@@ -69,13 +69,13 @@ csv_columns read_header(const csv_record& header, const std::string& file) {
                 : column == "groups" ? &c.groups
                                      : nullptr;
     if (slot == nullptr)
-      refuse(kind::invalid,
+      refuse(kind::bad_file,
              where + "unknown column '" + column + "': " + std::string(columns_hint));
-    if (*slot >= 0) refuse(kind::invalid, where + "the column '" + column + "' appears twice");
+    if (*slot >= 0) refuse(kind::bad_file, where + "the column '" + column + "' appears twice");
     *slot = static_cast<int>(i);
   }
   if (c.number < 0)
-    refuse(kind::invalid, where + "there is no number column: " + std::string(columns_hint));
+    refuse(kind::bad_file, where + "there is no number column: " + std::string(columns_hint));
   return c;
 }
 
@@ -103,18 +103,18 @@ std::map<std::string, imported_contact> read_rows(const std::vector<csv_record>&
     const auto& record = records[r];
     const std::string where = file + ":" + std::to_string(record.line) + ": ";
     if (record.fields.size() != columns.count)
-      refuse(kind::invalid, where + std::to_string(record.fields.size()) +
+      refuse(kind::bad_file, where + std::to_string(record.fields.size()) +
                                 " fields where the header has " + std::to_string(columns.count) +
                                 " (a field with a comma must be in double quotes)");
     const std::string text = trim(record.fields[columns.number]);
-    if (text.empty()) refuse(kind::invalid, where + "the number is empty");
+    if (text.empty()) refuse(kind::bad_file, where + "the number is empty");
     auto number = e164_of(text, account.country);
-    if (!number) refuse(kind::invalid, where + number.error());
+    if (!number) refuse(kind::bad_file, where + number.error());
     auto& contact = contacts[*number];
     if (columns.name >= 0) {
       std::string name = trim(record.fields[columns.name]);
       if (const auto why = check_contact_name(name); !why.empty())
-        refuse(kind::invalid, where + why);
+        refuse(kind::bad_file, where + why);
       if (!name.empty()) contact.name = std::move(name);
     }
     if (columns.groups < 0) continue;
@@ -126,7 +126,7 @@ std::map<std::string, imported_contact> read_rows(const std::vector<csv_record>&
       start = end + 1;
       if (item.empty()) continue;
       auto group = normalise_group_name(item);
-      if (!group) refuse(kind::invalid, where + group.error());
+      if (!group) refuse(kind::bad_file, where + group.error());
       contact.groups.insert(*group);
     }
   }
@@ -185,10 +185,10 @@ admin_result<import_counts> admin::import_contacts(const std::string& name, cons
                                                    const std::string& file_name) {
   auto records = parse_csv(csv);
   if (!records)
-    return fail(admin_error{kind::invalid, file_name + ":" + std::to_string(records.error().line) +
+    return fail(admin_error{kind::bad_file, file_name + ":" + std::to_string(records.error().line) +
                                                ": " + records.error().message});
   if (records->empty())
-    return fail(admin_error{kind::invalid,
+    return fail(admin_error{kind::bad_file,
                             file_name + ": the file is empty; " + std::string(columns_hint)});
   return run_admin(connection_string_, [&](pqxx::work& tx) {
     const auto account = find_account(tx, name);

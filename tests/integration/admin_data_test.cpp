@@ -84,7 +84,7 @@ TEST_F(admin_test, contacts_import_with_a_bad_row_imports_nothing_and_names_file
       {"number,name\n0821234567,x\n+999,y\n", "x.csv:3: '+999'"},
   };
   for (const auto& [csv, expected] : bad) {
-    auto e = error_of(admin().import_contacts("acme", csv, "x.csv"), kind::invalid);
+    auto e = error_of(admin().import_contacts("acme", csv, "x.csv"), kind::bad_file);
     EXPECT_TRUE(e.message.rfind(expected, 0) == 0)
         << "got: " << e.message << "\nwant: " << expected;
   }
