@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   add_serve_command(app);
   add_migrate_command(app);
   add_account_command(app);
+  add_contacts_command(app);
+  add_group_command(app);
+  add_purge_command(app);
+  add_audit_command(app);
   add_sms_command(app);
   add_mail_command(app);
   add_messages_command(app);

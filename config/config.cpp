@@ -61,6 +61,13 @@ dispatch_config read_dispatch(const section& dispatch) {
   return c;
 }
 
+retention_config read_retention(const section& retention) {
+  retention.allow_only({"body_days"});
+  retention_config c;
+  retention.read("body_days", c.body_days, 1, 36500);
+  return c;
+}
+
 log_config read_log(const section& log) {
   log.allow_only({"level"});
   log_config c;
@@ -89,7 +96,7 @@ section table(const document& doc, const section& root, std::string_view name) {
 
 config read_document(const document& doc, const toml::table& root_table) {
   const section root(doc, &root_table, "", "the top level");
-  root.allow_only({"smtp", "database", "connector", "route", "dispatch", "log"});
+  root.allow_only({"smtp", "database", "connector", "route", "dispatch", "retention", "log"});
   config c;
   c.source = doc.file;
   c.smtp = read_smtp(table(doc, root, "smtp"));
@@ -97,6 +104,7 @@ config read_document(const document& doc, const toml::table& root_table) {
   c.connectors = read_connectors(doc, root_table);
   c.routes = read_routes(doc, root_table, c.connectors);
   c.dispatch = read_dispatch(table(doc, root, "dispatch"));
+  c.retention = read_retention(table(doc, root, "retention"));
   c.log = read_log(table(doc, root, "log"));
   return c;
 }

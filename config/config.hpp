@@ -90,6 +90,12 @@ struct dispatch_config {
   int max_in_flight = 1000;                  // messages handed to connectors at once
 };
 
+// How long message texts are kept: `mail2sms purge` (and serve, hourly) clears the bodies of
+// messages in a final state, and of replies, older than body_days.
+struct retention_config {
+  int body_days = 30;
+};
+
 struct log_config {
   std::string level = "info";  // trace|debug|info|warn|error
 };
@@ -101,6 +107,7 @@ struct config {
   std::vector<connector_config> connectors;
   std::vector<route_config> routes;
   dispatch_config dispatch;
+  retention_config retention;
   log_config log;
 };
 

@@ -12,6 +12,7 @@ namespace mail2sms::config::detail {
 smtp_config read_smtp(const section& smtp);
 database_config read_database(const section& database);
 dispatch_config read_dispatch(const section& dispatch);
+retention_config read_retention(const section& retention);
 log_config read_log(const section& log);
 
 // [[connector]] and [[route]]: at least one of each, routes only to defined connectors.

@@ -567,8 +567,10 @@ result<bool, core::store_error> store::add_network(const std::string& account,
         "ON CONFLICT (account_id, network) DO NOTHING RETURNING network",
         account, cidr);
     if (!rows.empty())
-      tx.exec_params("INSERT INTO audit_log (actor, action, subject, detail) "
-                     "VALUES ('cli', 'account.network.add', $1, $2)", account, cidr);
+      tx.exec_params(
+          "INSERT INTO audit_log (actor, action, subject, detail, account_id) "
+          "SELECT 'cli', 'account.network.add', $1, $2, id FROM accounts WHERE name = $1",
+          account, cidr);
     return !rows.empty();
   });
 }
@@ -581,8 +583,11 @@ result<bool, core::store_error> store::remove_network(const std::string& account
         "WHERE a.id = n.account_id AND a.name = $1 AND n.network = $2::cidr RETURNING n.id",
         account, cidr);
     if (!rows.empty())
-      tx.exec_params("INSERT INTO audit_log (actor, action, subject, detail) "
-                     "VALUES ('cli', 'account.network.remove', $1, $2)", account, cidr);
+      tx.exec_params(
+          "INSERT INTO audit_log (actor, action, subject, detail, account_id) "
+          "SELECT 'cli', 'account.network.remove', $1, $2, id FROM accounts "
+          "WHERE name = $1",
+          account, cidr);
     return !rows.empty();
   });
 }

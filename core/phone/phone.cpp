@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <set>
 
 namespace mail2sms::phone {
 namespace {
@@ -196,6 +197,15 @@ std::string mask(std::string_view e164) {
   out.append(rest.size() - head - tail, '*');
   out += rest.substr(rest.size() - tail);
   return out;
+}
+
+bool is_known_region(std::string_view region) {
+  static const std::set<std::string> regions = [] {
+    std::set<std::string> out;
+    util().GetSupportedRegions(&out);
+    return out;
+  }();
+  return region.size() == 2 && regions.count(std::string(region)) > 0;
 }
 
 }  // namespace mail2sms::phone

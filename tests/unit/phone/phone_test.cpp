@@ -156,5 +156,13 @@ TEST(mask, hides_at_least_four_characters_of_any_input) {
   }
 }
 
+TEST(is_known_region, iso_codes_with_numbering_data) {
+  for (const char* known : {"ZA", "US", "GB", "DE", "NG", "IN"})
+    EXPECT_TRUE(is_known_region(known)) << known;
+  // Lower case, alpha-3, the "unknown" and non-geographic pseudo-regions, and codes no country has.
+  for (const char* unknown : {"za", "ZAF", "ZZ", "001", "XX", "", "Z"})
+    EXPECT_FALSE(is_known_region(unknown)) << unknown;
+}
+
 }  // namespace
 }  // namespace mail2sms::phone

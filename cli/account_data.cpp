@@ -1,0 +1,90 @@
+// mail2sms account export|delete: an account's data handed over as one JSON document, and
+// erased.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "cli/admin_support.hpp"
+
+namespace mail2sms::cli {
+namespace {
+
+struct data_options {
+  std::string config_path;
+  std::string name;
+  std::string output;
+  bool yes = false;
+};
+
+data_options o;
+
+// The export holds numbers and texts: readable by its owner only.
+void write_private_file(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw exit_error{exit_failure, "cannot write " + path + ": " + why};
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0)
+    throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+}
+
+void export_account() {
+  admin_session session(o.config_path);
+  // ordered_json: the keys stay in the order the export writes them.
+  const auto document =
+      nlohmann::ordered_json::parse(checked(session.admin().export_account(o.name)));
+  const std::string text = document.dump(2) + "\n";
+  if (o.output.empty()) {
+    std::cout << text;
+    return;
+  }
+  write_private_file(o.output, text);
+  std::cout << "exported '" << o.name << "' to " << o.output << ": " << document["messages"].size()
+            << " messages, " << document["contacts"].size() << " contacts, "
+            << document["credit_ledger"].size() << " ledger rows\n";
+}
+
+void delete_account() {
+  if (!o.yes)
+    throw exit_error{exit_usage, "deleting '" + o.name +
+                                     "' erases it with its messages, contacts and passwords and "
+                                     "cannot be undone: add --yes to do it (export it first: "
+                                     "mail2sms account export " +
+                                     o.name + " --output FILE)"};
+  admin_session session(o.config_path);
+  const auto id = checked(session.admin().delete_account(o.name));
+  std::cout << "account '" << o.name << "' deleted; the ledger and the audit log keep it as "
+            << "account #" << id << ", without its name\n";
+}
+
+}  // namespace
+
+void add_account_data_commands(CLI::App& account) {
+  auto* export_cmd = account.add_subcommand(
+      "export", "everything stored about the account, as one JSON document (README: Accounts)");
+  add_config_option(*export_cmd, o.config_path);
+  export_cmd->add_option("name", o.name, "account name")->required();
+  export_cmd->add_option("--output,-o", o.output, "write it to this file (mode 600), not stdout");
+  export_cmd->callback(export_account);
+
+  auto* delete_cmd = account.add_subcommand(
+      "delete", "erase the account and everything it has (the ledger stays, anonymised)");
+  add_config_option(*delete_cmd, o.config_path);
+  delete_cmd->add_option("name", o.name, "account name")->required();
+  delete_cmd->add_flag("--yes", o.yes, "yes, erase it");
+  delete_cmd->callback(delete_account);
+}
+
+}  // namespace mail2sms::cli

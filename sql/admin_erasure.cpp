@@ -1,0 +1,118 @@
+// An account's data handed over (export: one JSON document, built by PostgreSQL from one
+// snapshot) and erased (delete: one transaction; what must stay for the books stays without
+// the name, the numbers or the texts).
+#include "sql/admin.hpp"
+#include "sql/admin_support.hpp"
+
+namespace mail2sms::sql {
+namespace {
+
+using detail::refuse;
+using detail::run_admin;
+using kind = admin_error::kind;
+
+// json (not jsonb) keeps the keys in the order written here. Every list is sorted so that two
+// exports of unchanged data are the same text.
+constexpr const char* export_query = R"sql(
+SELECT json_build_object(
+  'format', 'mail2sms account export 1',
+  'exported_at', now(),
+  'account', (SELECT row_to_json(a) FROM accounts a WHERE a.id = $1),
+  'passwords', COALESCE((SELECT json_agg(json_build_object(
+      'label', label, 'created_at', created_at, 'revoked_at', revoked_at,
+      'last_used_at', last_used_at) ORDER BY id)
+    FROM credentials WHERE account_id = $1), '[]'),
+  'senders', COALESCE((SELECT json_agg(json_build_object(
+      'pattern', pattern, 'created_at', created_at) ORDER BY pattern)
+    FROM account_senders WHERE account_id = $1), '[]'),
+  'networks', COALESCE((SELECT json_agg(json_build_object(
+      'network', network::text, 'created_at', created_at) ORDER BY network)
+    FROM account_networks WHERE account_id = $1), '[]'),
+  'certificates', COALESCE((SELECT json_agg(json_build_object(
+      'fingerprint', fingerprint, 'subject', subject, 'created_at', created_at) ORDER BY id)
+    FROM account_certificates WHERE account_id = $1), '[]'),
+  'contacts', COALESCE((SELECT json_agg(json_build_object(
+      'number', number, 'name', name, 'created_at', created_at) ORDER BY number)
+    FROM contacts WHERE account_id = $1), '[]'),
+  'groups', COALESCE((SELECT json_agg(json_build_object(
+      'name', g.name, 'created_at', g.created_at,
+      'members', COALESCE((SELECT json_agg(c.number ORDER BY c.number)
+                           FROM group_members m JOIN contacts c ON c.id = m.contact_id
+                           WHERE m.group_id = g.id), '[]')) ORDER BY g.name)
+    FROM contact_groups g WHERE g.account_id = $1), '[]'),
+  'messages', COALESCE((SELECT json_agg(json_build_object(
+      'id', m.id, 'queue_id', m.queue_id, 'created_at', m.created_at,
+      'updated_at', m.updated_at, 'mail_from', m.mail_from,
+      'mail_message_id', m.mail_message_id, 'recipient', m.recipient,
+      'sender_id', m.sender_id, 'body', m.body, 'encoding', m.encoding,
+      'parts', (SELECT count(*) FROM message_parts p WHERE p.message_id = m.id),
+      'status', m.status, 'attempts', m.attempts, 'connector', m.connector,
+      'last_error', m.last_error, 'cost', m.cost,
+      'events', COALESCE((SELECT json_agg(json_build_object(
+          'status', e.status, 'detail', e.detail, 'at', e.at) ORDER BY e.id)
+        FROM message_events e WHERE e.message_id = m.id), '[]'),
+      'delivery_reports', COALESCE((SELECT json_agg(json_build_object(
+          'part', r.part_no, 'state', r.state, 'error_code', r.error_code,
+          'received_at', r.received_at) ORDER BY r.id)
+        FROM delivery_reports r WHERE r.message_id = m.id), '[]')) ORDER BY m.id)
+    FROM messages m WHERE m.account_id = $1), '[]'),
+  'credit_ledger', COALESCE((SELECT json_agg(json_build_object(
+      'at', at, 'delta', delta, 'balance', balance, 'reason', reason,
+      'queue_id', queue_id) ORDER BY id)
+    FROM credit_ledger WHERE account_id = $1), '[]'),
+  'audit_log', COALESCE((SELECT json_agg(json_build_object(
+      'at', at, 'actor', actor, 'action', action, 'subject', subject, 'detail', detail,
+      'client', client) ORDER BY id)
+    FROM audit_log WHERE account_id = $1), '[]')
+)::text
+)sql";
+
+}  // namespace
+
+admin_result<std::string> admin::export_account(const std::string& name) {
+  using snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+  return run_admin<snapshot>(connection_string_, [&](snapshot& tx) {
+    auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
+    if (rows.empty()) refuse(kind::not_found, "no account named '" + name + "'");
+    tx.exec0("SET LOCAL TIME ZONE 'UTC'");
+    return tx.exec_params1(export_query, rows[0][0].as<std::int64_t>())[0].as<std::string>();
+  });
+}
+
+admin_result<std::int64_t> admin::delete_account(const std::string& name) {
+  return run_admin(connection_string_, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1 FOR UPDATE", name);
+    if (rows.empty()) refuse(kind::not_found, "no account named '" + name + "'");
+    const auto id = rows[0][0].as<std::int64_t>();
+    const std::string id_text = std::to_string(id);
+    // The ledger stays for the books: its account_id goes NULL with the account (the foreign
+    // key), the mails it points at go, and a reason that names the account or holds a number
+    // loses them.
+    tx.exec_params(
+        "UPDATE credit_ledger SET queue_id = NULL, "
+        "reason = regexp_replace(CASE WHEN strpos(lower(reason), lower($2)) > 0 "
+        "                             THEN 'removed with account #' || $1::bigint ELSE reason END, "
+        "                        '\\+?[0-9][0-9 ().-]{5,}[0-9]', '(number)', 'g') "
+        "WHERE account_id = $1::bigint",
+        id, name);
+    // The audit trail keeps what happened and when, not to whom: rows about the account (also
+    // those written before audit_log had account_id, found by the name) lose the name, and
+    // details that name it or hold an address.
+    tx.exec_params(
+        "UPDATE audit_log SET account_id = NULL, subject = 'deleted account #' || $1::bigint, "
+        "detail = CASE WHEN strpos(lower(detail), lower($2)) > 0 OR detail LIKE '%@%' "
+        "              THEN '' ELSE detail END "
+        "WHERE account_id = $1::bigint OR subject = $2",
+        id, name);
+    // Everything else hangs off the account with ON DELETE CASCADE: credentials, senders,
+    // networks, certificates, contacts, groups, messages with their parts, events and
+    // receipts, usage counters.
+    tx.exec_params("DELETE FROM accounts WHERE id = $1", id);
+    tx.exec_params(
+        "INSERT INTO audit_log (actor, action, subject) VALUES ('cli', 'account.delete', $1)",
+        "account #" + id_text);
+    return id;
+  });
+}
+
+}  // namespace mail2sms::sql

@@ -1,0 +1,25 @@
+// Retention: the texts of messages and replies are erased once they are old enough and the
+// message is final. `mail2sms purge` runs it (from cron); serve may call it on a timer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/ports.hpp"
+
+namespace mail2sms::sql {
+
+struct purge_counts {
+  std::int64_t messages = 0;  // bodies set to NULL
+  std::int64_t parts = 0;     // SMS payloads emptied
+  std::int64_t replies = 0;   // inbound_messages bodies set to NULL
+};
+
+// For messages created more than `days` days ago whose status is not queued, sending or unknown
+// (they may still be sent): body = NULL and their parts' payload = '' (the UDH, the SMSC ids and
+// the receipt states stay). For replies received more than `days` days ago: body = NULL. One
+// transaction on a connection of its own: safe to call from any thread, at any time.
+result<purge_counts, core::store_error> purge_bodies(const std::string& connection_string,
+                                                     int days);
+
+}  // namespace mail2sms::sql

@@ -1,0 +1,370 @@
+// sql::admin against a real PostgreSQL, part two: contacts imported all or nothing, groups,
+// the export document, erasure that leaves nothing of the account, and the retention purge.
+#include <nlohmann/json.hpp>
+
+#include "admin_fixture.hpp"
+#include "core/sms/sms.hpp"
+#include "sql/retention.hpp"
+
+namespace mail2sms::testing {
+namespace {
+
+using kind = sql::admin_error::kind;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// --- contacts --------------------------------------------------------------------------------
+
+TEST_F(admin_test, contacts_import_normalises_numbers_and_creates_groups) {
+  add_account("acme", "ZA");
+  const std::string csv =
+      "\xEF\xBB\xBFNumber,Name,Groups\r\n"
+      "082 123 4567,\"Smith, Anna\",oncall;Managers\r\n"
+      "+27821234568,Ben,oncall\r\n"
+      "\r\n"
+      "0821234569,\"Chloe \"\"CJ\"\" Jones\",\r\n";
+  auto n = admin().import_contacts("acme", csv, "team.csv");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->records, 3);
+  EXPECT_EQ(n->created, 3);
+  EXPECT_EQ(n->updated, 0);
+  EXPECT_EQ(n->groups_created, 2);
+  EXPECT_EQ(n->memberships_added, 3);
+  auto contacts = admin().contacts("acme");
+  ASSERT_OK(contacts);
+  ASSERT_EQ(contacts->size(), 3u);
+  EXPECT_EQ((*contacts)[0].number, "+27821234567");
+  EXPECT_EQ((*contacts)[0].name, "Smith, Anna");
+  EXPECT_EQ((*contacts)[0].groups, (std::vector<std::string>{"managers", "oncall"}));
+  EXPECT_EQ((*contacts)[2].name, "Chloe \"CJ\" Jones");
+  EXPECT_TRUE((*contacts)[2].groups.empty());
+  // The audit trail counts; it does not list numbers.
+  auto audit = query("SELECT detail FROM audit_log WHERE action = 'contacts.import'");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0][0].as<std::string>(),
+            "team.csv: 3 rows, 3 new, 0 updated, 2 groups created, 3 memberships added");
+}
+
+TEST_F(admin_test, contacts_import_again_updates_names_and_adds_memberships) {
+  add_account("acme", "ZA");
+  ASSERT_OK(
+      admin().import_contacts("acme", "number,name,groups\n0821234567,Anna,oncall\n", "a.csv"));
+  auto n = admin().import_contacts(
+      "acme", "number,name,groups\n+27821234567,Anna Smith,oncall;ops\n+27821234568,,ops\n",
+      "b.csv");
+  ASSERT_OK(n);
+  EXPECT_EQ(n->created, 1);
+  EXPECT_EQ(n->updated, 1);
+  EXPECT_EQ(n->groups_created, 1);
+  EXPECT_EQ(n->memberships_added, 2);  // Anna to ops, the new one to ops; Anna was in oncall
+  // An empty name keeps the name a contact has.
+  ASSERT_OK(admin().import_contacts("acme", "number,name\n0821234567,\n", "c.csv"));
+  auto contacts = admin().contacts("acme");
+  ASSERT_OK(contacts);
+  EXPECT_EQ((*contacts)[0].name, "Anna Smith");
+  EXPECT_EQ((*contacts)[0].groups, (std::vector<std::string>{"oncall", "ops"}));
+}
+
+TEST_F(admin_test, contacts_import_with_a_bad_row_imports_nothing_and_names_file_and_line) {
+  add_account("acme", "ZA");
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"number,name\n0821234567,Anna\n12,Ben\n", "x.csv:3: '12' is too short"},
+      {"number,name\n0821234567,Anna\n,Ben\n", "x.csv:3: the number is empty"},
+      {"number,name\n0821234567,Anna\n0821234568\n", "x.csv:3: 1 fields where the header has 2"},
+      {"number,groups\n0821234567,oncall;1team\n", "x.csv:2: '1team' is not a group name"},
+      {"number,nmae\n0821234567,Anna\n", "x.csv:1: unknown column 'nmae'"},
+      {"name\nAnna\n", "x.csv:1: there is no number column"},
+      {"number,name\n0821234567,\"Anna\n0821234568,Ben\n", "x.csv:2: a quoted field is not closed"},
+      {"number,name\n0821234567,An\"na\n", "x.csv:2: a quote inside an unquoted field"},
+      {"number,name\n\"0821234567\"x,Anna\n", "x.csv:2: text after a closing quote"},
+      {"", "x.csv: the file is empty"},
+      {"number,name\n0821234567,\"two\nlines\"\n", "x.csv:2: the name has a line break"},
+      {"number,name\n0821234567,x\n+999,y\n", "x.csv:3: '+999'"},
+  };
+  for (const auto& [csv, expected] : bad) {
+    auto e = error_of(admin().import_contacts("acme", csv, "x.csv"), kind::bad_file);
+    EXPECT_TRUE(e.message.rfind(expected, 0) == 0)
+        << "got: " << e.message << "\nwant: " << expected;
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM contacts"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM contact_groups"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'contacts.import'"), 0);
+}
+
+TEST_F(admin_test, contacts_remove_takes_the_number_in_any_form) {
+  add_account("acme", "ZA");
+  ASSERT_OK(admin().import_contacts("acme", "number,groups\n0821234567,oncall\n", "a.csv"));
+  auto removed = admin().remove_contact("acme", "+27 82 123 4567");
+  ASSERT_OK(removed);
+  EXPECT_EQ(*removed, "+27821234567");
+  EXPECT_EQ(count("SELECT count(*) FROM group_members"), 0);
+  error_of(admin().remove_contact("acme", "0821234567"), kind::not_found);
+  error_of(admin().remove_contact("acme", "12"), kind::invalid);
+  EXPECT_EQ(query("SELECT detail FROM audit_log WHERE action = 'contacts.remove'")[0][0]
+                .as<std::string>(),
+            "+2782*****67");
+}
+
+// --- groups ----------------------------------------------------------------------------------
+
+TEST_F(admin_test, groups_take_numbers_and_contact_names) {
+  add_account("acme", "ZA");
+  ASSERT_OK(admin().import_contacts("acme", "number,name\n0821234567,Anna\n", "a.csv"));
+  auto change = admin().add_to_group("acme", "OnCall", {"Anna", "0821234568"});
+  ASSERT_OK(change);
+  EXPECT_TRUE(change->group_created);
+  EXPECT_EQ(change->members_changed, 2);
+  EXPECT_EQ(change->contacts_created, 1);  // 0821234568 was no contact yet
+  auto again = admin().add_to_group("acme", "oncall", {"+27821234567"});
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->group_created);
+  EXPECT_EQ(again->members_changed, 0);
+
+  auto members = admin().group_members("acme", "oncall");
+  ASSERT_OK(members);
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[0].number, "+27821234567");
+  EXPECT_EQ((*members)[0].name, "Anna");
+  auto groups = admin().groups("acme");
+  ASSERT_OK(groups);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].name, "oncall");
+  EXPECT_EQ((*groups)[0].members, 2);
+
+  error_of(admin().add_to_group("acme", "oncall", {"Nobody"}), kind::not_found);
+  error_of(admin().add_to_group("acme", "oncall", {"082"}), kind::invalid);
+  for (const std::string& bad :
+       std::vector<std::string>{"1oncall", "on call", "", "x@y", std::string(65, 'a')}) {
+    SCOPED_TRACE(bad);
+    error_of(admin().add_to_group("acme", bad, {}), kind::invalid);
+  }
+  // A failed add changes nothing, not even the members named before the bad one.
+  error_of(admin().add_to_group("acme", "night", {"0821234569", "Nobody"}), kind::not_found);
+  EXPECT_EQ(count("SELECT count(*) FROM contact_groups"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM contacts"), 2);
+}
+
+TEST_F(admin_test, a_name_two_contacts_share_is_refused) {
+  add_account("acme", "ZA");
+  ASSERT_OK(admin().import_contacts("acme", "number,name\n0821234567,Sam\n0821234568,Sam\n", "a"));
+  auto e = error_of(admin().add_to_group("acme", "oncall", {"Sam"}), kind::conflict);
+  EXPECT_TRUE(contains(e.message, "2 contacts of 'acme' are named 'Sam'")) << e.message;
+}
+
+TEST_F(admin_test, group_remove_takes_members_or_the_whole_group) {
+  add_account("acme", "ZA");
+  ASSERT_OK(admin().add_to_group("acme", "oncall", {"0821234567", "0821234568", "0821234569"}));
+  auto removed = admin().remove_from_group("acme", "oncall", {"0821234567"});
+  ASSERT_OK(removed);
+  EXPECT_EQ(removed->members_changed, 1);
+  auto e = error_of(admin().remove_from_group("acme", "oncall", {"0821234567"}), kind::not_found);
+  EXPECT_TRUE(contains(e.message, "+2782*****67 is not in group 'oncall'")) << e.message;
+  auto gone = admin().remove_from_group("acme", "oncall", {});
+  ASSERT_OK(gone);
+  EXPECT_EQ(gone->members_changed, 2);
+  EXPECT_EQ(count("SELECT count(*) FROM contact_groups"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM contacts"), 3);  // contacts outlive their groups
+  error_of(admin().remove_from_group("acme", "oncall", {}), kind::not_found);
+  // The audit trail has the group and counts, no numbers.
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE detail ~ '[0-9]{6}'"), 0);
+}
+
+// --- messages for export, delete and purge ----------------------------------------------------
+
+class admin_messages_test : public admin_test {
+ protected:
+  // A mail to each number (each a message row with its parts), as serve would store it.
+  std::string enqueue(const core::account& a, std::vector<std::string> numbers,
+                      const std::string& text) {
+    core::submission s;
+    s.account_id = a.id;
+    s.mail_from = "nagios@example.com";
+    s.message_id = "<alert@example.com>";
+    s.recipients = std::move(numbers);
+    s.sender_id = "ALERTS";
+    s.text = text;
+    s.sms = sms::encode(text);
+    auto queued = store_->enqueue(s);
+    EXPECT_TRUE(queued.has_value()) << queued.error().message;
+    return queued.has_value() ? *queued : std::string();
+  }
+
+  // Everything the database holds, every row of every table as text.
+  std::string every_row() {
+    std::string all;
+    for (const auto& t : query("SELECT table_name FROM information_schema.tables "
+                               "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")) {
+      const auto table = t[0].as<std::string>();
+      pqxx::read_transaction tx(*inspect_);
+      for (const auto& r : tx.exec("SELECT t::text FROM " + tx.quote_name(table) + " t"))
+        all += table + ": " + r[0].as<std::string>() + "\n";
+    }
+    return all;
+  }
+};
+
+TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash) {
+  const auto acme = add_account("acme", "ZA", 10);
+  add_account("other");
+  ASSERT_OK(admin().add_sender("acme", "ops@example.com"));
+  ASSERT_OK(store_->add_network("acme", "192.0.2.0/24"));
+  ASSERT_OK(admin().add_certificate("acme", std::string(64, 'a'), "CN=pbx"));
+  ASSERT_OK(admin().add_to_group("acme", "oncall", {"0821234567"}));
+  ASSERT_OK(admin().change_credit("acme", 5, "top-up"));
+  const auto queue_id = enqueue(acme, {"+27821234567"}, "Disk full on db1");
+  execute(
+      "INSERT INTO delivery_reports (smsc_message_id, connector, state, message_id, part_no) "
+      "SELECT 'abc', 'sim', 'DELIVRD', id, 1 FROM messages");
+  ASSERT_OK(admin().set("other", "max-parts", "3"));
+
+  auto exported = admin().export_account("acme");
+  ASSERT_OK(exported);
+  EXPECT_FALSE(contains(*exported, "$argon2")) << "a password hash in the export";
+  const auto doc = nlohmann::json::parse(*exported);
+  EXPECT_EQ(doc["account"]["name"], "acme");
+  EXPECT_EQ(doc["account"]["credit"], 15);
+  EXPECT_EQ(doc["account"]["max_parts"], 10);
+  ASSERT_EQ(doc["passwords"].size(), 1u);
+  EXPECT_EQ(doc["passwords"][0]["label"], "default");
+  EXPECT_FALSE(doc["passwords"][0].contains("hash"));
+  EXPECT_EQ(doc["senders"][0]["pattern"], "ops@example.com");
+  EXPECT_EQ(doc["networks"][0]["network"], "192.0.2.0/24");
+  EXPECT_EQ(doc["certificates"][0]["subject"], "CN=pbx");
+  EXPECT_EQ(doc["contacts"][0]["number"], "+27821234567");
+  EXPECT_EQ(doc["groups"][0]["name"], "oncall");
+  EXPECT_EQ(doc["groups"][0]["members"], nlohmann::json::array({"+27821234567"}));
+  ASSERT_EQ(doc["messages"].size(), 1u);
+  const auto& m = doc["messages"][0];
+  EXPECT_EQ(m["queue_id"], queue_id);
+  EXPECT_EQ(m["recipient"], "+27821234567");
+  EXPECT_EQ(m["body"], "Disk full on db1");
+  EXPECT_EQ(m["status"], "queued");
+  EXPECT_EQ(m["parts"], 1);
+  EXPECT_EQ(m["events"][0]["status"], "queued");
+  EXPECT_EQ(m["delivery_reports"][0]["state"], "DELIVRD");
+  ASSERT_EQ(doc["credit_ledger"].size(), 2u);
+  EXPECT_EQ(doc["credit_ledger"][1]["balance"], 15);
+  // Its own audit rows only: account.add, sender, network, cert, group, credit.
+  for (const auto& row : doc["audit_log"]) EXPECT_EQ(row["subject"], "acme") << row.dump();
+  EXPECT_GE(doc["audit_log"].size(), 6u);
+  EXPECT_TRUE(contains(doc["exported_at"].get<std::string>(), "+00:00"));
+  error_of(admin().export_account("nobody"), kind::not_found);
+}
+
+TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_anywhere) {
+  const auto acme = add_account("acme", "ZA", 10);
+  const auto other = add_account("other", "ZA", 10);
+  ASSERT_OK(admin().add_password("acme", "laptop", known_hash()));
+  ASSERT_OK(admin().add_sender("acme", "pager@acme.example"));
+  ASSERT_OK(store_->add_network("acme", "192.0.2.0/24"));
+  ASSERT_OK(admin().add_certificate("acme", std::string(64, 'b'), "CN=acme-pbx"));
+  ASSERT_OK(admin().import_contacts("acme", "number,name,groups\n0821234567,Anna Zed,oncall\n",
+                                    "acme-team.csv"));
+  ASSERT_OK(admin().set("acme", "sender-id", "AcmeAlerts"));
+  ASSERT_OK(admin().change_credit("acme", 5, "acme invoice"));
+  enqueue(acme, {"+27829876543"}, "Secret reactor temperature");
+  execute("UPDATE messages SET cost = 1");
+  execute(
+      "INSERT INTO credit_ledger (account_id, delta, reason, balance, queue_id) "
+      "SELECT account_id, -1, 'reservation', 14, queue_id FROM messages");
+  execute(
+      "INSERT INTO delivery_reports (smsc_message_id, connector, state, message_id, part_no) "
+      "SELECT 'xyz', 'sim', 'DELIVRD', id, 1 FROM messages");
+  // What another account has must survive.
+  enqueue(other, {"+27825550000"}, "Other text");
+  ASSERT_OK(admin().add_to_group("other", "oncall", {"0825550000"}));
+
+  // The search below finds what is there: before the delete, all of it is.
+  const char* const erased[] = {"acme",        "Acme",           "27821234567", "821234567",
+                                "27829876543", "Secret reactor", "Anna Zed",    "pager@"};
+  const std::string before = every_row();
+  for (const char* present : erased) ASSERT_TRUE(contains(before, present)) << present;
+
+  auto deleted = admin().delete_account("acme");
+  ASSERT_OK(deleted);
+  EXPECT_EQ(*deleted, acme.id);
+
+  const std::string rows = every_row();
+  for (const char* gone : erased)
+    EXPECT_FALSE(contains(rows, gone)) << "'" << gone << "' is still stored:\n" << rows;
+  const std::string id = std::to_string(acme.id);
+  for (const char* table :
+       {"credentials", "account_senders", "account_networks", "account_certificates", "contacts",
+        "contact_groups", "messages", "usage_counters"})
+    EXPECT_EQ(count(std::string("SELECT count(*) FROM ") + table + " WHERE account_id = " + id), 0)
+        << table;
+  // Only the other account's message is left, with its part, event (and no receipt).
+  EXPECT_EQ(count("SELECT count(*) FROM message_parts"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM message_events"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM delivery_reports"), 0);
+  // The ledger stays for the books, without the account or its mails.
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL "
+                  "AND queue_id IS NOT NULL"),
+            0);
+  EXPECT_EQ(count("SELECT sum(delta) FROM credit_ledger WHERE account_id IS NULL"), 14);
+  // The audit trail keeps the events, under the account's number.
+  const std::string label = "deleted account #" + std::to_string(acme.id);
+  EXPECT_GE(count("SELECT count(*) FROM audit_log WHERE subject = '" + label + "'"), 7);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'account.delete' AND subject = "
+                  "'account #" +
+                  std::to_string(acme.id) + "' AND account_id IS NULL"),
+            1);
+  // The other account is whole.
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE account_id = " + std::to_string(other.id)),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM contact_groups"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM contacts"), 1);
+  EXPECT_TRUE(contains(rows, "Other text"));
+  error_of(admin().delete_account("acme"), kind::not_found);
+}
+
+TEST_F(admin_messages_test, purge_clears_old_final_texts_only) {
+  const auto acme = add_account("acme", "ZA", 10);
+  for (const char* status : {"delivered", "failed", "submitted", "queued", "sending", "unknown"})
+    enqueue(acme, {"+27821234567"}, std::string("old ") + status);
+  enqueue(acme, {"+27821234567"}, "recent delivered");
+  execute(
+      "UPDATE messages SET status = substr(body, 5), created_at = now() - interval '31 days' "
+      "WHERE body LIKE 'old %'");
+  execute("UPDATE messages SET status = 'delivered' WHERE body = 'recent delivered'");
+  execute(
+      "INSERT INTO inbound_messages (connector, source, destination, body, received_at) "
+      "VALUES ('sim', '+27821234567', 'ALERTS', 'old reply', now() - interval '31 days'), "
+      "       ('sim', '+27821234567', 'ALERTS', 'new reply', now())");
+
+  auto purged = sql::purge_bodies(db_, 30);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->messages, 3);  // delivered, failed, submitted
+  EXPECT_EQ(purged->parts, 3);
+  EXPECT_EQ(purged->replies, 1);
+  auto kept = query("SELECT body FROM messages WHERE body IS NOT NULL ORDER BY id");
+  ASSERT_EQ(kept.size(), 4u);
+  EXPECT_EQ(kept[0][0].as<std::string>(), "old queued");
+  EXPECT_EQ(kept[1][0].as<std::string>(), "old sending");
+  EXPECT_EQ(kept[2][0].as<std::string>(), "old unknown");
+  EXPECT_EQ(kept[3][0].as<std::string>(), "recent delivered");
+  EXPECT_EQ(count("SELECT count(*) FROM message_parts WHERE octet_length(payload) = 0"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM message_parts p JOIN messages m ON m.id = p.message_id "
+                  "WHERE m.body IS NULL AND octet_length(p.payload) > 0"),
+            0);
+  EXPECT_EQ(
+      query("SELECT body FROM inbound_messages WHERE body IS NOT NULL")[0][0].as<std::string>(),
+      "new reply");
+  // Purging again finds nothing more; a purge must not refund or change a status.
+  auto again = sql::purge_bodies(db_, 30);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->messages + again->parts + again->replies, 0);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger"), 1);
+}
+
+TEST_F(admin_messages_test, purge_of_an_unreachable_database_is_an_error_value) {
+  auto purged = sql::purge_bodies("host=/nonexistent dbname=none connect_timeout=1", 30);
+  ASSERT_FALSE(purged.has_value());
+  EXPECT_EQ(purged.error().kind, core::failure_kind::transient);
+}
+
+}  // namespace
+}  // namespace mail2sms::testing
