@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -19,6 +21,7 @@
 #include "smtpd/listener.hpp"
 #include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
+#include "sql/retention.hpp"
 #include "sql/store.hpp"
 
 namespace mail2sms::cli {
@@ -91,7 +94,10 @@ void serve(const std::string& config_path) {
       db.connection_string(),
       {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
        .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
-  core::acceptance acceptance(committer);
+  core::price_table prices;
+  prices.default_price = cfg.pricing.default_price;
+  for (const auto& [country, price] : cfg.pricing.by_country) prices.by_country.emplace(country, price);
+  core::acceptance acceptance(committer, prices);
   core::receipt_recorder receipts(store);
   // Connectors bind only in a process that sends; an accept-only process leaves that to others.
   std::optional<connector_set> connectors;
@@ -155,6 +161,28 @@ void serve(const std::string& config_path) {
     });
   };
   await_reload();
+
+  // Housekeeping, now and every hour: message texts past the retention period, and rate-limit
+  // windows nobody reads any more.
+  std::jthread housekeeping([&store, &db, days = cfg.retention.body_days](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    do {
+      if (auto purged = sql::purge_bodies(db.connection_string(), days)) {
+        if (purged->messages + purged->replies > 0) {
+          spdlog::info("retention: erased the texts of {} messages and {} replies older than {} days",
+                       purged->messages, purged->replies, days);
+        }
+      } else {
+        spdlog::warn("retention: purge failed, trying again in an hour: {}", purged.error().message);
+      }
+      if (auto expired = store.expire_usage_counters(); !expired) {
+        spdlog::warn("rate-limit windows not expired: {}", expired.error().message);
+      }
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+    } while (!stop.stop_requested());
+  });
 
   std::jthread dispatch_thread;
   if (dispatcher) {

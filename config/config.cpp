@@ -3,6 +3,7 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -68,6 +69,28 @@ retention_config read_retention(const section& retention) {
   return c;
 }
 
+pricing_config read_pricing(const section& pricing) {
+  pricing_config c;
+  constexpr std::int64_t max_price = 1000000;
+  for (const auto& key : pricing.keys()) {
+    if (key == "default") {
+      pricing.read("default", c.default_price, 0, max_price);
+      continue;
+    }
+    const bool country = key.size() == 2 && std::isupper(static_cast<unsigned char>(key[0])) &&
+                         std::isupper(static_cast<unsigned char>(key[1]));
+    if (!country) {
+      pricing.fail(key, "unknown key '" + key +
+                            "' in [pricing]: write default = N or a country code in capitals, "
+                            "e.g. GB = 2 (credits per SMS segment)");
+    }
+    std::int64_t price = 1;
+    pricing.read(key, price, 0, max_price);
+    c.by_country.emplace(key, price);
+  }
+  return c;
+}
+
 log_config read_log(const section& log) {
   log.allow_only({"level"});
   log_config c;
@@ -96,7 +119,8 @@ section table(const document& doc, const section& root, std::string_view name) {
 
 config read_document(const document& doc, const toml::table& root_table) {
   const section root(doc, &root_table, "", "the top level");
-  root.allow_only({"smtp", "database", "connector", "route", "dispatch", "retention", "log"});
+  root.allow_only(
+      {"smtp", "database", "connector", "route", "dispatch", "retention", "pricing", "log"});
   config c;
   c.source = doc.file;
   c.smtp = read_smtp(table(doc, root, "smtp"));
@@ -105,6 +129,7 @@ config read_document(const document& doc, const toml::table& root_table) {
   c.routes = read_routes(doc, root_table, c.connectors);
   c.dispatch = read_dispatch(table(doc, root, "dispatch"));
   c.retention = read_retention(table(doc, root, "retention"));
+  c.pricing = read_pricing(table(doc, root, "pricing"));
   c.log = read_log(table(doc, root, "log"));
   return c;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,13 @@ struct retention_config {
   int body_days = 30;
 };
 
+// What one SMS segment costs in credit, by destination country; `default` for the rest. A mail
+// costs segments x recipients x their countries' prices.
+struct pricing_config {
+  std::int64_t default_price = 1;
+  std::map<std::string, std::int64_t, std::less<>> by_country;  // ISO 3166 alpha-2
+};
+
 struct log_config {
   std::string level = "info";  // trace|debug|info|warn|error
 };
@@ -108,6 +116,7 @@ struct config {
   std::vector<route_config> routes;
   dispatch_config dispatch;
   retention_config retention;
+  pricing_config pricing;
   log_config log;
 };
 

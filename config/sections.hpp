@@ -13,6 +13,7 @@ smtp_config read_smtp(const section& smtp);
 database_config read_database(const section& database);
 dispatch_config read_dispatch(const section& dispatch);
 retention_config read_retention(const section& retention);
+pricing_config read_pricing(const section& pricing);
 log_config read_log(const section& log);
 
 // [[connector]] and [[route]]: at least one of each, routes only to defined connectors.

@@ -98,6 +98,18 @@ void section::allow_only(std::initializer_list<std::string_view> known) const {
   doc_.fail(static_cast<int>(first->source().begin.line), key(first->str()), std::move(message));
 }
 
+std::vector<std::string> section::keys() const {
+  std::vector<std::pair<int, std::string>> lines;
+  if (table_ != nullptr) {
+    for (const auto& [k, v] : *table_)
+      lines.emplace_back(static_cast<int>(k.source().begin.line), std::string(k.str()));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::vector<std::string> out;
+  for (auto& l : lines) out.push_back(std::move(l.second));
+  return out;
+}
+
 const toml::node* section::find(std::string_view name) const {
   return table_ == nullptr ? nullptr : table_->get(name);
 }

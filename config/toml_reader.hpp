@@ -45,6 +45,7 @@ class section {
   void allow_only(std::initializer_list<std::string_view> known) const;
 
   const toml::node* find(std::string_view name) const;
+  std::vector<std::string> keys() const;  // the table's keys, in file order
   bool has(std::string_view name) const { return find(name) != nullptr; }
   int line() const;                              // the table's own line, 0 when absent
   int line(std::string_view name) const;         // the key's value line, else the table's

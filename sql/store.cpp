@@ -184,6 +184,16 @@ result<std::optional<core::account>, core::store_error> store::account_profile(
   });
 }
 
+result<std::int64_t, core::store_error> store::expire_usage_counters() {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    // A day window starts at most 14 hours before UTC's; two days back is past every one.
+    return static_cast<std::int64_t>(
+        tx.exec0("DELETE FROM usage_counters WHERE window_start < now() AT TIME ZONE 'UTC' - "
+                 "interval '2 days'")
+            .affected_rows());
+  });
+}
+
 void store::record_auth_failure(const std::string& client, const std::string& username,
                                 const std::string& mechanism) {
   // The user name as given (it may be no account's); it is linked to the account it names, so

@@ -72,6 +72,9 @@ class store final : public core::account_directory,
   result<ok_t, core::store_error> record_inbound(
       const std::vector<core::inbound_message>& messages) override;
 
+  // Rate-limit windows long past (usage_counters rows no limit reads any more); how many went.
+  result<std::int64_t, core::store_error> expire_usage_counters();
+
   // The account as a session would load it (settings, senders, groups), active or not.
   result<std::optional<core::account>, core::store_error> account_profile(const std::string& name);
 

@@ -188,7 +188,9 @@ class admin_messages_test : public admin_test {
     s.sms = sms::encode(text);
     auto queued = store_->enqueue(s);
     EXPECT_TRUE(queued.has_value()) << queued.error().message;
-    return queued.has_value() ? *queued : std::string();
+    if (!queued.has_value()) return {};
+    EXPECT_FALSE(queued->refused) << queued->refused->text;
+    return queued->queue_id;
   }
 
   // Everything the database holds, every row of every table as text.
@@ -224,7 +226,7 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
   EXPECT_FALSE(contains(*exported, "$argon2")) << "a password hash in the export";
   const auto doc = nlohmann::json::parse(*exported);
   EXPECT_EQ(doc["account"]["name"], "acme");
-  EXPECT_EQ(doc["account"]["credit"], 15);
+  EXPECT_EQ(doc["account"]["credit"], 14);  // 10 + 5, less the message's one segment
   EXPECT_EQ(doc["account"]["max_parts"], 10);
   ASSERT_EQ(doc["passwords"].size(), 1u);
   EXPECT_EQ(doc["passwords"][0]["label"], "default");
@@ -244,8 +246,9 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
   EXPECT_EQ(m["parts"], 1);
   EXPECT_EQ(m["events"][0]["status"], "queued");
   EXPECT_EQ(m["delivery_reports"][0]["state"], "DELIVRD");
-  ASSERT_EQ(doc["credit_ledger"].size(), 2u);
+  ASSERT_EQ(doc["credit_ledger"].size(), 3u);
   EXPECT_EQ(doc["credit_ledger"][1]["balance"], 15);
+  EXPECT_EQ(doc["credit_ledger"][2]["balance"], 14);
   // Its own audit rows only: account.add, sender, network, cert, group, credit.
   for (const auto& row : doc["audit_log"]) EXPECT_EQ(row["subject"], "acme") << row.dump();
   EXPECT_GE(doc["audit_log"].size(), 6u);
