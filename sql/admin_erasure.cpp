@@ -70,12 +70,15 @@ SELECT json_build_object(
 }  // namespace
 
 admin_result<std::string> admin::export_account(const std::string& name) {
-  using snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+  // One snapshot for the whole document; the audit row that records the export is written in
+  // the same transaction, after the snapshot was taken (so it is not in the document).
+  using snapshot = pqxx::transaction<pqxx::repeatable_read>;
   return run_admin<snapshot>(connection_string_, [&](snapshot& tx) {
-    auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
-    if (rows.empty()) refuse(kind::not_found, "no account named '" + name + "'");
     tx.exec0("SET LOCAL TIME ZONE 'UTC'");
-    return tx.exec_params1(export_query, rows[0][0].as<std::int64_t>())[0].as<std::string>();
+    const auto id = detail::find_account(tx, name).id;
+    auto document = tx.exec_params1(export_query, id)[0].as<std::string>();
+    detail::audit_in(tx, id, "account.export", name, "");
+    return document;
   });
 }
 

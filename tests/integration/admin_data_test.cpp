@@ -253,6 +253,12 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
   for (const auto& row : doc["audit_log"]) EXPECT_EQ(row["subject"], "acme") << row.dump();
   EXPECT_GE(doc["audit_log"].size(), 6u);
   EXPECT_TRUE(contains(doc["exported_at"].get<std::string>(), "+00:00"));
+  // The export itself is on record (after the document was read).
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'account.export' AND subject = "
+                  "'acme' AND account_id = " +
+                  std::to_string(acme.id)),
+            1);
+  for (const auto& row : doc["audit_log"]) EXPECT_NE(row["action"], "account.export");
   error_of(admin().export_account("nobody"), kind::not_found);
 }
 
