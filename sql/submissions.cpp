@@ -198,8 +198,8 @@ void read_history(pqxx::work& tx, const std::map<std::int64_t, account_limits>& 
 }
 
 std::string reservation_reason(const core::policy::decision& d) {
-  return "reserved: " + std::to_string(d.segments) + " segments to " +
-         std::to_string(d.messages) + (d.messages == 1 ? " recipient" : " recipients");
+  return "reserved: " + std::to_string(d.segments) + (d.segments == 1 ? " segment" : " segments") +
+         " to " + std::to_string(d.messages) + (d.messages == 1 ? " recipient" : " recipients");
 }
 
 // The reservations of the admitted mails: credit taken, a ledger row each (with the balance

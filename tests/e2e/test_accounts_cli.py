@@ -121,10 +121,13 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         self.assertIn("max-parts            3", out)  # account show's listing
 
     def credit(self, out):
-        self.assertIn("ops: +5000, balance 6000", out)
+        # 1000 to start, 1 reserved by the mail the walkthrough sent, 5000 added.
+        self.assertIn("ops: +5000, balance 5999", out)
         ledger = cli_json("account", "ledger", "ops")
         self.assertEqual((ledger[0]["delta"], ledger[0]["balance"], ledger[0]["reason"]),
-                         (5000, 6000, "invoice 2024-117"))
+                         (5000, 5999, "invoice 2024-117"))
+        self.assertEqual((ledger[1]["delta"], ledger[1]["reason"]),
+                         (-1, "reserved: 1 segment to 1 recipient"))
         self.assertEqual(ledger[-1]["reason"], "initial credit")
 
     def exported_and_deleted(self, out):
@@ -142,7 +145,8 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         self.assertEqual([m["body"] for m in doc["messages"]], ["Sent with the laptop password"])
         self.assertEqual(doc["messages"][0]["recipient"], "+27821234567")
         self.assertTrue(doc["messages"][0]["events"])
-        self.assertEqual(doc["credit_ledger"][-1]["balance"], 6000)
+        self.assertEqual([l["balance"] for l in doc["credit_ledger"]], [1000, 999, 5999])
+        self.assertEqual(doc["messages"][0]["cost"], 1)
         self.assertIn("account.credit", [a["action"] for a in doc["audit_log"]])
 
         gone = bridge.cli("account", "show", "ops", check=False)
