@@ -329,5 +329,28 @@ class AccountsTest(unittest.TestCase):
             self.assertNotIn(secret, log)
 
 
+class PricingTest(unittest.TestCase):
+    """[pricing]: a segment costs the destination country's price."""
+
+    def test_each_recipient_costs_its_countrys_price(self):
+        bridge = Bridge(extra_config="[pricing]\ndefault = 2\nDE = 5\n")
+        self.addCleanup(bridge.stop)
+        name = "priced"
+        bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA", "--credit", "100",
+                   input=SECRET + "\n")
+        bridge.cli("account", "set", name, "countries", "ZA,DE")
+        client = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+        client.ehlo("client.example")
+        client.starttls(context=tls_context())
+        client.ehlo("client.example")
+        client.login(name, SECRET)
+        client.sendmail("ops@example.com", ["+27821230120@" + DOMAIN, "+4915112345678@" + DOMAIN],
+                        mail("priced by country"))
+        client.quit()
+        self.assertEqual(bridge.sql("SELECT credit FROM accounts WHERE name = 'priced'"), "93")
+        self.assertEqual(bridge.sql("SELECT string_agg(cost::text, ',' ORDER BY cost) FROM messages"),
+                         "2,5")
+
+
 if __name__ == "__main__":
     unittest.main()
