@@ -185,7 +185,7 @@ void read_history(pqxx::work& tx, const std::map<std::int64_t, account_limits>& 
       "      WHERE m.account_id = t.acc AND m.recipient = t.rcpt "
       "        AND m.created_at > now() - interval '1 hour' LIMIT t.cap + 1) x) ELSE 0 END, "
       "  t.win > 0 AND EXISTS (SELECT 1 FROM messages m WHERE m.account_id = t.acc "
-      "      AND m.mail_message_id = t.mid AND m.recipient = t.rcpt "
+      "      AND m.mail_message_id = t.mid AND m.mail_message_id <> '' AND m.recipient = t.rcpt "
       "      AND m.created_at > now() - make_interval(secs => t.win)) "
       "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
       "     WITH ORDINALITY AS t(acc, rcpt, mid, win, cap, i)",

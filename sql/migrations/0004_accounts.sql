@@ -75,9 +75,11 @@ CREATE TABLE group_members (
 
 -- What each message cost (segments x the destination's price), refunded once if it fails for good.
 ALTER TABLE messages ADD COLUMN cost bigint NOT NULL DEFAULT 0 CHECK (cost >= 0);
--- The per-number velocity limit and the dedup window look back over one account's recent
--- messages to one number.
+-- The per-number velocity limit looks back over one account's recent messages to one number;
+-- the dedup window looks for one Message-ID (a number that gets many mails must not make every
+-- dedup lookup read all of them).
 CREATE INDEX messages_account_recipient ON messages (account_id, recipient, created_at);
+CREATE INDEX messages_dedup ON messages (account_id, mail_message_id) WHERE mail_message_id <> '';
 
 -- Rate-limit windows: messages this minute, segments this day (in the account's time zone).
 CREATE TABLE usage_counters (
