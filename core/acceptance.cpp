@@ -91,11 +91,15 @@ std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& 
   auto text = mail::extract_text(request.data, sender.text);
   if (!text) return refuse("5.6.0", text.error());
   if (!sender.senders.empty()) {
-    const std::string from = policy::address_in_header(text->from);
-    if (!policy::sender_allowed(from, sender)) {
-      return refuse("5.7.1", "The From: address " +
-                                 (from.empty() ? std::string("(none)") : "<" + from + ">") +
-                                 " is not a sender address this account may use");
+    // Every address in From: must be one the account may use, and there must be one.
+    const auto from = policy::addresses_in_header(text->from);
+    if (from.empty())
+      return refuse("5.7.1", "The mail has no From: address, and this account lists its senders");
+    for (const auto& address : from) {
+      if (!policy::sender_allowed(address, sender)) {
+        return refuse("5.7.1", "The From: address <" + address +
+                                   "> is not a sender address this account may use");
+      }
     }
   }
   const std::string body = sms_text_of(*text, sender.text);

@@ -363,9 +363,12 @@ void protocol::cmd_mail(std::string_view args) {
     return reject(auth_offered()
                       ? "530 5.7.0 Authentication required: AUTH, a registered client certificate "
                         "or an allowed client network identifies the sending account"
-                      : "530 5.7.0 Authentication required: use STARTTLS, then AUTH (or a "
+                  : settings_.starttls_available
+                      ? "530 5.7.0 Authentication required: use STARTTLS, then AUTH (or a "
                         "registered client certificate); this client's network is not allowed "
-                        "to send without it");
+                        "to send without it"
+                      : "530 5.7.0 Authentication required: this client's network is not allowed "
+                        "to send without AUTH, and AUTH needs TLS: use the implicit TLS port");
   }
   auto path = parse_path_argument(args, "FROM:", true);
   if (!path) {
@@ -425,6 +428,11 @@ void protocol::add_recipient(std::string address, std::string_view local_part) {
     if (!duplicate) fresh.push_back(std::move(n));
   }
   if (recipients_.size() + fresh.size() > settings_.max_recipients) {
+    if (fresh.size() > settings_.max_recipients) {  // a group that never fits in one mail
+      return reply("550 5.5.3 Too many recipients: this group has " +
+                   std::to_string(numbers->size()) + " members, the most is " +
+                   std::to_string(settings_.max_recipients) + " per mail");
+    }
     if (numbers->size() > 1) {
       return reply("452 4.5.3 Too many recipients: this group would make " +
                    std::to_string(recipients_.size() + fresh.size()) + ", the most is " +

@@ -83,13 +83,22 @@ void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
     std::vector<submission_ref> refs;
     refs.reserve(items.size());
     for (const auto& w : items) refs.push_back({&w->submission, w->queue_id});
-    try {
-      pqxx::work tx(thread_connection(connection_string_));
-      auto decided = admit_and_insert(tx, refs);
-      tx.commit();
-      return decided;
-    } catch (const std::exception& e) {
-      return fail(classify(e));
+    // A deadlock (a dispatcher's refund locks account rows in another order) or a
+    // serialization failure rolled everything back: the batch is tried again before anyone
+    // hears of it.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        pqxx::work tx(thread_connection(connection_string_));
+        auto decided = admit_and_insert(tx, refs);
+        tx.commit();
+        return decided;
+      } catch (const pqxx::sql_error& e) {
+        const bool retry = e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+        if (!retry || attempt == 3) return fail(classify(e));
+        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(), attempt);
+      } catch (const std::exception& e) {
+        return fail(classify(e));
+      }
     }
   };
   auto settle = [](waiting& w, const outcomes& r, std::size_t i) {

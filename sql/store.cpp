@@ -17,6 +17,7 @@
 
 #include "core/dispatch/reports.hpp"
 #include "core/policy/password.hpp"
+#include "sql/admin_values.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
 
@@ -196,14 +197,15 @@ result<std::int64_t, core::store_error> store::expire_usage_counters() {
 
 void store::record_auth_failure(const std::string& client, const std::string& username,
                                 const std::string& mechanism) {
-  // The user name as given (it may be no account's); it is linked to the account it names, so
-  // the holder sees the attempts on theirs in the export.
+  // The user name as given (it may be no account's; digits masked, in case it was a number or a
+  // password typed in the wrong field); linked to the account it names, so the holder sees the
+  // attempts on theirs in the export.
   auto written = in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) "
         "VALUES ('smtp', 'auth.failure', $1, $2, $3, "
         "        (SELECT id FROM accounts WHERE name = $1))",
-        username.substr(0, 128), "AUTH " + mechanism, client);
+        redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client);
     return true;
   });
   if (!written) spdlog::warn("audit log unavailable: {}", written.error().message);

@@ -120,7 +120,9 @@ struct account_limits {
 };
 
 // The batch's accounts, locked in id order (two writers lock in the same order: no deadlock),
-// with this minute's and this day's usage.
+// then, in a statement of its own, this minute's and this day's usage of those with limits: a
+// statement that waited for a row lock sees the locked row as it is now, but not the rows it
+// joined, so counters read together with the lock could be the ones from before the wait.
 std::map<std::int64_t, account_limits> lock_accounts(pqxx::work& tx,
                                                      std::span<const submission_ref> batch) {
   std::set<std::int64_t> ids;
@@ -128,29 +130,38 @@ std::map<std::int64_t, account_limits> lock_accounts(pqxx::work& tx,
   array_literal id_list;
   for (auto id : ids) id_list.add(id);
   auto rows = tx.exec_params(
-      "SELECT a.id, a.status = 'active', a.credit_policy = 'fail', a.credit, "
-      "a.messages_per_minute, coalesce(m.used, 0), a.segments_per_day, coalesce(d.used, 0), "
-      "a.per_number_per_hour, a.dedup_seconds "
-      "FROM accounts a "
-      "LEFT JOIN usage_counters m ON m.account_id = a.id AND m.kind = 'minute' "
-      "     AND m.window_start = date_trunc('minute', now() AT TIME ZONE 'UTC') "
-      "LEFT JOIN usage_counters d ON d.account_id = a.id AND d.kind = 'day' "
-      "     AND d.window_start = date_trunc('day', now() AT TIME ZONE a.timezone) "
-      "WHERE a.id = ANY($1::bigint[]) ORDER BY a.id FOR UPDATE OF a",
+      "SELECT id, status = 'active', credit_policy = 'fail', credit, messages_per_minute, "
+      "segments_per_day, per_number_per_hour, dedup_seconds "
+      "FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
       id_list.str());
   std::map<std::int64_t, account_limits> out;
+  array_literal limited;
   for (const auto& r : rows) {
     account_limits l;
     l.state.active = r[1].as<bool>();
     l.state.fail_fast = r[2].as<bool>();
     l.state.credit = r[3].as<std::int64_t>();
     l.state.messages_per_minute = r[4].as<std::int64_t>();
-    l.state.minute_used = r[5].as<std::int64_t>();
-    l.state.segments_per_day = r[6].as<std::int64_t>();
-    l.state.day_used = r[7].as<std::int64_t>();
-    l.state.per_number_per_hour = r[8].as<std::int64_t>();
-    l.dedup_seconds = r[9].as<std::int64_t>();
-    out.emplace(r[0].as<std::int64_t>(), l);
+    l.state.segments_per_day = r[5].as<std::int64_t>();
+    l.state.per_number_per_hour = r[6].as<std::int64_t>();
+    l.dedup_seconds = r[7].as<std::int64_t>();
+    const auto id = r[0].as<std::int64_t>();
+    if (l.state.messages_per_minute > 0 || l.state.segments_per_day > 0) limited.add(id);
+    out.emplace(id, l);
+  }
+  if (limited.empty()) return out;
+  auto used = tx.exec_params(
+      "SELECT a.id, coalesce(m.used, 0), coalesce(d.used, 0) FROM accounts a "
+      "LEFT JOIN usage_counters m ON m.account_id = a.id AND m.kind = 'minute' "
+      "     AND m.window_start = date_trunc('minute', now() AT TIME ZONE 'UTC') "
+      "LEFT JOIN usage_counters d ON d.account_id = a.id AND d.kind = 'day' "
+      "     AND d.window_start = date_trunc('day', now() AT TIME ZONE a.timezone) "
+      "WHERE a.id = ANY($1::bigint[])",
+      limited.str());
+  for (const auto& r : used) {
+    auto& l = out.at(r[0].as<std::int64_t>());
+    l.state.minute_used = r[1].as<std::int64_t>();
+    l.state.day_used = r[2].as<std::int64_t>();
   }
   return out;
 }
@@ -272,7 +283,9 @@ std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const sub
     const auto& s = *ref.submission;
     core::policy::candidate c;
     c.account_id = s.account_id;
-    c.message_id = s.message_id;
+    // An account with the dedup window off has no duplicates, not even within one batch.
+    const auto limits_of = limits.find(s.account_id);
+    if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0) c.message_id = s.message_id;
     c.segments = static_cast<std::int64_t>(s.sms.segments.size());
     c.recipients = s.recipients;
     for (std::size_t i = 0; i < s.recipients.size(); ++i) c.costs.push_back(cost_of(s, i));

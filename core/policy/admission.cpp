@@ -57,8 +57,19 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
     d.segments = d.messages * c.segments;
     for (std::size_t i : sending) d.cost += i < c.costs.size() ? c.costs[i] : c.segments;
 
-    if (state.messages_per_minute > 0 &&
-        state.minute_used + d.messages > state.messages_per_minute) {
+    if (state.messages_per_minute > 0 && d.messages > state.messages_per_minute) {
+      d.refused = refusal{true, "5.7.1",
+                          "This mail is for " + plural(d.messages, "recipient", "recipients") +
+                              " and the account may send " +
+                              plural(state.messages_per_minute, "message", "messages") +
+                              " a minute: split it"};
+    } else if (state.segments_per_day > 0 && d.segments > state.segments_per_day) {
+      d.refused = refusal{true, "5.7.1",
+                          "This mail needs " + plural(d.segments, "SMS segment", "SMS segments") +
+                              " and the account may send " +
+                              std::to_string(state.segments_per_day) + " a day: shorten or split it"};
+    } else if (state.messages_per_minute > 0 &&
+               state.minute_used + d.messages > state.messages_per_minute) {
       d.refused = later("Rate limit: this account may send " +
                         plural(state.messages_per_minute, "message", "messages") +
                         " a minute and this mail would make " +

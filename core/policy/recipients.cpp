@@ -91,20 +91,54 @@ bool sender_allowed(std::string_view address, const account& a) {
   });
 }
 
-std::string address_in_header(std::string_view from) {
-  // Comments and display names aside, the address is inside <...> when there are brackets.
-  const auto open = from.find('<');
-  if (open != std::string_view::npos) {
-    const auto close = from.find('>', open);
-    if (close == std::string_view::npos) return {};
-    return std::string(from.substr(open + 1, close - open - 1));
+std::vector<std::string> addresses_in_header(std::string_view from) {
+  std::vector<std::string> out;
+  std::string bare;     // the text of the current list element outside quotes and comments
+  std::string angled;   // what was inside <...>
+  bool have_angled = false;
+  bool quoted = false;
+  int comment = 0;
+  auto finish = [&] {
+    std::string address = have_angled ? angled : bare;
+    const auto first = address.find_first_not_of(" \t\r\n");
+    const auto last = address.find_last_not_of(" \t\r\n");
+    address = first == std::string::npos ? std::string() : address.substr(first, last - first + 1);
+    if (address.find('@') != std::string::npos) out.push_back(address);
+    bare.clear();
+    angled.clear();
+    have_angled = false;
+  };
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    const char c = from[i];
+    if (quoted) {
+      if (c == '\\') ++i;
+      else if (c == '"') quoted = false;
+      continue;
+    }
+    if (comment > 0) {
+      if (c == '\\') ++i;
+      else if (c == '(') ++comment;
+      else if (c == ')') --comment;
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+    } else if (c == '(') {
+      comment = 1;
+    } else if (c == '<') {
+      const auto close = from.find('>', i);
+      if (close == std::string_view::npos) break;
+      angled = std::string(from.substr(i + 1, close - i - 1));
+      have_angled = true;
+      i = close;
+    } else if (c == ',') {
+      finish();
+    } else {
+      bare += c;
+    }
   }
-  std::string_view rest = from;
-  if (const auto comma = rest.find(','); comma != std::string_view::npos) rest = rest.substr(0, comma);
-  if (const auto paren = rest.find('('); paren != std::string_view::npos) rest = rest.substr(0, paren);
-  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-  while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back()))) rest.remove_suffix(1);
-  return rest.find('@') == std::string_view::npos ? std::string{} : std::string(rest);
+  finish();
+  return out;
 }
 
 }  // namespace mail2sms::core::policy

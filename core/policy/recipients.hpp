@@ -21,8 +21,8 @@ result<std::vector<std::string>, std::string> resolve_recipient(std::string_view
 // account's allowed senders; an account without any allows every address.
 bool sender_allowed(std::string_view address, const account& a);
 
-// The address in a From: header ("Ops <ops@example.com>", "ops@example.com (Ops)"); the first
-// one when there are several. Empty when there is none.
-std::string address_in_header(std::string_view from);
+// The addresses in a From: header ("Ops <ops@example.com>", "ops@example.com (Ops)", a list),
+// reading past quoted display names and comments (where a "<...>" is no address).
+std::vector<std::string> addresses_in_header(std::string_view from);
 
 }  // namespace mail2sms::core::policy

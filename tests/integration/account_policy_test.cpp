@@ -247,5 +247,47 @@ TEST_F(account_policy_test, concurrent_batches_never_spend_more_than_the_credit)
             "-50 0");
 }
 
+TEST_F(account_policy_test, concurrent_writers_never_exceed_a_rate_limit) {
+  sql("UPDATE accounts SET credit = 1000, messages_per_minute = 30");
+  const auto second = std::stoi(value("SELECT extract(second FROM clock_timestamp())::int"));
+  if (second > 50) std::this_thread::sleep_for(std::chrono::seconds(61 - second));
+  constexpr int senders = 100;
+  std::atomic<int> accepted{0};
+  {
+    sql::group_committer committer(db_, {.max_batch = 4, .writers = 2});
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < senders; ++i) {
+      threads.emplace_back([&, i] {
+        auto s = mail({"+2782100" + std::to_string(1000 + i)});
+        start.arrive_and_wait();
+        auto r = committer.enqueue(s);
+        ASSERT_TRUE(r.has_value()) << r.error().message;
+        if (!r->refused) accepted += 1;
+      });
+    }
+  }
+  EXPECT_EQ(accepted.load(), 30);
+  EXPECT_EQ(value("SELECT count(*) FROM messages"), "30");
+}
+
+TEST_F(account_policy_test, with_the_dedup_window_off_a_batch_sends_a_repeated_message_id) {
+  sql("UPDATE accounts SET dedup_seconds = 0");
+  std::atomic<int> sent{0};
+  {
+    sql::group_committer committer(db_, {.max_batch = 64, .writers = 1});
+    std::latch done(20);
+    for (int i = 0; i < 20; ++i) {
+      committer.enqueue_async(mail({"+27821000001"}, "<same@x>"), [&](auto r) {
+        if (r && !r->refused && r->duplicates == 0) sent += 1;
+        done.count_down();
+      });
+    }
+    done.wait();
+  }
+  EXPECT_EQ(sent.load(), 20);
+  EXPECT_EQ(value("SELECT count(*) FROM messages"), "20");
+}
+
 }  // namespace
 }  // namespace mail2sms::testing

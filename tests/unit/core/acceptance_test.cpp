@@ -116,6 +116,10 @@ TEST_F(acceptance_test, the_from_header_must_be_an_allowed_sender_when_the_accou
   EXPECT_NE(v.text.find("<mallory@example.com>"), std::string::npos) << v.text;
   v = submit("Subject: no from at all\r\n\r\nHello\r\n");
   EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
+  v = submit("From: ops@example.com, mallory@example.net\r\n\r\nHello\r\n");  // every one
+  EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
+  v = submit("From: \"Ops <ops@example.com>\" <mallory@example.net>\r\n\r\nHello\r\n");
+  EXPECT_EQ(v.state, acceptance_verdict::status::rejected);
   EXPECT_EQ(store.submissions.size(), 2u);
 }
 

@@ -89,6 +89,22 @@ TEST(admission, messages_per_minute_counts_recipients_and_what_was_used) {
   EXPECT_EQ(states.at(1).credit, 98);  // the refused mail took nothing
 }
 
+TEST(admission, a_mail_over_a_limit_on_its_own_is_refused_for_good) {
+  auto account = with_credit(100);
+  account.messages_per_minute = 2;
+  account.segments_per_day = 5;
+  auto states = one_account(account);
+  auto d = admit({mail({"+27821000001", "+27821000002", "+27821000003"}),
+                  mail({"+27821000001"}, 6)},
+                 states);
+  ASSERT_TRUE(d[0].refused);
+  EXPECT_TRUE(d[0].refused->permanent);
+  EXPECT_NE(d[0].refused->text.find("split it"), std::string::npos) << d[0].refused->text;
+  ASSERT_TRUE(d[1].refused);
+  EXPECT_TRUE(d[1].refused->permanent);
+  EXPECT_EQ(states.at(1).credit, 100);
+}
+
 TEST(admission, segments_per_day_counts_every_part_to_every_recipient) {
   auto account = with_credit(100);
   account.segments_per_day = 10;

@@ -85,12 +85,22 @@ TEST(sender_allowed, addresses_and_domains_case_insensitively) {
   EXPECT_FALSE(sender_allowed("", a));  // the null reverse-path
 }
 
-TEST(address_in_header, display_names_comments_and_lists) {
-  EXPECT_EQ(address_in_header("Ops <ops@example.com>"), "ops@example.com");
-  EXPECT_EQ(address_in_header("ops@example.com (Ops)"), "ops@example.com");
-  EXPECT_EQ(address_in_header(" a@x.example, b@y.example"), "a@x.example");
-  EXPECT_EQ(address_in_header("\"Doe, John\" <j@x.example>"), "j@x.example");
-  EXPECT_EQ(address_in_header("undisclosed"), "");
+TEST(addresses_in_header, display_names_comments_and_lists) {
+  using v = std::vector<std::string>;
+  EXPECT_EQ(addresses_in_header("Ops <ops@example.com>"), v{"ops@example.com"});
+  EXPECT_EQ(addresses_in_header("ops@example.com (Ops)"), v{"ops@example.com"});
+  EXPECT_EQ(addresses_in_header(" a@x.example, b@y.example"), (v{"a@x.example", "b@y.example"}));
+  EXPECT_EQ(addresses_in_header("\"Doe, John\" <j@x.example>"), v{"j@x.example"});
+  EXPECT_EQ(addresses_in_header("undisclosed"), v{});
+}
+
+TEST(addresses_in_header, an_address_inside_a_display_name_or_comment_is_not_the_address) {
+  using v = std::vector<std::string>;
+  EXPECT_EQ(addresses_in_header("\"x <ops@allowed.example>\" <evil@other.example>"),
+            v{"evil@other.example"});
+  EXPECT_EQ(addresses_in_header("(<ops@allowed.example>) evil@other.example"),
+            v{"evil@other.example"});
+  EXPECT_EQ(addresses_in_header("\"a \\\" <b@c>\" <d@e.example>"), v{"d@e.example"});
 }
 
 }  // namespace
