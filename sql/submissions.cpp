@@ -189,15 +189,19 @@ void read_history(pqxx::work& tx, const std::map<std::int64_t, account_limits>& 
     }
   }
   if (slots.empty()) return;
-  // The velocity count stops at cap + 1: enough to know the limit is reached.
+  // The velocity count stops at cap + 1: enough to know the limit is reached. The dedup look-up
+  // wraps its recipient and time conditions in IS TRUE on purpose: as plain conditions they let
+  // the planner (with statistics from when the table was small) take the velocity index and read
+  // every message to a busy number; this way only messages_dedup (the Message-ID) can serve it.
   auto rows = tx.exec_params(
       "SELECT t.i, "
       "  CASE WHEN t.cap > 0 THEN (SELECT count(*) FROM (SELECT 1 FROM messages m "
       "      WHERE m.account_id = t.acc AND m.recipient = t.rcpt "
       "        AND m.created_at > now() - interval '1 hour' LIMIT t.cap + 1) x) ELSE 0 END, "
       "  t.win > 0 AND EXISTS (SELECT 1 FROM messages m WHERE m.account_id = t.acc "
-      "      AND m.mail_message_id = t.mid AND m.mail_message_id <> '' AND m.recipient = t.rcpt "
-      "      AND m.created_at > now() - make_interval(secs => t.win)) "
+      "      AND m.mail_message_id = t.mid AND m.mail_message_id <> '' "
+      "      AND (m.recipient = t.rcpt) IS TRUE "
+      "      AND (m.created_at > now() - make_interval(secs => t.win)) IS TRUE) "
       "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
       "     WITH ORDINALITY AS t(acc, rcpt, mid, win, cap, i)",
       accounts.str(), recipients.str(), mail_ids.str(), windows.str(), caps.str());
