@@ -10,6 +10,9 @@ pqxx::connection& thread_connection(const std::string& conninfo) {
   if (!conn || !conn->is_open() || conn_info != conninfo) {
     conn.reset();
     conn = std::make_unique<pqxx::connection>(conninfo);
+    // Every statement here is short; JIT compiling one costs tens to hundreds of milliseconds,
+    // and a misestimate on a growing queue is enough to trigger it on every batch.
+    conn->set_variable("jit", "off");
     conn_info = conninfo;
   }
   return *conn;

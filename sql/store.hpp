@@ -67,6 +67,7 @@ class store final : public core::account_directory,
       const std::vector<core::delivery_report>& reports) override;
   result<ok_t, core::store_error> record_inbound(
       const std::vector<core::inbound_message>& messages) override;
+  result<std::size_t, core::store_error> match_stored_reports(std::chrono::seconds window) override;
 
   // Administration (CLI). password_hash is an argon2id PHC string.
   result<core::account, core::store_error> add_account(const std::string& name,
