@@ -42,6 +42,28 @@ std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
   return {b.data(), b.data() + b.size()};
 }
 
+// Runs `sql` prepared under `name`, once per connection: a batch's statements are the same every
+// time, and parsing and planning one again costs as much as running it on a small batch.
+template <class... Args>
+pqxx::result run(pqxx::transaction_base& tx, const char* name, const std::string& sql,
+                 Args&&... args) {
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+// One read-only statement on the calling thread's connection, outside a transaction block: it
+// has a snapshot of its own anyway, and BEGIN and COMMIT would be two more round trips.
+template <class F>
+auto in_statement(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::nontransaction&>())), core::store_error> {
+  try {
+    pqxx::nontransaction tx(thread_connection(conninfo));
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return fail(classify(e));
+  }
+}
+
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
 // event, and come back with their parts in order: one statement.
 constexpr const char* claim_sql =
@@ -134,11 +156,11 @@ std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
 void settle(pqxx::work& tx, const array_literal& messages) {
   if (messages.empty()) return;
   const auto ids = messages.str();
-  tx.exec_params(
+  run(tx, "m2s_lock_messages",
       "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
       "FOR NO KEY UPDATE",
       ids);
-  tx.exec_params(settle_sql, ids);
+  run(tx, "m2s_settle", settle_sql, ids);
 }
 
 // Gives parts the final states of these receipts (each part at most one; parts that already
@@ -152,14 +174,14 @@ void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>&
     states.add(r->state);
     errors.add(r->error_code);
   }
-  const auto rows = tx.exec_params(
-      "UPDATE message_parts p SET state = v.state, error_code = v.error_code "
-      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
-      "     AS v(message_id, part_no, state, error_code) "
-      "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
-      "  AND p.part_no = v.part_no AND p.state IS NULL "
-      "RETURNING p.message_id",
-      messages.str(), parts.str(), states.str(), errors.str());
+  const auto rows = run(tx, "m2s_apply_states",
+                        "UPDATE message_parts p SET state = v.state, error_code = v.error_code "
+                        "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
+                        "     AS v(message_id, part_no, state, error_code) "
+                        "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
+                        "  AND p.part_no = v.part_no AND p.state IS NULL "
+                        "RETURNING p.message_id",
+                        messages.str(), parts.str(), states.str(), errors.str());
   array_literal settled;
   for (const auto& row : rows) settled.add(row[0].as<std::int64_t>());
   settle(tx, settled);
@@ -179,12 +201,13 @@ std::vector<const found_receipt*> attach_stored(pqxx::work& tx,
   }
   std::vector<const found_receipt*> attached;
   if (ids.empty()) return attached;
-  const auto rows = tx.exec_params(
-      "UPDATE delivery_reports d SET message_id = v.message_id, part_no = v.part_no "
-      "FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS v(id, message_id, part_no) "
-      "WHERE d.id = ANY($1::bigint[]) AND d.id = v.id AND d.message_id IS NULL "
-      "RETURNING d.id",
-      ids.str(), messages.str(), parts.str());
+  const auto rows =
+      run(tx, "m2s_attach",
+          "UPDATE delivery_reports d SET message_id = v.message_id, part_no = v.part_no "
+          "FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS v(id, message_id, part_no) "
+          "WHERE d.id = ANY($1::bigint[]) AND d.id = v.id AND d.message_id IS NULL "
+          "RETURNING d.id",
+          ids.str(), messages.str(), parts.str());
   std::set<std::int64_t> done;
   for (const auto& row : rows) done.insert(row[0].as<std::int64_t>());
   for (std::size_t i = 0; i < found.size(); ++i) {
@@ -204,13 +227,13 @@ std::vector<const found_receipt*> finals_of(const std::vector<const found_receip
 // Stored receipts (by id) that match no part yet: attached where their part is known now, its
 // first final state applied, the messages settled. Returns how many it attached.
 std::size_t match_stored(pqxx::work& tx, const std::string& receipt_ids) {
-  const auto rows = tx.exec_params(
-      "SELECT r.id, r.state, r.error_code, p.message_id, p.part_no "
-      "FROM delivery_reports r CROSS JOIN LATERAL (" +
-          part_for_receipt("r.received_at") +
-          ") p "
-          "WHERE r.id = ANY($1::bigint[]) AND r.message_id IS NULL ORDER BY r.id",
-      receipt_ids);
+  const auto rows = run(tx, "m2s_match_stored",
+                        "SELECT r.id, r.state, r.error_code, p.message_id, p.part_no "
+                        "FROM delivery_reports r CROSS JOIN LATERAL (" +
+                            part_for_receipt("r.received_at") +
+                            ") p "
+                            "WHERE r.id = ANY($1::bigint[]) AND r.message_id IS NULL ORDER BY r.id",
+                        receipt_ids);
   std::vector<found_receipt> found;
   found.reserve(rows.size());
   for (const auto& row : rows) {
@@ -254,7 +277,8 @@ struct part_ids {
 // those parts.
 std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     pqxx::work& tx, const part_ids& parts) {
-  const auto early = tx.exec_params(
+  const auto early = run(
+      tx, "m2s_early_receipts",
       "SELECT v.message_id, v.part_no, r.id, r.state, r.error_code "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
       "     AS v(message_id, part_no, smsc_message_id, connector) "
@@ -290,7 +314,7 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     if (key.first != last_decided) out.first.add(key.first);  // a repeat would be harmless
     last_decided = key.first;
   }
-  tx.exec_params(
+  run(tx, "m2s_part_ids",
       "UPDATE message_parts p SET smsc_message_id = v.smsc_message_id, state = v.state,"
       "       error_code = v.error_code "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])"
@@ -318,7 +342,7 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
       retries.add_null();
     }
   }
-  tx.exec_params(
+  run(tx, "m2s_record_messages",
       "WITH o AS ("
       "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
       "         AS o(id, status, connector, reason, retry_us)),"
@@ -346,13 +370,25 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
       ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
 }
 
+// The second look after a commit (see the top of this file): `probe`, one read-only statement,
+// names the stored receipts that may match now (usually none); those are then matched in a
+// transaction. Returns how many it attached.
+template <class F>
+result<std::size_t, core::store_error> second_look(const std::string& conninfo, F&& probe) {
+  const auto receipts = in_statement(conninfo, probe);
+  if (!receipts) return fail(receipts.error());
+  if (receipts->empty()) return std::size_t{0};
+  return in_transaction(conninfo,
+                        [&](pqxx::work& tx) { return match_stored(tx, receipts->str()); });
+}
+
 }  // namespace
 
 result<std::vector<core::queued_message>, core::store_error> store::claim(int limit) {
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    const auto rows = tx.exec_params(claim_sql, limit, *session);
+    const auto rows = run(tx, "m2s_claim", claim_sql, limit, *session);
     std::vector<core::queued_message> claimed;
     for (const auto& r : rows) {
       const auto id = r["id"].as<std::int64_t>();
@@ -420,17 +456,17 @@ result<ok_t, core::store_error> store::record_batch(
       }
     }
   }
-  const auto looked = in_transaction(connection_string_, [&](pqxx::work& tx) {
-    const auto rows = tx.exec_params(
-        "SELECT r.id FROM unnest($1::text[], $2::text[]) AS v(smsc_message_id, connector) "
-        "CROSS JOIN LATERAL ("
-        "  SELECT r.id FROM delivery_reports r WHERE r.message_id IS NULL"
-        "    AND r.connector = v.connector AND r.smsc_message_id = v.smsc_message_id) r",
-        smsc_ids.str(), connectors.str());
-    if (rows.empty()) return std::size_t{0};
+  const auto looked = second_look(connection_string_, [&](pqxx::nontransaction& tx) {
+    const auto rows =
+        run(tx, "m2s_second_look_parts",
+            "SELECT r.id FROM unnest($1::text[], $2::text[]) AS v(smsc_message_id, connector) "
+            "CROSS JOIN LATERAL ("
+            "  SELECT r.id FROM delivery_reports r WHERE r.message_id IS NULL"
+            "    AND r.connector = v.connector AND r.smsc_message_id = v.smsc_message_id) r",
+            smsc_ids.str(), connectors.str());
     array_literal receipts;
     for (const auto& row : rows) receipts.add(row[0].as<std::int64_t>());
-    return match_stored(tx, receipts.str());
+    return receipts;
   });
   if (!looked) {
     spdlog::warn(
@@ -451,7 +487,8 @@ result<ok_t, core::store_error> store::record_reports(
   }
   // The receipts left unmatched: (id, index in `reports`).
   auto unmatched = in_transaction(connection_string_, [&](pqxx::work& tx) {
-    const auto rows = tx.exec_params(
+    const auto rows = run(
+        tx, "m2s_receipt_parts",
         "SELECT r.n, p.message_id, p.part_no "
         "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(connector, smsc_message_id, n) "
         "CROSS JOIN LATERAL (" +
@@ -481,7 +518,8 @@ result<ok_t, core::store_error> store::record_reports(
         parts.add_null();
       }
     }
-    const auto inserted = tx.exec_params(
+    const auto inserted = run(
+        tx, "m2s_insert_receipts",
         "INSERT INTO delivery_reports (connector, smsc_message_id, state, error_code, message_id,"
         "                              part_no) "
         "SELECT c, s, st, e, m, p FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
@@ -507,26 +545,23 @@ result<ok_t, core::store_error> store::record_reports(
   if (unmatched->empty()) return ok;
 
   // The second look (see the top of this file); the receipts are stored whatever it does.
-  const auto looked = in_transaction(connection_string_, [&](pqxx::work& tx) {
-    array_literal probe_ids, probe_connectors;
-    for (const auto& [id, smsc_id, connector] : *unmatched) {
-      probe_ids.add(smsc_id);
-      probe_connectors.add(connector);
-    }
+  const auto looked = second_look(connection_string_, [&](pqxx::nontransaction& tx) {
+    array_literal probe_ids;
+    for (const auto& [id, smsc_id, connector] : *unmatched) probe_ids.add(smsc_id);
     // Most of the time no part has these ids yet: one index probe each says so.
-    const auto known = tx.exec_params(
-        "SELECT DISTINCT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
-        "WHERE EXISTS (SELECT 1 FROM message_parts p"
-        "              WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL)",
-        probe_ids.str());
-    if (known.empty()) return std::size_t{0};
+    const auto known =
+        run(tx, "m2s_second_look_receipts",
+            "SELECT DISTINCT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
+            "WHERE EXISTS (SELECT 1 FROM message_parts p"
+            "              WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL)",
+            probe_ids.str());
     std::set<std::string> ids_known;
     for (const auto& row : known) ids_known.insert(row[0].as<std::string>());
     array_literal receipts;
     for (const auto& [id, smsc_id, connector] : *unmatched) {
       if (ids_known.contains(smsc_id)) receipts.add(id);
     }
-    return match_stored(tx, receipts.str());
+    return receipts;
   });
   if (!looked) {
     spdlog::warn(
@@ -545,13 +580,13 @@ result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::
   for (;;) {
     auto step = in_transaction(connection_string_, [&](pqxx::work& tx) {
       // delivery_reports_unmatched_recent, by its predicate (see 0005).
-      const auto rows = tx.exec_params(
-          "SELECT id, received_at::text FROM delivery_reports"
-          " WHERE message_id IS NULL AND part_no IS NULL"
-          "   AND received_at >= now() - $1 * interval '1 second'"
-          "   AND (received_at, id) > ($2::timestamptz, $3::bigint)"
-          " ORDER BY received_at, id LIMIT $4",
-          static_cast<std::int64_t>(window.count()), after_time, after_id, chunk);
+      const auto rows = run(tx, "m2s_sweep",
+                            "SELECT id, received_at::text FROM delivery_reports"
+                            " WHERE message_id IS NULL AND part_no IS NULL"
+                            "   AND received_at >= now() - $1 * interval '1 second'"
+                            "   AND (received_at, id) > ($2::timestamptz, $3::bigint)"
+                            " ORDER BY received_at, id LIMIT $4",
+                            static_cast<std::int64_t>(window.count()), after_time, after_id, chunk);
       if (rows.empty()) return std::pair<std::size_t, std::size_t>{0, 0};
       array_literal receipts;
       for (const auto& row : rows) receipts.add(row[0].as<std::int64_t>());
@@ -576,7 +611,7 @@ result<ok_t, core::store_error> store::record_inbound(
     bodies.add(m.text);
   }
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    tx.exec_params(
+    run(tx, "m2s_inbound",
         "INSERT INTO inbound_messages (connector, source, destination, body) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
         connectors.str(), sources.str(), destinations.str(), bodies.str());
