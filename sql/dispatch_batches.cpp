@@ -551,9 +551,9 @@ result<ok_t, core::store_error> store::record_reports(
     // Most of the time no part has these ids yet: one index probe each says so.
     const auto known =
         run(tx, "m2s_second_look_receipts",
-            "SELECT DISTINCT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
-            "WHERE EXISTS (SELECT 1 FROM message_parts p"
-            "              WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL)",
+            "SELECT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
+            "CROSS JOIN LATERAL (SELECT 1 FROM message_parts p"
+            "  WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL LIMIT 1) p",
             probe_ids.str());
     std::set<std::string> ids_known;
     for (const auto& row : known) ids_known.insert(row[0].as<std::string>());
