@@ -19,8 +19,10 @@ second is done by editing its config file and restarting serve on the same ports
 import argparse
 import base64
 import collections
+import json
 import os
 import re
+import shutil
 import signal
 import smtplib
 import subprocess
@@ -41,10 +43,18 @@ def parse_args():
     p.add_argument("--mails", type=int, default=2000, help="mails to send in all (default 2000)")
     p.add_argument("--body-size", type=int, default=1024,
                    help="octets per mail, headers included (default 1024)")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="mails per second offered in all, paced over the sessions (open loop); "
+                        "0: each session sends its next mail as soon as the last was accepted")
     p.add_argument("--time-limit", type=float, default=90.0,
                    help="seconds of sending at most; then the sessions QUIT (default 90)")
     p.add_argument("--drain-timeout", type=float, default=90.0,
-                   help="seconds to wait for the simulator to receive the accepted mails (default 90)")
+                   help="seconds to wait for the simulator to receive the accepted mails, and again "
+                        "for their receipts to be recorded (default 90)")
+    p.add_argument("--dispatch-batch", type=int, default=0,
+                   help="[dispatch] batch_size; 0 keeps the default")
+    p.add_argument("--accept-only", action="store_true",
+                   help="[dispatch] enabled = false: measures the intake alone (nothing is sent)")
     p.add_argument("--tps", type=int, default=100000,
                    help="the SMPP connector's segments-per-second limit; 0 keeps the product default "
                         "(100), which caps the end-to-end rate (default 100000)")
@@ -55,11 +65,39 @@ def parse_args():
                         "shows what durability costs; never a figure to quote as the intake rate")
     p.add_argument("--binary", default=os.environ.get(
         "MAIL2SMS_BIN", os.path.join(HERE, "..", "build-bench", "mail2sms")))
+    p.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
+                   help="ALTER SYSTEM SET on the private cluster before the load (diagnostics, e.g. "
+                        "log_min_duration_statement=0); repeatable")
+    p.add_argument("--perf", metavar="FILE",
+                   help="perf record -g of serve and PostgreSQL while the mails are sent, into FILE")
+    p.add_argument("--keep-logs", metavar="DIR",
+                   help="copy serve's and PostgreSQL's logs into DIR before the bridge is removed")
     p.add_argument("--header", action="store_true", help="print the table header first")
     a = p.parse_args()
     if a.sessions < 1 or a.mails < 1 or a.body_size < 256:
         p.error("--sessions and --mails must be at least 1, --body-size at least 256")
     return a
+
+
+def collect_stamped(sim):
+    """Replaces harness.Simulator._collect: each line keeps the time it was read (`_at`), and
+    submit_sm lines (one per part, the bulk of the output) are counted without being parsed."""
+    for line in sim.proc.stdout:
+        now = time.monotonic()
+        if '"event":"submit_sm"' in line:
+            parsed = {"event": "submit_sm"}
+        else:
+            line = line.strip()
+            if not line:
+                continue
+            parsed = json.loads(line)
+        parsed["_at"] = now
+        with sim.cond:
+            sim.lines.append(parsed)
+            sim.cond.notify_all()
+
+
+harness.Simulator._collect = collect_stamped
 
 
 def make_mail(index, size):
@@ -83,6 +121,11 @@ def recipient(index):
     return f"+2782{1000000 + index % 9000000}@{harness.DOMAIN}"
 
 
+def index_of(destination):
+    """The mail index a simulator destination ("27821000042" or "+27821000042") came from."""
+    return int(destination.lstrip("+")[4:]) - 1000000
+
+
 class Tally:
     """What every session saw, under one lock."""
 
@@ -91,6 +134,7 @@ class Tally:
         self.next_index = 0
         self.total = total
         self.latencies = []             # seconds, final dot -> 250
+        self.dot_sent = {}              # index -> monotonic time the final dot was sent
         self.accepted = 0
         self.replies = collections.Counter()   # non-250 replies to any step: "STEP code text"
         self.errors = collections.Counter()    # exceptions: "type: text"
@@ -102,10 +146,11 @@ class Tally:
             self.next_index += 1
             return self.next_index - 1
 
-    def record(self, latency):
+    def record(self, index, sent, latency):
         with self.lock:
             self.accepted += 1
             self.latencies.append(latency)
+            self.dot_sent[index] = sent
 
     def problem(self, what):
         with self.lock:
@@ -132,7 +177,7 @@ def login(port):
 MAX_RECONNECTS = 5
 
 
-def session(tally, args, ready, start, deadline_box):
+def session(tally, args, ready, start, deadline_box, t0_box):
     """One SMTP connection: login, wait for the others, then transactions until no mail is left.
 
     A connection the server closes (421) or that fails is reported, then replaced, at most
@@ -151,6 +196,10 @@ def session(tally, args, ready, start, deadline_box):
         index = tally.take()
         if index is None:
             break
+        if args.rate > 0:  # open loop: mail i is due at t0 + i / rate, whatever came before
+            delay = t0_box[0] + index / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         try:
             if transaction(c, index, args.body_size, tally):
                 continue
@@ -192,39 +241,83 @@ def transaction(c, index, size, tally):
         tally.problem("DATA %d %s" % (code, text.decode(errors="replace")))
         return code != 421
     message = make_mail(index, size) + b".\r\n"  # no line starts with a dot: no stuffing needed
-    sent = time.perf_counter()
+    sent = time.monotonic()
     c.send(message)
     code, text = c.getreply()
-    latency = time.perf_counter() - sent
+    latency = time.monotonic() - sent
     if code == 250:
-        tally.record(latency)
+        tally.record(index, sent, latency)
         return True
     # Other replies keep their text, queue ids masked so the counter groups them.
     tally.problem("end of DATA %d %s" % (code, re.sub(r"[0-9A-F]{12}", "<id>", text.decode(errors="replace"))))
     return code != 421
 
 
-def set_connector_limits(bridge, tps, window):
+def set_connector_limits(bridge, tps, window, dispatch_batch, accept_only=False):
     """The harness's config with the connector's limits changed, serve restarted on the same ports."""
     extra = ""
     if tps:
         extra += "tps = %d\n" % tps
     if window:
         extra += "window = %d\n" % window
-    if not extra:
+    if not extra and not dispatch_batch and not accept_only:
         return
     with open(bridge.config) as f:
         text = f.read()
     marker = 'type = "smpp"\n'
     if marker not in text:
         raise RuntimeError("the harness config has no SMPP connector to tune")
+    text = text.replace(marker, marker + extra, 1)
+    if dispatch_batch or accept_only:
+        text += "\n[dispatch]\n"
+        if dispatch_batch:
+            text += "batch_size = %d\n" % dispatch_batch
+        if accept_only:
+            text += "enabled = false\n"
     with open(bridge.config, "w") as f:
-        f.write(text.replace(marker, marker + extra, 1))
+        f.write(text)
     bridge.proc.send_signal(signal.SIGTERM)
     bridge.proc.wait(30)
     bridge.proc = subprocess.Popen([harness.BINARY, "serve", "--config", bridge.config],
                                    stdout=bridge.log, stderr=subprocess.STDOUT)
     harness.wait_for_port(bridge.smtp_port, proc=bridge.proc)
+
+
+def psql(bridge, sql, database="mail2sms"):
+    """One statement (or a list, run one after the other in one session) through psql on the private cluster (its socket and port from postmaster.pid)."""
+    with open(os.path.join(bridge.dir, "pg", "data", "postmaster.pid")) as f:
+        lines = f.read().splitlines()
+    statements = [sql] if isinstance(sql, str) else sql
+    out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-h", lines[4], "-p", lines[3], "-U",
+                          "mail2sms", "-d", database] + [a for st in statements for a in ("-c", st)],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError("psql: %s" % out.stderr.strip())
+    return out.stdout.strip()
+
+
+def apply_pg_settings(bridge, settings):
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        statement = "ALTER SYSTEM SET %s = '%s'" % (name, value.replace("'", "''"))
+        if "." in name:  # a module's setting (auto_explain.*): known once the module is loaded
+            psql(bridge, ["LOAD '%s'" % name.split(".")[0], statement], "postgres")
+        else:
+            psql(bridge, statement, "postgres")
+    if settings:
+        psql(bridge, "SELECT pg_reload_conf()", "postgres")
+
+
+def wait_for_receipts(bridge, accepted, deadline):
+    """Polls until `accepted` messages are `delivered` (their receipts recorded and settled) or the
+    deadline passes; returns the time it saw them all, or None."""
+    while time.monotonic() < deadline:
+        # message_events gets one `delivered` row per message; far cheaper to count than messages
+        # (whose rows hold the text and have been rewritten two or three times by now)
+        if int(psql(bridge, "SELECT count(*) FROM message_events WHERE status = 'delivered'")) >= accepted:
+            return time.monotonic()
+        time.sleep(0.2)
+    return None
 
 
 def count_events(sim, seen, counts):
@@ -274,6 +367,36 @@ def cpu_snapshot(bridge):
             "load client": mine.user + mine.system}
 
 
+def backend_cpu(bridge):
+    """CPU seconds so far of each PostgreSQL backend, by pid."""
+    return {p: process_cpu(p) for p in postgres_pids(bridge)}
+
+
+def sample_queries(bridge, what, stop):
+    """Until `stop` is set, notes each backend's statements (BEGIN and COMMIT aside) every 0.3 s:
+    serve has one connection per thread, so they say which thread (group commit writer,
+    dispatcher, receipt recorder) a backend serves."""
+    while not stop.wait(0.3):
+        try:
+            rows = psql(bridge, "SELECT pid || '|' || backend_type || '|' || regexp_replace("
+                                "left(query, 40), '\\s+', ' ', 'g') FROM pg_stat_activity")
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            continue
+        for line in rows.splitlines():
+            pid, kind, query = line.split("|", 2)
+            if kind != "client backend":
+                what.setdefault(int(pid), collections.Counter())[kind] += 1
+            elif query and query.split()[0] not in ("BEGIN", "COMMIT"):
+                what.setdefault(int(pid), collections.Counter())[query] += 1
+
+
+def backend_report(bridge, before, after, what):
+    """Each backend's CPU between two backend_cpu() snapshots, with its most seen statement."""
+    what = {p: c.most_common(1)[0][0] for p, c in what.items()}
+    used = sorted(((after.get(p, 0) - before.get(p, 0), p) for p in after), reverse=True)
+    return "; ".join("%.2f s [%d] %s" % (cpu, p, what.get(p, "(gone)")) for cpu, p in used[:8] if cpu >= 0.05)
+
+
 def cpu_used(before, after):
     return ", ".join("%s %.1f" % (k, after[k] - before[k]) for k in before)
 
@@ -302,66 +425,114 @@ def main():
     elif os.environ.get("MAIL2SMS_PG_UNSAFE_NO_FSYNC", "0") not in ("", "0"):
         sys.exit("MAIL2SMS_PG_UNSAFE_NO_FSYNC is set: unset it, or pass --no-fsync to mean it")
 
-    bridge = harness.Bridge(extra_smtp="plaintext_auth = true", credit=10**12)
+    # Every session comes from 127.0.0.1: the per-address limit (default 20) would refuse most.
+    bridge = harness.Bridge(extra_smtp="plaintext_auth = true\nmax_connections_per_ip = %d"
+                            % max(20, args.sessions + 10), credit=10**12)
     try:
-        set_connector_limits(bridge, args.tps, args.window)
+        apply_pg_settings(bridge, args.pg_set)  # before serve restarts: its new connections get them
+        set_connector_limits(bridge, args.tps, args.window, args.dispatch_batch, args.accept_only)
         args.port = bridge.smtp_port
         # The simulator's bind line is in by now; count only what the load produces.
         tally = Tally(args.mails)
         ready = threading.Barrier(args.sessions + 1)
         start = threading.Event()
         deadline_box = [float("inf")]
-        threads = [threading.Thread(target=session, args=(tally, args, ready, start, deadline_box))
+        t0_box = [0.0]
+        threads = [threading.Thread(target=session,
+                                    args=(tally, args, ready, start, deadline_box, t0_box))
                    for _ in range(args.sessions)]
         t_login = time.monotonic()
         for t in threads:
             t.start()
         ready.wait()  # every session connected and authenticated
         login_seconds = time.monotonic() - t_login
-        seen, counts = count_events(bridge.sim, 0, collections.Counter()), collections.Counter()
+        first_line = count_events(bridge.sim, 0, collections.Counter())
+        seen, counts = first_line, collections.Counter()
+        perf = None
+        if args.perf:
+            pids = [bridge.proc.pid] + postgres_pids(bridge)
+            perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p",
+                                     ",".join(str(p) for p in pids)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # perf attaches
         cpu_start = cpu_snapshot(bridge)
+        backends_start = backend_cpu(bridge)
+        wal_start = psql(bridge, "SELECT pg_current_wal_lsn()")
+        seen_queries, stop_sampling = {}, threading.Event()
+        sampler = threading.Thread(target=sample_queries, args=(bridge, seen_queries, stop_sampling))
+        sampler.start()
         t0 = time.monotonic()
+        t0_box[0] = t0
         deadline_box[0] = t0 + args.time_limit
         start.set()
         for t in threads:
             t.join()
         t_sent = time.monotonic()
         cpu_sent = cpu_snapshot(bridge)
+        backends_sent = backend_cpu(bridge)
+        wal_sent = psql(bridge, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % wal_start)
+        stop_sampling.set()
+        sampler.join()
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
 
-        drain_deadline = time.monotonic() + args.drain_timeout
+        drain_deadline = time.monotonic() + (0 if args.accept_only else args.drain_timeout)
         while counts["message"] < tally.accepted and time.monotonic() < drain_deadline:
             time.sleep(0.02)
             seen = count_events(bridge.sim, seen, counts)
-        t_drained = time.monotonic()
         seen = count_events(bridge.sim, seen, counts)
         cpu_drained = cpu_snapshot(bridge)
+        with bridge.sim.cond:
+            lines = bridge.sim.lines[first_line:seen]
+        arrivals = [l for l in lines if l.get("event") == "message"]
+        t_drained = max([l["_at"] for l in lines] + [t0])  # the last SMS or part that came
+        # Final dot sent -> the last part of the SMS at the SMSC, per mail.
+        e2e = sorted(l["_at"] - tally.dot_sent[index_of(l["destination"])] for l in arrivals
+                     if index_of(l["destination"]) in tally.dot_sent)
+        complete = counts["message"] >= tally.accepted
+        t_settled = wait_for_receipts(bridge, tally.accepted, time.monotonic() + args.drain_timeout) \
+            if complete and not args.accept_only else None
+        cpu_settled = cpu_snapshot(bridge)
 
         send_s = t_sent - t0
         e2e_s = t_drained - t0
         lat = sorted(tally.latencies)
-        complete = counts["message"] >= tally.accepted
         if args.header:
-            print("| sessions | mails sent | body octets | accepted (250) | accepted mails/s "
-                  "| p50 ms | p99 ms | max ms | SMS received | end-to-end SMS/s | SMPP segments/s |")
-            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        print("| %d | %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %d%s | %.0f | %.0f |" % (
-            args.sessions, tally.next_index, args.body_size, tally.accepted,
+            print("| sessions | offered mails/s | accepted (250) | accepted mails/s | 250 p50 ms "
+                  "| 250 p99 ms | SMS at the SMSC | end-to-end SMS/s | SMPP segments/s "
+                  "| dot to SMSC p50 ms | dot to SMSC p99 ms | delivered (receipts recorded)/s |")
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| %d | %s | %d | %.0f | %.1f | %.1f | %d%s | %.0f | %.0f | %.0f | %.0f | %s |" % (
+            args.sessions, "%.0f" % args.rate if args.rate else "max", tally.accepted,
             tally.accepted / send_s if send_s > 0 else 0,
-            percentile(lat, 50) * 1000, percentile(lat, 99) * 1000, (lat[-1] if lat else 0) * 1000,
+            percentile(lat, 50) * 1000, percentile(lat, 99) * 1000,
             counts["message"], "" if complete else " (incomplete)",
             counts["message"] / e2e_s if e2e_s > 0 else 0,
-            counts["submit_sm"] / e2e_s if e2e_s > 0 else 0))
+            counts["submit_sm"] / e2e_s if e2e_s > 0 else 0,
+            percentile(e2e, 50) * 1000, percentile(e2e, 99) * 1000,
+            "%.0f" % (tally.accepted / (t_settled - t0)) if t_settled else "not all"))
         sys.stdout.flush()
 
         err = sys.stderr
-        print("sending %.2f s, end-to-end %.2f s, login of %d sessions %.2f s; connector tps=%s window=%s; "
-              "PostgreSQL fsync %s" % (send_s, e2e_s, args.sessions, login_seconds,
-                                       args.tps or "default", args.window or "default",
-                                       "OFF" if args.no_fsync else "on"), file=err)
+        print("%d mails of %d octets; sending %.2f s, at the SMSC %.2f s, receipts recorded %s; "
+              "login of %d sessions %.2f s; 250 max %.1f ms, dot to SMSC max %.1f ms; "
+              "connector tps=%s window=%s; PostgreSQL fsync %s" % (
+                  tally.next_index, args.body_size, send_s, e2e_s,
+                  "%.2f s" % (t_settled - t0) if t_settled else "not all",
+                  args.sessions, login_seconds, (lat[-1] if lat else 0) * 1000,
+                  (e2e[-1] if e2e else 0) * 1000, args.tps or "default",
+                  args.window or "default", "OFF" if args.no_fsync else "on"), file=err)
         print("CPU seconds while sending (%.1f s x %d cores): %s" % (
             send_s, os.cpu_count(), cpu_used(cpu_start, cpu_sent)), file=err)
+        print("WAL written while sending: %.1f MB, %.0f bytes per accepted mail" % (
+            float(wal_sent) / 1e6, float(wal_sent) / max(1, tally.accepted)), file=err)
+        print("PostgreSQL CPU seconds while sending, by backend: %s"
+              % backend_report(bridge, backends_start, backends_sent, seen_queries), file=err)
         print("CPU seconds while draining (%.1f s): %s" % (
-            t_drained - t_sent, cpu_used(cpu_sent, cpu_drained)), file=err)
+            max(0.0, e2e_s - send_s), cpu_used(cpu_sent, cpu_drained)), file=err)
+        print("CPU seconds until the receipts were recorded: %s" % cpu_used(cpu_drained, cpu_settled),
+              file=err)
         for what, n in tally.replies.most_common():
             print("non-250 reply x%d: %s" % (n, what), file=err)
         for what, n in tally.errors.most_common():
@@ -376,12 +547,16 @@ def main():
             print("mail2sms serve EXITED with status %s during the run" % bridge.proc.returncode, file=err)
         for what, n in log_problems(bridge.serve_log()).most_common(10):
             print("serve log x%d: %s" % (n, what), file=err)
-        status = bridge.cli("messages", "list", "--limit", "100000", "--json", check=False)
-        if status.returncode == 0:
-            states = collections.Counter(re.findall(r'"status"\s*:\s*"(\w+)"', status.stdout))
-            print("messages table by status: %s" % dict(states), file=err)
-        return 0 if complete and not tally.replies and not tally.errors else 1
+        print("messages table by status: %s" % psql(
+            bridge, "SELECT string_agg(status || ' ' || n, ', ') FROM "
+                    "(SELECT status, count(*) AS n FROM messages GROUP BY status) s"), file=err)
+        return 0 if complete and t_settled and not tally.replies and not tally.errors else 1
     finally:
+        if args.keep_logs:
+            os.makedirs(args.keep_logs, exist_ok=True)
+            for name in ("serve.log", os.path.join("pg", "postgresql.log")):
+                if os.path.exists(os.path.join(bridge.dir, name)):
+                    shutil.copy(os.path.join(bridge.dir, name), args.keep_logs)
         bridge.stop()
 
 

@@ -83,7 +83,7 @@ struct route_config {
 
 struct dispatch_config {
   bool enabled = true;  // false: this process only accepts mail; another one sends it
-  int batch_size = 50;
+  int batch_size = 200;  // messages claimed at once (see docs/PERFORMANCE.md, issue #6)
   int max_attempts = 10;
   std::chrono::seconds retry_base{30};  // backoff: base * 2^attempts, capped at retry_max
   std::chrono::seconds retry_max{3600};

@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "core/ports.hpp"
 
@@ -17,5 +18,20 @@ pqxx::connection& thread_connection(const std::string& conninfo);
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
 // (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.
 core::store_error classify(const std::exception& e);
+
+// Runs fn(transaction) on the calling thread's connection and commits; any failure becomes a
+// store_error.
+template <class F>
+auto in_transaction(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
+  try {
+    pqxx::work tx(thread_connection(conninfo));
+    auto value = fn(tx);
+    tx.commit();
+    return value;
+  } catch (const std::exception& e) {
+    return fail(classify(e));
+  }
+}
 
 }  // namespace mail2sms::sql

@@ -11,37 +11,16 @@
 
 #include <array>
 #include <atomic>
-#include <set>
-#include <unordered_map>
 #include <thread>
 
-#include "core/dispatch/reports.hpp"
 #include "core/policy/password.hpp"
 #include "sql/admin_values.hpp"
+#include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
 
 namespace mail2sms::sql {
 namespace {
-
-// Runs fn(transaction) and commits; any failure becomes a store_error.
-template <class F>
-auto in_transaction(const std::string& conninfo, F&& fn)
-    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
-  try {
-    pqxx::work tx(thread_connection(conninfo));
-    auto value = fn(tx);
-    tx.commit();
-    return value;
-  } catch (const std::exception& e) {
-    return fail(classify(e));
-  }
-}
-
-std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
-  pqxx::binarystring b(f);
-  return {b.data(), b.data() + b.size()};
-}
 
 core::account account_from(const pqxx::row& r) {
   core::account a;
@@ -96,13 +75,6 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
     if (!m[1].is_null()) group.push_back(m[1].as<std::string>());
   }
   return a;
-}
-
-// Microseconds since the epoch, PostgreSQL's resolution: whole seconds would make a retry due
-// up to a second before the time the dispatcher chose.
-std::string timestamp_of(std::chrono::system_clock::time_point t) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  return std::to_string(us);
 }
 
 }  // namespace
@@ -218,162 +190,11 @@ result<core::enqueued, core::store_error> store::enqueue(const core::submission&
   });
 }
 
-result<std::vector<core::queued_message>, core::store_error> store::claim(int limit) {
-  const auto session = dispatch_session();
-  if (!session) return fail(session.error());
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    auto rows = tx.exec_params(
-        "UPDATE messages SET status = 'sending', dispatch_session = $2, sent_at = now(), "
-        "updated_at = now() "
-        "WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now() "
-        "             ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) "
-        "RETURNING id, queue_id, recipient, sender_id, encoding, attempts, "
-        "(extract(epoch FROM created_at) * 1000000)::bigint AS accepted_us",
-        limit, *session);
-    std::vector<core::queued_message> claimed;
-    std::string ids = "{";
-    for (const auto& r : rows) {
-      core::queued_message m;
-      m.id = r["id"].as<std::int64_t>();
-      m.queue_id = r["queue_id"].as<std::string>();
-      m.recipient = r["recipient"].as<std::string>();
-      m.sender_id = r["sender_id"].as<std::string>();
-      m.attempts = r["attempts"].as<int>();
-      m.coding = r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
-      m.accepted_at = std::chrono::system_clock::time_point(
-          std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
-      if (ids.size() > 1) ids += ',';
-      ids += std::to_string(m.id);
-      claimed.push_back(std::move(m));
-    }
-    ids += '}';
-    if (claimed.empty()) return claimed;
-    auto parts = tx.exec_params(
-        "SELECT message_id, udh, payload FROM message_parts WHERE message_id = ANY($1::bigint[]) "
-        "ORDER BY message_id, part_no",
-        ids);
-    std::unordered_map<std::int64_t, core::queued_message*> by_id;
-    for (auto& m : claimed) by_id[m.id] = &m;
-    for (const auto& p : parts) {
-      by_id.at(p["message_id"].as<std::int64_t>())
-          ->segments.push_back({bytes_of(p["udh"]), bytes_of(p["payload"])});
-    }
-    tx.exec_params(
-        "INSERT INTO message_events (message_id, status) "
-        "SELECT unnest($1::bigint[]), 'sending'",
-        ids);
-    return claimed;
-  });
-}
-
 namespace {
-
-std::string status_after(const core::submit_outcome& outcome, bool retry) {
-  using status = core::submit_outcome::status;
-  switch (outcome.state) {
-    case status::submitted:
-      return "submitted";
-    case status::transient_failure:
-      return retry ? "queued" : "failed";
-    case status::expired:
-      return "expired";
-    case status::permanent_failure:
-      break;
-  }
-  return "failed";
-}
-
-// A receipt and the part it is for are matched under this lock, so a receipt stored unmatched
-// and the part's id recorded at the same moment cannot miss each other.
-void lock_smsc_id(pqxx::work& tx, const std::string& connector, const std::string& smsc_id) {
-  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || ' ' || $2))", connector, smsc_id);
-}
-
-// The message's status from its parts' receipts: delivered when every part is, else the first
-// final failure; unchanged while a part has no final receipt yet.
-void settle_message(pqxx::work& tx, std::int64_t message_id) {
-  tx.exec_params(
-      "WITH verdict AS ("
-      "  SELECT CASE WHEN bool_and(COALESCE(state = 'DELIVRD', false)) THEN 'delivered'"
-      "              WHEN bool_or(state = 'EXPIRED') THEN 'expired'"
-      "              WHEN bool_or(state = 'REJECTD') THEN 'rejected'"
-      "              WHEN bool_or(state IN ('UNDELIV', 'DELETED', 'UNKNOWN')) THEN 'undeliverable'"
-      "         END AS status,"
-      "         string_agg(DISTINCT state || COALESCE(' err:' || NULLIF(error_code, ''), ''), ', ')"
-      "           FILTER (WHERE state <> 'DELIVRD') AS detail"
-      "  FROM message_parts WHERE message_id = $1),"
-      " changed AS ("
-      "  UPDATE messages m SET status = v.status, updated_at = now(),"
-      "         last_error = CASE WHEN v.status = 'delivered' THEN NULL ELSE v.detail END"
-      "  FROM verdict v WHERE m.id = $1 AND v.status IS NOT NULL"
-      "    AND m.status IN ('submitted', 'unknown') RETURNING m.id, m.status)"
-      "INSERT INTO message_events (message_id, status, detail)"
-      " SELECT c.id, c.status, COALESCE(v.detail, '') FROM changed c, verdict v",
-      message_id);
-}
-
-// Applies the receipts that came for this part before its id was recorded.
-void apply_early_reports(pqxx::work& tx, std::int64_t message_id, int part_no,
-                         const std::string& connector, const std::string& smsc_id) {
-  lock_smsc_id(tx, connector, smsc_id);
-  auto rows = tx.exec_params(
-      "UPDATE delivery_reports r SET message_id = $1, part_no = $2 "
-      "FROM messages m WHERE m.id = $1 AND r.message_id IS NULL AND r.connector = $3 "
-      "AND r.smsc_message_id = $4 AND r.received_at >= m.sent_at "
-      "RETURNING r.state, r.error_code",
-      message_id, part_no, connector, smsc_id);
-  for (const auto& r : rows) {
-    const auto state = r["state"].as<std::string>();
-    if (!core::is_final_state(state)) continue;
-    tx.exec_params(
-        "UPDATE message_parts SET state = $3, error_code = $4 WHERE message_id = $1 AND part_no = $2",
-        message_id, part_no, state, r["error_code"].as<std::string>());
-  }
-}
-
-// What record() writes for one message, inside the caller's transaction.
-void record_in(pqxx::work& tx, const core::recorded_outcome& r) {
-  const std::string new_status = status_after(r.outcome, r.retry_at.has_value());
-  tx.exec_params(
-      "UPDATE messages SET status = $2, connector = NULLIF($3, ''), attempts = attempts + 1, "
-      "last_error = NULLIF($4, ''), updated_at = now(), dispatch_session = NULL, "
-      "next_attempt_at = CASE WHEN $5 = '' THEN next_attempt_at "
-      "ELSE 'epoch'::timestamptz + $5::bigint * interval '1 microsecond' END "
-      "WHERE id = $1",
-      r.message_id, new_status, r.connector, r.outcome.reason,
-      r.retry_at ? timestamp_of(*r.retry_at) : std::string());
-  tx.exec_params("INSERT INTO message_events (message_id, status, detail) VALUES ($1, $2, $3)",
-                 r.message_id, new_status, r.outcome.reason);
-  if (r.outcome.state != core::submit_outcome::status::submitted) return;
-  int part_no = 1;
-  for (const auto& smsc_id : r.outcome.smsc_message_ids) {
-    tx.exec_params(
-        "UPDATE message_parts SET smsc_message_id = $3, state = NULL, error_code = NULL "
-        "WHERE message_id = $1 AND part_no = $2",
-        r.message_id, part_no, smsc_id);
-    apply_early_reports(tx, r.message_id, part_no, r.connector, smsc_id);
-    ++part_no;
-  }
-  settle_message(tx, r.message_id);
-}
 
 constexpr int dispatch_lock_class = 0x6d32;  // "m2": advisory lock class of dispatcher sessions
 
 }  // namespace
-
-result<ok_t, core::store_error> store::record(
-    std::int64_t message_id, const std::string& connector, const core::submit_outcome& outcome,
-    std::optional<std::chrono::system_clock::time_point> retry_at) {
-  return record_batch({{message_id, connector, outcome, retry_at}});
-}
-
-result<ok_t, core::store_error> store::record_batch(
-    const std::vector<core::recorded_outcome>& outcomes) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    for (const auto& r : outcomes) record_in(tx, r);
-    return ok;
-  });
-}
 
 // This process's dispatcher session: an id from dispatch_sessions whose advisory lock a
 // connection of its own holds for as long as the process lives.
@@ -427,31 +248,30 @@ result<std::vector<core::interrupted_message>, core::store_error> store::mark_in
         "WITH dead AS ("
         "  SELECT s FROM (SELECT DISTINCT dispatch_session AS s FROM messages"
         "                 WHERE status = 'sending' AND dispatch_session IS DISTINCT FROM $1) x"
-        "  WHERE s IS NULL OR pg_try_advisory_xact_lock($2, s::int))"
-        "UPDATE messages SET status = 'unknown', updated_at = now(), dispatch_session = NULL "
-        "WHERE status = 'sending' AND (dispatch_session IS NULL "
-        "      OR dispatch_session IN (SELECT s FROM dead WHERE s IS NOT NULL)) "
-        "RETURNING id, recipient",
+        "  WHERE s IS NULL OR pg_try_advisory_xact_lock($2, s::int)),"
+        " marked AS ("
+        "  UPDATE messages SET status = 'unknown', updated_at = now(), dispatch_session = NULL"
+        "  WHERE status = 'sending' AND (dispatch_session IS NULL"
+        "        OR dispatch_session IN (SELECT s FROM dead WHERE s IS NOT NULL))"
+        "  RETURNING id, recipient),"
+        " events AS ("
+        "  INSERT INTO message_events (message_id, status, detail)"
+        "  SELECT id, 'unknown',"
+        "         'the dispatcher sending it stopped before the outcome was recorded'"
+        "  FROM marked) "
+        "SELECT id, recipient FROM marked",
         *mine, dispatch_lock_class);
     std::vector<core::interrupted_message> out;
-    for (const auto& r : rows) {
+    out.reserve(rows.size());
+    for (const auto& r : rows)
       out.push_back({r["id"].as<std::int64_t>(), r["recipient"].as<std::string>()});
-      tx.exec_params(
-          "INSERT INTO message_events (message_id, status, detail) VALUES ($1, 'unknown', "
-          "'the dispatcher sending it stopped before the outcome was recorded')",
-          out.back().id);
-    }
     return out;
   });
 }
 
 result<ok_t, core::store_error> store::requeue_unknown(const std::vector<std::int64_t>& ids) {
-  std::string array = "{";
-  for (const auto id : ids) {
-    if (array.size() > 1) array += ',';
-    array += std::to_string(id);
-  }
-  array += '}';
+  array_literal array;
+  for (const auto id : ids) array.add(id);
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "WITH requeued AS (UPDATE messages SET status = 'queued', next_attempt_at = now(), "
@@ -459,52 +279,8 @@ result<ok_t, core::store_error> store::requeue_unknown(const std::vector<std::in
         "INSERT INTO message_events (message_id, status, detail) "
         "SELECT id, 'queued', 'sent again: its earlier attempt may have reached the SMSC' "
         "FROM requeued",
-        array);
+        array.str());
     tx.exec0(std::string("NOTIFY ") + queue_channel);
-    return ok;
-  });
-}
-
-result<ok_t, core::store_error> store::record_reports(
-    const std::vector<core::delivery_report>& reports) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    std::set<std::int64_t> touched;  // settled once each, after all their parts' receipts
-    for (const auto& r : reports) {
-      lock_smsc_id(tx, r.connector, r.smsc_message_id);
-      // The newest part with this id on this connector that has no final state yet.
-      auto matched = tx.exec_params(
-          "WITH part AS ("
-          "  SELECT p.message_id, p.part_no FROM message_parts p JOIN messages m"
-          "    ON m.id = p.message_id"
-          "  WHERE p.smsc_message_id = $2 AND m.connector = $1 AND p.state IS NULL"
-          "  ORDER BY p.message_id DESC LIMIT 1) "
-          "INSERT INTO delivery_reports (smsc_message_id, connector, state, error_code,"
-          "                              message_id, part_no) "
-          "SELECT $2, $1, $3, $4, part.message_id, part.part_no "
-          "FROM (SELECT 1) one LEFT JOIN part ON true RETURNING message_id, part_no",
-          r.connector, r.smsc_message_id, r.state, r.error_code);
-      if (matched[0]["message_id"].is_null() || !core::is_final_state(r.state)) continue;
-      const auto message_id = matched[0]["message_id"].as<std::int64_t>();
-      tx.exec_params(
-          "UPDATE message_parts SET state = $3, error_code = $4 "
-          "WHERE message_id = $1 AND part_no = $2",
-          message_id, matched[0]["part_no"].as<int>(), r.state, r.error_code);
-      touched.insert(message_id);
-    }
-    for (const auto id : touched) settle_message(tx, id);
-    return ok;
-  });
-}
-
-result<ok_t, core::store_error> store::record_inbound(
-    const std::vector<core::inbound_message>& messages) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    for (const auto& m : messages) {
-      tx.exec_params(
-          "INSERT INTO inbound_messages (connector, source, destination, body) "
-          "VALUES ($1, $2, $3, $4)",
-          m.connector, m.source, m.destination, m.text);
-    }
     return ok;
   });
 }

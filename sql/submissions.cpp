@@ -10,31 +10,9 @@
 
 #include "core/policy/admission.hpp"
 #include "core/sms/sms.hpp"
+#include "sql/array_literal.hpp"
 
 namespace mail2sms::sql {
-namespace {
-
-// PostgreSQL array literals: every element quoted, `"` and `\` escaped (text may hold anything).
-class array_literal {
- public:
-  void add(std::string_view text) {
-    out_ += out_.empty() ? '{' : ',';
-    out_ += '"';
-    for (char c : text) {
-      if (c == '"' || c == '\\') out_ += '\\';
-      out_ += c;
-    }
-    out_ += '"';
-  }
-  void add(std::int64_t n) { add(std::string_view(std::to_string(n))); }
-  std::string str() const { return out_.empty() ? "{}" : out_ + '}'; }
-  bool empty() const { return out_.empty(); }
-
- private:
-  std::string out_;
-};
-
-}  // namespace
 
 std::string new_queue_id() {
   std::array<unsigned char, 6> random{};

@@ -24,7 +24,7 @@ struct route {
 };
 
 struct dispatch_settings {
-  int batch_size = 50;
+  int batch_size = 200;  // messages claimed at once (see docs/PERFORMANCE.md, issue #6)
   int max_attempts = 10;
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{3600};

@@ -72,7 +72,24 @@ std::size_t receipt_recorder::flush() {
                        [&](const auto& v) { return store_.record_inbound(v); });
 }
 
+void receipt_recorder::match_stored(std::chrono::seconds window) {
+  const auto matched = store_.match_stored_reports(window);
+  if (!matched) {
+    spdlog::error("receipts: cannot look for stored receipts that match no part yet: {}",
+                  matched.error().message);
+  } else if (*matched > 0) {
+    spdlog::warn(
+        "receipts: {} stored receipts matched their parts only on a second look (a "
+        "process stopped between recording them and looking)",
+        *matched);
+  }
+}
+
 void receipt_recorder::run(std::stop_token stop) {
+  // At start the look goes back far enough for a process that was down for a while; after
+  // that, an hour covers any transaction that was still open at the previous look.
+  match_stored(std::chrono::hours(48));
+  auto last_look = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mutex_);
@@ -80,6 +97,10 @@ void receipt_recorder::run(std::stop_token stop) {
                       [this] { return !reports_.empty() || !inbound_.empty(); });
     }
     flush();
+    if (std::chrono::steady_clock::now() - last_look >= std::chrono::minutes(1)) {
+      match_stored(std::chrono::hours(1));
+      last_look = std::chrono::steady_clock::now();
+    }
   }
   while (flush() > 0) {
   }

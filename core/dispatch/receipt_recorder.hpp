@@ -24,12 +24,16 @@ class receipt_recorder {
   void add(delivery_report report, ack_fn ack);
   void add(inbound_message message, ack_fn ack);
 
-  // Records batches until stop is requested, then what is still queued.
+  // Records batches until stop is requested, then what is still queued. At start and every
+  // minute, has the store match stored receipts that still match no part (see
+  // report_store::match_stored_reports).
   void run(std::stop_token stop);
   // Records what is queued now (at most max_batch of each kind); returns how many.
   std::size_t flush();
 
  private:
+  void match_stored(std::chrono::seconds window);
+
   report_store& store_;
   const std::size_t max_batch_;
   std::mutex mutex_;

@@ -2,6 +2,8 @@
 // inbound messages (replies). The connectors produce them; a report_store keeps them.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,14 @@ class report_store {
   // whose segment is not known yet is kept and applied when the segment's id is recorded.
   virtual result<ok_t, store_error> record_reports(const std::vector<delivery_report>& reports) = 0;
   virtual result<ok_t, store_error> record_inbound(const std::vector<inbound_message>& messages) = 0;
+  // Applies the stored reports that still match no segment, received within `window`, to the
+  // segments recorded since: the second look that a process stopping between a commit and its
+  // own second look leaves undone. Returns how many it matched. A store that always matches
+  // at once has nothing to do here.
+  virtual result<std::size_t, store_error> match_stored_reports(std::chrono::seconds window) {
+    (void)window;
+    return std::size_t{0};
+  }
 };
 
 }  // namespace mail2sms::core

@@ -4,7 +4,10 @@
 // dead dispatcher left `sending` become `unknown` while a live one's are left alone.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "core/sms/sms.hpp"
 #include "pg_fixture.hpp"
@@ -64,6 +67,33 @@ class receipt_store_test : public pg_test {
   std::string status_of(std::int64_t id) {
     return scalar("SELECT status FROM messages WHERE id = $1", id);
   }
+  void execute(const std::string& sql) {
+    pqxx::nontransaction tx(*inspect_);
+    tx.exec(sql);
+  }
+
+  // Has every statement that fires `trigger_sql` (a CREATE TRIGGER ... EXECUTE FUNCTION gate())
+  // wait until release_gate(): a transaction held open at a chosen point, to interleave two.
+  void install_gate(const std::string& trigger_sql) {
+    execute(
+        "CREATE FUNCTION gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END $$");
+    execute(trigger_sql);
+    execute("SELECT pg_advisory_lock(4242)");
+  }
+  // Waits (a deadline, not a timing) until a transaction is held at the gate.
+  bool held_at_gate() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 "
+                 "AND NOT granted AND 0 < $1",
+                 1) == "1")
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  void release_gate() { execute("SELECT pg_advisory_unlock(4242)"); }
 
   std::string db_;
   std::unique_ptr<sql::store> store_;
@@ -166,6 +196,132 @@ TEST_F(receipt_store_test, only_a_dead_dispatchers_sending_rows_become_unknown_a
   auto again = other->claim(10);
   ASSERT_TRUE(again.has_value());
   ASSERT_EQ(again->size(), 1u);
+}
+
+TEST_F(receipt_store_test, one_batch_attaches_a_parts_receipts_up_to_its_first_final_one) {
+  const auto id = claimed_message(2);
+  submitted(id, {"i1", "i2"});
+  auto r = store_->record_reports({{"smsc1", "i1", "ENROUTE", ""},
+                                   {"smsc1", "i1", "DELIVRD", "000"},
+                                   {"smsc1", "i1", "UNDELIV", "001"},  // a duplicate after it
+                                   {"smsc1", "i2", "DELIVRD", "000"}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "3");
+  EXPECT_EQ(
+      scalar("SELECT message_id FROM delivery_reports WHERE state = 'UNDELIV' AND 0 < $1", id),
+      "NULL");
+}
+
+TEST_F(receipt_store_test, receipts_for_every_part_before_the_submit_take_it_straight_to_final) {
+  const auto id = claimed_message(3);
+  report("j3", "DELIVRD");
+  report("j1", "DELIVRD");
+  report("j2", "DELIVRD");
+  submitted(id, {"j1", "j2", "j3"});
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT string_agg(status, ',' ORDER BY id) FROM message_events "
+                   "WHERE message_id = $1",
+                   id),
+            "queued,sending,submitted,delivered");
+}
+
+TEST_F(receipt_store_test, a_final_failure_before_the_submit_is_recorded_refunds_the_cost) {
+  const auto id = claimed_message(1);
+  execute("UPDATE messages SET cost = 7");
+  report("k1", "UNDELIV");
+  submitted(id, {"k1"});
+  EXPECT_EQ(status_of(id), "undeliverable");
+  EXPECT_EQ(scalar("SELECT credit FROM accounts WHERE id = $1", account_id_), "7");
+  EXPECT_EQ(
+      scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", id),
+      "1");
+}
+
+TEST_F(receipt_store_test, a_receipt_stored_while_its_part_is_being_recorded_is_still_applied) {
+  const auto id = claimed_message(1);
+  // The outcome's transaction stops after writing the part's SMSC id, uncommitted.
+  install_gate(
+      "CREATE TRIGGER gate BEFORE UPDATE OF smsc_message_id ON message_parts "
+      "FOR EACH ROW EXECUTE FUNCTION gate()");
+  std::thread recording([&] { submitted(id, {"l1"}); });
+  ASSERT_TRUE(held_at_gate());
+  report("l1", "DELIVRD");  // sees no part with l1 yet: stored unmatched, and committed
+  release_gate();
+  recording.join();
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "1");
+}
+
+TEST_F(receipt_store_test, a_part_recorded_while_its_receipt_is_being_stored_still_gets_it) {
+  const auto id = claimed_message(1);
+  // The receipt's transaction stops after looking for its part, before it commits.
+  install_gate(
+      "CREATE TRIGGER gate BEFORE INSERT ON delivery_reports "
+      "FOR EACH ROW EXECUTE FUNCTION gate()");
+  std::thread storing([&] { report("n1", "DELIVRD"); });
+  ASSERT_TRUE(held_at_gate());
+  submitted(id, {"n1"});  // sees no stored receipt for n1 yet
+  release_gate();
+  storing.join();
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "1");
+}
+
+TEST_F(receipt_store_test, two_batches_finishing_one_message_at_once_still_deliver_it) {
+  const auto id = claimed_message(2);
+  submitted(id, {"q1", "q2"});
+  // The first batch stops at its COMMIT, after it read the message's verdict (q2 still open).
+  install_gate(
+      "CREATE CONSTRAINT TRIGGER gate AFTER UPDATE ON message_parts "
+      "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+      "WHEN (NEW.smsc_message_id = 'q1') EXECUTE FUNCTION gate()");
+  std::thread first([&] { report("q1", "DELIVRD"); });
+  ASSERT_TRUE(held_at_gate());
+  std::atomic<bool> second_done = false;
+  std::thread second([&] {
+    report("q2", "DELIVRD");
+    second_done = true;
+  });
+  // The second batch either waits for the first (the message row is locked) or, if nothing
+  // made it wait, finishes having seen q1 still open.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!second_done && std::chrono::steady_clock::now() < deadline &&
+         scalar("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                "AND locktype IN ('transactionid', 'tuple') AND 0 < $1",
+                1) == "0") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  release_gate();
+  first.join();
+  second.join();
+  EXPECT_EQ(status_of(id), "delivered");
+}
+
+TEST_F(receipt_store_test, the_sweep_matches_what_a_stopped_process_left_unmatched) {
+  const auto id = claimed_message(1);
+  submitted(id, {"o1"});
+  // As a process that committed the receipt and stopped before its second look leaves it.
+  execute(
+      "INSERT INTO delivery_reports (smsc_message_id, connector, state) "
+      "VALUES ('o1', 'smsc1', 'DELIVRD')");
+  EXPECT_EQ(status_of(id), "submitted");
+  const auto old = claimed_message(1);
+  submitted(old, {"o2"});
+  execute("UPDATE messages SET sent_at = now() - interval '3 hours' WHERE status = 'submitted'");
+  execute(
+      "INSERT INTO delivery_reports (smsc_message_id, connector, state, received_at) "
+      "VALUES ('o2', 'smsc1', 'DELIVRD', now() - interval '2 hours')");
+
+  auto matched = store_->match_stored_reports(std::chrono::hours(1));
+  ASSERT_TRUE(matched.has_value()) << matched.error().message;
+  EXPECT_EQ(*matched, 1u);
+  EXPECT_EQ(status_of(id), "delivered");
+  EXPECT_EQ(status_of(old), "submitted");  // outside the window
+  matched = store_->match_stored_reports(std::chrono::hours(48));
+  ASSERT_TRUE(matched.has_value()) << matched.error().message;
+  EXPECT_EQ(*matched, 1u);
+  EXPECT_EQ(status_of(old), "delivered");
 }
 
 TEST_F(receipt_store_test, record_batch_records_every_outcome_in_one_go) {

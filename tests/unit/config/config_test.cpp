@@ -39,7 +39,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].prefix, "+");
   EXPECT_EQ(c.routes[0].connector, "sim");
-  EXPECT_EQ(c.dispatch.batch_size, 50);
+  EXPECT_EQ(c.dispatch.batch_size, 200);
   EXPECT_EQ(c.dispatch.max_attempts, 10);
   EXPECT_EQ(c.dispatch.retry_base, std::chrono::seconds(30));
   EXPECT_EQ(c.dispatch.retry_max, std::chrono::seconds(3600));

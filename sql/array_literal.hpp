@@ -1,0 +1,40 @@
+// PostgreSQL array literals built client-side, for statements that take a whole batch as
+// unnest($1::T[], ...) parameters (libpqxx 6 has no array parameters). Internal to sql/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mail2sms::sql {
+
+class array_literal {
+ public:
+  // Every text element quoted, `"` and `\` escaped: it may hold anything.
+  void add(std::string_view text) {
+    open();
+    out_ += '"';
+    for (char c : text) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      out_ += c;
+    }
+    out_ += '"';
+  }
+  void add(std::int64_t n) {
+    open();
+    out_ += std::to_string(n);
+  }
+  void add(int n) { add(static_cast<std::int64_t>(n)); }
+  void add_null() {
+    open();
+    out_ += "NULL";
+  }
+  bool empty() const { return out_.empty(); }
+  std::string str() const { return out_.empty() ? "{}" : out_ + '}'; }
+
+ private:
+  void open() { out_ += out_.empty() ? '{' : ','; }
+  std::string out_;
+};
+
+}  // namespace mail2sms::sql

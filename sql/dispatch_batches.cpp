@@ -1,0 +1,622 @@
+// The dispatch queue and the receipts, written a batch per statement: a claim, a batch of
+// outcomes, a batch of receipts or of replies each take a few statements whatever their size
+// (arrays unnested server-side, as sql/submissions.cpp does for accepted mail).
+//
+// Receipts meet their parts without locks. A receipt can come before its part's SMSC id is
+// recorded (the SMSC answers faster than our COMMIT), so each side looks for the other: a batch
+// of outcomes attaches the stored receipts it can see to its parts, a batch of receipts attaches
+// to the parts it can see. Two such transactions at once can each miss the other's uncommitted
+// rows, so each side, once committed, looks again in a new transaction for what it left
+// unmatched: whichever of the two became visible second starts its second look after both, and
+// finds the pair. Two looks finding the same receipt are decided by its row: the first to update
+// it wins, the other re-reads `message_id IS NULL` after the wait and skips it. A process that
+// stops between a commit and its second look leaves the pair to match_stored_reports (run by the
+// receipt recorder at start and every minute).
+//
+// Every statement reaches rows through an index whatever the statistics say: lookups are LATERAL
+// (one index probe per element) and updates name their rows with `= ANY($array)`. The tables of
+// a busy queue grow faster than ANALYZE follows, and joins planned from stale statistics scanned
+// whole tables.
+#include <pqxx/pqxx>
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "core/dispatch/reports.hpp"
+#include "sql/array_literal.hpp"
+#include "sql/pq_support.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::sql {
+namespace {
+
+using status = core::submit_outcome::status;
+
+std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
+  pqxx::binarystring b(f);
+  return {b.data(), b.data() + b.size()};
+}
+
+// Runs `sql` prepared under `name`, once per connection: a batch's statements are the same every
+// time, and parsing and planning one again costs as much as running it on a small batch.
+template <class... Args>
+pqxx::result run(pqxx::transaction_base& tx, const char* name, const std::string& sql,
+                 Args&&... args) {
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+// One read-only statement on the calling thread's connection, outside a transaction block: it
+// has a snapshot of its own anyway, and BEGIN and COMMIT would be two more round trips.
+template <class F>
+auto in_statement(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::nontransaction&>())), core::store_error> {
+  try {
+    pqxx::nontransaction tx(thread_connection(conninfo));
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return fail(classify(e));
+  }
+}
+
+// Due messages become `sending` under this process's dispatcher session, each with a `sending`
+// event, and come back with their parts in order: one statement.
+constexpr const char* claim_sql =
+    "WITH due AS ("
+    "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now()"
+    "  ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+    " claimed AS ("
+    "  UPDATE messages m SET status = 'sending', dispatch_session = $2, sent_at = now(),"
+    "         updated_at = now()"
+    "  FROM due WHERE m.id = due.id"
+    "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
+    "            m.next_attempt_at,"
+    "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
+    " events AS ("
+    "  INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed) "
+    "SELECT c.id, c.queue_id, c.recipient, c.sender_id, c.encoding, c.attempts, c.accepted_us,"
+    "       p.udh, p.payload "
+    "FROM claimed c LEFT JOIN LATERAL ("
+    "  SELECT part_no, udh, payload FROM message_parts WHERE message_id = c.id) p ON true "
+    "ORDER BY c.next_attempt_at, c.id, p.part_no";
+
+// Each listed message's status from its parts' receipts: delivered when every part is, else a
+// final failure of any part (expired before rejected before undeliverable); NULL while that is
+// not decided yet. `ids` is the parameter holding the message ids.
+std::string verdicts_of(const std::string& ids) {
+  return "SELECT message_id,"
+         "  CASE WHEN bool_and(COALESCE(state = 'DELIVRD', false)) THEN 'delivered'"
+         "       WHEN bool_or(state = 'EXPIRED') THEN 'expired'"
+         "       WHEN bool_or(state = 'REJECTD') THEN 'rejected'"
+         "       WHEN bool_or(state IN ('UNDELIV', 'DELETED', 'UNKNOWN')) THEN 'undeliverable'"
+         "  END AS status,"
+         "  string_agg(DISTINCT state || COALESCE(' err:' || NULLIF(error_code, ''), ''), ', ')"
+         "    FILTER (WHERE state <> 'DELIVRD') AS detail "
+         "FROM message_parts WHERE message_id = ANY(" +
+         ids + "::bigint[]) GROUP BY message_id";
+}
+
+// Submitted (or unknown) messages whose parts now decide their status get it, with an event.
+// Status changes stay UPDATEs of messages.status: the refund trigger of 0004 watches them.
+const std::string settle_sql =
+    "WITH verdict AS (" + verdicts_of("$1") +
+    "),"
+    " changed AS ("
+    "  UPDATE messages m SET status = v.status, updated_at = now(),"
+    "         last_error = CASE WHEN v.status = 'delivered' THEN NULL ELSE v.detail END"
+    "  FROM verdict v WHERE m.id = ANY($1::bigint[]) AND m.id = v.message_id"
+    "    AND v.status IS NOT NULL AND m.status IN ('submitted', 'unknown')"
+    "  RETURNING m.id, m.status, v.detail) "
+    "INSERT INTO message_events (message_id, status, detail) "
+    "SELECT id, status, COALESCE(detail, '') FROM changed ORDER BY id";
+
+// The part a receipt `r` is for: the newest part with its SMSC id on its connector that has no
+// final state yet and was sent no later than the receipt came (`received_at`, an expression).
+std::string part_for_receipt(const std::string& received_at) {
+  return "SELECT p.message_id, p.part_no FROM message_parts p JOIN messages m ON m.id = "
+         "p.message_id"
+         " WHERE p.smsc_message_id = r.smsc_message_id AND m.connector = r.connector"
+         "   AND p.state IS NULL AND m.sent_at <= " +
+         received_at + " ORDER BY p.message_id DESC LIMIT 1";
+}
+
+// A receipt and the part it was found for.
+struct found_receipt {
+  std::int64_t receipt = 0;  // its id, or its place in an arriving batch
+  std::int64_t message = 0;
+  int part_no = 0;
+  std::string state;
+  std::string error_code;
+};
+
+// Which of these receipts (in the order they came) attach to their parts: a part's receipts up
+// to and including its first final one; those after it stay unattached, as a duplicate after the
+// final state does.
+std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
+  std::set<std::pair<std::int64_t, int>> decided;
+  std::vector<bool> attach;
+  attach.reserve(in_order.size());
+  for (const auto& r : in_order) {
+    const auto part = std::pair{r.message, r.part_no};
+    attach.push_back(!decided.contains(part));
+    if (attach.back() && core::is_final_state(r.state)) decided.insert(part);
+  }
+  return attach;
+}
+
+// Locks the messages, in id order, before their verdict is read: two transactions can each give
+// a final state to different parts of one message, and each alone would see the other's parts
+// still open. The verdict is read by a later statement, whose snapshot is taken once whoever
+// held the lock has committed, so the second of the two sees every part.
+void settle(pqxx::work& tx, const array_literal& messages) {
+  if (messages.empty()) return;
+  const auto ids = messages.str();
+  run(tx, "m2s_lock_messages",
+      "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
+      "FOR NO KEY UPDATE",
+      ids);
+  run(tx, "m2s_settle", settle_sql, ids);
+}
+
+// Gives parts the final states of these receipts (each part at most one; parts that already
+// have one keep it) and settles their messages.
+void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>& finals) {
+  if (finals.empty()) return;
+  array_literal messages, parts, states, errors;
+  for (const auto* r : finals) {
+    messages.add(r->message);
+    parts.add(r->part_no);
+    states.add(r->state);
+    errors.add(r->error_code);
+  }
+  const auto rows = run(tx, "m2s_apply_states",
+                        "UPDATE message_parts p SET state = v.state, error_code = v.error_code "
+                        "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
+                        "     AS v(message_id, part_no, state, error_code) "
+                        "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
+                        "  AND p.part_no = v.part_no AND p.state IS NULL "
+                        "RETURNING p.message_id",
+                        messages.str(), parts.str(), states.str(), errors.str());
+  array_literal settled;
+  for (const auto& row : rows) settled.add(row[0].as<std::int64_t>());
+  settle(tx, settled);
+}
+
+// Attaches stored receipts (in receipt order) to the parts found for them, where no other
+// transaction did first; returns those it attached.
+std::vector<const found_receipt*> attach_stored(pqxx::work& tx,
+                                                const std::vector<found_receipt>& found) {
+  const auto attach = attachable(found);
+  array_literal ids, messages, parts;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (!attach[i]) continue;
+    ids.add(found[i].receipt);
+    messages.add(found[i].message);
+    parts.add(found[i].part_no);
+  }
+  std::vector<const found_receipt*> attached;
+  if (ids.empty()) return attached;
+  const auto rows =
+      run(tx, "m2s_attach",
+          "UPDATE delivery_reports d SET message_id = v.message_id, part_no = v.part_no "
+          "FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS v(id, message_id, part_no) "
+          "WHERE d.id = ANY($1::bigint[]) AND d.id = v.id AND d.message_id IS NULL "
+          "RETURNING d.id",
+          ids.str(), messages.str(), parts.str());
+  std::set<std::int64_t> done;
+  for (const auto& row : rows) done.insert(row[0].as<std::int64_t>());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (attach[i] && done.contains(found[i].receipt)) attached.push_back(&found[i]);
+  }
+  return attached;
+}
+
+std::vector<const found_receipt*> finals_of(const std::vector<const found_receipt*>& receipts) {
+  std::vector<const found_receipt*> finals;
+  for (const auto* r : receipts) {
+    if (core::is_final_state(r->state)) finals.push_back(r);
+  }
+  return finals;
+}
+
+// Stored receipts (by id) that match no part yet: attached where their part is known now, its
+// first final state applied, the messages settled. Returns how many it attached.
+std::size_t match_stored(pqxx::work& tx, const std::string& receipt_ids) {
+  const auto rows = run(tx, "m2s_match_stored",
+                        "SELECT r.id, r.state, r.error_code, p.message_id, p.part_no "
+                        "FROM delivery_reports r CROSS JOIN LATERAL (" +
+                            part_for_receipt("r.received_at") +
+                            ") p "
+                            "WHERE r.id = ANY($1::bigint[]) AND r.message_id IS NULL ORDER BY r.id",
+                        receipt_ids);
+  std::vector<found_receipt> found;
+  found.reserve(rows.size());
+  for (const auto& row : rows) {
+    found.push_back({row[0].as<std::int64_t>(), row[3].as<std::int64_t>(), row[4].as<int>(),
+                     row[1].as<std::string>(), row[2].as<std::string>()});
+  }
+  const auto attached = attach_stored(tx, found);
+  apply_final_states(tx, finals_of(attached));
+  return attached.size();
+}
+
+std::string status_after(const core::submit_outcome& outcome, bool retry) {
+  switch (outcome.state) {
+    case status::submitted:
+      return "submitted";
+    case status::transient_failure:
+      return retry ? "queued" : "failed";
+    case status::expired:
+      return "expired";
+    case status::permanent_failure:
+      break;
+  }
+  return "failed";
+}
+
+// Microseconds since the epoch, PostgreSQL's resolution: whole seconds would make a retry due
+// up to a second before the time the dispatcher chose.
+std::int64_t microseconds_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+// The submitted parts of a batch of outcomes.
+struct part_ids {
+  array_literal messages, part_numbers, smsc_ids, connectors;
+  std::vector<std::pair<std::int64_t, int>> keys;  // (message, part) in the arrays' order
+  bool empty() const { return keys.empty(); }
+};
+
+// Sets the batch's parts' SMSC ids, attaching each the receipts already stored for it (the
+// first final one applied). Returns the messages with a part that has a final state now, and
+// those parts.
+std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
+    pqxx::work& tx, const part_ids& parts) {
+  const auto early = run(
+      tx, "m2s_early_receipts",
+      "SELECT v.message_id, v.part_no, r.id, r.state, r.error_code "
+      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
+      "     AS v(message_id, part_no, smsc_message_id, connector) "
+      "CROSS JOIN LATERAL ("
+      "  SELECT r.id, r.state, r.error_code FROM delivery_reports r"
+      "  WHERE r.message_id IS NULL AND r.connector = v.connector"
+      "    AND r.smsc_message_id = v.smsc_message_id"
+      "    AND r.received_at >= (SELECT sent_at FROM messages WHERE id = v.message_id)) r "
+      "ORDER BY r.id",
+      parts.messages.str(), parts.part_numbers.str(), parts.smsc_ids.str(), parts.connectors.str());
+  std::vector<found_receipt> found;
+  found.reserve(early.size());
+  for (const auto& row : early) {
+    found.push_back({row[2].as<std::int64_t>(), row[0].as<std::int64_t>(), row[1].as<int>(),
+                     row[3].as<std::string>(), row[4].as<std::string>()});
+  }
+  std::map<std::pair<std::int64_t, int>, const found_receipt*> final_of;
+  for (const auto* r : finals_of(attach_stored(tx, found))) final_of[{r->message, r->part_no}] = r;
+
+  std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> out;
+  array_literal states, errors;
+  std::int64_t last_decided = 0;
+  for (const auto& key : parts.keys) {
+    const auto it = final_of.find(key);
+    if (it == final_of.end()) {
+      states.add_null();
+      errors.add_null();
+      continue;
+    }
+    states.add(it->second->state);
+    errors.add(it->second->error_code);
+    out.second.insert(key);
+    if (key.first != last_decided) out.first.add(key.first);  // a repeat would be harmless
+    last_decided = key.first;
+  }
+  run(tx, "m2s_part_ids",
+      "UPDATE message_parts p SET smsc_message_id = v.smsc_message_id, state = v.state,"
+      "       error_code = v.error_code "
+      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])"
+      "     AS v(message_id, part_no, smsc_message_id, state, error_code) "
+      "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
+      "  AND p.part_no = v.part_no",
+      parts.messages.str(), parts.part_numbers.str(), parts.smsc_ids.str(), states.str(),
+      errors.str());
+  return out;
+}
+
+// Writes the outcomes on their messages with an event each; a submitted message that
+// record_parts decided (`decided`) goes on to its final status with a second event.
+void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& outcomes,
+                     const array_literal& decided) {
+  array_literal ids, statuses, connectors, reasons, retries;
+  for (const auto& r : outcomes) {
+    ids.add(r.message_id);
+    statuses.add(status_after(r.outcome, r.retry_at.has_value()));
+    connectors.add(r.connector);
+    reasons.add(r.outcome.reason);
+    if (r.retry_at) {
+      retries.add(microseconds_of(*r.retry_at));
+    } else {
+      retries.add_null();
+    }
+  }
+  run(tx, "m2s_record_messages",
+      "WITH o AS ("
+      "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
+      "         AS o(id, status, connector, reason, retry_us)),"
+      " verdict AS (" +
+          verdicts_of("$6") +
+          "),"
+          " updated AS ("
+          "  UPDATE messages m SET status = COALESCE(v.status, o.status),"
+          "         connector = NULLIF(o.connector, ''), attempts = m.attempts + 1,"
+          "         last_error = CASE WHEN v.status IS NULL THEN NULLIF(o.reason, '')"
+          "                           WHEN v.status = 'delivered' THEN NULL ELSE v.detail END,"
+          "         updated_at = now(), dispatch_session = NULL,"
+          "         next_attempt_at = COALESCE('epoch'::timestamptz"
+          "                                    + o.retry_us * interval '1 microsecond',"
+          "                                    m.next_attempt_at)"
+          "  FROM o LEFT JOIN verdict v ON v.message_id = o.id AND v.status IS NOT NULL"
+          "  WHERE m.id = ANY($1::bigint[]) AND m.id = o.id) "
+          "INSERT INTO message_events (message_id, status, detail) "
+          "SELECT message_id, status, detail FROM ("
+          "  SELECT o.id AS message_id, o.status, o.reason AS detail, 1 AS step FROM o"
+          "  UNION ALL"
+          "  SELECT message_id, status, COALESCE(detail, ''), 2 FROM verdict WHERE status IS NOT "
+          "NULL"
+          ") e ORDER BY message_id, step",
+      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
+}
+
+// The second look after a commit (see the top of this file): `probe`, one read-only statement,
+// names the stored receipts that may match now (usually none); those are then matched in a
+// transaction. Returns how many it attached.
+template <class F>
+result<std::size_t, core::store_error> second_look(const std::string& conninfo, F&& probe) {
+  const auto receipts = in_statement(conninfo, probe);
+  if (!receipts) return fail(receipts.error());
+  if (receipts->empty()) return std::size_t{0};
+  return in_transaction(conninfo,
+                        [&](pqxx::work& tx) { return match_stored(tx, receipts->str()); });
+}
+
+}  // namespace
+
+result<std::vector<core::queued_message>, core::store_error> store::claim(int limit) {
+  const auto session = dispatch_session();
+  if (!session) return fail(session.error());
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    const auto rows = run(tx, "m2s_claim", claim_sql, limit, *session);
+    std::vector<core::queued_message> claimed;
+    for (const auto& r : rows) {
+      const auto id = r["id"].as<std::int64_t>();
+      if (claimed.empty() || claimed.back().id != id) {
+        core::queued_message m;
+        m.id = id;
+        m.queue_id = r["queue_id"].as<std::string>();
+        m.recipient = r["recipient"].as<std::string>();
+        m.sender_id = r["sender_id"].as<std::string>();
+        m.attempts = r["attempts"].as<int>();
+        m.coding =
+            r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
+        m.accepted_at = std::chrono::system_clock::time_point(
+            std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
+        claimed.push_back(std::move(m));
+      }
+      if (!r["udh"].is_null())
+        claimed.back().segments.push_back({bytes_of(r["udh"]), bytes_of(r["payload"])});
+    }
+    return claimed;
+  });
+}
+
+result<ok_t, core::store_error> store::record(
+    std::int64_t message_id, const std::string& connector, const core::submit_outcome& outcome,
+    std::optional<std::chrono::system_clock::time_point> retry_at) {
+  return record_batch({{message_id, connector, outcome, retry_at}});
+}
+
+result<ok_t, core::store_error> store::record_batch(
+    const std::vector<core::recorded_outcome>& outcomes) {
+  if (outcomes.empty()) return ok;
+  part_ids parts;
+  for (const auto& r : outcomes) {
+    if (r.outcome.state != status::submitted) continue;
+    int part_no = 1;
+    for (const auto& smsc_id : r.outcome.smsc_message_ids) {
+      parts.messages.add(r.message_id);
+      parts.part_numbers.add(part_no);
+      parts.smsc_ids.add(smsc_id);
+      parts.connectors.add(r.connector);
+      parts.keys.emplace_back(r.message_id, part_no++);
+    }
+  }
+  auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    // Parts first: a message whose every part already has its receipt goes straight from
+    // `sending` to its final status, one row version instead of two.
+    auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);
+    record_messages(tx, outcomes, decided.first);
+    return std::move(decided.second);
+  });
+  if (!settled) return fail(settled.error());
+  if (settled->size() == parts.keys.size()) return ok;
+
+  // The second look (see the top of this file) for the parts still without a final state. Its
+  // failure leaves the outcomes recorded, as they are: the recovery sweep looks later.
+  array_literal smsc_ids, connectors;
+  std::size_t i = 0;
+  for (const auto& r : outcomes) {
+    if (r.outcome.state != status::submitted) continue;
+    for (const auto& smsc_id : r.outcome.smsc_message_ids) {
+      if (!settled->contains(parts.keys[i++])) {
+        smsc_ids.add(smsc_id);
+        connectors.add(r.connector);
+      }
+    }
+  }
+  const auto looked = second_look(connection_string_, [&](pqxx::nontransaction& tx) {
+    const auto rows =
+        run(tx, "m2s_second_look_parts",
+            "SELECT r.id FROM unnest($1::text[], $2::text[]) AS v(smsc_message_id, connector) "
+            "CROSS JOIN LATERAL ("
+            "  SELECT r.id FROM delivery_reports r WHERE r.message_id IS NULL"
+            "    AND r.connector = v.connector AND r.smsc_message_id = v.smsc_message_id) r",
+            smsc_ids.str(), connectors.str());
+    array_literal receipts;
+    for (const auto& row : rows) receipts.add(row[0].as<std::int64_t>());
+    return receipts;
+  });
+  if (!looked) {
+    spdlog::warn(
+        "dispatcher: looking again for receipts of recorded parts failed (the recovery "
+        "sweep will): {}",
+        looked.error().message);
+  }
+  return ok;
+}
+
+result<ok_t, core::store_error> store::record_reports(
+    const std::vector<core::delivery_report>& reports) {
+  if (reports.empty()) return ok;
+  array_literal connectors, smsc_ids;
+  for (const auto& r : reports) {
+    connectors.add(r.connector);
+    smsc_ids.add(r.smsc_message_id);
+  }
+  // The receipts left unmatched: (id, index in `reports`).
+  auto unmatched = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    const auto rows = run(
+        tx, "m2s_receipt_parts",
+        "SELECT r.n, p.message_id, p.part_no "
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(connector, smsc_message_id, n) "
+        "CROSS JOIN LATERAL (" +
+            part_for_receipt("now()") + ") p ORDER BY r.n",
+        connectors.str(), smsc_ids.str());
+    std::vector<found_receipt> found;
+    found.reserve(rows.size());
+    for (const auto& row : rows) {
+      const auto n = row[0].as<std::size_t>() - 1;
+      found.push_back({static_cast<std::int64_t>(n), row[1].as<std::int64_t>(), row[2].as<int>(),
+                       reports[n].state, reports[n].error_code});
+    }
+    const auto attach = attachable(found);
+    std::vector<const found_receipt*> part_of(reports.size(), nullptr);
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (attach[i]) part_of[static_cast<std::size_t>(found[i].receipt)] = &found[i];
+    }
+    array_literal states, errors, messages, parts;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      states.add(reports[i].state);
+      errors.add(reports[i].error_code);
+      if (part_of[i] != nullptr) {
+        messages.add(part_of[i]->message);
+        parts.add(part_of[i]->part_no);
+      } else {
+        messages.add_null();
+        parts.add_null();
+      }
+    }
+    const auto inserted = run(
+        tx, "m2s_insert_receipts",
+        "INSERT INTO delivery_reports (connector, smsc_message_id, state, error_code, message_id,"
+        "                              part_no) "
+        "SELECT c, s, st, e, m, p FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+        "                                     $5::bigint[], $6::int[])"
+        "     WITH ORDINALITY AS v(c, s, st, e, m, p, n) ORDER BY n "
+        "RETURNING id, message_id IS NULL AS unmatched, smsc_message_id, connector",
+        connectors.str(), smsc_ids.str(), states.str(), errors.str(), messages.str(), parts.str());
+    std::vector<const found_receipt*> finals;
+    for (const auto* r : part_of) {
+      if (r != nullptr && core::is_final_state(r->state)) finals.push_back(r);
+    }
+    apply_final_states(tx, finals);
+    std::vector<std::tuple<std::int64_t, std::string, std::string>> left;
+    for (const auto& row : inserted) {
+      if (row[1].as<bool>()) {
+        left.emplace_back(row[0].as<std::int64_t>(), row[2].as<std::string>(),
+                          row[3].as<std::string>());
+      }
+    }
+    return left;
+  });
+  if (!unmatched) return fail(unmatched.error());
+  if (unmatched->empty()) return ok;
+
+  // The second look (see the top of this file); the receipts are stored whatever it does.
+  const auto looked = second_look(connection_string_, [&](pqxx::nontransaction& tx) {
+    array_literal probe_ids;
+    for (const auto& [id, smsc_id, connector] : *unmatched) probe_ids.add(smsc_id);
+    // Most of the time no part has these ids yet: one index probe each says so.
+    const auto known =
+        run(tx, "m2s_second_look_receipts",
+            "SELECT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
+            "CROSS JOIN LATERAL (SELECT 1 FROM message_parts p"
+            "  WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL LIMIT 1) p",
+            probe_ids.str());
+    std::set<std::string> ids_known;
+    for (const auto& row : known) ids_known.insert(row[0].as<std::string>());
+    array_literal receipts;
+    for (const auto& [id, smsc_id, connector] : *unmatched) {
+      if (ids_known.contains(smsc_id)) receipts.add(id);
+    }
+    return receipts;
+  });
+  if (!looked) {
+    spdlog::warn(
+        "receipts: looking again for the parts of unmatched receipts failed (the "
+        "recovery sweep will): {}",
+        looked.error().message);
+  }
+  return ok;
+}
+
+result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::seconds window) {
+  constexpr int chunk = 10000;
+  std::size_t matched = 0;
+  std::string after_time = "-infinity";
+  std::int64_t after_id = 0;
+  for (;;) {
+    auto step = in_transaction(connection_string_, [&](pqxx::work& tx) {
+      // delivery_reports_unmatched_recent, by its predicate (see 0005).
+      const auto rows = run(tx, "m2s_sweep",
+                            "SELECT id, received_at::text FROM delivery_reports"
+                            " WHERE message_id IS NULL AND part_no IS NULL"
+                            "   AND received_at >= now() - $1 * interval '1 second'"
+                            "   AND (received_at, id) > ($2::timestamptz, $3::bigint)"
+                            " ORDER BY received_at, id LIMIT $4",
+                            static_cast<std::int64_t>(window.count()), after_time, after_id, chunk);
+      if (rows.empty()) return std::pair<std::size_t, std::size_t>{0, 0};
+      array_literal receipts;
+      for (const auto& row : rows) receipts.add(row[0].as<std::int64_t>());
+      after_id = rows.back()[0].as<std::int64_t>();
+      after_time = rows.back()[1].as<std::string>();
+      return std::pair<std::size_t, std::size_t>{rows.size(), match_stored(tx, receipts.str())};
+    });
+    if (!step) return fail(step.error());
+    matched += step->second;
+    if (step->first < static_cast<std::size_t>(chunk)) return matched;
+  }
+}
+
+result<ok_t, core::store_error> store::record_inbound(
+    const std::vector<core::inbound_message>& messages) {
+  if (messages.empty()) return ok;
+  array_literal connectors, sources, destinations, bodies;
+  for (const auto& m : messages) {
+    connectors.add(m.connector);
+    sources.add(m.source);
+    destinations.add(m.destination);
+    bodies.add(m.text);
+  }
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    run(tx, "m2s_inbound",
+        "INSERT INTO inbound_messages (connector, source, destination, body) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
+        connectors.str(), sources.str(), destinations.str(), bodies.str());
+    return ok;
+  });
+}
+
+}  // namespace mail2sms::sql
