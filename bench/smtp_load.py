@@ -2,19 +2,29 @@
 """SMTP load on a whole bridge: mail2sms serve + a private PostgreSQL + smsc-sim (tests/e2e/harness.py).
 
 C sessions (threads) each connect to 127.0.0.1, EHLO, AUTH PLAIN once, then run MAIL/RCPT/DATA
-transactions on that connection until N mails have been sent in all or the time limit passes.
-A 250 to the final dot means the mail is committed (DESIGN.md, promise 1), so accepted mails per
-second is the durable intake rate; the latency is from sending the final dot to its reply.
-Afterwards it waits until the simulator has received every accepted mail as an SMS and reports the
-end-to-end rate. Prints one markdown table row (--header for the header too); problems go to
-stderr. Python standard library only.
+transactions on that connection until N mails have been sent in all or the time limit passes;
+with --rate, mail i is due at start + i / rate (open loop) instead of as soon as the last was
+accepted. A 250 to the final dot means the mail is committed (DESIGN.md, promise 1), so accepted
+mails per second is the durable intake rate; its latency is from sending the final dot to the
+reply. The simulator sends a delivery receipt for every part (receipts on).
 
-The harness's bridge needs two changes for this: AUTH without TLS (its extra_smtp) and an SMPP
-connector not held to the default 100 segments/s (a 1 KiB mail is 6 SMS parts, so the default
-would cap the end-to-end rate at ~16 mails/s). The harness takes no connector settings, so the
-second is done by editing its config file and restarting serve on the same ports (--tps 0 skips it).
+Afterwards it waits until the simulator has received every accepted mail as an SMS, and then
+until every message is `delivered` (its receipts stored, matched and settled), and reports:
+end-to-end SMS/s and SMPP segments/s (at the SMSC, from the start to the last part received),
+the latency from the final dot to the SMS's last part at the SMSC (p50/p99), and the rate of
+messages delivered with their receipts recorded. Prints one markdown table row (--header for
+the header too); the details go to stderr: phase times, CPU seconds of serve, PostgreSQL, the
+simulator and this client, PostgreSQL's CPU by backend (named by the statement it runs most:
+serve has one connection per thread), WAL bytes per mail, problems. Python standard library
+only, plus psql for the counts.
 
-    bench/smtp_load.py --sessions 10 --mails 2000 --body-size 1024
+The harness's bridge needs changes for this: AUTH without TLS and a per-address connection limit
+above the session count (its extra_smtp), and an SMPP connector not held to the default 100
+segments/s (a 1 KiB mail is 6 SMS parts). The harness takes no connector settings, so the
+connector is tuned by editing its config file and restarting serve on the same ports.
+
+    bench/smtp_load.py --sessions 10 --mails 2000 --body-size 1024 --window 100
+    bench/smtp_load.py --sessions 50 --mails 10000 --body-size 256 --rate 700   # 1 part, paced
 """
 import argparse
 import base64
