@@ -38,6 +38,20 @@ asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) 
   co_return co_await asio::co_spawn(pool, call(std::move(fn)), use_awaitable);
 }
 
+// An account lookup (by client network or certificate) on the blocking pool: the account, or
+// nothing, or (second) why the store could not say.
+using account_lookup = std::pair<std::optional<core::account>, std::string>;
+template <class F>
+asio::awaitable<account_lookup> look_up_account(asio::thread_pool& pool, F lookup) {
+  co_return co_await on_pool(pool, [lookup = std::move(lookup)] {
+    auto r = lookup();
+    account_lookup out;
+    if (r) out.first = std::move(*r);
+    else out.second = r.error().message;
+    return out;
+  });
+}
+
 // Mails up to this size are converted on the I/O thread (tens of microseconds); larger ones on
 // the conversion pool, so one big mail cannot stall every other session.
 constexpr std::size_t inline_conversion_limit = 64 * 1024;
@@ -275,14 +289,8 @@ asio::awaitable<void> session::trust_client_certificate() {
   const std::string fingerprint = peer_certificate_fingerprint(tls_->native_handle());
   if (fingerprint.empty()) co_return;
   auto& accounts = services_.accounts;
-  auto job = [&accounts, &fingerprint] {
-    auto r = accounts.by_certificate(fingerprint);
-    std::pair<std::optional<core::account>, std::string> out;
-    if (r) out.first = *r;
-    else out.second = r.error().message;
-    return out;
-  };
-  auto found = co_await on_pool(services_.blocking, job);
+  auto lookup = [&accounts, &fingerprint] { return accounts.by_certificate(fingerprint); };
+  auto found = co_await look_up_account(services_.blocking, lookup);
   if (!found.second.empty()) {
     spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.second);
   } else if (found.first) {
@@ -305,14 +313,8 @@ asio::awaitable<void> session::trust_client_network() {
   if (peer_ == "unknown") co_return;
   auto& accounts = services_.accounts;
   const std::string& address = peer_;
-  auto job = [&accounts, &address] {
-    auto r = accounts.by_network(address);
-    std::pair<std::optional<core::account>, std::string> out;
-    if (r) out.first = *r;
-    else out.second = r.error().message;
-    return out;
-  };
-  auto found = co_await on_pool(services_.blocking, job);
+  auto lookup = [&accounts, &address] { return accounts.by_network(address); };
+  auto found = co_await look_up_account(services_.blocking, lookup);
   if (!found.second.empty()) {
     spdlog::warn("smtp {}: client networks unavailable, AUTH required: {}", peer_, found.second);
   } else if (found.first) {
