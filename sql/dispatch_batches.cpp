@@ -42,13 +42,14 @@ std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
   return {b.data(), b.data() + b.size()};
 }
 
-// Runs `sql` prepared under `name`, once per connection: a batch's statements are the same every
-// time, and parsing and planning one again costs as much as running it on a small batch.
+// Runs `sql` as an unnamed statement, so PostgreSQL plans it for these parameters every time: a
+// generic plan (what a prepared statement gets after five runs) cannot know how many elements an
+// array parameter holds, and ones chosen for that scanned whole tables. Forcing custom plans for
+// the whole connection instead (plan_cache_mode) would also re-plan every foreign-key check, one
+// per inserted row.
 template <class... Args>
-pqxx::result run(pqxx::transaction_base& tx, const char* name, const std::string& sql,
-                 Args&&... args) {
-  tx.conn().prepare(name, sql);
-  return tx.exec_prepared(name, std::forward<Args>(args)...);
+pqxx::result run(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  return tx.exec_params(sql, std::forward<Args>(args)...);
 }
 
 // One read-only statement on the calling thread's connection, outside a transaction block: it
@@ -156,11 +157,11 @@ std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
 void settle(pqxx::work& tx, const array_literal& messages) {
   if (messages.empty()) return;
   const auto ids = messages.str();
-  run(tx, "m2s_lock_messages",
+  run(tx,
       "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
       "FOR NO KEY UPDATE",
       ids);
-  run(tx, "m2s_settle", settle_sql, ids);
+  run(tx, settle_sql, ids);
 }
 
 // Gives parts the final states of these receipts (each part at most one; parts that already
@@ -174,7 +175,7 @@ void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>&
     states.add(r->state);
     errors.add(r->error_code);
   }
-  const auto rows = run(tx, "m2s_apply_states",
+  const auto rows = run(tx,
                         "UPDATE message_parts p SET state = v.state, error_code = v.error_code "
                         "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
                         "     AS v(message_id, part_no, state, error_code) "
@@ -202,7 +203,7 @@ std::vector<const found_receipt*> attach_stored(pqxx::work& tx,
   std::vector<const found_receipt*> attached;
   if (ids.empty()) return attached;
   const auto rows =
-      run(tx, "m2s_attach",
+      run(tx,
           "UPDATE delivery_reports d SET message_id = v.message_id, part_no = v.part_no "
           "FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS v(id, message_id, part_no) "
           "WHERE d.id = ANY($1::bigint[]) AND d.id = v.id AND d.message_id IS NULL "
@@ -227,7 +228,7 @@ std::vector<const found_receipt*> finals_of(const std::vector<const found_receip
 // Stored receipts (by id) that match no part yet: attached where their part is known now, its
 // first final state applied, the messages settled. Returns how many it attached.
 std::size_t match_stored(pqxx::work& tx, const std::string& receipt_ids) {
-  const auto rows = run(tx, "m2s_match_stored",
+  const auto rows = run(tx,
                         "SELECT r.id, r.state, r.error_code, p.message_id, p.part_no "
                         "FROM delivery_reports r CROSS JOIN LATERAL (" +
                             part_for_receipt("r.received_at") +
@@ -278,7 +279,7 @@ struct part_ids {
 std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     pqxx::work& tx, const part_ids& parts) {
   const auto early = run(
-      tx, "m2s_early_receipts",
+      tx,
       "SELECT v.message_id, v.part_no, r.id, r.state, r.error_code "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
       "     AS v(message_id, part_no, smsc_message_id, connector) "
@@ -314,7 +315,7 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     if (key.first != last_decided) out.first.add(key.first);  // a repeat would be harmless
     last_decided = key.first;
   }
-  run(tx, "m2s_part_ids",
+  run(tx,
       "UPDATE message_parts p SET smsc_message_id = v.smsc_message_id, state = v.state,"
       "       error_code = v.error_code "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])"
@@ -342,7 +343,7 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
       retries.add_null();
     }
   }
-  run(tx, "m2s_record_messages",
+  run(tx,
       "WITH o AS ("
       "  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
       "         AS o(id, status, connector, reason, retry_us)),"
@@ -388,7 +389,7 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    const auto rows = run(tx, "m2s_claim", claim_sql, limit, *session);
+    const auto rows = run(tx, claim_sql, limit, *session);
     std::vector<core::queued_message> claimed;
     for (const auto& r : rows) {
       const auto id = r["id"].as<std::int64_t>();
@@ -458,7 +459,7 @@ result<ok_t, core::store_error> store::record_batch(
   }
   const auto looked = second_look(connection_string_, [&](pqxx::nontransaction& tx) {
     const auto rows =
-        run(tx, "m2s_second_look_parts",
+        run(tx,
             "SELECT r.id FROM unnest($1::text[], $2::text[]) AS v(smsc_message_id, connector) "
             "CROSS JOIN LATERAL ("
             "  SELECT r.id FROM delivery_reports r WHERE r.message_id IS NULL"
@@ -488,7 +489,7 @@ result<ok_t, core::store_error> store::record_reports(
   // The receipts left unmatched: (id, index in `reports`).
   auto unmatched = in_transaction(connection_string_, [&](pqxx::work& tx) {
     const auto rows = run(
-        tx, "m2s_receipt_parts",
+        tx,
         "SELECT r.n, p.message_id, p.part_no "
         "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(connector, smsc_message_id, n) "
         "CROSS JOIN LATERAL (" +
@@ -519,7 +520,7 @@ result<ok_t, core::store_error> store::record_reports(
       }
     }
     const auto inserted = run(
-        tx, "m2s_insert_receipts",
+        tx,
         "INSERT INTO delivery_reports (connector, smsc_message_id, state, error_code, message_id,"
         "                              part_no) "
         "SELECT c, s, st, e, m, p FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
@@ -550,7 +551,7 @@ result<ok_t, core::store_error> store::record_reports(
     for (const auto& [id, smsc_id, connector] : *unmatched) probe_ids.add(smsc_id);
     // Most of the time no part has these ids yet: one index probe each says so.
     const auto known =
-        run(tx, "m2s_second_look_receipts",
+        run(tx,
             "SELECT v.smsc_message_id FROM unnest($1::text[]) AS v(smsc_message_id) "
             "CROSS JOIN LATERAL (SELECT 1 FROM message_parts p"
             "  WHERE p.smsc_message_id = v.smsc_message_id AND p.state IS NULL LIMIT 1) p",
@@ -580,7 +581,7 @@ result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::
   for (;;) {
     auto step = in_transaction(connection_string_, [&](pqxx::work& tx) {
       // delivery_reports_unmatched_recent, by its predicate (see 0005).
-      const auto rows = run(tx, "m2s_sweep",
+      const auto rows = run(tx,
                             "SELECT id, received_at::text FROM delivery_reports"
                             " WHERE message_id IS NULL AND part_no IS NULL"
                             "   AND received_at >= now() - $1 * interval '1 second'"
@@ -611,7 +612,7 @@ result<ok_t, core::store_error> store::record_inbound(
     bodies.add(m.text);
   }
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    run(tx, "m2s_inbound",
+    run(tx,
         "INSERT INTO inbound_messages (connector, source, destination, body) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
         connectors.str(), sources.str(), destinations.str(), bodies.str());

@@ -57,23 +57,46 @@ group_committer::stats group_committer::statistics() const {
   return stats_;
 }
 
+bool group_committer::takeable() const {
+  return std::any_of(queue_.begin(), queue_.end(), [this](const auto& w) {
+    return !busy_accounts_.contains(w->submission.account_id);
+  });
+}
+
 void group_committer::write(std::stop_token stop) {
   std::vector<std::unique_ptr<waiting>> batch;
   batch.reserve(settings_.max_batch);
+  std::set<std::int64_t> accounts;  // those of this writer's batch
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (!ready_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
-      while (!queue_.empty() && batch.size() < settings_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (!ready_.wait(lock, stop, [this] { return takeable(); })) return;
+      // Everything waiting, in order, except the mails of accounts another writer is
+      // committing: those wait for it, so two writers never queue on one account's row lock.
+      std::deque<std::unique_ptr<waiting>> left;
+      for (auto& w : queue_) {
+        const auto id = w->submission.account_id;
+        if (batch.size() < settings_.max_batch && !busy_accounts_.contains(id)) {
+          accounts.insert(id);
+          batch.push_back(std::move(w));
+        } else {
+          left.push_back(std::move(w));
+        }
       }
+      queue_.swap(left);
+      busy_accounts_.insert(accounts.begin(), accounts.end());
       stats_.transactions += 1;
       stats_.mails += batch.size();
       stats_.largest_batch = std::max(stats_.largest_batch, batch.size());
     }
     commit(batch);
     batch.clear();
+    {
+      const std::lock_guard lock(mutex_);
+      for (auto id : accounts) busy_accounts_.erase(id);
+    }
+    accounts.clear();
+    ready_.notify_one();  // another writer may be waiting for one of these accounts
   }
 }
 

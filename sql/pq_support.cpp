@@ -13,9 +13,6 @@ pqxx::connection& thread_connection(const std::string& conninfo) {
     // Every statement here is short; JIT compiling one costs tens to hundreds of milliseconds,
     // and a misestimate on a growing queue is enough to trigger it on every batch.
     conn->set_variable("jit", "off");
-    // Prepared statements still planned for their parameters: a generic plan cannot know how
-    // many elements an array parameter holds, and ones chosen for that scanned whole tables.
-    conn->set_variable("plan_cache_mode", "force_custom_plan");
     conn_info = conninfo;
   }
   return *conn;

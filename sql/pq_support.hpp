@@ -15,6 +15,18 @@ namespace mail2sms::sql {
 // One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
 pqxx::connection& thread_connection(const std::string& conninfo);
 
+// Runs `sql` as a statement prepared under `name` on this connection (prepared on first use, again
+// after a reconnect): parsed once, and planned once where PostgreSQL finds the generic plan as
+// good as planning for the values. For statements whose plan cannot depend on their parameters
+// (arrays unnested into INSERTs, look-ups by primary key), where parsing and planning cost more
+// than running them.
+template <class... Args>
+pqxx::result exec_prepared_once(pqxx::transaction_base& tx, const char* name, const char* sql,
+                                Args&&... args) {
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
 // (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.
 core::store_error classify(const std::exception& e);

@@ -6,11 +6,13 @@
 #include <cctype>
 #include <map>
 #include <set>
-#include <unordered_map>
+#include <stdexcept>
+#include <string_view>
 
 #include "core/policy/admission.hpp"
 #include "core/sms/sms.hpp"
 #include "sql/array_literal.hpp"
+#include "sql/pq_support.hpp"
 
 namespace mail2sms::sql {
 
@@ -24,72 +26,8 @@ std::string new_queue_id() {
 
 namespace {
 
-// The submissions to write, with the recipients each sends to (a duplicate is left out).
-struct admitted {
-  const submission_ref* ref = nullptr;
-  const std::vector<bool>* send = nullptr;
-};
-
 std::int64_t cost_of(const core::submission& s, std::size_t i) {
   return i < s.costs.size() ? s.costs[i] : static_cast<std::int64_t>(s.sms.segments.size());
-}
-
-// Inserts the messages (one per recipient sent to), their parts and `queued` events, and NOTIFYs
-// the dispatchers. Four statements whatever the batch size.
-void insert_messages(pqxx::work& tx, const std::vector<admitted>& batch) {
-  array_literal queue_ids, accounts, froms, mail_ids, recipients, senders, bodies, codings, counts,
-      costs;
-  for (const auto& a : batch) {
-    const auto& s = *a.ref->submission;
-    for (std::size_t i = 0; i < s.recipients.size(); ++i) {
-      if (!(*a.send)[i]) continue;
-      queue_ids.add(a.ref->queue_id);
-      accounts.add(s.account_id);
-      froms.add(s.mail_from);
-      mail_ids.add(s.message_id);
-      recipients.add(s.recipients[i]);
-      senders.add(s.sender_id);
-      bodies.add(s.text);
-      codings.add(sms::to_string(s.sms.coding));
-      counts.add(static_cast<std::int64_t>(s.sms.segments.size()));
-      costs.add(cost_of(s, i));
-    }
-  }
-  if (queue_ids.empty()) return;
-  auto ids = tx.exec_params(
-      "INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, recipient, "
-      "sender_id, body, encoding, segments, cost) "
-      "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
-      "$6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[]) "
-      "RETURNING id, queue_id",
-      queue_ids.str(), accounts.str(), froms.str(), mail_ids.str(), recipients.str(), senders.str(),
-      bodies.str(), codings.str(), counts.str(), costs.str());
-
-  // RETURNING promises no order: find each row's submission by its queue id.
-  std::unordered_map<std::string, const core::submission*> by_queue_id;
-  for (const auto& a : batch) by_queue_id.emplace(a.ref->queue_id, a.ref->submission);
-  array_literal part_messages, part_numbers, udhs, payloads, event_messages;
-  for (const auto& row : ids) {
-    const auto id = row[0].as<std::int64_t>();
-    const auto* s = by_queue_id.at(row[1].as<std::string>());
-    std::int64_t part_no = 1;
-    for (const auto& seg : s->sms.segments) {
-      part_messages.add(id);
-      part_numbers.add(part_no++);
-      udhs.add(sms::to_hex(seg.udh));
-      payloads.add(sms::to_hex(seg.payload));
-    }
-    event_messages.add(id);
-  }
-  tx.exec_params(
-      "INSERT INTO message_parts (message_id, part_no, udh, payload) "
-      "SELECT m, p, decode(u, 'hex'), decode(d, 'hex') "
-      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[]) AS t(m, p, u, d)",
-      part_messages.str(), part_numbers.str(), udhs.str(), payloads.str());
-  tx.exec_params(
-      "INSERT INTO message_events (message_id, status) SELECT unnest($1::bigint[]), 'queued'",
-      event_messages.str());
-  tx.exec0(std::string("NOTIFY ") + queue_channel);
 }
 
 struct account_limits {
@@ -107,7 +45,8 @@ std::map<std::int64_t, account_limits> lock_accounts(pqxx::work& tx,
   for (const auto& ref : batch) ids.insert(ref.submission->account_id);
   array_literal id_list;
   for (auto id : ids) id_list.add(id);
-  auto rows = tx.exec_params(
+  auto rows = exec_prepared_once(
+      tx, "m2s_lock_accounts",
       "SELECT id, status = 'active', credit_policy = 'fail', credit, messages_per_minute, "
       "segments_per_day, per_number_per_hour, dedup_seconds "
       "FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
@@ -128,7 +67,8 @@ std::map<std::int64_t, account_limits> lock_accounts(pqxx::work& tx,
     out.emplace(id, l);
   }
   if (limited.empty()) return out;
-  auto used = tx.exec_params(
+  auto used = exec_prepared_once(
+      tx, "m2s_usage",
       "SELECT a.id, coalesce(m.used, 0), coalesce(d.used, 0) FROM accounts a "
       "LEFT JOIN usage_counters m ON m.account_id = a.id AND m.kind = 'minute' "
       "     AND m.window_start = date_trunc('minute', now() AT TIME ZONE 'UTC') "
@@ -171,7 +111,8 @@ void read_history(pqxx::work& tx, const std::map<std::int64_t, account_limits>& 
   // wraps its recipient and time conditions in IS TRUE on purpose: as plain conditions they let
   // the planner (with statistics from when the table was small) take the velocity index and read
   // every message to a busy number; this way only messages_dedup (the Message-ID) can serve it.
-  auto rows = tx.exec_params(
+  auto rows = exec_prepared_once(
+      tx, "m2s_history",
       "SELECT t.i, "
       "  CASE WHEN t.cap > 0 THEN (SELECT count(*) FROM (SELECT 1 FROM messages m "
       "      WHERE m.account_id = t.acc AND m.recipient = t.rcpt "
@@ -195,14 +136,69 @@ std::string reservation_reason(const core::policy::decision& d) {
          " to " + std::to_string(d.messages) + (d.messages == 1 ? " recipient" : " recipients");
 }
 
-// The reservations of the admitted mails: credit taken, a ledger row each (with the balance
-// after it), and the rate-limit counters of accounts that have limits.
-void reserve(pqxx::work& tx, std::span<const submission_ref> batch,
-             const std::vector<core::policy::decision>& decisions,
-             const std::map<std::int64_t, account_limits>& before) {
+// Everything a batch writes, in one statement (one round trip, planned once per connection): the
+// credit taken from each account, a ledger row per admitted mail (with the balance after it),
+// the rate-limit counters of accounts that have limits, the messages (one per recipient sent to)
+// with their parts and `queued` events, and a NOTIFY for the dispatchers. The parts are given
+// once per mail and joined to each of its messages by queue id. Foreign keys are checked at the
+// end of the statement, when the messages exist.
+constexpr const char* write_batch_sql =
+    "WITH charged AS ("
+    "  UPDATE accounts a SET credit = a.credit - t.d "
+    "  FROM unnest($1::bigint[], $2::bigint[]) AS t(id, d) WHERE a.id = t.id RETURNING a.id), "
+    "ledger AS ("
+    "  INSERT INTO credit_ledger (account_id, delta, reason, balance, queue_id) "
+    "  SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) "
+    "  RETURNING id), "
+    "counted AS ("
+    "  INSERT INTO usage_counters (account_id, kind, window_start, used) "
+    "  SELECT t.id, k.kind, "
+    "         CASE k.kind WHEN 'minute' THEN date_trunc('minute', now() AT TIME ZONE 'UTC') "
+    "                     ELSE date_trunc('day', now() AT TIME ZONE a.timezone) END, "
+    "         CASE k.kind WHEN 'minute' THEN t.m ELSE t.s END "
+    "  FROM unnest($8::bigint[], $9::bigint[], $10::bigint[]) AS t(id, m, s) "
+    "  JOIN accounts a ON a.id = t.id CROSS JOIN (VALUES ('minute'), ('day')) AS k(kind) "
+    "  ON CONFLICT (account_id, kind, window_start) "
+    "  DO UPDATE SET used = usage_counters.used + EXCLUDED.used RETURNING account_id), "
+    "inserted AS ("
+    "  INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, recipient, "
+    "                        sender_id, body, encoding, segments, cost) "
+    "  SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], "
+    "                       $16::text[], $17::text[], $18::text[], $19::int[], $20::bigint[]) "
+    "  RETURNING id, queue_id), "
+    "parts AS ("
+    "  INSERT INTO message_parts (message_id, part_no, udh, payload) "
+    "  SELECT i.id, p.n, decode(p.u, 'hex'), decode(p.d, 'hex') FROM inserted i "
+    "  JOIN unnest($21::text[], $22::int[], $23::text[], $24::text[]) AS p(q, n, u, d) "
+    "    ON p.q = i.queue_id "
+    "  RETURNING message_id), "
+    "events AS ("
+    "  INSERT INTO message_events (message_id, status) SELECT id, 'queued' FROM inserted "
+    "  RETURNING message_id) "
+    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM parts), "
+    "       (SELECT count(*) FROM events), (SELECT count(*) FROM ledger), "
+    "       (SELECT count(*) FROM counted), (SELECT count(*) FROM charged), "
+    "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
+    "            THEN pg_notify('mail2sms_queue', '') END";
+static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
+
+
+// The arrays of write_batch_sql, filled from the decisions.
+struct batch_rows {
+  array_literal charged_ids, charged;                                       // $1-$2
+  array_literal l_accounts, l_deltas, l_reasons, l_balances, l_queue_ids;   // $3-$7
+  array_literal c_accounts, c_messages, c_segments;                         // $8-$10
+  array_literal queue_ids, accounts, froms, mail_ids, recipients, senders,  // $11-$20
+      bodies, codings, counts, costs;
+  array_literal p_queue_ids, p_numbers, p_udhs, p_payloads;  // $21-$24
+  std::size_t messages = 0, parts = 0, ledger = 0, counters = 0, charges = 0;
+};
+
+void add_charges(batch_rows& rows, std::span<const submission_ref> batch,
+                 const std::vector<core::policy::decision>& decisions,
+                 const std::map<std::int64_t, account_limits>& before) {
   std::map<std::int64_t, std::int64_t> balance, taken, messages, segments;
   for (const auto& [id, l] : before) balance[id] = l.state.credit;
-  array_literal l_accounts, l_deltas, l_reasons, l_balances, l_queue_ids;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& d = decisions[i];
     if (d.refused || d.messages == 0) continue;
@@ -212,52 +208,84 @@ void reserve(pqxx::work& tx, std::span<const submission_ref> batch,
     if (d.cost == 0) continue;
     taken[account] += d.cost;
     balance[account] -= d.cost;
-    l_accounts.add(account);
-    l_deltas.add(-d.cost);
-    l_reasons.add(reservation_reason(d));
-    l_balances.add(balance[account]);
-    l_queue_ids.add(batch[i].queue_id);
+    rows.l_accounts.add(account);
+    rows.l_deltas.add(-d.cost);
+    rows.l_reasons.add(reservation_reason(d));
+    rows.l_balances.add(balance[account]);
+    rows.l_queue_ids.add(batch[i].queue_id);
+    ++rows.ledger;
   }
-  if (!taken.empty()) {
-    array_literal ids, deltas;
-    for (const auto& [id, delta] : taken) {
-      ids.add(id);
-      deltas.add(delta);
-    }
-    tx.exec_params(
-        "UPDATE accounts a SET credit = a.credit - t.d "
-        "FROM unnest($1::bigint[], $2::bigint[]) AS t(id, d) WHERE a.id = t.id",
-        ids.str(), deltas.str());
-    tx.exec_params(
-        "INSERT INTO credit_ledger (account_id, delta, reason, balance, queue_id) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[])",
-        l_accounts.str(), l_deltas.str(), l_reasons.str(), l_balances.str(), l_queue_ids.str());
+  for (const auto& [id, delta] : taken) {
+    rows.charged_ids.add(id);
+    rows.charged.add(delta);
+    ++rows.charges;
   }
-  array_literal c_accounts, c_messages, c_segments;
   for (const auto& [id, n] : messages) {
     const auto& state = before.at(id).state;
     if (state.messages_per_minute == 0 && state.segments_per_day == 0) continue;
-    c_accounts.add(id);
-    c_messages.add(n);
-    c_segments.add(segments[id]);
+    rows.c_accounts.add(id);
+    rows.c_messages.add(n);
+    rows.c_segments.add(segments[id]);
+    rows.counters += 2;  // this minute's and this day's
   }
-  if (c_accounts.empty()) return;
-  tx.exec_params(
-      "INSERT INTO usage_counters (account_id, kind, window_start, used) "
-      "SELECT t.id, k.kind, "
-      "       CASE k.kind WHEN 'minute' THEN date_trunc('minute', now() AT TIME ZONE 'UTC') "
-      "                   ELSE date_trunc('day', now() AT TIME ZONE a.timezone) END, "
-      "       CASE k.kind WHEN 'minute' THEN t.m ELSE t.s END "
-      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(id, m, s) "
-      "JOIN accounts a ON a.id = t.id CROSS JOIN (VALUES ('minute'), ('day')) AS k(kind) "
-      "ON CONFLICT (account_id, kind, window_start) "
-      "DO UPDATE SET used = usage_counters.used + EXCLUDED.used",
-      c_accounts.str(), c_messages.str(), c_segments.str());
+}
+
+void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector<bool>& send) {
+  const auto& s = *ref.submission;
+  bool any = false;
+  for (std::size_t i = 0; i < s.recipients.size(); ++i) {
+    if (!send[i]) continue;
+    any = true;
+    rows.queue_ids.add(ref.queue_id);
+    rows.accounts.add(s.account_id);
+    rows.froms.add(s.mail_from);
+    rows.mail_ids.add(s.message_id);
+    rows.recipients.add(s.recipients[i]);
+    rows.senders.add(s.sender_id);
+    rows.bodies.add(s.text);
+    rows.codings.add(sms::to_string(s.sms.coding));
+    rows.counts.add(static_cast<std::int64_t>(s.sms.segments.size()));
+    rows.costs.add(cost_of(s, i));
+    ++rows.messages;
+    rows.parts += s.sms.segments.size();
+  }
+  if (!any) return;
+  std::int64_t part_no = 1;
+  for (const auto& seg : s.sms.segments) {
+    rows.p_queue_ids.add(ref.queue_id);
+    rows.p_numbers.add(part_no++);
+    rows.p_udhs.add(sms::to_hex(seg.udh));
+    rows.p_payloads.add(sms::to_hex(seg.payload));
+  }
+}
+
+// Runs write_batch_sql and checks that it wrote every row it was given: a shortfall (a queue id
+// shared by two mails of the batch, a charge for an account that is gone) would otherwise be a
+// 250 for a mail with no message or no parts.
+void write_batch(pqxx::work& tx, const batch_rows& r) {
+  if (r.messages == 0 && r.charges == 0 && r.counters == 0) return;
+  const auto row = exec_prepared_once(
+      tx, "m2s_write_batch", write_batch_sql, r.charged_ids.str(), r.charged.str(),
+      r.l_accounts.str(), r.l_deltas.str(), r.l_reasons.str(), r.l_balances.str(),
+      r.l_queue_ids.str(), r.c_accounts.str(), r.c_messages.str(), r.c_segments.str(),
+      r.queue_ids.str(), r.accounts.str(), r.froms.str(), r.mail_ids.str(), r.recipients.str(),
+      r.senders.str(), r.bodies.str(), r.codings.str(), r.counts.str(), r.costs.str(),
+      r.p_queue_ids.str(), r.p_numbers.str(), r.p_udhs.str(), r.p_payloads.str())[0];
+  const std::array<std::size_t, 6> expected{r.messages, r.parts,    r.messages,
+                                            r.ledger,   r.counters, r.charges};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (row[static_cast<int>(i)].as<std::size_t>() != expected[i]) {
+      throw std::logic_error("group commit wrote " + row[static_cast<int>(i)].as<std::string>() +
+                             " rows of kind " + std::to_string(i) + " where it meant " +
+                             std::to_string(expected[i]));
+    }
+  }
 }
 
 }  // namespace
 
-std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const submission_ref> batch) {
+std::vector<core::enqueued> admit_and_insert(pqxx::work& tx,
+                                             std::span<const submission_ref> batch) {
   const auto limits = lock_accounts(tx, batch);
   std::vector<core::policy::candidate> candidates;
   candidates.reserve(batch.size());
@@ -267,7 +295,8 @@ std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const sub
     c.account_id = s.account_id;
     // An account with the dedup window off has no duplicates, not even within one batch.
     const auto limits_of = limits.find(s.account_id);
-    if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0) c.message_id = s.message_id;
+    if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0)
+      c.message_id = s.message_id;
     c.segments = static_cast<std::int64_t>(s.sms.segments.size());
     c.recipients = s.recipients;
     for (std::size_t i = 0; i < s.recipients.size(); ++i) c.costs.push_back(cost_of(s, i));
@@ -278,8 +307,8 @@ std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const sub
   for (const auto& [id, l] : limits) states.emplace(id, l.state);
   const auto decisions = core::policy::admit(candidates, states);
 
-  reserve(tx, batch, decisions, limits);
-  std::vector<admitted> writing;
+  batch_rows rows;
+  add_charges(rows, batch, decisions, limits);
   std::vector<core::enqueued> out(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& d = decisions[i];
@@ -291,9 +320,9 @@ std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const sub
     o.queue_id = batch[i].queue_id;
     o.duplicates = d.duplicates;
     o.cost = d.cost;
-    writing.push_back({&batch[i], &d.send});
+    add_messages(rows, batch[i], d.send);
   }
-  insert_messages(tx, writing);
+  write_batch(tx, rows);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "sql/group_commit.hpp"
 
 #include <latch>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -113,6 +114,64 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
   }
 }
 
+// Writers never share an account (its mails wait for the writer committing it): with mails of
+// three accounts interleaved, every mail is committed, each account is charged for exactly its
+// own, and its ledger is one unbroken chain of balances, whichever writer wrote each row.
+TEST_F(group_commit_test, mails_of_several_accounts_are_all_committed_and_charged_in_order) {
+  sql::store admin(db_);
+  std::vector<std::int64_t> accounts{account_.id};
+  for (const char* name : {"second", "third"}) {
+    auto added = admin.add_account(name, "ZA", policy::hash_password("correct horse"), 1000000);
+    ASSERT_TRUE(added.has_value()) << added.error().message;
+    accounts.push_back(added->id);
+  }
+  constexpr int senders = 12;
+  constexpr int per_sender = 15;
+  std::map<std::int64_t, std::int64_t> charged;
+  std::vector<core::submission> all;
+  for (int i = 0; i < senders * per_sender; ++i) {
+    all.push_back(submission(i, accounts[static_cast<std::size_t>(i) % accounts.size()]));
+    charged[all.back().account_id] +=
+        static_cast<std::int64_t>(all.back().sms.segments.size() * all.back().recipients.size());
+  }
+  {
+    sql::group_committer committer(db_, {.max_batch = 4, .writers = 2});
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int k = 0; k < per_sender; ++k) {
+          auto queued = committer.enqueue(all[static_cast<std::size_t>(t * per_sender + k)]);
+          ASSERT_TRUE(queued.has_value()) << queued.error().message;
+          ASSERT_FALSE(queued->refused) << queued->refused->text;
+        }
+      });
+    }
+    threads.clear();
+    EXPECT_EQ(committer.statistics().mails, all.size());
+  }
+  pqxx::connection c(db_);
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<std::size_t>(), all.size() * 2);
+  for (const auto id : accounts) {
+    EXPECT_EQ(
+        tx.exec_params1("SELECT credit FROM accounts WHERE id = $1", id)[0].as<std::int64_t>(),
+        1000000 - charged[id]);
+    // Each row's balance is the one before it plus its delta, in the order they were written.
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM (SELECT balance, delta, lag(balance) OVER "
+                              "(ORDER BY id) AS before FROM credit_ledger WHERE account_id = $1 "
+                              "AND delta < 0) l WHERE before IS NOT NULL "
+                              "AND balance <> before + delta",
+                              id)[0]
+                  .as<int>(),
+              0);
+    EXPECT_EQ(tx.exec_params1("SELECT min(balance) FROM credit_ledger WHERE account_id = $1", id)[0]
+                  .as<std::int64_t>(),
+              1000000 - charged[id]);
+  }
+}
+
 TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_committed) {
   constexpr int senders = 16;
   std::vector<core::submission> all;
@@ -148,9 +207,10 @@ TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_com
       EXPECT_EQ(*failures[n], core::failure_kind::permanent);
     } else {
       ASSERT_FALSE(failures[n].has_value()) << "mail " << i;
-      EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM messages WHERE queue_id = $1", queue_ids[n])[0]
-                    .as<int>(),
-                2);
+      EXPECT_EQ(
+          tx.exec_params1("SELECT count(*) FROM messages WHERE queue_id = $1", queue_ids[n])[0]
+              .as<int>(),
+          2);
     }
   }
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<int>(), 2 * (senders - senders / 4));
