@@ -9,7 +9,7 @@
 
 #include "core/policy/password.hpp"
 #include "core/sms/sms.hpp"
-#include "pg_fixture.hpp"
+#include "migrated_fixture.hpp"
 #include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
@@ -17,15 +17,11 @@
 namespace mail2sms::testing {
 namespace {
 
-class account_policy_test : public pg_test {
+class account_policy_test : public migrated_test {
  protected:
   void SetUp() override {
-    pg_test::SetUp();
+    migrated_test::SetUp();
     if (HasFatalFailure()) return;
-    db_ = fresh_database();
-    auto migrated = sql::migrate(db_);
-    ASSERT_TRUE(migrated.has_value()) << migrated.error();
-    store_ = std::make_unique<sql::store>(db_);
     auto added = store_->add_account("ops", "ZA", hash(), 100);
     ASSERT_TRUE(added.has_value()) << added.error().message;
     account_ = *added;
@@ -67,14 +63,13 @@ class account_policy_test : public pg_test {
     return r.has_value() ? *r : core::enqueued{};
   }
 
-  std::string db_;
-  std::unique_ptr<sql::store> store_;
   core::account account_;
 };
 
 TEST_F(account_policy_test, authenticate_loads_settings_senders_and_groups) {
   sql("UPDATE accounts SET countries = '{ZA,DE}', number_types = '{mobile}', too_long = "
-      "'truncate', subject = 'subject-and-body', end_marker = '##', disclaimers = '{\"^CONFIDENTIAL\"}',"
+      "'truncate', subject = 'subject-and-body', end_marker = '##', disclaimers = "
+      "'{\"^CONFIDENTIAL\"}',"
       " smart_gsm = false, transliterate = true, timezone = 'Africa/Johannesburg'");
   sql("INSERT INTO account_senders (account_id, pattern) SELECT id, '*@example.com' FROM accounts");
   sql("INSERT INTO contacts (account_id, number) SELECT id, n FROM accounts, "
@@ -133,10 +128,11 @@ TEST_F(account_policy_test, a_registered_certificate_finds_its_active_account) {
 TEST_F(account_policy_test, auth_failures_are_audited_with_the_client_and_never_the_password) {
   store_->record_auth_failure("192.0.2.7", "ops", "PLAIN");
   store_->record_auth_failure("192.0.2.7", "nobody", "LOGIN");
-  EXPECT_EQ(value("SELECT string_agg(subject || '/' || client || '/' || detail || '/' || "
-                  "coalesce(account_id::text, '-'), ',' ORDER BY id) FROM audit_log "
-                  "WHERE action = 'auth.failure'"),
-            "ops/192.0.2.7/AUTH PLAIN/" + std::to_string(account_.id) + ",nobody/192.0.2.7/AUTH LOGIN/-");
+  EXPECT_EQ(
+      value("SELECT string_agg(subject || '/' || client || '/' || detail || '/' || "
+            "coalesce(account_id::text, '-'), ',' ORDER BY id) FROM audit_log "
+            "WHERE action = 'auth.failure'"),
+      "ops/192.0.2.7/AUTH PLAIN/" + std::to_string(account_.id) + ",nobody/192.0.2.7/AUTH LOGIN/-");
 }
 
 TEST_F(account_policy_test, credit_is_reserved_with_a_ledger_row_and_the_balance_after_it) {
@@ -210,9 +206,10 @@ TEST_F(account_policy_test, rate_limits_count_in_the_accounts_minute_and_day) {
   EXPECT_FALSE(enqueue(mail({"+27821000003"})).refused);
   EXPECT_EQ(value("SELECT used FROM usage_counters WHERE kind = 'minute'"), "3");
   // The day begins at midnight in the account's time zone (UTC+14 here).
-  EXPECT_EQ(value("SELECT window_start = date_trunc('day', now() AT TIME ZONE 'Pacific/Kiritimati') "
-                  "FROM usage_counters WHERE kind = 'day'"),
-            "t");
+  EXPECT_EQ(
+      value("SELECT window_start = date_trunc('day', now() AT TIME ZONE 'Pacific/Kiritimati') "
+            "FROM usage_counters WHERE kind = 'day'"),
+      "t");
   sql("UPDATE accounts SET messages_per_minute = 0, segments_per_day = 4");
   EXPECT_FALSE(enqueue(mail({"+27821000005"})).refused);  // 3 + 1
   auto over = enqueue(mail({"+27821000006"}));

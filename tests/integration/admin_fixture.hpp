@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/policy/password.hpp"
-#include "pg_fixture.hpp"
+#include "migrated_fixture.hpp"
 #include "sql/admin.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
@@ -22,17 +22,12 @@ inline const std::string& known_hash() {
   return hash;
 }
 
-class admin_test : public pg_test {
+class admin_test : public migrated_test {
  protected:
   void SetUp() override {
-    pg_test::SetUp();
+    migrated_test::SetUp();
     if (HasFatalFailure()) return;
-    db_ = fresh_database();
-    auto migrated = sql::migrate(db_);
-    ASSERT_TRUE(migrated.has_value()) << migrated.error();
-    store_ = std::make_unique<sql::store>(db_);
     admin_ = std::make_unique<sql::admin>(db_);
-    inspect_ = std::make_unique<pqxx::connection>(db_);
   }
 
   core::account add_account(const std::string& name, const std::string& country = "ZA",
@@ -59,10 +54,7 @@ class admin_test : public pg_test {
 
   int count(const std::string& sql) { return query(sql)[0][0].as<int>(); }
 
-  std::string db_;
-  std::unique_ptr<sql::store> store_;
   std::unique_ptr<sql::admin> admin_;
-  std::unique_ptr<pqxx::connection> inspect_;
 };
 
 // The value of a result that must have one; the error's message otherwise.

@@ -9,25 +9,46 @@
 #include <thread>
 
 #include "core/policy/password.hpp"
-#include "pg_fixture.hpp"
+#include "migrated_fixture.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
 
 namespace mail2sms::testing {
 namespace {
 
-class group_commit_test : public pg_test {
+class group_commit_test : public migrated_test {
  protected:
   void SetUp() override {
-    pg_test::SetUp();
+    migrated_test::SetUp();
     if (HasFatalFailure()) return;
-    db_ = fresh_database();
-    auto migrated = sql::migrate(db_);
-    ASSERT_TRUE(migrated.has_value()) << migrated.error();
-    sql::store admin(db_);
-    auto added = admin.add_account("ops", "ZA", policy::hash_password("correct horse"), 1000000);
+    auto added = store_->add_account("ops", "ZA", policy::hash_password("correct horse"), 1000000);
     ASSERT_TRUE(added.has_value()) << added.error().message;
     account_ = *added;
+  }
+
+  // `senders` threads start together, each enqueueing its consecutive share of `all` in order,
+  // one mail at a time. Returns each mail's queue id.
+  static std::vector<std::string> enqueue_from_threads(sql::group_committer& committer,
+                                                       const std::vector<core::submission>& all,
+                                                       int senders) {
+    const auto per_sender = static_cast<int>(all.size()) / senders;
+    std::vector<std::string> queue_ids(all.size());
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int k = 0; k < per_sender; ++k) {
+          const auto i = static_cast<std::size_t>(t * per_sender + k);
+          auto queued = committer.enqueue(all[i]);
+          ASSERT_TRUE(queued.has_value()) << queued.error().message;
+          ASSERT_FALSE(queued->refused) << queued->refused->text;
+          queue_ids[i] = queued->queue_id;
+        }
+      });
+    }
+    threads.clear();  // joins them
+    return queue_ids;
   }
 
   // Text with every character a PostgreSQL array literal must escape, and a multipart body.
@@ -44,7 +65,6 @@ class group_commit_test : public pg_test {
     return s;
   }
 
-  std::string db_;
   core::account account_;
 };
 
@@ -53,24 +73,10 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
   constexpr int per_sender = 10;
   std::vector<core::submission> all;
   for (int i = 0; i < senders * per_sender; ++i) all.push_back(submission(i, account_.id));
-  std::vector<std::string> queue_ids(all.size());
+  std::vector<std::string> queue_ids;
   {
     sql::group_committer committer(db_, {.max_batch = 16, .writers = 2});
-    std::latch start(senders);
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        for (int k = 0; k < per_sender; ++k) {
-          const auto i = static_cast<std::size_t>(t * per_sender + k);
-          auto queued = committer.enqueue(all[i]);
-          ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          ASSERT_FALSE(queued->refused) << queued->refused->text;
-          queue_ids[i] = queued->queue_id;
-        }
-      });
-    }
-    threads.clear();
+    queue_ids = enqueue_from_threads(committer, all, senders);
     const auto stats = committer.statistics();
     EXPECT_EQ(stats.mails, all.size());
     EXPECT_LE(stats.largest_batch, 16u);
@@ -118,10 +124,9 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
 // three accounts interleaved, every mail is committed, each account is charged for exactly its
 // own, and its ledger is one unbroken chain of balances, whichever writer wrote each row.
 TEST_F(group_commit_test, mails_of_several_accounts_are_all_committed_and_charged_in_order) {
-  sql::store admin(db_);
   std::vector<std::int64_t> accounts{account_.id};
   for (const char* name : {"second", "third"}) {
-    auto added = admin.add_account(name, "ZA", policy::hash_password("correct horse"), 1000000);
+    auto added = store_->add_account(name, "ZA", policy::hash_password("correct horse"), 1000000);
     ASSERT_TRUE(added.has_value()) << added.error().message;
     accounts.push_back(added->id);
   }
@@ -136,19 +141,7 @@ TEST_F(group_commit_test, mails_of_several_accounts_are_all_committed_and_charge
   }
   {
     sql::group_committer committer(db_, {.max_batch = 4, .writers = 2});
-    std::latch start(senders);
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        for (int k = 0; k < per_sender; ++k) {
-          auto queued = committer.enqueue(all[static_cast<std::size_t>(t * per_sender + k)]);
-          ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          ASSERT_FALSE(queued->refused) << queued->refused->text;
-        }
-      });
-    }
-    threads.clear();
+    enqueue_from_threads(committer, all, senders);
     EXPECT_EQ(committer.statistics().mails, all.size());
   }
   pqxx::connection c(db_);

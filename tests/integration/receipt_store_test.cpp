@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "core/sms/sms.hpp"
-#include "pg_fixture.hpp"
+#include "migrated_fixture.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
 
@@ -19,16 +19,11 @@ namespace {
 
 using status = core::submit_outcome::status;
 
-class receipt_store_test : public pg_test {
+class receipt_store_test : public migrated_test {
  protected:
   void SetUp() override {
-    pg_test::SetUp();
+    migrated_test::SetUp();
     if (HasFatalFailure()) return;
-    db_ = fresh_database();
-    auto migrated = sql::migrate(db_);
-    ASSERT_TRUE(migrated.has_value()) << migrated.error();
-    store_ = std::make_unique<sql::store>(db_);
-    inspect_ = std::make_unique<pqxx::connection>(db_);
     auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
     ASSERT_TRUE(account.has_value()) << account.error().message;
     account_id_ = account->id;
@@ -49,7 +44,8 @@ class receipt_store_test : public pg_test {
   }
 
   void submitted(std::int64_t id, std::vector<std::string> smsc_ids) {
-    auto r = store_->record(id, "smsc1", {status::submitted, std::move(smsc_ids), ""}, std::nullopt);
+    auto r =
+        store_->record(id, "smsc1", {status::submitted, std::move(smsc_ids), ""}, std::nullopt);
     ASSERT_TRUE(r.has_value()) << r.error().message;
   }
 
@@ -62,7 +58,8 @@ class receipt_store_test : public pg_test {
   std::string scalar(const std::string& sql, std::int64_t id) {
     pqxx::read_transaction tx(*inspect_);
     const auto rows = tx.exec_params(sql, id);
-    return rows.empty() || rows[0][0].is_null() ? std::string("NULL") : rows[0][0].as<std::string>();
+    return rows.empty() || rows[0][0].is_null() ? std::string("NULL")
+                                                : rows[0][0].as<std::string>();
   }
   std::string status_of(std::int64_t id) {
     return scalar("SELECT status FROM messages WHERE id = $1", id);
@@ -95,9 +92,6 @@ class receipt_store_test : public pg_test {
   }
   void release_gate() { execute("SELECT pg_advisory_unlock(4242)"); }
 
-  std::string db_;
-  std::unique_ptr<sql::store> store_;
-  std::unique_ptr<pqxx::connection> inspect_;
   std::int64_t account_id_ = 0;
 };
 
@@ -113,7 +107,9 @@ TEST_F(receipt_store_test, a_multipart_message_is_delivered_when_every_part_is) 
   EXPECT_EQ(status_of(id), "delivered");
   EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "4");
   EXPECT_EQ(scalar("SELECT count(*) FROM message_events WHERE message_id = $1 AND "
-                   "status = 'delivered'", id), "1");
+                   "status = 'delivered'",
+                   id),
+            "1");
 }
 
 TEST_F(receipt_store_test, a_receipt_before_the_submit_is_recorded_is_applied_when_it_is) {
@@ -121,7 +117,9 @@ TEST_F(receipt_store_test, a_receipt_before_the_submit_is_recorded_is_applied_wh
   report("b2", "DELIVRD");  // the SMSC was faster than our COMMIT
   report("b1", "DELIVRD");
   EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id IS NULL AND "
-                   "0 < $1", id), "2");
+                   "0 < $1",
+                   id),
+            "2");
   submitted(id, {"b1", "b2"});
   EXPECT_EQ(status_of(id), "delivered");
   EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id = $1", id), "2");
@@ -147,7 +145,8 @@ TEST_F(receipt_store_test, one_failed_part_decides_the_message_with_the_state_an
   EXPECT_EQ(status_of(rejected), "rejected");
 }
 
-TEST_F(receipt_store_test, receipts_match_only_their_connector_and_a_late_duplicate_changes_nothing) {
+TEST_F(receipt_store_test,
+       receipts_match_only_their_connector_and_a_late_duplicate_changes_nothing) {
   const auto id = claimed_message(1);
   submitted(id, {"f1"});
   report("f1", "UNDELIV", "other-smsc");  // same id, another SMSC: not ours
@@ -156,7 +155,9 @@ TEST_F(receipt_store_test, receipts_match_only_their_connector_and_a_late_duplic
   report("f1", "UNDELIV");  // a duplicate after the final state: stored, not applied
   EXPECT_EQ(status_of(id), "delivered");
   EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE smsc_message_id = 'f1' AND "
-                   "0 < $1", id), "3");
+                   "0 < $1",
+                   id),
+            "3");
 }
 
 TEST_F(receipt_store_test, an_old_unmatched_receipt_does_not_attach_to_a_later_submit) {
@@ -167,7 +168,8 @@ TEST_F(receipt_store_test, an_old_unmatched_receipt_does_not_attach_to_a_later_s
 }
 
 TEST_F(receipt_store_test, replies_are_stored_with_their_number) {
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821234567", "mail2sms", "YES please"}}).has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821234567", "mail2sms", "YES please"}}).has_value());
   pqxx::read_transaction tx(*inspect_);
   const auto row = tx.exec1("SELECT connector, source, destination, body FROM inbound_messages");
   EXPECT_EQ(row[0].as<std::string>(), "smsc1");
@@ -329,8 +331,9 @@ TEST_F(receipt_store_test, the_sweep_matches_what_a_stopped_process_left_unmatch
 TEST_F(receipt_store_test, record_batch_records_every_outcome_in_one_go) {
   const auto a = claimed_message(1);
   const auto b = claimed_message(1);
-  auto r = store_->record_batch({{a, "smsc1", {status::submitted, {"h1"}, ""}, std::nullopt},
-                                 {b, "smsc1", {status::expired, {}, "validity ended"}, std::nullopt}});
+  auto r =
+      store_->record_batch({{a, "smsc1", {status::submitted, {"h1"}, ""}, std::nullopt},
+                            {b, "smsc1", {status::expired, {}, "validity ended"}, std::nullopt}});
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(status_of(a), "submitted");
   EXPECT_EQ(status_of(b), "expired");

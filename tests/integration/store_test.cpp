@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "core/policy/password.hpp"
-#include "pg_fixture.hpp"
+#include "migrated_fixture.hpp"
 #include "sql/migrate.hpp"
 
 namespace mail2sms::testing {
@@ -34,16 +34,11 @@ std::string three_part_text() {
   return text.substr(0, 400);
 }
 
-class store_test : public pg_test {
+class store_test : public migrated_test {
  protected:
   void SetUp() override {
-    pg_test::SetUp();
+    migrated_test::SetUp();
     if (HasFatalFailure()) return;
-    db_ = fresh_database();
-    auto migrated = sql::migrate(db_);
-    ASSERT_TRUE(migrated.has_value()) << migrated.error();
-    store_ = std::make_unique<sql::store>(db_);
-    inspect_ = std::make_unique<pqxx::connection>(db_);
   }
 
   // An account whose password is "correct horse".
@@ -112,10 +107,6 @@ class store_test : public pg_test {
       events.push_back(r[0].as<std::string>());
     return events;
   }
-
-  std::string db_;
-  std::unique_ptr<sql::store> store_;
-  std::unique_ptr<pqxx::connection> inspect_;
 };
 
 bytes bytes_of(const pqxx::field& f) {
