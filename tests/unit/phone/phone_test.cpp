@@ -156,6 +156,38 @@ TEST(mask, hides_at_least_four_characters_of_any_input) {
   }
 }
 
+// parse() and region_of() remember recent answers per thread: an answer asked again, in another
+// region, in another spelling, or after the memory has filled and been cleared, is still the one
+// libphonenumber gives.
+TEST(parse, remembered_answers_are_the_same_answers) {
+  const auto za = parse("0821234567", "ZA");
+  ASSERT_TRUE(za.has_value());
+  EXPECT_EQ(za->e164, "+27821234567");
+  EXPECT_EQ(za->type, "mobile");
+  const auto gb = parse("0821234567", "GB");  // the same text read in another region
+  EXPECT_TRUE(!gb.has_value() || gb->e164 != za->e164);
+  const auto again = parse("0821234567", "ZA");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->e164, za->e164);
+  EXPECT_EQ(again->region, "ZA");
+  // The refusal quotes the text as given, so two spellings of one bad number get their own.
+  const auto dashed = parse("082-12", "ZA");
+  const auto plain = parse("08212", "ZA");
+  ASSERT_FALSE(dashed.has_value());
+  ASSERT_FALSE(plain.has_value());
+  EXPECT_NE(dashed.error().find("082-12"), std::string::npos) << dashed.error();
+  EXPECT_NE(plain.error().find("08212"), std::string::npos) << plain.error();
+  // More distinct numbers than are remembered, then the first ones again.
+  for (int i = 0; i < 5000; ++i) {
+    const auto n = parse("+2782" + std::to_string(1000000 + i), "");
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(region_of(n->e164), "ZA");
+  }
+  EXPECT_EQ(parse("0821234567", "ZA")->e164, "+27821234567");
+  EXPECT_EQ(region_of("+447911123456"), "GB");
+  EXPECT_EQ(region_of("+27821234567"), "ZA");
+}
+
 TEST(is_known_region, iso_codes_with_numbering_data) {
   for (const char* known : {"ZA", "US", "GB", "DE", "NG", "IN"})
     EXPECT_TRUE(is_known_region(known)) << known;
