@@ -38,7 +38,7 @@ nlohmann::json notes_json(const std::vector<sms::character_note>& notes) {
   return out;
 }
 
-// The encode options that are account settings: the national language allowed, the reference width.
+// How the concatenation reference width (an account setting, or --ref16) is shown.
 std::string reference_text(const sms::encode_options& o) {
   return o.reference_16bit ? "16-bit reference (IEI 0x08)" : "8-bit reference (IEI 0x00)";
 }
