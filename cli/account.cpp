@@ -3,6 +3,7 @@
 // account_credit.cpp, export and delete in account_data.cpp.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <regex>
@@ -104,6 +105,9 @@ std::pair<nlohmann::json, std::string> setting_value(const sql::account_settings
   if (key == "clean") return flag(a.clean);
   if (key == "smart-gsm") return flag(a.smart_gsm);
   if (key == "transliterate") return flag(a.transliterate);
+  if (key == "national-language") return {a.national_language, a.national_language};
+  if (key == "concatenation-reference")
+    return {a.concatenation_reference, std::to_string(a.concatenation_reference) + "-bit"};
   if (key == "end-marker") return {a.end_marker, a.end_marker.empty() ? "(none)" : a.end_marker};
   return {nullptr, ""};
 }
@@ -139,9 +143,11 @@ void show(const account_options& o) {
   std::cout << "name:        " << a.name << "\nstatus:      " << a.status
             << "\ncredit:      " << a.credit << "\ncreated at:  " << a.created_at
             << "\nsettings (mail2sms account set " << a.name << " KEY VALUE):\n";
+  std::size_t key_width = 0;
+  for (const auto& s : sql::settings()) key_width = std::max(key_width, s.key.size());
   for (const auto& s : sql::settings()) {
-    std::cout << "  " << std::left << std::setw(21) << s.key << setting_value(a, s.key).second
-              << '\n';
+    std::cout << "  " << std::left << std::setw(static_cast<int>(key_width + 2)) << s.key
+              << setting_value(a, s.key).second << '\n';
   }
   std::cout << "disclaimers: " << a.disclaimers.size() << " (mail2sms account disclaimer list "
             << a.name << ")\n"

@@ -38,7 +38,12 @@ nlohmann::json notes_json(const std::vector<sms::character_note>& notes) {
   return out;
 }
 
-nlohmann::json to_json(const sms::encoding_explanation& e) {
+// How the concatenation reference width (an account setting, or --ref16) is shown.
+std::string reference_text(const sms::encode_options& o) {
+  return o.reference_16bit ? "16-bit reference (IEI 0x08)" : "8-bit reference (IEI 0x00)";
+}
+
+nlohmann::json to_json(const sms::encoding_explanation& e, const sms::encode_options& o) {
   const sms::encoded_message& m = e.message;
   nlohmann::json parts = nlohmann::json::array();
   for (std::size_t i = 0; i < m.segments.size(); ++i) {
@@ -53,8 +58,10 @@ nlohmann::json to_json(const sms::encoding_explanation& e) {
           {"units", m.units},
           {"segments", m.segments.size()},
           {"parts", parts},
+          {"national_language", sms::to_string(o.national)},
           {"locking_shift", sms::to_string(m.locking_shift)},
           {"single_shift", sms::to_string(m.single_shift)},
+          {"concatenation_reference", o.reference_16bit ? 16 : 8},
           {"replaced", notes_json(e.replaced)},
           {"forcing_ucs2", notes_json(e.forcing_ucs2)},
           {"segments_if_replaced", e.segments_if_replaced},
@@ -87,9 +94,10 @@ void print_why(const sms::encoding_explanation& e) {
   }
 }
 
-void print(const sms::encoding_explanation& e, bool json, bool show_parts) {
+void print(const sms::encoding_explanation& e, const sms::encode_options& o, bool json,
+           bool show_parts) {
   if (json) {
-    std::cout << to_json(e).dump() << '\n';
+    std::cout << to_json(e, o).dump() << '\n';
     return;
   }
   const sms::encoded_message& m = e.message;
@@ -98,11 +106,15 @@ void print(const sms::encoding_explanation& e, bool json, bool show_parts) {
             << "units:    " << m.units
             << (m.coding == sms::encoding::gsm7 ? " septets" : " UTF-16 units") << '\n'
             << "segments: " << m.segments.size() << '\n';
+  std::cout << "national: " << sms::to_string(o.national);
   if (m.locking_shift != sms::national_language::none ||
       m.single_shift != sms::national_language::none) {
-    std::cout << "tables:   locking shift " << sms::to_string(m.locking_shift) << ", single shift "
-              << sms::to_string(m.single_shift) << '\n';
+    std::cout << " (tables used: locking shift " << sms::to_string(m.locking_shift)
+              << ", single shift " << sms::to_string(m.single_shift) << ")";
+  } else if (o.national != sms::national_language::none) {
+    std::cout << " (not needed: the default GSM alphabet)";
   }
+  std::cout << "\nconcat:   " << reference_text(o) << '\n';
   print_why(e);
   if (!show_parts) return;
   for (std::size_t i = 0; i < m.segments.size(); ++i) {
@@ -157,7 +169,8 @@ void add_sms_command(CLI::App& app) {
     std::string text = read_all_stdin();
     // A text piped from echo ends in a newline nobody meant to send.
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    print(sms::explain(text, flags.options()), flags.json, true);
+    const auto options = flags.options();
+    print(sms::explain(text, options), options, flags.json, true);
   });
 }
 
@@ -186,7 +199,8 @@ void add_mail_command(CLI::App& app) {
   static std::string config_path;
   render->add_option("--account", account_name,
                      "render with this account's settings (subject policy, cleaning, end marker, "
-                     "disclaimers, smart GSM, transliteration, max parts) instead of the flags");
+                     "disclaimers, smart GSM, transliteration, national language, "
+                     "concatenation reference, max parts) instead of the flags");
   add_config_option(*render, config_path);
   render->callback([] {
     std::optional<core::account> account;
@@ -203,6 +217,8 @@ void add_mail_command(CLI::App& app) {
       no_clean = !account->text.clean;
       flags.no_smart = !account->smart_gsm;
       flags.transliterate = account->transliterate;
+      flags.national = std::string(sms::to_string(account->national));
+      flags.reference_16bit = account->reference_16bit;
     }
     for (const auto& pattern : text_options.disclaimer_patterns) {
       if (const auto why = mail::check_disclaimer_pattern(pattern); !why.empty()) {
@@ -218,7 +234,8 @@ void add_mail_command(CLI::App& app) {
     if (text.empty()) {
       throw exit_error{exit_failure, "the mail would be refused: it has no text to send"};
     }
-    auto explained = sms::explain(text, flags.options());
+    const auto options = flags.options();
+    auto explained = sms::explain(text, options);
     // What the account's max parts makes of it: sent, cut (if it asks for that) or refused.
     std::string verdict;
     if (account) {
@@ -227,7 +244,7 @@ void add_mail_command(CLI::App& app) {
       verdict = parts <= max ? "sent" : account->truncate ? "truncated" : "refused";
     }
     if (flags.json) {
-      auto out = to_json(explained);
+      auto out = to_json(explained, options);
       out["source"] = extracted->source;
       out["subject"] = extracted->subject;
       out["subject_policy"] = mail::to_string(text_options.subject);
@@ -248,7 +265,7 @@ void add_mail_command(CLI::App& app) {
                                              : "would be refused (552 5.3.4): too many parts")
                 << '\n';
     }
-    print(explained, false, false);
+    print(explained, options, false, false);
   });
 }
 

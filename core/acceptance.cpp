@@ -106,9 +106,12 @@ std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& 
   if (body.empty()) return refuse("5.6.0", "The mail has no text to send: write the SMS in the body");
 
   sms::encode_options options;
-  options.reference = next_reference_.fetch_add(1) & 0xFF;
+  options.reference_16bit = sender.reference_16bit;
+  const std::uint16_t reference = next_reference_.fetch_add(1);
+  options.reference = sender.reference_16bit ? reference : reference & 0xFF;
   options.smart_gsm = sender.smart_gsm;
   options.transliterate = sender.transliterate;
+  options.national = sender.national;
   auto encoded = sms::encode(body, options);
   const auto max_parts = static_cast<std::size_t>(sender.max_parts);
   cut = false;

@@ -32,6 +32,11 @@ struct account {
   mail::text_options text;       // subject policy, cleaning, disclaimers, end marker
   bool smart_gsm = true;         // typographic characters to their GSM look-alikes
   bool transliterate = false;    // everything else to Latin/ASCII where it can
+  // National language shift tables the encoder may use, and a 16-bit concatenation reference
+  // (IEI 0x08) instead of 8-bit. Per account, not per connector: a mail is encoded at acceptance
+  // and its parts are stored before any connector is chosen (failover may move it to another).
+  sms::national_language national = sms::national_language::none;
+  bool reference_16bit = false;
   // Destination countries (ISO 3166 alpha-2) the account may send to; empty means its own
   // country only; "*" means any.
   std::vector<std::string> countries;

@@ -38,6 +38,8 @@ account_settings settings_from(const pqxx::row& r) {
   a.clean = r["clean_text"].as<bool>();
   a.smart_gsm = r["smart_gsm"].as<bool>();
   a.transliterate = r["transliterate"].as<bool>();
+  a.national_language = r["national_language"].as<std::string>();
+  a.concatenation_reference = r["concatenation_reference"].as<int>();
   a.end_marker = r["end_marker"].as<std::string>();
   a.disclaimers = detail::text_array(r["disclaimers"]);
   a.credit = r["credit"].as<std::int64_t>();
@@ -49,7 +51,8 @@ std::string settings_query(const std::string& where) {
   return "SELECT id, name, status, country, sender_id, max_parts, subject, timezone, "
          "credit_policy, too_long, countries, number_types, messages_per_minute, "
          "segments_per_day, per_number_per_hour, dedup_seconds, clean_text, smart_gsm, "
-         "transliterate, end_marker, disclaimers, credit, " +
+         "transliterate, national_language, concatenation_reference, end_marker, disclaimers, "
+         "credit, " +
          iso_time_sql("created_at") + " AS created FROM accounts " + where;
 }
 

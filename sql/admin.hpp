@@ -46,6 +46,8 @@ struct account_settings {
   bool clean = true;
   bool smart_gsm = true;
   bool transliterate = false;
+  std::string national_language;    // none, turkish, spanish, portuguese
+  int concatenation_reference = 8;  // bits: 8 or 16
   std::string end_marker;
   std::vector<std::string> disclaimers;
   std::int64_t credit = 0;

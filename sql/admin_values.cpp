@@ -83,6 +83,8 @@ const std::vector<setting> all_settings{
     {"clean", "clean_text", "boolean", "true or false"},
     {"smart-gsm", "smart_gsm", "boolean", "true or false"},
     {"transliterate", "transliterate", "boolean", "true or false"},
+    {"national-language", "national_language", "text", "none, turkish, spanish or portuguese"},
+    {"concatenation-reference", "concatenation_reference", "integer", "8 or 16 (bits)"},
     {"end-marker", "end_marker", "text",
      "one line of text that ends the SMS text where a mail has it on a line of its own (e.g. ##), "
      "or \"\" for none"},
@@ -174,6 +176,9 @@ result<std::string, std::string> value_of(const setting& s, std::string_view v) 
   if (key == "too-long") return one_of(v, {"refuse", "truncate"});
   if (key == "countries") return countries(v);
   if (key == "number-types") return number_types(v);
+  if (key == "national-language")
+    return one_of(lower(v), {"none", "turkish", "spanish", "portuguese"});
+  if (key == "concatenation-reference") return one_of(v, {"8", "16"});
   if (key == "dedup-window") {
     auto seconds = parse_duration(v);
     if (!seconds || *seconds > int_max) return fail(std::string());

@@ -46,7 +46,8 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
   auto rows = tx.exec_params(
       "SELECT a.id, a.name, a.country, a.sender_id, a.max_parts, a.too_long, a.timezone, "
       "a.subject, a.clean_text, a.end_marker, array_to_json(a.disclaimers) AS disclaimers, "
-      "a.smart_gsm, a.transliterate, array_to_json(a.countries) AS countries, "
+      "a.smart_gsm, a.transliterate, a.national_language, a.concatenation_reference, "
+      "array_to_json(a.countries) AS countries, "
       "array_to_json(a.number_types) AS number_types, "
       "(SELECT json_agg(pattern) FROM account_senders WHERE account_id = a.id) AS senders "
       "FROM accounts a WHERE " + where,
@@ -62,6 +63,9 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
   a.text.disclaimer_patterns = json_strings(r["disclaimers"]);
   a.smart_gsm = r["smart_gsm"].as<bool>();
   a.transliterate = r["transliterate"].as<bool>();
+  // The column's CHECK allows only the names parse_national_language knows.
+  sms::parse_national_language(r["national_language"].as<std::string>(), a.national);
+  a.reference_16bit = r["concatenation_reference"].as<int>() == 16;
   a.countries = json_strings(r["countries"]);
   a.number_types = json_strings(r["number_types"]);
   a.senders = json_strings(r["senders"]);

@@ -207,10 +207,15 @@ encoded_message encode(std::string_view utf8_text, const encode_options& options
   return message;
 }
 
+std::string decode(encoding coding, std::span<const std::uint8_t> udh,
+                   std::span<const std::uint8_t> payload) {
+  if (coding == encoding::ucs2) return ucs2::to_utf8(payload);
+  return to_utf8(payload, alphabet_of_udh(udh));
+}
+
 std::string decode_part(const encoded_message& message, std::size_t index) {
   const segment& s = message.segments.at(index);
-  if (message.coding == encoding::ucs2) return ucs2::to_utf8(s.payload);
-  return to_utf8(s.payload, alphabet_of_udh(s.udh));
+  return decode(message.coding, s.udh, s.payload);
 }
 
 std::string decode(encoding coding, std::span<const std::uint8_t> payload) {

@@ -79,6 +79,12 @@ encoded_message encode(std::string_view utf8, const encode_options& options = {}
 // gives U+FFFD.
 std::string decode(encoding coding, std::span<const std::uint8_t> payload);
 
+// A part back as UTF-8 in the alphabet its UDH names: the national locking / single shift
+// elements (IEI 0x25 / 0x24) for GSM, the default alphabet without them. What everything that
+// reads stored or received parts (connectors, the simulator) uses; UCS-2 ignores the UDH.
+std::string decode(encoding coding, std::span<const std::uint8_t> udh,
+                   std::span<const std::uint8_t> payload);
+
 // Part `index` of `message` back as UTF-8, in the alphabet the message was encoded with.
 std::string decode_part(const encoded_message& message, std::size_t index);
 

@@ -118,7 +118,9 @@ class ReadmeWalkthroughTest(unittest.TestCase):
         self.assertEqual(s["number-types"], ["mobile"])
         self.assertEqual((s["messages-per-minute"], s["segments-per-day"], s["max-parts"]), (60, 5000, 3))
         self.assertEqual(s["sender-id"], "OpsAlerts")
-        self.assertIn("max-parts            3", out)  # account show's listing
+        self.assertEqual((s["national-language"], s["concatenation-reference"]), ("turkish", 16))
+        self.assertRegex(out, r"\n  concatenation-reference +16-bit\n")
+        self.assertRegex(out, r"\n  max-parts +3\n")  # account show's listing
 
     def credit(self, out):
         # 1000 to start, 1 reserved by the mail the walkthrough sent, 5000 added.

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "admin_fixture.hpp"
 
 namespace mail2sms::testing {
@@ -69,6 +71,56 @@ TEST_F(admin_test, every_setting_is_stored_in_its_column) {
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE detail = 'max-parts=5'"), 1);
 }
 
+// National language and reference width: stored in their columns (whose CHECKs hold even
+// against SQL that bypasses admin), read by the serving path, and in the export.
+TEST_F(admin_test, encoding_settings_round_trip_to_the_serving_path_and_the_export) {
+  add_account("acme");
+  auto a = admin().account("acme");
+  ASSERT_OK(a);
+  EXPECT_EQ(a->national_language, "none");
+  EXPECT_EQ(a->concatenation_reference, 8);
+  auto profile = store_->account_profile("acme");
+  ASSERT_TRUE(profile.has_value() && profile->has_value());
+  EXPECT_EQ((*profile)->national, sms::national_language::none);
+  EXPECT_FALSE((*profile)->reference_16bit);
+
+  auto set = admin().set("acme", "national-language", "Turkish");
+  ASSERT_OK(set);
+  EXPECT_EQ(*set, "turkish");
+  ASSERT_OK(admin().set("acme", "concatenation-reference", "16"));
+  a = admin().account("acme");
+  ASSERT_OK(a);
+  EXPECT_EQ(a->national_language, "turkish");
+  EXPECT_EQ(a->concatenation_reference, 16);
+  profile = store_->account_profile("acme");
+  ASSERT_TRUE(profile.has_value() && profile->has_value());
+  EXPECT_EQ((*profile)->national, sms::national_language::turkish);
+  EXPECT_TRUE((*profile)->reference_16bit);
+  auto authenticated = store_->authenticate("acme", "correct horse");  // what SMTP AUTH loads
+  ASSERT_TRUE(authenticated.has_value() && authenticated->has_value());
+  EXPECT_EQ((*authenticated)->national, sms::national_language::turkish);
+  EXPECT_TRUE((*authenticated)->reference_16bit);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE detail IN "
+                  "('national-language=turkish', 'concatenation-reference=16')"),
+            2);
+
+  auto exported = admin().export_account("acme");
+  ASSERT_OK(exported);
+  const auto doc = nlohmann::json::parse(*exported);
+  EXPECT_EQ(doc["account"]["national_language"], "turkish");
+  EXPECT_EQ(doc["account"]["concatenation_reference"], 16);
+
+  ASSERT_OK(admin().set("acme", "national-language", "portuguese"));
+  ASSERT_OK(admin().set("acme", "concatenation-reference", "8"));
+  profile = store_->account_profile("acme");
+  ASSERT_TRUE(profile.has_value() && profile->has_value());
+  EXPECT_EQ((*profile)->national, sms::national_language::portuguese);
+  EXPECT_FALSE((*profile)->reference_16bit);
+
+  EXPECT_THROW(execute("UPDATE accounts SET national_language = 'greek'"), pqxx::check_violation);
+  EXPECT_THROW(execute("UPDATE accounts SET concatenation_reference = 7"), pqxx::check_violation);
+}
+
 TEST_F(admin_test, clearing_and_special_values) {
   add_account("acme");
   ASSERT_OK(admin().set("acme", "sender-id", "+27821234567"));
@@ -120,6 +172,8 @@ TEST_F(admin_test, bad_keys_and_values_are_invalid_and_change_nothing) {
       {"dedup-window", "5w", "with s, m, h or d"},
       {"clean", "yes", "true or false"},
       {"end-marker", "a\nb", "line break"},
+      {"national-language", "greek", "none, turkish, spanish or portuguese"},
+      {"concatenation-reference", "32", "8 or 16"},
   };
   for (const auto& [key, value, fragment] : bad) {
     auto r = admin().set("acme", key, value);

@@ -15,7 +15,7 @@ submit_outcome file_connector::submit(const queued_message& message) {
   nlohmann::json parts = nlohmann::json::array();
   std::string text;
   for (const auto& s : message.segments) {
-    auto part_text = sms::decode(message.coding, s.payload);
+    auto part_text = sms::decode(message.coding, s.udh, s.payload);
     text += part_text;
     parts.push_back({{"udh", sms::to_hex(s.udh)}, {"text", part_text}});
   }

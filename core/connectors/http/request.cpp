@@ -148,7 +148,7 @@ result<std::vector<rendered_request>, std::string> render(const compiled_setting
   if (!s.per_segment) {
     message_fields v = base;
     for (const auto& segment : message.segments) {
-      v.text += sms::decode(message.coding, segment.payload);
+      v.text += sms::decode(message.coding, segment.udh, segment.payload);
       v.payload_hex += sms::to_hex(segment.payload);
     }
     auto r = render_one(s, v);
@@ -160,7 +160,7 @@ result<std::vector<rendered_request>, std::string> render(const compiled_setting
   for (int i = 0; i < parts; ++i) {
     const auto& segment = message.segments[static_cast<std::size_t>(i)];
     message_fields v = base;
-    v.text = sms::decode(message.coding, segment.payload);
+    v.text = sms::decode(message.coding, segment.udh, segment.payload);
     v.udh = as_string(segment.udh);
     v.payload_hex = sms::to_hex(segment.payload);
     v.part = i + 1;

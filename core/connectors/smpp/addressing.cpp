@@ -4,6 +4,7 @@
 #include "core/connectors/smpp/reassembly.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace mail2sms::smpp {
 namespace {
@@ -29,6 +30,26 @@ result<address, std::string> classify_source(std::string_view id) {
     return fail(std::string("the alphanumeric sender id is longer than 11 characters"));
   }
   return address{ton_alphanumeric, npi_unknown, std::string(id)};
+}
+
+// The UDH without its concatenation element (IEI 0x00 or 0x08), for SAR mode where the TLVs
+// carry it: what is left (national language shift elements) still has to go in the UDH. Empty
+// when nothing is left.
+std::vector<std::uint8_t> udh_without_concatenation(std::span<const std::uint8_t> udh) {
+  std::vector<std::uint8_t> out{0};
+  const std::size_t end = udh.empty() ? 0 : std::min<std::size_t>(udh.size(), udh[0] + 1U);
+  for (std::size_t i = 1; i + 2 <= end;) {
+    const std::size_t element_end = i + 2 + udh[i + 1];
+    if (element_end > end) break;
+    if (udh[i] != 0x00 && udh[i] != 0x08) {
+      out.insert(out.end(), udh.begin() + static_cast<std::ptrdiff_t>(i),
+                 udh.begin() + static_cast<std::ptrdiff_t>(element_end));
+    }
+    i = element_end;
+  }
+  if (out.size() == 1) return {};
+  out[0] = static_cast<std::uint8_t>(out.size() - 1);
+  return out;
 }
 
 }  // namespace
@@ -72,9 +93,13 @@ result<std::vector<submit_sm>, std::string> to_submit_sms(const core::queued_mes
     sm.data_coding = message.coding == sms::encoding::ucs2 ? data_coding_ucs2 : data_coding_gsm7;
     const auto concatenation = options.sar ? concatenation_of(segment.udh, {}) : std::nullopt;
     if (concatenation) {
-      sm.esm_class = 0;
+      // The TLVs carry the concatenation (a 16-bit reference whole); national language shift
+      // elements have no TLV, so they stay in a UDH of their own.
       set_sar(sm.tlvs, concatenation->reference, concatenation->total, concatenation->sequence);
-      sm.short_message = segment.payload;
+      sm.short_message = udh_without_concatenation(segment.udh);
+      sm.esm_class = sm.short_message.empty() ? 0 : esm_class_udhi;
+      sm.short_message.insert(sm.short_message.end(), segment.payload.begin(),
+                              segment.payload.end());
       out.push_back(std::move(sm));
       continue;
     }

@@ -44,7 +44,9 @@ struct submit_options {
   std::string default_source;
   std::uint8_t registered_delivery = 1;
   // Concatenated parts carry their concatenation in SAR TLVs (sar_msg_ref_num,
-  // sar_total_segments, sar_segment_seqnum) instead of a UDH, for SMSCs that want it so.
+  // sar_total_segments, sar_segment_seqnum) instead of a UDH, for SMSCs that want it so. The
+  // other UDH elements (national language shift tables) are still sent, in a UDH without the
+  // concatenation element (esm_class UDHI).
   bool sar = false;
 };
 

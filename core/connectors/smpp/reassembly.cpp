@@ -75,14 +75,15 @@ std::optional<concatenation_info> concatenation_of(std::span<const std::uint8_t>
   return std::nullopt;
 }
 
-std::string decode_text(std::uint8_t data_coding, std::span<const std::uint8_t> payload) {
+std::string decode_text(std::uint8_t data_coding, std::span<const std::uint8_t> udh,
+                        std::span<const std::uint8_t> payload) {
   switch (data_coding) {
     case 3:
       return latin1_to_utf8(payload);
     case 8:
       return sms::decode(sms::encoding::ucs2, payload);
     default:
-      return sms::decode(sms::encoding::gsm7, payload);
+      return sms::decode(sms::encoding::gsm7, udh, payload);
   }
 }
 

@@ -35,9 +35,11 @@ struct concatenation_info {
 std::optional<concatenation_info> concatenation_of(std::span<const std::uint8_t> udh,
                                                    const tlv_list& tlvs);
 
-// The text as UTF-8: data_coding 0 and 1 as GSM 03.38 septets, 3 as Latin-1, 8 as UCS-2, others
+// The text as UTF-8: data_coding 0 and 1 as GSM 03.38 septets (in the national locking / single
+// shift tables the UDH names, if it names any: IEI 0x25 / 0x24), 3 as Latin-1, 8 as UCS-2, others
 // as GSM.
-std::string decode_text(std::uint8_t data_coding, std::span<const std::uint8_t> payload);
+std::string decode_text(std::uint8_t data_coding, std::span<const std::uint8_t> udh,
+                        std::span<const std::uint8_t> payload);
 
 struct completed_message {
   std::string source;

@@ -145,7 +145,7 @@ std::optional<parsed_receipt> receipt_of(const deliver_sm& d, id_format submit_i
 
 std::string reply_text(const deliver_sm& d) {
   const auto data = split_user_data(d);
-  return decode_text(d.data_coding, data.payload);
+  return decode_text(d.data_coding, data.udh, data.payload);
 }
 
 }  // namespace mail2sms::smpp

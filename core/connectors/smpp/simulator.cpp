@@ -368,7 +368,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
 
   void report_submit(const esme_session& s, const submit_sm& sm, const std::string& id) {
     const auto user_data = split_user_data(sm);
-    auto text = decode_text(sm.data_coding, user_data.payload);
+    auto text = decode_text(sm.data_coding, user_data.udh, user_data.payload);
     emit({{"event", "submit_sm"},
           {"system_id", s.system_id},
           {"source", sm.source_addr},

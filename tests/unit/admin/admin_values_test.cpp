@@ -23,7 +23,7 @@ std::string why_not(std::string_view key, std::string_view value) {
 }
 
 TEST(settings, every_key_names_a_column_and_says_what_is_valid) {
-  EXPECT_EQ(settings().size(), 18u);
+  EXPECT_EQ(settings().size(), 20u);
   for (const auto& s : settings()) {
     EXPECT_FALSE(s.column.empty()) << s.key;
     EXPECT_FALSE(s.valid.empty()) << s.key;
@@ -46,6 +46,24 @@ TEST(settings, values_are_normalised_to_what_the_column_takes) {
   EXPECT_EQ(normal("segments-per-day", "0"), "0");
   EXPECT_EQ(normal("end-marker", " ## "), "##");
   EXPECT_EQ(normal("timezone", "America/Argentina/Buenos_Aires"), "America/Argentina/Buenos_Aires");
+  EXPECT_EQ(normal("national-language", "turkish"), "turkish");
+  EXPECT_EQ(normal("national-language", "Portuguese"), "portuguese");
+  EXPECT_EQ(normal("national-language", "none"), "none");
+  EXPECT_EQ(normal("concatenation-reference", "16"), "16");
+  EXPECT_EQ(normal("concatenation-reference", "8"), "8");
+}
+
+TEST(settings, encoding_settings_name_the_allowed_values) {
+  EXPECT_EQ(find_setting("national-language")->column, "national_language");
+  EXPECT_EQ(find_setting("concatenation-reference")->column, "concatenation_reference");
+  EXPECT_EQ(why_not("national-language", "greek"),
+            "national-language 'greek' is not valid; write none, turkish, spanish or portuguese");
+  why_not("national-language", "");
+  EXPECT_EQ(why_not("concatenation-reference", "32"),
+            "concatenation-reference '32' is not valid; write 8 or 16 (bits)");
+  why_not("concatenation-reference", "016");
+  why_not("concatenation-reference", "16bit");
+  why_not("concatenation-reference", "0");
 }
 
 TEST(settings, a_bad_value_says_what_a_good_one_looks_like) {

@@ -154,6 +154,61 @@ TEST_F(acceptance_test, a_price_table_makes_each_recipients_cost) {
   EXPECT_EQ(store.submissions.at(0).costs, (std::vector<std::int64_t>{2, 5}));
 }
 
+// Turkish with s-cedilla, g-breve and dotted capital I: UCS-2 in the default alphabet.
+const std::string turkish =
+    "\xC5\x9E"
+    "eker ve \xC4\x9F\xC3\xBCzel \xC4\xB0stanbul";  // Şeker ve ğüzel İstanbul
+
+TEST_F(acceptance_test, the_accounts_national_language_keeps_its_text_in_gsm) {
+  auto v =
+      submit("Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + turkish + "\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_EQ(store.submissions.at(0).sms.coding, sms::encoding::ucs2);  // the default: none
+
+  sender.national = sms::national_language::turkish;
+  v = submit("Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + turkish + "\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_EQ(v.coding, sms::encoding::gsm7);
+  const auto& s = store.submissions.at(1);
+  ASSERT_EQ(s.sms.coding, sms::encoding::gsm7);
+  EXPECT_EQ(s.sms.single_shift, sms::national_language::turkish);
+  EXPECT_EQ(s.text, turkish);
+  ASSERT_EQ(s.sms.segments.size(), 1u);
+  EXPECT_EQ(sms::to_hex(s.sms.segments[0].udh), "03240101");  // IEI 0x24, Turkish
+  EXPECT_EQ(sms::decode_part(s.sms, 0), turkish);
+}
+
+TEST_F(acceptance_test, the_accounts_reference_width_makes_the_udh) {
+  const std::string long_text(153 * 2 + 10, 'a');
+  auto v = submit("Subject: s\r\n\r\n" + long_text + "\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  EXPECT_EQ(sms::to_hex(store.submissions.at(0).sms.segments[0].udh).substr(0, 6), "050003");
+
+  sender.reference_16bit = true;
+  v = submit("Subject: s\r\n\r\n" + long_text + "\r\n");
+  ASSERT_EQ(v.state, acceptance_verdict::status::accepted) << v.text;
+  const auto& parts = store.submissions.at(1).sms.segments;
+  ASSERT_EQ(parts.size(), 3u);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    ASSERT_EQ(parts[i].udh.size(), 7u);
+    EXPECT_EQ(parts[i].udh[1], 0x08);  // IEI 0x08: 16-bit reference
+    EXPECT_EQ(parts[i].udh[5], 3);
+    EXPECT_EQ(parts[i].udh[6], i + 1);
+    EXPECT_EQ(parts[i].udh[3], parts[0].udh[3]);  // one reference for all parts
+    EXPECT_EQ(parts[i].udh[4], parts[0].udh[4]);
+  }
+}
+
+TEST_F(acceptance_test, sixteen_bit_references_use_both_octets) {
+  // The counter passes 255 within one acceptance: an 8-bit account wraps, a 16-bit one does not.
+  sender.reference_16bit = true;
+  const std::string long_text(200, 'a');
+  for (int i = 0; i < 300; ++i) submit("Subject: s\r\n\r\n" + long_text + "\r\n");
+  bool high_octet_used = false;
+  for (const auto& s : store.submissions) high_octet_used |= s.sms.segments.at(0).udh.at(3) != 0;
+  EXPECT_TRUE(high_octet_used);
+}
+
 // The asynchronous path the SMTP server uses: the same verdicts, each delivered exactly once.
 struct async_store final : message_store {
   enqueue_result enqueue(const submission&) override { return fail(store_error{}); }

@@ -61,6 +61,36 @@ TEST_F(file_connector_test, writes_one_json_line_per_message_with_every_part) {
   EXPECT_EQ(written[1]["parts"][0]["udh"].get<std::string>().substr(0, 6), "050003");
 }
 
+TEST_F(file_connector_test, national_tables_and_16_bit_references_are_read_back_as_sent) {
+  file_connector out("outbox", (dir / "out.jsonl").string());
+  std::string text;  // Şişli'de buluşalım, sağ ol. İstanbul ... (UCS-2 without the Turkish tables)
+  for (int i = 0; i < 8; ++i)
+    text +=
+        "\xC5\x9Ei\xC5\x9Fli'de bulu\xC5\x9F"
+        "al\xC4\xB1m, sa\xC4\x9F ol. \xC4\xB0stanbul. ";
+  sms::encode_options options;
+  options.reference = 0x1234;
+  options.reference_16bit = true;
+  options.national = sms::national_language::turkish;
+  const auto encoded = sms::encode(text, options);
+  ASSERT_EQ(encoded.coding, sms::encoding::gsm7);
+  ASSERT_GE(encoded.segments.size(), 2u);
+  queued_message m = message_of("", 3);
+  m.coding = encoded.coding;
+  m.segments = encoded.segments;
+  ASSERT_EQ(out.submit(m).state, submit_outcome::status::submitted);
+
+  const auto written = lines(dir / "out.jsonl");
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(written[0]["encoding"], "gsm7");
+  EXPECT_EQ(written[0]["text"], text);
+  ASSERT_EQ(written[0]["parts"].size(), encoded.segments.size());
+  for (std::size_t i = 0; i < encoded.segments.size(); ++i) {
+    EXPECT_EQ(written[0]["parts"][i]["text"], sms::decode_part(encoded, i));
+    EXPECT_NE(written[0]["parts"][i]["udh"].get<std::string>().find("08041234"), std::string::npos);
+  }
+}
+
 TEST_F(file_connector_test, an_unwritable_path_is_a_transient_failure_with_the_reason) {
   file_connector out("outbox", (dir / "missing-dir" / "out.jsonl").string());
   auto outcome = out.submit(message_of("Hello", 1));
