@@ -38,7 +38,7 @@ pdu_body empty_response(command_id response) {
 
 }  // namespace
 
-connection::connection(asio::io_context& io) : link(asio::ip::tcp::socket(io)), write_signal(io) {
+connection::connection(asio::io_context& io) : link(io), write_signal(io) {
   write_signal.expires_at(steady_clock::time_point::max());
 }
 

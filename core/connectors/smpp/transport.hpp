@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -22,6 +23,8 @@ class transport {
  public:
   using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
 
+  // A socket to connect, or one accepted.
+  explicit transport(asio::io_context& io) : socket_(io) {}
   explicit transport(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
