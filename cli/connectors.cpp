@@ -1,8 +1,10 @@
-// Builds each [[connector]] (smpp client or JSONL file) and resolves [[route]] names to them.
+// Builds each [[connector]] (smpp client, http, or JSONL file) and resolves [[route]] names to
+// them.
 #include "cli/connectors.hpp"
 
 #include <stdexcept>
 
+#include "cli/common.hpp"
 #include "core/connectors/file/file_connector.hpp"
 #include "core/connectors/http/connector.hpp"
 #include "core/connectors/smpp/client.hpp"
@@ -16,6 +18,7 @@ smpp::client_settings smpp_settings_of(const config::connector_config& c,
   s.name = c.name;
   s.host = c.host;
   s.port = c.port;
+  s.tls = {c.tls, c.tls_ca_file, c.tls_verify, c.tls_server_name};
   s.system_id = c.system_id;
   s.password = c.password;
   s.system_type = c.system_type;
@@ -40,7 +43,8 @@ smpp::client_settings smpp_settings_of(const config::connector_config& c,
   return s;
 }
 
-std::unique_ptr<core::sms_connector> make_connector(const config::connector_config& c,
+std::unique_ptr<core::sms_connector> make_connector(const config::config& cfg,
+                                                    const config::connector_config& c,
                                                     core::receipt_recorder* receipts) {
   if (c.type == "file") return std::make_unique<core::file_connector>(c.name, c.path);
   if (c.type == "http") {
@@ -50,7 +54,14 @@ std::unique_ptr<core::sms_connector> make_connector(const config::connector_conf
       throw std::logic_error("http connector " + c.name + ": " + compiled.error().message);
     return std::make_unique<http::connector>(std::move(*compiled));
   }
-  auto client = std::make_unique<smpp::client>(smpp_settings_of(c, receipts));
+  std::unique_ptr<smpp::client> client;
+  try {
+    client = std::make_unique<smpp::client>(smpp_settings_of(c, receipts));
+  } catch (const std::runtime_error& e) {
+    // The loader found PEM text in tls_ca_file; OpenSSL could not use it.
+    throw exit_error{exit_usage,
+                     cfg.source + ": connector '" + c.name + "': tls_ca_file: " + e.what()};
+  }
   client->start();
   return client;
 }
@@ -59,7 +70,7 @@ std::unique_ptr<core::sms_connector> make_connector(const config::connector_conf
 
 connector_set::connector_set(const config::config& cfg, core::receipt_recorder* receipts) {
   for (const auto& c : cfg.connectors) {
-    connectors_.push_back(make_connector(c, receipts));
+    connectors_.push_back(make_connector(cfg, c, receipts));
     if (c.unknown_policy == "hold") hold_unknown_.insert(c.name);
   }
   auto find = [&](const std::string& name) -> core::sms_connector* {

@@ -1,10 +1,13 @@
 // mail2sms smsc-sim: an SMPP 3.4 SMSC simulator printing each message as a JSON line, with
-// failure modes, and replies injected by JSON lines on stdin ({"reply": {...}}).
+// failure modes, implicit TLS, and replies injected by JSON lines on stdin ({"reply": {...}}).
 #include <poll.h>
 #include <unistd.h>
 
+#include <boost/system/system_error.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <thread>
 
@@ -71,6 +74,9 @@ void add_smsc_sim_command(CLI::App& app) {
   cmd->add_option("--drop-after", modes.drop_after,
                   "close the connection at every Nth submit_sm, leaving it unanswered");
   cmd->add_flag("--never-respond", modes.never_respond, "accept submit_sm, never answer");
+  cmd->add_option("--tls-cert", modes.tls_cert,
+                  "PEM certificate (chain): listen with implicit TLS (needs --tls-key)");
+  cmd->add_option("--tls-key", modes.tls_key, "PEM private key for --tls-cert");
   cmd->add_flag("--control-stdin", control_stdin,
                 "read control lines on stdin: {\"reply\": {\"from\": .., \"to\": .., \"text\": ..}} "
                 "sends a reply (deliver_sm) to every bound receiver");
@@ -88,10 +94,22 @@ void add_smsc_sim_command(CLI::App& app) {
     settings->queue_full_every = modes.queue_full_every;
     settings->drop_after = modes.drop_after;
     settings->never_respond = modes.never_respond;
-    smpp::simulator sim(std::move(settings).value());
+    if (modes.tls_cert.empty() != modes.tls_key.empty())
+      throw exit_error{exit_usage, "smsc-sim: --tls-cert and --tls-key go together"};
+    settings->tls_cert = modes.tls_cert;
+    settings->tls_key = modes.tls_key;
+    std::optional<smpp::simulator> sim;
+    try {
+      sim.emplace(std::move(settings).value());
+    } catch (const boost::system::system_error&) {
+      throw;                                 // the listen address: reported as before
+    } catch (const std::runtime_error& e) {  // the TLS files
+      throw exit_error{exit_usage, std::string("smsc-sim: ") + e.what()};
+    }
     std::jthread reader;
-    if (control_stdin) reader = std::jthread([&sim](std::stop_token stop) { read_control(sim, stop); });
-    sim.run();
+    if (control_stdin)
+      reader = std::jthread([&sim](std::stop_token stop) { read_control(*sim, stop); });
+    sim->run();
   });
 }
 

@@ -55,6 +55,10 @@ struct connector_config {
   // smpp
   std::string host = "127.0.0.1";
   std::uint16_t port = 2775;
+  bool tls = false;             // implicit TLS: handshake after connect, before bind
+  std::string tls_ca_file;      // PEM CAs (resolved path); empty: the system's trust store
+  bool tls_verify = true;       // check the certificate chain and the server's name
+  std::string tls_server_name;  // SNI and the name checked; empty: host
   std::string system_id;
   std::string password;
   std::string system_type;

@@ -2,7 +2,11 @@
 // every route prefix an E.164 prefix that names a defined connector.
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "config/sections.hpp"
 #include "core/connectors/http/request.hpp"
@@ -29,10 +33,49 @@ void read_source(const section& s, connector_config& c) {
                              : "an alphanumeric source address has at most 11 characters");
 }
 
+// A CA file must be a readable file holding at least one PEM certificate; OpenSSL parses it when
+// the connector starts.
+void check_ca_file(const section& s, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    s.fail("tls_ca_file", "cannot read " + path + ": it is a directory (name a PEM file)");
+  std::ifstream file(path);
+  if (!file) s.fail("tls_ca_file", "cannot read " + path + ": " + std::strerror(errno));
+  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    s.fail("tls_ca_file", path + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+}
+
+void read_tls(const section& s, connector_config& c) {
+  s.read("tls", c.tls);
+  s.read("tls_verify", c.tls_verify);
+  s.read_path("tls_ca_file", c.tls_ca_file);
+  s.read("tls_server_name", c.tls_server_name);
+  for (const std::string_view key : {"tls_ca_file", "tls_server_name"}) {
+    if (s.has(key) && !c.tls)
+      s.fail(key, "has no effect without tls = true (the connection would be plain TCP)");
+  }
+  if (s.has("tls_server_name") &&
+      (c.tls_server_name.empty() ||
+       std::any_of(c.tls_server_name.begin(), c.tls_server_name.end(),
+                   [](unsigned char ch) { return std::isspace(ch) || ch == '/'; })))
+    s.fail("tls_server_name",
+           "expected a host name such as \"smsc.example.net\" (or an IP address)");
+  if (!c.tls_ca_file.empty()) check_ca_file(s, c.tls_ca_file);
+}
+
+// TLS to an SMSC is an smpp setting; elsewhere it would be silently ignored.
+void reject_tls_keys(const section& s, const std::string& instead) {
+  for (const std::string_view key : {"tls", "tls_ca_file", "tls_verify", "tls_server_name"}) {
+    if (s.has(key)) s.fail(key, "applies to smpp connectors only" + instead);
+  }
+}
+
 void read_smpp(const section& s, connector_config& c) {
   s.read("host", c.host);
   if (c.host.empty()) s.fail("host", "must not be empty");
   s.read("port", c.port, 1, 65535);
+  read_tls(s, c);
   s.read("system_id", c.system_id);
   if (c.system_id.empty())
     s.fail("system_id", "an smpp connector needs system_id (its SMPP login)");
@@ -96,12 +139,41 @@ void read_http(const section& s, connector_config& c) {
 }
 
 connector_config read_connector(const section& s) {
-  s.allow_only({"name", "type", "host", "port", "system_id", "password", "system_type", "window",
-                "tps", "enquire_link_interval", "response_timeout", "path", "source", "receipts",
-                "concatenation", "submit_id_format", "receipt_id_format", "unknown_policy", "url",
-                "method", "headers", "body", "body_format", "success_status", "success_pattern",
-                "message_id_pattern", "multipart", "coding_values", "timeout", "ca_file",
-                "max_idle_connections"});
+  s.allow_only({"name",
+                "type",
+                "host",
+                "port",
+                "system_id",
+                "password",
+                "system_type",
+                "window",
+                "tps",
+                "enquire_link_interval",
+                "response_timeout",
+                "path",
+                "source",
+                "receipts",
+                "concatenation",
+                "submit_id_format",
+                "receipt_id_format",
+                "unknown_policy",
+                "url",
+                "method",
+                "headers",
+                "body",
+                "body_format",
+                "success_status",
+                "success_pattern",
+                "message_id_pattern",
+                "multipart",
+                "coding_values",
+                "timeout",
+                "ca_file",
+                "max_idle_connections",
+                "tls",
+                "tls_ca_file",
+                "tls_verify",
+                "tls_server_name"});
   connector_config c;
   s.read("name", c.name);
   if (c.name.empty()) s.fail("name", "every connector needs a name (routes refer to it)");
@@ -109,9 +181,11 @@ connector_config read_connector(const section& s) {
   if (c.type == "smpp") {
     read_smpp(s, c);
   } else if (c.type == "http") {
+    reject_tls_keys(s, " (http: an https:// url, and ca_file)");
     read_source(s, c);
     read_http(s, c);
   } else if (c.type == "file") {
+    reject_tls_keys(s, "");
     s.read_path("path", c.path);
     if (c.path.empty()) s.fail("path", "a file connector needs path (its JSONL output file)");
   } else {

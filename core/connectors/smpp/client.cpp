@@ -45,6 +45,8 @@ std::string_view to_string(core::submit_outcome::status s) {
 client::engine::engine(client_settings settings)
     : settings_(std::move(settings)),
       tick_(tick_for(settings_)),
+      tls_(settings_.tls.enabled ? client_tls_context(settings_.tls.ca_file, settings_.tls.verify)
+                                 : nullptr),
       resolver_(io_),
       backoff_timer_(io_),
       tick_timer_(io_),

@@ -15,10 +15,19 @@
 
 namespace mail2sms::smpp {
 
+// TLS to the SMSC (implicit: the handshake right after the TCP connect, before the bind).
+struct client_tls_settings {
+  bool enabled = false;
+  std::string ca_file;      // PEM CAs to trust; empty: the system's trust store
+  bool verify = true;       // check the certificate chain and the server's name
+  std::string server_name;  // sent as SNI and checked; empty: host
+};
+
 struct client_settings {
   std::string name = "smpp";  // the connector's name in routes and logs
   std::string host = "127.0.0.1";
   std::uint16_t port = 2775;
+  client_tls_settings tls;
   std::string system_id;    // at most 15 characters
   std::string password;     // at most 8
   std::string system_type;  // at most 12, usually empty
@@ -55,7 +64,7 @@ struct client_settings {
 // What the connection is doing, for health checks and tests.
 struct client_stats {
   bool bound = false;
-  std::uint64_t connect_failures = 0;
+  std::uint64_t connect_failures = 0;  // TCP connect or TLS handshake (and verification)
   std::uint64_t binds = 0;          // successful
   std::uint64_t bind_failures = 0;  // refused by the SMSC or timed out
   std::string last_error;           // the most recent connection or bind problem
@@ -63,6 +72,7 @@ struct client_stats {
 
 class client final : public core::sms_connector {
  public:
+  // Throws std::runtime_error when TLS is on and its CA file cannot be loaded (a start-up error).
   explicit client(client_settings settings);
   ~client() override;  // stop()
   client(const client&) = delete;
@@ -70,8 +80,9 @@ class client final : public core::sms_connector {
 
   // Starts the I/O thread, which connects and binds (and reconnects) until stop().
   void start();
-  // Unbinds cleanly (waiting at most response_timeout for unbind_resp), fails what is still
-  // queued as transient, and joins the I/O thread. Idempotent; not from on_deliver_sm.
+  // Unbinds cleanly (waiting at most response_timeout for unbind_resp; over TLS then at most
+  // 2 s for the close_notify exchange), fails what is still queued as transient, and joins the
+  // I/O thread. Idempotent; not from on_deliver_sm.
   void stop();
 
   const std::string& name() const override;

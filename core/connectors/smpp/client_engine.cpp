@@ -1,5 +1,6 @@
-// smpp::client's connection lifecycle: connect, bind_transceiver, read and write PDUs, answer the
-// SMSC's requests, enquire_link when idle, time requests out, unbind, reconnect with backoff.
+// smpp::client's connection lifecycle: connect (and the TLS handshake), bind_transceiver, read and
+// write PDUs, answer the SMSC's requests, enquire_link when idle, time requests out, unbind,
+// reconnect with backoff.
 #include "core/connectors/smpp/client_engine.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,6 +27,9 @@ namespace {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
+// The close_notify exchange after unbind is a courtesy: a silent SMSC must not hold up a stop.
+constexpr std::chrono::milliseconds tls_goodbye_limit{2'000};
+
 // The body of our answer to a deliver_sm or data_sm.
 pdu_body empty_response(command_id response) {
   if (response == command_id::data_sm_resp) return data_sm_resp{};
@@ -34,7 +38,7 @@ pdu_body empty_response(command_id response) {
 
 }  // namespace
 
-connection::connection(asio::io_context& io) : socket(io), write_signal(io) {
+connection::connection(asio::io_context& io) : link(io), write_signal(io) {
   write_signal.expires_at(steady_clock::time_point::max());
 }
 
@@ -47,6 +51,7 @@ asio::awaitable<void> client::engine::run_sessions() {
     conn_ = c;
     const bool was_bound = co_await run_connection(c);
     close(*c, "connection ended");
+    c->link.close();  // also after a TLS goodbye, which leaves the socket to run_connection
     conn_.reset();
     if (stopping_) break;
     if (was_bound) backoff = settings_.reconnect_min;
@@ -71,9 +76,17 @@ std::chrono::milliseconds client::engine::next_backoff(std::chrono::milliseconds
 
 asio::awaitable<bool> client::engine::run_connection(std::shared_ptr<connection> c) {
   if (!co_await connect(c)) co_return false;
+  if (tls_ && !co_await handshake(c)) co_return false;
   asio::co_spawn(io_, writer(c), rethrow_on_error);
   if (!co_await bind(c)) co_return false;
   while (auto message = co_await next_pdu(*c)) handle(*c, *message);
+  // After unbind_resp nothing is being read; a write still in flight would interleave with the
+  // close_notify, so then the connection just ends.
+  if (c->tls_goodbye && !c->writing) {
+    const auto limit = std::min(settings_.response_timeout, tls_goodbye_limit);
+    const std::shared_ptr<void> owner = c;  // named: no temporaries in co_await
+    co_await c->link.close_gracefully(owner, limit);
+  }
   co_return true;
 }
 
@@ -90,9 +103,9 @@ asio::awaitable<bool> client::engine::connect(std::shared_ptr<connection> c) {
   asio::steady_timer guard(io_);
   guard.expires_after(settings_.response_timeout);
   guard.async_wait([c](error_code e) {
-    if (!e) c->socket.close(e);
+    if (!e) c->link.socket().close(e);
   });
-  co_await asio::async_connect(c->socket, endpoints, redirect_error(use_awaitable, ec));
+  co_await asio::async_connect(c->link.socket(), endpoints, redirect_error(use_awaitable, ec));
   guard.cancel();
   if (stopping_ || c->closed) co_return false;
   if (ec) {
@@ -101,8 +114,42 @@ asio::awaitable<bool> client::engine::connect(std::shared_ptr<connection> c) {
                  false);
     co_return false;
   }
-  c->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  c->link.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   c->last_received = steady_clock::now();
+  co_return true;
+}
+
+// A failed handshake or certificate check is a connection failure: logged, counted, retried
+// with the backoff like a refused connect; queued segments keep waiting for a bind.
+asio::awaitable<bool> client::engine::handshake(std::shared_ptr<connection> c) {
+  c->link.use_tls(*tls_);
+  auto& stream = *c->link.tls();
+  const auto& name = settings_.tls.server_name.empty() ? settings_.host : settings_.tls.server_name;
+  expect_server(stream, name, settings_.tls.verify);
+  auto timed_out = std::make_shared<bool>(false);
+  asio::steady_timer guard(io_);
+  guard.expires_after(settings_.response_timeout);
+  guard.async_wait([c, timed_out](error_code e) {
+    if (e) return;
+    *timed_out = true;
+    c->link.socket().close(e);
+  });
+  error_code ec;
+  co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                  redirect_error(use_awaitable, ec));
+  guard.cancel();
+  if (stopping_ || c->closed) co_return false;
+  if (ec) {
+    const auto why = *timed_out ? "no answer within " + ms(settings_.response_timeout)
+                                : describe_tls_failure(ec, stream);
+    note_problem("TLS handshake with " + settings_.host + ":" + std::to_string(settings_.port) +
+                     " (as " + name + ") failed: " + why,
+                 false);
+    co_return false;
+  }
+  spdlog::info("smpp {}: TLS to {}:{} ({}, {}{})", settings_.name, settings_.host, settings_.port,
+               SSL_get_version(stream.native_handle()), SSL_get_cipher_name(stream.native_handle()),
+               settings_.tls.verify ? "" : ", certificate not verified: tls_verify = false");
   co_return true;
 }
 
@@ -126,7 +173,7 @@ asio::awaitable<bool> client::engine::bind(std::shared_ptr<connection> c) {
   guard.async_wait([c, timed_out](error_code e) {
     if (e || c->bound) return;
     *timed_out = true;
-    c->socket.close(e);
+    c->link.socket().close(e);
   });
   std::optional<pdu> answer;
   while (auto message = co_await next_pdu(*c)) {
@@ -196,7 +243,7 @@ asio::awaitable<std::optional<pdu>> client::engine::next_pdu(connection& c) {
     if (c.closed) co_return std::nullopt;
     error_code ec;
     const auto n =
-        co_await c.socket.async_read_some(asio::buffer(chunk), redirect_error(use_awaitable, ec));
+        co_await c.link.async_read_some(asio::buffer(chunk), redirect_error(use_awaitable, ec));
     if (ec) {
       close(c, ec == asio::error::eof ? std::string("the SMSC closed the connection")
                                       : "read failed: " + ec.message());
@@ -221,7 +268,9 @@ asio::awaitable<void> client::engine::writer(std::shared_ptr<connection> c) {
     }
     auto bytes = std::move(c->outbox.front());
     c->outbox.pop_front();
-    co_await asio::async_write(c->socket, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+    c->writing = true;
+    co_await c->link.async_write(asio::buffer(bytes), redirect_error(use_awaitable, ec));
+    c->writing = false;
     if (ec) {
       close(*c, "write failed: " + ec.message());
       break;
@@ -258,9 +307,7 @@ void client::engine::send_response(connection& c, command_id command, std::uint3
 void client::engine::close(connection& c, const std::string& why) {
   if (c.closed) return;
   c.closed = true;
-  error_code ignored;
-  c.socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  c.socket.close(ignored);
+  if (!c.tls_goodbye) c.link.close();
   c.write_signal.cancel();
   if (c.bound) {
     c.bound = false;
@@ -404,6 +451,7 @@ void client::engine::handle_response(connection& c, const pdu& message) {
       c.enquire_link_outstanding = false;
       break;
     case command_id::unbind:
+      c.tls_goodbye = c.link.tls() != nullptr;
       close(c, "unbound");
       break;
     default:

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/connectors/smpp/client.hpp"
+#include "core/connectors/smpp/transport.hpp"
 
 namespace mail2sms::smpp {
 
@@ -72,7 +73,7 @@ struct outstanding_request {
 
 struct connection {
   explicit connection(asio::io_context& io);
-  asio::ip::tcp::socket socket;
+  transport link;                   // TCP, or TLS over it
   asio::steady_timer write_signal;  // cancelled to wake the writer
   std::deque<std::vector<std::uint8_t>> outbox;
   std::vector<std::uint8_t> inbox;
@@ -84,6 +85,8 @@ struct connection {
   bool unbinding = false;  // we sent unbind
   bool closing = false;    // close once the outbox is flushed (the SMSC unbound us)
   bool closed = false;
+  bool writing = false;      // the writer has a write in flight
+  bool tls_goodbye = false;  // closed after unbind_resp: TLS close_notify before the socket
 };
 
 class client::engine {
@@ -107,6 +110,7 @@ class client::engine {
   asio::awaitable<void> run_sessions();
   asio::awaitable<bool> run_connection(std::shared_ptr<connection> c);
   asio::awaitable<bool> connect(std::shared_ptr<connection> c);
+  asio::awaitable<bool> handshake(std::shared_ptr<connection> c);
   asio::awaitable<bool> bind(std::shared_ptr<connection> c);
   asio::awaitable<std::optional<pdu>> next_pdu(connection& c);
   asio::awaitable<void> writer(std::shared_ptr<connection> c);
@@ -140,6 +144,7 @@ class client::engine {
 
   const client_settings settings_;
   const std::chrono::milliseconds tick_;
+  const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   asio::io_context io_;
   std::thread thread_;
 

@@ -1,5 +1,6 @@
-// The SMSC simulator: an acceptor, one coroutine per ESME connection (all on one strand, kept in
-// a registry so stop() can close them), and the SMSC side of bind, submit_sm and receipts.
+// The SMSC simulator: an acceptor (plain TCP or implicit TLS), one coroutine per ESME connection
+// (all on one strand, kept in a registry so stop() can close them), and the SMSC side of bind,
+// submit_sm and receipts.
 #include "core/connectors/smpp/simulator.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,6 +27,7 @@
 #include "core/connectors/smpp/addressing.hpp"
 #include "core/connectors/smpp/command_status.hpp"
 #include "core/connectors/smpp/reassembly.hpp"
+#include "core/connectors/smpp/transport.hpp"
 #include "core/sms/sms.hpp"
 
 namespace mail2sms::smpp {
@@ -44,8 +46,8 @@ constexpr std::string_view smsc_system_id = "mail2sms-sim";
 enum class bind_mode { none, transmitter, receiver, transceiver };
 
 struct esme_session {
-  esme_session(tcp::socket s, const strand_type& strand) : socket(std::move(s)), idle(strand) {}
-  tcp::socket socket;
+  esme_session(tcp::socket s, const strand_type& strand) : link(std::move(s)), idle(strand) {}
+  transport link;  // TCP, or TLS over it
   asio::steady_timer idle;
   std::vector<std::uint8_t> inbox;
   bind_mode mode = bind_mode::none;
@@ -95,6 +97,9 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
         io_(io),
         strand_(io.get_executor()),
         settings_(std::move(settings)),
+        tls_(settings_.tls_cert.empty()
+                 ? nullptr
+                 : server_tls_context(settings_.tls_cert, settings_.tls_key)),
         acceptor_(io) {
     const auto endpoint = resolve_listen(io_, settings_);
     acceptor_.open(endpoint.protocol());
@@ -135,14 +140,17 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     acceptor_.close(ignored);
     if (signals_) signals_->cancel(ignored);
     for (const auto& s : sessions_) {
-      s->socket.close(ignored);
+      s->link.close();
       s->idle.cancel();
     }
   }
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
-    emit({{"event", "listening"}, {"host", settings_.host}, {"port", port_}});
+    emit({{"event", "listening"},
+          {"host", settings_.host},
+          {"port", port_},
+          {"tls", tls_ != nullptr}});
     while (!stopped_) {
       error_code ec;
       auto socket = co_await acceptor_.async_accept(redirect_error(use_awaitable, ec));
@@ -157,6 +165,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       // ESME's delayed ACK (~40 ms a message).
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
       auto session = std::make_shared<esme_session>(std::move(socket), strand_);
+      if (tls_) session->link.use_tls(*tls_);
       sessions_.insert(session);
       asio::co_spawn(strand_, serve(session), rethrow);
     }
@@ -165,17 +174,46 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   asio::awaitable<void> serve(std::shared_ptr<esme_session> s) {
     auto self = shared_from_this();
     error_code ec;
-    const auto peer = s->socket.remote_endpoint(ec);
+    const auto peer = s->link.socket().remote_endpoint(ec);
     spdlog::debug("smsc-sim: connection from {}", peer.address().to_string());
-    co_await serve_pdus(s);
+    bool ready = true;
+    if (s->link.tls()) ready = co_await handshake(s);
+    if (ready) co_await serve_pdus(s);
     // Let the writer finish what is queued (an unbind_resp), for at most a second.
-    for (int i = 0; i < 100 && s->writing && s->socket.is_open(); ++i) {
+    for (int i = 0; i < 100 && s->writing && s->link.socket().is_open(); ++i) {
       asio::steady_timer pause(strand_, std::chrono::milliseconds(10));
       co_await pause.async_wait(redirect_error(use_awaitable, ec));
     }
-    s->socket.close(ec);
+    if (s->link.tls() && s->closing && !s->writing && s->link.socket().is_open() && !stopped_) {
+      const std::shared_ptr<void> owner = s;  // named: no temporaries in co_await
+      const bool answered = co_await s->link.close_gracefully(owner, std::chrono::seconds(1));
+      emit({{"event", "tls_closed"}, {"system_id", s->system_id}, {"close_notify", answered}});
+    }
+    s->link.close();
     s->idle.cancel();
     sessions_.erase(s);
+  }
+
+  // Implicit TLS: the handshake comes first, within the inactivity timeout.
+  asio::awaitable<bool> handshake(std::shared_ptr<esme_session> s) {
+    auto& stream = *s->link.tls();
+    s->idle.expires_after(settings_.inactivity_timeout);
+    s->idle.async_wait([s](error_code e) {
+      if (!e) s->link.socket().close(e);
+    });
+    error_code ec;
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    redirect_error(use_awaitable, ec));
+    s->idle.cancel();
+    if (ec) {
+      emit({{"event", "tls_failed"}, {"reason", describe_tls_failure(ec, stream)}});
+      co_return false;
+    }
+    const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    emit({{"event", "tls"},
+          {"protocol", SSL_get_version(stream.native_handle())},
+          {"server_name", sni == nullptr ? "" : sni}});
+    co_return true;
   }
 
   asio::awaitable<void> serve_pdus(std::shared_ptr<esme_session> s) {
@@ -203,11 +241,11 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       }
       s->idle.expires_after(settings_.inactivity_timeout);
       s->idle.async_wait([s](error_code e) {
-        if (!e) s->socket.close(e);
+        if (!e) s->link.socket().close(e);
       });
       error_code ec;
-      const auto n = co_await s->socket.async_read_some(asio::buffer(chunk),
-                                                        redirect_error(use_awaitable, ec));
+      const auto n =
+          co_await s->link.async_read_some(asio::buffer(chunk), redirect_error(use_awaitable, ec));
       s->idle.cancel();
       if (ec) co_return;
       s->inbox.insert(s->inbox.end(), chunk.begin(),
@@ -236,7 +274,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   }
 
   void push(const std::shared_ptr<esme_session>& s, std::vector<std::uint8_t> bytes) {
-    if (s->closing || !s->socket.is_open()) return;
+    if (s->closing || !s->link.socket().is_open()) return;
     s->outbox.push_back(std::move(bytes));
     if (s->writing) return;
     s->writing = true;
@@ -249,7 +287,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       auto bytes = std::move(s->outbox.front());
       s->outbox.pop_front();
       error_code ec;
-      co_await asio::async_write(s->socket, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+      co_await s->link.async_write(asio::buffer(bytes), redirect_error(use_awaitable, ec));
       if (ec) {
         s->outbox.clear();
         break;
@@ -329,8 +367,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     const auto n = ++submits_;
     if (settings_.drop_after > 0 && n % settings_.drop_after == 0) {
       emit({{"event", "dropped_connection"}, {"system_id", s.system_id}, {"submits", n}});
-      error_code ignored;
-      s.socket.close(ignored);
+      s.link.close();
       s.closing = true;
       return;
     }
@@ -462,6 +499,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
 
   strand_type strand_;
   simulator_settings settings_;
+  std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   tcp::acceptor acceptor_;
   std::optional<asio::signal_set> signals_;
   std::set<std::shared_ptr<esme_session>> sessions_;

@@ -23,6 +23,11 @@ struct simulator_settings {
   std::uint16_t port = 2775;       // 0: any free port, see simulator::port()
   std::string system_id;           // the credentials ESMEs must bind with
   std::string password;
+  // Implicit TLS (PEM files; both or neither): every connection starts with a TLS handshake. It
+  // adds the events tls (protocol, server_name: the SNI asked for), tls_failed (reason) and
+  // tls_closed (close_notify: whether the ESME answered ours after unbind).
+  std::string tls_cert;
+  std::string tls_key;
   bool delivery_receipts = true;  // when a submit_sm asks for one (registered_delivery)
   std::chrono::seconds inactivity_timeout{300};  // an ESME silent this long is disconnected
   // Receives each JSON line (without its newline) on the simulator's I/O thread: first
@@ -53,7 +58,8 @@ result<simulator_settings, std::string> simulator_settings_from(std::string_view
 class simulator {
  public:
   // With its own io_context, driven by run(). Listens from here on (throws std::system_error
-  // when the endpoint cannot be bound: a start-up error).
+  // when the endpoint cannot be bound, std::runtime_error when the TLS files cannot be loaded:
+  // start-up errors).
   explicit simulator(simulator_settings settings);
   // On the caller's io_context, driven by whoever runs it.
   simulator(boost::asio::io_context& io, simulator_settings settings);
