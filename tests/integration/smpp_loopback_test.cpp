@@ -27,6 +27,7 @@
 #include "core/connectors/smpp/command_status.hpp"
 #include "core/connectors/smpp/simulator.hpp"
 #include "core/sms/sms.hpp"
+#include "inbox.hpp"
 
 namespace mail2sms::smpp {
 namespace {
@@ -37,38 +38,7 @@ using outcome_status = core::submit_outcome::status;
 
 constexpr auto generous = 20s;  // an upper bound for things that take milliseconds
 
-// Collects whatever arrives from another thread and lets the test wait for a matching item.
-template <class T>
-class inbox {
- public:
-  void push(T item) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(item));
-    }
-    changed_.notify_all();
-  }
-  std::optional<T> wait_for(const std::function<bool(const T&)>& match,
-                            std::chrono::milliseconds timeout = generous) {
-    std::unique_lock lock(mutex_);
-    std::optional<T> found;
-    changed_.wait_for(lock, timeout, [&] {
-      for (const auto& item : items_) {
-        if (match(item)) {
-          found = item;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<T> items_;
-};
+using testing::inbox;
 
 class running_simulator {
  public:

@@ -21,6 +21,7 @@
 #include "core/connectors/smpp/receipt.hpp"
 #include "core/connectors/smpp/simulator.hpp"
 #include "core/sms/sms.hpp"
+#include "inbox.hpp"
 
 namespace mail2sms::smpp {
 namespace {
@@ -32,41 +33,11 @@ using outcome_status = core::submit_outcome::status;
 constexpr auto generous = 20s;  // an upper bound for things that take milliseconds
 
 // The simulator's JSON lines, collected from its thread.
-class event_log {
+class event_log : public testing::inbox<json> {
  public:
-  void push(json line) {
-    {
-      std::lock_guard lock(mutex_);
-      lines_.push_back(std::move(line));
-    }
-    changed_.notify_all();
-  }
-  std::optional<json> wait_for(const std::function<bool(const json&)>& match,
-                               std::chrono::milliseconds timeout = generous) {
-    std::unique_lock lock(mutex_);
-    std::optional<json> found;
-    changed_.wait_for(lock, timeout, [&] {
-      for (const auto& line : lines_) {
-        if (match(line)) {
-          found = line;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found;
-  }
   std::size_t count(const std::string& event) {
-    std::lock_guard lock(mutex_);
-    std::size_t n = 0;
-    for (const auto& line : lines_) n += line.at("event") == event ? 1 : 0;
-    return n;
+    return count_if([&](const json& line) { return line.at("event") == event; });
   }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<json> lines_;
 };
 
 std::function<bool(const json&)> event(const std::string& name) {

@@ -4,13 +4,6 @@
 namespace mail2sms::config::testing {
 namespace {
 
-#define EXPECT_ERROR(e, expected_line, expected_key, fragment)                              \
-  do {                                                                                      \
-    EXPECT_EQ((e).line, expected_line) << (e).to_string();                                  \
-    EXPECT_EQ((e).key, expected_key) << (e).to_string();                                    \
-    EXPECT_NE((e).message.find(fragment), std::string::npos) << "message: " << (e).message; \
-  } while (false)
-
 // Unknown keys
 
 TEST_F(config_test, unknown_key_in_smtp_suggests_the_close_one) {

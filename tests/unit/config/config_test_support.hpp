@@ -71,3 +71,11 @@ class config_test : public ::testing::Test {
 };
 
 }  // namespace mail2sms::config::testing
+
+// A config_error names this line and key, and its message says `fragment`.
+#define EXPECT_ERROR(e, expected_line, expected_key, fragment)                              \
+  do {                                                                                      \
+    EXPECT_EQ((e).line, expected_line) << (e).to_string();                                  \
+    EXPECT_EQ((e).key, expected_key) << (e).to_string();                                    \
+    EXPECT_NE((e).message.find(fragment), std::string::npos) << "message: " << (e).message; \
+  } while (false)

@@ -6,13 +6,6 @@
 namespace mail2sms::config::testing {
 namespace {
 
-#define EXPECT_ERROR(e, expected_line, expected_key, fragment)                              \
-  do {                                                                                      \
-    EXPECT_EQ((e).line, expected_line) << (e).to_string();                                  \
-    EXPECT_EQ((e).key, expected_key) << (e).to_string();                                    \
-    EXPECT_NE((e).message.find(fragment), std::string::npos) << "message: " << (e).message; \
-  } while (0)
-
 const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 // minimal_toml with an smpp connector whose lines from 12 on are `tls_lines`.
