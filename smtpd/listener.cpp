@@ -1,6 +1,8 @@
 // Accept loops, connection limits and the session registry.
 #include "smtpd/listener.hpp"
 
+#include "core/tls_context.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -42,9 +44,8 @@ int accept_any_client_certificate(int, X509_STORE_CTX*) { return 1; }
 std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
                                                      const std::string& key_file) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  tls::require_tls_12(*ctx);
+  ctx->set_options(asio::ssl::context::single_dh_use);
   SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Ask for a client certificate (an appliance may identify its account by one); clients
   // without one go on as before.
@@ -53,7 +54,8 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_fil
   SSL_CTX_set_session_id_context(ctx->native_handle(), session_context, sizeof session_context - 1);
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert_file, ec);
-  if (ec) throw std::runtime_error("cannot load TLS certificate " + cert_file + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot load TLS certificate " + cert_file + ": " + ec.message());
   ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("cannot load TLS key " + key_file + ": " + ec.message());
   return ctx;
@@ -91,7 +93,8 @@ std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool i
 
 std::string server::admit(const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
-  if (stopping_) return "421 4.3.2 " + settings_.hostname + " Service shutting down, try again later";
+  if (stopping_)
+    return "421 4.3.2 " + settings_.hostname + " Service shutting down, try again later";
   if (sessions_.size() >= limits_.total)
     return "421 4.7.0 " + settings_.hostname + " Too many connections, try again later";
   auto& from_ip = per_ip_[s->peer()];
@@ -168,7 +171,8 @@ void server::shutdown(std::chrono::seconds grace) {
   grace_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     std::lock_guard lock(mutex_);
-    if (!sessions_.empty()) spdlog::warn("smtp: closing {} session(s) still open", sessions_.size());
+    if (!sessions_.empty())
+      spdlog::warn("smtp: closing {} session(s) still open", sessions_.size());
     for (auto& s : sessions_) s->close();
   });
 }

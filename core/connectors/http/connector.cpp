@@ -2,6 +2,8 @@
 // the thread that called submit(); tcp_stream's expiry bounds the whole exchange.
 #include "core/connectors/http/connector.hpp"
 
+#include "core/tls_context.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -157,16 +159,8 @@ bhttp::request<bhttp::string_body> to_beast(const rendered_request& r, const url
 connector::connector(compiled_settings settings)
     : settings_(std::move(settings)), tls_(std::make_unique<tls_state>()) {
   auto& ctx = tls_->context;
-  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                  asio::ssl::context::no_tlsv1_1);
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  error_code ec;
-  if (settings_.ca_file.empty()) {
-    ctx.set_default_verify_paths(ec);
-  } else {
-    ctx.load_verify_file(settings_.ca_file, ec);
-  }
+  tls::require_tls_12(ctx);
+  const auto ec = tls::verify_peer_against(ctx, settings_.ca_file);
   if (ec)
     throw std::runtime_error("http connector " + settings_.name + ": cannot load CA certificates" +
                              (settings_.ca_file.empty() ? "" : " from " + settings_.ca_file) +

@@ -2,6 +2,8 @@
 // name a client expects, a bounded close_notify exchange, and readable handshake failures.
 #include "core/connectors/smpp/transport.hpp"
 
+#include "core/tls_context.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -43,31 +45,14 @@ asio::awaitable<bool> transport::close_gracefully(std::shared_ptr<void> owner,
   co_return answered;
 }
 
-namespace {
-
-void tls_12_or_later(asio::ssl::context& context) {
-  context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1);
-  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-}
-
-}  // namespace
-
 std::unique_ptr<asio::ssl::context> client_tls_context(const std::string& ca_file, bool verify) {
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  tls_12_or_later(*context);
+  tls::require_tls_12(*context);
   if (!verify) {
     context->set_verify_mode(asio::ssl::verify_none);
     return context;
   }
-  context->set_verify_mode(asio::ssl::verify_peer);
-  error_code ec;
-  if (ca_file.empty()) {
-    context->set_default_verify_paths(ec);
-  } else {
-    context->load_verify_file(ca_file, ec);
-  }
+  const auto ec = tls::verify_peer_against(*context, ca_file);
   if (ec) {
     throw std::runtime_error(
         "cannot load CA certificates" +
@@ -80,7 +65,7 @@ std::unique_ptr<asio::ssl::context> client_tls_context(const std::string& ca_fil
 std::unique_ptr<asio::ssl::context> server_tls_context(const std::string& cert_file,
                                                        const std::string& key_file) {
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  tls_12_or_later(*context);
+  tls::require_tls_12(*context);
   error_code ec;
   context->use_certificate_chain_file(cert_file, ec);
   if (ec)
