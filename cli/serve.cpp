@@ -98,7 +98,7 @@ void serve(const std::string& config_path) {
   prices.default_price = cfg.pricing.default_price;
   for (const auto& [country, price] : cfg.pricing.by_country) prices.by_country.emplace(country, price);
   core::acceptance acceptance(committer, prices);
-  core::receipt_recorder receipts(store);
+  core::receipt_recorder receipts(store, cfg.dispatch.reply_parts_wait);
   // Connectors bind only in a process that sends; an accept-only process leaves that to others.
   std::optional<connector_set> connectors;
   std::optional<core::dispatcher> dispatcher;

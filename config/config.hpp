@@ -93,6 +93,8 @@ struct dispatch_config {
   std::chrono::seconds retry_max{3600};
   std::chrono::seconds validity{48 * 3600};  // after acceptance; then `expired`
   int max_in_flight = 1000;                  // messages handed to connectors at once
+  // How long the parts of a concatenated reply wait for the rest; then it is stored as it is.
+  std::chrono::seconds reply_parts_wait{1800};
 };
 
 // How long message texts are kept: `mail2sms purge` (and serve, hourly) clears the bodies of

@@ -601,23 +601,4 @@ result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::
   }
 }
 
-result<ok_t, core::store_error> store::record_inbound(
-    const std::vector<core::inbound_message>& messages) {
-  if (messages.empty()) return ok;
-  array_literal connectors, sources, destinations, bodies;
-  for (const auto& m : messages) {
-    connectors.add(m.connector);
-    sources.add(m.source);
-    destinations.add(m.destination);
-    bodies.add(m.text);
-  }
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    run(tx,
-        "INSERT INTO inbound_messages (connector, source, destination, body) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
-        connectors.str(), sources.str(), destinations.str(), bodies.str());
-    return ok;
-  });
-}
-
 }  // namespace mail2sms::sql

@@ -38,6 +38,14 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
                            "AND body IS NOT NULL",
                            days)
                          .affected_rows();
+    // Parts of replies still waiting for the rest (serve stores them long before this, as
+    // incomplete replies; this covers a database no serve has run on since).
+    counts.replies += tx.exec_params(
+                            "UPDATE inbound_parts SET body = NULL "
+                            "WHERE received_at < now() - make_interval(days => $1) "
+                            "AND body IS NOT NULL",
+                            days)
+                          .affected_rows();
     tx.commit();
     return counts;
   } catch (const std::exception& e) {

@@ -12,7 +12,7 @@ namespace mail2sms::sql {
 struct purge_counts {
   std::int64_t messages = 0;  // bodies set to NULL
   std::int64_t parts = 0;     // SMS payloads emptied
-  std::int64_t replies = 0;   // inbound_messages bodies set to NULL
+  std::int64_t replies = 0;   // inbound_messages (and kept reply parts') bodies set to NULL
 };
 
 // For messages created more than `days` days ago whose status is not queued, sending or unknown

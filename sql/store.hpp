@@ -71,6 +71,8 @@ class store final : public core::account_directory,
       const std::vector<core::delivery_report>& reports) override;
   result<ok_t, core::store_error> record_inbound(
       const std::vector<core::inbound_message>& messages) override;
+  result<std::size_t, core::store_error> store_incomplete_replies(
+      std::chrono::seconds wait) override;
   result<std::size_t, core::store_error> match_stored_reports(std::chrono::seconds window) override;
 
   // Rate-limit windows long past (usage_counters rows no limit reads any more); how many went.

@@ -39,8 +39,11 @@ std::size_t store_and_ack(std::vector<std::pair<T, receipt_recorder::ack_fn>>& i
 
 }  // namespace
 
-receipt_recorder::receipt_recorder(report_store& store, std::size_t max_batch)
-    : store_(store), max_batch_(std::max<std::size_t>(1, max_batch)) {}
+receipt_recorder::receipt_recorder(report_store& store, std::chrono::seconds reply_parts_wait,
+                                   std::size_t max_batch)
+    : store_(store),
+      reply_parts_wait_(reply_parts_wait),
+      max_batch_(std::max<std::size_t>(1, max_batch)) {}
 
 void receipt_recorder::add(delivery_report report, ack_fn ack) {
   {
@@ -85,10 +88,23 @@ void receipt_recorder::match_stored(std::chrono::seconds window) {
   }
 }
 
+void receipt_recorder::store_incomplete_replies() {
+  const auto stored = store_.store_incomplete_replies(reply_parts_wait_);
+  if (!stored) {
+    spdlog::error("replies: cannot store the replies still missing parts: {}",
+                  stored.error().message);
+  } else if (*stored > 0) {
+    spdlog::warn("replies: stored {} concatenated replies still missing parts after {} s, as they "
+                 "are (inbound_messages.parts_missing says which)",
+                 *stored, reply_parts_wait_.count());
+  }
+}
+
 void receipt_recorder::run(std::stop_token stop) {
   // At start the look goes back far enough for a process that was down for a while; after
   // that, an hour covers any transaction that was still open at the previous look.
   match_stored(std::chrono::hours(48));
+  store_incomplete_replies();
   auto last_look = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
     {
@@ -99,6 +115,7 @@ void receipt_recorder::run(std::stop_token stop) {
     flush();
     if (std::chrono::steady_clock::now() - last_look >= std::chrono::minutes(1)) {
       match_stored(std::chrono::hours(1));
+      store_incomplete_replies();
       last_look = std::chrono::steady_clock::now();
     }
   }

@@ -18,7 +18,11 @@ class receipt_recorder {
  public:
   using ack_fn = std::function<void(bool stored)>;
 
-  explicit receipt_recorder(report_store& store, std::size_t max_batch = 1000);
+  // `reply_parts_wait`: how long the parts of a concatenated reply are kept waiting for the rest
+  // before the reply is stored as it is (see report_store::store_incomplete_replies).
+  explicit receipt_recorder(report_store& store,
+                            std::chrono::seconds reply_parts_wait = std::chrono::minutes(30),
+                            std::size_t max_batch = 1000);
 
   // Thread-safe and quick: queues for the next batch.
   void add(delivery_report report, ack_fn ack);
@@ -26,15 +30,17 @@ class receipt_recorder {
 
   // Records batches until stop is requested, then what is still queued. At start and every
   // minute, has the store match stored receipts that still match no part (see
-  // report_store::match_stored_reports).
+  // report_store::match_stored_reports) and store the replies that waited too long for parts.
   void run(std::stop_token stop);
   // Records what is queued now (at most max_batch of each kind); returns how many.
   std::size_t flush();
 
  private:
   void match_stored(std::chrono::seconds window);
+  void store_incomplete_replies();
 
   report_store& store_;
+  const std::chrono::seconds reply_parts_wait_;
   const std::size_t max_batch_;
   std::mutex mutex_;
   std::condition_variable added_;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,12 +22,22 @@ struct delivery_report {
   std::string error_code;  // the receipt's err: or network_error_code; may be empty
 };
 
-// A mobile-originated message (a reply): who sent it, to which of our numbers, its text.
+// Where one part of a concatenated reply belongs: the sender's reference, how many parts the
+// reply has (2..255) and which one this is (1..total).
+struct reply_part {
+  std::uint16_t reference = 0;
+  std::uint8_t total = 0;
+  std::uint8_t number = 0;
+};
+
+// A mobile-originated message (a reply): who sent it, to which of our numbers, its text. A part
+// of a concatenated reply carries `part`; the store keeps such parts until the reply is whole.
 struct inbound_message {
   std::string connector;
   std::string source;
   std::string destination;
-  std::string text;  // UTF-8
+  std::string text;  // UTF-8; of this part only when `part` is set
+  std::optional<reply_part> part;
 };
 
 // Whether a receipt state is final for its segment (ENROUTE and ACCEPTD are not).
@@ -37,7 +49,17 @@ class report_store {
   // Stores every report and applies it to the segment it matches (connector + smsc id); a report
   // whose segment is not known yet is kept and applied when the segment's id is recorded.
   virtual result<ok_t, store_error> record_reports(const std::vector<delivery_report>& reports) = 0;
+  // Stores replies. A part of a concatenated reply is kept (a repeat of a part already kept
+  // changes nothing) until its reply's last part arrives; then the reply is stored whole, its
+  // parts' texts joined in order, in the same transaction.
   virtual result<ok_t, store_error> record_inbound(const std::vector<inbound_message>& messages) = 0;
+  // Stores the replies whose first kept part is older than `wait` and which are still missing
+  // parts as they are, saying which parts are missing. Returns how many. A store that keeps no
+  // parts has nothing to do here.
+  virtual result<std::size_t, store_error> store_incomplete_replies(std::chrono::seconds wait) {
+    (void)wait;
+    return std::size_t{0};
+  }
   // Applies the stored reports that still match no segment, received within `window`, to the
   // segments recorded since: the second look that a process stopping between a commit and its
   // own second look leaves undone. Returns how many it matched. A store that always matches

@@ -212,17 +212,25 @@ class DispatchTest(unittest.TestCase):
         self.assertGreater(len(g.sim.events("submit_sm_refused")), 5)
         self.assertEqual(set(g.submits_per_destination().values()), {1})
 
-    def test_replies_are_stored_with_the_number_they_came_from(self):
+    def test_replies_are_stored_with_the_number_they_came_from_and_whole(self):
         g = self.gateway()
         g.serve()
         g.sim.wait_for(lambda l: l.get("event") == "bind")
+        long_gsm = ("Server db3 is back. " * 20).strip()  # 399 septets: 3 parts
+        long_ucs2 = ("Понял, выезжаю 🚗 " * 6).strip()      # 2 UCS-2 parts
         g.sim.inject_reply("+27825550000", "Alerts", "ACK, on my way")
+        g.sim.inject_reply("+27825550001", "Alerts", long_gsm)
+        g.sim.inject_reply("+27825550002", "Alerts", long_ucs2)
         deadline = time.monotonic() + 15
-        while g.sql("SELECT count(*) FROM inbound_messages") != "1":
+        while g.sql("SELECT count(*) FROM inbound_messages") != "3":
             self.assertLess(time.monotonic(), deadline, g.log_tail())
             time.sleep(0.2)
-        self.assertEqual(g.sql("SELECT source || '|' || destination || '|' || body FROM inbound_messages"),
-                         "27825550000|Alerts|ACK, on my way")
+        rows = g.sql("SELECT source || '|' || destination || '|' || parts || '|' || body "
+                     "FROM inbound_messages ORDER BY source").split("\n")
+        self.assertEqual(rows, ["27825550000|Alerts|1|ACK, on my way",
+                                f"27825550001|Alerts|3|{long_gsm}",
+                                f"27825550002|Alerts|2|{long_ucs2}"])
+        self.assertEqual(g.sql("SELECT count(*) FROM inbound_parts"), "0")
 
     def test_an_smsc_dropping_the_connection_mid_stream_loses_nothing(self):
         g = self.gateway(sim_args=["--drop-after", "25"])

@@ -408,9 +408,7 @@ void client::engine::handle_deliver_sm(connection& c, std::uint32_t sequence,
     return;
   }
   if (!receipt && bad.empty() && settings_.on_reply) {
-    settings_.on_reply({settings_.name, body.source_addr, body.destination_addr,
-                        reply_text(body)},
-                       ack_for(sequence, response));
+    settings_.on_reply(reply_of(settings_.name, body), ack_for(sequence, response));
     return;
   }
   if (!bad.empty()) spdlog::warn("smpp {}: ignoring {} from the SMSC", settings_.name, bad);

@@ -143,9 +143,17 @@ std::optional<parsed_receipt> receipt_of(const deliver_sm& d, id_format submit_i
   return r;
 }
 
-std::string reply_text(const deliver_sm& d) {
+core::inbound_message reply_of(std::string connector, const deliver_sm& d) {
   const auto data = split_user_data(d);
-  return decode_text(d.data_coding, data.udh, data.payload);
+  std::optional<core::reply_part> part;
+  if (const auto c = concatenation_of(data.udh, d.tlvs)) {
+    part = core::reply_part{.reference = c->reference, .total = c->total, .number = c->sequence};
+  }
+  return {.connector = std::move(connector),
+          .source = d.source_addr,
+          .destination = d.destination_addr,
+          .text = decode_text(d.data_coding, data.udh, data.payload),
+          .part = part};
 }
 
 }  // namespace mail2sms::smpp

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/connectors/smpp/pdu.hpp"
+#include "core/dispatch/reports.hpp"
 
 namespace mail2sms::smpp {
 
@@ -45,7 +46,10 @@ struct receipt_text_fields {
 };
 receipt_text_fields parse_receipt_text(std::string_view text);
 
-// The reply's text as UTF-8 (short_message or message_payload, UDH removed).
-std::string reply_text(const deliver_sm& d);
+// The reply a deliver_sm that is not a receipt carries, as the connector `connector` received
+// it: its text as UTF-8 (short_message or message_payload, UDH removed), and the part it is of a
+// concatenated reply (UDH IEI 0x00 or 0x08, or the SAR TLVs), if it is one. Each part's text is
+// decoded on its own.
+core::inbound_message reply_of(std::string connector, const deliver_sm& d);
 
 }  // namespace mail2sms::smpp

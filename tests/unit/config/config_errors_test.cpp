@@ -302,6 +302,8 @@ TEST_F(config_test, dispatch_values) {
                "must be between 1 and");
   EXPECT_ERROR(error_of(minimal_toml + "[dispatch]\nretry_base = 60\nretry_max = 30\n"), 18,
                "dispatch.retry_max", "must be at least retry_base (60)");
+  EXPECT_ERROR(error_of(minimal_toml + "[dispatch]\nreply_parts_wait = 0\n"), 17,
+               "dispatch.reply_parts_wait", "must be between 1 and");
 }
 
 TEST_F(config_test, timeouts_at_least_one_second) {

@@ -82,7 +82,7 @@ TEST(receipt, a_reply_is_not_a_receipt) {
   std::string bad;
   EXPECT_FALSE(receipt_of(d, id_format::as_is, id_format::as_is, &bad));
   EXPECT_TRUE(bad.empty());
-  EXPECT_EQ(reply_text(d), text);
+  EXPECT_EQ(reply_of("smsc", d).text, text);
 }
 
 TEST(receipt, a_receipt_without_id_or_state_is_refused_with_a_reason) {
@@ -95,12 +95,59 @@ TEST(receipt, a_receipt_without_id_or_state_is_refused_with_a_reason) {
   EXPECT_NE(bad.find("state"), std::string::npos);
 }
 
-TEST(receipt, reply_text_decodes_ucs2_and_drops_the_udh) {
+TEST(receipt, a_reply_part_decodes_ucs2_drops_the_udh_and_says_which_part_it_is) {
   deliver_sm d;
+  d.source_addr = "27821234567";
+  d.destination_addr = "mail2sms";
   d.esm_class = esm_class_udhi;
   d.data_coding = data_coding_ucs2;
   d.short_message = {0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 0x00, 'O', 0x00, 'k', 0x20, 0xAC};
-  EXPECT_EQ(reply_text(d), "Ok\xE2\x82\xAC");
+  const auto reply = reply_of("smsc1", d);
+  EXPECT_EQ(reply.connector, "smsc1");
+  EXPECT_EQ(reply.source, "27821234567");
+  EXPECT_EQ(reply.destination, "mail2sms");
+  EXPECT_EQ(reply.text, "Ok\xE2\x82\xAC");
+  ASSERT_TRUE(reply.part);
+  EXPECT_EQ(reply.part->reference, 1);
+  EXPECT_EQ(reply.part->total, 2);
+  EXPECT_EQ(reply.part->number, 1);
+}
+
+TEST(receipt, a_reply_part_with_a_16_bit_reference) {
+  deliver_sm d;
+  d.esm_class = esm_class_udhi;
+  d.short_message = {0x06, 0x08, 0x04, 0xBE, 0xEF, 0x03, 0x03, 'h', 'i'};
+  const auto reply = reply_of("smsc1", d);
+  EXPECT_EQ(reply.text, "hi");
+  ASSERT_TRUE(reply.part);
+  EXPECT_EQ(reply.part->reference, 0xBEEF);
+  EXPECT_EQ(reply.part->total, 3);
+  EXPECT_EQ(reply.part->number, 3);
+}
+
+TEST(receipt, a_reply_part_in_sar_tlvs) {
+  deliver_sm d;
+  d.short_message = {'y', 'e', 's'};
+  d.tlvs.push_back({tag::sar_msg_ref_num, {0x01, 0x02}});
+  d.tlvs.push_back({tag::sar_total_segments, {0x02}});
+  d.tlvs.push_back({tag::sar_segment_seqnum, {0x02}});
+  const auto reply = reply_of("smsc1", d);
+  EXPECT_EQ(reply.text, "yes");
+  ASSERT_TRUE(reply.part);
+  EXPECT_EQ(reply.part->reference, 0x0102);
+  EXPECT_EQ(reply.part->total, 2);
+  EXPECT_EQ(reply.part->number, 2);
+}
+
+TEST(receipt, a_single_reply_and_nonsense_concatenation_are_no_part) {
+  deliver_sm d;
+  d.short_message = {'o', 'k'};
+  EXPECT_FALSE(reply_of("smsc1", d).part);
+  d.esm_class = esm_class_udhi;
+  d.short_message = {0x05, 0x00, 0x03, 0x07, 0x02, 0x03, 'o', 'k'};  // part 3 of 2
+  const auto reply = reply_of("smsc1", d);
+  EXPECT_FALSE(reply.part);
+  EXPECT_EQ(reply.text, "ok");
 }
 
 TEST(receipt, id_format_names) {

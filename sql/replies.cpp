@@ -1,0 +1,137 @@
+// Replies (mobile-originated messages), whole or in parts (see core::report_store and migration
+// 0009). A part is kept in inbound_parts until its reply is whole; the transaction that stores
+// the last part also stores the reply and deletes its parts. Two transactions adding parts of one
+// reply at once (two binds, two processes) take the reply's advisory lock first, so the second
+// sees the first's part: otherwise each could miss the other's uncommitted row and neither would
+// find the reply whole.
+#include <pqxx/pqxx>
+
+#include <string>
+
+#include "core/dispatch/reports.hpp"
+#include "sql/array_literal.hpp"
+#include "sql/pq_support.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::sql {
+namespace {
+
+constexpr int reply_lock_class = 0x6d33;  // "m3": advisory lock class of concatenated replies
+
+// The columns that name one reply among the kept parts, and the lock key made of them. Both
+// statements below lock in the order of the key, so two of them never wait for each other.
+constexpr const char* reply_key = "connector, source, destination, reference, total";
+std::string lock_key_of(const std::string& alias) {
+  const auto col = [&](const char* name) { return alias + "." + name; };
+  return "hashtext(" + col("connector") + " || chr(31) || " + col("source") + " || chr(31) || " +
+         col("destination") + " || chr(31) || " + col("reference") + " || chr(31) || " +
+         col("total") + ")";
+}
+
+struct part_arrays {
+  array_literal connectors, sources, destinations, references, totals, numbers, bodies;
+
+  void add(const core::inbound_message& m) {
+    connectors.add(m.connector);
+    sources.add(m.source);
+    destinations.add(m.destination);
+    references.add(static_cast<int>(m.part->reference));
+    totals.add(static_cast<int>(m.part->total));
+    numbers.add(static_cast<int>(m.part->number));
+    bodies.add(m.text);
+  }
+};
+
+void record_parts(pqxx::work& tx, const part_arrays& a) {
+  const auto unnested =
+      "unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]) "
+      "AS u(connector, source, destination, reference, total, part_no, body)";
+  tx.exec_params(std::string("SELECT pg_advisory_xact_lock($8, k) FROM (SELECT DISTINCT ") +
+                     lock_key_of("u") + " AS k FROM " + unnested + " ORDER BY 1) x",
+                 a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
+                 a.totals.str(), a.numbers.str(), a.bodies.str(), reply_lock_class);
+  // A part kept already (the SMSC sent it again: its deliver_sm_resp was lost) changes nothing.
+  tx.exec_params(std::string("INSERT INTO inbound_parts (") + reply_key +
+                     ", part_no, body) SELECT * FROM " + unnested + " ON CONFLICT DO NOTHING",
+                 a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
+                 a.totals.str(), a.numbers.str(), a.bodies.str());
+  tx.exec_params(
+      std::string("WITH touched AS (SELECT DISTINCT ") + reply_key + " FROM " + unnested +
+          "), whole AS (SELECT t.* FROM touched t WHERE t.total = (SELECT count(*) FROM "
+          "inbound_parts p WHERE (p.connector, p.source, p.destination, p.reference, p.total) = "
+          "(t.connector, t.source, t.destination, t.reference, t.total))), "
+          "taken AS (DELETE FROM inbound_parts p USING whole w WHERE (p.connector, p.source, "
+          "p.destination, p.reference, p.total) = (w.connector, w.source, w.destination, "
+          "w.reference, w.total) RETURNING p.*) "
+          "INSERT INTO inbound_messages (connector, source, destination, body, parts) "
+          "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total "
+          "FROM taken GROUP BY " + reply_key,
+      a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
+      a.totals.str(), a.numbers.str(), a.bodies.str());
+}
+
+}  // namespace
+
+result<ok_t, core::store_error> store::record_inbound(
+    const std::vector<core::inbound_message>& messages) {
+  if (messages.empty()) return ok;
+  array_literal connectors, sources, destinations, bodies;
+  part_arrays parts;
+  std::size_t part_count = 0;
+  for (const auto& m : messages) {
+    if (m.part) {
+      parts.add(m);
+      ++part_count;
+      continue;
+    }
+    connectors.add(m.connector);
+    sources.add(m.source);
+    destinations.add(m.destination);
+    bodies.add(m.text);
+  }
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    if (part_count > 0) record_parts(tx, parts);
+    if (part_count == messages.size()) return ok;
+    tx.exec_params(
+        "INSERT INTO inbound_messages (connector, source, destination, body) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
+        connectors.str(), sources.str(), destinations.str(), bodies.str());
+    return ok;
+  });
+}
+
+result<std::size_t, core::store_error> store::store_incomplete_replies(std::chrono::seconds wait) {
+  const auto stale = std::string("SELECT ") + reply_key +
+                     " FROM inbound_parts GROUP BY " + reply_key +
+                     " HAVING min(received_at) < now() - make_interval(secs => $1)";
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params("SELECT pg_advisory_xact_lock($2, k) FROM (SELECT DISTINCT " +
+                       lock_key_of("s") + " AS k FROM (" + stale + ") s ORDER BY 1) x",
+                   static_cast<double>(wait.count()), reply_lock_class);
+    // Each missing part's place in the text says so; parts_missing lists their numbers.
+    const auto stored = tx.exec_params(
+        "WITH stale AS (" + stale +
+            "), taken AS (DELETE FROM inbound_parts p USING stale s WHERE (p.connector, "
+            "p.source, p.destination, p.reference, p.total) = (s.connector, s.source, "
+            "s.destination, s.reference, s.total) RETURNING p.*), "
+            "slots AS (SELECT s.*, g AS part_no FROM stale s, generate_series(1, s.total) g "
+            "WHERE EXISTS (SELECT 1 FROM taken t WHERE (t.connector, t.source, t.destination, "
+            "t.reference, t.total) = (s.connector, s.source, s.destination, s.reference, "
+            "s.total))) "
+            "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
+            "parts_missing) "
+            "SELECT sl.connector, sl.source, sl.destination, "
+            "string_agg(CASE WHEN t.part_no IS NULL THEN '[part ' || sl.part_no || ' of ' || "
+            "sl.total || ' missing]' ELSE coalesce(t.body, '') END, '' ORDER BY sl.part_no), "
+            "sl.total, coalesce(array_agg(sl.part_no ORDER BY sl.part_no) FILTER (WHERE "
+            "t.part_no IS NULL), '{}') "
+            "FROM slots sl LEFT JOIN taken t USING (connector, source, destination, reference, "
+            "total, part_no) "
+            "GROUP BY sl.connector, sl.source, sl.destination, sl.reference, sl.total "
+            "RETURNING 1",
+        static_cast<double>(wait.count()));
+    return static_cast<std::size_t>(stored.size());
+  });
+}
+
+}  // namespace mail2sms::sql
