@@ -149,6 +149,7 @@ asio::awaitable<void> session::run() {
     }
   }
   deadline_.cancel();
+  timer_.cancel();  // the watchdog holds the session; let it go
   boost::system::error_code ignored;
   socket_.close(ignored);
   spdlog::info("smtp {}: disconnected", peer_);
@@ -194,23 +195,33 @@ asio::awaitable<bool> session::write(const std::string& text) {
   co_return !ec;
 }
 
-// The read timeout: a timer that cancels the socket. The generation makes a timer that fired
-// just as the read completed harmless to the next read.
-void session::arm_timer(std::chrono::seconds timeout) {
-  const auto generation = ++timer_generation_;
+void session::start_wait(std::chrono::seconds timeout) {
   timed_out_ = false;
-  timer_.expires_after(timeout);
+  waiting_ = true;
+  wait_until_ = std::chrono::steady_clock::now() + timeout;
+  // An armed watchdog wakes at the latest when this wait may time out: nothing to do then.
+  if (!watching_ || wait_until_ < timer_.expiry()) watch();
+}
+
+// Arms the watchdog for wait_until_. It cancels the socket if a wait is pending past its limit;
+// if the wait ended (or a later one has a later limit) it sleeps again or stops. The generation
+// makes a handler that had already fired when the timer was moved harmless.
+void session::watch() {
+  const auto generation = ++watch_generation_;
+  watching_ = true;
+  timer_.expires_at(wait_until_);
   timer_.async_wait([this, self = shared_from_this(), generation](boost::system::error_code ec) {
-    if (ec || generation != timer_generation_) return;
+    if (ec || generation != watch_generation_) return;
+    watching_ = false;
+    if (!waiting_) return;  // the next wait arms it again
+    if (std::chrono::steady_clock::now() < wait_until_) {
+      watch();
+      return;
+    }
     timed_out_ = true;
     boost::system::error_code ignored;
     socket_.cancel(ignored);
   });
-}
-
-void session::disarm_timer() {
-  ++timer_generation_;
-  timer_.cancel();
 }
 
 // Plaintext: wait until the socket is readable, then read into the I/O thread's buffer, so an
@@ -219,7 +230,7 @@ void session::disarm_timer() {
 // shared by every session on the thread. TLS reads go through the session's own buffer.
 asio::awaitable<std::string_view> session::read_input() {
   if (deadline_passed_ || shutdown_requested_ != shutdown_told_) co_return std::string_view();
-  arm_timer(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
+  start_wait(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
   boost::system::error_code ec;
   std::string_view input;
   if (tls_) {
@@ -239,18 +250,18 @@ asio::awaitable<std::string_view> session::read_input() {
       break;
     }
   }
-  disarm_timer();
+  end_wait();
   co_return input;
 }
 
 asio::awaitable<bool> session::handshake() {
-  arm_timer(services_.command_timeout);
+  start_wait(services_.command_timeout);
   boost::system::error_code ec;
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
   tls_input_.resize(16384);
   co_await tls_->async_handshake(asio::ssl::stream_base::server,
                                    asio::redirect_error(use_awaitable, ec));
-  disarm_timer();
+  end_wait();
   if (ec) {
     spdlog::info("smtp {}: TLS handshake failed: {}", peer_, timed_out_ ? "timeout" : ec.message());
     boost::system::error_code ignored;

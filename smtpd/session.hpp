@@ -55,8 +55,13 @@ class session : public std::enable_shared_from_this<session> {
   // The next input, or an empty view at EOF, error, timeout or a wake-up. The view is valid
   // until the session next suspends: use it before any co_await.
   asio::awaitable<std::string_view> read_input();
-  void arm_timer(std::chrono::seconds timeout);
-  void disarm_timer();
+  // The timeout of one wait for the client (a read, a handshake), kept lazily: start_wait notes
+  // when the wait must end, end_wait that it did; one watchdog timer wakes when the pending
+  // wait's limit may have passed and sleeps again if it has not. A busy session touches the
+  // timer about once per timeout, not twice per command.
+  void start_wait(std::chrono::seconds timeout);
+  void end_wait() { waiting_ = false; }
+  void watch();
   asio::awaitable<bool> handshake();
   asio::awaitable<void> pause(std::chrono::milliseconds delay);
   asio::awaitable<void> trust_client_network();
@@ -72,12 +77,15 @@ class session : public std::enable_shared_from_this<session> {
   // connections of an idle or plaintext-trusted listener never need one.
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   std::vector<char> tls_input_;
-  asio::steady_timer timer_;     // the read timeout
+  asio::steady_timer timer_;     // the watchdog of the wait for the client
   asio::steady_timer deadline_;  // the whole session
   asio::steady_timer delay_;     // answering failed AUTH slowly
   session_services& services_;
   protocol protocol_;
-  std::uint64_t timer_generation_ = 0;
+  std::chrono::steady_clock::time_point wait_until_{};  // when the pending wait times out
+  std::uint64_t watch_generation_ = 0;  // only the newest watchdog handler acts
+  bool waiting_ = false;                // a wait for the client is pending
+  bool watching_ = false;               // the watchdog is armed
   bool timed_out_ = false;
   bool deadline_passed_ = false;
   bool shutdown_requested_ = false;

@@ -110,6 +110,60 @@ class SessionDeadlineTest(BridgeTest):
             s.close()
 
 
+class CommandTimeoutTest(BridgeTest):
+    """RFC 5321 4.5.3.2: each wait for the client is bounded (command_timeout, data_timeout), a
+    session as a whole only by session_timeout."""
+    extra_smtp = "command_timeout = 2\ndata_timeout = 3\nplaintext_auth = true"
+
+    def test_a_client_silent_past_the_command_timeout_gets_421(self):
+        s, f = connect(self.bridge.smtp_port)
+        try:
+            self.assertTrue(read_reply(f).startswith("220 "))
+            s.sendall(b"EHLO client.example\r\n")
+            self.assertTrue(read_reply(f).startswith("250"))
+            self.assertTrue(read_reply(f).startswith("421 4.4.2 "))  # then nothing more
+            self.assertEqual(f.readline(), b"")
+        finally:
+            f.close()
+            s.close()
+
+    def test_a_client_that_keeps_talking_is_not_timed_out(self):
+        s, f = connect(self.bridge.smtp_port)
+        try:
+            self.assertTrue(read_reply(f).startswith("220 "))
+            started = time.monotonic()
+            while time.monotonic() - started < 5:  # 2.5 command timeouts, a command every 0.5 s
+                s.sendall(b"NOOP\r\n")
+                self.assertTrue(read_reply(f).startswith("250"))
+                time.sleep(0.5)
+            # A pause longer than the last gaps, shorter than the timeout, is still fine.
+            time.sleep(1.2)
+            s.sendall(b"NOOP\r\n")
+            self.assertTrue(read_reply(f).startswith("250"))
+        finally:
+            f.close()
+            s.close()
+
+    def test_a_client_silent_in_data_past_the_data_timeout_gets_421(self):
+        s, f = connect(self.bridge.smtp_port)
+        try:
+            self.assertTrue(read_reply(f).startswith("220 "))
+            plain = base64.b64encode(("\0%s\0%s" % (ACCOUNT, PASSWORD)).encode())
+            for command in (b"EHLO client.example", b"AUTH PLAIN " + plain,
+                            b"MAIL FROM:<a@example.com>",
+                            b"RCPT TO:<+27821234567@" + DOMAIN.encode() + b">", b"DATA"):
+                s.sendall(command + b"\r\n")
+                self.assertTrue(read_reply(f)[:1] in ("2", "3"), command)
+            s.sendall(b"Subject: half a mail\r\n\r\nand then silence")
+            started = time.monotonic()
+            self.assertTrue(read_reply(f).startswith("421 4.4.2 "))
+            # The data timeout (3 s) applies inside DATA, not the command timeout (2 s).
+            self.assertGreater(time.monotonic() - started, 2.5)
+        finally:
+            f.close()
+            s.close()
+
+
 class AuthBudgetTest(BridgeTest):
     extra_smtp = "auth_failures_per_ip = 2\nplaintext_auth = true"
 
