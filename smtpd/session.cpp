@@ -189,8 +189,17 @@ asio::awaitable<bool> session::write(const std::string& text) {
   if (tls_) {
     co_await asio::async_write(*tls_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
   } else {
-    co_await asio::async_write(socket_, asio::buffer(text),
-                               asio::redirect_error(use_awaitable, ec));
+    // A reply is small and the socket nearly always takes it whole at once: try that first,
+    // without the trip through the scheduler an asynchronous write takes; what is left (the
+    // client is not reading) is written asynchronously.
+    std::size_t written = 0;
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    if (!ec) written = socket_.write_some(asio::buffer(text), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (!ec && written < text.size()) {
+      co_await asio::async_write(socket_, asio::buffer(text) + written,
+                                 asio::redirect_error(use_awaitable, ec));
+    }
   }
   co_return !ec;
 }
