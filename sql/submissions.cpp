@@ -168,9 +168,10 @@ constexpr const char* write_batch_sql =
     "  RETURNING id, queue_id), "
     "parts AS ("
     "  INSERT INTO message_parts (message_id, part_no, udh, payload) "
-    "  SELECT i.id, p.n, decode(p.u, 'hex'), decode(p.d, 'hex') FROM inserted i "
-    "  JOIN unnest($21::text[], $22::int[], $23::text[], $24::text[]) AS p(q, n, u, d) "
-    "    ON p.q = i.queue_id "
+    "  SELECT i.id, p.n, substring($23::bytea FROM p.u + 1 FOR p.ul), "
+    "         substring($24::bytea FROM p.d + 1 FOR p.dl) FROM inserted i "
+    "  JOIN unnest($21::text[], $22::int[], $25::int[], $26::int[], $27::int[], $28::int[]) "
+    "    AS p(q, n, u, ul, d, dl) ON p.q = i.queue_id "
     "  RETURNING message_id), "
     "events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'queued' FROM inserted "
@@ -190,7 +191,11 @@ struct batch_rows {
   array_literal c_accounts, c_messages, c_segments;                         // $8-$10
   array_literal queue_ids, accounts, froms, mail_ids, recipients, senders,  // $11-$20
       bodies, codings, counts, costs;
-  array_literal p_queue_ids, p_numbers, p_udhs, p_payloads;  // $21-$24
+  array_literal p_queue_ids, p_numbers;  // $21-$22
+  // Every part's UDH and payload, one after the other, sent as two binary parameters ($23, $24:
+  // no hex to write or read) with each part's offset and length in them ($25-$28).
+  std::basic_string<unsigned char> p_udhs, p_payloads;
+  array_literal p_udh_at, p_udh_size, p_payload_at, p_payload_size;
   std::size_t messages = 0, parts = 0, ledger = 0, counters = 0, charges = 0;
 };
 
@@ -254,8 +259,12 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
   for (const auto& seg : s.sms.segments) {
     rows.p_queue_ids.add(ref.queue_id);
     rows.p_numbers.add(part_no++);
-    rows.p_udhs.add(sms::to_hex(seg.udh));
-    rows.p_payloads.add(sms::to_hex(seg.payload));
+    rows.p_udh_at.add(static_cast<std::int64_t>(rows.p_udhs.size()));
+    rows.p_udh_size.add(static_cast<std::int64_t>(seg.udh.size()));
+    rows.p_udhs.append(seg.udh.begin(), seg.udh.end());
+    rows.p_payload_at.add(static_cast<std::int64_t>(rows.p_payloads.size()));
+    rows.p_payload_size.add(static_cast<std::int64_t>(seg.payload.size()));
+    rows.p_payloads.append(seg.payload.begin(), seg.payload.end());
   }
 }
 
@@ -270,7 +279,9 @@ void write_batch(pqxx::work& tx, const batch_rows& r) {
       r.l_queue_ids.str(), r.c_accounts.str(), r.c_messages.str(), r.c_segments.str(),
       r.queue_ids.str(), r.accounts.str(), r.froms.str(), r.mail_ids.str(), r.recipients.str(),
       r.senders.str(), r.bodies.str(), r.codings.str(), r.counts.str(), r.costs.str(),
-      r.p_queue_ids.str(), r.p_numbers.str(), r.p_udhs.str(), r.p_payloads.str())[0];
+      r.p_queue_ids.str(), r.p_numbers.str(), pqxx::binarystring(r.p_udhs.data(), r.p_udhs.size()),
+      pqxx::binarystring(r.p_payloads.data(), r.p_payloads.size()), r.p_udh_at.str(),
+      r.p_udh_size.str(), r.p_payload_at.str(), r.p_payload_size.str())[0];
   const std::array<std::size_t, 6> expected{r.messages, r.parts,    r.messages,
                                             r.ledger,   r.counters, r.charges};
   for (std::size_t i = 0; i < expected.size(); ++i) {
