@@ -8,6 +8,7 @@
 
 #include "core/mail/mail_text.hpp"
 #include "core/phone/phone.hpp"
+#include "sql/array_literal.hpp"
 
 namespace mail2sms::sql {
 namespace {
@@ -365,17 +366,9 @@ std::string redact_numbers(std::string_view text) {
 }
 
 std::string text_array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (const char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
+  array_literal out;
+  for (const auto& item : items) out.add(std::string_view(item));
+  return out.str();
 }
 
 }  // namespace mail2sms::sql

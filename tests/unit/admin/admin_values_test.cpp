@@ -155,6 +155,9 @@ TEST(text_array_literal, quotes_and_escapes) {
   EXPECT_EQ(text_array_literal({}), "{}");
   EXPECT_EQ(text_array_literal({"a", "b\"c", "d\\e", "f,g", ""}),
             "{\"a\",\"b\\\"c\",\"d\\\\e\",\"f,g\",\"\"}");
+  // Runs of them, mixed, at either end.
+  EXPECT_EQ(text_array_literal({"\"\\\"", "\\\\x\"\"", "plain"}),
+            "{\"\\\"\\\\\\\"\",\"\\\\\\\\x\\\"\\\"\",\"plain\"}");
 }
 
 }  // namespace
