@@ -24,17 +24,19 @@ std::string claim_sql() {
              "claimed AS (UPDATE notifications n SET attempts = n.attempts + 1, "
              "  next_attempt_at = now() + make_interval(secs => $2) "
              "  FROM due WHERE n.id = due.id "
-             "  RETURNING n.id, n.attempts, n.message_id, n.status, n.rcpt_to, n.created_at) "
+             "  RETURNING n.id, n.attempts, n.message_id, n.kind, n.inbound_id, n.status, n.rcpt_to, "
+             "    n.created_at) "
              "SELECT c.id, c.attempts, extract(epoch FROM now() - c.created_at)::bigint AS age, "
              "  c.rcpt_to, m.queue_id, m.recipient, c.status, "
              "  COALESCE(NULLIF(m.last_error, ''), (SELECT e.detail FROM message_events e "
              "    WHERE e.message_id = m.id AND e.status <> 'notification' "
              "    ORDER BY e.id DESC LIMIT 1), '') AS reason, "
-             "  m.mail_message_id, "
+             "  m.mail_message_id, c.kind = 'reply' AS reply, i.body AS reply_text, "
              "  to_char(m.created_at AT TIME ZONE 'UTC', ") +
          rfc5322 + ") AS accepted_at, to_char(c.created_at AT TIME ZONE 'UTC', " + rfc5322 +
          ") AS changed_at "
-         "FROM claimed c JOIN messages m ON m.id = c.message_id ORDER BY c.id";
+         "FROM claimed c JOIN messages m ON m.id = c.message_id "
+         "LEFT JOIN inbound_messages i ON i.id = c.inbound_id ORDER BY c.id";
 }
 
 }  // namespace
@@ -72,6 +74,10 @@ result<std::vector<notify::pending_notification>, core::store_error> notificatio
           .mail_message_id = r["mail_message_id"].as<std::string>(),
           .accepted_at = r["accepted_at"].as<std::string>(),
           .changed_at = r["changed_at"].as<std::string>(),
+          .reply = r["reply"].as<bool>(),
+          .reply_text = r["reply_text"].is_null()
+                            ? std::nullopt
+                            : std::optional<std::string>(r["reply_text"].as<std::string>()),
       });
     }
     return out;
@@ -83,9 +89,11 @@ result<ok_t, core::store_error> notification_store::sent(std::int64_t id,
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "WITH done AS (UPDATE notifications SET state = 'sent', sent_at = now(), last_error = NULL "
-        "  WHERE id = $1 RETURNING message_id, status) "
+        "  WHERE id = $1 RETURNING message_id, kind, status) "
         "INSERT INTO message_events (message_id, status, detail) "
-        "SELECT message_id, 'notification', 'delivery-status mail (' || status || ') sent: ' || $2 "
+        "SELECT message_id, 'notification', "
+        "  CASE WHEN kind = 'reply' THEN 'reply mail' "
+        "       ELSE 'delivery-status mail (' || status || ')' END || ' sent: ' || $2 "
         "FROM done",
         id, detail);
     return ok;
@@ -109,10 +117,12 @@ result<ok_t, core::store_error> notification_store::give_up(std::int64_t id,
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "WITH done AS (UPDATE notifications SET state = 'given-up', last_error = $2 "
-        "  WHERE id = $1 RETURNING message_id, status) "
+        "  WHERE id = $1 RETURNING message_id, kind, status) "
         "INSERT INTO message_events (message_id, status, detail) "
         "SELECT message_id, 'notification', "
-        "  'delivery-status mail (' || status || ') given up: ' || $2 FROM done",
+        "  CASE WHEN kind = 'reply' THEN 'reply mail' "
+        "       ELSE 'delivery-status mail (' || status || ')' END || ' given up: ' || $2 "
+        "FROM done",
         id, detail);
     return ok;
   });

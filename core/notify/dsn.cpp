@@ -1,6 +1,8 @@
 // Rendering of delivery-status mails (see dsn.hpp).
 #include "core/notify/dsn.hpp"
 
+#include "core/notify/smtp_reply.hpp"
+
 #include <algorithm>
 
 namespace mail2sms::notify {
@@ -22,6 +24,33 @@ std::string_view describe(std::string_view status) {
 void add_line(std::string& out, std::string_view line) {
   out.append(line);
   out.append("\r\n");
+}
+
+// Base64 in lines of 76 characters, each ending in CRLF (RFC 2045 6.8).
+std::string base64_lines(std::string_view bytes) {
+  const std::string encoded = base64(bytes);
+  std::string out;
+  for (std::size_t i = 0; i < encoded.size(); i += 76) out += encoded.substr(i, 76) + "\r\n";
+  return out;
+}
+
+// Headers every mail of the notifier has.
+std::string common_headers(std::string_view from, std::string_view to, std::string_view subject,
+                           std::string_view date, std::string_view message_id,
+                           const std::string& original) {
+  std::string out;
+  out += fold_header("From", "<" + std::string(from) + ">");
+  out += fold_header("To", "<" + std::string(to) + ">");
+  out += fold_header("Subject", subject);
+  out += fold_header("Date", date);
+  out += fold_header("Message-ID", message_id);
+  if (!original.empty()) {
+    out += fold_header("In-Reply-To", original);
+    out += fold_header("References", original);
+  }
+  out += "Auto-Submitted: auto-replied\r\n";  // RFC 3834: no automatic answer to this
+  out += "MIME-Version: 1.0\r\n";
+  return out;
 }
 
 }  // namespace
@@ -96,20 +125,10 @@ std::string render_dsn(const delivery_status& d) {
   const std::string reason = printable_ascii(d.reason);
   const std::string original = angle_id(d.original_message_id);
   const std::string status = printable_ascii(d.status, 32);
-  std::string out;
-  out += fold_header("From", "<" + d.from + ">");
-  out += fold_header("To", "<" + d.to + ">");
-  out += fold_header("Subject", "SMS to " + recipient + " " +
-                                    (is_failure(status) ? "not delivered (" + status + ")"
-                                                        : std::string("delivered")));
-  out += fold_header("Date", d.date);
-  out += fold_header("Message-ID", d.message_id);
-  if (!original.empty()) {
-    out += fold_header("In-Reply-To", original);
-    out += fold_header("References", original);
-  }
-  out += "Auto-Submitted: auto-replied\r\n";  // RFC 3834: no automatic answer to this
-  out += "MIME-Version: 1.0\r\n";
+  const std::string subject =
+      "SMS to " + recipient + " " +
+      (is_failure(status) ? "not delivered (" + status + ")" : std::string("delivered"));
+  std::string out = common_headers(d.from, d.to, subject, d.date, d.message_id, original);
   out += fold_header("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"" +
                                         d.boundary + "\"");
   out += "\r\nThis is a MIME-encapsulated delivery status notification.\r\n";
@@ -148,6 +167,25 @@ std::string render_dsn(const delivery_status& d) {
   }
   add_line(out, "Last-Attempt-Date: " + d.last_attempt_date);
   out += "\r\n--" + d.boundary + "--\r\n";
+  return out;
+}
+
+std::string render_reply(const reply_mail& r) {
+  const std::string number = printable_ascii(r.number, 40);
+  std::string out = common_headers(r.from, r.to, "SMS reply from " + number, r.date, r.message_id,
+                                   angle_id(r.original_message_id));
+  out += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  std::string body = "A reply to your SMS (queue id " + printable_ascii(r.queue_id, 64) +
+                     ") came from " + number + " at " + r.received_date + ":\r\n\r\n";
+  // Canonical text (RFC 2046 4.1.1): every line break CRLF, whatever the SMS had.
+  const std::string text =
+      r.text ? *r.text : std::string("(its text was erased after the retention period)");
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) body += '\r';
+    body += text[i];
+  }
+  body += "\r\n\r\n-- \r\nThe SMS gateway at " + printable_ascii(r.reporting_mta, 253) + "\r\n";
+  out += base64_lines(body);
   return out;
 }
 

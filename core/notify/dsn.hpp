@@ -3,6 +3,7 @@
 // no clock, no randomness (the caller passes the dates, the Message-ID and the boundary).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,22 @@ struct delivery_status {
   std::string message_id;           // this mail's Message-ID, with angle brackets
   std::string boundary;             // MIME boundary, must not occur in the text
 };
+
+// A reply (MO) to an SMS, mailed to the account: text/plain UTF-8 in base64, threaded under
+// the mail that became the SMS it answers.
+struct reply_mail {
+  std::string from;
+  std::string to;
+  std::string reporting_mta;
+  std::string queue_id;             // of the SMS it answers
+  std::string number;               // who replied, E.164
+  std::optional<std::string> text;  // UTF-8; nullopt: erased after the retention period
+  std::string original_message_id;
+  std::string received_date;        // RFC 5322
+  std::string date;
+  std::string message_id;
+};
+std::string render_reply(const reply_mail& r);
 
 // RFC 3464 Action and RFC 3463 status code for a message state.
 std::string_view action_of(std::string_view status);

@@ -45,8 +45,23 @@ std::chrono::seconds notifier::backoff(int attempts, std::chrono::seconds base,
   return std::min(delay, max);
 }
 
-delivery_status notifier::status_mail(const pending_notification& n) const {
-  return delivery_status{
+std::string notifier::mail_for(const pending_notification& n) const {
+  const std::string message_id = "<mail2sms." + std::string(n.reply ? "reply." : "dsn.") +
+                                 std::to_string(n.id) + "." + random_hex(6) + "@" +
+                                 settings_.hostname + ">";
+  if (n.reply) {
+    return render_reply(reply_mail{.from = settings_.from,
+                                   .to = n.rcpt_to,
+                                   .reporting_mta = settings_.hostname,
+                                   .queue_id = n.queue_id,
+                                   .number = n.recipient,
+                                   .text = n.reply_text,
+                                   .original_message_id = n.mail_message_id,
+                                   .received_date = n.changed_at,
+                                   .date = rfc5322_now(),
+                                   .message_id = message_id});
+  }
+  return render_dsn(delivery_status{
       .from = settings_.from,
       .to = n.rcpt_to,
       .reporting_mta = settings_.hostname,
@@ -59,10 +74,9 @@ delivery_status notifier::status_mail(const pending_notification& n) const {
       .arrival_date = n.accepted_at,
       .last_attempt_date = n.changed_at,
       .date = rfc5322_now(),
-      .message_id = "<mail2sms.dsn." + std::to_string(n.id) + "." + random_hex(6) + "@" +
-                    settings_.hostname + ">",
+      .message_id = message_id,
       .boundary = "=_mail2sms_" + random_hex(12),
-  };
+  });
 }
 
 void notifier::deliver(const pending_notification& n) {
@@ -77,7 +91,7 @@ void notifier::deliver(const pending_notification& n) {
     log_failure(outbox_.give_up(n.id, why));
     return;
   }
-  const auto outcome = send_(settings_.relay, n.rcpt_to, render_dsn(status_mail(n)));
+  const auto outcome = send_(settings_.relay, n.rcpt_to, mail_for(n));
   switch (outcome.what) {
     case send_outcome::kind::sent:
       spdlog::info("notification {} for {} ({} to {}) sent: {}", n.id, n.queue_id, n.status, masked,

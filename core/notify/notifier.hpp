@@ -44,7 +44,8 @@ class notifier {
 
  private:
   void deliver(const pending_notification& n);
-  delivery_status status_mail(const pending_notification& n) const;
+  // The mail for n: a DSN, or for a reply the reply's text.
+  std::string mail_for(const pending_notification& n) const;
 
   notification_outbox& outbox_;
   notifier_settings settings_;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct pending_notification {
   std::string mail_message_id;
   std::string accepted_at;          // RFC 5322
   std::string changed_at;           // RFC 5322: when the row was written (the state change)
+  bool reply = false;               // a reply (MO) from `recipient`, not a state change
+  std::optional<std::string> reply_text;  // nullopt: erased after the retention period
 };
 
 class notification_outbox {

@@ -43,6 +43,9 @@ capabilities capabilities_of(const smtp_reply& ehlo);
 // and it ends with CRLF "." CRLF.
 std::string dot_stuffed(std::string_view message);
 
+// Base64 (RFC 4648) on one line.
+std::string base64(std::string_view bytes);
+
 // The AUTH PLAIN initial response: base64("\0user\0password").
 std::string auth_plain_response(std::string_view user, std::string_view password);
 

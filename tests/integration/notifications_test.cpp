@@ -4,12 +4,15 @@
 // row; sent and given-up rows leave an event; rows go with their message and with retention.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <set>
 #include <thread>
 
 #include "core/sms/sms.hpp"
 #include "migrated_fixture.hpp"
+#include "sql/admin.hpp"
 #include "sql/notifications.hpp"
 #include "sql/retention.hpp"
 
@@ -232,6 +235,82 @@ TEST_F(notifications_test, accounts_wanting_notifications_are_named) {
   auto some = outbox_->accounts_wanting_notifications();
   ASSERT_TRUE(some.has_value());
   EXPECT_EQ(*some, std::vector<std::string>{"ops"});
+}
+
+TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_last) {
+  const auto answered = claimed_message("alice@example.org", "+27821000001");
+  outcome(answered, status::submitted, "", "s1");
+  // notify = off: a reply is stored and mailed to nobody.
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "ok"}}).has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications"), "0");
+
+  set_notify("failures");
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "On my way"}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27829999999", "x", "who?"}}).has_value());
+  EXPECT_EQ(value("SELECT string_agg(kind || ' ' || rcpt_to || ' ' || message_id, ',') "
+                  "FROM notifications"),
+            "reply alice@example.org " + std::to_string(answered));
+  auto claimed = outbox_->claim(10, seconds(600));
+  ASSERT_TRUE(claimed.has_value() && claimed->size() == 1u);
+  EXPECT_TRUE(claimed->front().reply);
+  EXPECT_EQ(claimed->front().reply_text, std::optional<std::string>("On my way"));
+  EXPECT_EQ(claimed->front().recipient, "+27821000001");
+  EXPECT_EQ(claimed->front().mail_message_id, "<m+27821000001@client.example.org>");
+
+  // Another account with notify on sends to the number later: the next reply is its.
+  auto other = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+  ASSERT_TRUE(other.has_value());
+  execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
+  execute("UPDATE messages SET created_at = now() - interval '1 hour'");
+  {
+    core::submission s;
+    s.account_id = other->id;
+    s.mail_from = "bob@example.net";
+    s.recipients = {"+27821000001"};
+    s.text = "call me";
+    s.sms = sms::encode(s.text);
+    ASSERT_TRUE(store_->enqueue(s).has_value());
+  }
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "sure"}}).has_value());
+  EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
+
+  // Older than 7 days: nobody's.
+  execute("UPDATE messages SET created_at = now() - interval '8 days'");
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late"}}).has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
+}
+
+TEST_F(notifications_test, settings_are_set_shown_audited_and_exported_with_the_outbox) {
+  sql::admin admin(db_);
+  auto account = admin.account("ops");
+  ASSERT_TRUE(account.has_value()) << account.error().message;
+  EXPECT_EQ(account->notify, "off");
+  EXPECT_EQ(account->notify_to, "sender");
+  auto set = admin.set("ops", "notify", "Failures");
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(*set, "failures");
+  ASSERT_TRUE(admin.set("ops", "notify-to", "noc@example.net").has_value());
+  auto bad = admin.set("ops", "notify-to", "NOC <noc@example.net>");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().what, sql::admin_error::kind::invalid);
+  account = admin.account("ops");
+  ASSERT_TRUE(account.has_value());
+  EXPECT_EQ(account->notify, "failures");
+  EXPECT_EQ(account->notify_to, "noc@example.net");
+  EXPECT_EQ(value("SELECT count(*) FROM audit_log WHERE detail IN "
+                  "('notify=failures', 'notify-to=noc@example.net')"),
+            "2");
+
+  const auto failed = claimed_message("alice@example.org", "+27821000001");
+  outcome(failed, status::permanent_failure, "ESME_RINVDSTADR");
+  auto exported = admin.export_account("ops");
+  ASSERT_TRUE(exported.has_value()) << exported.error().message;
+  const auto doc = nlohmann::json::parse(*exported);
+  EXPECT_EQ(doc["account"]["notify"], "failures");
+  EXPECT_EQ(doc["account"]["notify_to"], "noc@example.net");
+  ASSERT_EQ(doc["messages"][0]["notifications"].size(), 1u);
+  EXPECT_EQ(doc["messages"][0]["notifications"][0]["to"], "noc@example.net");
+  EXPECT_EQ(doc["messages"][0]["notifications"][0]["state"], "pending");
 }
 
 TEST_F(notifications_test, notify_to_must_be_sender_or_one_address) {

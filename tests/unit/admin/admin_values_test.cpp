@@ -23,7 +23,7 @@ std::string why_not(std::string_view key, std::string_view value) {
 }
 
 TEST(settings, every_key_names_a_column_and_says_what_is_valid) {
-  EXPECT_EQ(settings().size(), 20u);
+  EXPECT_EQ(settings().size(), 22u);
   for (const auto& s : settings()) {
     EXPECT_FALSE(s.column.empty()) << s.key;
     EXPECT_FALSE(s.valid.empty()) << s.key;

@@ -67,8 +67,12 @@ TEST(dsn, every_line_ends_in_crlf_and_is_7bit_and_short) {
   for (std::size_t i = 0; i < mail.size(); ++i) {
     const auto c = static_cast<unsigned char>(mail[i]);
     EXPECT_LT(c, 0x80) << "8-bit byte at " << i;
-    if (c == '\n') EXPECT_TRUE(i > 0 && mail[i - 1] == '\r') << "bare LF at " << i;
-    if (c == '\r') EXPECT_TRUE(i + 1 < mail.size() && mail[i + 1] == '\n') << "bare CR at " << i;
+    if (c == '\n') {
+      EXPECT_TRUE(i > 0 && mail[i - 1] == '\r') << "bare LF at " << i;
+    }
+    if (c == '\r') {
+      EXPECT_TRUE(i + 1 < mail.size() && mail[i + 1] == '\n') << "bare CR at " << i;
+    }
   }
   ASSERT_GE(mail.size(), 2u);
   EXPECT_EQ(mail.substr(mail.size() - 2), "\r\n");

@@ -1,6 +1,7 @@
 // The notifier's decisions with an in-memory outbox and relay: sent, retried with backoff,
 // given up on 5xx or age; what it hands the relay.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <map>
 
@@ -55,7 +56,9 @@ pending_notification pending(std::int64_t id, int attempts = 1, seconds age = se
                               .reason = "ESME_RINVDSTADR",
                               .mail_message_id = "<m@x>",
                               .accepted_at = "Sun, 29 Nov 2026 02:00:00 +0000",
-                              .changed_at = "Sun, 29 Nov 2026 02:00:01 +0000"};
+                              .changed_at = "Sun, 29 Nov 2026 02:00:01 +0000",
+                              .reply = false,
+                              .reply_text = std::nullopt};
 }
 
 notifier_settings settings() {
@@ -135,6 +138,47 @@ TEST(notifier, too_old_notifications_are_given_up_without_sending) {
   EXPECT_EQ(sends, 0);
   ASSERT_EQ(outbox.given_up.count(1), 1u);
   EXPECT_NE(outbox.given_up.at(1).find("not sent within"), std::string::npos);
+}
+
+TEST(notifier, a_reply_is_mailed_with_its_text_threaded_under_the_mail) {
+  fake_outbox outbox;
+  auto reply = pending(5);
+  reply.reply = true;
+  reply.status = "reply";
+  reply.reply_text = "On my way \xf0\x9f\x9a\x91\nETA 10 min";
+  outbox.due = {reply};
+  std::string mail;
+  notifier n(outbox, settings(), [&](const relay_settings&, const std::string&,
+                                     const std::string& message) {
+    mail = message;
+    return send_outcome{send_outcome::kind::sent, "250 ok"};
+  });
+  n.run_once();
+  EXPECT_EQ(outbox.sent_ids, std::vector<std::int64_t>{5});
+  EXPECT_NE(mail.find("Subject: SMS reply from +27821234567\r\n"), std::string::npos);
+  EXPECT_NE(mail.find("In-Reply-To: <m@x>\r\n"), std::string::npos);
+  EXPECT_NE(mail.find("Content-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n"),
+            std::string::npos);
+  EXPECT_EQ(mail.find("multipart/report"), std::string::npos);
+  // The text is in the base64 body (lines of 76), with CRLF line ends.
+  const auto body = mail.substr(mail.find("\r\n\r\n") + 4);
+  std::string joined;
+  for (std::size_t at = 0; at < body.size();) {
+    const auto end = body.find("\r\n", at);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end - at, 76u);
+    joined += body.substr(at, end - at);
+    at = end + 2;
+  }
+  std::string decoded(joined.size(), '\0');
+  const int n_bytes = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                      reinterpret_cast<const unsigned char*>(joined.data()),
+                                      static_cast<int>(joined.size()));
+  ASSERT_GT(n_bytes, 0);
+  decoded.resize(static_cast<std::size_t>(n_bytes));
+  EXPECT_NE(decoded.find("On my way \xf0\x9f\x9a\x91\r\nETA 10 min"), std::string::npos) << decoded;
+  EXPECT_NE(decoded.find("came from +27821234567"), std::string::npos);
 }
 
 TEST(notifier, backoff_doubles_up_to_the_maximum) {
