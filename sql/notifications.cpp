@@ -5,10 +5,6 @@
 
 #include <pqxx/pqxx>
 
-#include <spdlog/spdlog.h>
-
-#include <thread>
-
 #include "sql/pq_support.hpp"
 
 namespace mail2sms::sql {
@@ -41,14 +37,9 @@ std::string claim_sql() {
 
 }  // namespace
 
-struct notification_store::listener {
-  struct receiver : pqxx::notification_receiver {
-    explicit receiver(pqxx::connection& c) : pqxx::notification_receiver(c, notifications_channel) {}
-    void operator()(const std::string&, int) override {}
-  };
-  explicit listener(const std::string& conninfo) : conn(conninfo), recv(conn) {}
-  pqxx::connection conn;
-  receiver recv;
+struct notification_store::listener : channel_listener {
+  explicit listener(const std::string& conninfo)
+      : channel_listener(conninfo, notifications_channel, "notification listener") {}
 };
 
 notification_store::notification_store(std::string connection_string)
@@ -86,18 +77,7 @@ result<std::vector<notify::pending_notification>, core::store_error> notificatio
 
 result<ok_t, core::store_error> notification_store::sent(std::int64_t id,
                                                          const std::string& detail) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    tx.exec_params(
-        "WITH done AS (UPDATE notifications SET state = 'sent', sent_at = now(), last_error = NULL "
-        "  WHERE id = $1 RETURNING message_id, kind, status) "
-        "INSERT INTO message_events (message_id, status, detail) "
-        "SELECT message_id, 'notification', "
-        "  CASE WHEN kind = 'reply' THEN 'reply mail' "
-        "       ELSE 'delivery-status mail (' || status || ')' END || ' sent: ' || $2 "
-        "FROM done",
-        id, detail);
-    return ok;
-  });
+  return finish(id, "sent", detail);
 }
 
 result<ok_t, core::store_error> notification_store::retry(std::int64_t id,
@@ -114,32 +94,32 @@ result<ok_t, core::store_error> notification_store::retry(std::int64_t id,
 
 result<ok_t, core::store_error> notification_store::give_up(std::int64_t id,
                                                             const std::string& detail) {
+  return finish(id, "given-up", detail);
+}
+
+// The row's final state, and an event on its message saying what became of it.
+result<ok_t, core::store_error> notification_store::finish(std::int64_t id, const std::string& state,
+                                                           const std::string& detail) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
-        "WITH done AS (UPDATE notifications SET state = 'given-up', last_error = $2 "
+        "WITH done AS (UPDATE notifications SET state = $2, "
+        "  sent_at = CASE WHEN $2 = 'sent' THEN now() END, "
+        "  last_error = CASE WHEN $2 = 'sent' THEN NULL ELSE $3 END "
         "  WHERE id = $1 RETURNING message_id, kind, status) "
         "INSERT INTO message_events (message_id, status, detail) "
         "SELECT message_id, 'notification', "
         "  CASE WHEN kind = 'reply' THEN 'reply mail' "
-        "       ELSE 'delivery-status mail (' || status || ')' END || ' given up: ' || $2 "
+        "       ELSE 'delivery-status mail (' || status || ')' END || "
+        "  CASE WHEN $2 = 'sent' THEN ' sent: ' ELSE ' given up: ' END || $3 "
         "FROM done",
-        id, detail);
+        id, state, detail);
     return ok;
   });
 }
 
 bool notification_store::wait_for_notifications(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  try {
-    if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
-    const auto ms = timeout.count();
-    return listener_->conn.await_notification(ms / 1000, (ms % 1000) * 1000) > 0;
-  } catch (const std::exception& e) {
-    spdlog::warn("notification listener: {}", e.what());
-    listener_.reset();
-    std::this_thread::sleep_until(deadline);  // no tight loop while the database is down
-    return false;
-  }
+  if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
+  return listener_->wait(timeout);
 }
 
 result<std::vector<std::string>, core::store_error>

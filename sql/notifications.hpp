@@ -29,6 +29,8 @@ class notification_store : public notify::notification_outbox {
 
  private:
   struct listener;
+  result<ok_t, core::store_error> finish(std::int64_t id, const std::string& state,
+                                         const std::string& detail);
   std::string connection_string_;
   std::unique_ptr<listener> listener_;  // used by the notifier thread only
 };
