@@ -4,6 +4,9 @@ SMTP server acting as the relay (Python's smtpd), from the null sender, in reply
 relay that answers 451 first gets it once, after the retry; a mail from <> gets none."""
 import asyncore
 import email
+import os
+import signal
+import subprocess
 import email.policy
 import smtplib
 import threading
@@ -15,7 +18,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import smtpd
 
-from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
+from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, wait_for_port
 from test_send import tls_context
 
 
@@ -200,6 +203,27 @@ retry_max = 1
         self.assertIn("Ack \u2713 on my way", msg.get_content())
         self.assertIn("+27821230004", msg.get_content())
         self.assertNotIn("on my way", self.bridge.serve_log())
+
+    def restart_serve(self, config):
+        self.bridge.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.bridge.proc.wait(30), 0)
+        self.bridge.proc = subprocess.Popen([BINARY, "serve", "--config", config],
+                                            stdout=self.bridge.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.bridge.smtp_port, proc=self.bridge.proc)
+
+    def test_serve_without_the_section_warns_about_accounts_that_ask(self):
+        with open(self.bridge.config) as f:
+            text = f.read()
+        without = os.path.join(self.bridge.dir, "without-relay.toml")
+        with open(without, "w") as f:
+            f.write(text[:text.index("[notifications]")])
+        try:
+            self.restart_serve(without)
+            self.assertIn("accounts %s ask for delivery-status mails (notify) but %s has no "
+                          "[notifications] section: none are sent" % (ACCOUNT, without),
+                          self.bridge.serve_log())
+        finally:
+            self.restart_serve(self.bridge.config)
 
     def test_no_dsn_for_a_mail_from_the_null_sender(self):
         send(self.bridge, "", "+27821230003", "<alert-3@client.example.org>")
