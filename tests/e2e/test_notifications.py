@@ -3,12 +3,15 @@ SMSC (smsc-sim --receipt-state UNDELIV) reports undeliverable; an RFC 3464 DSN a
 SMTP server acting as the relay (Python's smtpd), from the null sender, in reply to the mail. A
 relay that answers 451 first gets it once, after the retry; a mail from <> gets none."""
 import asyncore
+import base64
 import email
 import os
 import signal
 import subprocess
 import email.policy
 import smtplib
+import socket
+import ssl
 import threading
 import time
 import unittest
@@ -70,6 +73,95 @@ class Relay(smtpd.SMTPServer):
         self.running = False
         self.thread.join(10)
         self.close()
+
+
+class TlsRelay:
+    """A relay written for this test on a free loopback port: offers STARTTLS, then AUTH PLAIN
+    (only over TLS), and keeps each mail's raw DATA with whether it came over TLS and AUTH."""
+
+    def __init__(self, cert, key, user, password):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.credentials = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.mails = []  # dicts: tls, authenticated, mail_from, rcpt, data (bytes as received)
+        self.cond = threading.Condition()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        state = {"tls": False, "authenticated": False, "mail_from": None, "rcpt": []}
+        reader = conn.makefile("rb")
+        try:
+            conn.sendall(b"220 relay.test ESMTP\r\n")
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                verb = line.strip().split(b" ")[0].upper()
+                if verb == b"EHLO":
+                    last = b"AUTH PLAIN" if state["tls"] else b"STARTTLS"
+                    conn.sendall(b"250-relay.test\r\n250-SIZE 1000000\r\n250 " + last + b"\r\n")
+                elif verb == b"STARTTLS":
+                    conn.sendall(b"220 go ahead\r\n")
+                    conn = self.context.wrap_socket(conn, server_side=True)
+                    reader = conn.makefile("rb")
+                    state["tls"] = True
+                elif verb == b"AUTH":
+                    ok = state["tls"] and line.split()[2:] == [self.credentials]
+                    state["authenticated"] = ok
+                    conn.sendall(b"235 2.7.0 ok\r\n" if ok else b"535 5.7.8 no\r\n")
+                elif verb == b"MAIL":
+                    if not state["authenticated"]:
+                        conn.sendall(b"530 5.7.0 authenticate first\r\n")
+                        continue
+                    state["mail_from"] = line[len(b"MAIL FROM:"):].strip()
+                    conn.sendall(b"250 ok\r\n")
+                elif verb == b"RCPT":
+                    state["rcpt"].append(line[len(b"RCPT TO:"):].strip())
+                    conn.sendall(b"250 ok\r\n")
+                elif verb == b"DATA":
+                    conn.sendall(b"354 go\r\n")
+                    data = b""
+                    while True:
+                        chunk = reader.readline()
+                        if chunk in (b".\r\n", b""):
+                            break
+                        data += chunk
+                    with self.cond:
+                        self.mails.append(dict(state, data=data))
+                        self.cond.notify_all()
+                    conn.sendall(b"250 2.0.0 queued\r\n")
+                elif verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"502 5.5.2 unknown\r\n")
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            conn.close()
+
+    def wait_for_mail(self, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.mails:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("no mail at the TLS relay in %.0fs" % timeout)
+                self.cond.wait(remaining)
+            return self.mails[0]
+
+    def stop(self):
+        self.listener.close()
 
 
 def send(bridge, mail_from, number, message_id, text="Server disk full on db1"):
@@ -224,6 +316,42 @@ retry_max = 1
                           self.bridge.serve_log())
         finally:
             self.restart_serve(self.bridge.config)
+
+    def test_starttls_verified_and_auth_plain_to_a_relay_that_requires_them(self):
+        relay = TlsRelay(self.bridge.cert, self.bridge.key, "gw", "relay secret")
+        with open(os.path.join(self.bridge.dir, "relay.pw"), "w") as f:
+            f.write("relay secret\n")
+        with open(self.bridge.config) as f:
+            text = f.read()
+        tls_config = os.path.join(self.bridge.dir, "tls-relay.toml")
+        with open(tls_config, "w") as f:
+            f.write(text[:text.index("[notifications]")] + f"""
+[notifications]
+relay = "127.0.0.1:{relay.port}"
+from = "sms-gateway@example.com"
+starttls = "required"
+tls_ca_file = "server.crt"
+tls_server_name = "localhost"
+auth_user = "gw"
+auth_password_file = "relay.pw"
+""")
+        try:
+            self.restart_serve(tls_config)
+            send(self.bridge, "erin@example.org", "+27821230005", "<alert-5@client.example.org>")
+            mail = relay.wait_for_mail()
+        finally:
+            relay.stop()
+            self.restart_serve(self.bridge.config)
+        self.assertTrue(mail["tls"])
+        self.assertTrue(mail["authenticated"])
+        self.assertEqual(mail["mail_from"], b"<>")
+        self.assertEqual(mail["rcpt"], [b"<erin@example.org>"])
+        data = mail["data"]
+        self.assertNotIn(b"\n", data.replace(b"\r\n", b""))  # CRLF only on the wire
+        self.assertTrue(all(len(l) <= 78 for l in data.split(b"\r\n")[:12]))  # folded headers
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        self.assertEqual(msg["In-Reply-To"], "<alert-5@client.example.org>")
+        self.assertNotIn("relay secret", self.bridge.serve_log())
 
     def test_no_dsn_for_a_mail_from_the_null_sender(self):
         send(self.bridge, "", "+27821230003", "<alert-3@client.example.org>")
