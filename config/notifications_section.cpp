@@ -37,14 +37,16 @@ std::string read_password_file(const section& s, const std::string& path) {
   std::string password;
   std::getline(file, password);
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.empty()) s.fail("auth_password_file", path + " is empty (its first line is the password)");
+  if (password.empty())
+    s.fail("auth_password_file", path + " is empty (its first line is the password)");
   return password;
 }
 
 void read_tls(const section& s, notifications_config& c) {
   s.read("starttls", c.starttls);
   if (c.starttls != "off" && c.starttls != "opportunistic" && c.starttls != "required")
-    s.fail("starttls", "unknown value '" + c.starttls + "': expected off, opportunistic or required");
+    s.fail("starttls",
+           "unknown value '" + c.starttls + "': expected off, opportunistic or required");
   s.read("tls_verify", c.tls_verify);
   s.read_path("tls_ca_file", c.tls_ca_file);
   s.read("tls_server_name", c.tls_server_name);
@@ -84,16 +86,17 @@ notifications_config read_notifications(const section& s) {
   if (!s.has("relay"))
     s.fail("relay",
            "is missing: the smarthost (\"HOST:PORT\", e.g. \"127.0.0.1:25\") that takes "
-                 "the delivery-status mails");
+           "the delivery-status mails");
   c.relay = parse_endpoint(s, s.key("relay"), s.line("relay"), relay);
   if (c.relay.port == 0) s.fail("relay", "the port must be from 1 to 65535");
   s.read("from", c.from);
   if (!s.has("from"))
     s.fail("from",
            "is missing: the From: address of delivery-status mails, e.g. "
-                 "\"mail2sms@example.com\"");
+           "\"mail2sms@example.com\"");
   if (!plain_address(c.from))
-    s.fail("from", "'" + c.from + "' is not one plain email address (e.g. \"mail2sms@example.com\")");
+    s.fail("from",
+           "'" + c.from + "' is not one plain email address (e.g. \"mail2sms@example.com\")");
   s.read("hostname", c.hostname);
   if (s.has("hostname") && !host_name(c.hostname))
     s.fail("hostname", "expected a host name such as \"sms.example.com\"");

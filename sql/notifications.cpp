@@ -20,7 +20,8 @@ std::string claim_sql() {
              "claimed AS (UPDATE notifications n SET attempts = n.attempts + 1, "
              "  next_attempt_at = now() + make_interval(secs => $2) "
              "  FROM due WHERE n.id = due.id "
-             "  RETURNING n.id, n.attempts, n.message_id, n.kind, n.inbound_id, n.status, n.rcpt_to, "
+             "  RETURNING n.id, n.attempts, n.message_id, n.kind, n.inbound_id, n.status, "
+             "n.rcpt_to, "
              "    n.created_at) "
              "SELECT c.id, c.attempts, extract(epoch FROM now() - c.created_at)::bigint AS age, "
              "  c.rcpt_to, m.queue_id, m.recipient, c.status, "
@@ -98,7 +99,8 @@ result<ok_t, core::store_error> notification_store::give_up(std::int64_t id,
 }
 
 // The row's final state, and an event on its message saying what became of it.
-result<ok_t, core::store_error> notification_store::finish(std::int64_t id, const std::string& state,
+result<ok_t, core::store_error> notification_store::finish(std::int64_t id,
+                                                           const std::string& state,
                                                            const std::string& detail) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(

@@ -114,9 +114,9 @@ std::string_view action_of(std::string_view status) {
 
 std::string_view status_code_of(std::string_view status) {
   if (status == "delivered") return "2.0.0";
-  if (status == "expired") return "5.4.7";     // delivery time expired
+  if (status == "expired") return "5.4.7";        // delivery time expired
   if (status == "undeliverable") return "5.1.1";  // the number does not take it
-  if (status == "rejected") return "5.7.1";    // refused by the SMSC
+  if (status == "rejected") return "5.7.1";       // refused by the SMSC
   return "5.0.0";
 }
 
@@ -130,7 +130,7 @@ std::string render_dsn(const delivery_status& d) {
       (is_failure(status) ? "not delivered (" + status + ")" : std::string("delivered"));
   std::string out = common_headers(d.from, d.to, subject, d.date, d.message_id, original);
   out += fold_header("Content-Type", "multipart/report; report-type=delivery-status; boundary=\"" +
-                                        d.boundary + "\"");
+                                         d.boundary + "\"");
   out += "\r\nThis is a MIME-encapsulated delivery status notification.\r\n";
 
   out += "\r\n--" + d.boundary + "\r\n";

@@ -14,10 +14,10 @@ struct delivery_status {
   std::string to;             // To: (the account holder's)
   std::string reporting_mta;  // host name: Reporting-MTA and the text
   std::string queue_id;
-  std::string recipient;        // the SMS's destination, E.164
+  std::string recipient;         // the SMS's destination, E.164
   std::string recipient_domain;  // for Final-Recipient: rfc822; NUMBER@DOMAIN
-  std::string status;   // the message's state: delivered, failed, expired, undeliverable, rejected
-  std::string reason;   // the SMSC's or the gateway's words, may be empty
+  std::string status;  // the message's state: delivered, failed, expired, undeliverable, rejected
+  std::string reason;  // the SMSC's or the gateway's words, may be empty
   std::string original_message_id;  // the mail's Message-ID, may be empty
   std::string arrival_date;         // RFC 5322 date the mail was accepted
   std::string last_attempt_date;    // RFC 5322 date of the state change
@@ -36,7 +36,7 @@ struct reply_mail {
   std::string number;               // who replied, E.164
   std::optional<std::string> text;  // UTF-8; nullopt: erased after the retention period
   std::string original_message_id;
-  std::string received_date;        // RFC 5322
+  std::string received_date;  // RFC 5322
   std::string date;
   std::string message_id;
 };

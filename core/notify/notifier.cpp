@@ -82,10 +82,12 @@ std::string notifier::mail_for(const pending_notification& n) const {
 void notifier::deliver(const pending_notification& n) {
   const auto masked = phone::mask(n.recipient);
   auto log_failure = [&](const auto& recorded) {
-    if (!recorded) spdlog::warn("notification {}: not recorded: {}", n.id, recorded.error().message);
+    if (!recorded)
+      spdlog::warn("notification {}: not recorded: {}", n.id, recorded.error().message);
   };
   if (n.age >= settings_.give_up_after) {
-    const std::string why = "not sent within " + std::to_string(settings_.give_up_after.count()) + " s";
+    const std::string why =
+        "not sent within " + std::to_string(settings_.give_up_after.count()) + " s";
     spdlog::error("notification {} for {} ({} to {}) given up: {}", n.id, n.queue_id, n.status,
                   masked, why);
     log_failure(outbox_.give_up(n.id, why));

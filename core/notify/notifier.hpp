@@ -22,8 +22,8 @@ struct notifier_settings {
   std::chrono::seconds retry_base{60};
   std::chrono::seconds retry_max{3600};
   std::chrono::seconds give_up_after{5 * 86400};
-  int batch = 10;                                  // claimed at once
-  std::chrono::milliseconds idle_wait{1000};       // LISTEN, then look again
+  int batch = 10;                             // claimed at once
+  std::chrono::milliseconds idle_wait{1000};  // LISTEN, then look again
 };
 
 using mail_sender =

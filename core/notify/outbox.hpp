@@ -15,17 +15,17 @@ namespace mail2sms::notify {
 // One claimed notification with what the mail about it says. Dates are RFC 5322 text.
 struct pending_notification {
   std::int64_t id = 0;
-  int attempts = 0;                 // including this one
-  std::chrono::seconds age{0};      // since the row was written
+  int attempts = 0;             // including this one
+  std::chrono::seconds age{0};  // since the row was written
   std::string rcpt_to;
   std::string queue_id;
-  std::string recipient;            // E.164
-  std::string status;               // the state it reports
-  std::string reason;               // last_error or the newest event's detail
+  std::string recipient;  // E.164
+  std::string status;     // the state it reports
+  std::string reason;     // last_error or the newest event's detail
   std::string mail_message_id;
-  std::string accepted_at;          // RFC 5322
-  std::string changed_at;           // RFC 5322: when the row was written (the state change)
-  bool reply = false;               // a reply (MO) from `recipient`, not a state change
+  std::string accepted_at;                // RFC 5322
+  std::string changed_at;                 // RFC 5322: when the row was written (the state change)
+  bool reply = false;                     // a reply (MO) from `recipient`, not a state change
   std::optional<std::string> reply_text;  // nullopt: erased after the retention period
 };
 

@@ -52,8 +52,8 @@ class conversation {
 
  private:
   send_outcome failed(kind what, std::string detail) const {
-    if (timed_out_) return {kind::transient, "no answer within " +
-                                                 std::to_string(relay_.timeout.count()) + " s"};
+    if (timed_out_)
+      return {kind::transient, "no answer within " + std::to_string(relay_.timeout.count()) + " s"};
     return {what, std::move(detail)};
   }
 
@@ -121,15 +121,16 @@ class conversation {
     error_code ec;
     co_await tls_->async_handshake(asio::ssl::stream_base::client,
                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return failed(kind::transient, "TLS handshake: " + smpp::describe_tls_failure(ec, *tls_));
+    if (ec)
+      co_return failed(kind::transient, "TLS handshake: " + smpp::describe_tls_failure(ec, *tls_));
     co_return std::nullopt;
   }
 
   asio::awaitable<send_outcome> talk(const std::string& rcpt_to, const std::string& message) {
     error_code ec;
     tcp::resolver resolver(socket_.get_executor());
-    auto endpoints = co_await resolver.async_resolve(
-        relay_.host, std::to_string(relay_.port), asio::redirect_error(asio::use_awaitable, ec));
+    auto endpoints = co_await resolver.async_resolve(relay_.host, std::to_string(relay_.port),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failed(kind::transient, "resolving " + relay_.host + ": " + ec.message());
     co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failed(kind::transient, "connecting: " + ec.message());
@@ -155,7 +156,8 @@ class conversation {
     }
     if (!relay_.auth_user.empty()) {
       if (!tls_) co_return failed(kind::transient, "not sending AUTH without TLS");
-      if (!caps.auth_plain) co_return failed(kind::transient, "the relay does not offer AUTH PLAIN");
+      if (!caps.auth_plain)
+        co_return failed(kind::transient, "the relay does not offer AUTH PLAIN");
       const std::string auth_line =
           "AUTH PLAIN " + auth_plain_response(relay_.auth_user, relay_.auth_password) + "\r\n";
       auto auth = co_await command(auth_line, why);
@@ -191,7 +193,7 @@ class conversation {
   const relay_settings& relay_;
   tcp::socket socket_;
   asio::steady_timer deadline_;
-  asio::streambuf buffer_{64 * 1024};  // a reply line longer than this fails the read
+  asio::streambuf buffer_{64 * 1024};               // a reply line longer than this fails the read
   std::optional<smpp::transport::tls_stream> tls_;  // after socket_: destroyed first
   bool timed_out_ = false;
 };
@@ -203,18 +205,17 @@ send_outcome send_mail(const relay_settings& relay, const std::string& rcpt_to,
   asio::io_context io(1);
   conversation talk(io, relay);
   send_outcome outcome{kind::transient, "the conversation did not finish"};
-  asio::co_spawn(
-      io, talk.run(rcpt_to, message), [&outcome](std::exception_ptr e, send_outcome o) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& x) {
-            outcome = {kind::transient, std::string("SMTP client: ") + x.what()};
-          }
-          return;
-        }
-        outcome = std::move(o);
-      });
+  asio::co_spawn(io, talk.run(rcpt_to, message), [&outcome](std::exception_ptr e, send_outcome o) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        outcome = {kind::transient, std::string("SMTP client: ") + x.what()};
+      }
+      return;
+    }
+    outcome = std::move(o);
+  });
   io.run();
   return outcome;
 }

@@ -14,14 +14,14 @@ namespace mail2sms::notify {
 struct relay_settings {
   std::string host;
   std::uint16_t port = 25;
-  std::string helo_name;                 // EHLO argument
-  std::string starttls = "opportunistic";  // off | opportunistic | required
+  std::string helo_name;                           // EHLO argument
+  std::string starttls = "opportunistic";          // off | opportunistic | required
   std::shared_ptr<boost::asio::ssl::context> tls;  // client context (null when starttls = off)
-  std::string server_name;               // SNI and the name verified; empty: host
+  std::string server_name;                         // SNI and the name verified; empty: host
   bool tls_verify = true;
-  std::string auth_user;                 // empty: no AUTH
+  std::string auth_user;  // empty: no AUTH
   std::string auth_password;
-  std::chrono::seconds timeout{60};      // the whole conversation
+  std::chrono::seconds timeout{60};  // the whole conversation
 };
 
 struct send_outcome {

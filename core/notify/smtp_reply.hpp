@@ -10,9 +10,9 @@
 namespace mail2sms::notify {
 
 struct smtp_reply {
-  int code = 0;                     // 250, 451, ...
-  std::vector<std::string> lines;   // the text of each line, after the code and separator
-  std::string text() const;         // the lines joined by " / ", for logs and last_error
+  int code = 0;                    // 250, 451, ...
+  std::vector<std::string> lines;  // the text of each line, after the code and separator
+  std::string text() const;        // the lines joined by " / ", for logs and last_error
   bool positive() const { return code >= 200 && code < 400; }
   bool transient() const { return code >= 400 && code < 500; }
 };

@@ -75,8 +75,10 @@ class notifications_test : public migrated_test {
     ASSERT_TRUE(r.has_value()) << r.error().message;
   }
   std::string rows_for(std::int64_t message) {
-    return value("SELECT string_agg(status || ' ' || rcpt_to || ' ' || state, ', ' ORDER BY id) "
-                 "FROM notifications WHERE message_id = " + std::to_string(message));
+    return value(
+        "SELECT string_agg(status || ' ' || rcpt_to || ' ' || state, ', ' ORDER BY id) "
+        "FROM notifications WHERE message_id = " +
+        std::to_string(message));
   }
 
   std::int64_t account_id_ = 0;

@@ -55,14 +55,14 @@ TEST_F(config_test, notifications_defaults_and_values) {
 TEST_F(config_test, notifications_need_relay_and_from) {
   EXPECT_ERROR(error_of(with_notifications("from = \"sms@example.com\"\n")), 16,
                "notifications.relay", "is missing");
-  EXPECT_ERROR(error_of(with_notifications("relay = \"127.0.0.1:25\"\n")), 16,
-               "notifications.from", "is missing");
+  EXPECT_ERROR(error_of(with_notifications("relay = \"127.0.0.1:25\"\n")), 16, "notifications.from",
+               "is missing");
   EXPECT_ERROR(error_of(with_notifications("relay = \"mail.example.com\"\nfrom = \"a@b\"\n")), 17,
                "notifications.relay", "expected \"HOST:PORT\"");
   EXPECT_ERROR(error_of(with_notifications("relay = \"127.0.0.1:0\"\nfrom = \"a@b\"\n")), 17,
                "notifications.relay", "from 1 to 65535");
-  EXPECT_ERROR(error_of(with_notifications("relay = \"127.0.0.1:25\"\nfrom = \"SMS <a@b>\"\n")),
-               18, "notifications.from", "not one plain email address");
+  EXPECT_ERROR(error_of(with_notifications("relay = \"127.0.0.1:25\"\nfrom = \"SMS <a@b>\"\n")), 18,
+               "notifications.from", "not one plain email address");
 }
 
 TEST_F(config_test, notifications_unknown_keys_and_values) {
@@ -91,14 +91,14 @@ TEST_F(config_test, notifications_tls_and_auth_mistakes) {
                                            "auth_user = \"gw\"\nauth_password_file = \"pw\"\n")),
                19, "notifications.auth_user", "AUTH PLAIN is sent over TLS only");
   write("empty", "");
-  EXPECT_ERROR(error_of(with_notifications(relay_and_from +
-                                           "starttls = \"required\"\nauth_user = \"gw\"\n"
-                                           "auth_password_file = \"empty\"\n")),
-               21, "notifications.auth_password_file", "is empty");
-  EXPECT_ERROR(error_of(with_notifications(relay_and_from +
-                                           "starttls = \"required\"\nauth_user = \"gw\"\n"
-                                           "auth_password_file = \"missing\"\n")),
-               21, "notifications.auth_password_file", "cannot read");
+  EXPECT_ERROR(
+      error_of(with_notifications(relay_and_from + "starttls = \"required\"\nauth_user = \"gw\"\n"
+                                                   "auth_password_file = \"empty\"\n")),
+      21, "notifications.auth_password_file", "is empty");
+  EXPECT_ERROR(
+      error_of(with_notifications(relay_and_from + "starttls = \"required\"\nauth_user = \"gw\"\n"
+                                                   "auth_password_file = \"missing\"\n")),
+      21, "notifications.auth_password_file", "cannot read");
 }
 
 TEST_F(config_test, notifications_must_be_a_table) {

@@ -82,11 +82,11 @@ TEST(notifier, sends_one_dsn_per_notification_to_its_address) {
   fake_outbox outbox;
   outbox.due = {pending(1), pending(2)};
   std::vector<recorded_mail> mails;
-  notifier n(outbox, settings(), [&](const relay_settings&, const std::string& to,
-                                     const std::string& message) {
-    mails.push_back({to, message});
-    return send_outcome{send_outcome::kind::sent, "250 ok"};
-  });
+  notifier n(outbox, settings(),
+             [&](const relay_settings&, const std::string& to, const std::string& message) {
+               mails.push_back({to, message});
+               return send_outcome{send_outcome::kind::sent, "250 ok"};
+             });
   EXPECT_EQ(n.run_once(), 2);
   EXPECT_EQ(outbox.sent_ids, (std::vector<std::int64_t>{1, 2}));
   ASSERT_EQ(mails.size(), 2u);
@@ -130,10 +130,11 @@ TEST(notifier, too_old_notifications_are_given_up_without_sending) {
   fake_outbox outbox;
   outbox.due = {pending(1, 40, seconds(5 * 86400 + 1))};
   int sends = 0;
-  notifier n(outbox, settings(), [&](const relay_settings&, const std::string&, const std::string&) {
-    ++sends;
-    return send_outcome{send_outcome::kind::sent, "250"};
-  });
+  notifier n(outbox, settings(),
+             [&](const relay_settings&, const std::string&, const std::string&) {
+               ++sends;
+               return send_outcome{send_outcome::kind::sent, "250"};
+             });
   n.run_once();
   EXPECT_EQ(sends, 0);
   ASSERT_EQ(outbox.given_up.count(1), 1u);
@@ -148,11 +149,11 @@ TEST(notifier, a_reply_is_mailed_with_its_text_threaded_under_the_mail) {
   reply.reply_text = "On my way \xf0\x9f\x9a\x91\nETA 10 min";
   outbox.due = {reply};
   std::string mail;
-  notifier n(outbox, settings(), [&](const relay_settings&, const std::string&,
-                                     const std::string& message) {
-    mail = message;
-    return send_outcome{send_outcome::kind::sent, "250 ok"};
-  });
+  notifier n(outbox, settings(),
+             [&](const relay_settings&, const std::string&, const std::string& message) {
+               mail = message;
+               return send_outcome{send_outcome::kind::sent, "250 ok"};
+             });
   n.run_once();
   EXPECT_EQ(outbox.sent_ids, std::vector<std::int64_t>{5});
   EXPECT_NE(mail.find("Subject: SMS reply from +27821234567\r\n"), std::string::npos);
