@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <ctime>
 
 #include "core/phone/phone.hpp"
@@ -30,6 +31,20 @@ std::string rfc5322_now() {
   gmtime_r(&now, &utc);
   char text[64];
   std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+  return text;
+}
+
+// The relay's words for the log: a reply that quotes the address ("550 5.1.1 <a@b>: unknown")
+// has it replaced, so the log names no mailbox (the outbox row keeps the words as said).
+std::string without_address(std::string text, const std::string& address) {
+  if (address.empty()) return text;
+  auto lower = [](std::string v) {
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  const std::string needle = lower(address);
+  for (auto at = lower(text).find(needle); at != std::string::npos; at = lower(text).find(needle))
+    text.replace(at, address.size(), "(address)");
   return text;
 }
 
@@ -94,21 +109,22 @@ void notifier::deliver(const pending_notification& n) {
     return;
   }
   const auto outcome = send_(settings_.relay, n.rcpt_to, mail_for(n));
+  const auto said = without_address(outcome.detail, n.rcpt_to);
   switch (outcome.what) {
     case send_outcome::kind::sent:
       spdlog::info("notification {} for {} ({} to {}) sent: {}", n.id, n.queue_id, n.status, masked,
-                   outcome.detail);
+                   said);
       log_failure(outbox_.sent(n.id, outcome.detail));
       return;
     case send_outcome::kind::permanent:
       spdlog::error("notification {} for {} ({} to {}) given up: the relay refused it: {}", n.id,
-                    n.queue_id, n.status, masked, outcome.detail);
+                    n.queue_id, n.status, masked, said);
       log_failure(outbox_.give_up(n.id, "the relay refused it: " + outcome.detail));
       return;
     case send_outcome::kind::transient: {
       const auto after = backoff(n.attempts, settings_.retry_base, settings_.retry_max);
       spdlog::warn("notification {} for {} ({} to {}): attempt {} failed, next in {} s: {}", n.id,
-                   n.queue_id, n.status, masked, n.attempts, after.count(), outcome.detail);
+                   n.queue_id, n.status, masked, n.attempts, after.count(), said);
       log_failure(outbox_.retry(n.id, after, outcome.detail));
       return;
     }

@@ -4,6 +4,11 @@
 #include <openssl/evp.h>
 
 #include <map>
+#include <memory>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "core/notify/notifier.hpp"
 
@@ -118,12 +123,21 @@ TEST(notifier, permanent_refusals_are_given_up) {
   fake_outbox outbox;
   outbox.due = {pending(1)};
   notifier n(outbox, settings(), [](const relay_settings&, const std::string&, const std::string&) {
-    return send_outcome{send_outcome::kind::permanent, "RCPT TO: 550 5.1.1 no such user"};
+    return send_outcome{send_outcome::kind::permanent,
+                        "RCPT TO: 550 5.1.1 <OPS@example.org>: no such user"};
   });
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  spdlog::default_logger()->sinks().push_back(sink);
   n.run_once();
+  spdlog::default_logger()->sinks().pop_back();
   ASSERT_EQ(outbox.given_up.count(1), 1u);
   EXPECT_NE(outbox.given_up.at(1).find("550 5.1.1"), std::string::npos);
   EXPECT_TRUE(outbox.retried.empty());
+  // The log says what happened, with the number masked and the quoted address left out.
+  EXPECT_NE(log.str().find("550 5.1.1 <(address)>: no such user"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("example.org"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("+27821234567"), std::string::npos) << log.str();
 }
 
 TEST(notifier, too_old_notifications_are_given_up_without_sending) {
