@@ -108,6 +108,8 @@ std::pair<nlohmann::json, std::string> setting_value(const sql::account_settings
   if (key == "national-language") return {a.national_language, a.national_language};
   if (key == "concatenation-reference")
     return {a.concatenation_reference, std::to_string(a.concatenation_reference) + "-bit"};
+  if (key == "notify") return {a.notify, a.notify};
+  if (key == "notify-to") return {a.notify_to, a.notify_to};
   if (key == "end-marker") return {a.end_marker, a.end_marker.empty() ? "(none)" : a.end_marker};
   return {nullptr, ""};
 }

@@ -23,17 +23,20 @@ void add_purge_command(CLI::App& app) {
     const std::string detail = "body_days=" + std::to_string(days) + ": " +
                                std::to_string(purged->messages) + " messages, " +
                                std::to_string(purged->parts) + " parts, " +
-                               std::to_string(purged->replies) + " replies";
-    if (purged->messages + purged->parts + purged->replies > 0)
+                               std::to_string(purged->replies) + " replies, " +
+                               std::to_string(purged->notifications) + " notifications";
+    if (purged->messages + purged->parts + purged->replies + purged->notifications > 0)
       checked(session.admin().audit("retention.purge", detail));
     if (json) {
       print_json({{"body_days", days},
                   {"messages", purged->messages},
                   {"parts", purged->parts},
-                  {"replies", purged->replies}});
+                  {"replies", purged->replies},
+                  {"notifications", purged->notifications}});
     } else {
       std::cout << "purged texts older than " << days << " days: " << purged->messages
-                << " messages, " << purged->parts << " parts, " << purged->replies << " replies\n";
+                << " messages, " << purged->parts << " parts, " << purged->replies << " replies, "
+                << purged->notifications << " notifications\n";
     }
   });
 }

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <functional>
@@ -17,10 +18,13 @@
 #include "cli/common.hpp"
 #include "cli/connectors.hpp"
 #include "core/acceptance.hpp"
+#include "core/connectors/smpp/transport.hpp"
 #include "core/dispatch/dispatcher.hpp"
+#include "core/notify/notifier.hpp"
 #include "smtpd/listener.hpp"
 #include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
+#include "sql/notifications.hpp"
 #include "sql/retention.hpp"
 #include "sql/store.hpp"
 
@@ -70,6 +74,41 @@ core::dispatch_settings dispatch_settings_of(const config::dispatch_config& d) {
   return s;
 }
 
+std::string machine_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+notify::notifier_settings notifier_settings_of(const config::config& cfg) {
+  const auto& n = cfg.notifications;
+  notify::notifier_settings s;
+  s.hostname = n.hostname.empty() ? machine_name() : n.hostname;
+  s.relay = notify::relay_settings{.host = n.relay.host,
+                                   .port = n.relay.port,
+                                   .helo_name = s.hostname,
+                                   .starttls = n.starttls,
+                                   .tls = nullptr,
+                                   .server_name = n.tls_server_name,
+                                   .tls_verify = n.tls_verify,
+                                   .auth_user = n.auth_user,
+                                   .auth_password = n.auth_password,
+                                   .timeout = n.timeout};
+  if (n.starttls != "off") {
+    try {
+      s.relay.tls = smpp::client_tls_context(n.tls_ca_file, n.tls_verify);
+    } catch (const std::exception& e) {
+      throw exit_error{exit_usage, cfg.source + ": notifications.tls_ca_file: " + e.what()};
+    }
+  }
+  s.from = n.from;
+  s.recipient_domain = cfg.smtp.domains.empty() ? s.hostname : cfg.smtp.domains.front();
+  s.retry_base = n.retry_base;
+  s.retry_max = n.retry_max;
+  s.give_up_after = n.give_up_after;
+  return s;
+}
+
 void serve(const std::string& config_path) {
   const auto cfg = load_config(config_path);
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
@@ -113,6 +152,20 @@ void serve(const std::string& config_path) {
     dispatcher.emplace(store, connectors->routes(), dispatch);
   } else {
     spdlog::info("dispatch disabled: this process accepts mail only");
+  }
+
+  // Delivery-status mails: their own thread and database connections; without [notifications]
+  // the outbox only fills, and the accounts that asked are named.
+  sql::notification_store outbox(db.connection_string());
+  std::optional<notify::notifier> notifier;
+  if (cfg.notifications.enabled) {
+    notifier.emplace(outbox, notifier_settings_of(cfg));
+  } else if (auto wanting = outbox.accounts_wanting_notifications(); wanting && !wanting->empty()) {
+    std::string names;
+    for (const auto& name : *wanting) names += (names.empty() ? "" : ", ") + name;
+    spdlog::warn("accounts {} ask for delivery-status mails (notify) but {} has no [notifications] "
+                 "section: none are sent",
+                 names, cfg.source);
   }
 
   asio::io_context io(1);
@@ -169,9 +222,10 @@ void serve(const std::string& config_path) {
     std::condition_variable_any wake;
     do {
       if (auto purged = sql::purge_bodies(db.connection_string(), days)) {
-        if (purged->messages + purged->replies > 0) {
-          spdlog::info("retention: erased the texts of {} messages and {} replies older than {} days",
-                       purged->messages, purged->replies, days);
+        if (purged->messages + purged->replies + purged->notifications > 0) {
+          spdlog::info("retention: erased the texts of {} messages and {} replies and {} "
+                       "notifications older than {} days",
+                       purged->messages, purged->replies, purged->notifications, days);
         }
       } else {
         spdlog::warn("retention: purge failed, trying again in an hour: {}", purged.error().message);
@@ -183,6 +237,11 @@ void serve(const std::string& config_path) {
       wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
     } while (!stop.stop_requested());
   });
+
+  std::jthread notify_thread;
+  if (notifier) {
+    notify_thread = std::jthread([&notifier](std::stop_token stop) { notifier->run(stop); });
+  }
 
   std::jthread dispatch_thread;
   if (dispatcher) {
@@ -199,6 +258,8 @@ void serve(const std::string& config_path) {
   spdlog::info("mail2sms: serving");
   io.run();
 
+  // A mail being handed to the relay finishes first (at most [notifications] timeout).
+  if (notify_thread.joinable()) notify_thread.request_stop();
   if (dispatch_thread.joinable()) {
     dispatch_thread.request_stop();
     dispatch_thread.join();
@@ -209,6 +270,7 @@ void serve(const std::string& config_path) {
     receipt_thread.request_stop();
     receipt_thread.join();
   }
+  if (notify_thread.joinable()) notify_thread.join();
   blocking.join();
   hashing.join();
   converting.join();

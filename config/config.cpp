@@ -120,8 +120,8 @@ section table(const document& doc, const section& root, std::string_view name) {
 
 config read_document(const document& doc, const toml::table& root_table) {
   const section root(doc, &root_table, "", "the top level");
-  root.allow_only(
-      {"smtp", "database", "connector", "route", "dispatch", "retention", "pricing", "log"});
+  root.allow_only({"smtp", "database", "connector", "route", "dispatch", "retention", "pricing",
+                   "notifications", "log"});
   config c;
   c.source = doc.file;
   c.smtp = read_smtp(table(doc, root, "smtp"));
@@ -131,6 +131,8 @@ config read_document(const document& doc, const toml::table& root_table) {
   c.dispatch = read_dispatch(table(doc, root, "dispatch"));
   c.retention = read_retention(table(doc, root, "retention"));
   c.pricing = read_pricing(table(doc, root, "pricing"));
+  if (root.has("notifications"))
+    c.notifications = read_notifications(table(doc, root, "notifications"));
   c.log = read_log(table(doc, root, "log"));
   return c;
 }

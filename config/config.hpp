@@ -110,6 +110,24 @@ struct pricing_config {
   std::map<std::string, std::int64_t, std::less<>> by_country;  // ISO 3166 alpha-2
 };
 
+// [notifications]: delivery-status mails (RFC 3464) through a relay; absent: none are sent.
+struct notifications_config {
+  bool enabled = false;  // the section is there
+  endpoint relay;        // the smarthost that takes them, e.g. the local MTA
+  std::string from;      // the From: address; the envelope sender is always <>
+  std::string hostname;  // EHLO name and Reporting-MTA; default: the machine's host name
+  std::string starttls = "opportunistic";  // off | opportunistic | required
+  std::string tls_ca_file;  // PEM CAs (resolved path); empty: the system's trust store
+  bool tls_verify = true;   // check the relay's chain and name (required; opportunistic: see docs)
+  std::string tls_server_name;  // name checked and sent as SNI; empty: the relay's host
+  std::string auth_user;        // AUTH PLAIN, only over TLS; empty: no AUTH
+  std::string auth_password;    // read from auth_password_file at load time
+  std::chrono::seconds timeout{60};           // one whole SMTP conversation
+  std::chrono::seconds retry_base{60};        // after 4xx/connection errors: base * 2^n ...
+  std::chrono::seconds retry_max{3600};       // ... capped here
+  std::chrono::seconds give_up_after{5 * 86400};  // a notification this old is given up
+};
+
 struct log_config {
   std::string level = "info";  // trace|debug|info|warn|error
 };
@@ -123,6 +141,7 @@ struct config {
   dispatch_config dispatch;
   retention_config retention;
   pricing_config pricing;
+  notifications_config notifications;
   log_config log;
 };
 

@@ -33,6 +33,8 @@ void read_source(const section& s, connector_config& c) {
                              : "an alphanumeric source address has at most 11 characters");
 }
 
+}  // namespace
+
 // A CA file must be a readable file holding at least one PEM certificate; OpenSSL parses it when
 // the connector starts.
 void check_ca_file(const section& s, const std::string& path) {
@@ -45,6 +47,8 @@ void check_ca_file(const section& s, const std::string& path) {
   if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
     s.fail("tls_ca_file", path + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
 }
+
+namespace {
 
 void read_tls(const section& s, connector_config& c) {
   s.read("tls", c.tls);

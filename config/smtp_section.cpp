@@ -36,6 +36,8 @@ std::string split_endpoint(const std::string& text, std::string& host, std::stri
   return {};
 }
 
+}  // namespace
+
 endpoint parse_endpoint(const section& smtp, const std::string& key, int line,
                         const std::string& text) {
   std::string host;
@@ -49,6 +51,8 @@ endpoint parse_endpoint(const section& smtp, const std::string& key, int line,
   if (!problem.empty()) smtp.doc().fail(line, key, "'" + text + "': " + problem);
   return endpoint{host, static_cast<std::uint16_t>(std::stol(port))};
 }
+
+namespace {
 
 std::vector<endpoint> read_endpoints(const section& smtp, std::string_view name) {
   std::vector<endpoint> endpoints;

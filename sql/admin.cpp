@@ -40,6 +40,8 @@ account_settings settings_from(const pqxx::row& r) {
   a.transliterate = r["transliterate"].as<bool>();
   a.national_language = r["national_language"].as<std::string>();
   a.concatenation_reference = r["concatenation_reference"].as<int>();
+  a.notify = r["notify"].as<std::string>();
+  a.notify_to = r["notify_to"].as<std::string>();
   a.end_marker = r["end_marker"].as<std::string>();
   a.disclaimers = detail::text_array(r["disclaimers"]);
   a.credit = r["credit"].as<std::int64_t>();
@@ -51,7 +53,8 @@ std::string settings_query(const std::string& where) {
   return "SELECT id, name, status, country, sender_id, max_parts, subject, timezone, "
          "credit_policy, too_long, countries, number_types, messages_per_minute, "
          "segments_per_day, per_number_per_hour, dedup_seconds, clean_text, smart_gsm, "
-         "transliterate, national_language, concatenation_reference, end_marker, disclaimers, "
+         "transliterate, national_language, concatenation_reference, notify, notify_to, end_marker, "
+         "disclaimers, "
          "credit, " +
          iso_time_sql("created_at") + " AS created FROM accounts " + where;
 }

@@ -48,6 +48,8 @@ struct account_settings {
   bool transliterate = false;
   std::string national_language;    // none, turkish, spanish, portuguese
   int concatenation_reference = 8;  // bits: 8 or 16
+  std::string notify;     // off, failures, all: which final states are mailed
+  std::string notify_to;  // "sender" (the mail's envelope sender) or an address
   std::string end_marker;
   std::vector<std::string> disclaimers;
   std::int64_t credit = 0;

@@ -54,7 +54,12 @@ SELECT json_build_object(
       'delivery_reports', COALESCE((SELECT json_agg(json_build_object(
           'part', r.part_no, 'state', r.state, 'error_code', r.error_code,
           'received_at', r.received_at) ORDER BY r.id)
-        FROM delivery_reports r WHERE r.message_id = m.id), '[]')) ORDER BY m.id)
+        FROM delivery_reports r WHERE r.message_id = m.id), '[]'),
+      'notifications', COALESCE((SELECT json_agg(json_build_object(
+          'status', n.status, 'to', n.rcpt_to, 'state', n.state, 'attempts', n.attempts,
+          'last_error', n.last_error, 'created_at', n.created_at, 'sent_at', n.sent_at)
+          ORDER BY n.id)
+        FROM notifications n WHERE n.message_id = m.id), '[]')) ORDER BY m.id)
     FROM messages m WHERE m.account_id = $1), '[]'),
   'credit_ledger', COALESCE((SELECT json_agg(json_build_object(
       'at', at, 'delta', delta, 'balance', balance, 'reason', reason,

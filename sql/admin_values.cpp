@@ -86,6 +86,10 @@ const std::vector<setting> all_settings{
     {"transliterate", "transliterate", "boolean", "true or false"},
     {"national-language", "national_language", "text", "none, turkish, spanish or portuguese"},
     {"concatenation-reference", "concatenation_reference", "integer", "8 or 16 (bits)"},
+    {"notify", "notify", "text",
+     "off, failures (a mail when an SMS failed or expired) or all (also when one was delivered)"},
+    {"notify-to", "notify_to", "text",
+     "sender (the mail's envelope sender) or one email address, e.g. ops@example.com"},
     {"end-marker", "end_marker", "text",
      "one line of text that ends the SMS text where a mail has it on a line of its own (e.g. ##), "
      "or \"\" for none"},
@@ -152,6 +156,24 @@ result<std::string, std::string> end_marker(std::string_view text) {
   return std::string(trimmed(text));
 }
 
+// "sender", or one plain address (no display name, no comments, no list): the column's CHECK
+// says the same, this says it in words first.
+result<std::string, std::string> notify_address(std::string_view text) {
+  const std::string value(trimmed(text));
+  if (lower(value) == "sender") return std::string("sender");
+  constexpr std::size_t max_address = 254;  // RFC 5321 4.5.3.1.3
+  const auto at = value.find('@');
+  const bool plain =
+      !value.empty() && value.size() <= max_address && at != std::string::npos && at > 0 &&
+      at + 1 < value.size() && value.find('@', at + 1) == std::string::npos &&
+      std::none_of(value.begin(), value.end(), [](unsigned char c) {
+        return c <= 0x20 || c >= 0x7f || std::string_view("<>(),;:\"\\").find(static_cast<char>(c)) !=
+                                              std::string_view::npos;
+      });
+  if (!plain) return fail(quoted(value) + " is not one plain email address");
+  return value;
+}
+
 result<std::string, std::string> timezone_shape(std::string_view text) {
   const bool plausible =
       !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -180,6 +202,8 @@ result<std::string, std::string> value_of(const setting& s, std::string_view v) 
   if (key == "national-language")
     return one_of(lower(v), {"none", "turkish", "spanish", "portuguese"});
   if (key == "concatenation-reference") return one_of(v, {"8", "16"});
+  if (key == "notify") return one_of(lower(v), {"off", "failures", "all"});
+  if (key == "notify-to") return notify_address(v);
   if (key == "dedup-window") {
     auto seconds = parse_duration(v);
     if (!seconds || *seconds > int_max) return fail(std::string());

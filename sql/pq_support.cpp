@@ -1,6 +1,9 @@
 #include "sql/pq_support.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
+#include <thread>
 
 namespace mail2sms::sql {
 
@@ -16,6 +19,38 @@ pqxx::connection& thread_connection(const std::string& conninfo) {
     conn_info = conninfo;
   }
   return *conn;
+}
+
+struct channel_listener::connection {
+  struct receiver : pqxx::notification_receiver {
+    receiver(pqxx::connection& c, const std::string& channel)
+        : pqxx::notification_receiver(c, channel) {}
+    void operator()(const std::string&, int) override {}
+  };
+  connection(const std::string& conninfo, const std::string& channel)
+      : conn(conninfo), recv(conn, channel) {}
+  pqxx::connection conn;
+  receiver recv;
+};
+
+channel_listener::channel_listener(std::string conninfo, std::string channel, std::string name)
+    : conninfo_(std::move(conninfo)), channel_(std::move(channel)), name_(std::move(name)) {}
+
+channel_listener::~channel_listener() = default;
+
+bool channel_listener::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  try {
+    if (!connection_) connection_ = std::make_unique<connection>(conninfo_, channel_);
+    const auto ms = timeout.count();
+    if (ms == 0) return connection_->conn.get_notifs() > 0;
+    return connection_->conn.await_notification(ms / 1000, (ms % 1000) * 1000) > 0;
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: {}", name_, e.what());
+    connection_.reset();
+    std::this_thread::sleep_until(deadline);
+    return false;
+  }
 }
 
 core::store_error classify(const std::exception& e) {

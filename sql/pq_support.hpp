@@ -4,7 +4,9 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -26,6 +28,25 @@ pqxx::result exec_prepared_once(pqxx::transaction_base& tx, const char* name, co
   tx.conn().prepare(name, sql);
   return tx.exec_prepared(name, std::forward<Args>(args)...);
 }
+
+// A connection of its own that LISTENs on one channel, opened on first use and again after it
+// broke; for one thread (the dispatcher's, the notifier's).
+class channel_listener {
+ public:
+  channel_listener(std::string conninfo, std::string channel, std::string name);
+  ~channel_listener();
+  // Whether a NOTIFY came within timeout (0: whether one has come). A broken connection is
+  // logged (as `name`) and dropped, and the timeout is still waited out: a caller looping on
+  // this does not spin while the database is down.
+  bool wait(std::chrono::milliseconds timeout);
+
+ private:
+  struct connection;
+  std::string conninfo_;
+  std::string channel_;
+  std::string name_;
+  std::unique_ptr<connection> connection_;
+};
 
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
 // (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.

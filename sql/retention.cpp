@@ -46,6 +46,13 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
                             "AND body IS NOT NULL",
                             days)
                           .affected_rows();
+    // They hold an address and point at a message; a pending one this old was never going to
+    // be sent (give_up_after is days, not weeks).
+    counts.notifications = tx.exec_params(
+                                 "DELETE FROM notifications "
+                                 "WHERE created_at < now() - make_interval(days => $1)",
+                                 days)
+                               .affected_rows();
     tx.commit();
     return counts;
   } catch (const std::exception& e) {

@@ -83,15 +83,10 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
 
 }  // namespace
 
-// The dispatcher's LISTEN connection and what it heard.
-struct store::listener {
-  struct receiver : pqxx::notification_receiver {
-    explicit receiver(pqxx::connection& c) : pqxx::notification_receiver(c, queue_channel) {}
-    void operator()(const std::string&, int) override {}
-  };
-  explicit listener(const std::string& conninfo) : conn(conninfo), recv(conn) {}
-  pqxx::connection conn;
-  receiver recv;
+// The dispatcher's LISTEN connection.
+struct store::listener : channel_listener {
+  explicit listener(const std::string& conninfo)
+      : channel_listener(conninfo, queue_channel, "queue listener") {}
 };
 
 store::store(std::string connection_string) : connection_string_(std::move(connection_string)) {
@@ -290,21 +285,9 @@ result<ok_t, core::store_error> store::requeue_unknown(const std::vector<std::in
 }
 
 bool store::wait_for_work(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  try {
-    if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
-    const auto ms = timeout.count();
-    if (ms == 0) return listener_->conn.get_notifs() > 0;
-    return listener_->conn.await_notification(ms / 1000, (ms % 1000) * 1000) > 0;
-  } catch (const std::exception& e) {
-    // The dispatcher polls on its own timeout anyway; a broken LISTEN connection is reopened.
-    spdlog::warn("queue listener: {}", e.what());
-    listener_.reset();
-    // Still wait out the timeout: returning at once would have the dispatcher retry a database
-    // that is down in a tight loop.
-    std::this_thread::sleep_until(deadline);
-    return false;
-  }
+  // The dispatcher polls on its own timeout anyway; a broken LISTEN connection is reopened.
+  if (!listener_) listener_ = std::make_unique<listener>(connection_string_);
+  return listener_->wait(timeout);
 }
 
 result<core::account, core::store_error> store::add_account(const std::string& name,

@@ -119,21 +119,21 @@ class Simulator:
 class Bridge:
     """mail2sms serve + smsc-sim + a private PostgreSQL, all in one temporary directory."""
 
-    def __init__(self, extra_smtp="", country="ZA", extra_config="", credit=1000000):
+    def __init__(self, extra_smtp="", country="ZA", extra_config="", credit=1000000, sim_args=()):
         self.proc = None
         self.sim = None
         self.log = None
         self.dir = tempfile.mkdtemp(prefix="mail2sms-e2e-")
         try:
-            self._start(extra_smtp, country, extra_config, credit)
+            self._start(extra_smtp, country, extra_config, credit, sim_args)
         except BaseException:
             self.stop()  # nothing is left running when start-up fails
             raise
 
-    def _start(self, extra_smtp, country, extra_config, credit):
+    def _start(self, extra_smtp, country, extra_config, credit, sim_args):
         os.chmod(self.dir, 0o755)  # the embedded cluster runs as an unprivileged user
         self.cert, self.key = make_certificate(self.dir)
-        self.sim = Simulator()
+        self.sim = Simulator(extra_args=sim_args)
         self.smtp_port = free_port()
         self.smtps_port = free_port()
         self.config = os.path.join(self.dir, "mail2sms.toml")

@@ -245,7 +245,7 @@ class OperatorMistakesTest(unittest.TestCase):
     def test_purge_runs_and_counts(self):
         out = cli_json("purge")
         self.assertEqual(out["body_days"], 30)
-        self.assertEqual(set(out), {"body_days", "messages", "parts", "replies"})
+        self.assertEqual(set(out), {"body_days", "messages", "parts", "replies", "notifications"})
 
 
 if __name__ == "__main__":

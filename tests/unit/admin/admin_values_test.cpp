@@ -23,7 +23,7 @@ std::string why_not(std::string_view key, std::string_view value) {
 }
 
 TEST(settings, every_key_names_a_column_and_says_what_is_valid) {
-  EXPECT_EQ(settings().size(), 20u);
+  EXPECT_EQ(settings().size(), 22u);
   for (const auto& s : settings()) {
     EXPECT_FALSE(s.column.empty()) << s.key;
     EXPECT_FALSE(s.valid.empty()) << s.key;
@@ -64,6 +64,24 @@ TEST(settings, encoding_settings_name_the_allowed_values) {
   why_not("concatenation-reference", "016");
   why_not("concatenation-reference", "16bit");
   why_not("concatenation-reference", "0");
+}
+
+TEST(settings, notify_and_notify_to) {
+  EXPECT_EQ(find_setting("notify")->column, "notify");
+  EXPECT_EQ(find_setting("notify-to")->column, "notify_to");
+  EXPECT_EQ(normal("notify", "failures"), "failures");
+  EXPECT_EQ(normal("notify", "ALL"), "all");
+  EXPECT_EQ(normal("notify", "off"), "off");
+  EXPECT_EQ(normal("notify-to", "Sender"), "sender");
+  EXPECT_EQ(normal("notify-to", " ops@example.com "), "ops@example.com");
+  EXPECT_EQ(why_not("notify", "yes"),
+            "notify 'yes' is not valid; write off, failures (a mail when an SMS failed or "
+            "expired) or all (also when one was delivered)");
+  for (const char* bad : {"", "ops", "@example.com", "ops@", "a@b@c", "Ops <ops@example.com>",
+                          "a b@example.com", "ops@example.com,x@y.z", "o\nps@example.com"}) {
+    EXPECT_NE(why_not("notify-to", bad).find("is not one plain email address"), std::string::npos)
+        << bad;
+  }
 }
 
 TEST(settings, a_bad_value_says_what_a_good_one_looks_like) {

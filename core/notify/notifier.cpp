@@ -1,0 +1,152 @@
+// The notifier loop (see notifier.hpp). Logs name the notification, the queue id and a masked
+// number; never the address, the mail or the SMS text.
+#include "core/notify/notifier.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <ctime>
+
+#include "core/phone/phone.hpp"
+
+namespace mail2sms::notify {
+namespace {
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : raw) {
+    out.push_back(digits[(static_cast<unsigned char>(c) >> 4) & 15]);
+    out.push_back(digits[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
+std::string rfc5322_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[64];
+  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S +0000", &utc);
+  return text;
+}
+
+// The relay's words for the log: a reply that quotes the address ("550 5.1.1 <a@b>: unknown")
+// has it replaced, so the log names no mailbox (the outbox row keeps the words as said).
+std::string without_address(std::string text, const std::string& address) {
+  if (address.empty()) return text;
+  auto lower = [](std::string v) {
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  const std::string needle = lower(address);
+  for (auto at = lower(text).find(needle); at != std::string::npos; at = lower(text).find(needle))
+    text.replace(at, address.size(), "(address)");
+  return text;
+}
+
+}  // namespace
+
+notifier::notifier(notification_outbox& outbox, notifier_settings settings, mail_sender send)
+    : outbox_(outbox), settings_(std::move(settings)), send_(std::move(send)) {}
+
+std::chrono::seconds notifier::backoff(int attempts, std::chrono::seconds base,
+                                       std::chrono::seconds max) {
+  auto delay = base;
+  for (int i = 1; i < attempts && delay < max; ++i) delay *= 2;
+  return std::min(delay, max);
+}
+
+std::string notifier::mail_for(const pending_notification& n) const {
+  const std::string message_id = "<mail2sms." + std::string(n.reply ? "reply." : "dsn.") +
+                                 std::to_string(n.id) + "." + random_hex(6) + "@" +
+                                 settings_.hostname + ">";
+  if (n.reply) {
+    return render_reply(reply_mail{.from = settings_.from,
+                                   .to = n.rcpt_to,
+                                   .reporting_mta = settings_.hostname,
+                                   .queue_id = n.queue_id,
+                                   .number = n.recipient,
+                                   .text = n.reply_text,
+                                   .original_message_id = n.mail_message_id,
+                                   .received_date = n.changed_at,
+                                   .date = rfc5322_now(),
+                                   .message_id = message_id});
+  }
+  return render_dsn(delivery_status{
+      .from = settings_.from,
+      .to = n.rcpt_to,
+      .reporting_mta = settings_.hostname,
+      .queue_id = n.queue_id,
+      .recipient = n.recipient,
+      .recipient_domain = settings_.recipient_domain,
+      .status = n.status,
+      .reason = n.reason,
+      .original_message_id = n.mail_message_id,
+      .arrival_date = n.accepted_at,
+      .last_attempt_date = n.changed_at,
+      .date = rfc5322_now(),
+      .message_id = message_id,
+      .boundary = "=_mail2sms_" + random_hex(12),
+  });
+}
+
+void notifier::deliver(const pending_notification& n) {
+  const auto masked = phone::mask(n.recipient);
+  auto log_failure = [&](const auto& recorded) {
+    if (!recorded)
+      spdlog::warn("notification {}: not recorded: {}", n.id, recorded.error().message);
+  };
+  if (n.age >= settings_.give_up_after) {
+    const std::string why =
+        "not sent within " + std::to_string(settings_.give_up_after.count()) + " s";
+    spdlog::error("notification {} for {} ({} to {}) given up: {}", n.id, n.queue_id, n.status,
+                  masked, why);
+    log_failure(outbox_.give_up(n.id, why));
+    return;
+  }
+  const auto outcome = send_(settings_.relay, n.rcpt_to, mail_for(n));
+  const auto said = without_address(outcome.detail, n.rcpt_to);
+  switch (outcome.what) {
+    case send_outcome::kind::sent:
+      spdlog::info("notification {} for {} ({} to {}) sent: {}", n.id, n.queue_id, n.status, masked,
+                   said);
+      log_failure(outbox_.sent(n.id, outcome.detail));
+      return;
+    case send_outcome::kind::permanent:
+      spdlog::error("notification {} for {} ({} to {}) given up: the relay refused it: {}", n.id,
+                    n.queue_id, n.status, masked, said);
+      log_failure(outbox_.give_up(n.id, "the relay refused it: " + outcome.detail));
+      return;
+    case send_outcome::kind::transient: {
+      const auto after = backoff(n.attempts, settings_.retry_base, settings_.retry_max);
+      spdlog::warn("notification {} for {} ({} to {}): attempt {} failed, next in {} s: {}", n.id,
+                   n.queue_id, n.status, masked, n.attempts, after.count(), said);
+      log_failure(outbox_.retry(n.id, after, outcome.detail));
+      return;
+    }
+  }
+}
+
+int notifier::run_once() {
+  // The lease covers sending the whole batch one after another, each within the timeout.
+  const auto lease = settings_.relay.timeout * (settings_.batch + 1) + std::chrono::seconds(60);
+  auto claimed = outbox_.claim(settings_.batch, lease);
+  if (!claimed) {
+    spdlog::warn("notifications: cannot claim: {}", claimed.error().message);
+    return 0;
+  }
+  for (const auto& n : *claimed) deliver(n);
+  return static_cast<int>(claimed->size());
+}
+
+void notifier::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (run_once() < settings_.batch) outbox_.wait_for_notifications(settings_.idle_wait);
+  }
+}
+
+}  // namespace mail2sms::notify

@@ -1,0 +1,55 @@
+// The notifier in `serve`: takes due notifications from the outbox, renders each as an RFC 3464
+// delivery-status mail and hands it to the relay; 4xx and connection failures are retried with
+// backoff, 5xx and notifications older than give_up_after are given up. One mail per message.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <stop_token>
+#include <string>
+
+#include "core/notify/dsn.hpp"
+#include "core/notify/outbox.hpp"
+#include "core/notify/smtp_client.hpp"
+
+namespace mail2sms::notify {
+
+struct notifier_settings {
+  relay_settings relay;
+  std::string from;              // From: of the mails
+  std::string hostname;          // Reporting-MTA and the right side of Message-IDs
+  std::string recipient_domain;  // Final-Recipient: NUMBER@this
+  std::chrono::seconds retry_base{60};
+  std::chrono::seconds retry_max{3600};
+  std::chrono::seconds give_up_after{5 * 86400};
+  int batch = 10;                             // claimed at once
+  std::chrono::milliseconds idle_wait{1000};  // LISTEN, then look again
+};
+
+using mail_sender =
+    std::function<send_outcome(const relay_settings&, const std::string&, const std::string&)>;
+
+class notifier {
+ public:
+  // send: send_mail in serve; tests pass their own.
+  notifier(notification_outbox& outbox, notifier_settings settings, mail_sender send = send_mail);
+
+  void run(std::stop_token stop);
+  // One claim and the sending of what it got; how many were claimed.
+  int run_once();
+
+  // The delay before attempt n + 1 after n failed ones: base * 2^(n-1), at most max.
+  static std::chrono::seconds backoff(int attempts, std::chrono::seconds base,
+                                      std::chrono::seconds max);
+
+ private:
+  void deliver(const pending_notification& n);
+  // The mail for n: a DSN, or for a reply the reply's text.
+  std::string mail_for(const pending_notification& n) const;
+
+  notification_outbox& outbox_;
+  notifier_settings settings_;
+  mail_sender send_;
+};
+
+}  // namespace mail2sms::notify
