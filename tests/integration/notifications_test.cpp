@@ -243,12 +243,12 @@ TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_l
   const auto answered = claimed_message("alice@example.org", "+27821000001");
   outcome(answered, status::submitted, "", "s1");
   // notify = off: a reply is stored and mailed to nobody.
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "ok"}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "ok", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "0");
 
   set_notify("failures");
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "On my way"}}).has_value());
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27829999999", "x", "who?"}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "On my way", std::nullopt}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27829999999", "x", "who?", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT string_agg(kind || ' ' || rcpt_to || ' ' || message_id, ',') "
                   "FROM notifications"),
             "reply alice@example.org " + std::to_string(answered));
@@ -273,12 +273,12 @@ TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_l
     s.sms = sms::encode(s.text);
     ASSERT_TRUE(store_->enqueue(s).has_value());
   }
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "sure"}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "sure", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
 
   // Older than 7 days: nobody's.
   execute("UPDATE messages SET created_at = now() - interval '8 days'");
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late"}}).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 }
 
