@@ -8,7 +8,11 @@
 //                                   and the id in decimal (as some SMSCs do)
 //          --throttle-every N       every Nth submit_sm answered ESME_RTHROTTLED
 //
-// First line: {"event":"listening","port":N}. Then "bind", "submit_sm", "enquire_link", "unbind",
+// Binds may be transceivers, transmitters or receivers; a receipt goes to the submitting bind when
+// it is a transceiver, else to a receiver of the same system_id (held while there is none).
+//
+// First line: {"event":"listening","port":N}. Then "bind" (with its command), "submit_sm",
+// "deliver_sm_resp" (with the peer the receipt went to), "receipt_held", "enquire_link", "unbind",
 // "close" lines. Exits on SIGTERM or SIGINT.
 'use strict';
 
@@ -61,8 +65,10 @@ function receivingSession(systemId, preferred) {
 }
 
 function deliverReceipt(session, fields, messageId) {
+  const peer = session.socket.remoteAddress + ':' + session.socket.remotePort;
   session.deliver_sm(fields, (resp) => {
-    emit({event: 'deliver_sm_resp', message_id: messageId, command_status: resp.command_status});
+    emit({event: 'deliver_sm_resp', peer, message_id: messageId,
+          command_status: resp.command_status});
   });
 }
 

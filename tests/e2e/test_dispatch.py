@@ -186,6 +186,7 @@ class DispatchTest(unittest.TestCase):
     def test_a_transmitter_receiver_pair_with_two_transmitters(self):
         g = self.gateway(connector_extra='bind = "pair"\nbinds = 2')
         port = g.serve()
+        g.sim.wait_for(lambda l: l.get("command") == "bind_receiver" and l["status"] == "ESME_ROK")
         to = numbers(10)
         g.send(port, to, LONG_TEXT)
         g.wait_all(to)

@@ -106,9 +106,13 @@ void client::bind_set::add(const client_settings& settings, bind_role role, int 
 }
 
 // Every bind unbinds at the same time, so stopping takes one response_timeout, not one per bind.
+// Called (wrongly) from a bind's own thread, the binds stop one by one: that engine's stop() then
+// says so and does not wait for itself.
 void client::bind_set::stop() {
-  if (binds_.size() == 1) {
-    binds_.front()->io->stop();
+  const bool from_a_bind =
+      std::any_of(binds_.begin(), binds_.end(), [](const auto& b) { return b->io->on_io_thread(); });
+  if (binds_.size() == 1 || from_a_bind) {
+    for (auto& b : binds_) b->io->stop();
     return;
   }
   std::vector<std::thread> stopping;

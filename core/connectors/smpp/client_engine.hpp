@@ -112,6 +112,7 @@ class client::engine {
                     std::function<void(core::submit_outcome)> done);
   bool available() const;
   const client_settings& settings() const { return settings_; }
+  bool on_io_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   client_stats stats() const;
   bool wait_until(const std::function<bool(const client_stats&)>& ready,
                   std::chrono::milliseconds timeout) const;

@@ -7,12 +7,6 @@
 namespace mail2sms::config::testing {
 namespace {
 
-// minimal_toml with an smpp connector whose lines from 12 on are `lines`.
-std::string smpp_with(const std::string& lines) {
-  return edited("type = \"file\"\npath = \"out.jsonl\"",
-                "type = \"smpp\"\nsystem_id = \"id\"\n" + lines);
-}
-
 TEST_F(config_test, smpp_binds_default_to_one_transceiver) {
   auto loaded = load(smpp_with(""));
   ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
