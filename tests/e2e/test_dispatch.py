@@ -205,7 +205,8 @@ class DispatchTest(unittest.TestCase):
         self.assertEqual(len(routed), 20)
         self.assertTrue(all(l["session"] in rx for l in routed), routed)
         self.assertEqual(max(g.submits_per_destination().values()), 2)  # nothing sent twice
-        log = open(g.logs[0].name).read()
+        with open(g.logs[0].name) as f:
+            log = f.read()
         for label in ("sim#1 tx", "sim#2 tx", "sim#1 rx"):
             self.assertIn("smpp %s: bound to" % label, log)
 
