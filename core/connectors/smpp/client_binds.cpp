@@ -70,6 +70,7 @@ class client::bind_set {
   mutable std::mutex mutex_;  // before any engine's stats mutex, never after
   mutable std::condition_variable changed_;
   std::string last_error_;                    // mutex_
+  std::atomic<std::size_t> next_start_{0};    // see pick()
   std::vector<std::unique_ptr<bind>> binds_;  // transmitting binds first; destroyed first
 };
 
@@ -121,15 +122,19 @@ void client::bind_set::stop() {
   for (auto& t : stopping) t.join();
 }
 
-// The bound transmitting bind with the most free window; while none is bound, one not yet known
-// to be down; else the first, whose queue fails the message as transient within
-// response_timeout (the dispatcher asked available() first, so that is a race with a lost bind).
+// The bound transmitting bind with the most free window (among equals, in turn: so the first
+// messages go one to each); while none is bound, one not yet known to be down; else the first,
+// whose queue fails the message as transient within response_timeout (the dispatcher asked
+// available() first, so that is a race with a lost bind).
 client::bind_set::bind& client::bind_set::pick(std::size_t segments) {
   bind* best = binds_.front().get();  // a lone transceiver: nothing to choose
   if (binds_.size() > 1) {
     int best_rank = -1;
     long best_free = 0;
-    for (auto& b : binds_) {
+    // Ties go round: the scan starts one bind further each time.
+    const std::size_t start = next_start_++;
+    for (std::size_t i = 0; i < binds_.size(); ++i) {
+      const auto& b = binds_[(start + i) % binds_.size()];
       if (b->role == bind_role::receiver) continue;
       const int rank = b->io->stats().bound ? 2 : b->io->available() ? 1 : 0;
       const long free = window_ - static_cast<long>(b->outstanding.load());
