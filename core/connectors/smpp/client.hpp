@@ -85,8 +85,8 @@ struct client_stats {
   std::uint64_t connect_failures = 0;  // TCP connect or TLS handshake (and verification)
   std::uint64_t binds = 0;          // successful
   std::uint64_t bind_failures = 0;  // refused by the SMSC or timed out
-  std::string last_error;           // the most recent connection or bind problem (the
-                                    // connector's: prefixed with the bind's label)
+  std::string last_error;           // the most recent connection or bind problem (a
+                                    // connector of several binds: prefixed with the bind's label)
   std::string label;                // a bind: "smsc1#2 tx" (just "smsc1" for a lone transceiver)
   bind_role role = bind_role::transceiver;  // a bind's
   bool receiving = false;  // the connector: a bind that can receive (deliver_sm) is bound
