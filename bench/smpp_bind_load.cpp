@@ -1,9 +1,10 @@
-// submit_sm per second through one bind: an smpp::client (window W, no rate limit) against an
-// SMSC on loopback (run `mail2sms smsc-sim` first). Not a test; docs/PERFORMANCE.md has figures.
+// submit_sm per second through one bind (or BINDS transceivers): an smpp::client (window W per
+// bind, no rate limit) against an SMSC on loopback (run `mail2sms smsc-sim` first). Not a test;
+// docs/PERFORMANCE.md has figures.
 //
-//   smpp_bind_load PORT WINDOW COUNT [SYSTEM_ID PASSWORD]
+//   smpp_bind_load PORT WINDOW COUNT [SYSTEM_ID PASSWORD [BINDS]]
 //
-// Prints one JSON line: window, messages, seconds, submits_per_second, failures.
+// Prints one JSON line: binds, window, messages, seconds, submits_per_second, failures.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -16,7 +17,8 @@
 int main(int argc, char** argv) {
   using namespace mail2sms;
   if (argc < 4) {
-    std::fprintf(stderr, "usage: smpp_bind_load PORT WINDOW COUNT [SYSTEM_ID PASSWORD]\n");
+    std::fprintf(stderr,
+                 "usage: smpp_bind_load PORT WINDOW COUNT [SYSTEM_ID PASSWORD [BINDS]]\n");
     return 2;
   }
   smpp::client_settings s;
@@ -27,11 +29,16 @@ int main(int argc, char** argv) {
   s.system_id = argc > 4 ? argv[4] : "bench";
   s.password = argc > 5 ? argv[5] : "bench";
   s.default_source = "Bench";
+  s.binds = argc > 6 ? std::stoi(argv[6]) : 1;
   s.tps = 0;
   smpp::client client(s);
   client.start();
-  if (!client.wait_until([](const smpp::client_stats& st) { return st.bound; },
-                         std::chrono::seconds(10))) {
+  const auto all_bound = [&s](const smpp::client_stats& st) {
+    int bound = 0;
+    for (const auto& b : st.per_bind) bound += b.bound ? 1 : 0;
+    return bound == s.binds;
+  };
+  if (!client.wait_until(all_bound, std::chrono::seconds(10))) {
     std::fprintf(stderr, "smpp_bind_load: not bound within 10 s\n");
     return 1;
   }
@@ -56,9 +63,9 @@ int main(int argc, char** argv) {
   all_done.wait(lock, [&] { return done == count; });
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   std::printf(
-      "{\"window\":%d,\"messages\":%d,\"seconds\":%.3f,\"submits_per_second\":%.0f,"
-      "\"failures\":%d}\n",
-      s.window, count, took.count(), count / took.count(), failures.load());
+      "{\"binds\":%d,\"window\":%d,\"messages\":%d,\"seconds\":%.3f,"
+      "\"submits_per_second\":%.0f,\"failures\":%d}\n",
+      s.binds, s.window, count, took.count(), count / took.count(), failures.load());
   lock.unlock();
   client.stop();
   return failures.load() == 0 ? 0 : 1;

@@ -22,6 +22,11 @@ smpp::client_settings smpp_settings_of(const config::connector_config& c,
   s.system_id = c.system_id;
   s.password = c.password;
   s.system_type = c.system_type;
+  s.topology = c.bind == "pair" ? smpp::bind_topology::pair : smpp::bind_topology::transceiver;
+  s.binds = c.binds;
+  s.receiver_binds = c.receiver_binds;
+  s.receiver_host = c.receiver_host;
+  s.receiver_port = c.receiver_port;
   s.default_source = c.source;
   s.window = c.window;
   s.tps = c.tps;

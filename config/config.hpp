@@ -63,8 +63,13 @@ struct connector_config {
   std::string password;
   std::string system_type;
   std::string source;  // source address when the account has no sender ID (alphanumeric <= 11)
-  int window = 32;  // outstanding submit_sm
-  int tps = 100;    // segments per second
+  std::string bind = "transceiver";  // "transceiver" | "pair" (bind_transmitter + bind_receiver)
+  int binds = 1;                     // transceivers, or in pair mode transmitters (1..32)
+  int receiver_binds = 1;            // pair mode: receivers (1..32)
+  std::string receiver_host;         // pair mode: empty: host
+  std::uint16_t receiver_port = 0;   // pair mode: 0: port
+  int window = 32;                   // outstanding submit_sm, per bind
+  int tps = 100;                     // segments per second, per connector (all its binds)
   std::chrono::seconds enquire_link_interval{30};
   std::chrono::seconds response_timeout{10};
   bool receipts = true;                   // ask for delivery receipts (registered_delivery 1)

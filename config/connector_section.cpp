@@ -68,11 +68,31 @@ void read_tls(const section& s, connector_config& c) {
   if (!c.tls_ca_file.empty()) check_ca_file(s, c.tls_ca_file);
 }
 
-// TLS to an SMSC is an smpp setting; elsewhere it would be silently ignored.
-void reject_tls_keys(const section& s, const std::string& instead) {
+// TLS to an SMSC and the binds are smpp settings; elsewhere they would be silently ignored.
+void reject_smpp_keys(const section& s, const std::string& tls_instead) {
   for (const std::string_view key : {"tls", "tls_ca_file", "tls_verify", "tls_server_name"}) {
-    if (s.has(key)) s.fail(key, "applies to smpp connectors only" + instead);
+    if (s.has(key)) s.fail(key, "applies to smpp connectors only" + tls_instead);
   }
+  for (const std::string_view key :
+       {"bind", "binds", "receiver_binds", "receiver_host", "receiver_port"}) {
+    if (s.has(key)) s.fail(key, "applies to smpp connectors only");
+  }
+}
+
+// How many connections, of which kind: transceivers, or transmitters and receivers (pair).
+void read_binds(const section& s, connector_config& c) {
+  one_of(s, "bind", c.bind, {"transceiver", "pair"});
+  s.read("binds", c.binds, 1, 32);
+  const bool pair = c.bind == "pair";
+  for (const std::string_view key : {"receiver_binds", "receiver_host", "receiver_port"}) {
+    if (s.has(key) && !pair)
+      s.fail(key, "applies only with bind = \"pair\" (a transceiver receives on its own bind)");
+  }
+  s.read("receiver_binds", c.receiver_binds, 1, 32);
+  s.read("receiver_host", c.receiver_host);
+  if (s.has("receiver_host") && c.receiver_host.empty())
+    s.fail("receiver_host", "must not be empty (leave it out to use host)");
+  s.read("receiver_port", c.receiver_port, 1, 65535);
 }
 
 void read_smpp(const section& s, connector_config& c) {
@@ -86,6 +106,7 @@ void read_smpp(const section& s, connector_config& c) {
   s.read("password", c.password);
   s.read("system_type", c.system_type);
   read_source(s, c);
+  read_binds(s, c);
   s.read("window", c.window, 1, 65535);
   s.read("tps", c.tps, 1, 1000000);
   s.read("enquire_link_interval", c.enquire_link_interval);
@@ -177,7 +198,12 @@ connector_config read_connector(const section& s) {
                 "tls",
                 "tls_ca_file",
                 "tls_verify",
-                "tls_server_name"});
+                "tls_server_name",
+                "bind",
+                "binds",
+                "receiver_binds",
+                "receiver_host",
+                "receiver_port"});
   connector_config c;
   s.read("name", c.name);
   if (c.name.empty()) s.fail("name", "every connector needs a name (routes refer to it)");
@@ -185,11 +211,11 @@ connector_config read_connector(const section& s) {
   if (c.type == "smpp") {
     read_smpp(s, c);
   } else if (c.type == "http") {
-    reject_tls_keys(s, " (http: an https:// url, and ca_file)");
+    reject_smpp_keys(s, " (http: an https:// url, and ca_file)");
     read_source(s, c);
     read_http(s, c);
   } else if (c.type == "file") {
-    reject_tls_keys(s, "");
+    reject_smpp_keys(s, "");
     s.read_path("path", c.path);
     if (c.path.empty()) s.fail("path", "a file connector needs path (its JSONL output file)");
   } else {

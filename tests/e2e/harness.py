@@ -90,7 +90,7 @@ class Simulator:
                 self.cond.wait(remaining)
 
     def inject_reply(self, source, destination, text):
-        """Has the simulator send a reply (deliver_sm) to every bound receiver."""
+        """Has the simulator send a reply (deliver_sm) to one bound receiver or transceiver."""
         self.proc.stdin.write(json.dumps({"reply": {"from": source, "to": destination, "text": text}}) + "\n")
         self.proc.stdin.flush()
 

@@ -8,7 +8,11 @@
 //                                   and the id in decimal (as some SMSCs do)
 //          --throttle-every N       every Nth submit_sm answered ESME_RTHROTTLED
 //
-// First line: {"event":"listening","port":N}. Then "bind", "submit_sm", "enquire_link", "unbind",
+// Binds may be transceivers, transmitters or receivers; a receipt goes to the submitting bind when
+// it is a transceiver, else to a receiver of the same system_id (held while there is none).
+//
+// First line: {"event":"listening","port":N}. Then "bind" (with its command), "submit_sm",
+// "deliver_sm_resp" (with the peer the receipt went to), "receipt_held", "enquire_link", "unbind",
 // "close" lines. Exits on SIGTERM or SIGINT.
 'use strict';
 
@@ -46,7 +50,30 @@ function hex(value) {
 
 let nextMessageId = 1;
 
-// An SMSC delivery receipt (esm_class 0x04) for a submit_sm just answered.
+// Bound sessions by mode ('transmitter', 'receiver', 'transceiver'), for routing receipts: SMPP 3.4
+// sends deliver_sm only to a receiver or transceiver; with none bound they wait for one.
+const bound = new Map();  // session -> {mode, systemId}
+const heldReceipts = [];  // [systemId, fields, messageId]
+
+function receivingSession(systemId, preferred) {
+  const usable = (s) => s && bound.has(s) && bound.get(s).systemId === systemId &&
+      bound.get(s).mode !== 'transmitter';
+  if (usable(preferred)) return preferred;
+  for (const s of bound.keys())
+    if (usable(s)) return s;
+  return null;
+}
+
+function deliverReceipt(session, fields, messageId) {
+  const peer = session.socket.remoteAddress + ':' + session.socket.remotePort;
+  session.deliver_sm(fields, (resp) => {
+    emit({event: 'deliver_sm_resp', peer, message_id: messageId,
+          command_status: resp.command_status});
+  });
+}
+
+// An SMSC delivery receipt (esm_class 0x04) for a submit_sm just answered, on a bind of the
+// submitter's system_id that receives.
 function sendReceipt(session, submit, messageId, number) {
   const textId = receipts === 'decimal-text' ? String(number) : messageId;
   const text = 'id:' + textId + ' sub:001 dlvrd:001 submit date:2611281200 done date:2611281201 ' +
@@ -61,37 +88,49 @@ function sendReceipt(session, submit, messageId, number) {
     fields.receipted_message_id = messageId;
     fields.message_state = 2;  // DELIVERED
   }
-  session.deliver_sm(fields, (resp) => {
-    emit({event: 'deliver_sm_resp', message_id: messageId, command_status: resp.command_status});
-  });
+  const to = receivingSession(bound.get(session).systemId, session);
+  if (to === null) {
+    heldReceipts.push([bound.get(session).systemId, fields, messageId]);
+    emit({event: 'receipt_held', message_id: messageId});
+    return;
+  }
+  deliverReceipt(to, fields, messageId);
 }
 
 function onSession(session) {
-  let bound = false;
   const peer = session.socket.remoteAddress + ':' + session.socket.remotePort;
 
-  session.on('bind_transceiver', (pdu) => {
-    const ok = pdu.system_id === systemId && pdu.password === password;
-    emit({event: 'bind', peer, system_id: pdu.system_id, system_type: pdu.system_type,
-          interface_version: pdu.interface_version, accepted: ok});
-    if (!ok) {
-      session.send(pdu.response({command_status: smpp.ESME_RBINDFAIL}));
-      return;
-    }
-    bound = true;
-    session.send(pdu.response({system_id: 'npm-smsc'}));
-  });
-
-  // Only transceiver binds are offered; a transmitter or receiver bind is refused.
-  for (const command of ['bind_transmitter', 'bind_receiver']) {
+  for (const mode of ['transceiver', 'transmitter', 'receiver']) {
+    const command = 'bind_' + mode;
     session.on(command, (pdu) => {
-      emit({event: 'bind', peer, command, system_id: pdu.system_id, accepted: false});
-      session.send(pdu.response({command_status: smpp.ESME_RBINDFAIL}));
+      const ok = pdu.system_id === systemId && pdu.password === password && !bound.has(session);
+      emit({
+        event: 'bind',
+        peer,
+        command,
+        system_id: pdu.system_id,
+        system_type: pdu.system_type,
+        interface_version: pdu.interface_version,
+        accepted: ok
+      });
+      if (!ok) {
+        session.send(pdu.response({command_status: smpp.ESME_RBINDFAIL}));
+        return;
+      }
+      bound.set(session, {mode, systemId: pdu.system_id});
+      session.send(pdu.response({system_id: 'npm-smsc'}));
+      if (mode === 'transmitter') return;
+      for (const [id, fields, messageId] of heldReceipts.splice(0)) {
+        if (id === pdu.system_id)
+          deliverReceipt(session, fields, messageId);
+        else
+          heldReceipts.push([id, fields, messageId]);
+      }
     });
   }
 
   session.on('submit_sm', (pdu) => {
-    if (!bound) {
+    if (!bound.has(session) || bound.get(session).mode === 'receiver') {
       session.send(pdu.response({command_status: smpp.ESME_RINVBNDSTS}));
       return;
     }
@@ -126,7 +165,8 @@ function onSession(session) {
       sar_segment_seqnum: pdu.sar_segment_seqnum,
     });
     session.send(pdu.response({message_id: messageId}));
-    if (receipts && (pdu.registered_delivery & 0x03) === 1) sendReceipt(session, pdu, messageId, number);
+    if (receipts && (pdu.registered_delivery & 0x03) === 1)
+      sendReceipt(session, pdu, messageId, number);
   });
 
   session.on('enquire_link', (pdu) => {
@@ -136,7 +176,7 @@ function onSession(session) {
 
   session.on('unbind', (pdu) => {
     emit({event: 'unbind', peer});
-    bound = false;
+    bound.delete(session);
     session.send(pdu.response(), () => session.close());
   });
 
@@ -146,7 +186,10 @@ function onSession(session) {
     session.send(pdu.response());
   });
 
-  session.on('close', () => emit({event: 'close', peer}));
+  session.on('close', () => {
+    bound.delete(session);
+    emit({event: 'close', peer});
+  });
   session.on('error', (e) => emit({event: 'error', peer, message: String(e && e.message)}));
 }
 

@@ -183,6 +183,33 @@ class DispatchTest(unittest.TestCase):
         self.assertEqual(int(g.sql("SELECT count(*) FROM delivery_reports WHERE message_id IS NOT NULL")), 40)
         self.assertEqual(max(g.submits_per_destination().values()), 2)  # nothing sent twice
 
+    def test_a_transmitter_receiver_pair_with_two_transmitters(self):
+        g = self.gateway(connector_extra='bind = "pair"\nbinds = 2')
+        port = g.serve()
+        g.sim.wait_for(lambda l: l.get("command") == "bind_receiver" and l["status"] == "ESME_ROK")
+        to = numbers(10)
+        g.send(port, to, LONG_TEXT)
+        g.wait_all(to)
+        binds = [l for l in g.sim.events("bind") if l["status"] == "ESME_ROK"]
+        self.assertEqual(sorted(l["command"] for l in binds),
+                         ["bind_receiver", "bind_transmitter", "bind_transmitter"])
+        tx = {l["session"] for l in binds if l["command"] == "bind_transmitter"}
+        rx = {l["session"] for l in binds if l["command"] == "bind_receiver"}
+        # Both parts of a message on one transmitter; every receipt over the receiver.
+        sessions = collections.defaultdict(set)
+        for l in g.sim.events("submit_sm"):
+            sessions[l["destination"]].add(l["session"])
+        self.assertEqual(len(sessions), 10)
+        self.assertTrue(all(len(s) == 1 and s <= tx for s in sessions.values()), sessions)
+        routed = g.sim.events("receipt_routed")
+        self.assertEqual(len(routed), 20)
+        self.assertTrue(all(l["session"] in rx for l in routed), routed)
+        self.assertEqual(max(g.submits_per_destination().values()), 2)  # nothing sent twice
+        with open(g.logs[0].name) as f:
+            log = f.read()
+        for label in ("sim#1 tx", "sim#2 tx", "sim#1 rx"):
+            self.assertIn("smpp %s: bound to" % label, log)
+
     def test_multipart_by_sar_tlvs(self):
         g = self.gateway(connector_extra='concatenation = "sar"')
         port = g.serve()

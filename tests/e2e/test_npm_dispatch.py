@@ -1,6 +1,7 @@
 """End to end against the npm `smpp` package as the SMSC (npm_smsc.js): delivery receipts for
 multipart messages by UDH and by SAR TLVs (receipts in TLVs, and in text only with the ids in
-decimal where submit_sm_resp gave hex), and throttling. Every message must end `delivered`."""
+decimal where submit_sm_resp gave hex), a transmitter + receiver pair, and throttling. Every
+message must end `delivered`."""
 import unittest
 
 from test_dispatch import LONG_TEXT, Gateway, numbers
@@ -48,6 +49,21 @@ class NpmDispatchTest(unittest.TestCase):
             self.assertIn(l["sar_segment_seqnum"], (1, 2))
         refs = {(l["destination_addr"], l["sar_msg_ref_num"]) for l in submits}
         self.assertEqual(len(refs), 10)  # both parts of a message share its reference
+
+    def test_a_transmitter_pair_and_a_receiver_get_every_receipt_over_the_receiver(self):
+        g = self.gateway(["--receipts", "tlv"], 'bind = "pair"\nbinds = 2')
+        port = g.serve()
+        to = numbers(10)
+        g.send(port, to, LONG_TEXT)
+        g.wait_all(to)
+        binds = [l for l in g.sim.events("bind") if l["accepted"]]
+        self.assertEqual(sorted(l["command"] for l in binds),
+                         ["bind_receiver", "bind_transmitter", "bind_transmitter"])
+        receiver = {l["peer"] for l in binds if l["command"] == "bind_receiver"}
+        acks = g.sim.events("deliver_sm_resp")
+        self.assertEqual(len(acks), 20)
+        self.assertTrue(all(a["peer"] in receiver and a["command_status"] == 0 for a in acks), acks)
+        self.assertEqual(set(self.per_destination(g).values()), {2})
 
     def test_throttling_by_the_npm_smsc_delays_but_delivers_everything(self):
         g = self.gateway(["--receipts", "tlv", "--throttle-every", "6"])

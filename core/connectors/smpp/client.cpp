@@ -1,5 +1,5 @@
-// smpp::client's public face: lifecycle (start, stop, the I/O thread) and the blocking submit()
-// that hands segments to the I/O thread and waits for their outcome.
+// One bind of smpp::client (client::engine): lifecycle (start, stop, the I/O thread) and the
+// blocking submit() that hands segments to the I/O thread and waits for their outcome.
 #include "core/connectors/smpp/client.hpp"
 
 #include <spdlog/spdlog.h>
@@ -42,8 +42,9 @@ std::string_view to_string(core::submit_outcome::status s) {
 
 }  // namespace
 
-client::engine::engine(client_settings settings)
+client::engine::engine(client_settings settings, bind_spec bind)
     : settings_(std::move(settings)),
+      bind_(std::move(bind)),
       tick_(tick_for(settings_)),
       tls_(settings_.tls.enabled ? client_tls_context(settings_.tls.ca_file, settings_.tls.verify)
                                  : nullptr),
@@ -61,8 +62,6 @@ void client::engine::start() {
   life_ = life::running;
   const auto now = steady_clock::now();
   unbound_since_ = now;
-  tokens_at_ = now;
-  tokens_ = std::max(1.0, settings_.tps / 10.0);
   asio::co_spawn(io_, run_sessions(), rethrow_on_error);
   asio::co_spawn(io_, housekeeping(), rethrow_on_error);
   thread_ = std::thread([this] { io_.run(); });
@@ -152,28 +151,7 @@ void client::engine::update_stats(const std::function<void(client_stats&)>& chan
     change(stats_);
   }
   stats_changed_.notify_all();
-}
-
-// --- client ----------------------------------------------------------------------------------
-
-client::client(client_settings settings) : engine_(std::make_unique<engine>(std::move(settings))) {}
-client::~client() = default;  // engine's destructor stops
-
-void client::start() { engine_->start(); }
-void client::stop() { engine_->stop(); }
-const std::string& client::name() const { return engine_->settings().name; }
-core::submit_outcome client::submit(const core::queued_message& message) {
-  return engine_->submit(message);
-}
-void client::submit_async(const core::queued_message& message,
-                          std::function<void(core::submit_outcome)> done) {
-  engine_->submit_async(message, std::move(done));
-}
-bool client::available() const { return engine_->available(); }
-client_stats client::stats() const { return engine_->stats(); }
-bool client::wait_until(const std::function<bool(const client_stats&)>& ready,
-                        std::chrono::milliseconds timeout) const {
-  return engine_->wait_until(ready, timeout);
+  if (bind_.stats_changed) bind_.stats_changed();
 }
 
 }  // namespace mail2sms::smpp

@@ -1,6 +1,6 @@
-// smpp::client's connection lifecycle: connect (and the TLS handshake), bind_transceiver, read and
-// write PDUs, answer the SMSC's requests, enquire_link when idle, time requests out, unbind,
-// reconnect with backoff.
+// One bind's connection lifecycle: connect (and the TLS handshake), bind (transceiver, transmitter
+// or receiver), read and write PDUs, answer the SMSC's requests, enquire_link when idle, time
+// requests out, unbind, reconnect with backoff.
 #include "core/connectors/smpp/client_engine.hpp"
 
 #include <spdlog/spdlog.h>
@@ -26,6 +26,18 @@ using boost::system::error_code;
 namespace {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+command_id bind_command(bind_role role) {
+  switch (role) {
+    case bind_role::transmitter:
+      return command_id::bind_transmitter;
+    case bind_role::receiver:
+      return command_id::bind_receiver;
+    case bind_role::transceiver:
+      break;
+  }
+  return command_id::bind_transceiver;
+}
 
 // The close_notify exchange after unbind is a courtesy: a silent SMSC must not hold up a stop.
 constexpr std::chrono::milliseconds tls_goodbye_limit{2'000};
@@ -158,7 +170,8 @@ asio::awaitable<bool> client::engine::bind(std::shared_ptr<connection> c) {
   body.system_id = settings_.system_id;
   body.password = settings_.password;
   body.system_type = settings_.system_type;
-  const auto sequence = send_request(*c, command_id::bind_transceiver, std::move(body));
+  const auto command = bind_command(bind_.role);
+  const auto sequence = send_request(*c, command, std::move(body));
   if (sequence == 0) {
     note_problem(
         "the bind settings do not fit SMPP (system_id <= 15, password <= 8, "
@@ -186,13 +199,15 @@ asio::awaitable<bool> client::engine::bind(std::shared_ptr<connection> c) {
   guard.cancel();
   if (stopping_) co_return false;
   if (!answer) {
-    note_problem(*timed_out ? "no bind_transceiver_resp within " + ms(settings_.response_timeout)
+    note_problem(*timed_out ? "no " + std::string(to_string(command)) + "_resp within " +
+                                  ms(settings_.response_timeout)
                             : std::string("the SMSC closed the connection during bind"),
                  true);
     co_return false;
   }
-  if (answer->status != status::ok || answer->command != command_id::bind_transceiver_resp) {
-    note_problem("bind_transceiver refused: " + status::describe(answer->status), true);
+  if (answer->status != status::ok || answer->command != response_to(command)) {
+    note_problem(std::string(to_string(command)) + " refused: " + status::describe(answer->status),
+                 true);
     co_return false;
   }
   c->bound = true;
@@ -402,13 +417,13 @@ void client::engine::handle_deliver_sm(connection& c, std::uint32_t sequence,
   const auto receipt =
       receipt_of(body, settings_.submit_id_format, settings_.receipt_id_format, &bad);
   if (receipt && settings_.on_receipt) {
-    settings_.on_receipt({settings_.name, receipt->message_id, receipt->state,
-                          receipt->error_code},
-                         ack_for(sequence, response));
+    settings_.on_receipt(
+        {bind_.connector, receipt->message_id, receipt->state, receipt->error_code},
+        ack_for(sequence, response));
     return;
   }
   if (!receipt && bad.empty() && settings_.on_reply) {
-    settings_.on_reply(reply_of(settings_.name, body), ack_for(sequence, response));
+    settings_.on_reply(reply_of(bind_.connector, body), ack_for(sequence, response));
     return;
   }
   if (!bad.empty()) spdlog::warn("smpp {}: ignoring {} from the SMSC", settings_.name, bad);

@@ -1,5 +1,6 @@
-// The Asio side of smpp::client (internal): one I/O thread, one connection at a time, a queue of
-// segments waiting for the window and the token bucket, and the requests awaiting responses.
+// The Asio side of one bind of smpp::client (internal): one I/O thread, one connection at a time,
+// a queue of segments waiting for the window and the connector's token bucket, and the requests
+// awaiting responses.
 // Everything below `io thread only` is touched only by handlers running on io_.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/connectors/smpp/client.hpp"
+#include "core/connectors/smpp/token_bucket.hpp"
 #include "core/connectors/smpp/transport.hpp"
 
 namespace mail2sms::smpp {
@@ -89,9 +91,18 @@ struct connection {
   bool tls_goodbye = false;  // closed after unbind_resp: TLS close_notify before the socket
 };
 
+// Which bind an engine is, and what it shares with the connector's other binds. The engine's
+// settings.name is the bind's label (what its log lines and stats say); reports carry `connector`.
+struct bind_spec {
+  bind_role role = bind_role::transceiver;
+  std::string connector;                 // the connector's name
+  std::shared_ptr<token_bucket> tokens;  // the connector's tps
+  std::function<void()> stats_changed;   // after each change of this bind's stats, any thread
+};
+
 class client::engine {
  public:
-  explicit engine(client_settings settings);
+  engine(client_settings settings, bind_spec bind);
   ~engine();
 
   void start();
@@ -101,6 +112,7 @@ class client::engine {
                     std::function<void(core::submit_outcome)> done);
   bool available() const;
   const client_settings& settings() const { return settings_; }
+  bool on_io_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   client_stats stats() const;
   bool wait_until(const std::function<bool(const client_stats&)>& ready,
                   std::chrono::milliseconds timeout) const;
@@ -137,12 +149,12 @@ class client::engine {
   std::size_t remove_queued(const std::shared_ptr<pending_message>& message);
   void expire_queued(steady_clock::time_point now);
   void fail_queued(const std::string& reason);
-  void refill_tokens(steady_clock::time_point now);
   void arm_token_timer();
 
   void update_stats(const std::function<void(client_stats&)>& change);
 
   const client_settings settings_;
+  const bind_spec bind_;
   const std::chrono::milliseconds tick_;
   const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   asio::io_context io_;
@@ -163,8 +175,6 @@ class client::engine {
   asio::steady_timer token_timer_;
   bool token_timer_armed_ = false;
   steady_clock::time_point paused_until_;  // after ESME_RTHROTTLED / ESME_RMSGQFUL
-  double tokens_ = 0;
-  steady_clock::time_point tokens_at_;
   std::shared_ptr<connection> conn_;
   std::deque<segment_job> queue_;
   steady_clock::time_point unbound_since_;

@@ -40,9 +40,10 @@ void client::engine::enqueue(const std::shared_ptr<pending_message>& message,
   pump();
 }
 
-// Sends queued segments while the connection is bound, the window has room and the bucket has
-// a token.
+// Sends queued segments while the connection is bound, the window has room and the connector's
+// bucket has a token.
 void client::engine::pump() {
+  if (bind_.role == bind_role::receiver) return;  // a receiver cannot submit
   auto* c = conn_.get();
   if (c == nullptr || !c->bound || c->unbinding || c->closing || c->closed) return;
   const auto now = steady_clock::now();
@@ -50,10 +51,9 @@ void client::engine::pump() {
     arm_token_timer();
     return;
   }
-  refill_tokens(now);
   const int window = std::max(1, settings_.window);
   while (!queue_.empty() && c->submits_in_flight < window) {
-    if (settings_.tps > 0 && tokens_ < 1.0) {
+    if (!bind_.tokens->take(now)) {
       arm_token_timer();
       return;
     }
@@ -64,7 +64,6 @@ void client::engine::pump() {
       complete(job, {segment_result::kind::permanent, {}, "the segment does not fit a submit_sm"});
       continue;
     }
-    if (settings_.tps > 0) tokens_ -= 1.0;
     ++c->submits_in_flight;
     c->requests[sequence] = {command_id::submit_sm, std::move(job),
                              now + settings_.response_timeout};
@@ -143,23 +142,12 @@ void client::engine::fail_queued(const std::string& reason) {
   for (const auto& job : jobs) complete(job, {segment_result::kind::transient, {}, reason});
 }
 
-// A bucket of max(1, tps/10) tokens refilled at tps per second: bursts stay within 100 ms worth.
-void client::engine::refill_tokens(steady_clock::time_point now) {
-  if (settings_.tps <= 0) return;
-  const double capacity = std::max(1.0, settings_.tps / 10.0);
-  const std::chrono::duration<double> elapsed = now - tokens_at_;
-  tokens_ = std::min(capacity, tokens_ + elapsed.count() * settings_.tps);
-  tokens_at_ = now;
-}
-
 void client::engine::arm_token_timer() {
   if (token_timer_armed_ || stopping_) return;
   token_timer_armed_ = true;
-  std::chrono::duration<double> wait(0);
-  if (settings_.tps > 0) wait = std::chrono::duration<double>((1.0 - tokens_) / settings_.tps);
-  wait = std::max<std::chrono::duration<double>>(wait, paused_until_ - steady_clock::now());
-  token_timer_.expires_after(std::chrono::ceil<std::chrono::microseconds>(
-      std::max(wait, std::chrono::duration<double>(0))));
+  const auto now = steady_clock::now();
+  const auto wait = std::max<steady_clock::duration>(bind_.tokens->wait(now), paused_until_ - now);
+  token_timer_.expires_after(std::max(wait, steady_clock::duration::zero()));
   token_timer_.async_wait([this](boost::system::error_code ec) {
     token_timer_armed_ = false;
     if (!ec) pump();

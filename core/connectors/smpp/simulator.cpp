@@ -18,9 +18,10 @@
 #include <boost/asio/write.hpp>
 #include <cstdio>
 #include <ctime>
-#include <iostream>
-#include <nlohmann/json.hpp>
 #include <deque>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
@@ -51,6 +52,7 @@ struct esme_session {
   asio::steady_timer idle;
   std::vector<std::uint8_t> inbox;
   bind_mode mode = bind_mode::none;
+  std::uint64_t id = 0;  // the connection's number, in events
   std::string system_id;
   std::uint32_t last_sequence = 0;
   std::uint64_t submits = 0;  // submit_sm seen on this connection
@@ -67,6 +69,13 @@ std::string smpp_date_now() {  // YYMMDDhhmm, UTC
   std::strftime(out, sizeof out, "%y%m%d%H%M", &tm);
   return out;
 }
+
+bool receives(bind_mode mode) {
+  return mode == bind_mode::receiver || mode == bind_mode::transceiver;
+}
+
+// Receipts held for a system_id while it has no receiving bind; the oldest go beyond this.
+constexpr std::size_t max_held_receipts = 100'000;
 
 std::optional<bind_mode> bind_mode_of(command_id c) {
   switch (c) {
@@ -165,6 +174,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       // ESME's delayed ACK (~40 ms a message).
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
       auto session = std::make_shared<esme_session>(std::move(socket), strand_);
+      session->id = ++connections_;
       if (tls_) session->link.use_tls(*tls_);
       sessions_.insert(session);
       asio::co_spawn(strand_, serve(session), rethrow);
@@ -320,6 +330,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       answer.command = command_id::enquire_link_resp;
       answer.status = status::ok;
     } else if (p.command == command_id::unbind) {
+      emit({{"event", "unbind"}, {"system_id", s->system_id}, {"session", s->id}});
       answer.command = command_id::unbind_resp;
       answer.status = status::ok;
       send(s, answer);
@@ -340,6 +351,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     }
     emit({{"event", "bind"},
           {"system_id", body.system_id},
+          {"session", s.id},
           {"command", std::string(to_string(p.command))},
           {"status", std::string(status::name(result))}});
     if (result != status::ok) {
@@ -351,6 +363,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     bind_resp resp{std::string(smsc_system_id), {}};
     set_tlv(resp.tlvs, tag::sc_interface_version, {interface_version_34});
     send(sp, pdu{response_to(p.command), status::ok, p.sequence, std::move(resp)});
+    if (receives(mode)) release_held(sp);
   }
 
   // The failure modes' answer to this submit_sm, ESME_ROK when none applies.
@@ -366,7 +379,10 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     const auto& sm = std::get<submit_sm>(p.body);
     const auto n = ++submits_;
     if (settings_.drop_after > 0 && n % settings_.drop_after == 0) {
-      emit({{"event", "dropped_connection"}, {"system_id", s.system_id}, {"submits", n}});
+      emit({{"event", "dropped_connection"},
+            {"system_id", s.system_id},
+            {"session", s.id},
+            {"submits", n}});
       s.link.close();
       s.closing = true;
       return;
@@ -395,11 +411,69 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     if (settings_.never_respond) return;
     send(sp, pdu{command_id::submit_sm_resp, status::ok, p.sequence, submit_sm_resp{id}},
          settings_.response_delay);
-    if (settings_.delivery_receipts && (sm.registered_delivery & 0x03) == 1 &&
-        s.mode == bind_mode::transceiver && !s.closing) {
-      send(sp, pdu{command_id::deliver_sm, status::ok, ++s.last_sequence,
-                   receipt_for(sm, id, submitted_at, settings_.receipt_state)},
-           settings_.response_delay + settings_.receipt_delay);
+    if (settings_.delivery_receipts && (sm.registered_delivery & 0x03) == 1 && !s.closing) {
+      deliver_receipt(sp, receipt_for(sm, id, submitted_at, settings_.receipt_state),
+                      settings_.response_delay + settings_.receipt_delay);
+    }
+  }
+
+  // A receipt goes to a bind of the submitter's system_id that may receive: the submitting bind
+  // when it is a transceiver, else a receiver (SMPP 3.4: never to a transmitter). With none bound
+  // it is held until one binds, as an SMSC queues receipts.
+  void deliver_receipt(const std::shared_ptr<esme_session>& from, deliver_sm receipt,
+                       std::chrono::milliseconds delay) {
+    auto deliver = [this, from, receipt = std::move(receipt)]() mutable {
+      auto to = receiving_session(from->system_id, from);
+      if (!to) {
+        hold(from->system_id, std::move(receipt));
+        return;
+      }
+      if (to != from) {
+        emit({{"event", "receipt_routed"},
+              {"message_id", receipted_message_id(receipt.tlvs).value_or("")},
+              {"submitted_on", from->id},
+              {"session", to->id}});
+      }
+      send(to, pdu{command_id::deliver_sm, status::ok, ++to->last_sequence, std::move(receipt)});
+    };
+    if (delay.count() == 0) {
+      deliver();
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(strand_, delay);
+    timer->async_wait([self = shared_from_this(), timer, deliver](error_code ec) mutable {
+      if (!ec) deliver();
+    });
+  }
+
+  // `preferred` when it is open and receives, else the first open receiving bind of system_id.
+  std::shared_ptr<esme_session> receiving_session(
+      const std::string& system_id, const std::shared_ptr<esme_session>& preferred = nullptr) {
+    const auto usable = [&system_id](const std::shared_ptr<esme_session>& s) {
+      return s && receives(s->mode) && s->system_id == system_id && !s->closing &&
+             s->link.socket().is_open();
+    };
+    if (usable(preferred)) return preferred;
+    for (const auto& s : sessions_) {
+      if (usable(s)) return s;
+    }
+    return nullptr;
+  }
+
+  void hold(const std::string& system_id, deliver_sm receipt) {
+    auto& held = held_[system_id];
+    if (held.size() >= max_held_receipts) held.pop_front();
+    held.push_back(std::move(receipt));
+    emit({{"event", "receipt_held"}, {"system_id", system_id}, {"held", held.size()}});
+  }
+
+  void release_held(const std::shared_ptr<esme_session>& to) {
+    const auto it = held_.find(to->system_id);
+    if (it == held_.end()) return;
+    auto held = std::move(it->second);
+    held_.erase(it);
+    for (auto& receipt : held) {
+      send(to, pdu{command_id::deliver_sm, status::ok, ++to->last_sequence, std::move(receipt)});
     }
   }
 
@@ -408,6 +482,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     auto text = decode_text(sm.data_coding, user_data.udh, user_data.payload);
     emit({{"event", "submit_sm"},
           {"system_id", s.system_id},
+          {"session", s.id},
           {"source", sm.source_addr},
           {"destination", sm.destination_addr},
           {"data_coding", sm.data_coding},
@@ -455,9 +530,9 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     asio::post(strand_, [this, self = shared_from_this(), source = std::move(source),
                          destination = std::move(destination), text = std::move(text)] {
       const auto encoded = sms::encode(text, {.reference = static_cast<std::uint16_t>(++last_reply_ref_)});
+      // One receiving bind gets it (the simulator serves one system_id); none bound: dropped.
       int sessions = 0;
-      for (const auto& s : sessions_) {
-        if (s->mode != bind_mode::receiver && s->mode != bind_mode::transceiver) continue;
+      if (const auto s = receiving_session(settings_.system_id)) {
         ++sessions;
         for (const auto& segment : encoded.segments) {
           deliver_sm d;
@@ -503,6 +578,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   tcp::acceptor acceptor_;
   std::optional<asio::signal_set> signals_;
   std::set<std::shared_ptr<esme_session>> sessions_;
+  std::map<std::string, std::deque<deliver_sm>> held_;  // receipts by system_id, see hold()
+  std::uint64_t connections_ = 0;
   reassembler reassembler_;
   std::uint64_t last_id_ = 0;
   std::uint64_t submits_ = 0;

@@ -31,8 +31,12 @@ struct simulator_settings {
   bool delivery_receipts = true;  // when a submit_sm asks for one (registered_delivery)
   std::chrono::seconds inactivity_timeout{300};  // an ESME silent this long is disconnected
   // Receives each JSON line (without its newline) on the simulator's I/O thread: first
-  // {"event":"listening","host":..,"port":N}, then bind, submit_sm, submit_sm_refused and message
-  // events. When empty, the lines go to stdout, one per line, flushed.
+  // {"event":"listening","host":..,"port":N}, then bind, submit_sm, submit_sm_refused, message,
+  // unbind, receipt_held and receipt_routed (a receipt sent on another bind than its submit)
+  // events (bind, submit_sm, unbind and dropped_connection name the
+  // connection: "session":N). When empty, the lines go to stdout, one per line, flushed.
+  // Binds may be transmitter, receiver or transceiver; receipts go to a bind of the submitter's
+  // system_id that receives (held until one binds), never to a transmitter.
   std::function<void(const std::string&)> output;
   // The command_status to answer a submit_sm with (0 accepts it); for tests of refusals and
   // throttling. When empty, every well-formed submit_sm is accepted.
@@ -73,8 +77,8 @@ class simulator {
   void run();
   // Closes the listener and every ESME connection. Thread-safe, idempotent.
   void stop();
-  // Sends a mobile-originated message (deliver_sm, GSM or UCS-2 as the text needs) to every
-  // receiver or transceiver bound now. Thread-safe.
+  // Sends a mobile-originated message (deliver_sm, GSM or UCS-2 as the text needs) to one
+  // receiver or transceiver bound now (dropped when there is none). Thread-safe.
   void inject_reply(std::string source, std::string destination, std::string text);
 
   class impl;

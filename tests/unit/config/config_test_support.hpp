@@ -40,6 +40,12 @@ inline std::string edited(const std::string& from, const std::string& to) {
   return text;
 }
 
+// minimal_toml with an smpp connector whose lines from 12 on are `lines`.
+inline std::string smpp_with(const std::string& lines) {
+  return edited("type = \"file\"\npath = \"out.jsonl\"",
+                "type = \"smpp\"\nsystem_id = \"id\"\n" + lines);
+}
+
 class config_test : public ::testing::Test {
  protected:
   void SetUp() override {

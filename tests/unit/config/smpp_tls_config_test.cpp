@@ -8,12 +8,6 @@ namespace {
 
 const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
-// minimal_toml with an smpp connector whose lines from 12 on are `tls_lines`.
-std::string smpp_with(const std::string& tls_lines) {
-  return edited("type = \"file\"\npath = \"out.jsonl\"",
-                "type = \"smpp\"\nsystem_id = \"id\"\n" + tls_lines);
-}
-
 TEST_F(config_test, smpp_tls_is_off_by_default_and_verifies_when_on) {
   auto plain = load(smpp_with(""));
   ASSERT_TRUE(plain.has_value()) << plain.error().to_string();
