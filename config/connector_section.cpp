@@ -71,6 +71,12 @@ void reject_tls_keys(const section& s, const std::string& instead) {
   }
 }
 
+// query_sm is SMPP's: an http or file connector has nothing to ask.
+void reject_query_after(const section& s) {
+  if (s.has("query_after"))
+    s.fail("query_after", "applies to smpp connectors only (query_sm asks an SMSC)");
+}
+
 void read_smpp(const section& s, connector_config& c) {
   s.read("host", c.host);
   if (c.host.empty()) s.fail("host", "must not be empty");
@@ -91,6 +97,7 @@ void read_smpp(const section& s, connector_config& c) {
   one_of(s, "submit_id_format", c.submit_id_format, {"as-is", "decimal", "hex"});
   one_of(s, "receipt_id_format", c.receipt_id_format, {"as-is", "decimal", "hex"});
   one_of(s, "unknown_policy", c.unknown_policy, {"resend", "hold"});
+  s.read("query_after", c.query_after, 0);
 }
 
 std::vector<unsigned> read_statuses(const section& s, std::string_view name) {
@@ -157,6 +164,7 @@ connector_config read_connector(const section& s) {
                 "submit_id_format",
                 "receipt_id_format",
                 "unknown_policy",
+                "query_after",
                 "url",
                 "method",
                 "headers",
@@ -182,10 +190,12 @@ connector_config read_connector(const section& s) {
     read_smpp(s, c);
   } else if (c.type == "http") {
     reject_tls_keys(s, " (http: an https:// url, and ca_file)");
+    reject_query_after(s);
     read_source(s, c);
     read_http(s, c);
   } else if (c.type == "file") {
     reject_tls_keys(s, "");
+    reject_query_after(s);
     s.read_path("path", c.path);
     if (c.path.empty()) s.fail("path", "a file connector needs path (its JSONL output file)");
   } else {

@@ -254,7 +254,7 @@ result<std::vector<core::interrupted_message>, core::store_error> store::mark_in
         "                 WHERE status = 'sending' AND dispatch_session IS DISTINCT FROM $1) x"
         "  WHERE s IS NULL OR pg_try_advisory_xact_lock($2, s::int)),"
         " marked AS ("
-        "  UPDATE messages SET status = 'unknown', updated_at = now(), dispatch_session = NULL"
+        "  UPDATE messages SET status = 'unknown', updated_at = now()"
         "  WHERE status = 'sending' AND (dispatch_session IS NULL"
         "        OR dispatch_session IN (SELECT s FROM dead WHERE s IS NOT NULL))"
         "  RETURNING id, recipient),"

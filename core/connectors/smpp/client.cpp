@@ -124,10 +124,33 @@ void client::engine::submit_async(const core::queued_message& message,
     }
     // Posted under the lock: stop() cannot slip its begin_stop in front of this, and the handler
     // always runs (the I/O thread only ends after begin_stop).
-    asio::post(io_, [this, pending, parts = std::move(*parts)]() mutable {
-      enqueue(pending, std::move(parts));
+    asio::post(io_, [this, pending, parts = std::move(*parts),
+                     first = message.smpp_sequence]() mutable {
+      enqueue(pending, std::move(parts), first);
     });
   }
+}
+
+void client::engine::query_async(query_sm body, query_handler answer) {
+  std::lock_guard lock(life_mutex_);
+  if (life_ != life::running) {
+    answer(nullptr, "the SMPP connector is not running");
+    return;
+  }
+  asio::post(io_, [this, body = std::move(body), answer = std::move(answer)]() mutable {
+    auto* c = conn_.get();
+    if (c == nullptr || !c->bound || c->unbinding || c->closing || c->closed) {
+      answer(nullptr, "not bound to the SMSC");
+      return;
+    }
+    const auto sequence = send_request(*c, command_id::query_sm, std::move(body));
+    if (sequence == 0) {
+      answer(nullptr, "the message id does not fit a query_sm");
+      return;
+    }
+    c->requests[sequence] = {command_id::query_sm, std::nullopt,
+                             steady_clock::now() + settings_.response_timeout, std::move(answer)};
+  });
 }
 
 bool client::engine::available() const {
@@ -170,6 +193,35 @@ void client::submit_async(const core::queued_message& message,
   engine_->submit_async(message, std::move(done));
 }
 bool client::available() const { return engine_->available(); }
+
+void client::query_async(const core::part_query& part,
+                         std::function<void(core::query_result)> done) {
+  auto failed = [&done](std::string why) {
+    core::query_result out;
+    out.what = core::query_result::kind::failed;
+    out.reason = std::move(why);
+    done(std::move(out));
+  };
+  const auto& s = engine_->settings();
+  const auto source = source_address(part.sender_id, s.default_source);
+  if (!source) return failed(source.error());
+  query_sm body;
+  body.message_id = submitted_message_id(part.smsc_message_id, s.submit_id_format);
+  body.source_addr_ton = source->ton;
+  body.source_addr_npi = source->npi;
+  body.source_addr = source->value;
+  engine_->query_async(std::move(body), [done = std::move(done)](const pdu* response,
+                                                                 const std::string& why) {
+    if (response == nullptr) {
+      core::query_result out;
+      out.what = core::query_result::kind::failed;
+      out.reason = why;
+      done(std::move(out));
+      return;
+    }
+    done(query_result_of(*response));
+  });
+}
 client_stats client::stats() const { return engine_->stats(); }
 bool client::wait_until(const std::function<bool(const client_stats&)>& ready,
                         std::chrono::milliseconds timeout) const {

@@ -98,6 +98,11 @@ class client final : public core::sms_connector {
                     std::function<void(core::submit_outcome)> done) override;
   // Bound, or not yet known to be down (within response_timeout of losing the bind).
   bool available() const override;
+  // query_sm for the part (its id as the SMSC wrote it in submit_sm_resp, the source address
+  // as the submit had it); `done` runs on the client's I/O thread, also when no answer came
+  // (not bound, response_timeout, connection lost, stopping).
+  void query_async(const core::part_query& part,
+                   std::function<void(core::query_result)> done) override;
 
   client_stats stats() const;
   // Waits until `ready(stats())` holds or `timeout` passed; returns whether it holds.
