@@ -23,20 +23,25 @@ nlohmann::json json_of(const sql::message_detail& d, const std::string& number) 
   const auto& m = d.message;
   nlohmann::json parts = nlohmann::json::array();
   for (const auto& p : d.parts) {
-    nlohmann::json part{{"part", p.part_no},
-                        {"smsc_message_id", p.smsc_message_id},
-                        {"state", p.state},
-                        {"error_code", p.error_code},
-                        {"queries", p.queries},
-                        {"query_at", p.query_at}};
+    nlohmann::json part{{"part", p.part_no},    {"smsc_message_id", p.smsc_message_id},
+                        {"state", p.state},     {"error_code", p.error_code},
+                        {"queries", p.queries}, {"query_at", p.query_at}};
     if (in_doubt(d) && d.dispatch_session) part["dispatch_session"] = *d.dispatch_session;
     if (in_doubt(d) && d.smpp_sequence) part["smpp_sequence"] = *d.smpp_sequence + p.part_no - 1;
     parts.push_back(std::move(part));
   }
-  return {{"id", m.id},           {"queue_id", m.queue_id},     {"account", m.account},
-          {"recipient", number},  {"status", m.status},         {"encoding", m.encoding},
-          {"segments", m.segments}, {"attempts", m.attempts},   {"connector", m.connector},
-          {"last_error", m.last_error}, {"created_at", m.created_at}, {"parts", parts}};
+  return {{"id", m.id},
+          {"queue_id", m.queue_id},
+          {"account", m.account},
+          {"recipient", number},
+          {"status", m.status},
+          {"encoding", m.encoding},
+          {"segments", m.segments},
+          {"attempts", m.attempts},
+          {"connector", m.connector},
+          {"last_error", m.last_error},
+          {"created_at", m.created_at},
+          {"parts", parts}};
 }
 
 void print_text(const sql::message_detail& d, const std::string& number) {
@@ -44,12 +49,12 @@ void print_text(const sql::message_detail& d, const std::string& number) {
   std::cout << "message " << m.id << "  queue id " << m.queue_id << "  account " << m.account
             << "  to " << number << "\n  status " << m.status << ", " << m.segments << "x"
             << m.encoding << ", " << m.attempts << " attempts"
-            << (m.connector.empty() ? "" : ", via " + m.connector) << ", accepted "
-            << m.created_at << (m.last_error.empty() ? "" : "\n  last error: " + m.last_error)
-            << '\n';
+            << (m.connector.empty() ? "" : ", via " + m.connector) << ", accepted " << m.created_at
+            << (m.last_error.empty() ? "" : "\n  last error: " + m.last_error) << '\n';
   for (const auto& p : d.parts) {
     std::cout << "  part " << p.part_no;
-    if (in_doubt(d) && d.dispatch_session) std::cout << "  dispatch session " << *d.dispatch_session;
+    if (in_doubt(d) && d.dispatch_session)
+      std::cout << "  dispatch session " << *d.dispatch_session;
     if (in_doubt(d) && d.smpp_sequence)
       std::cout << "  sequence " << (*d.smpp_sequence + p.part_no - 1);
     if (!p.smsc_message_id.empty()) std::cout << "  smsc id " << p.smsc_message_id;
@@ -67,13 +72,15 @@ void add_show_command(CLI::App& messages) {
   static bool json = false;
   static bool full_numbers = false;
   auto* show = messages.add_subcommand(
-      "show", "one message with its parts (and, while sending or unknown, the dispatch session "
-              "and SMPP sequence number each part was sent with)");
+      "show",
+      "one message with its parts (and, while sending or unknown, the dispatch session "
+      "and SMPP sequence number each part was sent with)");
   add_config_option(*show, config_path);
   show->add_option("message", which, "its queue id (every recipient of that mail) or row id")
       ->required();
   show->add_flag("--json", json, "print one JSON object per message");
-  show->add_flag("--full-numbers", full_numbers, "show whole recipient numbers (masked by default)");
+  show->add_flag("--full-numbers", full_numbers,
+                 "show whole recipient numbers (masked by default)");
   show->callback([] {
     const auto cfg = load_config(config_path);
     database db(cfg.database);

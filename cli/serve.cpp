@@ -114,7 +114,8 @@ void serve(const std::string& config_path) {
     dispatch.hold_unknown = connectors->hold_unknown();
     dispatcher.emplace(store, connectors->routes(), dispatch);
     std::map<std::string, std::chrono::seconds, std::less<>> query_after;
-    for (const auto& t : connectors->query_targets()) query_after[t.connector->name()] = t.query_after;
+    for (const auto& t : connectors->query_targets())
+      query_after[t.connector->name()] = t.query_after;
     store.set_query_after(std::move(query_after));
     if (!connectors->query_targets().empty())
       queries.emplace(store, store, connectors->query_targets(), cfg.dispatch.validity);
