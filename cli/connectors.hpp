@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "core/dispatch/dispatcher.hpp"
+#include "core/dispatch/part_queries.hpp"
 #include "core/dispatch/receipt_recorder.hpp"
 #include "core/ports.hpp"
 
@@ -25,6 +26,8 @@ class connector_set {
   std::vector<core::route> routes() const { return routes_; }
   // Connectors whose unknown_policy is "hold".
   std::set<std::string> hold_unknown() const { return hold_unknown_; }
+  // The smpp connectors with query_after set, for the query_sm sweep.
+  std::vector<core::part_queries::target> query_targets() const { return query_targets_; }
   // Unbinds every connector and joins its thread; no callbacks after this. Idempotent.
   void stop();
 
@@ -32,6 +35,7 @@ class connector_set {
   std::vector<std::unique_ptr<core::sms_connector>> connectors_;
   std::vector<core::route> routes_;
   std::set<std::string> hold_unknown_;
+  std::vector<core::part_queries::target> query_targets_;
 };
 
 }  // namespace mail2sms::cli

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -141,6 +142,7 @@ void serve(const std::string& config_path) {
   // Connectors bind only in a process that sends; an accept-only process leaves that to others.
   std::optional<connector_set> connectors;
   std::optional<core::dispatcher> dispatcher;
+  std::optional<core::part_queries> queries;  // query_sm for parts without a final receipt
   // Declared after the connectors: it stops (recording and acknowledging what it holds) before
   // they do.
   std::jthread receipt_thread;
@@ -150,6 +152,12 @@ void serve(const std::string& config_path) {
     auto dispatch = dispatch_settings_of(cfg.dispatch);
     dispatch.hold_unknown = connectors->hold_unknown();
     dispatcher.emplace(store, connectors->routes(), dispatch);
+    std::map<std::string, std::chrono::seconds, std::less<>> query_after;
+    for (const auto& t : connectors->query_targets())
+      query_after[t.connector->name()] = t.query_after;
+    store.set_query_after(std::move(query_after));
+    if (!connectors->query_targets().empty())
+      queries.emplace(store, store, connectors->query_targets(), cfg.dispatch.validity);
   } else {
     spdlog::info("dispatch disabled: this process accepts mail only");
   }
@@ -247,6 +255,10 @@ void serve(const std::string& config_path) {
   if (dispatcher) {
     dispatch_thread = std::jthread([&dispatcher](std::stop_token stop) { dispatcher->run(stop); });
   }
+  std::jthread query_thread;
+  if (queries) {
+    query_thread = std::jthread([&queries](std::stop_token stop) { queries->run(stop); });
+  }
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
@@ -258,6 +270,10 @@ void serve(const std::string& config_path) {
   spdlog::info("mail2sms: serving");
   io.run();
 
+  if (query_thread.joinable()) {
+    query_thread.request_stop();
+    query_thread.join();
+  }
   // A mail being handed to the relay finishes first (at most [notifications] timeout).
   if (notify_thread.joinable()) notify_thread.request_stop();
   if (dispatch_thread.joinable()) {

@@ -62,7 +62,8 @@ void add_smsc_sim_command(CLI::App& app) {
   cmd->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:2775)");
   cmd->add_option("--system-id", system_id, "the system_id ESMEs must bind with")->required();
   cmd->add_option("--password", password, "the password ESMEs must bind with")->required();
-  cmd->add_flag("--no-receipts", no_receipts, "never send delivery receipts");
+  cmd->add_flag("--no-receipts", no_receipts,
+                "never send delivery receipts (query_sm still answers with each message's state)");
   cmd->add_option("--receipt-delay", receipt_delay_ms, "ms between submit_sm_resp and receipt");
   cmd->add_option("--receipt-state", modes.receipt_state,
                   "the stat: receipts report (DELIVRD, UNDELIV, EXPIRED, REJECTD, ...)");

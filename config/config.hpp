@@ -77,6 +77,9 @@ struct connector_config {
   std::string submit_id_format = "as-is";   // submit_sm_resp ids: "as-is" | "decimal" | "hex"
   std::string receipt_id_format = "as-is";  // the receipt text's id: field, the same choices
   std::string unknown_policy = "resend";  // after a crash mid-submit: "resend" or "hold"
+  // query_sm a submitted part this long after its submit_sm_resp when no final receipt came;
+  // 0: never (docs/OPERATIONS.md, "Delivery guarantees")
+  std::chrono::seconds query_after{0};
   // file
   std::string path;  // JSONL output, resolved relative to the config file's directory
   // http: checked with http::compile() (request.hpp) at load time (templates, patterns); its default_source

@@ -77,6 +77,8 @@ void reject_smpp_keys(const section& s, const std::string& tls_instead) {
        {"bind", "binds", "receiver_binds", "receiver_host", "receiver_port"}) {
     if (s.has(key)) s.fail(key, "applies to smpp connectors only");
   }
+  if (s.has("query_after"))
+    s.fail("query_after", "applies to smpp connectors only (query_sm asks an SMSC)");
 }
 
 // How many connections, of which kind: transceivers, or transmitters and receivers (pair).
@@ -95,6 +97,7 @@ void read_binds(const section& s, connector_config& c) {
   s.read("receiver_port", c.receiver_port, 1, 65535);
 }
 
+// query_sm is SMPP's: an http or file connector has nothing to ask.
 void read_smpp(const section& s, connector_config& c) {
   s.read("host", c.host);
   if (c.host.empty()) s.fail("host", "must not be empty");
@@ -116,6 +119,7 @@ void read_smpp(const section& s, connector_config& c) {
   one_of(s, "submit_id_format", c.submit_id_format, {"as-is", "decimal", "hex"});
   one_of(s, "receipt_id_format", c.receipt_id_format, {"as-is", "decimal", "hex"});
   one_of(s, "unknown_policy", c.unknown_policy, {"resend", "hold"});
+  s.read("query_after", c.query_after, 0);
 }
 
 std::vector<unsigned> read_statuses(const section& s, std::string_view name) {
@@ -182,6 +186,7 @@ connector_config read_connector(const section& s) {
                 "submit_id_format",
                 "receipt_id_format",
                 "unknown_policy",
+                "query_after",
                 "url",
                 "method",
                 "headers",

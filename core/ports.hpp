@@ -129,6 +129,10 @@ struct queued_message {
   std::chrono::system_clock::time_point accepted_at;  // when the mail was accepted (validity)
   sms::encoding coding = sms::encoding::gsm7;
   std::vector<sms::segment> segments;
+  // The SMPP sequence_number of the first segment, recorded with the claim (segment i uses
+  // smpp_sequence + i; they stay below 0x40000000); 0: none given, an SMPP connector numbers
+  // them itself. Other connectors ignore it.
+  std::uint32_t smpp_sequence = 0;
 };
 
 struct submit_outcome {
@@ -137,6 +141,29 @@ struct submit_outcome {
   status state = status::transient_failure;
   std::vector<std::string> smsc_message_ids;  // one per segment, when submitted
   std::string reason;                         // the SMSC's or the connector's words on failure
+};
+
+// A submitted part with no final receipt, to ask its SMSC about (SMPP query_sm).
+struct part_query {
+  std::int64_t message_id = 0;
+  int part_no = 0;
+  std::string queue_id;
+  std::string connector;
+  std::string smsc_message_id;  // as recorded (normalised by the connector)
+  std::string sender_id;        // the message's: the connector derives the source as it did
+  std::string recipient;        // E.164 (masked where logged)
+  int queries = 0;              // including this one
+};
+
+// What the SMSC said about a part.
+struct query_result {
+  // state: the SMSC knows the message (`state` as a receipt would say it); not_found: it does
+  // not (ESME_RQUERYFAIL, ESME_RINVMSGID); failed: no answer, or an error status.
+  enum class kind { state, not_found, failed };
+  kind what = kind::failed;
+  std::string state;       // DELIVRD EXPIRED DELETED UNDELIV ACCEPTD UNKNOWN REJECTD ENROUTE
+  std::string error_code;  // the SMSC's error_code, empty when 0
+  std::string reason;      // not_found, failed: the SMSC's status or what went wrong
 };
 
 class sms_connector {
@@ -153,6 +180,14 @@ class sms_connector {
   }
   // False when the connector knows it cannot send now (not bound): routing tries the next one.
   virtual bool available() const { return true; }
+  // Asks the SMSC what became of a part this connector submitted; `done` gets the answer
+  // exactly once, possibly on another thread. Connectors that cannot ask answer `failed`.
+  virtual void query_async(const part_query& part, std::function<void(query_result)> done) {
+    (void)part;
+    query_result out;
+    out.reason = "this connector cannot ask about a message";
+    done(std::move(out));
+  }
 };
 
 // One message's outcome for dispatch_queue::record_batch.

@@ -66,22 +66,23 @@ auto in_statement(const std::string& conninfo, F&& fn)
 }
 
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
-// event, and come back with their parts in order: one statement.
+// event and a block of SMPP sequence numbers (see 0007: part n is sent with smpp_sequence + n - 1),
+// and come back with their parts in order: one statement.
 constexpr const char* claim_sql =
     "WITH due AS ("
     "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now()"
     "  ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),"
     " claimed AS ("
     "  UPDATE messages m SET status = 'sending', dispatch_session = $2, sent_at = now(),"
-    "         updated_at = now()"
+    "         updated_at = now(), smpp_sequence = nextval('smpp_sequence_blocks')::int * 256"
     "  FROM due WHERE m.id = due.id"
     "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
-    "            m.next_attempt_at,"
+    "            m.next_attempt_at, m.smpp_sequence,"
     "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
     " events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed) "
     "SELECT c.id, c.queue_id, c.recipient, c.sender_id, c.encoding, c.attempts, c.accepted_us,"
-    "       p.udh, p.payload "
+    "       c.smpp_sequence, p.udh, p.payload "
     "FROM claimed c LEFT JOIN LATERAL ("
     "  SELECT part_no, udh, payload FROM message_parts WHERE message_id = c.id) p ON true "
     "ORDER BY c.next_attempt_at, c.id, p.part_no";
@@ -176,7 +177,8 @@ void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>&
     errors.add(r->error_code);
   }
   const auto rows = run(tx,
-                        "UPDATE message_parts p SET state = v.state, error_code = v.error_code "
+                        "UPDATE message_parts p SET state = v.state, error_code = v.error_code,"
+                        "       query_at = NULL "
                         "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])"
                         "     AS v(message_id, part_no, state, error_code) "
                         "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
@@ -269,6 +271,7 @@ std::int64_t microseconds_of(std::chrono::system_clock::time_point t) {
 // The submitted parts of a batch of outcomes.
 struct part_ids {
   array_literal messages, part_numbers, smsc_ids, connectors;
+  array_literal query_after;  // seconds until the first query_sm; NULL: none (see 0007)
   std::vector<std::pair<std::int64_t, int>> keys;  // (message, part) in the arrays' order
   bool empty() const { return keys.empty(); }
 };
@@ -315,15 +318,18 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     if (key.first != last_decided) out.first.add(key.first);  // a repeat would be harmless
     last_decided = key.first;
   }
+  // A part without a final state yet gets its first query_sm time where its connector asks.
   run(tx,
       "UPDATE message_parts p SET smsc_message_id = v.smsc_message_id, state = v.state,"
-      "       error_code = v.error_code "
-      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[])"
-      "     AS v(message_id, part_no, smsc_message_id, state, error_code) "
+      "       error_code = v.error_code, queries = 0,"
+      "       query_at = CASE WHEN v.state IS NULL"
+      "                       THEN now() + v.query_after * interval '1 second' END "
+      "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
+      "     AS v(message_id, part_no, smsc_message_id, state, error_code, query_after) "
       "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
       "  AND p.part_no = v.part_no",
       parts.messages.str(), parts.part_numbers.str(), parts.smsc_ids.str(), states.str(),
-      errors.str());
+      errors.str(), parts.query_after.str());
   return out;
 }
 
@@ -404,6 +410,7 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
             r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
         m.accepted_at = std::chrono::system_clock::time_point(
             std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
+        m.smpp_sequence = r["smpp_sequence"].as<std::uint32_t>();
         claimed.push_back(std::move(m));
       }
       if (!r["udh"].is_null())
@@ -425,12 +432,19 @@ result<ok_t, core::store_error> store::record_batch(
   part_ids parts;
   for (const auto& r : outcomes) {
     if (r.outcome.state != status::submitted) continue;
+    const auto found = query_after_.find(r.connector);
+    const auto* query_after = found == query_after_.end() ? nullptr : &*found;
     int part_no = 1;
     for (const auto& smsc_id : r.outcome.smsc_message_ids) {
       parts.messages.add(r.message_id);
       parts.part_numbers.add(part_no);
       parts.smsc_ids.add(smsc_id);
       parts.connectors.add(r.connector);
+      if (query_after) {
+        parts.query_after.add(static_cast<std::int64_t>(query_after->second.count()));
+      } else {
+        parts.query_after.add_null();
+      }
       parts.keys.emplace_back(r.message_id, part_no++);
     }
   }

@@ -249,7 +249,7 @@ result<std::vector<core::interrupted_message>, core::store_error> store::mark_in
         "                 WHERE status = 'sending' AND dispatch_session IS DISTINCT FROM $1) x"
         "  WHERE s IS NULL OR pg_try_advisory_xact_lock($2, s::int)),"
         " marked AS ("
-        "  UPDATE messages SET status = 'unknown', updated_at = now(), dispatch_session = NULL"
+        "  UPDATE messages SET status = 'unknown', updated_at = now()"
         "  WHERE status = 'sending' AND (dispatch_session IS NULL"
         "        OR dispatch_session IN (SELECT s FROM dead WHERE s IS NOT NULL))"
         "  RETURNING id, recipient),"
@@ -389,33 +389,92 @@ result<ok_t, core::store_error> store::audit(const std::string& actor, const std
   });
 }
 
+namespace {
+
+// The columns message_row_of reads (messages m joined with accounts a).
+constexpr const char* message_columns =
+    "m.id, m.queue_id, a.name, m.recipient, m.status, m.encoding, m.segments, m.attempts,"
+    " COALESCE(m.connector, '') AS connector, COALESCE(m.last_error, '') AS last_error,"
+    " to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at";
+
+message_row message_row_of(const pqxx::row& r) {
+  message_row m;
+  m.id = r["id"].as<std::int64_t>();
+  m.queue_id = r["queue_id"].as<std::string>();
+  m.account = r["name"].as<std::string>();
+  m.recipient = r["recipient"].as<std::string>();
+  m.status = r["status"].as<std::string>();
+  m.encoding = r["encoding"].as<std::string>();
+  m.segments = r["segments"].as<int>();
+  m.attempts = r["attempts"].as<int>();
+  m.connector = r["connector"].as<std::string>();
+  m.last_error = r["last_error"].as<std::string>();
+  m.created_at = r["created_at"].as<std::string>();
+  return m;
+}
+
+// A row id when `text` is one (digits), else -1, which no row has.
+std::int64_t row_id_of(const std::string& text) {
+  if (text.empty() || text.size() > 18) return -1;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return -1;
+  }
+  return std::stoll(text);
+}
+
+}  // namespace
+
 result<std::vector<message_row>, core::store_error> store::list_messages(
     const std::optional<std::string>& account, const std::optional<std::string>& status,
     int limit) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    auto rows = tx.exec_params(
-        "SELECT m.id, m.queue_id, a.name, m.recipient, m.status, m.encoding, m.segments, "
-        "m.attempts, COALESCE(m.connector, '') AS connector, COALESCE(m.last_error, '') AS last_error, "
-        "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
-        "FROM messages m JOIN accounts a ON a.id = m.account_id "
-        "WHERE ($1 = '' OR a.name = $1) AND ($2 = '' OR m.status = $2) "
-        "ORDER BY m.id DESC LIMIT $3",
-        account.value_or(""), status.value_or(""), limit);
+    auto rows = tx.exec_params(std::string("SELECT ") + message_columns +
+                                   " FROM messages m JOIN accounts a ON a.id = m.account_id "
+                                   "WHERE ($1 = '' OR a.name = $1) AND ($2 = '' OR m.status = $2) "
+                                   "ORDER BY m.id DESC LIMIT $3",
+                               account.value_or(""), status.value_or(""), limit);
     std::vector<message_row> out;
+    for (const auto& r : rows) out.push_back(message_row_of(r));
+    return out;
+  });
+}
+
+result<std::vector<message_detail>, core::store_error> store::show_message(
+    const std::string& queue_id_or_id) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    const auto rows = tx.exec_params(
+        std::string("SELECT ") + message_columns +
+            ",  m.dispatch_session, m.smpp_sequence, p.part_no, COALESCE(p.smsc_message_id, '') AS "
+            "smsc,"
+            "  COALESCE(p.state, '') AS state, COALESCE(p.error_code, '') AS error_code, p.queries,"
+            "  COALESCE(to_char(p.query_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+            "'')"
+            "    AS query_at "
+            "FROM messages m JOIN accounts a ON a.id = m.account_id"
+            " LEFT JOIN message_parts p ON p.message_id = m.id "
+            "WHERE m.queue_id = $1 OR m.id = $2 "
+            "ORDER BY m.id, p.part_no",
+        queue_id_or_id, row_id_of(queue_id_or_id));
+    std::vector<message_detail> out;
     for (const auto& r : rows) {
-      message_row m;
-      m.id = r["id"].as<std::int64_t>();
-      m.queue_id = r["queue_id"].as<std::string>();
-      m.account = r["name"].as<std::string>();
-      m.recipient = r["recipient"].as<std::string>();
-      m.status = r["status"].as<std::string>();
-      m.encoding = r["encoding"].as<std::string>();
-      m.segments = r["segments"].as<int>();
-      m.attempts = r["attempts"].as<int>();
-      m.connector = r["connector"].as<std::string>();
-      m.last_error = r["last_error"].as<std::string>();
-      m.created_at = r["created_at"].as<std::string>();
-      out.push_back(std::move(m));
+      const auto id = r["id"].as<std::int64_t>();
+      if (out.empty() || out.back().message.id != id) {
+        message_detail d;
+        d.message = message_row_of(r);
+        if (!r["dispatch_session"].is_null())
+          d.dispatch_session = r["dispatch_session"].as<std::int64_t>();
+        if (!r["smpp_sequence"].is_null()) d.smpp_sequence = r["smpp_sequence"].as<std::int64_t>();
+        out.push_back(std::move(d));
+      }
+      if (r["part_no"].is_null()) continue;
+      part_detail p;
+      p.part_no = r["part_no"].as<int>();
+      p.smsc_message_id = r["smsc"].as<std::string>();
+      p.state = r["state"].as<std::string>();
+      p.error_code = r["error_code"].as<std::string>();
+      p.queries = r["queries"].as<int>();
+      p.query_at = r["query_at"].as<std::string>();
+      out.back().parts.push_back(std::move(p));
     }
     return out;
   });

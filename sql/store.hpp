@@ -2,6 +2,8 @@
 // queue) and the account administration the CLI needs. One connection per calling thread.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +29,24 @@ struct message_row {
   std::string created_at;  // ISO 8601
 };
 
+// One part as `messages show` lists it.
+struct part_detail {
+  int part_no = 0;
+  std::string smsc_message_id;  // empty until submit_sm_resp was recorded
+  std::string state;            // the last final receipt state, empty while none
+  std::string error_code;
+  int queries = 0;              // query_sm asked so far
+  std::string query_at;         // the next query_sm (ISO 8601), empty when none
+};
+
+// A message with its parts and what its last claim recorded.
+struct message_detail {
+  message_row message;
+  std::optional<std::int64_t> dispatch_session;  // the claiming process (sending, unknown)
+  std::optional<std::int64_t> smpp_sequence;     // part n was sent as smpp_sequence + n - 1
+  std::vector<part_detail> parts;
+};
+
 struct account_row {
   core::account account;
   std::string status;
@@ -37,7 +57,8 @@ struct account_row {
 class store final : public core::account_directory,
                     public core::message_store,
                     public core::dispatch_queue,
-                    public core::report_store {
+                    public core::report_store,
+                    public core::query_store {
  public:
   explicit store(std::string connection_string);
   ~store() override;
@@ -75,6 +96,14 @@ class store final : public core::account_directory,
       std::chrono::seconds wait) override;
   result<std::size_t, core::store_error> match_stored_reports(std::chrono::seconds window) override;
 
+  // core::query_store
+  result<std::vector<core::part_query>, core::store_error> claim_queries(
+      const std::string& connector, int limit, std::chrono::seconds query_after,
+      std::chrono::seconds validity) override;
+  // The connectors whose submitted parts get a first query_sm this long after their SMSC id is
+  // recorded. Set before dispatching starts; not changed while it runs.
+  void set_query_after(std::map<std::string, std::chrono::seconds, std::less<>> by_connector);
+
   // Rate-limit windows long past (usage_counters rows no limit reads any more); how many went.
   result<std::int64_t, core::store_error> expire_usage_counters();
 
@@ -98,6 +127,9 @@ class store final : public core::account_directory,
   result<std::vector<message_row>, core::store_error> list_messages(
       const std::optional<std::string>& account, const std::optional<std::string>& status,
       int limit);
+  // The messages with this queue id (one per recipient of the mail) or row id, with their parts.
+  result<std::vector<message_detail>, core::store_error> show_message(
+      const std::string& queue_id_or_id);
 
  private:
   struct listener;
@@ -106,6 +138,7 @@ class store final : public core::account_directory,
   result<std::int64_t, core::store_error> dispatch_session();
 
   std::string connection_string_;
+  std::map<std::string, std::chrono::seconds, std::less<>> query_after_;  // see set_query_after
   std::unique_ptr<listener> listener_;  // the LISTEN connection, used by the dispatcher thread only
   std::mutex session_mutex_;
   std::unique_ptr<session> session_;    // holds the session's advisory lock

@@ -70,4 +70,18 @@ class report_store {
   }
 };
 
+// Where submitted parts wait for a query_sm (see part_queries).
+class query_store {
+ public:
+  virtual ~query_store() = default;
+  // Claims up to `limit` of `connector`'s parts whose query is due (a part recorded with an SMSC
+  // id and no final state is due `query_after` after that) and sets each one's next query, so
+  // no other process asks about it before then: `query_after` * 2^queries, at least 60 s and at
+  // most an hour later, and none once that would be past its acceptance plus `validity`.
+  // Parts whose message settled meanwhile are dropped, not returned.
+  virtual result<std::vector<part_query>, store_error> claim_queries(
+      const std::string& connector, int limit, std::chrono::seconds query_after,
+      std::chrono::seconds validity) = 0;
+};
+
 }  // namespace mail2sms::core

@@ -123,10 +123,33 @@ void client::engine::submit_async(const core::queued_message& message,
     }
     // Posted under the lock: stop() cannot slip its begin_stop in front of this, and the handler
     // always runs (the I/O thread only ends after begin_stop).
-    asio::post(io_, [this, pending, parts = std::move(*parts)]() mutable {
-      enqueue(pending, std::move(parts));
+    asio::post(io_, [this, pending, parts = std::move(*parts),
+                     first = message.smpp_sequence]() mutable {
+      enqueue(pending, std::move(parts), first);
     });
   }
+}
+
+void client::engine::query_async(query_sm body, query_handler answer) {
+  std::lock_guard lock(life_mutex_);
+  if (life_ != life::running) {
+    answer(nullptr, "the SMPP connector is not running");
+    return;
+  }
+  asio::post(io_, [this, body = std::move(body), answer = std::move(answer)]() mutable {
+    auto* c = conn_.get();
+    if (c == nullptr || !c->bound || c->unbinding || c->closing || c->closed) {
+      answer(nullptr, "not bound to the SMSC");
+      return;
+    }
+    const auto sequence = send_request(*c, command_id::query_sm, std::move(body));
+    if (sequence == 0) {
+      answer(nullptr, "the message id does not fit a query_sm");
+      return;
+    }
+    c->requests[sequence] = {command_id::query_sm, std::nullopt,
+                             steady_clock::now() + settings_.response_timeout, std::move(answer)};
+  });
 }
 
 bool client::engine::available() const {

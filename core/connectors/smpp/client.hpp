@@ -124,6 +124,11 @@ class client final : public core::sms_connector {
   // A transmitting bind is bound, or not yet known to be down (within response_timeout of
   // losing its bind). A receiver that is down does not make the connector unavailable.
   bool available() const override;
+  // query_sm for the part (its id as the SMSC wrote it in submit_sm_resp, the source address
+  // as the submit had it); `done` runs on the client's I/O thread, also when no answer came
+  // (not bound, response_timeout, connection lost, stopping).
+  void query_async(const core::part_query& part,
+                   std::function<void(core::query_result)> done) override;
 
   client_stats stats() const;
   // Waits until `ready(stats())` holds or `timeout` passed; returns whether it holds.

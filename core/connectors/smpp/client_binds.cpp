@@ -6,8 +6,10 @@
 #include <mutex>
 #include <thread>
 
+#include "core/connectors/smpp/addressing.hpp"
 #include "core/connectors/smpp/client.hpp"
 #include "core/connectors/smpp/client_engine.hpp"
+#include "core/connectors/smpp/receipt.hpp"
 
 namespace mail2sms::smpp {
 namespace {
@@ -41,6 +43,12 @@ class client::bind_set {
   void submit_async(const core::queued_message& message,
                     std::function<void(core::submit_outcome)> done);
   bool available() const;
+  // query_sm goes on a transmitting bind, as a submit would.
+  void query_async(query_sm body, query_handler answer) {
+    pick(0).io->query_async(std::move(body), std::move(answer));
+  }
+  // The connector's settings, as each bind has them (but for its name and address).
+  const client_settings& settings() const { return binds_.front()->io->settings(); }
   client_stats stats() const {
     std::lock_guard lock(mutex_);
     return collect();
@@ -219,6 +227,36 @@ void client::submit_async(const core::queued_message& message,
   binds_->submit_async(message, std::move(done));
 }
 bool client::available() const { return binds_->available(); }
+
+void client::query_async(const core::part_query& part,
+                         std::function<void(core::query_result)> done) {
+  auto failed = [&done](std::string why) {
+    core::query_result out;
+    out.what = core::query_result::kind::failed;
+    out.reason = std::move(why);
+    done(std::move(out));
+  };
+  const auto& s = binds_->settings();
+  const auto source = source_address(part.sender_id, s.default_source);
+  if (!source) return failed(source.error());
+  query_sm body;
+  body.message_id = submitted_message_id(part.smsc_message_id, s.submit_id_format);
+  body.source_addr_ton = source->ton;
+  body.source_addr_npi = source->npi;
+  body.source_addr = source->value;
+  binds_->query_async(std::move(body), [done = std::move(done)](const pdu* response,
+                                                                const std::string& why) {
+    if (response == nullptr) {
+      core::query_result out;
+      out.what = core::query_result::kind::failed;
+      out.reason = why;
+      done(std::move(out));
+      return;
+    }
+    done(query_result_of(*response));
+  });
+}
+
 client_stats client::stats() const { return binds_->stats(); }
 bool client::wait_until(const std::function<bool(const client_stats&)>& ready,
                         std::chrono::milliseconds timeout) const {

@@ -293,9 +293,12 @@ asio::awaitable<void> client::engine::writer(std::shared_ptr<connection> c) {
   }
 }
 
-std::uint32_t client::engine::send_request(connection& c, command_id command, pdu_body body) {
-  last_sequence_ = last_sequence_ >= 0x7FFFFFFFU ? 1 : last_sequence_ + 1;
-  auto bytes = encode(pdu{command, 0, last_sequence_, std::move(body)});
+std::uint32_t client::engine::send_request(connection& c, command_id command, pdu_body body,
+                                           std::uint32_t given) {
+  const auto sequence =
+      given != 0 ? given
+                 : own_sequences_.next([&](std::uint32_t n) { return c.requests.contains(n); });
+  auto bytes = encode(pdu{command, 0, sequence, std::move(body)});
   if (!bytes) {
     spdlog::error("smpp {}: cannot encode {}: {}", settings_.name, to_string(command),
                   bytes.error());
@@ -303,7 +306,7 @@ std::uint32_t client::engine::send_request(connection& c, command_id command, pd
   }
   c.outbox.push_back(std::move(*bytes));
   c.write_signal.cancel();
-  return last_sequence_;
+  return sequence;
 }
 
 void client::engine::send_response(connection& c, command_id command, std::uint32_t sequence,
@@ -346,6 +349,7 @@ void client::engine::close(connection& c, const std::string& why) {
                               {},
                               "the connection was lost before submit_sm_resp (" + why + ")"});
     }
+    if (request.answer) request.answer(nullptr, "the connection was lost (" + why + ")");
   }
 }
 
@@ -463,6 +467,9 @@ void client::engine::handle_response(connection& c, const pdu& message) {
     case command_id::enquire_link:
       c.enquire_link_outstanding = false;
       break;
+    case command_id::query_sm:
+      request.answer(&message, {});
+      break;
     case command_id::unbind:
       c.tls_goodbye = c.link.tls() != nullptr;
       close(c, "unbound");
@@ -500,6 +507,8 @@ void client::engine::check_connection(connection& c, steady_clock::time_point no
       complete(*request.job, {segment_result::kind::transient,
                               {},
                               "no submit_sm_resp within " + ms(settings_.response_timeout)});
+    } else if (request.command == command_id::query_sm) {
+      request.answer(nullptr, "no query_sm_resp within " + ms(settings_.response_timeout));
     } else {
       close(c, "no " + std::string(to_string(request.command)) + "_resp within " +
                    ms(settings_.response_timeout));
@@ -510,7 +519,7 @@ void client::engine::check_connection(connection& c, steady_clock::time_point no
       now - c.last_received >= settings_.enquire_link_interval) {
     const auto sequence = send_request(c, command_id::enquire_link, std::monostate{});
     c.requests[sequence] = {command_id::enquire_link, std::nullopt,
-                            now + settings_.response_timeout};
+                            now + settings_.response_timeout, nullptr};
     c.enquire_link_outstanding = true;
   }
   pump();
@@ -530,7 +539,7 @@ void client::engine::begin_stop() {
     conn_->unbinding = true;
     const auto sequence = send_request(*conn_, command_id::unbind, std::monostate{});
     conn_->requests[sequence] = {command_id::unbind, std::nullopt,
-                                 steady_clock::now() + settings_.response_timeout};
+                                 steady_clock::now() + settings_.response_timeout, nullptr};
   } else if (!conn_->bound) {
     close(*conn_, "stopping");
   }

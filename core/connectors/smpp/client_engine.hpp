@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/connectors/smpp/client.hpp"
+#include "core/connectors/smpp/sequence_numbers.hpp"
 #include "core/connectors/smpp/token_bucket.hpp"
 #include "core/connectors/smpp/transport.hpp"
 
@@ -64,13 +65,20 @@ struct segment_job {
   submit_sm body;
   steady_clock::time_point queued_at;
   std::optional<steady_clock::time_point> throttled_since;  // first ESME_RTHROTTLED/RMSGQFUL
+  // The sequence_number the dispatcher recorded for this segment (every send of it in this
+  // claim uses it); 0: none given, the client takes one of its own.
+  std::uint32_t sequence = 0;
 };
+
+// A query_sm's caller: the response, or nullptr and why none came.
+using query_handler = std::function<void(const pdu* response, const std::string& why)>;
 
 // A request we sent and whose response we await.
 struct outstanding_request {
   command_id command = command_id::submit_sm;
   std::optional<segment_job> job;  // submit_sm only
   steady_clock::time_point deadline;
+  query_handler answer;  // query_sm only
 };
 
 struct connection {
@@ -110,6 +118,8 @@ class client::engine {
   core::submit_outcome submit(const core::queued_message& message);
   void submit_async(const core::queued_message& message,
                     std::function<void(core::submit_outcome)> done);
+  // Sends `body` on the bound connection; `answer` runs once on the I/O thread.
+  void query_async(query_sm body, query_handler answer);
   bool available() const;
   const client_settings& settings() const { return settings_; }
   bool on_io_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
@@ -134,7 +144,9 @@ class client::engine {
                          command_id response);
   client_settings::ack_fn ack_for(std::uint32_t sequence, command_id response);
   bool throttled(segment_job& job, std::uint32_t status_value);
-  std::uint32_t send_request(connection& c, command_id command, pdu_body body);
+  // `given`: the number to send it with (a segment's, not outstanding on `c`); 0: one of ours.
+  std::uint32_t send_request(connection& c, command_id command, pdu_body body,
+                             std::uint32_t given = 0);
   void send_response(connection& c, command_id command, std::uint32_t sequence,
                      std::uint32_t status, pdu_body body);
   void close(connection& c, const std::string& why);
@@ -143,7 +155,8 @@ class client::engine {
   void note_problem(const std::string& what, bool bind_failure);
 
   // Segment queue (client_queue.cpp).
-  void enqueue(const std::shared_ptr<pending_message>& message, std::vector<submit_sm> parts);
+  void enqueue(const std::shared_ptr<pending_message>& message, std::vector<submit_sm> parts,
+               std::uint32_t first_sequence);
   void pump();
   void complete(const segment_job& job, const segment_result& result);
   std::size_t remove_queued(const std::shared_ptr<pending_message>& message);
@@ -178,7 +191,7 @@ class client::engine {
   std::shared_ptr<connection> conn_;
   std::deque<segment_job> queue_;
   steady_clock::time_point unbound_since_;
-  std::uint32_t last_sequence_ = 0;
+  own_sequences own_sequences_;
   bool stopping_ = false;
   std::minstd_rand jitter_;
 };

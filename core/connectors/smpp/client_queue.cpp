@@ -26,7 +26,7 @@ core::submit_outcome outcome_of(pending_message& m) {
 }  // namespace
 
 void client::engine::enqueue(const std::shared_ptr<pending_message>& message,
-                             std::vector<submit_sm> parts) {
+                             std::vector<submit_sm> parts, std::uint32_t first_sequence) {
   if (stopping_) {
     message->failed = true;
     message->reason = "the connector is stopping";
@@ -35,7 +35,8 @@ void client::engine::enqueue(const std::shared_ptr<pending_message>& message,
   }
   const auto now = steady_clock::now();
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    queue_.push_back({message, i, std::move(parts[i]), now, std::nullopt});
+    queue_.push_back(
+        {message, i, std::move(parts[i]), now, std::nullopt, given_sequence(first_sequence, i)});
   }
   pump();
 }
@@ -57,16 +58,19 @@ void client::engine::pump() {
       arm_token_timer();
       return;
     }
+    // The dispatcher's numbers come round again after 4 million claims; in the unlikely case
+    // that this one is still awaiting its response here, the segment waits for it.
+    if (queue_.front().sequence != 0 && c->requests.contains(queue_.front().sequence)) return;
     auto job = std::move(queue_.front());
     queue_.pop_front();
-    const auto sequence = send_request(*c, command_id::submit_sm, job.body);
+    const auto sequence = send_request(*c, command_id::submit_sm, job.body, job.sequence);
     if (sequence == 0) {
       complete(job, {segment_result::kind::permanent, {}, "the segment does not fit a submit_sm"});
       continue;
     }
     ++c->submits_in_flight;
     c->requests[sequence] = {command_id::submit_sm, std::move(job),
-                             now + settings_.response_timeout};
+                             now + settings_.response_timeout, nullptr};
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 
+#include "core/connectors/smpp/command_status.hpp"
 #include "core/connectors/smpp/reassembly.hpp"
 
 namespace mail2sms::smpp {
@@ -141,6 +142,48 @@ std::optional<parsed_receipt> receipt_of(const deliver_sm& d, id_format submit_i
     return std::nullopt;
   }
   return r;
+}
+
+std::string submitted_message_id(std::string_view normalised, id_format format) {
+  if (format != id_format::hex) return std::string(normalised);
+  const auto value = number_of(normalised, 10);
+  if (!value) return std::string(normalised);  // it did not read as hex either: kept as it came
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  auto v = *value;
+  do {
+    out.insert(out.begin(), digits[v % 16]);
+    v /= 16;
+  } while (v != 0);
+  return out;
+}
+
+std::string receipt_state_of(std::uint8_t value) {
+  if (value < 1 || value > 8) return {};
+  return state_name(static_cast<message_state>(value));
+}
+
+core::query_result query_result_of(const pdu& response) {
+  core::query_result out;
+  const auto* body = std::get_if<query_sm_resp>(&response.body);
+  if (response.command == command_id::query_sm_resp && response.status == status::ok &&
+      body != nullptr) {
+    out.state = receipt_state_of(body->message_state);
+    if (out.state.empty()) {
+      out.reason = "query_sm_resp with message_state " + std::to_string(body->message_state) +
+                   ", which SMPP 3.4 does not define";
+      return out;
+    }
+    out.what = core::query_result::kind::state;
+    if (body->error_code != 0) out.error_code = std::to_string(body->error_code);
+    return out;
+  }
+  out.what = response.status == status::query_failed || response.status == status::invalid_message_id
+                 ? core::query_result::kind::not_found
+                 : core::query_result::kind::failed;
+  out.reason = "the SMSC answered " + std::string(to_string(response.command)) + " " +
+               status::describe(response.status);
+  return out;
 }
 
 core::inbound_message reply_of(std::string connector, const deliver_sm& d) {

@@ -23,6 +23,19 @@ std::optional<id_format> id_format_from(std::string_view name);
 // read as a number in the given base (or exceeds 64 bits) stays as it is, lower-cased.
 std::string normalise_message_id(std::string_view id, id_format format);
 
+// The id as the SMSC wrote it in submit_sm_resp, from its normalised form: hex ids were
+// normalised to decimal and go back to (lower-case) hex; the other forms are as stored.
+std::string submitted_message_id(std::string_view normalised, id_format format);
+
+// A receipt's state name for a message_state value (SMPP 3.4 section 5.2.28): ENROUTE for 1 ...
+// REJECTD for 8; empty for any other value.
+std::string receipt_state_of(std::uint8_t message_state);
+
+// What a query_sm's answer says: query_sm_resp with ESME_ROK and a known message_state -> its
+// state and error_code; ESME_RQUERYFAIL or ESME_RINVMSGID -> not_found; anything else (another
+// status, generic_nack, an unknown message_state) -> failed, with the reason.
+core::query_result query_result_of(const pdu& response);
+
 struct parsed_receipt {
   std::string message_id;  // normalised
   std::string state;       // DELIVRD EXPIRED DELETED UNDELIV ACCEPTD UNKNOWN REJECTD ENROUTE

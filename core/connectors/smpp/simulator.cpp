@@ -1,6 +1,6 @@
 // The SMSC simulator: an acceptor (plain TCP or implicit TLS), one coroutine per ESME connection
 // (all on one strand, kept in a registry so stop() can close them), and the SMSC side of bind,
-// submit_sm and receipts.
+// submit_sm, receipts and query_sm.
 #include "core/connectors/smpp/simulator.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "core/connectors/smpp/addressing.hpp"
 #include "core/connectors/smpp/command_status.hpp"
@@ -76,6 +77,35 @@ bool receives(bind_mode mode) {
 
 // Receipts held for a system_id while it has no receiving bind; the oldest go beyond this.
 constexpr std::size_t max_held_receipts = 100'000;
+
+// query_sm_resp's final_date: YYMMDDhhmmss, tenths, quarter hours from UTC, '+' (16 characters).
+std::string smpp_absolute_time(std::chrono::system_clock::time_point t) {
+  const std::time_t when = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char out[24];
+  std::strftime(out, sizeof out, "%y%m%d%H%M%S000+", &tm);
+  return out;
+}
+
+// The message_state a receipt's stat: names (the simulator's --receipt-state).
+message_state state_of(std::string_view stat) {
+  if (stat == "DELIVRD") return message_state::delivered;
+  if (stat == "EXPIRED") return message_state::expired;
+  if (stat == "DELETED") return message_state::deleted;
+  if (stat == "ACCEPTD") return message_state::accepted;
+  if (stat == "UNKNOWN") return message_state::unknown;
+  if (stat == "REJECTD") return message_state::rejected;
+  if (stat == "ENROUTE") return message_state::enroute;
+  return message_state::undeliverable;
+}
+
+// What query_sm reports for a message the simulator took: en route until its receipt is due
+// (receipt_delay after the submit; whether or not receipts are sent), then the receipt's state.
+struct taken_message {
+  std::chrono::system_clock::time_point final_at;
+};
+constexpr std::size_t taken_messages_kept = 1'000'000;  // then the oldest are forgotten
 
 std::optional<bind_mode> bind_mode_of(command_id c) {
   switch (c) {
@@ -317,12 +347,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     }
     if (is_response(p.command)) return;  // deliver_sm_resp and the like: nothing to answer
     if (p.command == command_id::query_sm) {
-      // Every message this simulator took is in its final (receipt) state at once.
-      const auto& q = std::get<query_sm>(p.body);
-      const auto state = settings_.receipt_state == "DELIVRD" ? message_state::delivered
-                                                              : message_state::undeliverable;
-      send(s, pdu{command_id::query_sm_resp, status::ok, p.sequence,
-                  query_sm_resp{q.message_id, "", static_cast<std::uint8_t>(state), 0}});
+      handle_query(s, p);
       return;
     }
     pdu answer{command_id::generic_nack, status::invalid_command_id, p.sequence, {}};
@@ -366,6 +391,42 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     if (receives(mode)) release_held(sp);
   }
 
+  // The state of a message this simulator took (section 4.8.2); ESME_RQUERYFAIL for an id it
+  // never gave (or has forgotten).
+  void handle_query(const std::shared_ptr<esme_session>& s, const pdu& p) {
+    const auto& q = std::get<query_sm>(p.body);
+    const auto it = taken_.find(q.message_id);
+    if (it == taken_.end()) {
+      emit({{"event", "query_sm"}, {"message_id", q.message_id}, {"status", "ESME_RQUERYFAIL"}});
+      send(s, pdu{command_id::query_sm_resp, status::query_failed, p.sequence, {}});
+      return;
+    }
+    query_sm_resp resp{q.message_id, "", static_cast<std::uint8_t>(message_state::enroute), 0};
+    if (std::chrono::system_clock::now() >= it->second.final_at) {
+      const auto state = state_of(settings_.receipt_state);
+      resp.message_state = static_cast<std::uint8_t>(state);
+      resp.final_date = smpp_absolute_time(it->second.final_at);
+      if (state != message_state::delivered) resp.error_code = 1;  // the receipts' err:001
+    }
+    emit({{"event", "query_sm"},
+          {"message_id", q.message_id},
+          {"source", q.source_addr},
+          {"status", "ESME_ROK"},
+          {"message_state", resp.message_state},
+          {"sequence", p.sequence}});
+    send(s, pdu{command_id::query_sm_resp, status::ok, p.sequence, std::move(resp)});
+  }
+
+  void remember(const std::string& id) {
+    taken_.emplace(id, taken_message{std::chrono::system_clock::now() + settings_.response_delay +
+                                     settings_.receipt_delay});
+    taken_order_.push_back(id);
+    if (taken_order_.size() > taken_messages_kept) {
+      taken_.erase(taken_order_.front());
+      taken_order_.pop_front();
+    }
+  }
+
   // The failure modes' answer to this submit_sm, ESME_ROK when none applies.
   std::uint32_t failure_mode_status(std::uint64_t n) const {
     if (settings_.throttle_every > 0 && n % settings_.throttle_every == 0) return status::throttled;
@@ -407,7 +468,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     }
     const auto id = next_message_id();
     const auto submitted_at = smpp_date_now();
-    report_submit(s, sm, id);
+    remember(id);
+    report_submit(s, sm, id, p.sequence);
     if (settings_.never_respond) return;
     send(sp, pdu{command_id::submit_sm_resp, status::ok, p.sequence, submit_sm_resp{id}},
          settings_.response_delay);
@@ -477,7 +539,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     }
   }
 
-  void report_submit(const esme_session& s, const submit_sm& sm, const std::string& id) {
+  void report_submit(const esme_session& s, const submit_sm& sm, const std::string& id,
+                     std::uint32_t sequence) {
     const auto user_data = split_user_data(sm);
     auto text = decode_text(sm.data_coding, user_data.udh, user_data.payload);
     emit({{"event", "submit_sm"},
@@ -489,7 +552,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
           {"esm_class", sm.esm_class},
           {"udh", sms::to_hex(user_data.udh)},
           {"text", text},
-          {"message_id", id}});
+          {"message_id", id},
+          {"sequence", sequence}});
     auto whole = reassembler_.add({sm.source_addr, sm.destination_addr, sm.data_coding,
                                    concatenation_of(user_data.udh, sm.tlvs), std::move(text), id});
     if (!whole) return;
@@ -582,6 +646,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
   std::uint64_t connections_ = 0;
   reassembler reassembler_;
   std::uint64_t last_id_ = 0;
+  std::unordered_map<std::string, taken_message> taken_;  // by message id, for query_sm
+  std::deque<std::string> taken_order_;                   // oldest first
   std::uint64_t submits_ = 0;
   unsigned last_reply_ref_ = 0;
   bool stopped_ = false;

@@ -28,15 +28,17 @@ struct simulator_settings {
   // tls_closed (close_notify: whether the ESME answered ours after unbind).
   std::string tls_cert;
   std::string tls_key;
-  bool delivery_receipts = true;  // when a submit_sm asks for one (registered_delivery)
+  // when a submit_sm asks for one (registered_delivery); off, query_sm still answers with the
+  // state the receipt would have had (ENROUTE until receipt_delay passed)
+  bool delivery_receipts = true;
   std::chrono::seconds inactivity_timeout{300};  // an ESME silent this long is disconnected
   // Receives each JSON line (without its newline) on the simulator's I/O thread: first
-  // {"event":"listening","host":..,"port":N}, then bind, submit_sm, submit_sm_refused, message,
-  // unbind, receipt_held and receipt_routed (a receipt sent on another bind than its submit)
-  // events (bind, submit_sm, unbind and dropped_connection name the
-  // connection: "session":N). When empty, the lines go to stdout, one per line, flushed.
-  // Binds may be transmitter, receiver or transceiver; receipts go to a bind of the submitter's
-  // system_id that receives (held until one binds), never to a transmitter.
+  // {"event":"listening","host":..,"port":N}, then bind, submit_sm (with the sequence number it
+  // came with), submit_sm_refused, message, query_sm, unbind, receipt_held and receipt_routed (a
+  // receipt sent on another bind than its submit) events (bind, submit_sm, unbind and
+  // dropped_connection name the connection: "session":N). When empty, the lines go to stdout, one
+  // per line, flushed. Binds may be transmitter, receiver or transceiver; receipts go to a bind of
+  // the submitter's system_id that receives (held until one binds), never to a transmitter.
   std::function<void(const std::string&)> output;
   // The command_status to answer a submit_sm with (0 accepts it); for tests of refusals and
   // throttling. When empty, every well-formed submit_sm is accepted.
