@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "core/sms/sms.hpp"
 #include "pg_fixture.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
@@ -28,6 +29,32 @@ class migrated_test : public pg_test {
   std::string db_;
   std::unique_ptr<sql::store> store_;
   std::unique_ptr<pqxx::connection> inspect_;
+};
+
+// With an account "ops" (ZA, credit to spare) that queues messages of N GSM parts.
+class account_queue_test : public migrated_test {
+ protected:
+  void SetUp() override {
+    migrated_test::SetUp();
+    if (HasFatalFailure()) return;
+    auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
+    ASSERT_TRUE(account.has_value()) << account.error().message;
+    account_id_ = account->id;
+  }
+
+  // Queues a message of `parts` GSM segments to +27821234567.
+  void enqueue_parts(int parts) {
+    core::submission s;
+    s.account_id = account_id_;
+    s.recipients = {"+27821234567"};
+    s.text = std::string(static_cast<std::size_t>(parts - 1) * 153 + 10, 'x');
+    s.sms = sms::encode(s.text);
+    ASSERT_EQ(s.sms.segments.size(), static_cast<std::size_t>(parts));
+    const auto queued = store_->enqueue(s);
+    ASSERT_TRUE(queued.has_value()) << queued.error().message;
+  }
+
+  std::int64_t account_id_ = 0;
 };
 
 }  // namespace mail2sms::testing

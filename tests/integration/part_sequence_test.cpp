@@ -19,25 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 using status = core::submit_outcome::status;
 
-class part_sequence_test : public migrated_test {
+class part_sequence_test : public account_queue_test {
  protected:
-  void SetUp() override {
-    migrated_test::SetUp();
-    if (HasFatalFailure()) return;
-    auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
-    ASSERT_TRUE(account.has_value()) << account.error().message;
-    account_id_ = account->id;
-  }
-
-  void enqueue(int parts) {
-    core::submission s;
-    s.account_id = account_id_;
-    s.recipients = {"+27821234567"};
-    s.text = std::string(static_cast<std::size_t>(parts - 1) * 153 + 10, 'x');
-    s.sms = sms::encode(s.text);
-    ASSERT_EQ(s.sms.segments.size(), static_cast<std::size_t>(parts));
-    ASSERT_TRUE(store_->enqueue(s).has_value());
-  }
 
   std::vector<core::queued_message> claim() {
     auto claimed = store_->claim(100);
@@ -60,13 +43,12 @@ class part_sequence_test : public migrated_test {
     return due.has_value() ? *due : std::vector<core::part_query>{};
   }
 
-  std::int64_t account_id_ = 0;
 };
 
 TEST_F(part_sequence_test, a_claim_records_a_distinct_sequence_per_part_before_any_outcome) {
-  enqueue(1);
-  enqueue(3);
-  enqueue(2);
+  enqueue_parts(1);
+  enqueue_parts(3);
+  enqueue_parts(2);
   const auto claimed = claim();
   ASSERT_EQ(claimed.size(), 3U);
   std::set<std::uint32_t> numbers;
@@ -110,7 +92,7 @@ TEST_F(part_sequence_test, a_claim_records_a_distinct_sequence_per_part_before_a
 }
 
 TEST_F(part_sequence_test, an_interrupted_message_keeps_its_session_and_sequence_when_unknown) {
-  enqueue(2);
+  enqueue_parts(2);
   const auto claimed = claim();
   ASSERT_EQ(claimed.size(), 1U);
   auto other = std::make_unique<sql::store>(db_);  // another serve process
@@ -130,7 +112,7 @@ TEST_F(part_sequence_test, an_interrupted_message_keeps_its_session_and_sequence
 
 TEST_F(part_sequence_test, submitted_parts_are_queried_after_query_after_and_claimed_once) {
   store_->set_query_after({{"smsc1", 60s}});
-  enqueue(2);
+  enqueue_parts(2);
   const auto claimed = claim();
   ASSERT_EQ(claimed.size(), 1U);
   const auto id = claimed[0].id;
@@ -175,7 +157,7 @@ TEST_F(part_sequence_test, submitted_parts_are_queried_after_query_after_and_cla
 
 TEST_F(part_sequence_test, queries_back_off_and_end_with_the_validity_period) {
   store_->set_query_after({{"smsc1", 100s}});
-  enqueue(1);
+  enqueue_parts(1);
   const auto claimed = claim();
   ASSERT_EQ(claimed.size(), 1U);
   ASSERT_TRUE(
@@ -196,8 +178,8 @@ TEST_F(part_sequence_test, queries_back_off_and_end_with_the_validity_period) {
 
 TEST_F(part_sequence_test, parts_of_connectors_without_query_after_or_settled_are_not_asked) {
   store_->set_query_after({{"smsc1", 60s}});
-  enqueue(1);
-  enqueue(1);
+  enqueue_parts(1);
+  enqueue_parts(1);
   const auto claimed = claim();
   ASSERT_EQ(claimed.size(), 2U);
   ASSERT_TRUE(

@@ -19,25 +19,11 @@ namespace {
 
 using status = core::submit_outcome::status;
 
-class receipt_store_test : public migrated_test {
+class receipt_store_test : public account_queue_test {
  protected:
-  void SetUp() override {
-    migrated_test::SetUp();
-    if (HasFatalFailure()) return;
-    auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
-    ASSERT_TRUE(account.has_value()) << account.error().message;
-    account_id_ = account->id;
-  }
-
   // A message of `parts` GSM segments, claimed; returns its id.
   std::int64_t claimed_message(int parts) {
-    core::submission s;
-    s.account_id = account_id_;
-    s.recipients = {"+27821234567"};
-    s.text = std::string(static_cast<std::size_t>(parts - 1) * 153 + 10, 'x');
-    s.sms = sms::encode(s.text);
-    EXPECT_EQ(s.sms.segments.size(), static_cast<std::size_t>(parts));
-    EXPECT_TRUE(store_->enqueue(s).has_value());
+    enqueue_parts(parts);
     auto claimed = store_->claim(10);
     EXPECT_TRUE(claimed.has_value() && claimed->size() == 1u);
     return claimed.has_value() && !claimed->empty() ? claimed->front().id : 0;
@@ -92,7 +78,6 @@ class receipt_store_test : public migrated_test {
   }
   void release_gate() { execute("SELECT pg_advisory_unlock(4242)"); }
 
-  std::int64_t account_id_ = 0;
 };
 
 TEST_F(receipt_store_test, a_multipart_message_is_delivered_when_every_part_is) {

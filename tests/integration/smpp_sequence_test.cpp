@@ -14,7 +14,7 @@
 #include "core/connectors/smpp/sequence_numbers.hpp"
 #include "core/connectors/smpp/simulator.hpp"
 #include "core/sms/sms.hpp"
-#include "inbox.hpp"
+#include "smpp_loopback_support.hpp"
 
 namespace mail2sms::smpp {
 namespace {
@@ -22,63 +22,35 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 using outcome_status = core::submit_outcome::status;
-constexpr auto generous = 20s;  // an upper bound for things that take milliseconds
+using loopback::generous;
+using loopback::is_bound;
 
-class running_simulator {
+// The shared loopback simulator, with delivery receipts on or off (and their delay).
+class running_simulator : public loopback::running_simulator {
  public:
-  explicit running_simulator(bool receipts, std::chrono::milliseconds receipt_delay = 0ms) {
-    simulator_settings s;
-    s.host = "127.0.0.1";
-    s.port = 0;
-    s.system_id = "esme";
-    s.password = "secret";
-    s.delivery_receipts = receipts;
-    s.receipt_delay = receipt_delay;
-    s.output = [this](const std::string& line) { lines.push(json::parse(line)); };
-    sim_.emplace(std::move(s));
-    thread_ = std::thread([this] { sim_->run(); });
-  }
-  ~running_simulator() {
-    sim_->stop();
-    thread_.join();
-  }
-  std::uint16_t port() const { return sim_->port(); }
-  testing::inbox<json> lines;
-
- private:
-  std::optional<simulator> sim_;
-  std::thread thread_;
+  explicit running_simulator(bool receipts, std::chrono::milliseconds receipt_delay = 0ms,
+                             int throttle_every = 0)
+      : loopback::running_simulator(0, {}, [&](simulator_settings& s) {
+          s.delivery_receipts = receipts;
+          s.receipt_delay = receipt_delay;
+          s.throttle_every = throttle_every;
+        }) {}
 };
 
 client_settings settings_for(std::uint16_t port) {
-  client_settings s;
-  s.name = "loopback";
-  s.host = "127.0.0.1";
-  s.port = port;
-  s.system_id = "esme";
-  s.password = "secret";
+  auto s = loopback::settings_for(port);
   s.window = 8;
   s.response_timeout = 5s;
-  s.reconnect_min = 20ms;
-  s.reconnect_max = 200ms;
-  s.default_source = "Alerts";
+  s.enquire_link_interval = client_settings{}.enquire_link_interval;
   return s;
 }
 
 core::queued_message message_for(const std::string& text, std::uint32_t first_sequence) {
-  const auto encoded = sms::encode(text);
-  core::queued_message m;
-  m.id = 1;
+  auto m = loopback::message_for(text);
   m.queue_id = "q1";
-  m.recipient = "+27821234567";
-  m.sender_id = "ACME";
-  m.coding = encoded.coding;
-  m.segments = encoded.segments;
   m.smpp_sequence = first_sequence;
   return m;
 }
-
-bool is_bound(const client_stats& s) { return s.bound; }
 
 // The simulator reports a submit_sm before it answers it: once submit() returned, it is here.
 std::vector<std::uint32_t> sequences_seen(testing::inbox<json>& lines) {
@@ -131,34 +103,21 @@ TEST(smpp_sequence, segments_carry_the_recorded_numbers_and_the_clients_own_stay
 }
 
 TEST(smpp_sequence, a_throttled_segment_is_sent_again_with_its_number) {
-  simulator_settings s;
-  s.host = "127.0.0.1";
-  s.port = 0;
-  s.system_id = "esme";
-  s.password = "secret";
-  s.throttle_every = 2;  // the second submit_sm is refused with ESME_RTHROTTLED
-  testing::inbox<json> lines;
-  s.output = [&lines](const std::string& line) { lines.push(json::parse(line)); };
-  simulator sim(std::move(s));
-  std::thread runner([&sim] { sim.run(); });
-  {
-    auto settings = settings_for(sim.port());
-    settings.throttle_pause = 10ms;
-    settings.window = 1;
-    client esme(settings);
-    esme.start();
-    ASSERT_TRUE(esme.wait_until(is_bound, generous));
-    const auto two = esme.submit(message_for(std::string(200, 'y'), 0x700));  // 2 parts
-    ASSERT_EQ(two.state, outcome_status::submitted) << two.reason;
-    const auto accepted = sequences_seen(lines);
-    // Part 2 was refused once and accepted when sent again, with the same number.
-    EXPECT_EQ(accepted, (std::vector<std::uint32_t>{0x700, 0x701}));
-    EXPECT_EQ(lines.count_if([](const json& j) { return j.at("event") == "submit_sm_refused"; }),
-              1U);
-    esme.stop();
-  }
-  sim.stop();
-  runner.join();
+  running_simulator sim(true, 0ms, 2);  // the second submit_sm is refused with ESME_RTHROTTLED
+  auto settings = settings_for(sim.port());
+  settings.throttle_pause = 10ms;
+  settings.window = 1;
+  client esme(settings);
+  esme.start();
+  ASSERT_TRUE(esme.wait_until(is_bound, generous));
+  const auto two = esme.submit(message_for(std::string(200, 'y'), 0x700));  // 2 parts
+  ASSERT_EQ(two.state, outcome_status::submitted) << two.reason;
+  const auto accepted = sequences_seen(sim.lines);
+  // Part 2 was refused once and accepted when sent again, with the same number.
+  EXPECT_EQ(accepted, (std::vector<std::uint32_t>{0x700, 0x701}));
+  EXPECT_EQ(sim.lines.count_if([](const json& j) { return j.at("event") == "submit_sm_refused"; }),
+            1U);
+  esme.stop();
 }
 
 TEST(smpp_sequence, query_sm_returns_what_the_smsc_knows_of_the_message) {
