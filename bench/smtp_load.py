@@ -560,6 +560,11 @@ def main():
         print("messages table by status: %s" % psql(
             bridge, "SELECT string_agg(status || ' ' || n, ', ') FROM "
                     "(SELECT status, count(*) AS n FROM messages GROUP BY status) s"), file=err)
+        # Every UPDATE that is not HOT writes a new entry into each of the table's indexes.
+        time.sleep(1.5)  # backends report their table counters when idle, at most once a second
+        print("updates (HOT of all): %s" % psql(
+            bridge, "SELECT string_agg(relname || ' ' || n_tup_hot_upd || ' of ' || n_tup_upd, ', ' "
+                    "ORDER BY relname) FROM pg_stat_user_tables WHERE n_tup_upd > 0"), file=err)
         return 0 if complete and t_settled and not tally.replies and not tally.errors else 1
     finally:
         if args.keep_logs:
