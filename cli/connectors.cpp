@@ -78,7 +78,7 @@ connector_set::connector_set(const config::config& cfg, core::receipt_recorder* 
     connectors_.push_back(make_connector(cfg, c, receipts));
     if (c.unknown_policy == "hold") hold_unknown_.insert(c.name);
     if (c.query_after.count() > 0)
-      query_targets_.push_back({connectors_.back().get(), c.query_after});
+      query_targets_.push_back({connectors_.back().get(), c.query_after, c.window});
   }
   auto find = [&](const std::string& name) -> core::sms_connector* {
     for (const auto& c : connectors_) {

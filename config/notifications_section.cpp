@@ -70,6 +70,10 @@ void read_auth(const section& s, notifications_config& c) {
   if (c.auth_user.empty()) s.fail("auth_user", "must not be empty");
   if (c.starttls != "required")
     s.fail("auth_user", "AUTH PLAIN is sent over TLS only: set starttls = \"required\"");
+  if (!c.tls_verify)
+    s.fail("auth_user",
+           "AUTH PLAIN needs the relay's certificate verified (tls_verify = true, with "
+           "tls_ca_file for a private CA): unverified, the password goes to whoever answers");
   c.auth_password = read_password_file(s, password_file);
 }
 

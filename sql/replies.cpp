@@ -1,6 +1,8 @@
 // Replies (mobile-originated messages), whole or in parts (see core::report_store and migration
 // 0009). A part is kept in inbound_parts until its reply is whole; the transaction that stores
-// the last part also stores the reply and deletes its parts. Two transactions adding parts of one
+// the last part also stores the reply and marks its parts done (kept, without their texts, for
+// reply_parts_wait, so that a part sent again is a repeat and not the start of a new reply; then
+// deleted with the incomplete ones' sweep). Two transactions adding parts of one
 // reply at once (two binds, two processes) take the reply's advisory lock first, so the second
 // sees the first's part: otherwise each could miss the other's uncommitted row and neither would
 // find the reply whole.
@@ -59,10 +61,13 @@ void record_parts(pqxx::work& tx, const part_arrays& a) {
       std::string("WITH touched AS (SELECT DISTINCT ") + reply_key + " FROM " + unnested +
           "), whole AS (SELECT t.* FROM touched t WHERE t.total = (SELECT count(*) FROM "
           "inbound_parts p WHERE (p.connector, p.source, p.destination, p.reference, p.total) = "
-          "(t.connector, t.source, t.destination, t.reference, t.total))), "
-          "taken AS (DELETE FROM inbound_parts p USING whole w WHERE (p.connector, p.source, "
+          "(t.connector, t.source, t.destination, t.reference, t.total) AND NOT p.done)), "
+          "taken AS (SELECT p.* FROM inbound_parts p JOIN whole w ON (p.connector, p.source, "
           "p.destination, p.reference, p.total) = (w.connector, w.source, w.destination, "
-          "w.reference, w.total) RETURNING p.*) "
+          "w.reference, w.total)), "
+          "marked AS (UPDATE inbound_parts p SET done = true, body = NULL FROM whole w WHERE "
+          "(p.connector, p.source, p.destination, p.reference, p.total) = (w.connector, "
+          "w.source, w.destination, w.reference, w.total)) "
           "INSERT INTO inbound_messages (connector, source, destination, body, parts) "
           "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total "
           "FROM taken GROUP BY " + reply_key,
@@ -102,9 +107,16 @@ result<ok_t, core::store_error> store::record_inbound(
 
 result<std::size_t, core::store_error> store::store_incomplete_replies(std::chrono::seconds wait) {
   const auto stale = std::string("SELECT ") + reply_key +
-                     " FROM inbound_parts GROUP BY " + reply_key +
+                     " FROM inbound_parts WHERE NOT done GROUP BY " + reply_key +
                      " HAVING min(received_at) < now() - make_interval(secs => $1)";
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    // Whole replies' parts, kept to recognise repeats, go once the last of them is that old.
+    tx.exec_params(std::string("DELETE FROM inbound_parts p USING (SELECT ") + reply_key +
+                       " FROM inbound_parts WHERE done GROUP BY " + reply_key +
+                       " HAVING max(received_at) < now() - make_interval(secs => $1)) d "
+                       "WHERE (p.connector, p.source, p.destination, p.reference, p.total) = "
+                       "(d.connector, d.source, d.destination, d.reference, d.total)",
+                   static_cast<double>(wait.count()));
     tx.exec_params("SELECT pg_advisory_xact_lock($2, k) FROM (SELECT DISTINCT " +
                        lock_key_of("s") + " AS k FROM (" + stale + ") s ORDER BY 1) x",
                    static_cast<double>(wait.count()), reply_lock_class);

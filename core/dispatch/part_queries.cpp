@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,8 @@ std::size_t part_queries::sweep() {
   for (const auto& t : targets_) {
     if (t.query_after.count() <= 0 || !t.connector->available()) continue;
     for (;;) {
-      auto due = queries_.claim_queries(t.connector->name(), batch_, t.query_after, validity_);
+      const int limit = std::clamp(t.in_flight, 1, batch_);
+      auto due = queries_.claim_queries(t.connector->name(), limit, t.query_after, validity_);
       if (!due) {
         spdlog::warn("query_sm: cannot claim {}'s parts to ask about: {}", t.connector->name(),
                      due.error().message);
@@ -79,7 +81,7 @@ std::size_t part_queries::sweep() {
       } else {
         applied += reports.size();
       }
-      if (due->size() < static_cast<std::size_t>(batch_)) break;
+      if (due->size() < static_cast<std::size_t>(limit)) break;
     }
   }
   return applied;

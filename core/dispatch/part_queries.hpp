@@ -18,6 +18,9 @@ class part_queries {
   struct target {
     sms_connector* connector = nullptr;
     std::chrono::seconds query_after{0};
+    // query_sm in flight at once, at most (and never more than `batch`): the connector's
+    // window, so that queries do not crowd out its submits or overrun what the SMSC allows.
+    int in_flight = 10;
   };
 
   part_queries(query_store& queries, report_store& reports, std::vector<target> targets,

@@ -131,7 +131,7 @@ void notifier::deliver(const pending_notification& n) {
   }
 }
 
-int notifier::run_once() {
+int notifier::run_once(std::stop_token stop) {
   // The lease covers sending the whole batch one after another, each within the timeout.
   const auto lease = settings_.relay.timeout * (settings_.batch + 1) + std::chrono::seconds(60);
   auto claimed = outbox_.claim(settings_.batch, lease);
@@ -139,13 +139,16 @@ int notifier::run_once() {
     spdlog::warn("notifications: cannot claim: {}", claimed.error().message);
     return 0;
   }
-  for (const auto& n : *claimed) deliver(n);
+  for (const auto& n : *claimed) {
+    if (stop.stop_requested()) break;  // serve is stopping: one timeout at most, not a batch's
+    deliver(n);
+  }
   return static_cast<int>(claimed->size());
 }
 
 void notifier::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (run_once() < settings_.batch) outbox_.wait_for_notifications(settings_.idle_wait);
+    if (run_once(stop) < settings_.batch) outbox_.wait_for_notifications(settings_.idle_wait);
   }
 }
 

@@ -132,6 +132,9 @@ class conversation {
     auto endpoints = co_await resolver.async_resolve(relay_.host, std::to_string(relay_.port),
                                                      asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failed(kind::transient, "resolving " + relay_.host + ": " + ec.message());
+    // The deadline may have passed while resolving: it closed a socket not yet open, and the
+    // connect would open it again with nothing left to bound the conversation.
+    if (timed_out_) co_return failed(kind::transient, "resolving " + relay_.host + ": timed out");
     co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failed(kind::transient, "connecting: " + ec.message());
     std::string why;

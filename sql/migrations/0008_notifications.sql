@@ -35,6 +35,8 @@ CREATE INDEX notifications_inbound ON notifications (inbound_id) WHERE inbound_i
 CREATE FUNCTION notification_may_answer(mail_from text) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$
     SELECT mail_from <> '' AND position('@' IN mail_from) > 1
+       -- a quoted local part ("MAILER-DAEMON"@x, "a> b"@x) is legal but never answered
+       AND left(mail_from, 1) <> '"'
        AND lower(split_part(mail_from, '@', 1)) NOT IN
            ('mailer-daemon', 'postmaster', 'double-bounce', 'mail-daemon')
        AND lower(split_part(mail_from, '@', 1)) NOT LIKE 'owner-%'
@@ -73,9 +75,10 @@ CREATE TRIGGER messages_notify AFTER UPDATE OF status ON messages
           AND NEW.status IN ('delivered', 'failed', 'expired', 'undeliverable', 'rejected'))
     EXECUTE FUNCTION queue_notification();
 
--- Replies by mail: a reply (MO) from a number goes to the account, among those with notify on,
--- that sent the newest message to that number in the last 7 days (each account's look-up is
--- an index scan of messages_account_recipient; accounts with notify = 'off' are not looked at).
+-- Replies by mail: a reply (MO) from a number goes to the account that sent the newest message
+-- to that number in the last 7 days, if that account has notify on; if it has not, to no one
+-- (never to another account that wrote to the number earlier: the reply answers the newest).
+-- Each account's look-up is an index probe of messages_account_recipient.
 -- The number is compared in E.164: an SMSC's "27821234567" is "+27821234567"; a national
 -- format source matches nothing. Written with the reply, in its transaction.
 CREATE FUNCTION queue_reply_notification() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -85,16 +88,16 @@ DECLARE
     answered record;
     target text;
 BEGIN
-    SELECT m.id, m.account_id, m.mail_from, a.notify_to INTO answered
+    SELECT m.id, m.account_id, m.mail_from, a.notify, a.notify_to INTO answered
         FROM accounts a
         CROSS JOIN LATERAL (
             SELECT id, account_id, mail_from, created_at FROM messages
             WHERE account_id = a.id AND recipient = number
               AND created_at > now() - interval '7 days'
             ORDER BY created_at DESC, id DESC LIMIT 1) m
-        WHERE a.notify <> 'off'
         ORDER BY m.created_at DESC, m.id DESC LIMIT 1;
-    IF NOT FOUND OR NOT notification_may_answer(answered.mail_from) THEN
+    IF NOT FOUND OR answered.notify = 'off'
+       OR NOT notification_may_answer(answered.mail_from) THEN
         RETURN NULL;
     END IF;
     target := CASE WHEN answered.notify_to = 'sender' THEN answered.mail_from

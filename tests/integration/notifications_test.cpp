@@ -124,7 +124,8 @@ TEST_F(notifications_test, never_for_null_or_mailer_daemon_senders) {
   set_notify("all", "noc@example.net");
   int n = 0;
   for (const char* sender : {"", "MAILER-DAEMON@example.org", "postmaster@example.org",
-                             "owner-list@example.org", "list-request@example.org"}) {
+                             "owner-list@example.org", "list-request@example.org",
+                             "\"MAILER-DAEMON\"@example.org"}) {
     const auto id = claimed_message(sender, "+2782100010" + std::to_string(n++));
     outcome(id, status::permanent_failure, "ESME_RINVDSTADR");
     EXPECT_EQ(rows_for(id), "NULL") << "sender '" << sender << "'";
@@ -275,6 +276,12 @@ TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_l
   }
   ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "sure", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
+
+  // The account that sent last turns notify off: the next reply answers it, so it is mailed to
+  // no one (not to ops, which wrote to the number earlier and still has notify on).
+  execute("UPDATE accounts SET notify = 'off' WHERE name = 'noc'");
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "for noc", std::nullopt}}).has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 
   // Older than 7 days: nobody's.
   execute("UPDATE messages SET created_at = now() - interval '8 days'");

@@ -54,13 +54,14 @@ void client::engine::pump() {
   }
   const int window = std::max(1, settings_.window);
   while (!queue_.empty() && c->submits_in_flight < window) {
+    // The dispatcher's numbers come round again after 4 million claims; in the unlikely case
+    // that this one is still awaiting its response here, the segment waits for it (before it
+    // takes a token, so the wait costs none).
+    if (queue_.front().sequence != 0 && c->requests.contains(queue_.front().sequence)) return;
     if (!bind_.tokens->take(now)) {
       arm_token_timer();
       return;
     }
-    // The dispatcher's numbers come round again after 4 million claims; in the unlikely case
-    // that this one is still awaiting its response here, the segment waits for it.
-    if (queue_.front().sequence != 0 && c->requests.contains(queue_.front().sequence)) return;
     auto job = std::move(queue_.front());
     queue_.pop_front();
     const auto sequence = send_request(*c, command_id::submit_sm, job.body, job.sequence);

@@ -99,6 +99,10 @@ TEST_F(config_test, notifications_tls_and_auth_mistakes) {
       error_of(with_notifications(relay_and_from + "starttls = \"required\"\nauth_user = \"gw\"\n"
                                                    "auth_password_file = \"missing\"\n")),
       21, "notifications.auth_password_file", "cannot read");
+  EXPECT_ERROR(
+      error_of(with_notifications(relay_and_from + "starttls = \"required\"\ntls_verify = false\n"
+                                                   "auth_user = \"gw\"\nauth_password_file = \"pw\"\n")),
+      21, "notifications.auth_user", "needs the relay's certificate verified");
 }
 
 TEST_F(config_test, notifications_must_be_a_table) {

@@ -14,7 +14,7 @@ struct fake_queries final : query_store {
   result<std::vector<part_query>, store_error> claim_queries(
       const std::string& connector, int limit, std::chrono::seconds after,
       std::chrono::seconds validity) override {
-    claims.push_back({connector, after, validity});
+    claims.push_back({connector, after, validity, limit});
     std::vector<part_query> out;
     while (!due.empty() && static_cast<int>(out.size()) < limit) {
       out.push_back(due.front());
@@ -25,6 +25,7 @@ struct fake_queries final : query_store {
   struct claim {
     std::string connector;
     std::chrono::seconds after, validity;
+    int limit = 0;
   };
   std::vector<part_query> due;
   std::vector<claim> claims;
@@ -82,7 +83,7 @@ TEST(part_queries, answers_with_a_state_are_recorded_as_receipts_of_that_state) 
                   {"e", {query_result::kind::failed, "", "", "no query_sm_resp within 10000 ms"}}};
   queries.due = {part(1, 1, "a"), part(1, 2, "b"), part(2, 1, "c"), part(3, 2, "d"),
                  part(4, 1, "e")};
-  part_queries sweep(queries, reports, {{&smsc, std::chrono::seconds(600)}},
+  part_queries sweep(queries, reports, {{&smsc, std::chrono::seconds(600), 10}},
                      std::chrono::seconds(3600), 2);
   EXPECT_EQ(sweep.sweep(), 3U);
   EXPECT_EQ(smsc.asked.size(), 5U);
@@ -100,6 +101,22 @@ TEST(part_queries, answers_with_a_state_are_recorded_as_receipts_of_that_state) 
   EXPECT_EQ(queries.claims[0].validity, std::chrono::seconds(3600));
 }
 
+TEST(part_queries, no_more_are_in_flight_at_once_than_the_connectors_window) {
+  fake_queries queries;
+  fake_reports reports;
+  asking_connector smsc;
+  for (int i = 1; i <= 5; ++i) {
+    const auto id = "m" + std::to_string(i);
+    smsc.answers[id] = state("DELIVRD");
+    queries.due.push_back(part(i, 1, id));
+  }
+  part_queries sweep(queries, reports, {{&smsc, std::chrono::seconds(60), 2}},
+                     std::chrono::seconds(3600), 100);
+  EXPECT_EQ(sweep.sweep(), 5U);
+  ASSERT_EQ(queries.claims.size(), 3U);  // 2, 2, then 1: a short claim ends the round
+  for (const auto& c : queries.claims) EXPECT_EQ(c.limit, 2);
+}
+
 TEST(part_queries, a_connector_that_is_down_or_does_not_ask_is_skipped) {
   fake_queries queries;
   fake_reports reports;
@@ -109,7 +126,7 @@ TEST(part_queries, a_connector_that_is_down_or_does_not_ask_is_skipped) {
   off.name_ = "off";
   queries.due = {part(1, 1, "a")};
   part_queries sweep(queries, reports,
-                     {{&down, std::chrono::seconds(60)}, {&off, std::chrono::seconds(0)}},
+                     {{&down, std::chrono::seconds(60), 10}, {&off, std::chrono::seconds(0), 10}},
                      std::chrono::seconds(3600));
   EXPECT_EQ(sweep.sweep(), 0U);
   EXPECT_TRUE(queries.claims.empty());
@@ -126,7 +143,7 @@ TEST(part_queries, a_connector_that_cannot_ask_says_so_and_nothing_is_recorded) 
   fake_queries queries;
   fake_reports reports;
   queries.due = {part(1, 1, "a")};
-  part_queries sweep(queries, reports, {{&http_like, std::chrono::seconds(60)}},
+  part_queries sweep(queries, reports, {{&http_like, std::chrono::seconds(60), 10}},
                      std::chrono::seconds(3600));
   EXPECT_EQ(sweep.sweep(), 0U);
   EXPECT_TRUE(reports.reports.empty());
