@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/backoff.hpp"
 #include "core/phone/phone.hpp"
 
 namespace mail2sms::core {
@@ -43,9 +44,7 @@ sms_connector* dispatcher::connector_for(const std::string& e164) const {
 std::optional<std::chrono::system_clock::time_point> dispatcher::next_attempt(
     int attempts_so_far) const {
   if (attempts_so_far + 1 >= settings_.max_attempts) return std::nullopt;
-  auto delay = settings_.retry_base;
-  for (int i = 0; i < attempts_so_far && delay < settings_.retry_max; ++i) delay *= 2;
-  return now_() + std::min(delay, settings_.retry_max);
+  return now_() + doubled(settings_.retry_base, attempts_so_far, settings_.retry_max);
 }
 
 // --- sending ----------------------------------------------------------------------------------

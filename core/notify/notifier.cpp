@@ -6,23 +6,21 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cstdint>
 #include <ctime>
+#include <vector>
 
+#include "core/backoff.hpp"
 #include "core/phone/phone.hpp"
+#include "core/sms/sms.hpp"
 
 namespace mail2sms::notify {
 namespace {
 
 std::string random_hex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : raw) {
-    out.push_back(digits[(static_cast<unsigned char>(c) >> 4) & 15]);
-    out.push_back(digits[static_cast<unsigned char>(c) & 15]);
-  }
-  return out;
+  std::vector<std::uint8_t> raw(bytes);
+  RAND_bytes(raw.data(), static_cast<int>(bytes));
+  return sms::to_hex(raw);
 }
 
 std::string rfc5322_now() {
@@ -55,9 +53,7 @@ notifier::notifier(notification_outbox& outbox, notifier_settings settings, mail
 
 std::chrono::seconds notifier::backoff(int attempts, std::chrono::seconds base,
                                        std::chrono::seconds max) {
-  auto delay = base;
-  for (int i = 1; i < attempts && delay < max; ++i) delay *= 2;
-  return std::min(delay, max);
+  return core::doubled(base, attempts - 1, max);
 }
 
 std::string notifier::mail_for(const pending_notification& n) const {
