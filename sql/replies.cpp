@@ -23,11 +23,20 @@ constexpr int reply_lock_class = 0x6d33;  // "m3": advisory lock class of concat
 // The columns that name one reply among the kept parts, and the lock key made of them. Both
 // statements below lock in the order of the key, so two of them never wait for each other.
 constexpr const char* reply_key = "connector, source, destination, reference, total";
+std::string key_of(const std::string& alias, const char* separator) {
+  std::string out;
+  for (const char* column : {"connector", "source", "destination", "reference", "total"}) {
+    if (!out.empty()) out += separator;
+    out += alias + "." + column;
+  }
+  return out;
+}
 std::string lock_key_of(const std::string& alias) {
-  const auto col = [&](const char* name) { return alias + "." + name; };
-  return "hashtext(" + col("connector") + " || chr(31) || " + col("source") + " || chr(31) || " +
-         col("destination") + " || chr(31) || " + col("reference") + " || chr(31) || " +
-         col("total") + ")";
+  return "hashtext(" + key_of(alias, " || chr(31) || ") + ")";
+}
+// The condition that rows `a` and `b` belong to one reply.
+std::string same_reply(const std::string& a, const std::string& b) {
+  return "(" + key_of(a, ", ") + ") = (" + key_of(b, ", ") + ")";
 }
 
 struct part_arrays {
@@ -60,14 +69,10 @@ void record_parts(pqxx::work& tx, const part_arrays& a) {
   tx.exec_params(
       std::string("WITH touched AS (SELECT DISTINCT ") + reply_key + " FROM " + unnested +
           "), whole AS (SELECT t.* FROM touched t WHERE t.total = (SELECT count(*) FROM "
-          "inbound_parts p WHERE (p.connector, p.source, p.destination, p.reference, p.total) = "
-          "(t.connector, t.source, t.destination, t.reference, t.total) AND NOT p.done)), "
-          "taken AS (SELECT p.* FROM inbound_parts p JOIN whole w ON (p.connector, p.source, "
-          "p.destination, p.reference, p.total) = (w.connector, w.source, w.destination, "
-          "w.reference, w.total)), "
-          "marked AS (UPDATE inbound_parts p SET done = true, body = NULL FROM whole w WHERE "
-          "(p.connector, p.source, p.destination, p.reference, p.total) = (w.connector, "
-          "w.source, w.destination, w.reference, w.total)) "
+          "inbound_parts p WHERE " + same_reply("p", "t") + " AND NOT p.done)), "
+          "taken AS (SELECT p.* FROM inbound_parts p JOIN whole w ON " + same_reply("p", "w") +
+          "), marked AS (UPDATE inbound_parts p SET done = true, body = NULL FROM whole w WHERE " +
+          same_reply("p", "w") + ") "
           "INSERT INTO inbound_messages (connector, source, destination, body, parts) "
           "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total "
           "FROM taken GROUP BY " + reply_key,
@@ -113,9 +118,8 @@ result<std::size_t, core::store_error> store::store_incomplete_replies(std::chro
     // Whole replies' parts, kept to recognise repeats, go once the last of them is that old.
     tx.exec_params(std::string("DELETE FROM inbound_parts p USING (SELECT ") + reply_key +
                        " FROM inbound_parts WHERE done GROUP BY " + reply_key +
-                       " HAVING max(received_at) < now() - make_interval(secs => $1)) d "
-                       "WHERE (p.connector, p.source, p.destination, p.reference, p.total) = "
-                       "(d.connector, d.source, d.destination, d.reference, d.total)",
+                       " HAVING max(received_at) < now() - make_interval(secs => $1)) d WHERE " +
+                       same_reply("p", "d"),
                    static_cast<double>(wait.count()));
     tx.exec_params("SELECT pg_advisory_xact_lock($2, k) FROM (SELECT DISTINCT " +
                        lock_key_of("s") + " AS k FROM (" + stale + ") s ORDER BY 1) x",
@@ -123,13 +127,11 @@ result<std::size_t, core::store_error> store::store_incomplete_replies(std::chro
     // Each missing part's place in the text says so; parts_missing lists their numbers.
     const auto stored = tx.exec_params(
         "WITH stale AS (" + stale +
-            "), taken AS (DELETE FROM inbound_parts p USING stale s WHERE (p.connector, "
-            "p.source, p.destination, p.reference, p.total) = (s.connector, s.source, "
-            "s.destination, s.reference, s.total) RETURNING p.*), "
+            "), taken AS (DELETE FROM inbound_parts p USING stale s WHERE " +
+            same_reply("p", "s") +
+            " RETURNING p.*), "
             "slots AS (SELECT s.*, g AS part_no FROM stale s, generate_series(1, s.total) g "
-            "WHERE EXISTS (SELECT 1 FROM taken t WHERE (t.connector, t.source, t.destination, "
-            "t.reference, t.total) = (s.connector, s.source, s.destination, s.reference, "
-            "s.total))) "
+            "WHERE EXISTS (SELECT 1 FROM taken t WHERE " + same_reply("t", "s") + ")) "
             "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
             "parts_missing) "
             "SELECT sl.connector, sl.source, sl.destination, "
