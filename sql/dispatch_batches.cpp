@@ -67,7 +67,10 @@ auto in_statement(const std::string& conninfo, F&& fn)
 
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
 // event and a block of SMPP sequence numbers (see 0007: part n is sent with smpp_sequence + n - 1),
-// and come back with their parts in order: one statement.
+// and come back with their parts in order: one statement. `OFFSET 0` keeps the parts' subquery
+// a probe of message_parts' primary key per message: pulled up into a join, it was planned (from
+// statistics a few seconds old) as a hash join over a sequential scan of every part ever stored,
+// payloads included, on every claim.
 constexpr const char* claim_sql =
     "WITH due AS ("
     "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now()"
@@ -84,7 +87,7 @@ constexpr const char* claim_sql =
     "SELECT c.id, c.queue_id, c.recipient, c.sender_id, c.encoding, c.attempts, c.accepted_us,"
     "       c.smpp_sequence, p.udh, p.payload "
     "FROM claimed c LEFT JOIN LATERAL ("
-    "  SELECT part_no, udh, payload FROM message_parts WHERE message_id = c.id) p ON true "
+    "  SELECT part_no, udh, payload FROM message_parts WHERE message_id = c.id OFFSET 0) p ON true "
     "ORDER BY c.next_attempt_at, c.id, p.part_no";
 
 // Each listed message's status from its parts' receipts: delivered when every part is, else a
