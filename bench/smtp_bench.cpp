@@ -3,13 +3,25 @@
 // connections open while another load runs. It speaks to any SMTP server (mail2sms, Postfix's
 // smtpd, smtp-sink) the same way: one thread per session, EHLO once, then per mail MAIL, RCPT
 // and DATA pipelined (RFC 2920) when the server offers PIPELINING, the message, and the dot.
-// No AUTH: the servers under test admit 127.0.0.1 by network. Loopback only.
+// AUTH PLAIN once per session with --auth (over plaintext: the server must allow it, as
+// bench/smtp_load.py's bridge does); without it the server must admit 127.0.0.1 by network.
+// Loopback only.
 //
 //   smtp_bench --port 2525 --sessions 10 --mails 5000 --size 1024 [--rate 800]
 //   smtp_bench --port 2525 --idle 10000 --hold 60     # open, hold, report, close
+//   smtp_bench --port 2525 --sessions 50 --mails 10000 --auth bench:secret
+//              --to '+2782{i}@sms.example.com' --to-first 1000000 --times t.txt --go-on-stdin
+//
+// Every session connects, says EHLO (and AUTH) before the clock starts; the run starts when all
+// have, or with --go-on-stdin when a line comes on stdin after "ready" was printed on stderr
+// (bench/smtp_load.py takes its CPU snapshots in between). `{i}` in --to becomes
+// --to-first + the mail's index, so each mail has its own recipient. --times writes a line per
+// accepted mail: index, when its final dot was sent (CLOCK_MONOTONIC seconds, Python's
+// time.monotonic()), and the seconds until the reply.
 //
 // Prints one JSON object: mails, ok, failed, seconds, rate (accepted per second), p50_ms,
-// p99_ms, max_ms, first_failure; with --idle, how many idle connections were held.
+// p99_ms, max_ms, start (CLOCK_MONOTONIC seconds), login_seconds, first_failure; with --idle,
+// how many idle connections were held.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,12 +36,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "smtpd/sasl.hpp"
 
 namespace {
 
@@ -43,7 +59,11 @@ struct options {
   std::size_t size = 1024;  // the whole message, headers included
   double rate = 0;          // mails per second offered in all; 0: as fast as the server answers
   std::string from = "load@example.com";
-  std::string to = "+27821234567@sms.example.com";
+  std::string to = "+27821234567@sms.example.com";  // `{i}`: to_first + the mail's index
+  long to_first = 0;
+  std::string auth;        // USER:PASSWORD for AUTH PLAIN; empty: no AUTH
+  std::string times;       // file for a line per accepted mail; empty: none
+  bool go_on_stdin = false;
   long idle = 0;     // connections opened first and held, silent, for the whole run
   double hold = 0;   // with --idle and no --mails: seconds to hold them
 };
@@ -52,6 +72,7 @@ struct options {
   std::fprintf(stderr,
                "smtp_bench: %s\nusage: smtp_bench --port N [--host 127.0.0.1] [--sessions N] "
                "[--mails N] [--size OCTETS] [--rate MAILS_PER_S] [--from ADDR] [--to ADDR] "
+               "[--to-first N] [--auth USER:PASSWORD] [--times FILE] [--go-on-stdin] "
                "[--idle N [--hold SECONDS]]\n",
                problem.c_str());
   std::exit(2);
@@ -75,6 +96,10 @@ options parse(int argc, char** argv) {
       else if (arg == "--rate") o.rate = std::stod(value());
       else if (arg == "--from") o.from = value();
       else if (arg == "--to") o.to = value();
+      else if (arg == "--to-first") o.to_first = std::stol(value());
+      else if (arg == "--auth") o.auth = value();
+      else if (arg == "--times") o.times = value();
+      else if (arg == "--go-on-stdin") o.go_on_stdin = true;
       else if (arg == "--idle") o.idle = std::stol(value());
       else if (arg == "--hold") o.hold = std::stod(value());
       else usage("unknown option " + arg);
@@ -85,6 +110,8 @@ options parse(int argc, char** argv) {
   if (o.port <= 0 || o.port > 65535) usage("--port is required (1-65535)");
   if (o.sessions < 1 || o.mails < 0 || o.size < 256) usage("need --sessions >= 1, --size >= 256");
   if (o.idle > 0 && !mails_given) o.mails = 0;
+  if (!o.auth.empty() && o.auth.find(':') == std::string::npos)
+    usage("--auth takes USER:PASSWORD");
   return o;
 }
 
@@ -159,8 +186,16 @@ class connection {
   std::size_t start_ = 0;
 };
 
+// The recipient of mail `index`: --to with `{i}` replaced by --to-first + index.
+std::string recipient_of(const options& o, long index) {
+  std::string to = o.to;
+  if (const auto at = to.find("{i}"); at != std::string::npos)
+    to.replace(at, 3, std::to_string(o.to_first + index));
+  return to;
+}
+
 std::string message_of(const options& o, long index) {
-  std::string m = "From: <" + o.from + ">\r\nTo: <" + o.to + ">\r\nSubject: load " +
+  std::string m = "From: <" + o.from + ">\r\nTo: <" + recipient_of(o, index) + ">\r\nSubject: load " +
                   std::to_string(index) + "\r\nMessage-ID: <" + std::to_string(index) +
                   ".smtp-bench@example.com>\r\nMIME-Version: 1.0\r\n"
                   "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
@@ -177,10 +212,20 @@ std::string message_of(const options& o, long index) {
 
 bool positive(const std::string& reply) { return !reply.empty() && reply[0] == '2'; }
 
+double monotonic_seconds(clock_type::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// One accepted mail, for --times.
+struct accepted_mail {
+  long index;
+  double sent;     // CLOCK_MONOTONIC seconds when the final dot was sent
+  double seconds;  // until the reply
+};
+
 struct totals {
   std::mutex mutex;
-  std::vector<double> latencies_ms;
-  long ok = 0;
+  std::vector<accepted_mail> accepted;
   long failed = 0;
   std::string first_failure;
 
@@ -191,17 +236,46 @@ struct totals {
   }
 };
 
-void run_session(const options& o, std::atomic<long>& next, clock_type::time_point start,
-                 totals& t) {
+// The run's start, given to every session once all have logged in (or failed to).
+struct starting_gate {
+  explicit starting_gate(int sessions) : logged_in(sessions), start(go.get_future().share()) {}
+  std::latch logged_in;
+  std::promise<clock_type::time_point> go;
+  std::shared_future<clock_type::time_point> start;
+};
+
+// Connected, greeted, EHLO said (and AUTH PLAIN done with --auth); whether PIPELINING is offered.
+bool log_in(const options& o, connection& c) {
+  if (!positive(c.reply())) throw std::runtime_error("no 220 greeting");
+  c.send("EHLO smtp-bench.example.com\r\n");
+  const std::string ehlo = c.reply();
+  if (!positive(ehlo)) throw std::runtime_error("EHLO: " + ehlo);
+  if (!o.auth.empty()) {
+    const auto colon = o.auth.find(':');
+    const std::string plain = std::string(1, '\0') + o.auth.substr(0, colon) + '\0' +
+                              o.auth.substr(colon + 1);
+    c.send("AUTH PLAIN " + mail2sms::smtpd::sasl::base64_encode(plain) + "\r\n");
+    const std::string answer = c.reply();
+    if (answer.rfind("235", 0) != 0) throw std::runtime_error("AUTH: " + answer);
+  }
+  return ehlo.find("PIPELINING") != std::string::npos;
+}
+
+void run_session(const options& o, std::atomic<long>& next, starting_gate& gate, totals& t) {
   std::optional<connection> c;
+  bool pipelining = false;
   try {
     c.emplace(connect_to(o));
-    if (!positive(c->reply())) throw std::runtime_error("no 220 greeting");
-    c->send("EHLO smtp-bench.example.com\r\n");
-    const std::string ehlo = c->reply();
-    if (!positive(ehlo)) throw std::runtime_error("EHLO: " + ehlo);
-    const bool pipelining = ehlo.find("PIPELINING") != std::string::npos;
-    std::vector<double> mine;
+    pipelining = log_in(o, *c);
+  } catch (const std::exception& e) {
+    t.failure(std::string("login: ") + e.what());
+    c.reset();
+  }
+  gate.logged_in.count_down();
+  const auto start = gate.start.get();
+  if (!c) return;
+  std::vector<accepted_mail> mine;
+  try {
     for (;;) {
       const long index = next.fetch_add(1);
       if (index >= o.mails) break;
@@ -211,7 +285,7 @@ void run_session(const options& o, std::atomic<long>& next, clock_type::time_poi
                         std::chrono::duration<double>(static_cast<double>(index) / o.rate)));
       }
       const std::string mail = "MAIL FROM:<" + o.from + ">\r\n";
-      const std::string rcpt = "RCPT TO:<" + o.to + ">\r\n";
+      const std::string rcpt = "RCPT TO:<" + recipient_of(o, index) + ">\r\n";
       std::string r1, r2, r3;
       if (pipelining) {
         c->send(mail + rcpt + "DATA\r\n");
@@ -236,24 +310,24 @@ void run_session(const options& o, std::atomic<long>& next, clock_type::time_poi
         c->reply();
         continue;
       }
+      const std::string message = message_of(o, index);
       const auto sent = clock_type::now();
-      c->send(message_of(o, index));
+      c->send(message);
       const std::string final_reply = c->reply();
-      const std::chrono::duration<double, std::milli> took = clock_type::now() - sent;
+      const std::chrono::duration<double> took = clock_type::now() - sent;
       if (positive(final_reply)) {
-        mine.push_back(took.count());
+        mine.push_back({index, monotonic_seconds(sent), took.count()});
       } else {
         t.failure("final dot: " + final_reply);
       }
     }
     c->send("QUIT\r\n");
     c->reply();
-    const std::lock_guard lock(t.mutex);
-    t.ok += static_cast<long>(mine.size());
-    t.latencies_ms.insert(t.latencies_ms.end(), mine.begin(), mine.end());
   } catch (const std::exception& e) {
     t.failure(std::string("session: ") + e.what());
   }
+  const std::lock_guard lock(t.mutex);
+  t.accepted.insert(t.accepted.end(), mine.begin(), mine.end());
 }
 
 double percentile(std::vector<double>& sorted, double p) {
@@ -310,15 +384,40 @@ int main(int argc, char** argv) {
 
   totals t;
   double seconds = 0;
+  double start_at = 0;
+  double login_seconds = 0;
   if (o.mails > 0) {
     std::atomic<long> next{0};
-    const auto start = clock_type::now();
+    starting_gate gate(o.sessions);
+    const auto login_start = clock_type::now();
     std::vector<std::jthread> threads;
-    for (int s = 0; s < o.sessions; ++s) threads.emplace_back([&] { run_session(o, next, start, t); });
+    for (int s = 0; s < o.sessions; ++s)
+      threads.emplace_back([&] { run_session(o, next, gate, t); });
+    gate.logged_in.wait();
+    login_seconds = std::chrono::duration<double>(clock_type::now() - login_start).count();
+    if (o.go_on_stdin) {
+      std::fprintf(stderr, "ready\n");
+      std::fflush(stderr);
+      std::string line;
+      for (int ch = std::getchar(); ch != EOF && ch != '\n'; ch = std::getchar()) line += static_cast<char>(ch);
+    }
+    const auto start = clock_type::now();
+    gate.go.set_value(start);
     threads.clear();
     seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+    start_at = monotonic_seconds(start);
   } else if (o.hold > 0) {
     std::this_thread::sleep_for(std::chrono::duration<double>(o.hold));
+  }
+
+  if (!o.times.empty()) {
+    std::FILE* f = std::fopen(o.times.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "smtp_bench: cannot write %s: %s\n", o.times.c_str(), std::strerror(errno));
+      return 2;
+    }
+    for (const auto& m : t.accepted) std::fprintf(f, "%ld %.6f %.6f\n", m.index, m.sent, m.seconds);
+    std::fclose(f);
   }
 
   // Still open? An idle connection the server dropped reads as closed.
@@ -331,15 +430,20 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::sort(t.latencies_ms.begin(), t.latencies_ms.end());
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(t.accepted.size());
+  for (const auto& m : t.accepted) latencies_ms.push_back(m.seconds * 1000);
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const auto ok = static_cast<long>(t.accepted.size());
   std::printf(
       "{\"sessions\":%d,\"mails\":%ld,\"size\":%zu,\"offered_rate\":%.0f,\"ok\":%ld,\"failed\":%ld,"
       "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+      "\"start\":%.6f,\"login_seconds\":%.3f,"
       "\"idle_requested\":%ld,\"idle_open\":%zu,\"idle_still_open\":%zu,\"first_failure\":%s}\n",
-      o.sessions, o.mails, o.size, o.rate, t.ok, t.failed, seconds,
-      seconds > 0 ? static_cast<double>(t.ok) / seconds : 0.0, percentile(t.latencies_ms, 0.50),
-      percentile(t.latencies_ms, 0.99), t.latencies_ms.empty() ? 0.0 : t.latencies_ms.back(),
-      o.idle, idle.size(), still_open,
+      o.sessions, o.mails, o.size, o.rate, ok, t.failed, seconds,
+      seconds > 0 ? static_cast<double>(ok) / seconds : 0.0, percentile(latencies_ms, 0.50),
+      percentile(latencies_ms, 0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back(), start_at,
+      login_seconds, o.idle, idle.size(), still_open,
       json_string(!t.first_failure.empty() ? t.first_failure : idle_failure).c_str());
   return t.failed == 0 && idle_failure.empty() ? 0 : 1;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """SMTP load on a whole bridge: mail2sms serve + a private PostgreSQL + smsc-sim (tests/e2e/harness.py).
 
-C sessions (threads) each connect to 127.0.0.1, EHLO, AUTH PLAIN once, then run MAIL/RCPT/DATA
-transactions on that connection until N mails have been sent in all or the time limit passes;
-with --rate, mail i is due at start + i / rate (open loop) instead of as soon as the last was
-accepted. A 250 to the final dot means the mail is committed (DESIGN.md, promise 1), so accepted
+C sessions each connect to 127.0.0.1, EHLO, AUTH PLAIN once, then run MAIL/RCPT/DATA
+transactions on that connection until N mails have been sent in all; with --rate, mail i is due at
+start + i / rate (open loop) instead of as soon as the last was accepted. The sessions are
+bench/smtp_bench's (C++, a thread each, MAIL/RCPT/DATA pipelined as RFC 2920 allows) unless
+--client python, which runs them as Python threads with smtplib, one command at a time: on two
+cores that client takes a fifth of the CPU and its GIL caps the rate of many sessions, so its
+figures say as much about Python as about the bridge (the older tables in PERFORMANCE.md used it). A 250 to the final dot means the mail is committed (DESIGN.md, promise 1), so accepted
 mails per second is the durable intake rate; its latency is from sending the final dot to the
 reply. The simulator sends a delivery receipt for every part (receipts on).
 
@@ -57,7 +60,13 @@ def parse_args():
                    help="mails per second offered in all, paced over the sessions (open loop); "
                         "0: each session sends its next mail as soon as the last was accepted")
     p.add_argument("--time-limit", type=float, default=90.0,
-                   help="seconds of sending at most; then the sessions QUIT (default 90)")
+                   help="--client python: seconds of sending at most; then the sessions QUIT "
+                        "(default 90)")
+    p.add_argument("--client", choices=("native", "python"), default="native",
+                   help="native: bench/smtp_bench sends (default); python: smtplib threads")
+    p.add_argument("--smtp-bench", metavar="PATH",
+                   help="the smtp_bench program (default: bench/smtp_bench beside --binary, "
+                        "else build-bench/bench/smtp_bench)")
     p.add_argument("--drain-timeout", type=float, default=90.0,
                    help="seconds to wait for the simulator to receive the accepted mails, and again "
                         "for their receipts to be recorded (default 90)")
@@ -84,6 +93,15 @@ def parse_args():
                    help="copy serve's and PostgreSQL's logs into DIR before the bridge is removed")
     p.add_argument("--header", action="store_true", help="print the table header first")
     a = p.parse_args()
+    if a.client == "native":
+        candidates = [a.smtp_bench] if a.smtp_bench else [
+            os.path.join(os.path.dirname(os.path.abspath(a.binary)), "bench", "smtp_bench"),
+            os.path.join(HERE, "..", "build-bench", "bench", "smtp_bench")]
+        found = [c for c in candidates if c and os.access(c, os.X_OK)]
+        if not found:
+            p.error("no smtp_bench at %s: build it (BUILD_DIR=build-bench scripts/build "
+                    "-DMAIL2SMS_BENCH=ON) or pass --client python" % " or ".join(candidates))
+        a.smtp_bench = os.path.abspath(found[0])
     if a.sessions < 1 or a.mails < 1 or a.body_size < 256:
         p.error("--sessions and --mails must be at least 1, --body-size at least 256")
     return a
@@ -263,6 +281,57 @@ def transaction(c, index, size, tally):
     return code != 421
 
 
+class NativeClient:
+    """bench/smtp_bench as the sessions: started (and logged in) by start(), sent off by go(),
+    its per-mail times read into the tally by finish()."""
+
+    def __init__(self, args, tally, times_file):
+        self.args, self.tally, self.times_file = args, tally, times_file
+        self.proc = None
+        self.result = {}
+
+    def start(self):
+        cmd = [self.args.smtp_bench, "--port", str(self.args.port), "--sessions",
+               str(self.args.sessions), "--mails", str(self.args.mails), "--size",
+               str(self.args.body_size), "--from", "load@example.com",
+               "--to", "+2782{i}@" + harness.DOMAIN, "--to-first", "1000000",
+               "--auth", "%s:%s" % (harness.ACCOUNT, harness.PASSWORD),
+               "--times", self.times_file, "--go-on-stdin"]
+        if self.args.rate > 0:
+            cmd += ["--rate", str(self.args.rate)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()  # "ready" once every session has logged in
+        if line.strip() != "ready":
+            self.proc.kill()
+            raise RuntimeError("smtp_bench did not get ready: %s%s"
+                               % (line, self.proc.stderr.read()))
+
+    def go(self):
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+
+    def wait_exited(self):
+        """Waits for the exit without reaping, so /proc still has its CPU seconds."""
+        os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOWAIT)
+
+    def finish(self):
+        out, err = self.proc.communicate(timeout=60)
+        try:
+            self.result = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise RuntimeError("smtp_bench printed no result: %s %s" % (out, err))
+        with open(self.times_file) as f:
+            for line in f:
+                index, sent, seconds = line.split()
+                self.tally.record(int(index), float(sent), float(seconds))
+        self.tally.next_index = self.args.mails
+        if self.result.get("failed"):
+            self.tally.error("smtp_bench: %d failed, the first: %s"
+                             % (self.result["failed"], self.result.get("first_failure")))
+        return self.result
+
+
 def set_connector_limits(bridge, tps, window, dispatch_batch, accept_only=False):
     """The harness's config with the connector's limits changed, serve restarted on the same ports."""
     extra = ""
@@ -368,13 +437,15 @@ def postgres_pids(bridge):
     return pids
 
 
-def cpu_snapshot(bridge):
-    """CPU seconds so far of serve, the cluster, the simulator and this load client."""
+def cpu_snapshot(bridge, client_pid=None):
+    """CPU seconds so far of serve, the cluster, the simulator and the load client (this
+    process, plus smtp_bench's `client_pid` while it runs)."""
     mine = os.times()
     return {"serve": process_cpu(bridge.proc.pid),
             "postgres": sum(process_cpu(p) for p in postgres_pids(bridge)),
             "smsc-sim": process_cpu(bridge.sim.proc.pid),
-            "load client": mine.user + mine.system}
+            "load client": mine.user + mine.system
+                           + (process_cpu(client_pid) if client_pid else 0.0)}
 
 
 def backend_cpu(bridge):
@@ -444,18 +515,24 @@ def main():
         args.port = bridge.smtp_port
         # The simulator's bind line is in by now; count only what the load produces.
         tally = Tally(args.mails)
-        ready = threading.Barrier(args.sessions + 1)
-        start = threading.Event()
-        deadline_box = [float("inf")]
-        t0_box = [0.0]
-        threads = [threading.Thread(target=session,
-                                    args=(tally, args, ready, start, deadline_box, t0_box))
-                   for _ in range(args.sessions)]
+        native = None
         t_login = time.monotonic()
-        for t in threads:
-            t.start()
-        ready.wait()  # every session connected and authenticated
+        if args.client == "native":
+            native = NativeClient(args, tally, os.path.join(bridge.dir, "smtp_bench.times"))
+            native.start()  # returns once every session has connected and authenticated
+        else:
+            ready = threading.Barrier(args.sessions + 1)
+            start = threading.Event()
+            deadline_box = [float("inf")]
+            t0_box = [0.0]
+            threads = [threading.Thread(target=session,
+                                        args=(tally, args, ready, start, deadline_box, t0_box))
+                       for _ in range(args.sessions)]
+            for t in threads:
+                t.start()
+            ready.wait()  # every session connected and authenticated
         login_seconds = time.monotonic() - t_login
+        client_pid = native.proc.pid if native else None
         first_line = count_events(bridge.sim, 0, collections.Counter())
         seen, counts = first_line, collections.Counter()
         perf = None
@@ -465,24 +542,32 @@ def main():
                                      ",".join(str(p) for p in pids)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # perf attaches
-        cpu_start = cpu_snapshot(bridge)
+        cpu_start = cpu_snapshot(bridge, client_pid)
         backends_start = backend_cpu(bridge)
         wal_start = psql(bridge, "SELECT pg_current_wal_lsn()")
         seen_queries, stop_sampling = {}, threading.Event()
         sampler = threading.Thread(target=sample_queries, args=(bridge, seen_queries, stop_sampling))
         sampler.start()
         t0 = time.monotonic()
-        t0_box[0] = t0
-        deadline_box[0] = t0 + args.time_limit
-        start.set()
-        for t in threads:
-            t.join()
+        if native:
+            native.go()
+            native.wait_exited()
+        else:
+            t0_box[0] = t0
+            deadline_box[0] = t0 + args.time_limit
+            start.set()
+            for t in threads:
+                t.join()
         t_sent = time.monotonic()
-        cpu_sent = cpu_snapshot(bridge)
+        cpu_sent = cpu_snapshot(bridge, client_pid)
         backends_sent = backend_cpu(bridge)
         wal_sent = psql(bridge, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % wal_start)
         stop_sampling.set()
         sampler.join()
+        if native:
+            result = native.finish()
+            t0 = result["start"]  # the clock smtp_bench started (time.monotonic()'s clock)
+            t_sent = t0 + result["seconds"]
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
