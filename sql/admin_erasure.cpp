@@ -112,6 +112,18 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         "              THEN '' ELSE detail END "
         "WHERE account_id = $1::bigint OR subject = $2",
         id, name);
+    // The dispatch queue's rows have no foreign key (0010: one index to write per row), so
+    // they go first, by hand: a queued message's rows would otherwise stay for the claim to
+    // find without a message, and a `sending` one's for mark_interrupted. A claim holding one
+    // of them locked is waited for; one after this transaction finds nothing of the account.
+    tx.exec_params(
+        "DELETE FROM dispatch_queue q USING messages m "
+        "WHERE m.id = q.message_id AND m.account_id = $1",
+        id);
+    tx.exec_params(
+        "DELETE FROM dispatch_inflight i USING messages m "
+        "WHERE m.id = i.message_id AND m.account_id = $1",
+        id);
     // Everything else hangs off the account with ON DELETE CASCADE: credentials, senders,
     // networks, certificates, contacts, groups, messages with their parts, events and
     // receipts, usage counters.

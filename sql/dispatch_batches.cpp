@@ -66,22 +66,35 @@ auto in_statement(const std::string& conninfo, F&& fn)
 }
 
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
-// event and a block of SMPP sequence numbers (see 0007: part n is sent with smpp_sequence + n - 1),
-// and come back with their parts in order: one statement. `OFFSET 0` keeps the parts' subquery
-// a probe of message_parts' primary key per message: pulled up into a join, it was planned (from
-// statistics a few seconds old) as a hash join over a sequential scan of every part ever stored,
-// payloads included, on every claim.
+// event, a dispatch_inflight row and a block of SMPP sequence numbers (see 0007: part n is sent
+// with smpp_sequence + n - 1), and come back with their parts in order: one statement.
+// The queue rows are taken from dispatch_queue (0010) in due order, locked, deleted; a message is
+// claimed only if it is still `queued` once its row lock is held. A queue row left for a message
+// that is not (another claim took it through a second row, the account is being erased) is
+// deleted and claims nothing, so two claims never both send one message. Queue rows and messages
+// are named by arrays (`= ANY`): TID and primary-key probes whatever the statistics say.
+// `OFFSET 0` keeps the parts' subquery a probe of message_parts' primary key per message: pulled
+// up into a join, it was planned (from statistics a few seconds old) as a hash join over a
+// sequential scan of every part ever stored, payloads included, on every claim.
 constexpr const char* claim_sql =
     "WITH due AS ("
-    "  SELECT id FROM messages WHERE status = 'queued' AND next_attempt_at <= now()"
-    "  ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+    "  SELECT ctid FROM dispatch_queue WHERE due_at <= now()"
+    "  ORDER BY due_at, message_id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+    " taken AS ("
+    "  DELETE FROM dispatch_queue WHERE ctid = ANY(ARRAY(SELECT ctid FROM due))"
+    "  RETURNING message_id),"
     " claimed AS ("
     "  UPDATE messages m SET status = 'sending', dispatch_session = $2, sent_at = now(),"
     "         updated_at = now(), smpp_sequence = nextval('smpp_sequence_blocks')::int * 256"
-    "  FROM due WHERE m.id = due.id"
+    "  WHERE m.id = ANY(ARRAY(SELECT message_id FROM taken)) AND m.status = 'queued'"
     "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
     "            m.next_attempt_at, m.smpp_sequence,"
     "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
+    // No conflict is expected (a session claims a message again only after its outcome deleted
+    // the row); one would otherwise fail every claim of this session.
+    " inflight AS ("
+    "  INSERT INTO dispatch_inflight (session, message_id) SELECT $2, id FROM claimed"
+    "  ON CONFLICT DO NOTHING),"
     " events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed) "
     "SELECT c.id, c.queue_id, c.recipient, c.sender_id, c.encoding, c.attempts, c.accepted_us,"
@@ -337,9 +350,11 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
 }
 
 // Writes the outcomes on their messages with an event each; a submitted message that
-// record_parts decided (`decided`) goes on to its final status with a second event.
+// record_parts decided (`decided`) goes on to its final status with a second event. The
+// messages leave this session's dispatch_inflight rows; one retried goes back into
+// dispatch_queue, due at its retry time, in the same statement.
 void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& outcomes,
-                     const array_literal& decided) {
+                     const array_literal& decided, std::int64_t session) {
   array_literal ids, statuses, connectors, reasons, retries;
   for (const auto& r : outcomes) {
     ids.add(r.message_id);
@@ -369,7 +384,13 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "                                    + o.retry_us * interval '1 microsecond',"
           "                                    m.next_attempt_at)"
           "  FROM o LEFT JOIN verdict v ON v.message_id = o.id AND v.status IS NOT NULL"
-          "  WHERE m.id = ANY($1::bigint[]) AND m.id = o.id) "
+          "  WHERE m.id = ANY($1::bigint[]) AND m.id = o.id"
+          "  RETURNING m.id, m.status, m.next_attempt_at),"
+          " requeued AS ("
+          "  INSERT INTO dispatch_queue (message_id, due_at)"
+          "  SELECT id, next_attempt_at FROM updated WHERE status = 'queued'),"
+          " landed AS ("
+          "  DELETE FROM dispatch_inflight WHERE session = $7 AND message_id = ANY($1::bigint[])) "
           "INSERT INTO message_events (message_id, status, detail) "
           "SELECT message_id, status, detail FROM ("
           "  SELECT o.id AS message_id, o.status, o.reason AS detail, 1 AS step FROM o"
@@ -377,7 +398,8 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "  SELECT message_id, status, COALESCE(detail, ''), 2 FROM verdict WHERE status IS NOT "
           "NULL"
           ") e ORDER BY message_id, step",
-      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
+      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str(),
+      session);
 }
 
 // The second look after a commit (see the top of this file): `probe`, one read-only statement,
@@ -451,11 +473,16 @@ result<ok_t, core::store_error> store::record_batch(
       parts.keys.emplace_back(r.message_id, part_no++);
     }
   }
+  // The session whose dispatch_inflight rows the outcomes end: the one that claimed them, unless
+  // its connection was lost since (then its rows are the old session's, which mark_interrupted
+  // deletes once that session's lock is free).
+  const auto session = dispatch_session();
+  if (!session) return fail(session.error());
   auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
     // Parts first: a message whose every part already has its receipt goes straight from
     // `sending` to its final status, one row version instead of two.
     auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);
-    record_messages(tx, outcomes, decided.first);
+    record_messages(tx, outcomes, decided.first, *session);
     return std::move(decided.second);
   });
   if (!settled) return fail(settled.error());

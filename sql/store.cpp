@@ -242,17 +242,24 @@ result<std::vector<core::interrupted_message>, core::store_error> store::mark_in
   const auto mine = dispatch_session();
   if (!mine) return fail(mine.error());
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    // A session whose lock can be taken has no process behind it any more.
+    // A session whose lock can be taken has no process behind it any more; session 0 (rows
+    // 0010 found `sending` without one) never had one. Its dispatch_inflight rows go, and those
+    // of its messages still `sending` under it become `unknown`: a message recorded or claimed
+    // again since (a row left behind by a session that reconnected) is not touched.
     auto rows = tx.exec_params(
         "WITH dead AS ("
-        "  SELECT s FROM (SELECT DISTINCT dispatch_session AS s FROM messages"
-        "                 WHERE status = 'sending' AND dispatch_session IS DISTINCT FROM $1) x"
-        "  WHERE s IS NULL OR pg_try_advisory_xact_lock($2, s::int)),"
+        "  SELECT s FROM (SELECT DISTINCT session AS s FROM dispatch_inflight"
+        "                 WHERE session <> $1) x"
+        "  WHERE s = 0 OR pg_try_advisory_xact_lock($2, s::int)),"
+        " landed AS ("
+        "  DELETE FROM dispatch_inflight i USING dead WHERE i.session = dead.s"
+        "  RETURNING i.session, i.message_id),"
         " marked AS ("
-        "  UPDATE messages SET status = 'unknown', updated_at = now()"
-        "  WHERE status = 'sending' AND (dispatch_session IS NULL"
-        "        OR dispatch_session IN (SELECT s FROM dead WHERE s IS NOT NULL))"
-        "  RETURNING id, recipient),"
+        "  UPDATE messages m SET status = 'unknown', updated_at = now()"
+        "  WHERE m.id = ANY(ARRAY(SELECT message_id FROM landed)) AND m.status = 'sending'"
+        "    AND EXISTS (SELECT 1 FROM landed l WHERE l.message_id = m.id"
+        "                AND l.session = COALESCE(m.dispatch_session, 0))"
+        "  RETURNING m.id, m.recipient),"
         " events AS ("
         "  INSERT INTO message_events (message_id, status, detail)"
         "  SELECT id, 'unknown',"
@@ -274,7 +281,10 @@ result<ok_t, core::store_error> store::requeue_unknown(const std::vector<std::in
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "WITH requeued AS (UPDATE messages SET status = 'queued', next_attempt_at = now(), "
-        "updated_at = now() WHERE id = ANY($1::bigint[]) AND status = 'unknown' RETURNING id) "
+        "updated_at = now() WHERE id = ANY($1::bigint[]) AND status = 'unknown' "
+        "RETURNING id, next_attempt_at), "
+        "queue AS (INSERT INTO dispatch_queue (message_id, due_at) "
+        "SELECT id, next_attempt_at FROM requeued) "
         "INSERT INTO message_events (message_id, status, detail) "
         "SELECT id, 'queued', 'sent again: its earlier attempt may have reached the SMSC' "
         "FROM requeued",

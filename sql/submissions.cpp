@@ -139,7 +139,8 @@ std::string reservation_reason(const core::policy::decision& d) {
 // Everything a batch writes, in one statement (one round trip, planned once per connection): the
 // credit taken from each account, a ledger row per admitted mail (with the balance after it),
 // the rate-limit counters of accounts that have limits, the messages (one per recipient sent to)
-// with their parts and `queued` events, and a NOTIFY for the dispatchers. The parts are given
+// with their parts, `queued` events and dispatch_queue rows (0010: due now, as their
+// next_attempt_at says), and a NOTIFY for the dispatchers. The parts are given
 // once per mail and joined to each of its messages by queue id. Foreign keys are checked at the
 // end of the statement, when the messages exist.
 constexpr const char* write_batch_sql =
@@ -165,7 +166,7 @@ constexpr const char* write_batch_sql =
     "                        sender_id, body, encoding, segments, cost) "
     "  SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], "
     "                       $16::text[], $17::text[], $18::text[], $19::int[], $20::bigint[]) "
-    "  RETURNING id, queue_id), "
+    "  RETURNING id, queue_id, next_attempt_at), "
     "parts AS ("
     "  INSERT INTO message_parts (message_id, part_no, udh, payload) "
     "  SELECT i.id, p.n, substring($23::bytea FROM p.u + 1 FOR p.ul), "
@@ -175,10 +176,14 @@ constexpr const char* write_batch_sql =
     "  RETURNING message_id), "
     "events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'queued' FROM inserted "
+    "  RETURNING message_id), "
+    "due AS ("
+    "  INSERT INTO dispatch_queue (message_id, due_at) SELECT id, next_attempt_at FROM inserted "
     "  RETURNING message_id) "
     "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM parts), "
     "       (SELECT count(*) FROM events), (SELECT count(*) FROM ledger), "
     "       (SELECT count(*) FROM counted), (SELECT count(*) FROM charged), "
+    "       (SELECT count(*) FROM due), "
     "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
     "            THEN pg_notify('mail2sms_queue', '') END";
 static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
@@ -282,8 +287,8 @@ void write_batch(pqxx::work& tx, const batch_rows& r) {
       r.p_queue_ids.str(), r.p_numbers.str(), pqxx::binarystring(r.p_udhs.data(), r.p_udhs.size()),
       pqxx::binarystring(r.p_payloads.data(), r.p_payloads.size()), r.p_udh_at.str(),
       r.p_udh_size.str(), r.p_payload_at.str(), r.p_payload_size.str())[0];
-  const std::array<std::size_t, 6> expected{r.messages, r.parts,    r.messages,
-                                            r.ledger,   r.counters, r.charges};
+  const std::array<std::size_t, 7> expected{r.messages, r.parts,   r.messages, r.ledger,
+                                            r.counters, r.charges, r.messages};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (row[static_cast<int>(i)].as<std::size_t>() != expected[i]) {
       throw std::logic_error("group commit wrote " + row[static_cast<int>(i)].as<std::string>() +

@@ -116,8 +116,16 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
                                 rows[r]["id"].as<std::int64_t>())[0]
                     .as<int>(),
                 1);
+      // Its place in the dispatch queue, due when it says (0010).
+      EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM dispatch_queue q JOIN messages m ON "
+                                "m.id = q.message_id AND q.due_at = m.next_attempt_at "
+                                "WHERE q.message_id = $1",
+                                rows[r]["id"].as<std::int64_t>())[0]
+                    .as<int>(),
+                1);
     }
   }
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM dispatch_queue")[0].as<std::size_t>(), 2 * all.size());
 }
 
 // Writers never share an account (its mails wait for the writer committing it): with mails of

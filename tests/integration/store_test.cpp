@@ -236,9 +236,10 @@ TEST_F(store_test, claim_returns_due_messages_with_parts_in_order_and_marks_them
 TEST_F(store_test, claim_skips_messages_not_yet_due) {
   const auto account = add_account("ops");
   enqueue(submission_for(account, {"+27821234567", "+27821234568"}, "retry later"));
+  // When a queued message is due is its dispatch_queue row's (see 0010).
   execute(
-      "UPDATE messages SET next_attempt_at = now() + interval '1 hour' "
-      "WHERE recipient = '+27821234568'");
+      "UPDATE dispatch_queue q SET due_at = now() + interval '1 hour' FROM messages m "
+      "WHERE m.id = q.message_id AND m.recipient = '+27821234568'");
 
   const auto claimed = claim(10);
   ASSERT_EQ(claimed.size(), 1u);
