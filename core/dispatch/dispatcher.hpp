@@ -29,6 +29,8 @@ struct dispatch_settings {
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{3600};
   std::chrono::milliseconds idle_wait{1000};  // longest sleep between polls without a NOTIFY
+  // How long a finished message waits for the others in flight before its outcome is recorded.
+  std::chrono::milliseconds outcome_gather{5};
   int max_in_flight = 1000;                   // messages handed to connectors, not yet recorded
   std::chrono::seconds validity{48 * 3600};   // after acceptance; then `expired`, not retried
   std::chrono::seconds recovery_interval{60}; // how often to look for a dead dispatcher's rows
