@@ -72,6 +72,9 @@ def parse_args():
                         "for their receipts to be recorded (default 90)")
     p.add_argument("--dispatch-batch", type=int, default=0,
                    help="[dispatch] batch_size; 0 keeps the default")
+    p.add_argument("--receipt-delay", type=int, default=0, metavar="MS",
+                   help="smsc-sim waits this long after a submit_sm_resp before its receipt "
+                        "(default 0: at once, before serve has recorded the submit as a rule)")
     p.add_argument("--accept-only", action="store_true",
                    help="[dispatch] enabled = false: measures the intake alone (nothing is sent)")
     p.add_argument("--tps", type=int, default=100000,
@@ -314,6 +317,11 @@ class NativeClient:
     def wait_exited(self):
         """Waits for the exit without reaping, so /proc still has its CPU seconds."""
         os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOWAIT)
+        self.final_cpu = process_cpu(self.proc.pid)
+
+    def cpu(self):
+        """Its CPU seconds so far (all of them once it has exited)."""
+        return getattr(self, "final_cpu", None) or process_cpu(self.proc.pid)
 
     def finish(self):
         out, err = self.proc.communicate(timeout=60)
@@ -437,15 +445,14 @@ def postgres_pids(bridge):
     return pids
 
 
-def cpu_snapshot(bridge, client_pid=None):
+def cpu_snapshot(bridge, native=None):
     """CPU seconds so far of serve, the cluster, the simulator and the load client (this
-    process, plus smtp_bench's `client_pid` while it runs)."""
+    process, plus smtp_bench's when `native` runs it)."""
     mine = os.times()
     return {"serve": process_cpu(bridge.proc.pid),
             "postgres": sum(process_cpu(p) for p in postgres_pids(bridge)),
             "smsc-sim": process_cpu(bridge.sim.proc.pid),
-            "load client": mine.user + mine.system
-                           + (process_cpu(client_pid) if client_pid else 0.0)}
+            "load client": mine.user + mine.system + (native.cpu() if native else 0.0)}
 
 
 def backend_cpu(bridge):
@@ -508,7 +515,8 @@ def main():
 
     # Every session comes from 127.0.0.1: the per-address limit (default 20) would refuse most.
     bridge = harness.Bridge(extra_smtp="plaintext_auth = true\nmax_connections_per_ip = %d"
-                            % max(20, args.sessions + 10), credit=10**12)
+                            % max(20, args.sessions + 10), credit=10**12,
+                            sim_args=("--receipt-delay", str(args.receipt_delay)))
     try:
         apply_pg_settings(bridge, args.pg_set)  # before serve restarts: its new connections get them
         set_connector_limits(bridge, args.tps, args.window, args.dispatch_batch, args.accept_only)
@@ -532,7 +540,6 @@ def main():
                 t.start()
             ready.wait()  # every session connected and authenticated
         login_seconds = time.monotonic() - t_login
-        client_pid = native.proc.pid if native else None
         first_line = count_events(bridge.sim, 0, collections.Counter())
         seen, counts = first_line, collections.Counter()
         perf = None
@@ -542,7 +549,7 @@ def main():
                                      ",".join(str(p) for p in pids)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # perf attaches
-        cpu_start = cpu_snapshot(bridge, client_pid)
+        cpu_start = cpu_snapshot(bridge, native)
         backends_start = backend_cpu(bridge)
         wal_start = psql(bridge, "SELECT pg_current_wal_lsn()")
         seen_queries, stop_sampling = {}, threading.Event()
@@ -559,7 +566,7 @@ def main():
             for t in threads:
                 t.join()
         t_sent = time.monotonic()
-        cpu_sent = cpu_snapshot(bridge, client_pid)
+        cpu_sent = cpu_snapshot(bridge, native)
         backends_sent = backend_cpu(bridge)
         wal_sent = psql(bridge, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % wal_start)
         stop_sampling.set()
@@ -577,7 +584,7 @@ def main():
             time.sleep(0.02)
             seen = count_events(bridge.sim, seen, counts)
         seen = count_events(bridge.sim, seen, counts)
-        cpu_drained = cpu_snapshot(bridge)
+        cpu_drained = cpu_snapshot(bridge, native)
         with bridge.sim.cond:
             lines = bridge.sim.lines[first_line:seen]
         arrivals = [l for l in lines if l.get("event") == "message"]
@@ -588,7 +595,7 @@ def main():
         complete = counts["message"] >= tally.accepted
         t_settled = wait_for_receipts(bridge, tally.accepted, time.monotonic() + args.drain_timeout) \
             if complete and not args.accept_only else None
-        cpu_settled = cpu_snapshot(bridge)
+        cpu_settled = cpu_snapshot(bridge, native)
 
         send_s = t_sent - t0
         e2e_s = t_drained - t0
@@ -612,12 +619,14 @@ def main():
         err = sys.stderr
         print("%d mails of %d octets; sending %.2f s, at the SMSC %.2f s, receipts recorded %s; "
               "login of %d sessions %.2f s; 250 max %.1f ms, dot to SMSC max %.1f ms; "
-              "connector tps=%s window=%s; PostgreSQL fsync %s" % (
+              "connector tps=%s window=%s; receipts %d ms after the submit; client %s; "
+              "PostgreSQL fsync %s" % (
                   tally.next_index, args.body_size, send_s, e2e_s,
                   "%.2f s" % (t_settled - t0) if t_settled else "not all",
                   args.sessions, login_seconds, (lat[-1] if lat else 0) * 1000,
                   (e2e[-1] if e2e else 0) * 1000, args.tps or "default",
-                  args.window or "default", "OFF" if args.no_fsync else "on"), file=err)
+                  args.window or "default", args.receipt_delay, args.client,
+                  "OFF" if args.no_fsync else "on"), file=err)
         print("CPU seconds while sending (%.1f s x %d cores): %s" % (
             send_s, os.cpu_count(), cpu_used(cpu_start, cpu_sent)), file=err)
         print("WAL written while sending: %.1f MB, %.0f bytes per accepted mail" % (
