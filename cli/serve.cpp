@@ -197,13 +197,6 @@ void serve(const std::string& config_path) {
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,
                        {.total = cfg.smtp.max_connections, .per_ip = cfg.smtp.max_connections_per_ip},
                        services);
-  try {
-    for (const auto& ep : cfg.smtp.listen) server.listen(ep.host, ep.port, false);
-    for (const auto& ep : cfg.smtp.listen_tls) server.listen(ep.host, ep.port, true);
-  } catch (const std::exception& e) {
-    throw exit_error{exit_failure, std::string("cannot listen: ") + e.what()};
-  }
-
   // SIGHUP: load the certificate and key again (renewed certificates); sessions already open
   // keep the one they started with. A file that does not load leaves the old one in use.
   asio::signal_set reload_signal(io, SIGHUP);
@@ -222,6 +215,24 @@ void serve(const std::string& config_path) {
     });
   };
   await_reload();
+
+  // SIGINT/SIGTERM: stop (see server::shutdown). Both signal sets are in place before the
+  // listeners open: a client (or a test, or systemd) that sees the port open may signal at once,
+  // and a signal without a handler would kill the process instead of stopping it.
+  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signo);
+    reload_signal.cancel();
+    server.shutdown(cfg.smtp.shutdown_grace);
+  });
+
+  try {
+    for (const auto& ep : cfg.smtp.listen) server.listen(ep.host, ep.port, false);
+    for (const auto& ep : cfg.smtp.listen_tls) server.listen(ep.host, ep.port, true);
+  } catch (const std::exception& e) {
+    throw exit_error{exit_failure, std::string("cannot listen: ") + e.what()};
+  }
 
   // Housekeeping, now and every hour: message texts past the retention period, and rate-limit
   // windows nobody reads any more.
@@ -260,13 +271,6 @@ void serve(const std::string& config_path) {
     query_thread = std::jthread([&queries](std::stop_token stop) { queries->run(stop); });
   }
 
-  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
-  stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
-    if (ec) return;
-    spdlog::info("signal {}: stopping", signo);
-    reload_signal.cancel();
-    server.shutdown(cfg.smtp.shutdown_grace);
-  });
   spdlog::info("mail2sms: serving");
   io.run();
 
