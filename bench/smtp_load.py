@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402  (after the path is set)
 
 HOST = "127.0.0.1"  # never anything but loopback
+FIRST_NUMBER = 1000000  # mail i goes to +2782 followed by FIRST_NUMBER + i
 
 
 def parse_args():
@@ -107,6 +108,9 @@ def parse_args():
         a.smtp_bench = os.path.abspath(found[0])
     if a.sessions < 1 or a.mails < 1 or a.body_size < 256:
         p.error("--sessions and --mails must be at least 1, --body-size at least 256")
+    if a.mails > 9999999 - FIRST_NUMBER:
+        p.error("--mails: at most %d (each mail has its own seven-digit number)"
+                % (9999999 - FIRST_NUMBER))
     return a
 
 
@@ -134,7 +138,7 @@ harness.Simulator._collect = collect_stamped
 def make_mail(index, size):
     """A plain-text mail of `size` octets (CRLF endings) whose body is GSM 03.38 text."""
     head = ("From: Load <load@example.com>\r\n"
-            f"To: +2782{1000000 + index % 9000000}@{harness.DOMAIN}\r\n"
+            f"To: {recipient(index)}\r\n"
             f"Subject: load {index}\r\n"
             f"Message-ID: <load.{index}@example.com>\r\n"
             "\r\n")
@@ -149,12 +153,12 @@ def make_mail(index, size):
 
 
 def recipient(index):
-    return f"+2782{1000000 + index % 9000000}@{harness.DOMAIN}"
+    return f"+2782{FIRST_NUMBER + index}@{harness.DOMAIN}"
 
 
 def index_of(destination):
     """The mail index a simulator destination ("27821000042" or "+27821000042") came from."""
-    return int(destination.lstrip("+")[4:]) - 1000000
+    return int(destination.lstrip("+")[4:]) - FIRST_NUMBER
 
 
 class Tally:
@@ -292,12 +296,13 @@ class NativeClient:
         self.args, self.tally, self.times_file = args, tally, times_file
         self.proc = None
         self.result = {}
+        self.final_cpu = None  # its CPU seconds once it has exited
 
     def start(self):
         cmd = [self.args.smtp_bench, "--port", str(self.args.port), "--sessions",
                str(self.args.sessions), "--mails", str(self.args.mails), "--size",
                str(self.args.body_size), "--from", "load@example.com",
-               "--to", "+2782{i}@" + harness.DOMAIN, "--to-first", "1000000",
+               "--to", "+2782{i}@" + harness.DOMAIN, "--to-first", str(FIRST_NUMBER),
                "--auth", "%s:%s" % (harness.ACCOUNT, harness.PASSWORD),
                "--times", self.times_file, "--go-on-stdin"]
         if self.args.rate > 0:
@@ -321,7 +326,7 @@ class NativeClient:
 
     def cpu(self):
         """Its CPU seconds so far (all of them once it has exited)."""
-        return getattr(self, "final_cpu", None) or process_cpu(self.proc.pid)
+        return self.final_cpu if self.final_cpu is not None else process_cpu(self.proc.pid)
 
     def finish(self):
         out, err = self.proc.communicate(timeout=60)

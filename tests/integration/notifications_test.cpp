@@ -22,14 +22,11 @@ namespace {
 using status = core::submit_outcome::status;
 using std::chrono::seconds;
 
-class notifications_test : public migrated_test {
+class notifications_test : public account_queue_test {
  protected:
   void SetUp() override {
-    migrated_test::SetUp();
+    account_queue_test::SetUp();
     if (HasFatalFailure()) return;
-    auto account = store_->add_account("ops", "ZA", "$argon2id$unused", 1000000);
-    ASSERT_TRUE(account.has_value()) << account.error().message;
-    account_id_ = account->id;
     outbox_ = std::make_unique<sql::notification_store>(db_);
   }
 
@@ -81,7 +78,6 @@ class notifications_test : public migrated_test {
         std::to_string(message));
   }
 
-  std::int64_t account_id_ = 0;
   std::unique_ptr<sql::notification_store> outbox_;
 };
 

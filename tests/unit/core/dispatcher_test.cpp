@@ -172,6 +172,36 @@ TEST_F(dispatcher_test, keeps_many_messages_in_flight_at_once) {
   EXPECT_EQ(queue.recorded[39].outcome.smsc_message_ids, std::vector<std::string>{"id-40"});
 }
 
+// A claim's responses recorded together: the first to come waits (up to outcome_gather) for the
+// others still in flight, so they make one outcome batch, not one per response. `answer` answers
+// one of three held messages, then the other two after `later`.
+struct gather_test : dispatcher_test {
+  test::held_connector held;
+  int batches_after(std::chrono::milliseconds gather, std::chrono::milliseconds later) {
+    settings.outcome_gather = gather;
+    dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+    for (int i = 1; i <= 3; ++i) queue.due.push_back(message_to("+27821234567", i));
+    std::jthread answer([this, later] {
+      while (held.holding() < 3) std::this_thread::yield();
+      held.answer_one();
+      std::this_thread::sleep_for(later);
+      held.answer_all();
+    });
+    EXPECT_EQ(d.run_once(), 3u);
+    answer.join();
+    EXPECT_EQ(queue.recorded.size(), 3u);
+    return queue.batches;
+  }
+};
+
+TEST_F(gather_test, responses_of_one_claim_are_recorded_in_one_batch) {
+  EXPECT_EQ(batches_after(5s, 100ms), 1);
+}
+
+TEST_F(gather_test, a_response_waits_no_longer_than_outcome_gather) {
+  EXPECT_EQ(batches_after(20ms, 1s), 2);
+}
+
 TEST_F(dispatcher_test, outcomes_the_store_refused_are_recorded_later) {
   settings.idle_wait = 1ms;
   auto d = make();

@@ -110,6 +110,16 @@ struct held_connector final : core::sms_connector {
     std::lock_guard lock(mutex);
     return held.size();
   }
+  // Answers the message held longest; false when none is held.
+  bool answer_one() {
+    std::unique_lock lock(mutex);
+    if (held.empty()) return false;
+    auto [id, done] = std::move(held.front());
+    held.erase(held.begin());
+    lock.unlock();
+    done({core::submit_outcome::status::submitted, {"id-" + std::to_string(id)}, ""});
+    return true;
+  }
   void answer_all() {
     std::unique_lock lock(mutex);
     auto all = std::move(held);
