@@ -169,14 +169,15 @@ result<std::int64_t, core::store_error> store::expire_usage_counters() {
 void store::record_auth_failure(const std::string& client, const std::string& username,
                                 const std::string& mechanism) {
   // The user name as given (it may be no account's; digits masked, in case it was a number or a
-  // password typed in the wrong field); linked to the account it names, so the holder sees the
-  // attempts on theirs in the export.
+  // password typed in the wrong field); linked to the account it names, looked up by the name
+  // as given (an account's name may hold a run of digits), so the holder sees the attempts on
+  // theirs in the export.
   auto written = in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) "
         "VALUES ('smtp', 'auth.failure', $1, $2, $3, "
-        "        (SELECT id FROM accounts WHERE name = $1))",
-        redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client);
+        "        (SELECT id FROM accounts WHERE name = $4))",
+        redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client, username);
     return true;
   });
   if (!written) spdlog::warn("audit log unavailable: {}", written.error().message);

@@ -135,6 +135,18 @@ TEST_F(account_policy_test, auth_failures_are_audited_with_the_client_and_never_
       "ops/192.0.2.7/AUTH PLAIN/" + std::to_string(account_.id) + ",nobody/192.0.2.7/AUTH LOGIN/-");
 }
 
+// The subject has the digits masked; the link to the account must not depend on them (a name
+// like "acct-1234567b" was audited without its account).
+TEST_F(account_policy_test, an_auth_failure_is_linked_to_an_account_whose_name_holds_digits) {
+  sql("UPDATE accounts SET name = 'shop-2024112901'");
+  store_->record_auth_failure("192.0.2.7", "shop-2024112901", "PLAIN");
+  const auto row = value(
+      "SELECT subject || '/' || coalesce(account_id::text, '-') FROM audit_log "
+      "WHERE action = 'auth.failure'");
+  EXPECT_EQ(row.find("2024112901"), std::string::npos) << row;
+  EXPECT_EQ(row.substr(row.rfind('/') + 1), std::to_string(account_.id)) << row;
+}
+
 TEST_F(account_policy_test, credit_is_reserved_with_a_ledger_row_and_the_balance_after_it) {
   auto first = enqueue(mail({"+27821000001", "+27821000002"}, "", std::string(200, 'x')));
   ASSERT_FALSE(first.refused);
