@@ -91,6 +91,9 @@ def parse_args():
     p.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
                    help="ALTER SYSTEM SET on the private cluster before the load (diagnostics, e.g. "
                         "log_min_duration_statement=0); repeatable")
+    p.add_argument("--statements", type=int, default=0, metavar="N",
+                   help="load pg_stat_statements (planning tracked) and print the N statements "
+                        "that took PostgreSQL the most time while the mails were sent")
     p.add_argument("--perf", metavar="FILE",
                    help="perf record -g of serve and PostgreSQL while the mails are sent, into FILE")
     p.add_argument("--keep-logs", metavar="DIR",
@@ -400,6 +403,21 @@ def apply_pg_settings(bridge, settings):
         psql(bridge, "SELECT pg_reload_conf()", "postgres")
 
 
+def top_statements(bridge, n):
+    """The n statements with the most planning + execution time since the reset, a line each."""
+    rows = psql(bridge, "SELECT calls || '|' || rows || '|' || "
+                        "round((total_plan_time / calls)::numeric, 3) || '|' || "
+                        "round((total_exec_time / calls)::numeric, 3) || '|' || "
+                        "round((total_plan_time + total_exec_time)::numeric) || '|' || "
+                        "regexp_replace(left(query, 70), '\\s+', ' ', 'g') "
+                        "FROM pg_stat_statements WHERE calls > 0 "
+                        "ORDER BY total_plan_time + total_exec_time DESC LIMIT %d" % n)
+    lines = ["calls, rows, plan ms/call, execution ms/call, total ms, statement"]
+    for line in rows.splitlines():
+        lines.append("  " + ", ".join(line.split("|", 5)))
+    return "\n".join(lines)
+
+
 def wait_for_receipts(bridge, accepted, deadline):
     """Polls until `accepted` messages are `delivered` (their receipts recorded and settled) or the
     deadline passes; returns the time it saw them all, or None."""
@@ -494,6 +512,33 @@ def cpu_used(before, after):
     return ", ".join("%s %.1f" % (k, after[k] - before[k]) for k in before)
 
 
+def stages(bridge, tally, arrivals):
+    """Where the final dot -> SMSC time went, p50/p99 per stage, from each message's row:
+    created_at is the start of the transaction that accepted it (group commit), sent_at the
+    start of the claim that took it. PostgreSQL's clock is the wall clock; the load's is
+    CLOCK_MONOTONIC: their difference is read once (it drifts by microseconds in a run)."""
+    wall_minus_mono = time.time() - time.monotonic()
+    rows = psql(bridge, "SELECT recipient || ' ' || extract(epoch FROM created_at) || ' ' || "
+                        "extract(epoch FROM sent_at) FROM messages WHERE sent_at IS NOT NULL")
+    stamps = {}
+    for line in rows.splitlines():
+        number, created, sent = line.split()
+        stamps[index_of(number)] = (float(created) - wall_minus_mono, float(sent) - wall_minus_mono)
+    spans = {"dot -> accepting transaction": [], "accepting transaction -> claim": [],
+             "claim -> at the SMSC": []}
+    for arrival in arrivals:
+        index = index_of(arrival["destination"])
+        if index not in stamps or index not in tally.dot_sent:
+            continue
+        created, sent = stamps[index]
+        spans["dot -> accepting transaction"].append(created - tally.dot_sent[index])
+        spans["accepting transaction -> claim"].append(sent - created)
+        spans["claim -> at the SMSC"].append(arrival["_at"] - sent)
+    return "; ".join("%s %.1f/%.1f" % (name, percentile(sorted(v), 50) * 1000,
+                                       percentile(sorted(v), 99) * 1000)
+                     for name, v in spans.items())
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return float("nan")
@@ -523,8 +568,14 @@ def main():
                             % max(20, args.sessions + 10), credit=10**12,
                             sim_args=("--receipt-delay", str(args.receipt_delay)))
     try:
+        if args.statements:  # takes effect when serve restarts (and with it the cluster), below
+            with open(os.path.join(bridge.dir, "pg", "data", "postgresql.conf"), "a") as f:
+                f.write("shared_preload_libraries = 'pg_stat_statements'\n"
+                        "pg_stat_statements.track_planning = on\n")
         apply_pg_settings(bridge, args.pg_set)  # before serve restarts: its new connections get them
         set_connector_limits(bridge, args.tps, args.window, args.dispatch_batch, args.accept_only)
+        if args.statements:
+            psql(bridge, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         args.port = bridge.smtp_port
         # The simulator's bind line is in by now; count only what the load produces.
         tally = Tally(args.mails)
@@ -554,6 +605,8 @@ def main():
                                      ",".join(str(p) for p in pids)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)  # perf attaches
+        if args.statements:
+            psql(bridge, "SELECT pg_stat_statements_reset()")
         cpu_start = cpu_snapshot(bridge, native)
         backends_start = backend_cpu(bridge)
         wal_start = psql(bridge, "SELECT pg_current_wal_lsn()")
@@ -576,6 +629,7 @@ def main():
         wal_sent = psql(bridge, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % wal_start)
         stop_sampling.set()
         sampler.join()
+        statements = top_statements(bridge, args.statements) if args.statements else None
         if native:
             result = native.finish()
             t0 = result["start"]  # the clock smtp_bench started (time.monotonic()'s clock)
@@ -642,6 +696,11 @@ def main():
             max(0.0, e2e_s - send_s), cpu_used(cpu_sent, cpu_drained)), file=err)
         print("CPU seconds until the receipts were recorded: %s" % cpu_used(cpu_drained, cpu_settled),
               file=err)
+        if statements:
+            print("PostgreSQL's statements while sending, by time:\n" + statements, file=err)
+        if arrivals:
+            print("final dot -> SMSC by stage, p50/p99 ms: %s" % stages(bridge, tally, arrivals),
+                  file=err)
         for what, n in tally.replies.most_common():
             print("non-250 reply x%d: %s" % (n, what), file=err)
         for what, n in tally.errors.most_common():

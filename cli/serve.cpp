@@ -72,6 +72,7 @@ core::dispatch_settings dispatch_settings_of(const config::dispatch_config& d) {
   s.retry_max = d.retry_max;
   s.validity = d.validity;
   s.max_in_flight = d.max_in_flight;
+  s.claim_interval = std::chrono::milliseconds(d.claim_interval_ms);
   return s;
 }
 

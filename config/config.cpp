@@ -44,7 +44,7 @@ database_config read_database(const section& database) {
 
 dispatch_config read_dispatch(const section& dispatch) {
   dispatch.allow_only({"enabled", "batch_size", "max_attempts", "retry_base", "retry_max",
-                       "validity", "max_in_flight", "reply_parts_wait"});
+                       "validity", "max_in_flight", "reply_parts_wait", "claim_interval_ms"});
   dispatch_config c;
   dispatch.read("enabled", c.enabled);
   dispatch.read("batch_size", c.batch_size, 1, 100000);
@@ -54,6 +54,7 @@ dispatch_config read_dispatch(const section& dispatch) {
   dispatch.read("validity", c.validity);
   dispatch.read("max_in_flight", c.max_in_flight, 1, 1000000);
   dispatch.read("reply_parts_wait", c.reply_parts_wait);
+  dispatch.read("claim_interval_ms", c.claim_interval_ms, 0, 1000);
   if (c.retry_max < c.retry_base) {
     dispatch.fail(dispatch.has("retry_max") ? "retry_max" : "retry_base",
                   "retry_max (" + std::to_string(c.retry_max.count()) +

@@ -103,6 +103,9 @@ struct dispatch_config {
   int max_in_flight = 1000;                  // messages handed to connectors at once
   // How long the parts of a concatenated reply wait for the rest; then it is stored as it is.
   std::chrono::seconds reply_parts_wait{1800};
+  // The shortest time between two claims that are not full batches: a little latency for fewer,
+  // larger claims when mail comes a few at a time (see docs/PERFORMANCE.md, issue #6).
+  int claim_interval_ms = 15;
 };
 
 // How long message texts are kept: `mail2sms purge` (and serve, hourly) clears the bodies of

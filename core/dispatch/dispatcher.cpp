@@ -157,7 +157,11 @@ std::size_t dispatcher::record_finished() {
     return 0;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) log_outcome(batch[i], outcomes[i]);
-  in_flight_ -= batch.size();
+  {
+    std::lock_guard lock(finished_mutex_);
+    in_flight_ -= batch.size();
+  }
+  room_cv_.notify_one();
   return batch.size();
 }
 
@@ -209,34 +213,10 @@ std::size_t dispatcher::run_once() {
   return std::max(started, recorded);
 }
 
-void dispatcher::run(std::stop_token stop) {
-  recover();
-  auto last_recovery = steady_clock::now();
-  auto last_poll = steady_clock::time_point{};
-  bool want_claim = true;
-  while (!stop.stop_requested()) {
-    std::size_t done = record_finished();
-    const auto now = steady_clock::now();
-    if (now - last_recovery >= settings_.recovery_interval) {
-      recover();
-      last_recovery = now;
-    }
-    if (!want_claim && now - last_poll >= settings_.idle_wait) want_claim = true;
-    const auto room = settings_.max_in_flight - static_cast<int>(in_flight_);
-    if (want_claim && room > 0) {
-      const int limit = std::min(settings_.batch_size, room);
-      const auto claimed = claim_and_send(limit);
-      last_poll = now;
-      want_claim = static_cast<int>(claimed) == limit;  // a full batch: there may be more
-      done += claimed;
-    }
-    if (done > 0) continue;
-    if (in_flight_ > 0) {
-      wait_for_finished(milliseconds(20));
-      if (queue_.wait_for_work(milliseconds(0))) want_claim = true;
-    } else if (queue_.wait_for_work(settings_.idle_wait)) {
-      want_claim = true;
-    }
+void dispatcher::record_until_drained(const std::atomic<bool>& claiming) {
+  while (claiming.load()) {
+    wait_for_finished(milliseconds(100));
+    record_finished();
   }
   // Connectors answer (or fail) what they hold when they stop; record what comes back.
   const auto deadline = steady_clock::now() + std::chrono::seconds(30);
@@ -245,7 +225,46 @@ void dispatcher::run(std::stop_token stop) {
     record_finished();
   }
   if (in_flight_ > 0)
-    spdlog::warn("dispatcher: stopped with {} messages in flight (left `sending`)", in_flight_);
+    spdlog::warn("dispatcher: stopped with {} messages in flight (left `sending`)",
+                 in_flight_.load());
+}
+
+void dispatcher::run(std::stop_token stop) {
+  recover();
+  std::atomic<bool> claiming = true;
+  std::jthread recorder([this, &claiming] { record_until_drained(claiming); });
+  auto last_recovery = steady_clock::now();
+  auto last_claim = steady_clock::time_point{};
+  bool want_claim = true;
+  while (!stop.stop_requested()) {
+    const auto now = steady_clock::now();
+    if (now - last_recovery >= settings_.recovery_interval) {
+      recover();
+      last_recovery = now;
+    }
+    if (!want_claim && now - last_claim >= settings_.idle_wait) want_claim = true;
+    const auto room = settings_.max_in_flight - static_cast<int>(in_flight_.load());
+    if (room <= 0) {  // wait for the recorder to make room
+      std::unique_lock lock(finished_mutex_);
+      room_cv_.wait_for(lock, milliseconds(20), [this] {
+        return static_cast<int>(in_flight_.load()) < settings_.max_in_flight;
+      });
+      continue;
+    }
+    if (want_claim) {
+      if (const auto early = last_claim + settings_.claim_interval - now; early.count() > 0) {
+        std::this_thread::sleep_for(early);
+        continue;
+      }
+      const int limit = std::min(settings_.batch_size, room);
+      const auto claimed = claim_and_send(limit);
+      last_claim = steady_clock::now();
+      want_claim = static_cast<int>(claimed) == limit;  // a full batch: there may be more
+      if (want_claim) continue;
+    }
+    if (queue_.wait_for_work(settings_.idle_wait)) want_claim = true;
+  }
+  claiming = false;
 }
 
 }  // namespace mail2sms::core

@@ -4,6 +4,7 @@
 // validity period ends, failed, expired) in batches.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -31,6 +32,9 @@ struct dispatch_settings {
   std::chrono::milliseconds idle_wait{1000};  // longest sleep between polls without a NOTIFY
   // How long a finished message waits for the others in flight before its outcome is recorded.
   std::chrono::milliseconds outcome_gather{5};
+  // run(): the shortest time between two claims that are not full batches, so that mails
+  // committed a few at a time are claimed together rather than one claim each.
+  std::chrono::milliseconds claim_interval{0};
   int max_in_flight = 1000;                   // messages handed to connectors, not yet recorded
   std::chrono::seconds validity{48 * 3600};   // after acceptance; then `expired`, not retried
   std::chrono::seconds recovery_interval{60}; // how often to look for a dead dispatcher's rows
@@ -46,9 +50,11 @@ class dispatcher {
   dispatcher(dispatch_queue& queue, std::vector<route> routes, dispatch_settings settings,
              clock_fn now = [] { return std::chrono::system_clock::now(); });
 
-  // Until stop is requested: claim, send (many at once), record; sleep on LISTEN when idle.
-  // Marks a dead dispatcher's `sending` rows `unknown` at start and every recovery_interval.
-  // On stop, waits for what is in flight and records it.
+  // Until stop is requested: claim and send (many at once) on this thread, sleeping on LISTEN
+  // when idle, while a second thread records the outcomes as they come: a claim never waits
+  // for the previous batch's outcomes to be committed. Marks a dead dispatcher's `sending` rows
+  // `unknown` at start and every recovery_interval. On stop, waits for what is in flight and
+  // records it.
   void run(std::stop_token stop);
   // One batch, waiting for every outcome and recording it; returns how many messages it handled.
   std::size_t run_once();
@@ -78,6 +84,8 @@ class dispatcher {
   recorded_outcome decide(finished& f) const;
   void log_outcome(const finished& f, const recorded_outcome& r) const;
   void wait_for_finished(std::chrono::milliseconds timeout);
+  // Until `claiming` is false and nothing is in flight (or 30 s after): record outcomes.
+  void record_until_drained(const std::atomic<bool>& claiming);
 
   dispatch_queue& queue_;
   std::vector<route> routes_;
@@ -86,8 +94,10 @@ class dispatcher {
 
   std::mutex finished_mutex_;
   std::condition_variable finished_cv_;
-  std::vector<finished> finished_;  // filled by connectors' callbacks, drained by the loop
-  std::size_t in_flight_ = 0;       // dispatcher thread only
+  std::condition_variable room_cv_;  // in_flight_ fell: run()'s claiming may go on
+  std::vector<finished> finished_;  // filled by connectors' callbacks, drained by the recorder
+  // Claimed and not yet recorded: raised by the claiming thread, lowered by the recording one.
+  std::atomic<std::size_t> in_flight_ = 0;
 };
 
 }  // namespace mail2sms::core

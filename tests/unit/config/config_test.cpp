@@ -44,6 +44,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_EQ(c.dispatch.retry_base, std::chrono::seconds(30));
   EXPECT_EQ(c.dispatch.retry_max, std::chrono::seconds(3600));
   EXPECT_EQ(c.dispatch.reply_parts_wait, std::chrono::minutes(30));
+  EXPECT_EQ(c.dispatch.claim_interval_ms, 15);
   EXPECT_EQ(c.log.level, "info");
 }
 
@@ -91,6 +92,7 @@ max_attempts = 3
 retry_base = 5
 retry_max = 60
 reply_parts_wait = 600
+claim_interval_ms = 5
 
 [log]
 level = "debug"
@@ -133,6 +135,7 @@ level = "debug"
   EXPECT_EQ(c.dispatch.retry_base, std::chrono::seconds(5));
   EXPECT_EQ(c.dispatch.retry_max, std::chrono::seconds(60));
   EXPECT_EQ(c.dispatch.reply_parts_wait, std::chrono::seconds(600));
+  EXPECT_EQ(c.dispatch.claim_interval_ms, 5);
   EXPECT_EQ(c.log.level, "debug");
 }
 

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "fakes.hpp"
@@ -200,6 +203,115 @@ TEST_F(gather_test, responses_of_one_claim_are_recorded_in_one_batch) {
 
 TEST_F(gather_test, a_response_waits_no_longer_than_outcome_gather) {
   EXPECT_EQ(batches_after(20ms, 1s), 2);
+}
+
+// run()'s two threads: a queue whose recording of outcomes blocks until the test lets it, and
+// whose claims (on the other thread) take what the test made due. Everything under one mutex.
+struct slow_recording_queue final : dispatch_queue {
+  result<std::vector<queued_message>, store_error> claim(int limit) override {
+    std::lock_guard lock(mutex);
+    std::vector<queued_message> out;
+    while (!due.empty() && static_cast<int>(out.size()) < limit) {
+      out.push_back(due.front());
+      due.erase(due.begin());
+    }
+    return out;
+  }
+  result<ok_t, store_error> record(std::int64_t id, const std::string& connector,
+                                   const submit_outcome& outcome,
+                                   std::optional<std::chrono::system_clock::time_point> retry_at) override {
+    return record_batch({{id, connector, outcome, retry_at}});
+  }
+  result<ok_t, store_error> record_batch(const std::vector<recorded_outcome>& outcomes) override {
+    std::unique_lock lock(mutex);
+    ++recording;
+    changed.notify_all();
+    changed.wait(lock, [this] { return released; });
+    for (const auto& o : outcomes) recorded.push_back(o.message_id);
+    return ok;
+  }
+  bool wait_for_work(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, std::min<std::chrono::milliseconds>(timeout, 50ms),
+                            [this] { return !due.empty(); });
+  }
+  result<std::vector<interrupted_message>, store_error> mark_interrupted() override {
+    return std::vector<interrupted_message>{};
+  }
+  result<ok_t, store_error> requeue_unknown(const std::vector<std::int64_t>&) override {
+    return ok;
+  }
+  void make_due(queued_message m) {
+    std::lock_guard lock(mutex);
+    due.push_back(std::move(m));
+    changed.notify_all();
+  }
+  // Polls: the held connector's count changes without notifying `changed`.
+  template <class P>
+  bool wait_until(P predicate) {
+    std::unique_lock lock(mutex);
+    for (int i = 0; i < 1000; ++i) {
+      if (predicate()) return true;
+      changed.wait_for(lock, 10ms);
+    }
+    return predicate();
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<queued_message> due;
+  std::vector<std::int64_t> recorded;
+  int recording = 0;
+  bool released = false;
+};
+
+TEST(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
+  slow_recording_queue queue;
+  test::held_connector held;
+  dispatch_settings settings;
+  settings.outcome_gather = 0ms;
+  settings.claim_interval = 0ms;
+  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  queue.make_due(message_to("+27821234567", 1));
+  std::jthread running([&d](std::stop_token stop) { d.run(stop); });
+  ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+  held.answer_all();
+  ASSERT_TRUE(queue.wait_until([&] { return queue.recording == 1; }));  // and stuck there
+  // A mail made due now is claimed and sent while the first outcome is still being recorded.
+  queue.make_due(message_to("+27821234568", 2));
+  EXPECT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+  {
+    std::lock_guard lock(queue.mutex);
+    EXPECT_TRUE(queue.recorded.empty());
+    queue.released = true;
+    queue.changed.notify_all();
+  }
+  held.answer_all();
+  ASSERT_TRUE(queue.wait_until([&] { return queue.recorded.size() == 2; }));
+  running.request_stop();
+  running.join();
+  EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{1, 2}));
+}
+
+// On stop, what is still in flight is waited for and recorded before run() returns.
+TEST(dispatcher_run_test, stopping_records_what_is_in_flight) {
+  slow_recording_queue queue;
+  queue.released = true;
+  test::held_connector held;
+  dispatch_settings settings;
+  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  queue.make_due(message_to("+27821234567", 7));
+  std::atomic<bool> returned = false;
+  std::jthread running([&d, &returned](std::stop_token stop) {
+    d.run(stop);
+    returned = true;
+  });
+  ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+  running.request_stop();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(returned);  // waiting for the answer
+  held.answer_all();
+  running.join();
+  EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{7}));
 }
 
 TEST_F(dispatcher_test, outcomes_the_store_refused_are_recorded_later) {
