@@ -233,6 +233,12 @@ void dispatcher::run(std::stop_token stop) {
   recover();
   std::atomic<bool> claiming = true;
   std::jthread recorder([this, &claiming] { record_until_drained(claiming); });
+  // However this loop ends (an exception too), the recorder drains and stops before it is
+  // joined, instead of recording forever.
+  struct stop_recording {
+    std::atomic<bool>& claiming;
+    ~stop_recording() { claiming = false; }
+  } stop_recording{claiming};
   auto last_recovery = steady_clock::now();
   auto last_claim = steady_clock::time_point{};
   bool want_claim = true;
@@ -264,7 +270,6 @@ void dispatcher::run(std::stop_token stop) {
     }
     if (queue_.wait_for_work(settings_.idle_wait)) want_claim = true;
   }
-  claiming = false;
 }
 
 }  // namespace mail2sms::core
