@@ -9,6 +9,9 @@
 -- mails/s; not reproduced, so the cause is inferred.) Without it, the velocity count can only
 -- be an index range of messages_account_recipient (account, number, time), and the dedup look-up only
 -- messages_dedup (account, Message-ID) or a prefix of the same index, which is never cheaper.
+-- That last part was wrong: a generic plan made while the table was nearly empty took
+-- messages_account_recipient by its account prefix (the 13 s and a 25 s writer, both seen
+-- again in session 7); sql/submissions.cpp plans that look-up per batch since.
 --
 -- Nothing else needs it: the export and the account's cascade take messages_account_recipient
 -- by its account_id prefix, the list of messages walks the primary key, retention scans by

@@ -215,6 +215,7 @@ struct slow_recording_queue final : dispatch_queue {
       out.push_back(due.front());
       due.erase(due.begin());
     }
+    if (!out.empty()) claimed_at.push_back(std::chrono::steady_clock::now());
     return out;
   }
   result<ok_t, store_error> record(std::int64_t id, const std::string& connector,
@@ -260,6 +261,7 @@ struct slow_recording_queue final : dispatch_queue {
   std::condition_variable changed;
   std::vector<queued_message> due;
   std::vector<std::int64_t> recorded;
+  std::vector<std::chrono::steady_clock::time_point> claimed_at;  // of claims that took any
   int recording = 0;
   bool released = false;
 };
@@ -290,6 +292,28 @@ TEST(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
   running.request_stop();
   running.join();
   EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{1, 2}));
+}
+
+// A claim that is not a full batch is followed by the next no sooner than claim_interval, even
+// when more mail is due at once: a few mails at a time make one claim, not one each.
+TEST(dispatcher_run_test, claims_that_are_not_full_are_claim_interval_apart) {
+  slow_recording_queue queue;
+  queue.released = true;
+  test::held_connector held;
+  dispatch_settings settings;
+  settings.claim_interval = 500ms;
+  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  queue.make_due(message_to("+27821234567", 1));
+  std::jthread running([&d](std::stop_token stop) { d.run(stop); });
+  ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+  queue.make_due(message_to("+27821234568", 2));  // due at once, wait_for_work says so
+  ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 2; }));
+  held.answer_all();
+  running.request_stop();
+  running.join();
+  // Without the interval the second claim follows within a poll of wait_for_work (50 ms).
+  ASSERT_EQ(queue.claimed_at.size(), 2u);
+  EXPECT_GE(queue.claimed_at[1] - queue.claimed_at[0], 500ms);
 }
 
 // On stop, what is still in flight is waited for and recorded before run() returns.
