@@ -67,7 +67,7 @@ std::size_t perform(protocol& proto, actions todo, std::string* transcript = nul
     } else if (std::holds_alternative<verify_credentials>(next)) {
       auth_result r;
       r.state = auth_result::status::ok;
-      r.account = {7, "bench", "ZA"};
+      r.account = {7, "bench", "ZA", nullptr};
       more = proto.on_auth_result(r);
     } else if (std::holds_alternative<store_message>(next)) {
       store_result r;
