@@ -350,7 +350,7 @@ TEST_F(dispatch_queue_test, a_queue_row_of_a_message_no_longer_queued_claims_not
 
 // --- erasure ------------------------------------------------------------------------------
 
-TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_and_inflight_rows) {
+TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts_and_events) {
   enqueue_parts(1);
   enqueue_parts(1);
   ASSERT_EQ(claim(1).size(), 1u);
@@ -366,10 +366,24 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_and_inflight_r
   ASSERT_EQ(inflight_count(), 1);
 
   sql::admin admin(db_);
+  const auto parts_before = value("SELECT count(*) FROM message_parts");
+  const auto events_before = value("SELECT count(*) FROM message_events");
+  ASSERT_NE(parts_before, "1");  // the deleted account's too
+  ASSERT_NE(events_before, "1");
   auto deleted = admin.delete_account("ops");
-  ASSERT_TRUE(deleted.has_value());
+  ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
   EXPECT_EQ(queue_count(), 1);
   EXPECT_EQ(inflight_count(), 0);
+  // Parts and events have no foreign key to their message (0012): the erasure deletes them,
+  // and only those of the deleted account's messages.
+  EXPECT_EQ(value("SELECT count(*) FROM message_parts p WHERE NOT EXISTS "
+                  "(SELECT 1 FROM messages m WHERE m.id = p.message_id)"),
+            "0");
+  EXPECT_EQ(value("SELECT count(*) FROM message_events e WHERE NOT EXISTS "
+                  "(SELECT 1 FROM messages m WHERE m.id = e.message_id)"),
+            "0");
+  EXPECT_EQ(value("SELECT count(*) FROM message_parts"), "1");
+  EXPECT_EQ(value("SELECT count(*) FROM message_events"), "1");
   const auto left = claim();
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0].recipient, "+27821234000");
