@@ -194,10 +194,20 @@ std::string recipient_of(const options& o, long index) {
   return to;
 }
 
+// A Message-ID of its own for every mail of every run: the server deduplicates by Message-ID
+// and recipient (mail2sms: a day by default), and a second run with the ids of the first would
+// be answered 250 for mails it stores nothing of.
+const std::string& run_token() {
+  static const std::string token =
+      std::to_string(::getpid()) + "." +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  return token;
+}
+
 std::string message_of(const options& o, long index) {
   std::string m = "From: <" + o.from + ">\r\nTo: <" + recipient_of(o, index) + ">\r\nSubject: load " +
-                  std::to_string(index) + "\r\nMessage-ID: <" + std::to_string(index) +
-                  ".smtp-bench@example.com>\r\nMIME-Version: 1.0\r\n"
+                  std::to_string(index) + "\r\nMessage-ID: <" + std::to_string(index) + "." +
+                  run_token() + ".smtp-bench@example.com>\r\nMIME-Version: 1.0\r\n"
                   "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
   static constexpr std::string_view line =
       "Load test text for an SMS: disk 97% full on db1, check it please. ";
