@@ -2,7 +2,7 @@
 """SMTP intake side by side: mail2sms, Postfix's smtpd queuing to disk, and smtp-sink, in one run.
 
 Three servers on loopback, each loaded the same way:
-  - mail2sms serve (build-bench/mail2sms) with a private PostgreSQL, accepting only
+  - mail2sms serve (build/mail2sms) with a private PostgreSQL, accepting only
     ([dispatch] enabled = false): a 250 means the mail's rows are committed;
   - a private Postfix (its own config and queue in a temporary directory) whose smtpd puts every
     mail on the hold queue: a 250 means the queue file is written and fsynced, nothing delivered;
@@ -17,8 +17,8 @@ connections are opened and held: the server's resident memory before and with th
     bench/smtp_compare.py                      # the whole table (a few minutes)
     bench/smtp_compare.py --only mail2sms --sessions 100
 
-Needs: scripts/setup (postfix, which brings smtp-source and smtp-sink) and a bench build:
-    BUILD_DIR=build-bench scripts/build -DMAIL2SMS_BENCH=ON
+Needs: scripts/setup (postfix, which brings smtp-source and smtp-sink) and scripts/build (which
+builds bench/smtp_bench too); MAIL2SMS_BENCH_BUILD names another build directory.
 """
 import argparse
 import json
@@ -35,7 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 E2E = os.path.join(HERE, "..", "tests", "e2e")
 sys.path.insert(0, E2E)
-BUILD = os.environ.get("MAIL2SMS_BENCH_BUILD", os.path.join(HERE, "..", "build-bench"))
+BUILD = os.environ.get("MAIL2SMS_BENCH_BUILD", os.path.join(HERE, "..", "build"))
 os.environ.setdefault("MAIL2SMS_BIN", os.path.join(BUILD, "mail2sms"))
 import harness  # noqa: E402  (after the path and MAIL2SMS_BIN are set)
 from test_clients import PrivatePostfix  # noqa: E402
@@ -160,7 +160,7 @@ def main():
         if shutil.which(tool) is None:
             sys.exit("bench/smtp_compare.py: %s not found: run scripts/setup" % tool)
     if not os.path.exists(os.path.join(BUILD, "bench", "smtp_bench")):
-        sys.exit("bench/smtp_compare.py: no %s/bench/smtp_bench: BUILD_DIR=build-bench scripts/build -DMAIL2SMS_BENCH=ON" % BUILD)
+        sys.exit("bench/smtp_compare.py: no %s/bench/smtp_bench: run scripts/build" % BUILD)
 
     servers = {}
     stops = []
