@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "fakes.hpp"
@@ -210,6 +212,7 @@ TEST_F(gather_test, a_response_waits_no_longer_than_outcome_gather) {
 struct slow_recording_queue final : dispatch_queue {
   result<std::vector<queued_message>, store_error> claim(int limit) override {
     std::lock_guard lock(mutex);
+    if (throw_on_claim) throw std::runtime_error("claim went wrong");
     std::vector<queued_message> out;
     while (!due.empty() && static_cast<int>(out.size()) < limit) {
       out.push_back(due.front());
@@ -264,6 +267,7 @@ struct slow_recording_queue final : dispatch_queue {
   std::vector<std::chrono::steady_clock::time_point> claimed_at;  // of claims that took any
   int recording = 0;
   bool released = false;
+  bool throw_on_claim = false;
 };
 
 TEST(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
@@ -335,6 +339,32 @@ TEST(dispatcher_run_test, stopping_records_what_is_in_flight) {
   EXPECT_FALSE(returned);  // waiting for the answer
   held.answer_all();
   running.join();
+  EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{7}));
+}
+
+// An exception out of the claiming loop still lets the recorder record what is in flight and
+// stop, and then reaches run()'s caller (without the scope guard in run(), the recorder would
+// wait for more forever and run() would never return: this test would time out).
+TEST(dispatcher_run_test, an_exception_while_claiming_records_what_is_in_flight_and_leaves_run) {
+  slow_recording_queue queue;
+  queue.released = true;
+  test::held_connector held;
+  dispatch_settings settings;
+  settings.claim_interval = 0ms;
+  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  queue.make_due(message_to("+27821234567", 7));
+  auto running = std::async(std::launch::async, [&d] { d.run(std::stop_token{}); });
+  ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+  {
+    std::lock_guard lock(queue.mutex);
+    queue.throw_on_claim = true;
+  }
+  queue.make_due(message_to("+27821234568", 8));  // the next claim throws
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(running.wait_for(0ms), std::future_status::timeout);  // 7 is still in flight
+  held.answer_all();
+  ASSERT_EQ(running.wait_for(10s), std::future_status::ready);
+  EXPECT_THROW(running.get(), std::runtime_error);
   EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{7}));
 }
 
