@@ -26,35 +26,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import harness  # noqa: E402
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids):
-    """{pid: user + system seconds} of the processes (threads included) still running."""
-    out = {}
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / TICKS
-    return out
+from smtp_load import backend_cpu, process_cpu  # noqa: E402  (the cluster's processes, /proc)
 
 
 def used_since(before, after):
-    """CPU seconds between two snapshots; a process that started in between counts whole (the
-    group commit's connections open on the first mail)."""
+    """CPU seconds between two {pid: seconds} snapshots; a process that started in between
+    counts whole (the group commit's connections open on the first mail)."""
     return sum(t - before.get(pid, 0.0) for pid, t in after.items())
-
-
-def postgres_pids(bridge):
-    """The bridge's cluster: the postmaster and its children."""
-    with open(os.path.join(bridge.dir, "pg", "data", "postmaster.pid")) as f:
-        postmaster = int(f.readline())
-    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
-    return [postmaster] + [int(p) for p in children.stdout.split()]
 
 
 def commits(bridge):
@@ -77,8 +55,8 @@ def main():
               "busy cores; mails per commit")
         for run in range(1, a.runs + 1):
             commits_before = commits(bridge)
-            pg_before = cpu_seconds(postgres_pids(bridge))
-            serve_before = cpu_seconds([bridge.proc.pid])
+            pg_before = backend_cpu(bridge)
+            serve_before = process_cpu(bridge.proc.pid)
             started = time.monotonic()
             with tempfile.TemporaryFile("w+") as errors:
                 source = subprocess.Popen(["smtp-source", "-d", "-s", str(a.sessions), "-m", str(a.mails),
@@ -91,8 +69,8 @@ def main():
                     errors.seek(0)
                     sys.exit("smtp-source failed (%d): %s" % (os.waitstatus_to_exitcode(status),
                                                               errors.read().strip()))
-            pg_used = used_since(pg_before, cpu_seconds(postgres_pids(bridge)))
-            serve_used = used_since(serve_before, cpu_seconds([bridge.proc.pid]))
+            pg_used = used_since(pg_before, backend_cpu(bridge))
+            serve_used = process_cpu(bridge.proc.pid) - serve_before
             source_used = usage.ru_utime + usage.ru_stime
             transactions = commits(bridge) - commits_before - 1  # the look-up's own
             per = 1e6 / a.mails

@@ -270,13 +270,18 @@ struct slow_recording_queue final : dispatch_queue {
   bool throw_on_claim = false;
 };
 
-TEST(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
+// Each test's queue, connector (holding what it is sent until the test answers) and settings.
+struct dispatcher_run_test : ::testing::Test {
   slow_recording_queue queue;
   test::held_connector held;
   dispatch_settings settings;
+  dispatcher make() { return dispatcher(queue, {{"+", &held}}, settings, [] { return t0; }); }
+};
+
+TEST_F(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
   settings.outcome_gather = 0ms;
   settings.claim_interval = 0ms;
-  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  auto d = make();
   queue.make_due(message_to("+27821234567", 1));
   std::jthread running([&d](std::stop_token stop) { d.run(stop); });
   ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
@@ -300,13 +305,10 @@ TEST(dispatcher_run_test, claims_go_on_while_outcomes_are_being_recorded) {
 
 // A claim that is not a full batch is followed by the next no sooner than claim_interval, even
 // when more mail is due at once: a few mails at a time make one claim, not one each.
-TEST(dispatcher_run_test, claims_that_are_not_full_are_claim_interval_apart) {
-  slow_recording_queue queue;
+TEST_F(dispatcher_run_test, claims_that_are_not_full_are_claim_interval_apart) {
   queue.released = true;
-  test::held_connector held;
-  dispatch_settings settings;
   settings.claim_interval = 500ms;
-  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  auto d = make();
   queue.make_due(message_to("+27821234567", 1));
   std::jthread running([&d](std::stop_token stop) { d.run(stop); });
   ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
@@ -321,12 +323,9 @@ TEST(dispatcher_run_test, claims_that_are_not_full_are_claim_interval_apart) {
 }
 
 // On stop, what is still in flight is waited for and recorded before run() returns.
-TEST(dispatcher_run_test, stopping_records_what_is_in_flight) {
-  slow_recording_queue queue;
+TEST_F(dispatcher_run_test, stopping_records_what_is_in_flight) {
   queue.released = true;
-  test::held_connector held;
-  dispatch_settings settings;
-  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  auto d = make();
   queue.make_due(message_to("+27821234567", 7));
   std::atomic<bool> returned = false;
   std::jthread running([&d, &returned](std::stop_token stop) {
@@ -345,13 +344,10 @@ TEST(dispatcher_run_test, stopping_records_what_is_in_flight) {
 // An exception out of the claiming loop still lets the recorder record what is in flight and
 // stop, and then reaches run()'s caller (without the scope guard in run(), the recorder would
 // wait for more forever and run() would never return: this test would time out).
-TEST(dispatcher_run_test, an_exception_while_claiming_records_what_is_in_flight_and_leaves_run) {
-  slow_recording_queue queue;
+TEST_F(dispatcher_run_test, an_exception_while_claiming_records_what_is_in_flight_and_leaves_run) {
   queue.released = true;
-  test::held_connector held;
-  dispatch_settings settings;
   settings.claim_interval = 0ms;
-  dispatcher d(queue, {{"+", &held}}, settings, [] { return t0; });
+  auto d = make();
   queue.make_due(message_to("+27821234567", 7));
   auto running = std::async(std::launch::async, [&d] { d.run(std::stop_token{}); });
   ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
