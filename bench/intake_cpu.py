@@ -45,9 +45,12 @@ def main():
     p.add_argument("--mails", type=int, default=30000, help="per run")
     p.add_argument("--sessions", type=int, default=100)
     p.add_argument("--size", type=int, default=1024, help="smtp-source -l")
+    p.add_argument("--writers", type=int, help="[database] commit_writers (default: serve's)")
     a = p.parse_args()
     bridge = harness.Bridge(extra_smtp="max_connections_per_ip = %d" % (a.sessions + 10),
-                            extra_config="[dispatch]\nenabled = false\n", credit=10**12)
+                            extra_config="[dispatch]\nenabled = false\n", credit=10**12,
+                            extra_database="" if a.writers is None else
+                            "commit_writers = %d" % a.writers)
     try:
         bridge.cli("account", "network", "add", harness.ACCOUNT, "127.0.0.1/32")
         recipient = "+27821234567@%s" % harness.DOMAIN

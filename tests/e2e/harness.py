@@ -119,18 +119,19 @@ class Simulator:
 class Bridge:
     """mail2sms serve + smsc-sim + a private PostgreSQL, all in one temporary directory."""
 
-    def __init__(self, extra_smtp="", country="ZA", extra_config="", credit=1000000, sim_args=()):
+    def __init__(self, extra_smtp="", country="ZA", extra_config="", credit=1000000, sim_args=(),
+                 extra_database=""):
         self.proc = None
         self.sim = None
         self.log = None
         self.dir = tempfile.mkdtemp(prefix="mail2sms-e2e-")
         try:
-            self._start(extra_smtp, country, extra_config, credit, sim_args)
+            self._start(extra_smtp, country, extra_config, credit, sim_args, extra_database)
         except BaseException:
             self.stop()  # nothing is left running when start-up fails
             raise
 
-    def _start(self, extra_smtp, country, extra_config, credit, sim_args):
+    def _start(self, extra_smtp, country, extra_config, credit, sim_args, extra_database):
         os.chmod(self.dir, 0o755)  # the embedded cluster runs as an unprivileged user
         self.cert, self.key = make_certificate(self.dir)
         self.sim = Simulator(extra_args=sim_args)
@@ -149,6 +150,7 @@ tls_key = "server.key"
 
 [database]
 embedded = "pg"
+{extra_database}
 
 [[connector]]
 name = "sim"

@@ -3,7 +3,9 @@
 // database refused, and one refused mail does not take the others in its batch down with it.
 #include "sql/group_commit.hpp"
 
+#include <atomic>
 #include <latch>
+#include <mutex>
 #include <map>
 #include <set>
 #include <thread>
@@ -256,6 +258,98 @@ TEST_F(group_commit_test, the_dedup_lookup_reads_by_message_id_however_small_the
   EXPECT_GE(counter("idx_scan", "messages_dedup"), 3000);
   // Each look-up finds no row; a few reads more would be slack, thousands a scan.
   EXPECT_LT(counter("idx_tup_read", "messages_account_recipient"), 1000);
+}
+
+// Sessions that send the same mails at once (a client retrying on several connections): each
+// Message-ID is stored and charged once per number, whether the copies met in one batch or in
+// two transactions, and every copy is answered 250.
+TEST_F(group_commit_test, the_same_mails_from_many_sessions_at_once_are_each_stored_once) {
+  constexpr int senders = 8;
+  std::vector<core::submission> mails;
+  for (int i = 0; i < 30; ++i) mails.push_back(submission(i, account_.id));
+  std::vector<core::submission> all;
+  for (int t = 0; t < senders; ++t) all.insert(all.end(), mails.begin(), mails.end());
+  std::size_t duplicates = 0;
+  {
+    sql::group_committer committer(db_, {.max_batch = 4, .writers = 3});
+    std::latch start(senders);
+    std::mutex counted;
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        for (const auto& m : mails) {
+          auto queued = committer.enqueue(m);
+          ASSERT_TRUE(queued.has_value()) << queued.error().message;
+          ASSERT_FALSE(queued->refused) << queued->refused->text;
+          const std::lock_guard lock(counted);
+          duplicates += queued->duplicates;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(duplicates, mails.size() * 2 * (senders - 1));  // two numbers a mail
+  pqxx::work tx(*inspect_);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<std::size_t>(), mails.size() * 2);
+  EXPECT_EQ(tx.exec1("SELECT count(DISTINCT (mail_message_id, recipient)) FROM messages")[0]
+                .as<std::size_t>(),
+            mails.size() * 2);
+  std::int64_t cost = 0;
+  for (const auto& m : mails) cost += static_cast<std::int64_t>(m.sms.segments.size() * 2);
+  EXPECT_EQ(tx.exec_params1("SELECT credit FROM accounts WHERE id = $1", account_.id)[0]
+                .as<std::int64_t>(),
+            1000000 - cost);
+}
+
+// An account with credit_policy 'fail' sending from many sessions at once: exactly as many mails
+// are admitted as the credit pays for, the rest refused 5.7.1, and the balance never below zero.
+TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is_never_overdrawn) {
+  {
+    pqxx::work tx(*inspect_);
+    tx.exec_params("UPDATE accounts SET credit = 50, credit_policy = 'fail', dedup_seconds = 0 "
+                   "WHERE id = $1",
+                   account_.id);
+    tx.commit();
+  }
+  constexpr int senders = 8;
+  std::vector<core::submission> all;
+  for (int i = 0; i < senders * 10; ++i) {
+    auto s = submission(1 + 3 * i, account_.id);  // one part to two numbers: 2 credits
+    ASSERT_EQ(s.sms.segments.size(), 1u);
+    all.push_back(std::move(s));
+  }
+  std::atomic<int> admitted = 0, refused = 0;
+  {
+    sql::group_committer committer(db_, {.max_batch = 4, .writers = 3});
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int k = 0; k < 10; ++k) {
+          auto queued = committer.enqueue(all[static_cast<std::size_t>(t * 10 + k)]);
+          ASSERT_TRUE(queued.has_value()) << queued.error().message;
+          if (queued->refused) {
+            EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
+            ++refused;
+          } else {
+            ++admitted;
+          }
+        }
+      });
+    }
+  }
+  EXPECT_EQ(admitted, 25);
+  EXPECT_EQ(refused, 55);
+  pqxx::work tx(*inspect_);
+  EXPECT_EQ(tx.exec_params1("SELECT credit FROM accounts WHERE id = $1", account_.id)[0]
+                .as<std::int64_t>(),
+            0);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<int>(), 50);
+  EXPECT_EQ(tx.exec_params1("SELECT min(balance) FROM credit_ledger WHERE account_id = $1",
+                            account_.id)[0]
+                .as<std::int64_t>(),
+            0);
 }
 
 TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
