@@ -1,4 +1,4 @@
-// GSM 03.38 lookups: a reverse table built at compile time from the tables in gsm7.hpp.
+// GSM 03.38: texts to septets and back (the look-ups are inline in gsm7.hpp).
 #include "core/sms/gsm7.hpp"
 
 #include "core/sms/sms.hpp"
@@ -6,27 +6,6 @@
 
 namespace mail2sms::sms::gsm7 {
 namespace {
-
-// Every GSM character but the euro sign is below U+0400 (Latin-1 and a few Greek capitals), so a
-// dense table covers them; the euro sign is checked on its own.
-constexpr char32_t dense_limit = 0x400;
-constexpr std::uint16_t no_code = 0xFFFF;
-constexpr std::uint16_t extended_flag = 0x100;
-
-constexpr std::array<std::uint16_t, dense_limit> build_reverse_table() {
-  std::array<std::uint16_t, dense_limit> table{};
-  table.fill(no_code);
-  for (std::size_t septet = 0; septet < basic_table.size(); ++septet) {
-    if (septet != escape) table[basic_table[septet]] = static_cast<std::uint16_t>(septet);
-  }
-  for (const auto& entry : extension_table) {
-    if (entry.character < dense_limit) table[entry.character] = extended_flag | entry.septet;
-  }
-  return table;
-}
-
-constexpr auto reverse_table = build_reverse_table();
-constexpr std::uint8_t euro_septet = 0x65;
 
 constexpr std::array<char32_t, 128> build_extension_by_septet() {
   std::array<char32_t, 128> table{};
@@ -46,19 +25,6 @@ char32_t escaped_character(std::uint8_t septet) {
 }
 
 }  // namespace
-
-std::optional<septet_code> lookup(char32_t c) {
-  if (c == U'\u20AC') return septet_code{euro_septet, true};
-  if (c >= dense_limit || reverse_table[c] == no_code) return std::nullopt;
-  const std::uint16_t code = reverse_table[c];
-  return septet_code{static_cast<std::uint8_t>(code & 0x7F), (code & extended_flag) != 0};
-}
-
-std::size_t septet_count(char32_t c) {
-  const auto code = lookup(c);
-  if (!code) return 0;
-  return code->extended ? 2 : 1;
-}
 
 std::optional<std::vector<std::uint8_t>> to_septets(std::u32string_view code_points) {
   std::vector<std::uint8_t> septets;

@@ -60,10 +60,46 @@ struct septet_code {
   bool extended = false;
 };
 
-std::optional<septet_code> lookup(char32_t c);
+namespace detail {
+
+// Every GSM character but the euro sign is below U+0400 (Latin-1 and a few Greek capitals), so a
+// dense reverse table, built at compile time, covers them; the euro sign is checked on its own.
+// In the header so that the per-character look-ups of encoding a text are inlined: they were a
+// fifth of the SMTP server's CPU time on 1 KiB mails as out-of-line calls.
+inline constexpr char32_t dense_limit = 0x400;
+inline constexpr std::uint16_t no_code = 0xFFFF;
+inline constexpr std::uint16_t extended_flag = 0x100;
+inline constexpr std::uint8_t euro_septet = 0x65;
+
+constexpr std::array<std::uint16_t, dense_limit> build_reverse_table() {
+  std::array<std::uint16_t, dense_limit> table{};
+  table.fill(no_code);
+  for (std::size_t septet = 0; septet < basic_table.size(); ++septet) {
+    if (septet != escape) table[basic_table[septet]] = static_cast<std::uint16_t>(septet);
+  }
+  for (const auto& entry : extension_table) {
+    if (entry.character < dense_limit) table[entry.character] = extended_flag | entry.septet;
+  }
+  return table;
+}
+
+inline constexpr auto reverse_table = build_reverse_table();
+
+}  // namespace detail
+
+inline std::optional<septet_code> lookup(char32_t c) {
+  if (c == U'\u20AC') return septet_code{detail::euro_septet, true};
+  if (c >= detail::dense_limit || detail::reverse_table[c] == detail::no_code) return std::nullopt;
+  const std::uint16_t code = detail::reverse_table[c];
+  return septet_code{static_cast<std::uint8_t>(code & 0x7F), (code & detail::extended_flag) != 0};
+}
 
 // Septets `c` takes: 1 (basic), 2 (escape + extension), 0 (no GSM form).
-std::size_t septet_count(char32_t c);
+inline std::size_t septet_count(char32_t c) {
+  const auto code = lookup(c);
+  if (!code) return 0;
+  return code->extended ? 2 : 1;
+}
 
 // The unpacked septets of a text (escape pairs for extension characters), or nullopt as soon as
 // a character has no GSM form.

@@ -166,8 +166,7 @@ std::vector<alphabet> alphabets_for(national_language l) {
   return out;
 }
 
-std::size_t septet_count(char32_t c, const alphabet& a) {
-  if (a.is_default()) return gsm7::septet_count(c);
+std::size_t national_septet_count(char32_t c, const alphabet& a) {
   const auto code = find(c, a);
   return !code ? 0 : code->extended ? 2 : 1;
 }

@@ -41,8 +41,14 @@ struct alphabet {
 // table; both national tables.
 std::vector<alphabet> alphabets_for(national_language l);
 
-// Septets a character takes in `a`: 1, 2 (escape pair), 0 (no form there).
-std::size_t septet_count(char32_t c, const alphabet& a);
+// Septets a character takes in a national alphabet: 1, 2 (escape pair), 0 (no form there).
+std::size_t national_septet_count(char32_t c, const alphabet& a);
+
+// Septets a character takes in `a`: 1, 2 (escape pair), 0 (no form there). The default alphabet
+// inline: encoding a text asks once or twice per character.
+inline std::size_t septet_count(char32_t c, const alphabet& a) {
+  return a.is_default() ? gsm7::septet_count(c) : national_septet_count(c, a);
+}
 
 // Unpacked septets, or nullopt when a character has no form in `a`.
 std::optional<std::vector<std::uint8_t>> to_septets(std::u32string_view text, const alphabet& a);

@@ -82,7 +82,13 @@ void append(std::string& out, char32_t c) {
 std::string encode(std::u32string_view code_points) {
   std::string out;
   out.reserve(code_points.size());
-  for (char32_t c : code_points) append(out, c);
+  for (char32_t c : code_points) {
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));  // most of a mail's text: no call per character
+    } else {
+      append(out, c);
+    }
+  }
   return out;
 }
 
