@@ -64,6 +64,15 @@ bool group_committer::takeable() const {
 }
 
 void group_committer::write(std::stop_token stop) {
+  // Connected and prepared before the first mail: opening the connection and planning the
+  // statements took tens of milliseconds, which the first mails after a start waited for.
+  try {
+    pqxx::work tx(thread_connection(connection_string_));
+    prepare_intake(tx);
+  } catch (const std::exception& e) {
+    spdlog::warn("group commit: could not prepare a writer's connection ({}); trying again with "
+                 "the first mail", classify(e).message);
+  }
   std::vector<std::unique_ptr<waiting>> batch;
   batch.reserve(settings_.max_batch);
   std::set<std::int64_t> accounts;  // those of this writer's batch

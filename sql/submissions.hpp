@@ -29,4 +29,9 @@ struct submission_ref {
 // per submission, in order; the caller commits. A handful of statements whatever the batch size.
 std::vector<core::enqueued> admit_and_insert(pqxx::work& tx, std::span<const submission_ref> batch);
 
+// Runs admit_and_insert's prepared statements once on an empty batch (nothing is locked or
+// written): they are parsed and planned, and the tables' and indexes' descriptions loaded, before
+// the first mail waits for it. The caller rolls back.
+void prepare_intake(pqxx::work& tx);
+
 }  // namespace mail2sms::sql

@@ -352,6 +352,28 @@ TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is
             0);
 }
 
+// Each writer connects and prepares its statements when the committer starts, not when the
+// first mail waits for it; and leaves its connection idle, outside any transaction, with nothing
+// written.
+TEST_F(group_commit_test, writers_are_connected_before_the_first_mail) {
+  pqxx::nontransaction look(*inspect_);
+  const auto others = [&] {
+    return look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND state = 'idle' AND xact_start IS NULL")[0]
+        .as<int>();
+  };
+  const int before = others();
+  const auto ledger = [&] { return look.exec1("SELECT count(*) FROM credit_ledger")[0].as<int>(); };
+  const int ledger_before = ledger();  // the account's opening credit
+  sql::group_committer committer(db_, {.max_batch = 16, .writers = 2});
+  for (int i = 0; i < 200 && others() < before + 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(others(), before + 2);
+  EXPECT_EQ(look.exec1("SELECT count(*) FROM messages")[0].as<int>(), 0);
+  EXPECT_EQ(ledger(), ledger_before);
+  EXPECT_EQ(committer.statistics().transactions, 0u);
+}
+
 TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
   sql::group_committer committer("host=/nonexistent dbname=none connect_timeout=2", {});
   auto queued = committer.enqueue(submission(1, account_.id));
