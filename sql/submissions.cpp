@@ -280,8 +280,7 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
 // Runs write_batch_sql and checks that it wrote every row it was given: a shortfall (a queue id
 // shared by two mails of the batch, a charge for an account that is gone) would otherwise be a
 // 250 for a mail with no message or no parts.
-void write_batch(pqxx::work& tx, const batch_rows& r, bool even_if_empty = false) {
-  if (r.messages == 0 && r.charges == 0 && r.counters == 0 && !even_if_empty) return;
+void write_batch(pqxx::work& tx, const batch_rows& r) {
   const auto row = exec_prepared_once(
       tx, "m2s_write_batch", write_batch_sql, r.charged_ids.str(), r.charged.str(),
       r.l_accounts.str(), r.l_deltas.str(), r.l_reasons.str(), r.l_balances.str(),
@@ -342,13 +341,13 @@ std::vector<core::enqueued> admit_and_insert(pqxx::work& tx,
     o.cost = d.cost;
     add_messages(rows, batch[i], d.send);
   }
-  write_batch(tx, rows);
+  if (rows.messages > 0 || rows.charges > 0 || rows.counters > 0) write_batch(tx, rows);
   return out;
 }
 
 void prepare_intake(pqxx::work& tx) {
   lock_accounts(tx, {});
-  write_batch(tx, batch_rows{}, true);
+  write_batch(tx, batch_rows{});  // writes nothing, checks that it wrote nothing
 }
 
 }  // namespace mail2sms::sql

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <latch>
-#include <mutex>
 #include <map>
 #include <set>
 #include <thread>
@@ -28,6 +27,19 @@ class group_commit_test : public migrated_test {
     account_ = *added;
   }
 
+  // `senders` threads that start together, thread t running body(t); returns when all have.
+  template <class Body>
+  static void run_together(int senders, Body body) {
+    std::latch start(senders);
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < senders; ++t) {
+      threads.emplace_back([&start, &body, t] {
+        start.arrive_and_wait();
+        body(t);
+      });
+    }
+  }
+
   // `senders` threads start together, each enqueueing its consecutive share of `all` in order,
   // one mail at a time. Returns each mail's queue id.
   static std::vector<std::string> enqueue_from_threads(sql::group_committer& committer,
@@ -35,21 +47,15 @@ class group_commit_test : public migrated_test {
                                                        int senders) {
     const auto per_sender = static_cast<int>(all.size()) / senders;
     std::vector<std::string> queue_ids(all.size());
-    std::latch start(senders);
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        for (int k = 0; k < per_sender; ++k) {
-          const auto i = static_cast<std::size_t>(t * per_sender + k);
-          auto queued = committer.enqueue(all[i]);
-          ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          ASSERT_FALSE(queued->refused) << queued->refused->text;
-          queue_ids[i] = queued->queue_id;
-        }
-      });
-    }
-    threads.clear();  // joins them
+    run_together(senders, [&](int t) {
+      for (int k = 0; k < per_sender; ++k) {
+        const auto i = static_cast<std::size_t>(t * per_sender + k);
+        auto queued = committer.enqueue(all[i]);
+        ASSERT_TRUE(queued.has_value()) << queued.error().message;
+        ASSERT_FALSE(queued->refused) << queued->refused->text;
+        queue_ids[i] = queued->queue_id;
+      }
+    });
     return queue_ids;
   }
 
@@ -187,19 +193,14 @@ TEST_F(group_commit_test, a_refused_mail_fails_alone_and_its_batch_mates_are_com
   std::vector<std::string> queue_ids(all.size());
   {
     sql::group_committer committer(db_, {.max_batch = 64, .writers = 1});
-    std::latch start(senders);
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        auto queued = committer.enqueue(all[static_cast<std::size_t>(t)]);
-        if (queued) {
-          queue_ids[static_cast<std::size_t>(t)] = queued->queue_id;
-        } else {
-          failures[static_cast<std::size_t>(t)] = queued.error().kind;
-        }
-      });
-    }
+    run_together(senders, [&](int t) {
+      auto queued = committer.enqueue(all[static_cast<std::size_t>(t)]);
+      if (queued) {
+        queue_ids[static_cast<std::size_t>(t)] = queued->queue_id;
+      } else {
+        failures[static_cast<std::size_t>(t)] = queued.error().kind;
+      }
+    });
   }
   pqxx::connection c(db_);
   pqxx::work tx(c);
@@ -267,26 +268,17 @@ TEST_F(group_commit_test, the_same_mails_from_many_sessions_at_once_are_each_sto
   constexpr int senders = 8;
   std::vector<core::submission> mails;
   for (int i = 0; i < 30; ++i) mails.push_back(submission(i, account_.id));
-  std::vector<core::submission> all;
-  for (int t = 0; t < senders; ++t) all.insert(all.end(), mails.begin(), mails.end());
-  std::size_t duplicates = 0;
+  std::atomic<std::size_t> duplicates = 0;
   {
     sql::group_committer committer(db_, {.max_batch = 4, .writers = 3});
-    std::latch start(senders);
-    std::mutex counted;
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&] {
-        start.arrive_and_wait();
-        for (const auto& m : mails) {
-          auto queued = committer.enqueue(m);
-          ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          ASSERT_FALSE(queued->refused) << queued->refused->text;
-          const std::lock_guard lock(counted);
-          duplicates += queued->duplicates;
-        }
-      });
-    }
+    run_together(senders, [&](int) {
+      for (const auto& m : mails) {
+        auto queued = committer.enqueue(m);
+        ASSERT_TRUE(queued.has_value()) << queued.error().message;
+        ASSERT_FALSE(queued->refused) << queued->refused->text;
+        duplicates += queued->duplicates;
+      }
+    });
   }
   EXPECT_EQ(duplicates, mails.size() * 2 * (senders - 1));  // two numbers a mail
   pqxx::work tx(*inspect_);
@@ -321,23 +313,18 @@ TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is
   std::atomic<int> admitted = 0, refused = 0;
   {
     sql::group_committer committer(db_, {.max_batch = 4, .writers = 3});
-    std::latch start(senders);
-    std::vector<std::jthread> threads;
-    for (int t = 0; t < senders; ++t) {
-      threads.emplace_back([&, t] {
-        start.arrive_and_wait();
-        for (int k = 0; k < 10; ++k) {
-          auto queued = committer.enqueue(all[static_cast<std::size_t>(t * 10 + k)]);
-          ASSERT_TRUE(queued.has_value()) << queued.error().message;
-          if (queued->refused) {
-            EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
-            ++refused;
-          } else {
-            ++admitted;
-          }
+    run_together(senders, [&](int t) {
+      for (int k = 0; k < 10; ++k) {
+        auto queued = committer.enqueue(all[static_cast<std::size_t>(t * 10 + k)]);
+        ASSERT_TRUE(queued.has_value()) << queued.error().message;
+        if (queued->refused) {
+          EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
+          ++refused;
+        } else {
+          ++admitted;
         }
-      });
-    }
+      }
+    });
   }
   EXPECT_EQ(admitted, 25);
   EXPECT_EQ(refused, 55);
