@@ -45,11 +45,16 @@ auto group_committer::enqueue(const core::submission& s) -> enqueue_result {
 
 void group_committer::enqueue_async(core::submission s, enqueue_done done) {
   auto w = std::make_unique<waiting>(waiting{std::move(s), new_queue_id(), std::move(done)});
+  bool takeable_now = false;
   {
     const std::lock_guard lock(mutex_);
+    takeable_now = !busy_accounts_.contains(w->submission.account_id);
     queue_.push_back(std::move(w));
   }
-  ready_.notify_one();
+  // A mail of an account in a writer's transaction waits for that writer, which wakes a writer
+  // when it lets the account go: waking one now would only have it look and sleep again (under
+  // load, a wake-up and a scan of the queue per mail for a writer with nothing to take).
+  if (takeable_now) ready_.notify_one();
 }
 
 group_committer::stats group_committer::statistics() const {
