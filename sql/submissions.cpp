@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <array>
-#include <cctype>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -17,11 +16,23 @@
 namespace mail2sms::sql {
 
 std::string new_queue_id() {
-  std::array<unsigned char, 6> random{};
-  randombytes_buf(random.data(), random.size());
-  std::string id = sms::to_hex(std::span<const std::uint8_t>(random.data(), random.size()));
-  for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return id;  // upper case, as mail servers write queue ids
+  // Random bytes drawn 4 KiB at a time: randombytes_buf is a getrandom() system call, one per
+  // mail otherwise. The ids are not secrets; they only must not repeat.
+  constexpr std::size_t id_octets = 6;
+  thread_local std::array<unsigned char, 4096> pool{};
+  thread_local std::size_t used = pool.size();
+  if (used + id_octets > pool.size()) {
+    randombytes_buf(pool.data(), pool.size());
+    used = 0;
+  }
+  static constexpr char digits[] = "0123456789ABCDEF";  // upper case, as mail servers write them
+  std::string id(2 * id_octets, '0');
+  for (std::size_t i = 0; i < id_octets; ++i) {
+    id[2 * i] = digits[pool[used + i] >> 4];
+    id[2 * i + 1] = digits[pool[used + i] & 0xF];
+  }
+  used += id_octets;
+  return id;
 }
 
 namespace {

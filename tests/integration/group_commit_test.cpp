@@ -13,6 +13,7 @@
 #include "migrated_fixture.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
+#include "sql/submissions.hpp"
 
 namespace mail2sms::testing {
 namespace {
@@ -366,6 +367,25 @@ TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
   auto queued = committer.enqueue(submission(1, account_.id));
   ASSERT_FALSE(queued.has_value());
   EXPECT_EQ(queued.error().kind, core::failure_kind::transient);
+}
+
+// Queue ids come from a pool of random bytes refilled every 682 ids: across refills, and on two
+// threads with pools of their own, they are 12 upper-case hex digits and never repeat.
+TEST(queue_ids, are_twelve_upper_case_hex_digits_and_do_not_repeat_across_refills_or_threads) {
+  constexpr int per_thread = 3000;
+  std::vector<std::string> first, second;
+  std::thread other([&second] {
+    for (int i = 0; i < per_thread; ++i) second.push_back(sql::new_queue_id());
+  });
+  for (int i = 0; i < per_thread; ++i) first.push_back(sql::new_queue_id());
+  other.join();
+  std::set<std::string> distinct(first.begin(), first.end());
+  distinct.insert(second.begin(), second.end());
+  EXPECT_EQ(distinct.size(), 2u * per_thread);
+  for (const auto& id : distinct) {
+    ASSERT_EQ(id.size(), 12u) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789ABCDEF"), std::string::npos) << id;
+  }
 }
 
 }  // namespace
