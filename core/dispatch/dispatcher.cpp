@@ -10,6 +10,7 @@
 
 #include "core/backoff.hpp"
 #include "core/phone/phone.hpp"
+#include "core/stop_wait.hpp"
 
 namespace mail2sms::core {
 
@@ -259,7 +260,7 @@ void dispatcher::run(std::stop_token stop) {
     }
     if (want_claim) {
       if (const auto early = last_claim + settings_.claim_interval - now; early.count() > 0) {
-        std::this_thread::sleep_for(early);
+        sleep_unless_stopped(stop, std::chrono::ceil<milliseconds>(early));
         continue;
       }
       const int limit = std::min(settings_.batch_size, room);
@@ -268,7 +269,8 @@ void dispatcher::run(std::stop_token stop) {
       want_claim = static_cast<int>(claimed) == limit;  // a full batch: there may be more
       if (want_claim) continue;
     }
-    if (queue_.wait_for_work(settings_.idle_wait)) want_claim = true;
+    const auto work_came = [this](milliseconds slice) { return queue_.wait_for_work(slice); };
+    if (wait_unless_stopped(stop, settings_.idle_wait, work_came)) want_claim = true;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/phone/phone.hpp"
+#include "core/stop_wait.hpp"
 
 namespace mail2sms::core {
 namespace {
@@ -45,12 +46,9 @@ part_queries::part_queries(query_store& queries, report_store& reports, std::vec
       batch_(batch) {}
 
 void part_queries::run(std::stop_token stop) {
-  std::mutex m;
-  std::condition_variable_any wake;
   while (!stop.stop_requested()) {
     sweep();
-    std::unique_lock lock(m);
-    wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    sleep_unless_stopped(stop, std::chrono::seconds(1));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "core/backoff.hpp"
 #include "core/phone/phone.hpp"
 #include "core/sms/sms.hpp"
+#include "core/stop_wait.hpp"
 
 namespace mail2sms::notify {
 namespace {
@@ -144,7 +145,11 @@ int notifier::run_once(std::stop_token stop) {
 
 void notifier::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (run_once(stop) < settings_.batch) outbox_.wait_for_notifications(settings_.idle_wait);
+    if (run_once(stop) >= settings_.batch) continue;
+    core::wait_unless_stopped(stop, settings_.idle_wait,
+                        [this](std::chrono::milliseconds slice) {
+                          return outbox_.wait_for_notifications(slice);
+                        });
   }
 }
 

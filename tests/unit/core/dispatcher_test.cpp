@@ -236,7 +236,7 @@ struct slow_recording_queue final : dispatch_queue {
   }
   bool wait_for_work(std::chrono::milliseconds timeout) override {
     std::unique_lock lock(mutex);
-    return changed.wait_for(lock, std::min<std::chrono::milliseconds>(timeout, 50ms),
+    return changed.wait_for(lock, std::min<std::chrono::milliseconds>(timeout, longest_wait),
                             [this] { return !due.empty(); });
   }
   result<std::vector<interrupted_message>, store_error> mark_interrupted() override {
@@ -266,6 +266,8 @@ struct slow_recording_queue final : dispatch_queue {
   std::vector<std::int64_t> recorded;
   std::vector<std::chrono::steady_clock::time_point> claimed_at;  // of claims that took any
   int recording = 0;
+  // A LISTEN waits out its whole timeout when nothing comes; this one at most this long.
+  std::chrono::milliseconds longest_wait = 50ms;
   bool released = false;
   bool throw_on_claim = false;
 };
@@ -362,6 +364,30 @@ TEST_F(dispatcher_run_test, an_exception_while_claiming_records_what_is_in_fligh
   ASSERT_EQ(running.wait_for(10s), std::future_status::ready);
   EXPECT_THROW(running.get(), std::runtime_error);
   EXPECT_EQ(queue.recorded, (std::vector<std::int64_t>{7}));
+}
+
+// Stopping does not wait out an idle wait for work (a LISTEN on the database) nor the pause
+// between claims: both end within core::stop_check (100 ms) of the stop request. Before they
+// did, each case here took the whole minute and failed.
+TEST_F(dispatcher_run_test, a_stop_ends_the_wait_for_work_and_the_pause_between_claims) {
+  queue.released = true;
+  queue.longest_wait = 1h;  // as long as the dispatcher asks
+  settings.idle_wait = 60s;
+  std::int64_t id = 0;
+  for (const bool pausing : {false, true}) {
+    settings.claim_interval = pausing ? 60s : 0ms;
+    auto d = make();
+    std::stop_source stop;
+    auto running = std::async(std::launch::async, [&d, token = stop.get_token()] { d.run(token); });
+    queue.make_due(message_to("+27821234567", ++id));
+    ASSERT_TRUE(queue.wait_until([&] { return held.holding() == 1; }));
+    held.answer_all();
+    // Idle: waiting for work. Pausing: the next due mail found, its claim a minute away.
+    if (pausing) queue.make_due(message_to("+27821234568", ++id));
+    std::this_thread::sleep_for(300ms);
+    stop.request_stop();
+    EXPECT_EQ(running.wait_for(10s), std::future_status::ready) << (pausing ? "pause" : "idle");
+  }
 }
 
 TEST_F(dispatcher_test, outcomes_the_store_refused_are_recorded_later) {

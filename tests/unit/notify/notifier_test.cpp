@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <future>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <stop_token>
+#include <thread>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -47,7 +50,12 @@ struct fake_outbox : notification_outbox {
     given_up[id] = detail;
     return ok;
   }
-  bool wait_for_notifications(std::chrono::milliseconds) override { return false; }
+  // As a LISTEN with nothing coming: the whole timeout, when sleeping is on.
+  bool wait_for_notifications(std::chrono::milliseconds timeout) override {
+    if (sleeps) std::this_thread::sleep_for(timeout);
+    return false;
+  }
+  bool sleeps = false;
 };
 
 pending_notification pending(std::int64_t id, int attempts = 1, seconds age = seconds(10)) {
@@ -104,6 +112,23 @@ TEST(notifier, sends_one_dsn_per_notification_to_its_address) {
   EXPECT_NE(mails[0].message.substr(0, 400), mails[1].message.substr(0, 400));
   // The lease covers a whole batch sent one after another.
   EXPECT_GT(outbox.last_lease, seconds(30) * 10);
+}
+
+// Stopping does not wait out the idle wait for notifications: it ends within core::stop_check
+// (100 ms) of the stop request, not after the whole minute (which made this test fail before).
+TEST(notifier, a_stop_ends_the_idle_wait) {
+  fake_outbox outbox;
+  outbox.sleeps = true;
+  auto s = settings();
+  s.idle_wait = std::chrono::minutes(1);
+  notifier n(outbox, s, [](const relay_settings&, const std::string&, const std::string&) {
+    return send_outcome{send_outcome::kind::sent, "250 ok"};
+  });
+  std::stop_source stop;
+  auto running = std::async(std::launch::async, [&n, token = stop.get_token()] { n.run(token); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle by now
+  stop.request_stop();
+  EXPECT_EQ(running.wait_for(seconds(10)), std::future_status::ready);
 }
 
 TEST(notifier, transient_failures_are_retried_with_backoff) {
