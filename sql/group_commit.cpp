@@ -103,18 +103,23 @@ void group_committer::write(std::stop_token stop) {
       stats_.mails += batch.size();
       stats_.largest_batch = std::max(stats_.largest_batch, batch.size());
     }
-    commit(batch);
-    batch.clear();
+    auto outcomes = commit(batch);
+    // The accounts are let go as soon as the database is done with them: the next transaction
+    // of an account only has to start after this one committed. Answering the sessions and
+    // freeing the batch (memory the I/O thread allocated) come after, while it runs.
     {
       const std::lock_guard lock(mutex_);
       for (auto id : accounts) busy_accounts_.erase(id);
     }
     accounts.clear();
     ready_.notify_one();  // another writer may be waiting for one of these accounts
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->done(std::move(outcomes[i]));
+    batch.clear();
   }
 }
 
-void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
+auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
+    -> std::vector<enqueue_result> {
   using outcomes = result<std::vector<core::enqueued>, core::store_error>;
   auto transaction = [this](std::span<const std::unique_ptr<waiting>> items) -> outcomes {
     std::vector<submission_ref> refs;
@@ -138,21 +143,21 @@ void group_committer::commit(std::vector<std::unique_ptr<waiting>>& batch) {
       }
     }
   };
-  auto settle = [](waiting& w, const outcomes& r, std::size_t i) {
-    if (r) {
-      w.done((*r)[i]);
-    } else {
-      w.done(fail(r.error()));
-    }
+  auto outcome = [](const outcomes& r, std::size_t i) -> enqueue_result {
+    if (r) return (*r)[i];
+    return fail(r.error());
   };
 
+  std::vector<enqueue_result> out;
+  out.reserve(batch.size());
   const auto together = transaction(batch);
   if (!together && together.error().kind == core::failure_kind::permanent && batch.size() > 1) {
     // One mail the database refuses must not take the others with it: each on its own.
-    for (auto& w : batch) settle(*w, transaction(std::span(&w, 1)), 0);
-    return;
+    for (const auto& w : batch) out.push_back(outcome(transaction(std::span(&w, 1)), 0));
+    return out;
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) settle(*batch[i], together, i);
+  for (std::size_t i = 0; i < batch.size(); ++i) out.push_back(outcome(together, i));
+  return out;
 }
 
 }  // namespace mail2sms::sql

@@ -47,7 +47,8 @@ class group_committer final : public core::message_store {
   struct waiting;
   void write(std::stop_token stop);
   bool takeable() const;  // with mutex_ held: a waiting mail whose account no writer holds
-  void commit(std::vector<std::unique_ptr<waiting>>& batch);
+  // The batch's transaction (each mail alone after a permanent failure): one outcome per mail.
+  std::vector<enqueue_result> commit(const std::vector<std::unique_ptr<waiting>>& batch);
 
   std::string connection_string_;
   group_commit_settings settings_;
