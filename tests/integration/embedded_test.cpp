@@ -2,6 +2,8 @@
 // running, databases with awkward names are created, failures say what and where.
 #include <sys/stat.h>
 
+#include <cstdlib>
+
 #include "pg_fixture.hpp"
 
 namespace mail2sms::testing {
@@ -66,6 +68,17 @@ TEST_F(embedded_shared, server_listens_only_on_its_private_socket) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(stat(cluster_dir().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// New WAL segments are not zero-filled first (a stall of every commit once per 16 MB of WAL
+// until checkpoints recycle segments); durability settings stay as they are.
+TEST_F(embedded_shared, new_wal_segments_are_not_zero_filled_and_commits_stay_durable) {
+  EXPECT_EQ(query_one(connection_string(), "SHOW wal_init_zero"), "off");
+  if (std::getenv("MAIL2SMS_PG_UNSAFE_NO_FSYNC") == nullptr) {
+    EXPECT_EQ(query_one(connection_string(), "SHOW fsync"), "on");
+    EXPECT_EQ(query_one(connection_string(), "SHOW synchronous_commit"), "on");
+    EXPECT_EQ(query_one(connection_string(), "SHOW full_page_writes"), "on");
+  }
 }
 
 TEST_F(embedded_shared, second_object_reuses_the_server_and_leaves_it_running) {
