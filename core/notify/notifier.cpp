@@ -146,10 +146,9 @@ int notifier::run_once(std::stop_token stop) {
 void notifier::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (run_once(stop) >= settings_.batch) continue;
-    core::wait_unless_stopped(stop, settings_.idle_wait,
-                        [this](std::chrono::milliseconds slice) {
-                          return outbox_.wait_for_notifications(slice);
-                        });
+    core::wait_unless_stopped(stop, settings_.idle_wait, [this](std::chrono::milliseconds slice) {
+      return outbox_.wait_for_notifications(slice);
+    });
   }
 }
 
