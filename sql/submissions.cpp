@@ -25,13 +25,11 @@ std::string new_queue_id() {
     randombytes_buf(pool.data(), pool.size());
     used = 0;
   }
-  static constexpr char digits[] = "0123456789ABCDEF";  // upper case, as mail servers write them
-  std::string id(2 * id_octets, '0');
-  for (std::size_t i = 0; i < id_octets; ++i) {
-    id[2 * i] = digits[pool[used + i] >> 4];
-    id[2 * i + 1] = digits[pool[used + i] & 0xF];
-  }
+  std::string id = sms::to_hex(std::span<const std::uint8_t>(pool.data() + used, id_octets));
   used += id_octets;
+  for (char& c : id) {
+    if (c >= 'a') c = static_cast<char>(c - 'a' + 'A');  // upper case, as mail servers write ids
+  }
   return id;
 }
 
@@ -202,7 +200,6 @@ constexpr const char* write_batch_sql =
     "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
     "            THEN pg_notify('mail2sms_queue', '') END";
 static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
-
 
 // The arrays of write_batch_sql, filled from the decisions.
 struct batch_rows {

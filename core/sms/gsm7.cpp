@@ -57,9 +57,3 @@ std::string to_utf8(std::span<const std::uint8_t> septets) {
 }
 
 }  // namespace mail2sms::sms::gsm7
-
-namespace mail2sms::sms {
-
-bool is_gsm7(char32_t c) { return gsm7::lookup(c).has_value(); }
-
-}  // namespace mail2sms::sms

@@ -98,8 +98,7 @@ void add_headers(encoded_message& message, const encode_options& options, const 
 }
 
 bool all_gsm(std::u32string_view cps) {
-  return std::all_of(cps.begin(), cps.end(),
-                     [](char32_t c) { return gsm7::lookup(c).has_value(); });
+  return std::all_of(cps.begin(), cps.end(), [](char32_t c) { return is_gsm7(c); });
 }
 
 std::u32string smart_replaced(std::u32string_view cps) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sms/gsm7.hpp"
 #include "core/sms/national.hpp"
 
 namespace mail2sms::sms {
@@ -54,7 +55,8 @@ struct encode_options {
 };
 
 // Whether `c` has a GSM 03.38 form (basic table, or extension table behind the 0x1B escape).
-bool is_gsm7(char32_t c);
+// Inline (gsm7::lookup is): encoding a text asks it for every character.
+inline bool is_gsm7(char32_t c) { return gsm7::lookup(c).has_value(); }
 
 // A concatenation UDH counts parts in one octet: a text needing more parts cannot be sent as one
 // message. encode() still returns every part (so segments.size() is the honest count), but with
