@@ -45,32 +45,44 @@ std::size_t units_of(encoding coding, char32_t c, const alphabet& a) {
   return coding == encoding::gsm7 ? septet_count(c, a) : ucs2::unit_count(c);
 }
 
-// Code point ranges [begin, end) of the parts. A part takes whole graphemes while they fit; a
-// grapheme longer than a whole part (a pathological run of combining marks) is cut between code
-// points, which still never splits an escape pair or a surrogate pair.
-std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, encoding coding,
-                                                       const alphabet& a, part_limits limits,
-                                                       std::size_t total) {
-  if (total <= limits.single) return {{0, cps.size()}};
-  const std::vector<bool> starts = grapheme_starts(cps);
+// Ranges [begin, end) of the parts of a text of `length` characters: a part takes whole
+// graphemes while they fit; a grapheme longer than a whole part (a pathological run of combining
+// marks) is cut between code points, which still never splits an escape pair or a surrogate
+// pair. units_at(i): the units character i takes; starts_at(i): whether a grapheme starts at i.
+template <typename UnitsAt, typename StartsAt>
+std::vector<std::pair<std::size_t, std::size_t>> split_ranges(std::size_t length,
+                                                              std::size_t part_units,
+                                                              UnitsAt units_at,
+                                                              StartsAt starts_at) {
   std::vector<std::pair<std::size_t, std::size_t>> parts;
   std::size_t begin = 0;
-  while (begin < cps.size()) {
+  while (begin < length) {
     std::size_t end = begin;     // end of the whole graphemes taken
     std::size_t cp_end = begin;  // end of the code points that would fit
     std::size_t used = 0;
-    while (cp_end < cps.size()) {
-      const std::size_t u = units_of(coding, cps[cp_end], a);
-      if (used + u > limits.multi) break;
+    while (cp_end < length) {
+      const std::size_t u = units_at(cp_end);
+      if (used + u > part_units) break;
       used += u;
       ++cp_end;
-      if (cp_end == cps.size() || starts[cp_end]) end = cp_end;
+      if (cp_end == length || starts_at(cp_end)) end = cp_end;
     }
     if (end == begin) end = cp_end;  // one grapheme larger than a part
     parts.emplace_back(begin, end);
     begin = end;
   }
   return parts;
+}
+
+// Code point ranges [begin, end) of the parts.
+std::vector<std::pair<std::size_t, std::size_t>> split(std::u32string_view cps, encoding coding,
+                                                       const alphabet& a, part_limits limits,
+                                                       std::size_t total) {
+  if (total <= limits.single) return {{0, cps.size()}};
+  const std::vector<bool> starts = grapheme_starts(cps);
+  return split_ranges(
+      cps.size(), limits.multi, [&](std::size_t i) { return units_of(coding, cps[i], a); },
+      [&](std::size_t i) { return starts[i]; });
 }
 
 // Each part's UDH: the concatenation element (multipart messages of at most 255 parts), then the
@@ -179,6 +191,58 @@ segment segment_of(std::u32string_view cps, encoding coding, const alphabet& a) 
   return s;
 }
 
+// Plain GSM text: every octet ASCII and in the GSM default alphabet, which is what alerts and
+// most mail bodies are. Its octets are its code points, it is already the text the parts carry
+// (no replacement applies to a GSM text), and no character in it joins another but CR LF (UAX
+// #29 GB3): encode() then needs no conversion to code points and back and no grapheme look-up,
+// and gives what the general path would (tests/unit/sms/segmenter_test.cpp compares them).
+// Nothing for any other text.
+std::optional<encoded_message> encode_plain_gsm(std::string_view text,
+                                                const encode_options& options) {
+  // The dense table's codes (septet, extended_flag for an escape pair), not gsm7::lookup: its
+  // std::optional went through the stack, a stall per character.
+  using gsm7::detail::extended_flag;
+  auto code_of = [&](std::size_t i) {
+    return gsm7::detail::reverse_table[static_cast<unsigned char>(text[i])];
+  };
+  std::size_t units = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::uint16_t code = code_of(i);
+    if (static_cast<unsigned char>(text[i]) >= 0x80 || code == gsm7::detail::no_code)
+      return std::nullopt;
+    units += (code & extended_flag) != 0 ? 2 : 1;
+  }
+  const alphabet a{};
+  encoded_message message{.coding = encoding::gsm7,
+                          .units = units,
+                          .segments = {},
+                          .text = std::string(text),
+                          .locking_shift = static_cast<national_language>(a.locking_id),
+                          .single_shift = static_cast<national_language>(a.single_id)};
+  auto add_part = [&](std::size_t begin, std::size_t end) {
+    segment& part = message.segments.emplace_back();
+    part.payload.reserve(end - begin);
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::uint16_t code = code_of(i);
+      if ((code & extended_flag) != 0) part.payload.push_back(gsm7::escape);
+      part.payload.push_back(static_cast<std::uint8_t>(code & 0x7F));
+    }
+  };
+  const part_limits limits = limits_for(encoding::gsm7, options.reference_16bit, a);
+  if (units <= limits.single) {
+    add_part(0, text.size());
+  } else {
+    for (const auto& [begin, end] : split_ranges(
+             text.size(), limits.multi,
+             [&](std::size_t i) { return (code_of(i) & extended_flag) != 0 ? 2 : 1; },
+             [&](std::size_t i) { return text[i - 1] != '\r' || text[i] != '\n'; })) {
+      add_part(begin, end);
+    }
+  }
+  add_headers(message, options, a);
+  return message;
+}
+
 }  // namespace
 
 std::string_view to_string(encoding e) { return e == encoding::gsm7 ? "gsm7" : "ucs2"; }
@@ -188,6 +252,7 @@ bool fits_concatenation(const encoded_message& message) {
 }
 
 encoded_message encode(std::string_view utf8_text, const encode_options& options) {
+  if (auto plain = encode_plain_gsm(utf8_text, options)) return std::move(*plain);
   const choice chosen = choose(utf8::decode(utf8_text), options);
   const alphabet& a = chosen.letters;
   encoded_message message{.coding = chosen.coding,

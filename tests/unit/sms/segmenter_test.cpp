@@ -2,6 +2,7 @@
 // limit for every part, and what happens past 255 parts.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,38 @@ TEST(segmenter_test, encode_is_deterministic) {
   for (std::size_t i = 0; i < first.segments.size(); ++i) {
     EXPECT_EQ(first.segments[i].udh, second.segments[i].udh);
     EXPECT_EQ(first.segments[i].payload, second.segments[i].payload);
+  }
+}
+
+// Plain ASCII GSM text takes encode()'s fast path; the same text with its first character swapped
+// for a non-ASCII one of the same septet count (é for one septet, the euro sign for an escape
+// pair) takes the general one. Both must cut the parts at the same places: a CR LF stays in one
+// part, an escape pair is never split, the 8- and 16-bit reference limits hold.
+TEST(segmenter_test, plain_ascii_text_is_cut_where_the_general_path_cuts_it) {
+  const std::string letters = "abcXYZ 019.,:;!?@$_-\r\n\r\n[]{}~^|\\";
+  std::mt19937 random(20261129);
+  for (int round = 0; round < 400; ++round) {
+    std::string text(1, random() % 4 == 0 ? '[' : 'a');
+    const std::size_t length = random() % 900;
+    for (std::size_t i = 1; i < length; ++i) text += letters[random() % letters.size()];
+    const bool pair = text[0] == '[';
+    const std::string general_text = (pair ? euro : std::string("\xC3\xA9")) + text.substr(1);
+    const encode_options options{.reference = 9, .reference_16bit = round % 2 == 1};
+    const auto fast = encode(text, options);
+    const auto general = encode(general_text, options);
+    SCOPED_TRACE("round " + std::to_string(round) + ", " + std::to_string(text.size()) + " octets");
+    EXPECT_EQ(fast.coding, encoding::gsm7);
+    EXPECT_EQ(general.coding, encoding::gsm7);
+    EXPECT_EQ(fast.text, text);
+    EXPECT_EQ(general.text, general_text);
+    EXPECT_EQ(fast.units, general.units);
+    ASSERT_EQ(fast.segments.size(), general.segments.size());
+    for (std::size_t i = 0; i < fast.segments.size(); ++i) {
+      EXPECT_EQ(fast.segments[i].udh, general.segments[i].udh) << "part " << i;
+      auto expected = general.segments[i].payload;
+      if (i == 0) expected[pair ? 1 : 0] = pair ? 0x3C : 0x61;  // '[' and 'a' back in
+      EXPECT_EQ(fast.segments[i].payload, expected) << "part " << i;
+    }
   }
 }
 
