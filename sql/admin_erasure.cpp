@@ -93,11 +93,11 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
     if (rows.empty()) refuse(kind::not_found, "no account named '" + name + "'");
     const auto id = rows[0][0].as<std::int64_t>();
     const std::string id_text = std::to_string(id);
-    // The ledger stays for the books: its account_id goes NULL with the account (the foreign
-    // key), the mails it points at go, and a reason that names the account or holds a number
+    // The ledger stays for the books: its account_id goes NULL (no foreign key does it since
+    // 0013), the mails it points at go, and a reason that names the account or holds a number
     // loses them.
     tx.exec_params(
-        "UPDATE credit_ledger SET queue_id = NULL, "
+        "UPDATE credit_ledger SET account_id = NULL, queue_id = NULL, "
         "reason = regexp_replace(CASE WHEN strpos(lower(reason), lower($2)) > 0 "
         "                             THEN 'removed with account #' || $1::bigint ELSE reason END, "
         "                        '\\+?[0-9][0-9 ().-]{5,}[0-9]', '(number)', 'g') "
@@ -124,7 +124,9 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         "DELETE FROM dispatch_inflight i USING messages m "
         "WHERE m.id = i.message_id AND m.account_id = $1",
         id);
-    // Then the messages, with what cascades from them (receipts, notifications), their ids
+    // Then the messages (no foreign key to the account since 0013: the account's row lock,
+    // taken above, keeps the group commit from writing new ones meanwhile), with what cascades
+    // from them (receipts, notifications), their ids
     // kept for the parts and events, which have no foreign key either (0012: no check per row
     // on the intake's hot path). Those are deleted in statements of their own, after this
     // one: a transaction that added an event to one of these messages holds the message's row

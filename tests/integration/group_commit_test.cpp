@@ -4,6 +4,7 @@
 #include "sql/group_commit.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <latch>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 
 #include "core/policy/password.hpp"
 #include "migrated_fixture.hpp"
+#include "sql/admin.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
 #include "sql/submissions.hpp"
@@ -338,6 +340,58 @@ TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is
                             account_.id)[0]
                 .as<std::int64_t>(),
             0);
+}
+
+// Messages and ledger rows have no foreign key to their account (0013): what keeps an account's
+// erasure from leaving any behind is the row lock both take on the account. The account is
+// deleted while eight sessions' mails to it are being committed; those before the erasure are
+// admitted, those after it refused, and nothing of the account is left: no message, no part or
+// event or queue row of one, no ledger row under its id.
+TEST_F(group_commit_test, an_account_deleted_while_its_mails_are_committed_leaves_nothing_behind) {
+  auto gone = store_->add_account("gone", "ZA", policy::hash_password("battery staple"), 1000000);
+  ASSERT_TRUE(gone.has_value()) << gone.error().message;
+  constexpr int senders = 8, per_sender = 150;
+  std::atomic<int> admitted = 0, refused = 0;
+  {
+    sql::group_committer committer(db_, {.max_batch = 16, .writers = 2});
+    std::jthread eraser([&] {
+      while (admitted < 40) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      auto deleted = sql::admin(db_).delete_account("gone");
+      EXPECT_TRUE(deleted.has_value());
+    });
+    run_together(senders, [&](int t) {
+      for (int k = 0; k < per_sender; ++k) {
+        auto queued = committer.enqueue(submission(t * per_sender + k, gone->id));
+        ASSERT_TRUE(queued.has_value()) << queued.error().message;
+        if (queued->refused) {
+          EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
+          ++refused;
+        } else {
+          ++admitted;
+        }
+      }
+    });
+  }
+  EXPECT_GE(admitted, 40);
+  EXPECT_GT(refused, 0) << "the erasure came after the last mail: nothing was tested";
+  pqxx::work tx(*inspect_);
+  auto count = [&](const std::string& query) {
+    return tx.exec_params1(query, gone->id)[0].as<int>();
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM accounts WHERE id = $1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE account_id = $1"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id = $1"), 0);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL "
+                     "AND reason LIKE 'reserved:%'")[0]
+                .as<int>(),
+            admitted);
+  for (const char* table : {"message_parts", "message_events", "dispatch_queue"}) {
+    EXPECT_EQ(tx.exec1(std::string("SELECT count(*) FROM ") + table +
+                       " t WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id)")[0]
+                  .as<int>(),
+              0)
+        << table;
+  }
 }
 
 // Each writer connects and prepares its statements when the committer starts, not when the

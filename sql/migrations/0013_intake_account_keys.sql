@@ -1,0 +1,25 @@
+-- No foreign key from messages and the credit ledger to accounts (issue #3).
+--
+-- 0012 took out the keys from a message's parts and events; the two left on the intake's path
+-- were these, one check per message and one per ledger row: in PostgreSQL each is an AFTER
+-- trigger that runs a query of its own through SPI (SELECT ... FOR KEY SHARE on the account),
+-- with an executor started and ended per row. In perf on the SMTP load benchmark they were about
+-- an eighth of PostgreSQL's samples (AfterTriggerEndQuery), for an account the same transaction
+-- had just locked. bench/intake_cpu.py, one binary on the schema before and after, alternating
+-- (docs/PERFORMANCE.md, session 11): PostgreSQL's CPU per mail as a ratio to the client's 3.28,
+-- 3.31, 3.25, 3.12, 3.01, 3.14 before, 2.92, 2.93, 2.78, 3.08, 3.32, 2.82 after.
+--
+-- What the keys did is done by the code that writes and deletes:
+--   - messages are inserted only by the group commit (sql/submissions.cpp), and its ledger rows
+--     with them, in a transaction that first locks the accounts' rows (FOR UPDATE) and refuses
+--     the mails of an account it did not find: no message or reservation is written for an
+--     account that is gone or being deleted;
+--   - the other ledger rows are written with an UPDATE of their account's row in the same
+--     statement or transaction (a credit change, a refund, a new account's initial credit);
+--   - an account is deleted only by admin::delete_account, which locks the account's row
+--     first, then deletes its messages (what cascaded) and sets its ledger rows' account_id to
+--     NULL (what ON DELETE SET NULL did), before it deletes the account.
+-- tests/integration/group_commit_test.cpp deletes an account while its mails are being committed
+-- and checks that nothing of it is left; admin_data_test.cpp checks the erasure.
+ALTER TABLE messages DROP CONSTRAINT messages_account_id_fkey;
+ALTER TABLE credit_ledger DROP CONSTRAINT credit_ledger_account_id_fkey;
