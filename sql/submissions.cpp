@@ -154,8 +154,9 @@ std::string reservation_reason(const core::policy::decision& d) {
 // the rate-limit counters of accounts that have limits, the messages (one per recipient sent to)
 // with their parts, `queued` events and dispatch_queue rows (0010: due now, as their
 // next_attempt_at says), and a NOTIFY for the dispatchers. The parts are given
-// once per mail and joined to each of its messages by queue id. Foreign keys are checked at the
-// end of the statement, when the messages exist.
+// once per mail and joined to each of its messages by queue id. The one foreign key left on these
+// tables (usage counters to accounts, one row per account) is checked at the end of the
+// statement.
 constexpr const char* write_batch_sql =
     "WITH charged AS ("
     "  UPDATE accounts a SET credit = a.credit - t.d "
@@ -177,8 +178,11 @@ constexpr const char* write_batch_sql =
     "inserted AS ("
     "  INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, recipient, "
     "                        sender_id, body, encoding, segments, cost) "
-    "  SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], "
-    "                       $16::text[], $17::text[], $18::text[], $19::int[], $20::bigint[]) "
+    "  SELECT m.q, m.a, m.f, m.mid, m.r, m.s, "
+    "         convert_from(substring($29::bytea FROM m.b + 1 FOR m.bl), 'UTF8'), m.e, m.n, m.c "
+    "  FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], "
+    "              $16::text[], $17::int[], $30::int[], $18::text[], $19::int[], $20::bigint[]) "
+    "    AS m(q, a, f, mid, r, s, b, bl, e, n, c) "
     "  RETURNING id, queue_id, next_attempt_at), "
     "parts AS ("
     "  INSERT INTO message_parts (message_id, part_no, udh, payload) "
@@ -207,7 +211,12 @@ struct batch_rows {
   array_literal l_accounts, l_deltas, l_reasons, l_balances, l_queue_ids;   // $3-$7
   array_literal c_accounts, c_messages, c_segments;                         // $8-$10
   array_literal queue_ids, accounts, froms, mail_ids, recipients, senders,  // $11-$20
-      bodies, codings, counts, costs;
+      body_at, codings, counts, costs;
+  // The mails' texts, one after the other, as one binary parameter ($29) with each message's
+  // offset ($17) and length ($30) in it: PostgreSQL reads no array literal of them (array_in
+  // went through every octet), and a mail to several numbers sends its text once.
+  std::string bodies;
+  array_literal body_size;
   array_literal p_queue_ids, p_numbers;  // $21-$22
   // Every part's UDH and payload, one after the other, sent as two binary parameters ($23, $24:
   // no hex to write or read) with each part's offset and length in them ($25-$28).
@@ -255,8 +264,10 @@ void add_charges(batch_rows& rows, std::span<const submission_ref> batch,
 void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector<bool>& send) {
   const auto& s = *ref.submission;
   bool any = false;
+  const auto body_at = static_cast<std::int64_t>(rows.bodies.size());
   for (std::size_t i = 0; i < s.recipients.size(); ++i) {
     if (!send[i]) continue;
+    if (!any) rows.bodies.append(s.text);
     any = true;
     rows.queue_ids.add(ref.queue_id);
     rows.accounts.add(s.account_id);
@@ -264,7 +275,8 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
     rows.mail_ids.add(s.message_id);
     rows.recipients.add(s.recipients[i]);
     rows.senders.add(s.sender_id);
-    rows.bodies.add(s.text);
+    rows.body_at.add(body_at);
+    rows.body_size.add(static_cast<std::int64_t>(s.text.size()));
     rows.codings.add(sms::to_string(s.sms.coding));
     rows.counts.add(static_cast<std::int64_t>(s.sms.segments.size()));
     rows.costs.add(cost_of(s, i));
@@ -294,10 +306,11 @@ void write_batch(pqxx::work& tx, const batch_rows& r) {
       r.l_accounts.str(), r.l_deltas.str(), r.l_reasons.str(), r.l_balances.str(),
       r.l_queue_ids.str(), r.c_accounts.str(), r.c_messages.str(), r.c_segments.str(),
       r.queue_ids.str(), r.accounts.str(), r.froms.str(), r.mail_ids.str(), r.recipients.str(),
-      r.senders.str(), r.bodies.str(), r.codings.str(), r.counts.str(), r.costs.str(),
+      r.senders.str(), r.body_at.str(), r.codings.str(), r.counts.str(), r.costs.str(),
       r.p_queue_ids.str(), r.p_numbers.str(), pqxx::binarystring(r.p_udhs.data(), r.p_udhs.size()),
       pqxx::binarystring(r.p_payloads.data(), r.p_payloads.size()), r.p_udh_at.str(),
-      r.p_udh_size.str(), r.p_payload_at.str(), r.p_payload_size.str())[0];
+      r.p_udh_size.str(), r.p_payload_at.str(), r.p_payload_size.str(),
+      pqxx::binarystring(r.bodies.data(), r.bodies.size()), r.body_size.str())[0];
   const std::array<std::size_t, 7> expected{r.messages, r.parts,   r.messages, r.ledger,
                                             r.counters, r.charges, r.messages};
   for (std::size_t i = 0; i < expected.size(); ++i) {

@@ -62,7 +62,8 @@ class group_commit_test : public migrated_test {
     return queue_ids;
   }
 
-  // Text with every character a PostgreSQL array literal must escape, and a multipart body.
+  // Text with every character a PostgreSQL array literal must escape, non-ASCII in every other
+  // one, and a multipart body.
   core::submission submission(int n, std::int64_t account_id) const {
     core::submission s;
     s.account_id = account_id;
@@ -71,6 +72,10 @@ class group_commit_test : public migrated_test {
     s.recipients = {"+2782000" + std::to_string(1000 + n), "+2783000" + std::to_string(1000 + n)};
     s.sender_id = "ALERTS";
     s.text = "Mail " + std::to_string(n) + ": {a,b} \"q\" back\\slash, NULL\nline 2 @ 100% ";
+    if (n % 2 == 1)
+      s.text +=
+          "caf\xC3\xA9 \xE2\x82\xAC"
+          "5";                                        // GSM, in 2 and 3 octets of UTF-8
     if (n % 3 == 0) s.text += std::string(200, 'x');  // two parts
     s.sms = sms::encode(s.text, {.reference = static_cast<std::uint16_t>(n)});
     return s;
@@ -244,9 +249,10 @@ TEST_F(group_commit_test, the_dedup_lookup_reads_by_message_id_however_small_the
   }  // the writer's backend reports its counters as it exits
   pqxx::nontransaction tx(*inspect_);
   const auto counter = [&](const char* column, const char* index) {
-    return tx.exec_params1(std::string("SELECT ") + column +
-                               " FROM pg_stat_user_indexes WHERE indexrelname = $1",
-                           index)[0]
+    return tx
+        .exec_params1(
+            std::string("SELECT ") + column + " FROM pg_stat_user_indexes WHERE indexrelname = $1",
+            index)[0]
         .as<std::int64_t>();
   };
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM messages")[0].as<int>(), 3200);
@@ -301,9 +307,10 @@ TEST_F(group_commit_test, the_same_mails_from_many_sessions_at_once_are_each_sto
 TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is_never_overdrawn) {
   {
     pqxx::work tx(*inspect_);
-    tx.exec_params("UPDATE accounts SET credit = 50, credit_policy = 'fail', dedup_seconds = 0 "
-                   "WHERE id = $1",
-                   account_.id);
+    tx.exec_params(
+        "UPDATE accounts SET credit = 50, credit_policy = 'fail', dedup_seconds = 0 "
+        "WHERE id = $1",
+        account_.id);
     tx.commit();
   }
   constexpr int senders = 8;
@@ -386,10 +393,11 @@ TEST_F(group_commit_test, an_account_deleted_while_its_mails_are_committed_leave
                 .as<int>(),
             admitted);
   for (const char* table : {"message_parts", "message_events", "dispatch_queue"}) {
-    EXPECT_EQ(tx.exec1(std::string("SELECT count(*) FROM ") + table +
-                       " t WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id)")[0]
-                  .as<int>(),
-              0)
+    EXPECT_EQ(
+        tx.exec1(std::string("SELECT count(*) FROM ") + table +
+                 " t WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id)")[0]
+            .as<int>(),
+        0)
         << table;
   }
 }
@@ -400,8 +408,10 @@ TEST_F(group_commit_test, an_account_deleted_while_its_mails_are_committed_leave
 TEST_F(group_commit_test, writers_are_connected_before_the_first_mail) {
   pqxx::nontransaction look(*inspect_);
   const auto others = [&] {
-    return look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND pid <> pg_backend_pid() AND state = 'idle' AND xact_start IS NULL")[0]
+    return look
+        .exec1(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state = 'idle' AND xact_start IS NULL")[0]
         .as<int>();
   };
   const int before = others();
