@@ -126,13 +126,12 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         id);
     // Then the messages (no foreign key to the account since 0013: the account's row lock,
     // taken above, keeps the group commit from writing new ones meanwhile), with what cascades
-    // from them (receipts, notifications), their ids
-    // kept for the parts and events, which have no foreign key either (0012: no check per row
-    // on the intake's hot path). Those are deleted in statements of their own, after this
-    // one: a transaction that added an event to one of these messages holds the message's row
-    // locked (a claim, an outcome, a receipt's verdict) or its notification's (which cascades),
-    // so this delete waited for it and its event is seen by the next statement; one after it
-    // finds no message to write for.
+    // from them (receipts, notifications), their ids kept for the parts and events, which have
+    // no foreign key either (0012: no check per row on the intake's hot path). Those are
+    // deleted in statements of their own, after this one: a transaction that added an event to
+    // one of these messages holds the message's row locked (a claim, an outcome, a receipt's
+    // verdict) or its notification's (which cascades), so this delete waited for it and its
+    // event is seen by the next statement; one after it finds no message to write for.
     tx.exec0("CREATE TEMPORARY TABLE erased_messages (id bigint PRIMARY KEY) ON COMMIT DROP");
     tx.exec_params(
         "WITH gone AS (DELETE FROM messages WHERE account_id = $1 RETURNING id) "
