@@ -2,11 +2,20 @@
 // unix socket inside its directory (no TCP), stopped by whoever started it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/result.hpp"
 
 namespace mail2sms::sql {
+
+// The private cluster's shared_buffers in MiB, for a machine of `physical_memory` octets: an
+// eighth of it, at least PostgreSQL's default 128 and at most 1024. With the default 128 MiB the
+// intake's new rows pushed dirty pages out of PostgreSQL's buffers within seconds, the backends
+// wrote them to the kernel themselves, and the WAL fsyncs waited behind that data: commits of
+// 20-110 ms a few times in each 10-second load run (docs/PERFORMANCE.md, session 11).
+std::size_t embedded_shared_buffers_mib(std::uint64_t physical_memory);
 
 class embedded_cluster {
  public:

@@ -1,7 +1,9 @@
 // The private PostgreSQL cluster: data survives a restart, a running server is reused and left
 // running, databases with awkward names are created, failures say what and where.
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "pg_fixture.hpp"
@@ -79,6 +81,25 @@ TEST_F(embedded_shared, new_wal_segments_are_not_zero_filled_and_commits_stay_du
     EXPECT_EQ(query_one(connection_string(), "SHOW synchronous_commit"), "on");
     EXPECT_EQ(query_one(connection_string(), "SHOW full_page_writes"), "on");
   }
+}
+
+// An eighth of the machine's memory, between PostgreSQL's default and 1 GiB.
+TEST(embedded_cluster, shared_buffers_follow_the_machine_s_memory) {
+  constexpr std::uint64_t mib = 1024 * 1024;
+  EXPECT_EQ(sql::embedded_shared_buffers_mib(0), 128u);
+  EXPECT_EQ(sql::embedded_shared_buffers_mib(512 * mib), 128u);
+  EXPECT_EQ(sql::embedded_shared_buffers_mib(2048 * mib), 256u);
+  EXPECT_EQ(sql::embedded_shared_buffers_mib(6000 * mib), 750u);
+  EXPECT_EQ(sql::embedded_shared_buffers_mib(64 * 1024 * mib), 1024u);
+}
+
+TEST_F(embedded_shared, the_server_runs_with_the_shared_buffers_chosen_for_this_machine) {
+  const auto memory = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                      static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(query_one(connection_string(),
+                      "SELECT setting::bigint * 8 / 1024 FROM pg_settings "
+                      "WHERE name = 'shared_buffers'"),
+            std::to_string(sql::embedded_shared_buffers_mib(memory)));
 }
 
 TEST_F(embedded_shared, second_object_reuses_the_server_and_leaves_it_running) {
