@@ -65,6 +65,20 @@ TEST(extract_text, base64_utf8) {
   EXPECT_EQ(text.body, "Привет! Встреча в 15:00.\nДо встречи — Алиса");
 }
 
+// A NUL in the body (QP, base64 of UTF-16) is dropped: no SMS carries U+0000, and the database
+// could not store the mail with it. (An encoded subject's NUL was a space already.)
+TEST(extract_text, nul_characters_are_dropped) {
+  const mail_text text = text_of(
+      "From: a@example.com\r\nSubject: =?utf-8?q?up=00time?=\r\nContent-Type: text/plain\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\nhello=00world\r\n");
+  EXPECT_EQ(text.body, "helloworld");
+  EXPECT_EQ(text.subject, "up time");
+  EXPECT_EQ(text_of("Content-Type: text/plain; charset=utf-16le\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\naABpAAAAIQA=\r\n")
+                .body,
+            "hi!");
+}
+
 TEST(extract_text, latin1_quoted_printable_is_read_as_windows_1252) {
   const mail_text text = text_of(sample("latin1_qp.eml"));
   EXPECT_EQ(text.subject, "Réunion à 10h");
