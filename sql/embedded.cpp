@@ -308,10 +308,7 @@ result<ok_t, std::string> cluster_control::start_server() {
   // and fdatasync makes the blocks it allocates durable with the data.
   options += " -c wal_init_zero=off";
   // Buffers sized for the machine (embedded_shared_buffers_mib says why).
-  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-  const std::uint64_t memory =
-      pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * page_size : 0;
-  options += " -c shared_buffers=" + std::to_string(embedded_shared_buffers_mib(memory)) + "MB";
+  options += " -c shared_buffers=" + std::to_string(embedded_shared_buffers_mib()) + "MB";
   if (unsafe_no_fsync())
     options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   auto status = pg("pg_ctl", {"-D", data_.string(), "-l", log_.string(), "-w", "-t", "30", "-o",
@@ -377,6 +374,12 @@ fs::path absolute_dir(const std::string& dir) {
 std::size_t embedded_shared_buffers_mib(std::uint64_t physical_memory) {
   constexpr std::uint64_t mib = 1024 * 1024;
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(physical_memory / 8 / mib, 128, 1024));
+}
+
+std::size_t embedded_shared_buffers_mib() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  return embedded_shared_buffers_mib(
+      pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * page_size : 0);
 }
 
 embedded_cluster::embedded_cluster(std::string dir, std::string database)

@@ -16,6 +16,8 @@ namespace mail2sms::sql {
 // wrote them to the kernel themselves, and the WAL fsyncs waited behind that data: commits of
 // 20-110 ms a few times in each 10-second load run (docs/PERFORMANCE.md, session 11).
 std::size_t embedded_shared_buffers_mib(std::uint64_t physical_memory);
+// The same for this machine's memory (sysconf), what the cluster is started with.
+std::size_t embedded_shared_buffers_mib();
 
 class embedded_cluster {
  public:

@@ -1,7 +1,6 @@
 // The private PostgreSQL cluster: data survives a restart, a running server is reused and left
 // running, databases with awkward names are created, failures say what and where.
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -94,12 +93,10 @@ TEST(embedded_cluster, shared_buffers_follow_the_machine_s_memory) {
 }
 
 TEST_F(embedded_shared, the_server_runs_with_the_shared_buffers_chosen_for_this_machine) {
-  const auto memory = static_cast<std::uint64_t>(sysconf(_SC_PHYS_PAGES)) *
-                      static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
   EXPECT_EQ(query_one(connection_string(),
                       "SELECT setting::bigint * 8 / 1024 FROM pg_settings "
                       "WHERE name = 'shared_buffers'"),
-            std::to_string(sql::embedded_shared_buffers_mib(memory)));
+            std::to_string(sql::embedded_shared_buffers_mib()));
 }
 
 TEST_F(embedded_shared, second_object_reuses_the_server_and_leaves_it_running) {

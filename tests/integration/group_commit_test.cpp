@@ -62,6 +62,25 @@ class group_commit_test : public migrated_test {
     return queue_ids;
   }
 
+  // `senders` threads start together, thread t enqueueing mail(t, k) for k below per_sender, one
+  // at a time; every mail is answered, and a refusal is 5.7.1. Counts the admitted and refused.
+  template <class Mail>
+  static void enqueue_counting(sql::group_committer& committer, int senders, int per_sender,
+                               Mail mail, std::atomic<int>& admitted, std::atomic<int>& refused) {
+    run_together(senders, [&](int t) {
+      for (int k = 0; k < per_sender; ++k) {
+        auto queued = committer.enqueue(mail(t, k));
+        ASSERT_TRUE(queued.has_value()) << queued.error().message;
+        if (queued->refused) {
+          EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
+          ++refused;
+        } else {
+          ++admitted;
+        }
+      }
+    });
+  }
+
   // Text with every character a PostgreSQL array literal must escape, non-ASCII in every other
   // one, and a multipart body.
   core::submission submission(int n, std::int64_t account_id) const {
@@ -323,18 +342,9 @@ TEST_F(group_commit_test, the_credit_of_an_account_sending_from_many_sessions_is
   std::atomic<int> admitted = 0, refused = 0;
   {
     sql::group_committer committer(db_, {.max_batch = 4, .writers = 3});
-    run_together(senders, [&](int t) {
-      for (int k = 0; k < 10; ++k) {
-        auto queued = committer.enqueue(all[static_cast<std::size_t>(t * 10 + k)]);
-        ASSERT_TRUE(queued.has_value()) << queued.error().message;
-        if (queued->refused) {
-          EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
-          ++refused;
-        } else {
-          ++admitted;
-        }
-      }
-    });
+    enqueue_counting(
+        committer, senders, 10,
+        [&](int t, int k) { return all[static_cast<std::size_t>(t * 10 + k)]; }, admitted, refused);
   }
   EXPECT_EQ(admitted, 25);
   EXPECT_EQ(refused, 55);
@@ -366,18 +376,9 @@ TEST_F(group_commit_test, an_account_deleted_while_its_mails_are_committed_leave
       auto deleted = sql::admin(db_).delete_account("gone");
       EXPECT_TRUE(deleted.has_value());
     });
-    run_together(senders, [&](int t) {
-      for (int k = 0; k < per_sender; ++k) {
-        auto queued = committer.enqueue(submission(t * per_sender + k, gone->id));
-        ASSERT_TRUE(queued.has_value()) << queued.error().message;
-        if (queued->refused) {
-          EXPECT_EQ(queued->refused->enhanced_code, "5.7.1") << queued->refused->text;
-          ++refused;
-        } else {
-          ++admitted;
-        }
-      }
-    });
+    enqueue_counting(
+        committer, senders, per_sender,
+        [&](int t, int k) { return submission(t * per_sender + k, gone->id); }, admitted, refused);
   }
   EXPECT_GE(admitted, 40);
   EXPECT_GT(refused, 0) << "the erasure came after the last mail: nothing was tested";
