@@ -45,7 +45,7 @@ SELECT json_build_object(
       'updated_at', m.updated_at, 'mail_from', m.mail_from,
       'mail_message_id', m.mail_message_id, 'recipient', m.recipient,
       'sender_id', m.sender_id, 'body', m.body, 'encoding', m.encoding,
-      'parts', (SELECT count(*) FROM message_parts p WHERE p.message_id = m.id),
+      'parts', m.segments,
       'status', m.status, 'attempts', m.attempts, 'connector', m.connector,
       'last_error', m.last_error, 'cost', m.cost,
       'events', COALESCE((SELECT json_agg(json_build_object(

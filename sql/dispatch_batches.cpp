@@ -31,16 +31,12 @@
 #include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/store.hpp"
+#include "sql/stored_parts.hpp"
 
 namespace mail2sms::sql {
 namespace {
 
 using status = core::submit_outcome::status;
-
-std::vector<std::uint8_t> bytes_of(const pqxx::field& f) {
-  pqxx::binarystring b(f);
-  return {b.data(), b.data() + b.size()};
-}
 
 // Runs `sql` as an unnamed statement, so PostgreSQL plans it for these parameters every time: a
 // generic plan (what a prepared statement gets after five runs) cannot know how many elements an
@@ -67,15 +63,12 @@ auto in_statement(const std::string& conninfo, F&& fn)
 
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
 // event, a dispatch_inflight row and a block of SMPP sequence numbers (see 0007: part n is sent
-// with smpp_sequence + n - 1), and come back with their parts in order: one statement.
+// with smpp_sequence + n - 1), and come back with their packed parts (0014): one statement.
 // The queue rows are taken from dispatch_queue (0010) in due order, locked, deleted; a message is
 // claimed only if it is still `queued` once its row lock is held. A queue row left for a message
 // that is not (another claim took it through a second row, the account is being erased) is
 // deleted and claims nothing, so two claims never both send one message. Queue rows and messages
 // are named by arrays (`= ANY`): TID and primary-key probes whatever the statistics say.
-// `OFFSET 0` keeps the parts' subquery a probe of message_parts' primary key per message: pulled
-// up into a join, it was planned (from statistics a few seconds old) as a hash join over a
-// sequential scan of every part ever stored, payloads included, on every claim.
 constexpr const char* claim_sql =
     "WITH due AS ("
     "  SELECT ctid FROM dispatch_queue WHERE due_at <= now()"
@@ -88,7 +81,7 @@ constexpr const char* claim_sql =
     "         updated_at = now(), smpp_sequence = nextval('smpp_sequence_blocks')::int * 256"
     "  WHERE m.id = ANY(ARRAY(SELECT message_id FROM taken)) AND m.status = 'queued'"
     "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
-    "            m.next_attempt_at, m.smpp_sequence,"
+    "            m.next_attempt_at, m.smpp_sequence, m.parts,"
     "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
     // No conflict is expected (a session claims a message again only after its outcome deleted
     // the row); one would otherwise fail every claim of this session.
@@ -97,11 +90,9 @@ constexpr const char* claim_sql =
     "  ON CONFLICT DO NOTHING),"
     " events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed) "
-    "SELECT c.id, c.queue_id, c.recipient, c.sender_id, c.encoding, c.attempts, c.accepted_us,"
-    "       c.smpp_sequence, p.udh, p.payload "
-    "FROM claimed c LEFT JOIN LATERAL ("
-    "  SELECT part_no, udh, payload FROM message_parts WHERE message_id = c.id OFFSET 0) p ON true "
-    "ORDER BY c.next_attempt_at, c.id, p.part_no";
+    "SELECT id, queue_id, recipient, sender_id, encoding, attempts, accepted_us, smpp_sequence,"
+    "       parts "
+    "FROM claimed ORDER BY next_attempt_at, id";
 
 // Each listed message's status from its parts' receipts: delivered when every part is, else a
 // final failure of any part (expired before rejected before undeliverable); NULL while that is
@@ -334,16 +325,19 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
     if (key.first != last_decided) out.first.add(key.first);  // a repeat would be harmless
     last_decided = key.first;
   }
-  // A part without a final state yet gets its first query_sm time where its connector asks.
+  // The parts' rows: written here, when they were sent (0014), or over those of an earlier
+  // attempt (and of messages accepted before 0014, whose rows the intake wrote). A part without a
+  // final state yet gets its first query_sm time where its connector asks.
   run(tx,
-      "UPDATE message_parts p SET smsc_message_id = v.smsc_message_id, state = v.state,"
-      "       error_code = v.error_code, queries = 0,"
-      "       query_at = CASE WHEN v.state IS NULL"
-      "                       THEN now() + v.query_after * interval '1 second' END "
+      "INSERT INTO message_parts AS p (message_id, part_no, smsc_message_id, state, error_code,"
+      "                                queries, query_at) "
+      "SELECT v.message_id, v.part_no, v.smsc_message_id, v.state, v.error_code, 0,"
+      "       CASE WHEN v.state IS NULL THEN now() + v.query_after * interval '1 second' END "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
       "     AS v(message_id, part_no, smsc_message_id, state, error_code, query_after) "
-      "WHERE p.message_id = ANY($1::bigint[]) AND p.message_id = v.message_id"
-      "  AND p.part_no = v.part_no",
+      "ON CONFLICT (message_id, part_no) DO UPDATE SET smsc_message_id = EXCLUDED.smsc_message_id,"
+      "  state = EXCLUDED.state, error_code = EXCLUDED.error_code, queries = 0,"
+      "  query_at = EXCLUDED.query_at",
       parts.messages.str(), parts.part_numbers.str(), parts.smsc_ids.str(), states.str(),
       errors.str(), parts.query_after.str());
   return out;
@@ -423,23 +417,29 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
     const auto rows = run(tx, claim_sql, limit, *session);
     std::vector<core::queued_message> claimed;
     for (const auto& r : rows) {
-      const auto id = r["id"].as<std::int64_t>();
-      if (claimed.empty() || claimed.back().id != id) {
-        core::queued_message m;
-        m.id = id;
-        m.queue_id = r["queue_id"].as<std::string>();
-        m.recipient = r["recipient"].as<std::string>();
-        m.sender_id = r["sender_id"].as<std::string>();
-        m.attempts = r["attempts"].as<int>();
-        m.coding =
-            r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
-        m.accepted_at = std::chrono::system_clock::time_point(
-            std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
-        m.smpp_sequence = r["smpp_sequence"].as<std::uint32_t>();
-        claimed.push_back(std::move(m));
+      core::queued_message m;
+      m.id = r["id"].as<std::int64_t>();
+      m.queue_id = r["queue_id"].as<std::string>();
+      m.recipient = r["recipient"].as<std::string>();
+      m.sender_id = r["sender_id"].as<std::string>();
+      m.attempts = r["attempts"].as<int>();
+      m.coding =
+          r["encoding"].as<std::string>() == "ucs2" ? sms::encoding::ucs2 : sms::encoding::gsm7;
+      m.accepted_at = std::chrono::system_clock::time_point(
+          std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
+      m.smpp_sequence = r["smpp_sequence"].as<std::uint32_t>();
+      // NULL or not in the packed form only in a database written by hand: the message is
+      // claimed without parts (the SMPP connector fails it: "the message has no segments").
+      if (!r["parts"].is_null()) {
+        const pqxx::binarystring packed(r["parts"]);
+        auto parts = unpack_parts(std::span(packed.data(), packed.size()));
+        if (parts) {
+          m.segments = std::move(*parts);
+        } else {
+          spdlog::error("dispatch: message {} has parts that are not in the stored form", m.id);
+        }
       }
-      if (!r["udh"].is_null())
-        claimed.back().segments.push_back({bytes_of(r["udh"]), bytes_of(r["payload"])});
+      claimed.push_back(std::move(m));
     }
     return claimed;
   });

@@ -16,22 +16,22 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
     pqxx::work tx(conn);
     purge_counts counts;
     // A message that may still be sent (queued, sending, or unknown and about to be resent)
-    // keeps its text whatever its age.
-    counts.parts = tx.exec_params(
-                         "UPDATE message_parts p SET payload = ''::bytea FROM messages m "
-                         "WHERE m.id = p.message_id "
-                         "AND m.created_at < now() - make_interval(days => $1) "
-                         "AND m.status NOT IN ('queued', 'sending', 'unknown') "
-                         "AND octet_length(p.payload) > 0",
-                         days)
-                       .affected_rows();
-    counts.messages = tx.exec_params(
-                            "UPDATE messages SET body = NULL "
-                            "WHERE created_at < now() - make_interval(days => $1) "
-                            "AND status NOT IN ('queued', 'sending', 'unknown') "
-                            "AND body IS NOT NULL",
-                            days)
-                          .affected_rows();
+    // keeps its text and its parts whatever its age. The rows are locked by the first step, so
+    // the status they were chosen by holds for the update.
+    const auto purged = tx.exec_params1(
+        "WITH old AS ("
+        "  SELECT id, body IS NOT NULL AS had_body, parts IS NOT NULL AS had_parts, segments"
+        "  FROM messages WHERE created_at < now() - make_interval(days => $1)"
+        "    AND status NOT IN ('queued', 'sending', 'unknown')"
+        "    AND (body IS NOT NULL OR parts IS NOT NULL) FOR UPDATE),"
+        " erased AS ("
+        "  UPDATE messages m SET body = NULL, parts = NULL FROM old WHERE m.id = old.id) "
+        "SELECT count(*) FILTER (WHERE had_body),"
+        "       COALESCE(sum(segments) FILTER (WHERE had_parts), 0) "
+        "FROM old",
+        days);
+    counts.messages = purged[0].as<std::int64_t>();
+    counts.parts = purged[1].as<std::int64_t>();
     counts.replies = tx.exec_params(
                            "UPDATE inbound_messages SET body = NULL "
                            "WHERE received_at < now() - make_interval(days => $1) "

@@ -455,16 +455,20 @@ result<std::vector<message_detail>, core::store_error> store::show_message(
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     const auto rows = tx.exec_params(
         std::string("SELECT ") + message_columns +
-            ",  m.dispatch_session, m.smpp_sequence, p.part_no, COALESCE(p.smsc_message_id, '') AS "
+            ",  m.dispatch_session, m.smpp_sequence, g.part_no, COALESCE(p.smsc_message_id, '') AS "
             "smsc,"
-            "  COALESCE(p.state, '') AS state, COALESCE(p.error_code, '') AS error_code, p.queries,"
+            "  COALESCE(p.state, '') AS state, COALESCE(p.error_code, '') AS error_code,"
+            "  COALESCE(p.queries, 0) AS queries,"
             "  COALESCE(to_char(p.query_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
             "'')"
             "    AS query_at "
+            // Every part, sent or not: a part has a row only once a submission of it has an
+            // outcome (0014).
             "FROM messages m JOIN accounts a ON a.id = m.account_id"
-            " LEFT JOIN message_parts p ON p.message_id = m.id "
+            " CROSS JOIN LATERAL generate_series(1, m.segments) AS g(part_no)"
+            " LEFT JOIN message_parts p ON p.message_id = m.id AND p.part_no = g.part_no "
             "WHERE m.queue_id = $1 OR m.id = $2 "
-            "ORDER BY m.id, p.part_no",
+            "ORDER BY m.id, g.part_no",
         queue_id_or_id, row_id_of(queue_id_or_id));
     std::vector<message_detail> out;
     for (const auto& r : rows) {
@@ -477,7 +481,6 @@ result<std::vector<message_detail>, core::store_error> store::show_message(
         if (!r["smpp_sequence"].is_null()) d.smpp_sequence = r["smpp_sequence"].as<std::int64_t>();
         out.push_back(std::move(d));
       }
-      if (r["part_no"].is_null()) continue;
       part_detail p;
       p.part_no = r["part_no"].as<int>();
       p.smsc_message_id = r["smsc"].as<std::string>();

@@ -12,6 +12,7 @@
 #include "core/sms/sms.hpp"
 #include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
+#include "sql/stored_parts.hpp"
 
 namespace mail2sms::sql {
 
@@ -152,10 +153,9 @@ std::string reservation_reason(const core::policy::decision& d) {
 // Everything a batch writes, in one statement (one round trip, planned once per connection): the
 // credit taken from each account, a ledger row per admitted mail (with the balance after it),
 // the rate-limit counters of accounts that have limits, the messages (one per recipient sent to)
-// with their parts, `queued` events and dispatch_queue rows (0010: due now, as their
-// next_attempt_at says), and a NOTIFY for the dispatchers. The parts are given
-// once per mail and joined to each of its messages by queue id. The one foreign key left on these
-// tables (usage counters to accounts, one row per account) is checked at the end of the
+// with their parts packed in the row (0014), `queued` events and dispatch_queue rows (0010: due
+// now, as their next_attempt_at says), and a NOTIFY for the dispatchers. The one foreign key left
+// on these tables (usage counters to accounts, one row per account) is checked at the end of the
 // statement.
 constexpr const char* write_batch_sql =
     "WITH charged AS ("
@@ -177,30 +177,24 @@ constexpr const char* write_batch_sql =
     "  DO UPDATE SET used = usage_counters.used + EXCLUDED.used RETURNING account_id), "
     "inserted AS ("
     "  INSERT INTO messages (queue_id, account_id, mail_from, mail_message_id, recipient, "
-    "                        sender_id, body, encoding, segments, cost) "
+    "                        sender_id, body, encoding, segments, cost, parts) "
     "  SELECT m.q, m.a, m.f, m.mid, m.r, m.s, "
-    "         convert_from(substring($29::bytea FROM m.b + 1 FOR m.bl), 'UTF8'), m.e, m.n, m.c "
+    "         convert_from(substring($21::bytea FROM m.b + 1 FOR m.bl), 'UTF8'), m.e, m.n, m.c, "
+    "         substring($23::bytea FROM m.p + 1 FOR m.pl) "
     "  FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], "
-    "              $16::text[], $17::int[], $30::int[], $18::text[], $19::int[], $20::bigint[]) "
-    "    AS m(q, a, f, mid, r, s, b, bl, e, n, c) "
-    "  RETURNING id, queue_id, next_attempt_at), "
-    "parts AS ("
-    "  INSERT INTO message_parts (message_id, part_no, udh, payload) "
-    "  SELECT i.id, p.n, substring($23::bytea FROM p.u + 1 FOR p.ul), "
-    "         substring($24::bytea FROM p.d + 1 FOR p.dl) FROM inserted i "
-    "  JOIN unnest($21::text[], $22::int[], $25::int[], $26::int[], $27::int[], $28::int[]) "
-    "    AS p(q, n, u, ul, d, dl) ON p.q = i.queue_id "
-    "  RETURNING message_id), "
+    "              $16::text[], $17::int[], $22::int[], $18::text[], $19::int[], $20::bigint[], "
+    "              $24::int[], $25::int[]) "
+    "    AS m(q, a, f, mid, r, s, b, bl, e, n, c, p, pl) "
+    "  RETURNING id, next_attempt_at), "
     "events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'queued' FROM inserted "
     "  RETURNING message_id), "
     "due AS ("
     "  INSERT INTO dispatch_queue (message_id, due_at) SELECT id, next_attempt_at FROM inserted "
     "  RETURNING message_id) "
-    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM parts), "
-    "       (SELECT count(*) FROM events), (SELECT count(*) FROM ledger), "
-    "       (SELECT count(*) FROM counted), (SELECT count(*) FROM charged), "
-    "       (SELECT count(*) FROM due), "
+    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM events), "
+    "       (SELECT count(*) FROM ledger), (SELECT count(*) FROM counted), "
+    "       (SELECT count(*) FROM charged), (SELECT count(*) FROM due), "
     "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
     "            THEN pg_notify('mail2sms_queue', '') END";
 static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
@@ -212,17 +206,15 @@ struct batch_rows {
   array_literal c_accounts, c_messages, c_segments;                         // $8-$10
   array_literal queue_ids, accounts, froms, mail_ids, recipients, senders,  // $11-$20
       body_at, codings, counts, costs;
-  // The mails' texts, one after the other, as one binary parameter ($29) with each message's
-  // offset ($17) and length ($30) in it: PostgreSQL reads no array literal of them (array_in
-  // went through every octet), and a mail to several numbers sends its text once.
+  // The mails' texts, one after the other, as one binary parameter ($21) with each message's
+  // offset ($17) and length ($22) in it: PostgreSQL reads no array literal of them (array_in
+  // went through every octet), and a mail to several numbers sends its text once. The mails'
+  // packed parts (sql/stored_parts.hpp) the same way: $23, with offsets $24 and lengths $25.
   std::string bodies;
   array_literal body_size;
-  array_literal p_queue_ids, p_numbers;  // $21-$22
-  // Every part's UDH and payload, one after the other, sent as two binary parameters ($23, $24:
-  // no hex to write or read) with each part's offset and length in them ($25-$28).
-  std::basic_string<unsigned char> p_udhs, p_payloads;
-  array_literal p_udh_at, p_udh_size, p_payload_at, p_payload_size;
-  std::size_t messages = 0, parts = 0, ledger = 0, counters = 0, charges = 0;
+  packed_parts parts;
+  array_literal parts_at, parts_size;
+  std::size_t messages = 0, ledger = 0, counters = 0, charges = 0;
 };
 
 void add_charges(batch_rows& rows, std::span<const submission_ref> batch,
@@ -263,12 +255,16 @@ void add_charges(batch_rows& rows, std::span<const submission_ref> batch,
 
 void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector<bool>& send) {
   const auto& s = *ref.submission;
-  bool any = false;
-  const auto body_at = static_cast<std::int64_t>(rows.bodies.size());
+  std::int64_t body_at = -1, parts_at = 0, parts_size = 0;
   for (std::size_t i = 0; i < s.recipients.size(); ++i) {
     if (!send[i]) continue;
-    if (!any) rows.bodies.append(s.text);
-    any = true;
+    if (body_at < 0) {  // the mail's text and parts, once for all its recipients
+      body_at = static_cast<std::int64_t>(rows.bodies.size());
+      rows.bodies.append(s.text);
+      parts_at = static_cast<std::int64_t>(rows.parts.size());
+      append_packed(rows.parts, s.sms.segments);
+      parts_size = static_cast<std::int64_t>(rows.parts.size()) - parts_at;
+    }
     rows.queue_ids.add(ref.queue_id);
     rows.accounts.add(s.account_id);
     rows.froms.add(s.mail_from);
@@ -280,26 +276,14 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
     rows.codings.add(sms::to_string(s.sms.coding));
     rows.counts.add(static_cast<std::int64_t>(s.sms.segments.size()));
     rows.costs.add(cost_of(s, i));
+    rows.parts_at.add(parts_at);
+    rows.parts_size.add(parts_size);
     ++rows.messages;
-    rows.parts += s.sms.segments.size();
-  }
-  if (!any) return;
-  std::int64_t part_no = 1;
-  for (const auto& seg : s.sms.segments) {
-    rows.p_queue_ids.add(ref.queue_id);
-    rows.p_numbers.add(part_no++);
-    rows.p_udh_at.add(static_cast<std::int64_t>(rows.p_udhs.size()));
-    rows.p_udh_size.add(static_cast<std::int64_t>(seg.udh.size()));
-    rows.p_udhs.append(seg.udh.begin(), seg.udh.end());
-    rows.p_payload_at.add(static_cast<std::int64_t>(rows.p_payloads.size()));
-    rows.p_payload_size.add(static_cast<std::int64_t>(seg.payload.size()));
-    rows.p_payloads.append(seg.payload.begin(), seg.payload.end());
   }
 }
 
-// Runs write_batch_sql and checks that it wrote every row it was given: a shortfall (a queue id
-// shared by two mails of the batch, a charge for an account that is gone) would otherwise be a
-// 250 for a mail with no message or no parts.
+// Runs write_batch_sql and checks that it wrote every row it was given: a shortfall (a charge for
+// an account that is gone) would otherwise be a 250 for a mail without all its rows.
 void write_batch(pqxx::work& tx, const batch_rows& r) {
   const auto row = exec_prepared_once(
       tx, "m2s_write_batch", write_batch_sql, r.charged_ids.str(), r.charged.str(),
@@ -307,12 +291,10 @@ void write_batch(pqxx::work& tx, const batch_rows& r) {
       r.l_queue_ids.str(), r.c_accounts.str(), r.c_messages.str(), r.c_segments.str(),
       r.queue_ids.str(), r.accounts.str(), r.froms.str(), r.mail_ids.str(), r.recipients.str(),
       r.senders.str(), r.body_at.str(), r.codings.str(), r.counts.str(), r.costs.str(),
-      r.p_queue_ids.str(), r.p_numbers.str(), pqxx::binarystring(r.p_udhs.data(), r.p_udhs.size()),
-      pqxx::binarystring(r.p_payloads.data(), r.p_payloads.size()), r.p_udh_at.str(),
-      r.p_udh_size.str(), r.p_payload_at.str(), r.p_payload_size.str(),
-      pqxx::binarystring(r.bodies.data(), r.bodies.size()), r.body_size.str())[0];
-  const std::array<std::size_t, 7> expected{r.messages, r.parts,   r.messages, r.ledger,
-                                            r.counters, r.charges, r.messages};
+      pqxx::binarystring(r.bodies.data(), r.bodies.size()), r.body_size.str(),
+      pqxx::binarystring(r.parts.data(), r.parts.size()), r.parts_at.str(), r.parts_size.str())[0];
+  const std::array<std::size_t, 6> expected{r.messages, r.messages, r.ledger,
+                                            r.counters, r.charges,  r.messages};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (row[static_cast<int>(i)].as<std::size_t>() != expected[i]) {
       throw std::logic_error("group commit wrote " + row[static_cast<int>(i)].as<std::string>() +

@@ -103,7 +103,7 @@ TEST_F(dispatch_queue_test, no_index_names_a_column_the_status_updates_write) {
   EXPECT_GE(indexes, 7);  // the query found the indexes
   EXPECT_EQ(tx.exec1("SELECT reloptions::text FROM pg_class WHERE oid = 'messages'::regclass")[0]
                 .as<std::string>(),
-            "{fillfactor=75}");
+            "{fillfactor=75,toast_tuple_target=8160}");
   EXPECT_EQ(
       tx.exec1("SELECT reloptions::text FROM pg_class WHERE oid = 'message_parts'::regclass")[0]
           .as<std::string>(),
@@ -136,8 +136,9 @@ TEST_F(dispatch_queue_test, the_status_updates_of_a_message_are_hot) {
   };
   // Claim, outcome, settle: three updates each, all HOT.
   EXPECT_EQ(counts("messages"), std::pair(3 * messages, 3 * messages));
-  // The outcome writes the part's SMSC id (indexed: not HOT), the receipt its state (HOT).
-  EXPECT_EQ(counts("message_parts"), std::pair(2 * messages, messages));
+  // The outcome inserts the part's row with its SMSC id (0014), the receipt writes its state
+  // (HOT).
+  EXPECT_EQ(counts("message_parts"), std::pair(messages, messages));
 }
 
 // --- a message's way through the queue --------------------------------------------------------
@@ -353,6 +354,11 @@ TEST_F(dispatch_queue_test, a_queue_row_of_a_message_no_longer_queued_claims_not
 TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts_and_events) {
   enqueue_parts(1);
   enqueue_parts(1);
+  enqueue_parts(1);
+  // One sent (its part has a row, 0014), one in flight, one queued.
+  const auto sent = claim(1);
+  ASSERT_EQ(sent.size(), 1u);
+  record(sent[0].id, {status::submitted, {"erased1"}, ""});
   ASSERT_EQ(claim(1).size(), 1u);
   auto other = store_->add_account("other", "ZA", "$argon2id$unused", 1000);
   ASSERT_TRUE(other.has_value()) << other.error().message;
@@ -362,14 +368,19 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
   s.text = "stays";
   s.sms = sms::encode(s.text);
   ASSERT_TRUE(store_->enqueue(s).has_value());
+  execute(
+      "INSERT INTO message_parts (message_id, part_no, smsc_message_id) "
+      "SELECT id, 1, 'kept1' FROM messages WHERE recipient = '+27821234000'");
   ASSERT_EQ(queue_count(), 2);
   ASSERT_EQ(inflight_count(), 1);
 
   sql::admin admin(db_);
-  const std::string of_ops = " JOIN messages m ON m.id = x.message_id JOIN accounts a "
-                             "ON a.id = m.account_id AND a.name = 'ops'";
-  ASSERT_EQ(value("SELECT count(*) FROM message_parts x" + of_ops), "2");
-  ASSERT_EQ(value("SELECT count(*) FROM message_events x" + of_ops), "3");  // 2 queued, 1 sending
+  const std::string of_ops =
+      " JOIN messages m ON m.id = x.message_id JOIN accounts a "
+      "ON a.id = m.account_id AND a.name = 'ops'";
+  ASSERT_EQ(value("SELECT count(*) FROM message_parts x" + of_ops), "1");
+  // 3 queued, 2 sending, 1 submitted
+  ASSERT_EQ(value("SELECT count(*) FROM message_events x" + of_ops), "6");
   auto deleted = admin.delete_account("ops");
   ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
   EXPECT_EQ(queue_count(), 1);
@@ -448,6 +459,67 @@ TEST_F(dispatch_queue_migration_test, moves_queued_and_sending_messages_into_the
   for (const auto& m : *found) recipients.insert(m.recipient);
   EXPECT_EQ(recipients, (std::set<std::string>{"+27821000003", "+27821000004"}));
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM dispatch_inflight"), "1");  // Q2, just claimed
+}
+
+// --- 0014 on a database with part rows ------------------------------------------------------
+
+TEST_F(dispatch_queue_migration_test, parts_stored_as_rows_before_0014_are_sent_and_tracked) {
+  namespace fs = std::filesystem;
+  temp_dir up_to_0013;
+  for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() == ".sql" && name < "0014")
+      fs::copy_file(entry.path(), up_to_0013.path() / name);
+  }
+  const auto db = fresh_database();
+  auto old = sql::migrate(db, up_to_0013.path().string());
+  ASSERT_TRUE(old.has_value()) << old.error();
+  ASSERT_EQ(old->applied.back(), "0013_intake_account_keys");
+  pqxx::connection conn(db);
+  {
+    pqxx::work tx(conn);
+    // Q1 queued in two parts (given out of order), Q2 sent, each as the old intake wrote them.
+    tx.exec(
+        "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
+        "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) VALUES"
+        " ('Q1', 1, '+27821000001', 'gsm7', 2, 'queued'),"
+        " ('Q2', 1, '+27821000002', 'gsm7', 1, 'submitted');"
+        "INSERT INTO message_parts (message_id, part_no, udh, payload, smsc_message_id) VALUES"
+        " (1, 2, '\\x0500032a0202', 'cd', NULL),"
+        " (1, 1, '\\x0500032a0201', 'ab', NULL),"
+        " (2, 1, '', 'zz', 's2');"
+        "INSERT INTO dispatch_queue (message_id, due_at) VALUES (1, now())");
+    tx.commit();
+  }
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0014_message_parts_inline");
+  // The sent message's text is not needed again; its part row and SMSC id stay.
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM messages WHERE parts IS NULL"), "1");
+  EXPECT_EQ(scalar(conn, "SELECT smsc_message_id FROM message_parts WHERE message_id = 2"), "s2");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT count(*) FROM information_schema.columns WHERE table_name = "
+                   "'message_parts' AND column_name IN ('udh', 'payload')"),
+            "0");
+
+  sql::store store(db);
+  auto claimed = store.claim(10);
+  ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+  ASSERT_EQ(claimed->size(), 1u);
+  const auto& m = claimed->front();
+  EXPECT_EQ(m.queue_id, "Q1");
+  ASSERT_EQ(m.segments.size(), 2u);
+  EXPECT_EQ(m.segments[0].udh, (std::vector<std::uint8_t>{0x05, 0x00, 0x03, 0x2a, 0x02, 0x01}));
+  EXPECT_EQ(m.segments[0].payload, (std::vector<std::uint8_t>{'a', 'b'}));
+  EXPECT_EQ(m.segments[1].udh, (std::vector<std::uint8_t>{0x05, 0x00, 0x03, 0x2a, 0x02, 0x02}));
+  EXPECT_EQ(m.segments[1].payload, (std::vector<std::uint8_t>{'c', 'd'}));
+  // Its outcome lands on the rows the old intake wrote.
+  const core::submit_outcome sent{status::submitted, {"n1", "n2"}, ""};
+  ASSERT_TRUE(store.record(m.id, "smsc1", sent, std::nullopt).has_value());
+  EXPECT_EQ(scalar(conn,
+                   "SELECT string_agg(part_no || '=' || smsc_message_id, ',' ORDER BY "
+                   "part_no) FROM message_parts WHERE message_id = 1"),
+            "1=n1,2=n2");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "sql/admin.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
+#include "sql/stored_parts.hpp"
 #include "sql/submissions.hpp"
 
 namespace mail2sms::testing {
@@ -136,15 +137,16 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
       EXPECT_EQ(rows[r]["encoding"].as<std::string>(), "gsm7");
       EXPECT_EQ(rows[r]["segments"].as<std::size_t>(), s.sms.segments.size());
       EXPECT_EQ(rows[r]["status"].as<std::string>(), "queued");
-      auto parts = tx.exec_params(
-          "SELECT part_no, encode(udh, 'hex'), encode(payload, 'hex') FROM message_parts "
-          "WHERE message_id = $1 ORDER BY part_no",
-          rows[r]["id"].as<std::int64_t>());
-      ASSERT_EQ(parts.size(), s.sms.segments.size());
-      for (std::size_t p = 0; p < parts.size(); ++p) {
-        EXPECT_EQ(parts[p][0].as<std::size_t>(), p + 1);
-        EXPECT_EQ(parts[p][1].as<std::string>(), sms::to_hex(s.sms.segments[p].udh));
-        EXPECT_EQ(parts[p][2].as<std::string>(), sms::to_hex(s.sms.segments[p].payload));
+      // Each mail's own parts, packed in its rows (0014); the batch's mails' are side by side
+      // in one parameter.
+      const pqxx::binarystring packed(tx.exec_params1("SELECT parts FROM messages WHERE id = $1",
+                                                      rows[r]["id"].as<std::int64_t>())[0]);
+      const auto parts = sql::unpack_parts(std::span(packed.data(), packed.size()));
+      ASSERT_TRUE(parts.has_value());
+      ASSERT_EQ(parts->size(), s.sms.segments.size());
+      for (std::size_t p = 0; p < parts->size(); ++p) {
+        EXPECT_EQ(sms::to_hex((*parts)[p].udh), sms::to_hex(s.sms.segments[p].udh));
+        EXPECT_EQ(sms::to_hex((*parts)[p].payload), sms::to_hex(s.sms.segments[p].payload));
       }
       EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM message_events WHERE message_id = $1 AND "
                                 "status = 'queued'",

@@ -231,7 +231,7 @@ TEST_F(receipt_store_test, a_receipt_stored_while_its_part_is_being_recorded_is_
   const auto id = claimed_message(1);
   // The outcome's transaction stops after writing the part's SMSC id, uncommitted.
   install_gate(
-      "CREATE TRIGGER gate BEFORE UPDATE OF smsc_message_id ON message_parts "
+      "CREATE TRIGGER gate BEFORE INSERT OR UPDATE OF smsc_message_id ON message_parts "
       "FOR EACH ROW EXECUTE FUNCTION gate()");
   std::thread recording([&] { submitted(id, {"l1"}); });
   ASSERT_TRUE(held_at_gate());
