@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <pqxx/pqxx>
@@ -55,6 +57,13 @@ class pg_environment final : public ::testing::Environment {
     if (dir_->path().empty()) return error_ = "cannot create a directory under /tmp";
     setenv("MAIL2SMS_PG_UNSAFE_NO_FSYNC", "1", 0);  // a throwaway cluster: speed over durability
     cluster_ = std::make_unique<sql::embedded_cluster>(dir_->path().string(), "mail2sms_test");
+    // A test that ends in std::terminate (a failed ASSERT returning past a joinable std::thread)
+    // never reaches TearDown: its server would run on, and its directory stay, after the
+    // process is gone. Stop them on the way out.
+    std::set_terminate([] {
+      instance().TearDown();
+      std::abort();
+    });
     if (auto started = cluster_->start(); !started) error_ = started.error();
     return error_;
   }
