@@ -429,7 +429,7 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
           std::chrono::microseconds(r["accepted_us"].as<std::int64_t>()));
       m.smpp_sequence = r["smpp_sequence"].as<std::uint32_t>();
       // NULL or not in the packed form only in a database written by hand: the message is
-      // claimed without parts (the SMPP connector fails it: "the message has no segments").
+      // claimed without parts, and the dispatcher fails it for good.
       if (!r["parts"].is_null()) {
         const pqxx::binarystring packed(r["parts"]);
         auto parts = unpack_parts(std::span(packed.data(), packed.size()));

@@ -73,6 +73,14 @@ void dispatcher::start(const queued_message& message) {
     finish(std::move(f));
     return;
   }
+  if (message.segments.empty()) {
+    // Only a message whose stored parts are missing or unreadable (a database edited by hand):
+    // no connector is asked to send nothing, and none reports it submitted.
+    f.outcome.state = submit_outcome::status::permanent_failure;
+    f.outcome.reason = "no SMS parts are stored for it (messages.parts is empty or unreadable)";
+    finish(std::move(f));
+    return;
+  }
   sms_connector* connector = connector_for(message.recipient);
   if (connector == nullptr) {
     f.outcome.state = submit_outcome::status::permanent_failure;

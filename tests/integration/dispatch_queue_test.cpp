@@ -402,20 +402,29 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
 
 // --- 0010 on a database with a queue ------------------------------------------------------
 
-class dispatch_queue_migration_test : public pg_test {};
+class dispatch_queue_migration_test : public pg_test {
+ protected:
+  // A fresh database with the migrations named before `first_left_out` applied; `last` gets the
+  // last one applied, or why migrating failed.
+  std::string migrated_before(const std::string& first_left_out, std::string& last) {
+    namespace fs = std::filesystem;
+    temp_dir older;
+    for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
+      const auto name = entry.path().filename().string();
+      if (entry.path().extension() == ".sql" && name < first_left_out)
+        fs::copy_file(entry.path(), older.path() / name);
+    }
+    auto db = fresh_database();
+    const auto old = sql::migrate(db, older.path().string());
+    last = old ? old->applied.back() : "migrating failed: " + old.error();
+    return db;
+  }
+};
 
 TEST_F(dispatch_queue_migration_test, moves_queued_and_sending_messages_into_the_new_tables) {
-  namespace fs = std::filesystem;
-  temp_dir up_to_0009;
-  for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
-    const auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".sql" && name < "0010")
-      fs::copy_file(entry.path(), up_to_0009.path() / name);
-  }
-  const auto db = fresh_database();
-  auto old = sql::migrate(db, up_to_0009.path().string());
-  ASSERT_TRUE(old.has_value()) << old.error();
-  ASSERT_EQ(old->applied.back(), "0009_reply_parts");
+  std::string last;
+  const auto db = migrated_before("0010", last);
+  ASSERT_EQ(last, "0009_reply_parts");
   pqxx::connection conn(db);
   {
     pqxx::work tx(conn);
@@ -464,17 +473,9 @@ TEST_F(dispatch_queue_migration_test, moves_queued_and_sending_messages_into_the
 // --- 0014 on a database with part rows ------------------------------------------------------
 
 TEST_F(dispatch_queue_migration_test, parts_stored_as_rows_before_0014_are_sent_and_tracked) {
-  namespace fs = std::filesystem;
-  temp_dir up_to_0013;
-  for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
-    const auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".sql" && name < "0014")
-      fs::copy_file(entry.path(), up_to_0013.path() / name);
-  }
-  const auto db = fresh_database();
-  auto old = sql::migrate(db, up_to_0013.path().string());
-  ASSERT_TRUE(old.has_value()) << old.error();
-  ASSERT_EQ(old->applied.back(), "0013_intake_account_keys");
+  std::string last;
+  const auto db = migrated_before("0014", last);
+  ASSERT_EQ(last, "0013_intake_account_keys");
   pqxx::connection conn(db);
   {
     pqxx::work tx(conn);

@@ -152,6 +152,18 @@ TEST_F(dispatcher_test, a_message_claimed_after_its_validity_is_not_sent) {
   EXPECT_EQ(queue.recorded[0].outcome.state, submit_outcome::status::expired);
 }
 
+TEST_F(dispatcher_test, a_message_without_parts_fails_permanently_unsent) {
+  auto d = make();
+  auto m = message_to("+27821234567");
+  m.segments.clear();
+  queue.due.push_back(m);
+  d.run_once();
+  EXPECT_TRUE(za_mobile.sent.empty());
+  ASSERT_EQ(queue.recorded.size(), 1u);
+  EXPECT_EQ(queue.recorded[0].outcome.state, submit_outcome::status::permanent_failure);
+  EXPECT_NE(queue.recorded[0].outcome.reason.find("no SMS parts"), std::string::npos);
+}
+
 TEST_F(dispatcher_test, keeps_many_messages_in_flight_at_once) {
   test::held_connector held;
   settings.batch_size = 100;
