@@ -4,6 +4,7 @@
 // test.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -127,6 +128,31 @@ void bm_render_typical_2k(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * mail.size()));
 }
 
+// What Postfix's smtp-source -l 1024 sends (bench/smtp_compare.py's load): four header fields and
+// 1,024 octets of numbered lines of X. The render is what the intake does with each of those mails.
+std::string smtp_source_1k_mail() {
+  std::string mail =
+      "From: <load@example.com>\r\nTo: <+27821234567@sms.example.com>\r\n"
+      "Date: Mon, 30 Nov 2026 00:16:07 +0000 (UTC)\r\nMessage-Id: <721e.0003.0000@vm>\r\n\r\n";
+  std::size_t left = 1024;
+  for (int line = 1; left > 0; ++line) {
+    const std::size_t n = std::min<std::size_t>(left, 80);
+    std::string text(n - 2, 'X');
+    if (n == 80) text[0] = static_cast<char>('0' + line % 10);
+    mail += text + "\r\n";
+    left -= n;
+  }
+  return mail;
+}
+
+void bm_render_smtp_source_1k(benchmark::State& state) {
+  const std::string mail = smtp_source_1k_mail();
+  state.counters["mail_octets"] = static_cast<double>(mail.size());
+  state.counters["parts"] = static_cast<double>(render(mail));
+  for (auto _ : state) benchmark::DoNotOptimize(render(mail));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * mail.size()));
+}
+
 std::vector<std::string> corpus() {
   std::vector<std::string> mails;
   for (const auto& entry : std::filesystem::directory_iterator(MAIL2SMS_CORPUS_DIR)) {
@@ -158,6 +184,7 @@ BENCHMARK(bm_extract_plain);
 BENCHMARK(bm_extract_qp_utf8);
 BENCHMARK(bm_extract_multipart_alternative);
 BENCHMARK(bm_render_typical_2k);
+BENCHMARK(bm_render_smtp_source_1k);
 BENCHMARK(bm_render_corpus);
 
 }  // namespace

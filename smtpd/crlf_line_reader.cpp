@@ -28,7 +28,10 @@ std::optional<crlf_line> crlf_line_reader::next(std::size_t max_octets) {
     discarding_ = false;
     return crlf_line{{}, true, false};
   }
-  const bool bare = text.find_first_of("\r\n") != std::string_view::npos;
+  // Two single-octet finds (each one vectorised scan): find_first_of("\r\n") made a call per
+  // octet of every line of every mail.
+  const bool bare =
+      text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
   return crlf_line{text, false, bare};
 }
 

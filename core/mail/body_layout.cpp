@@ -1,20 +1,27 @@
 // Body layout: line-by-line passes over decoded UTF-8 text.
 #include "core/mail/body_layout.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace mail2sms::mail {
 namespace {
 
-// The lines of `text`, split at LF, CRLF or a lone CR.
+// The lines of `text`, split at LF, CRLF or a lone CR. The next CR and the next LF are each
+// found with a (vectorised) find and kept until passed: an octet-by-octet loop was a tenth of a
+// 1 KiB mail's whole conversion.
 std::vector<std::string_view> lines_of(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\r' && text[i] != '\n') continue;
+  std::size_t next_cr = text.find('\r');
+  std::size_t next_lf = text.find('\n');
+  for (std::size_t i = std::min(next_cr, next_lf); i != std::string_view::npos;
+       i = std::min(next_cr, next_lf)) {
     lines.push_back(text.substr(start, i - start));
     if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
     start = i + 1;
+    if (next_cr != std::string_view::npos && next_cr < start) next_cr = text.find('\r', start);
+    if (next_lf != std::string_view::npos && next_lf < start) next_lf = text.find('\n', start);
   }
   lines.push_back(text.substr(start));
   return lines;

@@ -156,8 +156,7 @@ lines strip_replies(const lines& in) {
       i += n - 1;
       continue;
     }
-    if (attribution_lines_at(in, i) == 0 && in[i].starts_with('>') &&
-        is_attribution(unquoted(in[i]))) {
+    if (in[i].starts_with('>') && is_attribution(unquoted(in[i]))) {
       continue;  // Apple Mail quotes the attribution too
     }
     quoted.push_back(unquoted(in[i]));
@@ -273,19 +272,24 @@ std::size_t disclaimer_at(std::string_view text, const std::vector<std::string>&
   return prefix.size();
 }
 
+// Written through a pointer into a string of the input's size (the output is never longer: a
+// space it adds stands for at least one blank it drops); appending octet by octet cost a capacity
+// check each.
 std::string collapse_blanks(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  std::string out(text.size(), '\0');
+  char* const first = out.data();
+  char* o = first;
   bool blank = false;
   for (const char c : text) {
     if (c == ' ' || c == '\t') {
       blank = true;
       continue;
     }
-    if (blank && c != '\n' && !out.empty() && out.back() != '\n') out += ' ';
+    if (blank && c != '\n' && o != first && o[-1] != '\n') *o++ = ' ';
     blank = false;
-    out += c;
+    *o++ = c;
   }
+  out.resize(static_cast<std::size_t>(o - first));
   return out;
 }
 

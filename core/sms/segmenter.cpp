@@ -219,8 +219,17 @@ std::optional<encoded_message> encode_plain_gsm(std::string_view text,
                           .text = std::string(text),
                           .locking_shift = static_cast<national_language>(a.locking_id),
                           .single_shift = static_cast<national_language>(a.single_id)};
+  // Without escape pairs (units == characters) a part's septets are written straight into it.
+  const bool one_unit_each = units == text.size();
   auto add_part = [&](std::size_t begin, std::size_t end) {
     segment& part = message.segments.emplace_back();
+    if (one_unit_each) {
+      part.payload.resize(end - begin);
+      for (std::size_t i = begin; i < end; ++i) {
+        part.payload[i - begin] = static_cast<std::uint8_t>(code_of(i) & 0x7F);
+      }
+      return;
+    }
     part.payload.reserve(end - begin);
     for (std::size_t i = begin; i < end; ++i) {
       const std::uint16_t code = code_of(i);
@@ -231,6 +240,15 @@ std::optional<encoded_message> encode_plain_gsm(std::string_view text,
   const part_limits limits = limits_for(encoding::gsm7, options.reference_16bit, a);
   if (units <= limits.single) {
     add_part(0, text.size());
+  } else if (one_unit_each) {
+    // split_ranges' cuts without its walk over every character: a part is `multi` characters,
+    // one fewer where that would cut a CRLF (the one place a grapheme spans two characters here).
+    for (std::size_t begin = 0; begin < text.size();) {
+      std::size_t end = std::min(text.size(), begin + limits.multi);
+      if (end < text.size() && text[end - 1] == '\r' && text[end] == '\n' && end - 1 > begin) --end;
+      add_part(begin, end);
+      begin = end;
+    }
   } else {
     for (const auto& [begin, end] : split_ranges(
              text.size(), limits.multi,

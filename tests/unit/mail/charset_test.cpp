@@ -88,5 +88,20 @@ TEST(is_utf8, accepts_well_formed_and_rejects_the_rest) {
   EXPECT_FALSE(is_utf8("\x80"));              // stray continuation
 }
 
+// The ASCII prefix is read eight octets at a time: a sequence at any offset after it, cut by a
+// word boundary or not, is still decoded.
+TEST(is_utf8, sequences_after_ascii_are_checked_at_every_offset) {
+  for (std::size_t prefix = 0; prefix < 20; ++prefix) {
+    const std::string ascii(prefix, 'x');
+    SCOPED_TRACE(prefix);
+    EXPECT_TRUE(is_utf8(ascii + "\xE2\x82\xAC" + ascii));     // €
+    EXPECT_TRUE(is_utf8(ascii + "\xF0\x9F\x98\x80"));         // U+1F600
+    EXPECT_FALSE(is_utf8(ascii + "\xE2\x82"));                // truncated at the end
+    EXPECT_FALSE(is_utf8(ascii + "\xE2\x82" + ascii + "y"));  // truncated inside
+    EXPECT_FALSE(is_utf8(ascii + "\xC0\x80" + ascii));        // overlong NUL
+    EXPECT_FALSE(is_utf8(ascii + "\xFF"));
+  }
+}
+
 }  // namespace
 }  // namespace mail2sms::mail

@@ -235,6 +235,43 @@ TEST(segmenter_test, plain_ascii_text_is_cut_where_the_general_path_cuts_it) {
   }
 }
 
+// The same comparison for text without escape pairs, which the fast path cuts without walking
+// the characters: CRLFs are frequent, so some fall on a part boundary.
+TEST(segmenter_test, plain_ascii_text_without_escapes_is_cut_where_the_general_path_cuts_it) {
+  const std::string letters = "abcXYZ 019.,:;!?@$_-\r\n\r\n\r\n";
+  std::mt19937 random(20261130);
+  std::size_t crlf_on_boundary = 0;
+  for (int round = 0; round < 600; ++round) {
+    std::string text = "a";
+    const std::size_t length = 150 + random() % 1200;
+    for (std::size_t i = 1; i < length; ++i) text += letters[random() % letters.size()];
+    const std::string general_text = "\xC3\xA9" + text.substr(1);  // é: one septet, as 'a'
+    const encode_options options{.reference = 9, .reference_16bit = round % 2 == 1};
+    const auto fast = encode(text, options);
+    const auto general = encode(general_text, options);
+    SCOPED_TRACE("round " + std::to_string(round) + ", " + std::to_string(text.size()) + " octets");
+    EXPECT_EQ(fast.units, text.size());
+    EXPECT_EQ(fast.units, general.units);
+    ASSERT_EQ(fast.segments.size(), general.segments.size());
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < fast.segments.size(); ++i) {
+      EXPECT_EQ(fast.segments[i].udh, general.segments[i].udh) << "part " << i;
+      auto expected = general.segments[i].payload;
+      if (i == 0) expected[0] = 0x61;  // 'a' back in
+      EXPECT_EQ(fast.segments[i].payload, expected) << "part " << i;
+      at += fast.segments[i].payload.size();
+      if (i + 1 < fast.segments.size() && text[at - 1] == '\r' && text[at] == '\n') {
+        ADD_FAILURE() << "part " << i << " ends inside a CRLF";
+      }
+      if (i + 1 < fast.segments.size() && text[at] == '\r' && text[at + 1] == '\n' &&
+          fast.segments[i].payload.size() < 153 - (options.reference_16bit ? 1 : 0)) {
+        ++crlf_on_boundary;
+      }
+    }
+  }
+  EXPECT_GT(crlf_on_boundary, 10u);  // the CRLF case was exercised
+}
+
 TEST(segmenter_test, encoding_names) {
   EXPECT_EQ(to_string(encoding::gsm7), "gsm7");
   EXPECT_EQ(to_string(encoding::ucs2), "ucs2");
