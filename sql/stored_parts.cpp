@@ -15,7 +15,8 @@ void check_fits(const std::vector<std::uint8_t>& field) {
 
 void append_field(packed_parts& out, const std::vector<std::uint8_t>& field) {
   out.push_back(static_cast<unsigned char>(field.size()));
-  out.append(field.begin(), field.end());
+  // From the pointer: append(begin, end) of a vector's iterators built a temporary string first.
+  out.append(field.data(), field.size());
 }
 
 // The field at `at` (its length octet, then the octets), moving `at` past it.
