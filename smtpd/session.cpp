@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <deque>
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -156,13 +155,13 @@ asio::awaitable<void> session::run() {
 }
 
 asio::awaitable<void> session::perform(actions todo) {
-  std::deque<action> queue(std::make_move_iterator(todo.begin()), std::make_move_iterator(todo.end()));
-  auto then = [&queue](actions more) {
-    for (auto& a : more) queue.push_back(std::move(a));
+  // A queue over the vector itself: the steps run in order and what a step leads to is appended
+  // (a std::deque here allocated its map and first block on every input, four times a mail).
+  auto then = [&todo](actions more) {
+    for (auto& a : more) todo.push_back(std::move(a));
   };
-  while (!queue.empty()) {
-    action next = std::move(queue.front());
-    queue.pop_front();
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    action next = std::move(todo[i]);
     if (auto* reply = std::get_if<send_reply>(&next)) {
       if (!co_await write(reply->text)) co_return;
     } else if (std::holds_alternative<start_tls>(next)) {

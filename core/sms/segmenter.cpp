@@ -93,18 +93,23 @@ void add_headers(encoded_message& message, const encode_options& options, const 
   const bool concatenated = total >= 2 && total <= max_segments;
   if (!concatenated && national.empty()) return;
   for (std::size_t i = 0; i < total; ++i) {
-    std::vector<std::uint8_t> header{0};
+    // The concatenation UDH as it comes (UDHL first), the national elements after it: one
+    // allocation per part where there are none.
+    std::vector<std::uint8_t> header;
     if (concatenated) {
-      const auto concat = udh::concatenation_header({
+      header = udh::concatenation_header({
           .reference = options.reference,
           .reference_16bit = options.reference_16bit,
           .total = static_cast<std::uint8_t>(total),
           .sequence = static_cast<std::uint8_t>(i + 1),
       });
-      header.insert(header.end(), concat.begin() + 1, concat.end());
+    } else {
+      header.push_back(0);
     }
-    header.insert(header.end(), national.begin(), national.end());
-    header[0] = static_cast<std::uint8_t>(header.size() - 1);
+    if (!national.empty()) {
+      header.insert(header.end(), national.begin(), national.end());
+      header[0] = static_cast<std::uint8_t>(header.size() - 1);
+    }
     message.segments[i].udh = std::move(header);
   }
 }
@@ -243,6 +248,7 @@ std::optional<encoded_message> encode_plain_gsm(std::string_view text,
   } else if (one_unit_each) {
     // split_ranges' cuts without its walk over every character: a part is `multi` characters,
     // one fewer where that would cut a CRLF (the one place a grapheme spans two characters here).
+    message.segments.reserve(text.size() / (limits.multi - 1) + 1);
     for (std::size_t begin = 0; begin < text.size();) {
       std::size_t end = std::min(text.size(), begin + limits.multi);
       if (end < text.size() && text[end - 1] == '\r' && text[end] == '\n' && end - 1 > begin) --end;
