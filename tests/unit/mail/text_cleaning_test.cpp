@@ -97,6 +97,10 @@ TEST(clean_body, end_marker_ends_the_text) {
 TEST(clean_body, whitespace_is_normalised) {
   EXPECT_EQ(clean("\n\nHost:\t\tdb1   \nState:   DOWN\n\n\n\nEnd  \n\n"),
             "Host: db1\nState: DOWN\n\nEnd");
+  // Blanks at the start and end of the text and of lines go; a run inside a line is one space.
+  EXPECT_EQ(clean("  a \t b\t\n\t c  d \n e\t"), "a b\nc d\ne");
+  EXPECT_EQ(clean("x"), "x");
+  EXPECT_EQ(clean(" \t "), "");
 }
 
 TEST(clean_body, off_keeps_replies_and_signatures) {
