@@ -281,6 +281,23 @@ TEST(extract_text, deeply_nested_messages_are_refused_not_recursed) {
   EXPECT_EQ(error_of(mail), too_many_parts_error);
 }
 
+// mimetic finds a boundary anywhere in a line, and the next part's header starts right after it:
+// Content-Type fields in the middle of lines nest as deep, so the guard counts them too (counting
+// only at line starts, this mail reached mimetic with 300 levels).
+TEST(extract_text, nesting_through_boundaries_in_mid_line_is_refused) {
+  auto boundary = [](int level) {
+    std::string digits = std::to_string(level);
+    return "b" + std::string(5 - digits.size(), '0') + digits;
+  };
+  std::string mail =
+      "Subject: deep\r\nContent-Type: multipart/mixed; boundary=" + boundary(0) + "\r\n\r\n";
+  for (int level = 0; level < 300; ++level) {
+    mail += "--" + boundary(level) +
+            "Content-Type: multipart/mixed; boundary=" + boundary(level + 1) + "\r\n\r\n";
+  }
+  EXPECT_EQ(error_of(mail), too_many_parts_error);
+}
+
 TEST(extract_text, a_few_nested_multiparts_are_read) {
   std::string mail = "Subject: nested\r\n";
   for (int level = 0; level < 10; ++level) {
