@@ -15,8 +15,15 @@ connections are opened and held: the server's resident memory before and with th
 100-session rate of smtp_bench without and with them open, alternating, twice each. Prints a
 markdown report.
 
+With --rounds N the rates and latencies are measured N times over (the servers still take turns
+within each round; mail2sms's tables keep growing from round to round), each round's table is
+printed, and then the medians: each server's rate, and each ratio and p99 of mail2sms taken
+round by round, with the number of rounds in which each of issue #3's targets held. On a VM
+whose speed moves between runs, that is the figure to quote.
+
     bench/smtp_compare.py                      # the whole table (a few minutes)
     bench/smtp_compare.py --only mail2sms --sessions 100
+    bench/smtp_compare.py --rounds 5 --no-idle          # medians of five side-by-side rounds
 
 Needs: scripts/setup (postfix, which brings smtp-source and smtp-sink) and scripts/build (which
 builds bench/smtp_bench too); MAIL2SMS_BENCH_BUILD names another build directory.
@@ -27,6 +34,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,7 +166,11 @@ def main():
     p.add_argument("--scale", type=float, default=1.0, help="multiplies the mail counts")
     p.add_argument("--no-idle", action="store_true", help="skip the 10,000 idle connections")
     p.add_argument("--group-commit", type=int, default=128, help="mail2sms [database] group_commit")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat the rates and latencies this many times, then print the medians")
     a = p.parse_args()
+    if a.rounds < 1:
+        sys.exit("bench/smtp_compare.py: --rounds needs a count of 1 or more")
     targets = a.only or ["mail2sms", "postfix", "smtp-sink"]
     session_counts = a.sessions or [1, 10, 100]
     for tool in ("smtp-source", "smtp-sink", "postfix"):
@@ -189,33 +201,16 @@ def main():
             stops.append(sink.stop)
             servers["smtp-sink"] = sink.port
 
-        rates = {name: {} for name in servers}
-        for sessions in session_counts:
-            for name, port in servers.items():
-                rates[name][sessions] = smtp_source(port, sessions, mails_for(sessions, a.scale), 1024)
-                print("# %s, %d sessions: %.0f mails/s" % (name, sessions, rates[name][sessions]), file=sys.stderr)
-
-        latency = {}
-        for name, port in servers.items():
-            best = max(rates[name], key=lambda s: rates[name][s])
-            offered = rates[name][best] / 2
-            latency[name] = smtp_bench(port, "--sessions", best, "--rate", "%.0f" % offered,
-                                       "--mails", max(1000, int(offered * 10 * a.scale)), "--size", 1024)
-            latency[name]["at_sessions"] = best
-
-        print("| server | " + " | ".join("%d session%s" % (s, "" if s == 1 else "s") for s in session_counts)
-              + " | offered (half peak) | achieved | p50 final dot | p99 final dot |")
-        print("|---|" + "---:|" * (len(session_counts) + 4))
-        for name in servers:
-            lat = latency[name]
-            print("| %s | %s | %.0f/s (%d sessions) | %.0f/s | %.2f ms | %.2f ms |" % (
-                name, " | ".join("%.0f/s" % rates[name][s] for s in session_counts),
-                lat["offered_rate"], lat["at_sessions"], lat["rate"], lat["p50_ms"], lat["p99_ms"]))
+        rounds = []
+        for round_no in range(1, a.rounds + 1):
+            if a.rounds > 1:
+                print("%s## Round %d of %d\n" % ("" if round_no == 1 else "\n", round_no, a.rounds))
+            rates, latency = measure(servers, session_counts, a.scale)
+            print_round(servers, session_counts, rates, latency)
+            rounds.append((rates, latency))
+        if a.rounds > 1 and "mail2sms" in servers:
+            print_medians(servers, session_counts, rounds)
         if "mail2sms" in servers:
-            for other in ("postfix", "smtp-sink"):
-                if other in servers:
-                    print("\nmail2sms / %s: %s" % (other, ", ".join(
-                        "%d sessions %.2fx" % (s, rates["mail2sms"][s] / rates[other][s]) for s in session_counts)))
             if not a.no_idle:
                 before, with_idle, held = idle_memory(bridge)
                 print("\nmail2sms resident memory: %d KiB before, %d KiB with %d idle connections: %.1f KiB each"
@@ -237,6 +232,65 @@ def main():
                 stop()
             except Exception as e:  # keep stopping the others
                 print("stopping: %s" % e, file=sys.stderr)
+
+
+def measure(servers, session_counts, scale):
+    """One round: each server's rate at each session count (the servers taking turns), then
+    each one's final-dot latency at half its peak."""
+    rates = {name: {} for name in servers}
+    for sessions in session_counts:
+        for name, port in servers.items():
+            rates[name][sessions] = smtp_source(port, sessions, mails_for(sessions, scale), 1024)
+            print("# %s, %d sessions: %.0f mails/s" % (name, sessions, rates[name][sessions]), file=sys.stderr)
+    latency = {}
+    for name, port in servers.items():
+        best = max(rates[name], key=lambda s: rates[name][s])
+        offered = rates[name][best] / 2
+        latency[name] = smtp_bench(port, "--sessions", best, "--rate", "%.0f" % offered,
+                                   "--mails", max(1000, int(offered * 10 * scale)), "--size", 1024)
+        latency[name]["at_sessions"] = best
+    return rates, latency
+
+
+def print_round(servers, session_counts, rates, latency):
+    print("| server | " + " | ".join("%d session%s" % (s, "" if s == 1 else "s") for s in session_counts)
+          + " | offered (half peak) | achieved | p50 final dot | p99 final dot |")
+    print("|---|" + "---:|" * (len(session_counts) + 4))
+    for name in servers:
+        lat = latency[name]
+        print("| %s | %s | %.0f/s (%d sessions) | %.0f/s | %.2f ms | %.2f ms |" % (
+            name, " | ".join("%.0f/s" % rates[name][s] for s in session_counts),
+            lat["offered_rate"], lat["at_sessions"], lat["rate"], lat["p50_ms"], lat["p99_ms"]))
+    if "mail2sms" in servers:
+        for other in ("postfix", "smtp-sink"):
+            if other in servers:
+                print("\nmail2sms / %s: %s" % (other, ", ".join(
+                    "%d sessions %.2fx" % (s, rates["mail2sms"][s] / rates[other][s]) for s in session_counts)))
+
+
+def print_medians(servers, session_counts, rounds):
+    """The medians over the rounds, and in how many rounds each of issue #3's targets held (the
+    ratios are taken round by round: each against the other servers' rates of the same round)."""
+    n = len(rounds)
+    print("\n## Medians over %d rounds\n" % n)
+    for name in servers:
+        print("%s: %s; p99 final dot at half the peak %.2f ms" % (name, ", ".join(
+            "%d sessions %.0f/s" % (s, statistics.median(r[name][s] for r, _ in rounds)) for s in session_counts),
+            statistics.median(lat[name]["p99_ms"] for _, lat in rounds)))
+    targets = {"postfix": 5.0, "smtp-sink": 0.40}
+    for other, target in targets.items():
+        if other not in servers:
+            continue
+        for s in session_counts:
+            ratios = [r["mail2sms"][s] / r[other][s] for r, _ in rounds]
+            line = "mail2sms / %s, %d sessions: median %.2fx (rounds: %s)" % (
+                other, s, statistics.median(ratios), ", ".join("%.2fx" % x for x in ratios))
+            if s == 100:
+                line += "; at least %.2fx in %d of %d" % (target, sum(x >= target for x in ratios), n)
+            print(line)
+    p99 = [lat["mail2sms"]["p99_ms"] for _, lat in rounds]
+    print("mail2sms p99 final dot at half the peak: %s; under 20 ms in %d of %d" % (
+        ", ".join("%.2f ms" % x for x in p99), sum(x < 20 for x in p99), n))
 
 
 def set_group_commit(bridge, size):
