@@ -20,8 +20,8 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     lines.push_back(text.substr(start, i - start));
     if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
     start = i + 1;
-    if (next_cr != std::string_view::npos && next_cr < start) next_cr = text.find('\r', start);
-    if (next_lf != std::string_view::npos && next_lf < start) next_lf = text.find('\n', start);
+    if (next_cr < start) next_cr = text.find('\r', start);  // npos is never below start
+    if (next_lf < start) next_lf = text.find('\n', start);
   }
   lines.push_back(text.substr(start));
   return lines;

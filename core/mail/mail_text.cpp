@@ -83,21 +83,17 @@ raw_params params_of(const mimetic::FieldParamList& list) {
   return out;
 }
 
-raw_params content_params(const mimetic::MimeEntity& entity) {
-  return params_of(entity.header().contentType().paramList());
-}
+// The predicates take the part's Content-Type, looked up once per part: mimetic finds a field by
+// comparing the names of all of them, for every call.
 
 // An attachment: said so, or a named file (RFC 2231 names included). The top-level entity is
 // the mail itself, never an attachment.
-bool is_attachment(const mimetic::MimeEntity& entity) {
+bool is_attachment(const mimetic::MimeEntity& entity, const mimetic::ContentType& type) {
   const auto& disposition = entity.header().contentDisposition();
   if (iequals(view(disposition.type()), "attachment")) return true;
   return !param_value(params_of(disposition.paramList()), "filename").empty() ||
-         !param_value(content_params(entity), "name").empty();
+         !param_value(params_of(type.paramList()), "name").empty();
 }
-
-// The predicates take the part's Content-Type, looked up once per part: mimetic finds a field by
-// comparing the names of all of them, for every call.
 
 // RFC 2045: no Content-Type, or one that does not parse, means text/plain. (Without the field,
 // mimetic's const look-up gives an empty ContentType.)
@@ -124,8 +120,9 @@ struct candidate {
 
 void collect(const mimetic::MimeEntity& entity, int depth, int forward_depth, bool top,
              std::vector<candidate>& out) {
-  if (depth > max_depth || (!top && is_attachment(entity))) return;
+  if (depth > max_depth) return;
   const mimetic::ContentType& type = entity.header().contentType();
+  if (!top && is_attachment(entity, type)) return;
   const bool message = is_message(type);
   if (type.isMultipart() || message) {
     const int inner = message ? forward_depth + 1 : forward_depth;
@@ -152,7 +149,7 @@ std::string without_nul(std::string text) {
 result<std::string, std::string> part_text(const mimetic::MimeEntity& part, bool html) {
   const std::string bytes = decode_transfer_encoding(
       part.body(), view(part.header().contentTransferEncoding().mechanism()));
-  const raw_params params = content_params(part);
+  const raw_params params = params_of(part.header().contentType().paramList());
   std::string charset = param_value(params, "charset");
   if (html && charset.empty()) charset = html_declared_charset(bytes);
   std::string text = without_nul(to_utf8(bytes, charset));
