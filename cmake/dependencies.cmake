@@ -12,6 +12,8 @@ find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+# libpq itself, for its pipeline mode (PostgreSQL 14+), which libpqxx 6.4 does not offer
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=14)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
 

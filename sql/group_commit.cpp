@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 
+#include "sql/pipeline.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
 
@@ -28,7 +29,8 @@ group_committer::~group_committer() {
   for (auto& w : writers_) w.request_stop();
   writers_.clear();  // joins; a writer finishes the batch it holds first
   const std::lock_guard lock(mutex_);
-  for (auto& w : queue_) w->done(fail(core::store_error{core::failure_kind::transient, "shutting down"}));
+  for (auto& w : queue_)
+    w->done(fail(core::store_error{core::failure_kind::transient, "shutting down"}));
   queue_.clear();
   if (stats_.transactions > 0) {
     spdlog::info("group commit: {} mails in {} transactions, at most {} in one", stats_.mails,
@@ -72,11 +74,12 @@ void group_committer::write(std::stop_token stop) {
   // Connected and prepared before the first mail: opening the connection and planning the
   // statements took tens of milliseconds, which the first mails after a start waited for.
   try {
-    pqxx::work tx(thread_connection(connection_string_));
-    prepare_intake(tx);
+    prepare_intake(thread_pipeline(connection_string_));
   } catch (const std::exception& e) {
-    spdlog::warn("group commit: could not prepare a writer's connection ({}); trying again with "
-                 "the first mail", classify(e).message);
+    spdlog::warn(
+        "group commit: could not prepare a writer's connection ({}); trying again with "
+        "the first mail",
+        classify(e).message);
   }
   std::vector<std::unique_ptr<waiting>> batch;
   batch.reserve(settings_.max_batch);
@@ -130,14 +133,12 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     // hears of it.
     for (int attempt = 1;; ++attempt) {
       try {
-        pqxx::work tx(thread_connection(connection_string_));
-        auto decided = admit_and_insert(tx, refs);
-        tx.commit();
-        return decided;
+        return admit_and_insert(thread_pipeline(connection_string_), refs);
       } catch (const pqxx::sql_error& e) {
         const bool retry = e.sqlstate() == "40P01" || e.sqlstate() == "40001";
         if (!retry || attempt == 3) return fail(classify(e));
-        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(), attempt);
+        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(),
+                     attempt);
       } catch (const std::exception& e) {
         return fail(classify(e));
       }

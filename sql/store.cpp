@@ -6,8 +6,8 @@
 
 #include <pqxx/pqxx>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <atomic>
@@ -50,7 +50,8 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
       "array_to_json(a.countries) AS countries, "
       "array_to_json(a.number_types) AS number_types, "
       "(SELECT json_agg(pattern) FROM account_senders WHERE account_id = a.id) AS senders "
-      "FROM accounts a WHERE " + where,
+      "FROM accounts a WHERE " +
+          where,
       id);
   if (rows.empty()) return std::nullopt;
   const auto& r = rows[0];
@@ -185,9 +186,13 @@ void store::record_auth_failure(const std::string& client, const std::string& us
 
 result<core::enqueued, core::store_error> store::enqueue(const core::submission& s) {
   const submission_ref one{&s, new_queue_id()};
-  return in_transaction(connection_string_, [&](pqxx::work& tx) {
-    return admit_and_insert(tx, std::span<const submission_ref>(&one, 1)).front();
-  });
+  try {
+    return admit_and_insert(thread_pipeline(connection_string_),
+                            std::span<const submission_ref>(&one, 1))
+        .front();
+  } catch (const std::exception& e) {
+    return fail(classify(e));
+  }
 }
 
 namespace {

@@ -11,7 +11,7 @@
 #include "core/policy/admission.hpp"
 #include "core/sms/sms.hpp"
 #include "sql/array_literal.hpp"
-#include "sql/pq_support.hpp"
+#include "sql/pipeline.hpp"
 #include "sql/stored_parts.hpp"
 
 namespace mail2sms::sql {
@@ -45,103 +45,136 @@ struct account_limits {
   std::int64_t dedup_seconds = 0;
 };
 
-// The batch's accounts, locked in id order (two writers lock in the same order: no deadlock),
-// then, in a statement of its own, this minute's and this day's usage of those with limits: a
-// statement that waited for a row lock sees the locked row as it is now, but not the rows it
-// joined, so counters read together with the lock could be the ones from before the wait.
-std::map<std::int64_t, account_limits> lock_accounts(pqxx::work& tx,
-                                                     std::span<const submission_ref> batch) {
+// The reads a batch's decisions need, sent in one flight after BEGIN (and the usage counters, for
+// accounts with rate limits, in a second): each is a statement of its own, so each reads what
+// was committed before it started, after the lock was taken.
+//
+// The batch's accounts, locked in id order (two writers lock in the same order: no deadlock).
+constexpr const char* lock_accounts_sql =
+    "SELECT id, status = 'active', credit_policy = 'fail', credit, messages_per_minute, "
+    "segments_per_day, per_number_per_hour, dedup_seconds "
+    "FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE";
+// This minute's and this day's usage of those with limits: a statement that waited for a row
+// lock sees the locked row as it is now, but not the rows it joined, so counters read together
+// with the lock could be the ones from before the wait.
+constexpr const char* usage_sql =
+    "SELECT a.id, coalesce(m.used, 0), coalesce(d.used, 0) FROM accounts a "
+    "LEFT JOIN usage_counters m ON m.account_id = a.id AND m.kind = 'minute' "
+    "     AND m.window_start = date_trunc('minute', now() AT TIME ZONE 'UTC') "
+    "LEFT JOIN usage_counters d ON d.account_id = a.id AND d.kind = 'day' "
+    "     AND d.window_start = date_trunc('day', now() AT TIME ZONE a.timezone) "
+    "WHERE a.id = ANY($1::bigint[])";
+// What each recipient already had: messages in the past hour (where the account limits them)
+// and whether this Message-ID went to it within the account's dedup window. The velocity count
+// stops at the cap + 1: enough to know the limit is reached. The dedup look-up wraps its
+// recipient and time conditions in IS TRUE on purpose: as plain conditions they let the planner
+// (with statistics from when the table was small) take the velocity index and read every message
+// to a busy number; this way the velocity index can serve it only by account, and messages_dedup
+// (account and Message-ID) is the index to take. It is planned for every batch (an unnamed
+// statement), never once per connection: a plan made while the table was nearly empty (a
+// prepared statement's generic plan, kept for the connection's life) took the velocity index by
+// account, or a sequential scan, read every message of the account for each recipient, and a
+// writer spent 25 CPU seconds on a 20,000-mail load run.
+constexpr const char* history_sql =
+    "SELECT t.i, "
+    "  CASE WHEN a.per_number_per_hour > 0 THEN (SELECT count(*) FROM (SELECT 1 FROM messages m "
+    "      WHERE m.account_id = t.acc AND m.recipient = t.rcpt "
+    "        AND m.created_at > now() - interval '1 hour' LIMIT a.per_number_per_hour + 1) x) "
+    "  ELSE 0 END, "
+    "  a.dedup_seconds > 0 AND t.mid <> '' AND EXISTS (SELECT 1 FROM messages m "
+    "      WHERE m.account_id = t.acc AND m.mail_message_id = t.mid AND m.mail_message_id <> '' "
+    "      AND (m.recipient = t.rcpt) IS TRUE "
+    "      AND (m.created_at > now() - make_interval(secs => a.dedup_seconds)) IS TRUE) "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS t(acc, rcpt, mid, i) "
+    "JOIN accounts a ON a.id = t.acc";
+
+// The arrays the reads take: the batch's accounts, and every recipient with its account and the
+// mail's Message-ID.
+struct batch_reads {
+  array_literal account_ids;
+  array_literal accounts, recipients, mail_ids;
+};
+
+batch_reads reads_of(std::span<const submission_ref> batch) {
+  batch_reads r;
   std::set<std::int64_t> ids;
-  for (const auto& ref : batch) ids.insert(ref.submission->account_id);
-  array_literal id_list;
-  for (auto id : ids) id_list.add(id);
-  auto rows = exec_prepared_once(
-      tx, "m2s_lock_accounts",
-      "SELECT id, status = 'active', credit_policy = 'fail', credit, messages_per_minute, "
-      "segments_per_day, per_number_per_hour, dedup_seconds "
-      "FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
-      id_list.str());
-  std::map<std::int64_t, account_limits> out;
-  array_literal limited;
-  for (const auto& r : rows) {
-    account_limits l;
-    l.state.active = r[1].as<bool>();
-    l.state.fail_fast = r[2].as<bool>();
-    l.state.credit = r[3].as<std::int64_t>();
-    l.state.messages_per_minute = r[4].as<std::int64_t>();
-    l.state.segments_per_day = r[5].as<std::int64_t>();
-    l.state.per_number_per_hour = r[6].as<std::int64_t>();
-    l.dedup_seconds = r[7].as<std::int64_t>();
-    const auto id = r[0].as<std::int64_t>();
-    if (l.state.messages_per_minute > 0 || l.state.segments_per_day > 0) limited.add(id);
-    out.emplace(id, l);
+  for (const auto& ref : batch) {
+    const auto& s = *ref.submission;
+    ids.insert(s.account_id);
+    for (const auto& rcpt : s.recipients) {
+      r.accounts.add(s.account_id);
+      r.recipients.add(rcpt);
+      r.mail_ids.add(s.message_id);
+    }
   }
-  if (limited.empty()) return out;
-  auto used = exec_prepared_once(
-      tx, "m2s_usage",
-      "SELECT a.id, coalesce(m.used, 0), coalesce(d.used, 0) FROM accounts a "
-      "LEFT JOIN usage_counters m ON m.account_id = a.id AND m.kind = 'minute' "
-      "     AND m.window_start = date_trunc('minute', now() AT TIME ZONE 'UTC') "
-      "LEFT JOIN usage_counters d ON d.account_id = a.id AND d.kind = 'day' "
-      "     AND d.window_start = date_trunc('day', now() AT TIME ZONE a.timezone) "
-      "WHERE a.id = ANY($1::bigint[])",
-      limited.str());
-  for (const auto& r : used) {
-    auto& l = out.at(r[0].as<std::int64_t>());
-    l.state.minute_used = r[1].as<std::int64_t>();
-    l.state.day_used = r[2].as<std::int64_t>();
+  for (auto id : ids) r.account_ids.add(id);
+  return r;
+}
+
+void send_reads(pipelined_connection& c, const batch_reads& r) {
+  const auto ids = r.account_ids.str();
+  const std::array<pq_param, 1> by_account{{{ids}}};
+  c.send("m2s_lock_accounts", lock_accounts_sql, by_account);
+  const auto accounts = r.accounts.str(), recipients = r.recipients.str(),
+             mail_ids = r.mail_ids.str();
+  const std::array<pq_param, 3> history{{{accounts}, {recipients}, {mail_ids}}};
+  c.send(nullptr, history_sql, history);
+}
+
+std::map<std::int64_t, account_limits> take_limits(pipelined_connection& c) {
+  const auto rows = c.take();
+  std::map<std::int64_t, account_limits> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    account_limits l;
+    l.state.active = rows.boolean(i, 1);
+    l.state.fail_fast = rows.boolean(i, 2);
+    l.state.credit = rows.integer(i, 3);
+    l.state.messages_per_minute = rows.integer(i, 4);
+    l.state.segments_per_day = rows.integer(i, 5);
+    l.state.per_number_per_hour = rows.integer(i, 6);
+    l.dedup_seconds = rows.integer(i, 7);
+    out.emplace(rows.integer(i, 0), l);
   }
   return out;
 }
 
-// What each recipient already had: messages in the past hour (only where the account limits
-// them) and whether this Message-ID went to it within the dedup window. One statement.
-void read_history(pqxx::work& tx, const std::map<std::int64_t, account_limits>& limits,
-                  std::vector<core::policy::candidate>& candidates) {
-  array_literal accounts, recipients, mail_ids, windows, caps;
-  std::vector<core::policy::recipient_history*> slots;
-  for (auto& c : candidates) {
-    c.history.assign(c.recipients.size(), {});
-    const auto it = limits.find(c.account_id);
-    if (it == limits.end()) continue;
-    const auto window = c.message_id.empty() ? 0 : it->second.dedup_seconds;
-    const auto cap = it->second.state.per_number_per_hour;
-    if (window == 0 && cap == 0) continue;
-    for (std::size_t i = 0; i < c.recipients.size(); ++i) {
-      accounts.add(c.account_id);
-      recipients.add(c.recipients[i]);
-      mail_ids.add(c.message_id);
-      windows.add(window);
-      caps.add(cap);
-      slots.push_back(&c.history[i]);
-    }
+// Sends the usage read for the accounts with rate limits, if the batch has any; take_usage
+// reads it after the history.
+bool send_usage(pipelined_connection& c, const std::map<std::int64_t, account_limits>& limits) {
+  array_literal limited;
+  for (const auto& [id, l] : limits) {
+    if (l.state.messages_per_minute > 0 || l.state.segments_per_day > 0) limited.add(id);
   }
-  if (slots.empty()) return;
-  // The velocity count stops at cap + 1: enough to know the limit is reached. The dedup look-up
-  // wraps its recipient and time conditions in IS TRUE on purpose: as plain conditions they let
-  // the planner (with statistics from when the table was small) take the velocity index and read
-  // every message to a busy number; this way the velocity index can serve it only by account,
-  // and messages_dedup (account and Message-ID) is the index to take. It is planned for every
-  // batch (an unnamed statement), never once per connection: a plan made while the table was
-  // nearly empty (a prepared statement's generic plan, kept for the connection's life) took the
-  // velocity index by account, or a sequential scan, read every message of the account for each
-  // recipient, and a writer spent 25 CPU seconds on a 20,000-mail load run.
-  auto rows = tx.exec_params(
-      "SELECT t.i, "
-      "  CASE WHEN t.cap > 0 THEN (SELECT count(*) FROM (SELECT 1 FROM messages m "
-      "      WHERE m.account_id = t.acc AND m.recipient = t.rcpt "
-      "        AND m.created_at > now() - interval '1 hour' LIMIT t.cap + 1) x) ELSE 0 END, "
-      "  t.win > 0 AND EXISTS (SELECT 1 FROM messages m WHERE m.account_id = t.acc "
-      "      AND m.mail_message_id = t.mid AND m.mail_message_id <> '' "
-      "      AND (m.recipient = t.rcpt) IS TRUE "
-      "      AND (m.created_at > now() - make_interval(secs => t.win)) IS TRUE) "
-      "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
-      "     WITH ORDINALITY AS t(acc, rcpt, mid, win, cap, i)",
-      accounts.str(), recipients.str(), mail_ids.str(), windows.str(), caps.str());
-  for (const auto& r : rows) {
-    auto* slot = slots.at(r[0].as<std::size_t>() - 1);
-    slot->last_hour = r[1].as<std::int64_t>();
-    slot->duplicate = r[2].as<bool>();
+  if (limited.empty()) return false;
+  const auto ids = limited.str();
+  const std::array<pq_param, 1> by_account{{{ids}}};
+  c.send("m2s_usage", usage_sql, by_account);
+  c.flush();
+  return true;
+}
+
+void take_usage(pipelined_connection& c, std::map<std::int64_t, account_limits>& limits) {
+  const auto used = c.take();
+  for (int i = 0; i < used.size(); ++i) {
+    auto& l = limits.at(used.integer(i, 0));
+    l.state.minute_used = used.integer(i, 1);
+    l.state.day_used = used.integer(i, 2);
+  }
+}
+
+// The history rows, one per recipient in the order reads_of listed them (none for an account
+// that is gone).
+void take_history(pipelined_connection& c, std::vector<core::policy::candidate>& candidates) {
+  std::vector<core::policy::recipient_history*> slots;
+  for (auto& candidate : candidates) {
+    candidate.history.assign(candidate.recipients.size(), {});
+    for (auto& h : candidate.history) slots.push_back(&h);
+  }
+  const auto rows = c.take();
+  for (int i = 0; i < rows.size(); ++i) {
+    auto* slot = slots.at(static_cast<std::size_t>(rows.integer(i, 0)) - 1);
+    slot->last_hour = rows.integer(i, 1);
+    slot->duplicate = rows.boolean(i, 2);
   }
 }
 
@@ -156,7 +189,9 @@ std::string reservation_reason(const core::policy::decision& d) {
 // with their parts packed in the row (0014), `queued` events and dispatch_queue rows (0010: due
 // now, as their next_attempt_at says), and a NOTIFY for the dispatchers. The one foreign key left
 // on these tables (usage counters to accounts, one row per account) is checked at the end of the
-// statement.
+// statement. It checks that it wrote every row it was given ($26; 0015's function raises if not):
+// a shortfall (a charge for an account that is gone) would otherwise be a 250 for a mail without
+// all its rows, and the COMMIT is already on its way behind it.
 constexpr const char* write_batch_sql =
     "WITH charged AS ("
     "  UPDATE accounts a SET credit = a.credit - t.d "
@@ -192,9 +227,10 @@ constexpr const char* write_batch_sql =
     "due AS ("
     "  INSERT INTO dispatch_queue (message_id, due_at) SELECT id, next_attempt_at FROM inserted "
     "  RETURNING message_id) "
-    "SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM events), "
-    "       (SELECT count(*) FROM ledger), (SELECT count(*) FROM counted), "
-    "       (SELECT count(*) FROM charged), (SELECT count(*) FROM due), "
+    "SELECT intake_wrote_rows(ARRAY[(SELECT count(*) FROM inserted), "
+    "         (SELECT count(*) FROM events), (SELECT count(*) FROM ledger), "
+    "         (SELECT count(*) FROM counted), (SELECT count(*) FROM charged), "
+    "         (SELECT count(*) FROM due)], $26::bigint[]), "
     "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
     "            THEN pg_notify('mail2sms_queue', '') END";
 static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
@@ -282,75 +318,118 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
   }
 }
 
-// Runs write_batch_sql and checks that it wrote every row it was given: a shortfall (a charge for
-// an account that is gone) would otherwise be a 250 for a mail without all its rows.
-void write_batch(pqxx::work& tx, const batch_rows& r) {
-  const auto row = exec_prepared_once(
-      tx, "m2s_write_batch", write_batch_sql, r.charged_ids.str(), r.charged.str(),
-      r.l_accounts.str(), r.l_deltas.str(), r.l_reasons.str(), r.l_balances.str(),
-      r.l_queue_ids.str(), r.c_accounts.str(), r.c_messages.str(), r.c_segments.str(),
-      r.queue_ids.str(), r.accounts.str(), r.froms.str(), r.mail_ids.str(), r.recipients.str(),
-      r.senders.str(), r.body_at.str(), r.codings.str(), r.counts.str(), r.costs.str(),
-      pqxx::binarystring(r.bodies.data(), r.bodies.size()), r.body_size.str(),
-      pqxx::binarystring(r.parts.data(), r.parts.size()), r.parts_at.str(), r.parts_size.str())[0];
-  const std::array<std::size_t, 6> expected{r.messages, r.messages, r.ledger,
-                                            r.counters, r.charges,  r.messages};
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    if (row[static_cast<int>(i)].as<std::size_t>() != expected[i]) {
-      throw std::logic_error("group commit wrote " + row[static_cast<int>(i)].as<std::string>() +
-                             " rows of kind " + std::to_string(i) + " where it meant " +
-                             std::to_string(expected[i]));
-    }
-  }
+// Queues write_batch_sql with the batch's rows.
+void send_write(pipelined_connection& c, const batch_rows& r) {
+  array_literal expected;
+  for (auto n : {r.messages, r.messages, r.ledger, r.counters, r.charges, r.messages})
+    expected.add(static_cast<std::int64_t>(n));
+  const std::array<std::string, 26> text{r.charged_ids.str(),
+                                         r.charged.str(),
+                                         r.l_accounts.str(),
+                                         r.l_deltas.str(),
+                                         r.l_reasons.str(),
+                                         r.l_balances.str(),
+                                         r.l_queue_ids.str(),
+                                         r.c_accounts.str(),
+                                         r.c_messages.str(),
+                                         r.c_segments.str(),
+                                         r.queue_ids.str(),
+                                         r.accounts.str(),
+                                         r.froms.str(),
+                                         r.mail_ids.str(),
+                                         r.recipients.str(),
+                                         r.senders.str(),
+                                         r.body_at.str(),
+                                         r.codings.str(),
+                                         r.counts.str(),
+                                         r.costs.str(),
+                                         {},
+                                         r.body_size.str(),
+                                         {},
+                                         r.parts_at.str(),
+                                         r.parts_size.str(),
+                                         expected.str()};
+  std::array<pq_param, 26> params;
+  for (std::size_t i = 0; i < params.size(); ++i) params[i] = {text[i]};
+  params[20] = {r.bodies, true};  // $21 and $23: bytea, sent as they are
+  params[22] = {{reinterpret_cast<const char*>(r.parts.data()), r.parts.size()}, true};
+  c.send("m2s_write_batch", write_batch_sql, params);
 }
 
 }  // namespace
 
-std::vector<core::enqueued> admit_and_insert(pqxx::work& tx,
+std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
                                              std::span<const submission_ref> batch) {
-  const auto limits = lock_accounts(tx, batch);
-  std::vector<core::policy::candidate> candidates;
-  candidates.reserve(batch.size());
-  for (const auto& ref : batch) {
-    const auto& s = *ref.submission;
-    core::policy::candidate c;
-    c.account_id = s.account_id;
-    // An account with the dedup window off has no duplicates, not even within one batch.
-    const auto limits_of = limits.find(s.account_id);
-    if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0)
-      c.message_id = s.message_id;
-    c.segments = static_cast<std::int64_t>(s.sms.segments.size());
-    c.recipients = s.recipients;
-    for (std::size_t i = 0; i < s.recipients.size(); ++i) c.costs.push_back(cost_of(s, i));
-    candidates.push_back(std::move(c));
-  }
-  read_history(tx, limits, candidates);
-  std::map<std::int64_t, core::policy::account_state> states;
-  for (const auto& [id, l] : limits) states.emplace(id, l.state);
-  const auto decisions = core::policy::admit(candidates, states);
-
-  batch_rows rows;
-  add_charges(rows, batch, decisions, limits);
-  std::vector<core::enqueued> out(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    const auto& d = decisions[i];
-    auto& o = out[i];
-    if (d.refused) {
-      o.refused = d.refused;
-      continue;
+  try {
+    // Two flights: BEGIN and the reads, then (once the batch is decided) the write and COMMIT.
+    c.send("BEGIN");
+    send_reads(c, reads_of(batch));
+    c.flush();
+    c.take();
+    auto limits = take_limits(c);
+    const bool limited = send_usage(c, limits);
+    std::vector<core::policy::candidate> candidates;
+    candidates.reserve(batch.size());
+    for (const auto& ref : batch) {
+      const auto& s = *ref.submission;
+      core::policy::candidate candidate;
+      candidate.account_id = s.account_id;
+      // An account with the dedup window off has no duplicates, not even within one batch.
+      const auto limits_of = limits.find(s.account_id);
+      if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0)
+        candidate.message_id = s.message_id;
+      candidate.segments = static_cast<std::int64_t>(s.sms.segments.size());
+      candidate.recipients = s.recipients;
+      for (std::size_t i = 0; i < s.recipients.size(); ++i)
+        candidate.costs.push_back(cost_of(s, i));
+      candidates.push_back(std::move(candidate));
     }
-    o.queue_id = batch[i].queue_id;
-    o.duplicates = d.duplicates;
-    o.cost = d.cost;
-    add_messages(rows, batch[i], d.send);
+    take_history(c, candidates);
+    if (limited) take_usage(c, limits);
+    std::map<std::int64_t, core::policy::account_state> states;
+    for (const auto& [id, l] : limits) states.emplace(id, l.state);
+    const auto decisions = core::policy::admit(candidates, states);
+
+    batch_rows rows;
+    add_charges(rows, batch, decisions, limits);
+    std::vector<core::enqueued> out(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& d = decisions[i];
+      auto& o = out[i];
+      if (d.refused) {
+        o.refused = d.refused;
+        continue;
+      }
+      o.queue_id = batch[i].queue_id;
+      o.duplicates = d.duplicates;
+      o.cost = d.cost;
+      add_messages(rows, batch[i], d.send);
+    }
+    const bool writes = rows.messages > 0 || rows.charges > 0 || rows.counters > 0;
+    if (writes) send_write(c, rows);
+    c.commit();
+    if (writes) c.take();
+    c.finish_commit();
+    return out;
+  } catch (...) {
+    c.abandon();  // a failure of this side's (the database's were rolled back already)
+    throw;
   }
-  if (rows.messages > 0 || rows.charges > 0 || rows.counters > 0) write_batch(tx, rows);
-  return out;
 }
 
-void prepare_intake(pqxx::work& tx) {
-  lock_accounts(tx, {});
-  write_batch(tx, batch_rows{});  // writes nothing, checks that it wrote nothing
+void prepare_intake(pipelined_connection& c) {
+  try {
+    c.send("BEGIN");
+    send_reads(c, reads_of({}));
+    c.send("m2s_usage", usage_sql, std::array<pq_param, 1>{{{"{}"}}});
+    send_write(c, batch_rows{});  // writes nothing, and checks that it wrote nothing
+    c.commit();
+    for (int i = 0; i < 5; ++i) c.take();
+    c.finish_commit();
+  } catch (...) {
+    c.abandon();
+    throw;
+  }
 }
 
 }  // namespace mail2sms::sql

@@ -1,0 +1,226 @@
+#include "sql/pipeline.hpp"
+
+#include <pqxx/except>
+
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+namespace mail2sms::sql {
+
+std::string_view pq_rows::text(int row, int column) const {
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
+}
+
+std::int64_t pq_rows::integer(int row, int column) const {
+  const auto t = text(row, column);
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (ec != std::errc{} || end != t.data() + t.size())
+    throw pqxx::conversion_error("not an integer: '" + std::string(t) + "'");
+  return n;
+}
+
+pipelined_connection::pipelined_connection(const std::string& conninfo)
+    : conn_(PQconnectdb(conninfo.c_str())) {
+  auto refuse = [this](const std::string& what) {
+    const std::string message = what + (conn_ ? PQerrorMessage(conn_) : "out of memory");
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw pqxx::broken_connection(message);
+  };
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) refuse("");
+  // As thread_connection: JIT compiling a short statement costs more than running it.
+  PGresult* set = PQexec(conn_, "SET jit = off");
+  const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
+  PQclear(set);
+  if (!set_ok) refuse("SET jit = off: ");
+  if (PQenterPipelineMode(conn_) != 1) refuse("pipeline mode: ");
+}
+
+pipelined_connection::~pipelined_connection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+bool pipelined_connection::usable() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && !open_;
+}
+
+void pipelined_connection::send(const char* name, const char* sql,
+                                std::span<const pq_param> params) {
+  if (conn_ == nullptr) throw pqxx::broken_connection("the intake's connection is closed");
+  if (synced_) throw std::logic_error("a statement queued after its flight ended");
+  open_ = true;
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  values.reserve(params.size());
+  lengths.reserve(params.size());
+  formats.reserve(params.size());
+  for (const auto& p : params) {
+    values.push_back(p.value.data());
+    lengths.push_back(static_cast<int>(p.value.size()));
+    formats.push_back(p.binary ? 1 : 0);
+  }
+  const int n = static_cast<int>(params.size());
+  if (name == nullptr) {
+    if (PQsendQueryParams(conn_, sql, n, nullptr, values.data(), lengths.data(), formats.data(),
+                          0) != 1)
+      fail_connection();
+    due_.emplace_back();
+    return;
+  }
+  if (!prepared_.contains(name)) {
+    if (PQsendPrepare(conn_, name, sql, n, nullptr) != 1) fail_connection();
+    prepared_.emplace(name);
+    due_.emplace_back(name);
+  }
+  if (PQsendQueryPrepared(conn_, name, n, values.data(), lengths.data(), formats.data(), 0) != 1)
+    fail_connection();
+  due_.emplace_back();
+}
+
+void pipelined_connection::flush() {
+  if (conn_ == nullptr) throw pqxx::broken_connection("the intake's connection is closed");
+  if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0) fail_connection();
+}
+
+void pipelined_connection::commit() {
+  send("COMMIT");
+  commit_sent_ = true;
+  send_sync();
+}
+
+void pipelined_connection::send_sync() {
+  if (PQpipelineSync(conn_) != 1) fail_connection();
+  synced_ = true;
+}
+
+PGresult* pipelined_connection::next_result() {
+  PGresult* r = PQgetResult(conn_);
+  if (r == nullptr) fail_connection();  // a result was due: the connection is gone
+  // An error the server reported (its SQLSTATE says why) is the statement's, even when the
+  // server closed the connection after it (57P01, terminated); one of libpq's own is the
+  // connection's.
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const bool reported = state != nullptr && std::string_view(state).substr(0, 2) != "08";
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    if (reported) return r;
+    PQclear(r);
+    fail_connection();
+  }
+  if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+    // A command's results end with a NULL; each statement here has a single result.
+    if (PGresult* extra = PQgetResult(conn_); extra != nullptr) {
+      PQclear(extra);
+      PQclear(r);
+      fail_connection();
+    }
+  }
+  return r;
+}
+
+pq_rows pipelined_connection::take() {
+  if (conn_ == nullptr) throw pqxx::broken_connection("the intake's connection is closed");
+  while (!due_.empty()) {
+    const std::string prepare = std::move(due_.front());
+    due_.pop_front();
+    PGresult* r = next_result();
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      if (prepare.empty()) return pq_rows(r);
+      PQclear(r);
+      continue;
+    }
+    // A COMMIT that failed with the connection: committed or not, nobody can tell.
+    if (prepare.empty() && due_.empty() && commit_sent_ && PQstatus(conn_) != CONNECTION_OK) {
+      PQclear(r);
+      fail_connection();
+    }
+    // The first failure of the flight; what follows it up to the sync point was skipped.
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const std::string sqlstate = state ? state : "";
+    std::string message = PQresultErrorMessage(r);
+    if (message.empty()) message = std::string("unexpected ") + PQresStatus(status);
+    PQclear(r);
+    if (!prepare.empty()) prepared_.erase(prepare);
+    failed_ = true;
+    drain();
+    throw pqxx::sql_error(message, "", sqlstate.empty() ? nullptr : sqlstate.c_str());
+  }
+  throw std::logic_error("a result taken that no statement was sent for");
+}
+
+void pipelined_connection::finish_commit() {
+  take();  // the COMMIT's
+  PGresult* r = next_result();
+  const bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+  PQclear(r);
+  if (!synced) fail_connection();
+  open_ = synced_ = commit_sent_ = failed_ = false;
+}
+
+void pipelined_connection::abandon() noexcept {
+  if (conn_ != nullptr && open_) drain();
+}
+
+void pipelined_connection::drain() noexcept {
+  if (conn_ == nullptr) return;
+  auto to_sync_point = [this] {
+    // Commands' results, each followed by a NULL, then the sync point's. Two NULLs in a row
+    // would mean nothing more is coming: a state this class never leaves a connection in.
+    int nulls = 0;
+    for (;;) {
+      PGresult* r = PQgetResult(conn_);
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        PQclear(r);
+        return false;
+      }
+      if (r == nullptr) {
+        if (++nulls == 2) return false;
+        continue;
+      }
+      nulls = 0;
+      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) return true;
+    }
+  };
+  bool clean = (synced_ || PQpipelineSync(conn_) == 1) && to_sync_point();
+  due_.clear();
+  open_ = synced_ = commit_sent_ = failed_ = false;
+  if (clean && PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    clean = PQsendQueryParams(conn_, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+            PQpipelineSync(conn_) == 1 && to_sync_point() &&
+            PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
+  if (!clean) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+}
+
+void pipelined_connection::fail_connection() {
+  const std::string message = conn_ ? PQerrorMessage(conn_) : "the intake's connection is closed";
+  const bool in_doubt = commit_sent_ && !failed_;
+  if (conn_ != nullptr) PQfinish(conn_);
+  conn_ = nullptr;
+  due_.clear();
+  prepared_.clear();
+  open_ = synced_ = commit_sent_ = failed_ = false;
+  if (in_doubt) throw pqxx::in_doubt_error("connection lost while committing: " + message);
+  throw pqxx::broken_connection(message);
+}
+
+pipelined_connection& thread_pipeline(const std::string& conninfo) {
+  thread_local std::unique_ptr<pipelined_connection> conn;
+  thread_local std::string conn_info;
+  if (!conn || !conn->usable() || conn_info != conninfo) {
+    conn.reset();
+    conn = std::make_unique<pipelined_connection>(conninfo);
+    conn_info = conninfo;
+  }
+  return *conn;
+}
+
+}  // namespace mail2sms::sql
