@@ -2,6 +2,8 @@
 
 #include <pqxx/except>
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <stdexcept>
 #include <vector>
@@ -36,6 +38,16 @@ pipelined_connection::pipelined_connection(const std::string& conninfo)
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
   if (!set_ok) refuse("SET jit = off: ");
+  // The server's notices (none is expected on the intake's path) go to the log, as libpqxx's do,
+  // not to stderr.
+  PQsetNoticeProcessor(
+      conn_,
+      [](void*, const char* message) {
+        std::string_view text(message);
+        while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+        spdlog::warn("PostgreSQL (intake): {}", text);
+      },
+      nullptr);
   if (PQenterPipelineMode(conn_) != 1) refuse("pipeline mode: ");
 }
 
