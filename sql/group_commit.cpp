@@ -129,16 +129,22 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     refs.reserve(items.size());
     for (const auto& w : items) refs.push_back({&w->submission, w->queue_id});
     // A deadlock (a dispatcher's refund locks account rows in another order) or a
-    // serialization failure rolled everything back: the batch is tried again before anyone
-    // hears of it.
+    // serialization failure rolled everything back, and a connection that had broken while
+    // idle (the server restarted: 57P01 or a closed socket; the intake's connection never
+    // reports that where the COMMIT may have run) ran nothing: the batch is tried again, on a
+    // new connection for the latter, before anyone hears of it.
     for (int attempt = 1;; ++attempt) {
       try {
         return admit_and_insert(thread_pipeline(connection_string_), refs);
       } catch (const pqxx::sql_error& e) {
-        const bool retry = e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+        const auto& state = e.sqlstate();
+        const bool retry = state == "40P01" || state == "40001" || state.starts_with("57P");
         if (!retry || attempt == 3) return fail(classify(e));
-        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(),
-                     attempt);
+        spdlog::info("group commit: {} (attempt {}), trying the batch again", state, attempt);
+      } catch (const pqxx::broken_connection& e) {
+        if (attempt == 3) return fail(classify(e));
+        spdlog::info("group commit: connection lost ({}) (attempt {}), trying the batch again",
+                     classify(e).message, attempt);
       } catch (const std::exception& e) {
         return fail(classify(e));
       }

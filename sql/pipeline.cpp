@@ -149,27 +149,36 @@ pq_rows pipelined_connection::take() {
       PQclear(r);
       fail_connection();
     }
-    // The first failure of the flight; what follows it up to the sync point was skipped.
+    // The first failure of the flight; what follows it up to the sync point was skipped. One
+    // without an SQLSTATE is libpq's own, not the server's: the server skipped nothing, and may
+    // commit what was sent, so the connection is given up (in doubt once the COMMIT is out).
     const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    const std::string sqlstate = state ? state : "";
+    if (state == nullptr) {
+      PQclear(r);
+      fail_connection();
+    }
+    const std::string sqlstate = state;
     std::string message = PQresultErrorMessage(r);
     if (message.empty()) message = std::string("unexpected ") + PQresStatus(status);
     PQclear(r);
     if (!prepare.empty()) prepared_.erase(prepare);
     failed_ = true;
     drain();
-    throw pqxx::sql_error(message, "", sqlstate.empty() ? nullptr : sqlstate.c_str());
+    throw pqxx::sql_error(message, "", sqlstate.c_str());
   }
   throw std::logic_error("a result taken that no statement was sent for");
 }
 
 void pipelined_connection::finish_commit() {
-  take();  // the COMMIT's
-  PGresult* r = next_result();
-  const bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-  PQclear(r);
-  if (!synced) fail_connection();
+  take();  // the COMMIT's: the transaction is committed
   open_ = synced_ = commit_sent_ = failed_ = false;
+  // Then the sync point's. A connection lost before it changes nothing about the commit: the
+  // connection is given up and the caller hears of success.
+  PGresult* r = PQgetResult(conn_);
+  const bool synced =
+      r != nullptr && PQstatus(conn_) == CONNECTION_OK && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+  PQclear(r);
+  if (!synced) close();
 }
 
 void pipelined_connection::abandon() noexcept {
@@ -180,7 +189,9 @@ void pipelined_connection::drain() noexcept {
   if (conn_ == nullptr) return;
   auto to_sync_point = [this] {
     // Commands' results, each followed by a NULL, then the sync point's. Two NULLs in a row
-    // would mean nothing more is coming: a state this class never leaves a connection in.
+    // would mean nothing more is coming: a state this class never leaves a connection in. A
+    // PREPARE the server skipped (it came after the failure) made no statement: its name is
+    // prepared again on next use.
     int nulls = 0;
     for (;;) {
       PGresult* r = PQgetResult(conn_);
@@ -193,9 +204,12 @@ void pipelined_connection::drain() noexcept {
         continue;
       }
       nulls = 0;
-      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      const auto status = PQresultStatus(r);
       PQclear(r);
-      if (sync) return true;
+      if (status == PGRES_PIPELINE_SYNC) return true;
+      if (due_.empty()) continue;  // the ROLLBACK's
+      if (!due_.front().empty() && status != PGRES_COMMAND_OK) prepared_.erase(due_.front());
+      due_.pop_front();
     }
   };
   bool clean = (synced_ || PQpipelineSync(conn_) == 1) && to_sync_point();
@@ -206,20 +220,21 @@ void pipelined_connection::drain() noexcept {
             PQpipelineSync(conn_) == 1 && to_sync_point() &&
             PQtransactionStatus(conn_) == PQTRANS_IDLE;
   }
-  if (!clean) {
-    PQfinish(conn_);
-    conn_ = nullptr;
-  }
+  if (!clean) close();
 }
 
-void pipelined_connection::fail_connection() {
-  const std::string message = conn_ ? PQerrorMessage(conn_) : "the intake's connection is closed";
-  const bool in_doubt = commit_sent_ && !failed_;
+void pipelined_connection::close() noexcept {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
   due_.clear();
   prepared_.clear();
   open_ = synced_ = commit_sent_ = failed_ = false;
+}
+
+void pipelined_connection::fail_connection() {
+  const std::string message = conn_ ? PQerrorMessage(conn_) : "the intake's connection is closed";
+  const bool in_doubt = commit_sent_ && !failed_;
+  close();
   if (in_doubt) throw pqxx::in_doubt_error("connection lost while committing: " + message);
   throw pqxx::broken_connection(message);
 }

@@ -71,6 +71,7 @@ class pipelined_connection {
   [[noreturn]] void fail_connection();
   void send_sync();
   void drain() noexcept;
+  void close() noexcept;
   PGconn* conn_ = nullptr;
   std::set<std::string, std::less<>> prepared_;
   // The commands sent whose results are not read yet: "" a statement, else the PREPARE of that

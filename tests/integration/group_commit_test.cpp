@@ -429,6 +429,31 @@ TEST_F(group_commit_test, writers_are_connected_before_the_first_mail) {
   EXPECT_EQ(committer.statistics().transactions, 0u);
 }
 
+// The writers' connections are ended while idle (as a server restart or an administrator ends
+// them): the next mail is committed on a new connection, not answered 451.
+TEST_F(group_commit_test, a_writers_connection_ended_while_idle_costs_no_mail) {
+  sql::group_committer committer(db_, {.max_batch = 16, .writers = 1});
+  auto first = committer.enqueue(submission(1, account_.id));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  pqxx::nontransaction look(*inspect_);
+  const auto ended = look.exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client "
+      "backend'");
+  ASSERT_GE(ended.size(), 1u);
+  for (int i = 0; i < 200; ++i) {
+    if (look.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                   "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")[0]
+            .as<int>() == 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto second = committer.enqueue(submission(2, account_.id));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_FALSE(second->refused);
+  EXPECT_EQ(look.exec1("SELECT count(*) FROM messages")[0].as<int>(), 4);  // two recipients each
+}
+
 TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
   sql::group_committer committer("host=/nonexistent dbname=none connect_timeout=2", {});
   auto queued = committer.enqueue(submission(1, account_.id));

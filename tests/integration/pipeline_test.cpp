@@ -153,9 +153,12 @@ TEST_F(pipeline_test, a_commit_that_fails_is_an_sql_error_not_an_unknown_outcome
   EXPECT_EQ(notes(), 0);
 }
 
-// The flight with the COMMIT has left when the connection goes (cut here on the client's side):
-// the server may have committed, or not, and the client cannot tell.
+// The flight with the COMMIT has left when the connection goes (cut here on the client's side,
+// while the insert waits for a row lock another transaction holds, so no reply can have been
+// read before the cut): the server may commit, or not, and the client cannot tell.
 TEST_F(pipeline_test, a_connection_lost_after_the_commit_left_is_an_unknown_outcome) {
+  pqxx::work holder(*inspect_);
+  holder.exec0("INSERT INTO notes (id, body) VALUES (1, 'held')");
   connection_->send("BEGIN");
   insert(1);
   connection_->commit();
@@ -168,6 +171,25 @@ TEST_F(pipeline_test, a_connection_lost_after_the_commit_left_is_an_unknown_outc
       },
       pqxx::in_doubt_error);
   EXPECT_FALSE(connection_->usable());
+  holder.abort();
+}
+
+// A statement fails, and a statement prepared for the first time behind it in the same flight
+// is skipped by the server with it: its name must not be taken for prepared afterwards.
+TEST_F(pipeline_test, a_statement_skipped_after_a_failure_is_prepared_on_its_next_use) {
+  connection_->send("BEGIN");
+  connection_->send(nullptr, "SELECT 1 / 0", {});
+  connection_->send("later", "SELECT 7", {});
+  connection_->flush();
+  connection_->take();
+  EXPECT_THROW(connection_->take(), pqxx::sql_error);
+  ASSERT_TRUE(connection_->usable());
+  connection_->send("BEGIN");
+  connection_->send("later", "SELECT 7", {});
+  connection_->commit();
+  connection_->take();
+  EXPECT_EQ(connection_->take().integer(0, 0), 7);
+  connection_->finish_commit();
 }
 
 // The server ends the session in the middle of a flight (an administrator's
