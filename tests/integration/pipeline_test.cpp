@@ -48,6 +48,17 @@ class pipeline_test : public migrated_test {
     connection_->finish_commit();
   }
 
+  // A transaction of one named statement that returns a number: the number.
+  std::int64_t run_named(const char* name, const char* sql) {
+    connection_->send("BEGIN");
+    connection_->send(name, sql, {});
+    connection_->commit();
+    connection_->take();
+    const auto n = connection_->take().integer(0, 0);
+    connection_->finish_commit();
+    return n;
+  }
+
   std::unique_ptr<sql::pipelined_connection> connection_;
 };
 
@@ -126,12 +137,7 @@ TEST_F(pipeline_test, a_statement_that_cannot_be_prepared_is_prepared_again_next
   }
   EXPECT_TRUE(connection_->usable());
   // Had the name been kept as prepared, this would run a statement the server does not have.
-  connection_->send("BEGIN");
-  connection_->send("broken", "SELECT 5", {});
-  connection_->commit();
-  connection_->take();
-  EXPECT_EQ(connection_->take().integer(0, 0), 5);
-  connection_->finish_commit();
+  EXPECT_EQ(run_named("broken", "SELECT 5"), 5);
 }
 
 TEST_F(pipeline_test, a_commit_that_fails_is_an_sql_error_not_an_unknown_outcome) {
@@ -184,12 +190,7 @@ TEST_F(pipeline_test, a_statement_skipped_after_a_failure_is_prepared_on_its_nex
   connection_->take();
   EXPECT_THROW(connection_->take(), pqxx::sql_error);
   ASSERT_TRUE(connection_->usable());
-  connection_->send("BEGIN");
-  connection_->send("later", "SELECT 7", {});
-  connection_->commit();
-  connection_->take();
-  EXPECT_EQ(connection_->take().integer(0, 0), 7);
-  connection_->finish_commit();
+  EXPECT_EQ(run_named("later", "SELECT 7"), 7);
 }
 
 // The server ends the session in the middle of a flight (an administrator's
