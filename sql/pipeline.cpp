@@ -38,8 +38,7 @@ pipelined_connection::pipelined_connection(const std::string& conninfo)
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
   if (!set_ok) refuse("SET jit = off: ");
-  // The server's notices (none is expected on the intake's path) go to the log, as libpqxx's do,
-  // not to stderr.
+  // The server's notices (none is expected on the intake's path) go to the log, not to stderr.
   PQsetNoticeProcessor(
       conn_,
       [](void*, const char* message) {
@@ -111,17 +110,19 @@ void pipelined_connection::send_sync() {
 PGresult* pipelined_connection::next_result() {
   PGresult* r = PQgetResult(conn_);
   if (r == nullptr) fail_connection();  // a result was due: the connection is gone
-  // An error the server reported (its SQLSTATE says why) is the statement's, even when the
-  // server closed the connection after it (57P01, terminated); one of libpq's own is the
-  // connection's.
+  // What the server sent is the statement's own outcome even when the connection closed right
+  // after it: an answer, or an error with the server's SQLSTATE (57P01: terminated). An error
+  // of libpq's own is the connection's.
+  const auto status = PQresultStatus(r);
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  const bool reported = state != nullptr && std::string_view(state).substr(0, 2) != "08";
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    if (reported) return r;
+  const bool from_server = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ||
+                           status == PGRES_PIPELINE_SYNC || status == PGRES_PIPELINE_ABORTED ||
+                           (state != nullptr && std::string_view(state).substr(0, 2) != "08");
+  if (!from_server) {
     PQclear(r);
     fail_connection();
   }
-  if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+  if (status != PGRES_PIPELINE_SYNC && PQstatus(conn_) == CONNECTION_OK) {
     // A command's results end with a NULL; each statement here has a single result.
     if (PGresult* extra = PQgetResult(conn_); extra != nullptr) {
       PQclear(extra);
@@ -150,8 +151,8 @@ pq_rows pipelined_connection::take() {
       fail_connection();
     }
     // The first failure of the flight; what follows it up to the sync point was skipped. One
-    // without an SQLSTATE is libpq's own, not the server's: the server skipped nothing, and may
-    // commit what was sent, so the connection is given up (in doubt once the COMMIT is out).
+    // without an SQLSTATE is not a statement's error: the connection is given up (in doubt once
+    // the COMMIT is out).
     const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (state == nullptr) {
       PQclear(r);
