@@ -45,6 +45,11 @@ struct account_limits {
   std::int64_t dedup_seconds = 0;
 };
 
+// Whether the account has a per-minute or per-day limit, and so usage counters to read and keep.
+bool rate_limited(const core::policy::account_state& s) {
+  return s.messages_per_minute > 0 || s.segments_per_day > 0;
+}
+
 // The reads a batch's decisions need, sent in one flight after BEGIN (and the usage counters, for
 // accounts with rate limits, in a second): each is a statement of its own, so each reads what
 // was committed before it started, after the lock was taken.
@@ -143,7 +148,7 @@ std::map<std::int64_t, account_limits> take_limits(pipelined_connection& c) {
 bool send_usage(pipelined_connection& c, const std::map<std::int64_t, account_limits>& limits) {
   array_literal limited;
   for (const auto& [id, l] : limits) {
-    if (l.state.messages_per_minute > 0 || l.state.segments_per_day > 0) limited.add(id);
+    if (rate_limited(l.state)) limited.add(id);
   }
   if (limited.empty()) return false;
   const auto ids = limited.str();
@@ -280,8 +285,7 @@ void add_charges(batch_rows& rows, std::span<const submission_ref> batch,
     ++rows.charges;
   }
   for (const auto& [id, n] : messages) {
-    const auto& state = before.at(id).state;
-    if (state.messages_per_minute == 0 && state.segments_per_day == 0) continue;
+    if (!rate_limited(before.at(id).state)) continue;
     rows.c_accounts.add(id);
     rows.c_messages.add(n);
     rows.c_segments.add(segments[id]);
