@@ -33,11 +33,14 @@ pipelined_connection::pipelined_connection(const std::string& conninfo)
     throw pqxx::broken_connection(message);
   };
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) refuse("");
-  // As thread_connection: JIT compiling a short statement costs more than running it.
-  PGresult* set = PQexec(conn_, "SET jit = off");
+  // As thread_connection: JIT compiling a short statement costs more than running it. And no
+  // sequential scans: each of the intake's statements reaches its rows by an index whatever the
+  // statistics said when it was planned, once per connection (a prepared statement's generic
+  // plan, made while a table was empty, would otherwise scan it for every row of every batch).
+  PGresult* set = PQexec(conn_, "SET jit = off; SET enable_seqscan = off");
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
-  if (!set_ok) refuse("SET jit = off: ");
+  if (!set_ok) refuse("SET jit = off; SET enable_seqscan = off: ");
   // The server's notices (none is expected on the intake's path) go to the log, not to stderr.
   PQsetNoticeProcessor(
       conn_,
