@@ -360,6 +360,13 @@ void protocol::cmd_mail(std::string_view args) {
     return close_with("421 4.3.2 " + settings_.hostname + " Service shutting down, try again later");
   if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
   if (in_mail_) return reject("503 5.5.1 Nested MAIL command");
+  if (!account_ && identity_unavailable_) {
+    // The server's failure, not the client's: no error counted.
+    reply(
+        "451 4.3.0 Temporary lookup failure: the account store did not answer whether this "
+        "client may send; try again later");
+    return;
+  }
   if (!account_) {
     return reject(auth_offered()
                       ? "530 5.7.0 Authentication required: AUTH, a registered client certificate "

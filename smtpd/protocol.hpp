@@ -117,6 +117,10 @@ class protocol {
   // The client's address is one of this account's networks: it may send as the account without
   // AUTH (the path for legacy systems). AUTH, where offered, may still name another account.
   void trust_network(const authenticated_account& account);
+  // The account store could not say whether the client's address (or certificate) belongs to
+  // an account: until AUTH names one, MAIL is deferred (451 4.3.0), not refused as if the
+  // address had no account (530 5.7.0: a legacy system's mail would bounce).
+  void identity_unavailable() { identity_unavailable_ = true; }
 
   bool closed() const { return closed_; }
   // True between the 354 and the final dot: the session may use a longer read timeout.
@@ -187,6 +191,7 @@ class protocol {
   bool tls_ = false;
   std::optional<authenticated_account> account_;          // who MAIL sends as
   std::optional<authenticated_account> network_account_;  // trusted by client address
+  bool identity_unavailable_ = false;                     // the look-up of the above failed
   bool authenticated_ = false;                            // by AUTH in this TLS state
   std::string helo_;
   // The mail transaction.

@@ -312,6 +312,7 @@ asio::awaitable<void> session::trust_client_certificate() {
   auto found = co_await look_up_account(services_.blocking, lookup);
   if (!found.second.empty()) {
     spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.second);
+    protocol_.identity_unavailable();
   } else if (found.first) {
     account_ = std::make_shared<const core::account>(std::move(*found.first));
     protocol_.trust_network(identity());
@@ -335,7 +336,9 @@ asio::awaitable<void> session::trust_client_network() {
   auto lookup = [&accounts, &address] { return accounts.by_network(address); };
   auto found = co_await look_up_account(services_.blocking, lookup);
   if (!found.second.empty()) {
-    spdlog::warn("smtp {}: client networks unavailable, AUTH required: {}", peer_, found.second);
+    spdlog::warn("smtp {}: client networks unavailable, MAIL deferred until AUTH: {}", peer_,
+                 found.second);
+    protocol_.identity_unavailable();
   } else if (found.first) {
     account_ = std::make_shared<const core::account>(std::move(*found.first));
     protocol_.trust_network(identity());

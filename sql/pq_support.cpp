@@ -7,9 +7,14 @@
 
 namespace mail2sms::sql {
 
+namespace {
+thread_local std::unique_ptr<pqxx::connection> conn;
+thread_local std::string conn_info;
+}  // namespace
+
+void drop_thread_connection() { conn.reset(); }
+
 pqxx::connection& thread_connection(const std::string& conninfo) {
-  thread_local std::unique_ptr<pqxx::connection> conn;
-  thread_local std::string conn_info;
   if (!conn || !conn->is_open() || conn_info != conninfo) {
     conn.reset();
     conn = std::make_unique<pqxx::connection>(conninfo);

@@ -16,6 +16,8 @@ namespace mail2sms::sql {
 
 // One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
 pqxx::connection& thread_connection(const std::string& conninfo);
+// Closes the calling thread's connection: the next thread_connection opens a new one.
+void drop_thread_connection();
 
 // Runs `sql` as a statement prepared under `name` on this connection (prepared on first use, again
 // after a reconnect): parsed once, and planned once where PostgreSQL finds the generic plan as
@@ -64,6 +66,31 @@ auto in_transaction(const std::string& conninfo, F&& fn)
     return value;
   } catch (const std::exception& e) {
     return fail(classify(e));
+  }
+}
+
+// As in_transaction, for look-ups that only read (fn may run twice): when the thread's
+// connection turns out to have ended while it was idle (PostgreSQL restarted, or ended the
+// session: 57P01 and its kin, or a closed socket), fn runs once more on a new connection. The
+// SMTP client would otherwise get a temporary failure for the first look-up of each pool
+// thread after every restart of the database.
+template <class F>
+auto in_read_transaction(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::work tx(thread_connection(conninfo));
+      auto value = fn(tx);
+      tx.commit();
+      return value;
+    } catch (const pqxx::broken_connection& e) {
+      if (attempt == 2) return fail(classify(e));
+    } catch (const pqxx::sql_error& e) {
+      if (attempt == 2 || !e.sqlstate().starts_with("57P")) return fail(classify(e));
+    } catch (const std::exception& e) {
+      return fail(classify(e));
+    }
+    drop_thread_connection();
   }
 }
 

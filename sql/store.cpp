@@ -98,7 +98,7 @@ store::~store() = default;
 
 result<std::optional<core::account>, core::store_error> store::authenticate(
     const std::string& name, const std::string& password) {
-  auto rows = in_transaction(connection_string_, [&](pqxx::work& tx) {
+  auto rows = in_read_transaction(connection_string_, [&](pqxx::work& tx) {
     return tx.exec_params(
         "SELECT a.id, c.id AS credential, c.hash "
         "FROM accounts a JOIN credentials c ON c.account_id = a.id "
@@ -125,36 +125,39 @@ result<std::optional<core::account>, core::store_error> store::authenticate(
 
 result<std::optional<core::account>, core::store_error> store::by_network(
     const std::string& address) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-    auto rows = tx.exec_params(
-        "SELECT a.id FROM account_networks n JOIN accounts a ON a.id = n.account_id "
-        "WHERE n.network >>= $1::inet AND a.status = 'active' "
-        "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
-        address);
-    if (rows.empty()) return std::nullopt;
-    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-  });
+  return in_read_transaction(
+      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+        auto rows = tx.exec_params(
+            "SELECT a.id FROM account_networks n JOIN accounts a ON a.id = n.account_id "
+            "WHERE n.network >>= $1::inet AND a.status = 'active' "
+            "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
+            address);
+        if (rows.empty()) return std::nullopt;
+        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+      });
 }
 
 result<std::optional<core::account>, core::store_error> store::by_certificate(
     const std::string& fingerprint) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-    auto rows = tx.exec_params(
-        "SELECT a.id FROM account_certificates c JOIN accounts a ON a.id = c.account_id "
-        "WHERE c.fingerprint = $1 AND a.status = 'active'",
-        fingerprint);
-    if (rows.empty()) return std::nullopt;
-    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-  });
+  return in_read_transaction(
+      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+        auto rows = tx.exec_params(
+            "SELECT a.id FROM account_certificates c JOIN accounts a ON a.id = c.account_id "
+            "WHERE c.fingerprint = $1 AND a.status = 'active'",
+            fingerprint);
+        if (rows.empty()) return std::nullopt;
+        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+      });
 }
 
 result<std::optional<core::account>, core::store_error> store::account_profile(
     const std::string& name) {
-  return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-    auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
-    if (rows.empty()) return std::nullopt;
-    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-  });
+  return in_read_transaction(
+      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
+        auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
+        if (rows.empty()) return std::nullopt;
+        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+      });
 }
 
 result<std::int64_t, core::store_error> store::expire_usage_counters() {

@@ -456,6 +456,28 @@ TEST_F(store_test, by_network_finds_the_most_specific_active_account) {
   EXPECT_EQ(store_->remove_network("pbx", "192.0.2.10/32").value(), false);
 }
 
+// PostgreSQL restarted, or ended the thread's idle session: the next look-up still answers (on
+// a new connection), so a legacy client is not deferred for the first mail after a restart.
+TEST_F(store_test, the_account_lookups_answer_after_the_database_ended_the_session) {
+  const auto pbx = add_account("pbx");
+  ASSERT_EQ(store_->add_network("pbx", "192.0.2.0/24").value(), true);
+  ASSERT_EQ(store_->by_network("192.0.2.10").value()->id, pbx.id);  // the thread's connection
+  const auto end_other_sessions = [this] {
+    query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend'");
+  };
+  end_other_sessions();
+  auto found = store_->by_network("192.0.2.10");
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  EXPECT_EQ(found.value()->id, pbx.id);
+  end_other_sessions();
+  auto profile = store_->account_profile("pbx");
+  ASSERT_TRUE(profile.has_value()) << profile.error().message;
+  EXPECT_EQ(profile.value()->id, pbx.id);
+}
+
 TEST_F(store_test, a_malformed_network_is_a_permanent_error) {
   add_account("pbx");
   auto bad = store_->add_network("pbx", "192.0.2.300/24");
