@@ -172,8 +172,11 @@ connector = "sim"
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_port(self.smtp_port, proc=self.proc)
-        wait_for_port(self.smtps_port, proc=self.proc)
+        try:
+            wait_for_port(self.smtp_port, proc=self.proc)
+            wait_for_port(self.smtps_port, proc=self.proc)
+        except (RuntimeError, TimeoutError) as e:  # say why: serve's last lines
+            raise RuntimeError("%s; serve's log ends:\n%s" % (e, self.serve_log()[-2000:])) from e
 
     def cli(self, *args, input=None, check=True):
         result = subprocess.run([BINARY, *args, "--config", self.config], input=input,
