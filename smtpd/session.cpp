@@ -38,15 +38,24 @@ asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) 
 }
 
 // An account lookup (by client network or certificate) on the blocking pool: the account, or
-// nothing, or (second) why the store could not say.
-using account_lookup = std::pair<std::optional<core::account>, std::string>;
+// nothing, or why the store could not say, and whether asking again later may help (the
+// database unreachable) or not (a value it refuses, such as an IPv6 address with a zone).
+struct account_lookup {
+  std::optional<core::account> account;
+  std::string error;
+  bool temporary = false;
+};
 template <class F>
 asio::awaitable<account_lookup> look_up_account(asio::thread_pool& pool, F lookup) {
   co_return co_await on_pool(pool, [lookup = std::move(lookup)] {
     auto r = lookup();
     account_lookup out;
-    if (r) out.first = std::move(*r);
-    else out.second = r.error().message;
+    if (r) {
+      out.account = std::move(*r);
+    } else {
+      out.error = r.error().message;
+      out.temporary = r.error().kind != core::failure_kind::permanent;
+    }
     return out;
   });
 }
@@ -310,11 +319,11 @@ asio::awaitable<void> session::trust_client_certificate() {
   auto& accounts = services_.accounts;
   auto lookup = [&accounts, &fingerprint] { return accounts.by_certificate(fingerprint); };
   auto found = co_await look_up_account(services_.blocking, lookup);
-  if (!found.second.empty()) {
-    spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.second);
-    protocol_.identity_unavailable();
-  } else if (found.first) {
-    account_ = std::make_shared<const core::account>(std::move(*found.first));
+  if (!found.error.empty()) {
+    spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.error);
+    if (found.temporary) protocol_.identity_unavailable();
+  } else if (found.account) {
+    account_ = std::make_shared<const core::account>(std::move(*found.account));
     protocol_.trust_network(identity());
     spdlog::info("smtp {}: identified as '{}' by client certificate {}...", peer_, account_->name,
                  fingerprint.substr(0, 16));
@@ -335,12 +344,15 @@ asio::awaitable<void> session::trust_client_network() {
   const std::string& address = peer_;
   auto lookup = [&accounts, &address] { return accounts.by_network(address); };
   auto found = co_await look_up_account(services_.blocking, lookup);
-  if (!found.second.empty()) {
+  if (!found.error.empty() && found.temporary) {
     spdlog::warn("smtp {}: client networks unavailable, MAIL deferred until AUTH: {}", peer_,
-                 found.second);
+                 found.error);
     protocol_.identity_unavailable();
-  } else if (found.first) {
-    account_ = std::make_shared<const core::account>(std::move(*found.first));
+  } else if (!found.error.empty()) {
+    spdlog::warn("smtp {}: no client network can hold this address, AUTH required: {}", peer_,
+                 found.error);
+  } else if (found.account) {
+    account_ = std::make_shared<const core::account>(std::move(*found.account));
     protocol_.trust_network(identity());
     spdlog::info("smtp {}: trusted as '{}' by client network", peer_, account_->name);
   }

@@ -124,7 +124,10 @@ result<std::optional<core::account>, core::store_error> store::authenticate(
 }
 
 result<std::optional<core::account>, core::store_error> store::by_network(
-    const std::string& address) {
+    const std::string& client_address) {
+  // An IPv6 link-local client comes with its zone ("fe80::1%eth0"), which inet refuses and no
+  // network names: the address alone is looked up.
+  const std::string address = client_address.substr(0, client_address.find('%'));
   return in_read_transaction(
       connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
         auto rows = tx.exec_params(

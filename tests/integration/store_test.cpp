@@ -446,6 +446,8 @@ TEST_F(store_test, by_network_finds_the_most_specific_active_account) {
   EXPECT_EQ(store_->by_network("192.0.2.11").value()->id, wide.id);
   EXPECT_EQ(store_->by_network("2001:db8::5").value()->id, narrow.id);
   EXPECT_FALSE(store_->by_network("198.51.100.1").value().has_value());
+  ASSERT_EQ(store_->add_network("campus", "fe80::/10").value(), true);
+  EXPECT_EQ(store_->by_network("fe80::1%eth0").value()->id, wide.id);  // a link-local client
 
   execute("UPDATE accounts SET status = 'suspended' WHERE name = 'pbx'");
   EXPECT_EQ(store_->by_network("192.0.2.10").value()->id, wide.id);
