@@ -361,11 +361,11 @@ void protocol::cmd_mail(std::string_view args) {
   if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
   if (in_mail_) return reject("503 5.5.1 Nested MAIL command");
   if (!account_ && identity_unavailable_) {
-    // The server's failure, not the client's: no error counted.
-    reply(
-        "451 4.3.0 Temporary lookup failure: the account store did not answer whether this "
-        "client may send; try again later");
-    return;
+    // The server's failure, not the client's. The session ends: the client's next one (it
+    // queues the mail and comes back) looks the address up again.
+    return close_with("421 4.3.0 " + settings_.hostname +
+                      " Temporary lookup failure: the account store did not answer whether this "
+                      "client may send; try again later");
   }
   if (!account_) {
     return reject(auth_offered()

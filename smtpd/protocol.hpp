@@ -118,8 +118,9 @@ class protocol {
   // AUTH (the path for legacy systems). AUTH, where offered, may still name another account.
   void trust_network(const authenticated_account& account);
   // The account store could not say whether the client's address (or certificate) belongs to
-  // an account: until AUTH names one, MAIL is deferred (451 4.3.0), not refused as if the
-  // address had no account (530 5.7.0: a legacy system's mail would bounce).
+  // an account: unless AUTH names one, MAIL ends the session with 421 4.3.0 (the client comes
+  // back later, and is looked up again), not refused as if the address had no account (530
+  // 5.7.0: a legacy system's mail would bounce).
   void identity_unavailable() { identity_unavailable_ = true; }
 
   bool closed() const { return closed_; }

@@ -345,7 +345,7 @@ asio::awaitable<void> session::trust_client_network() {
   auto lookup = [&accounts, &address] { return accounts.by_network(address); };
   auto found = co_await look_up_account(services_.blocking, lookup);
   if (!found.error.empty() && found.temporary) {
-    spdlog::warn("smtp {}: client networks unavailable, MAIL deferred until AUTH: {}", peer_,
+    spdlog::warn("smtp {}: client networks unavailable, MAIL without AUTH gets 421: {}", peer_,
                  found.error);
     protocol_.identity_unavailable();
   } else if (!found.error.empty()) {

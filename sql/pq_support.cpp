@@ -14,6 +14,10 @@ thread_local std::string conn_info;
 
 void drop_thread_connection() { conn.reset(); }
 
+bool has_thread_connection(const std::string& conninfo) {
+  return conn && conn->is_open() && conn_info == conninfo;
+}
+
 pqxx::connection& thread_connection(const std::string& conninfo) {
   if (!conn || !conn->is_open() || conn_info != conninfo) {
     conn.reset();

@@ -18,6 +18,8 @@ namespace mail2sms::sql {
 pqxx::connection& thread_connection(const std::string& conninfo);
 // Closes the calling thread's connection: the next thread_connection opens a new one.
 void drop_thread_connection();
+// Whether the calling thread holds an open connection to conninfo from an earlier call.
+bool has_thread_connection(const std::string& conninfo);
 
 // Runs `sql` as a statement prepared under `name` on this connection (prepared on first use, again
 // after a reconnect): parsed once, and planned once where PostgreSQL finds the generic plan as
@@ -70,23 +72,28 @@ auto in_transaction(const std::string& conninfo, F&& fn)
 }
 
 // As in_transaction, for look-ups that only read (fn may run twice): when the thread's
-// connection turns out to have ended while it was idle (PostgreSQL restarted, or ended the
-// session: 57P01 and its kin, or a closed socket), fn runs once more on a new connection. The
-// SMTP client would otherwise get a temporary failure for the first look-up of each pool
-// thread after every restart of the database.
+// connection, open from an earlier call, turns out to have ended while it was idle (PostgreSQL
+// restarted, or ended the session: 57P01 and its kin, or a closed socket), fn runs once more on
+// a new connection. The SMTP client would otherwise get a temporary failure for the first
+// look-up of each pool thread after every restart of the database. A connection that could not
+// be opened is not tried again (the caller would wait twice as long for the same answer), and
+// the end of the transaction cannot lose what was read.
 template <class F>
 auto in_read_transaction(const std::string& conninfo, F&& fn)
     -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
-  for (int attempt = 1;; ++attempt) {
+  for (bool reused = has_thread_connection(conninfo);; reused = false) {
     try {
       pqxx::work tx(thread_connection(conninfo));
       auto value = fn(tx);
-      tx.commit();
+      try {
+        tx.commit();
+      } catch (const std::exception&) {  // a read: nothing to lose, the next call reconnects
+      }
       return value;
     } catch (const pqxx::broken_connection& e) {
-      if (attempt == 2) return fail(classify(e));
+      if (!reused) return fail(classify(e));
     } catch (const pqxx::sql_error& e) {
-      if (attempt == 2 || !e.sqlstate().starts_with("57P")) return fail(classify(e));
+      if (!reused || !e.sqlstate().starts_with("57P")) return fail(classify(e));
     } catch (const std::exception& e) {
       return fail(classify(e));
     }

@@ -466,7 +466,7 @@ TEST_F(store_test, the_account_lookups_answer_after_the_database_ended_the_sessi
   ASSERT_EQ(store_->by_network("192.0.2.10").value()->id, pbx.id);  // the thread's connection
   const auto end_other_sessions = [this] {
     query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
         "AND backend_type = 'client backend'");
   };
