@@ -138,7 +138,7 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
         return admit_and_insert(thread_pipeline(connection_string_), refs);
       } catch (const pqxx::sql_error& e) {
         const auto& state = e.sqlstate();
-        const bool retry = state == "40P01" || state == "40001" || state.starts_with("57P");
+        const bool retry = state == "40P01" || state == "40001" || session_ended(e);
         if (!retry || attempt == 3) return fail(classify(e));
         spdlog::info("group commit: {} (attempt {}), trying the batch again", state, attempt);
       } catch (const pqxx::broken_connection& e) {

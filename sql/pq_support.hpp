@@ -71,6 +71,10 @@ auto in_transaction(const std::string& conninfo, F&& fn)
   }
 }
 
+// The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
+// a shutdown): the transaction was rolled back, and a new connection may do it again.
+inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
+
 // As in_transaction, for look-ups that only read (fn may run twice): when the thread's
 // connection, open from an earlier call, turns out to have ended while it was idle (PostgreSQL
 // restarted, or ended the session: 57P01 and its kin, or a closed socket), fn runs once more on
@@ -93,7 +97,7 @@ auto in_read_transaction(const std::string& conninfo, F&& fn)
     } catch (const pqxx::broken_connection& e) {
       if (!reused) return fail(classify(e));
     } catch (const pqxx::sql_error& e) {
-      if (!reused || !e.sqlstate().starts_with("57P")) return fail(classify(e));
+      if (!reused || !session_ended(e)) return fail(classify(e));
     } catch (const std::exception& e) {
       return fail(classify(e));
     }

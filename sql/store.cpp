@@ -82,6 +82,17 @@ std::optional<core::account> load_account(pqxx::work& tx, const std::string& whe
   return a;
 }
 
+// The account whose id `find` (one parameter) answers first, read on a connection that may be
+// opened again once (in_read_transaction); none when it answers no row.
+result<std::optional<core::account>, core::store_error> account_found_by(
+    const std::string& conninfo, const char* find, const std::string& key) {
+  return in_read_transaction(conninfo, [&](pqxx::work& tx) -> std::optional<core::account> {
+    auto rows = tx.exec_params(find, key);
+    if (rows.empty()) return std::nullopt;
+    return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
+  });
+}
+
 }  // namespace
 
 // The dispatcher's LISTEN connection.
@@ -127,40 +138,24 @@ result<std::optional<core::account>, core::store_error> store::by_network(
     const std::string& client_address) {
   // An IPv6 link-local client comes with its zone ("fe80::1%eth0"), which inet refuses and no
   // network names: the address alone is looked up.
-  const std::string address = client_address.substr(0, client_address.find('%'));
-  return in_read_transaction(
-      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-        auto rows = tx.exec_params(
-            "SELECT a.id FROM account_networks n JOIN accounts a ON a.id = n.account_id "
-            "WHERE n.network >>= $1::inet AND a.status = 'active' "
-            "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
-            address);
-        if (rows.empty()) return std::nullopt;
-        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-      });
+  return account_found_by(connection_string_,
+                          "SELECT a.id FROM account_networks n JOIN accounts a ON a.id = "
+                          "n.account_id WHERE n.network >>= $1::inet AND a.status = 'active' "
+                          "ORDER BY masklen(n.network) DESC, a.id LIMIT 1",
+                          client_address.substr(0, client_address.find('%')));
 }
 
 result<std::optional<core::account>, core::store_error> store::by_certificate(
     const std::string& fingerprint) {
-  return in_read_transaction(
-      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-        auto rows = tx.exec_params(
-            "SELECT a.id FROM account_certificates c JOIN accounts a ON a.id = c.account_id "
-            "WHERE c.fingerprint = $1 AND a.status = 'active'",
-            fingerprint);
-        if (rows.empty()) return std::nullopt;
-        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-      });
+  return account_found_by(connection_string_,
+                          "SELECT a.id FROM account_certificates c JOIN accounts a ON a.id = "
+                          "c.account_id WHERE c.fingerprint = $1 AND a.status = 'active'",
+                          fingerprint);
 }
 
 result<std::optional<core::account>, core::store_error> store::account_profile(
     const std::string& name) {
-  return in_read_transaction(
-      connection_string_, [&](pqxx::work& tx) -> std::optional<core::account> {
-        auto rows = tx.exec_params("SELECT id FROM accounts WHERE name = $1", name);
-        if (rows.empty()) return std::nullopt;
-        return load_account(tx, "a.id = $1", rows[0][0].as<std::int64_t>());
-      });
+  return account_found_by(connection_string_, "SELECT id FROM accounts WHERE name = $1", name);
 }
 
 result<std::int64_t, core::store_error> store::expire_usage_counters() {

@@ -46,6 +46,25 @@ class DatabaseDownTest(unittest.TestCase):
             bridge.stop()
 
 
+    def test_database_down_defers_a_trusted_network_client_with_421(self):
+        """A legacy system trusted by its network, connecting while the database is down: its
+        MAIL ends the session with 421 4.3.0 (it keeps the mail and comes back), never the 530
+        that would bounce it."""
+        bridge = Bridge()
+        try:
+            bridge.cli("account", "network", "add", ACCOUNT, "127.0.0.1/32")
+            stop_cluster(bridge.dir)
+            client = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+            client.ehlo("pbx.example")
+            code, text = client.docmd("MAIL", "FROM:<pbx@example.com>")
+            self.assertEqual(code, 421, text)
+            self.assertIn(b"4.3.0", text)
+            self.assertIn(b"Temporary lookup failure", text)
+            self.assertEqual(bridge.sim.messages(), [])
+        finally:
+            bridge.stop()
+
+
 class ConfigurationErrorTest(unittest.TestCase):
     def run_serve(self, toml):
         with tempfile.TemporaryDirectory() as d:
