@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <set>
@@ -373,6 +374,14 @@ std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
     c.send("BEGIN");
     send_reads(c, reads_of(batch));
     c.flush();
+    // While PostgreSQL takes the lock and reads the history, the write's message rows are built
+    // as they will be if every recipient is sent to, as nearly every batch is. One account's
+    // transactions run one after another, and this work no longer sits between one's lock and
+    // its write (from the lock's answer to the second flight sent: 0.47 -> 0.41 ms for 35 mails,
+    // docs/PERFORMANCE.md). Built again below if a decision differs.
+    batch_rows likely;
+    for (const auto& ref : batch)
+      add_messages(likely, ref, std::vector<bool>(ref.submission->recipients.size(), true));
     c.take();
     auto limits = take_limits(c);
     const bool limited = send_usage(c, limits);
@@ -398,7 +407,10 @@ std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
     for (const auto& [id, l] : limits) states.emplace(id, l.state);
     const auto decisions = core::policy::admit(candidates, states);
 
-    batch_rows rows;
+    const bool as_built = std::all_of(decisions.begin(), decisions.end(), [](const auto& d) {
+      return !d.refused && std::find(d.send.begin(), d.send.end(), false) == d.send.end();
+    });
+    batch_rows rows = as_built ? std::move(likely) : batch_rows{};
     add_charges(rows, batch, decisions, limits);
     std::vector<core::enqueued> out(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -411,7 +423,7 @@ std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
       o.queue_id = batch[i].queue_id;
       o.duplicates = d.duplicates;
       o.cost = d.cost;
-      add_messages(rows, batch[i], d.send);
+      if (!as_built) add_messages(rows, batch[i], d.send);
     }
     const bool writes = rows.messages > 0 || rows.charges > 0 || rows.counters > 0;
     if (writes) send_write(c, rows);
