@@ -5,6 +5,8 @@
 #include <iostream>
 #include <iterator>
 
+#include "sql/conninfo.hpp"
+
 namespace mail2sms::cli {
 
 void add_config_option(CLI::App& command, std::string& path) {
@@ -20,15 +22,17 @@ config::config load_config(const std::string& path) {
   return std::move(loaded).value();
 }
 
+// Every connection of the run gets sql::with_connection_defaults (bounded waits on a database
+// that stops answering) for what the configuration leaves unset.
 database::database(const config::database_config& cfg) {
   if (cfg.embedded.empty()) {
-    connection_string_ = cfg.url;
+    connection_string_ = sql::with_connection_defaults(cfg.url);
     return;
   }
   cluster_ = std::make_unique<sql::embedded_cluster>(cfg.embedded);
   auto started = cluster_->start();
   if (!started) throw exit_error{exit_failure, "embedded PostgreSQL: " + started.error()};
-  connection_string_ = cluster_->connection_string();
+  connection_string_ = sql::with_connection_defaults(cluster_->connection_string());
 }
 
 std::string read_all_stdin() {

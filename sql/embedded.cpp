@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "sql/pq_support.hpp"
+
 extern char** environ;
 
 namespace mail2sms::sql {
@@ -192,17 +194,6 @@ std::string log_tail(const fs::path& log, std::size_t lines) {
   for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
     tail += "\n  " + all[i];
   return tail;
-}
-
-// A libpq keyword value, quoted when it needs to be.
-std::string conninfo_value(const std::string& value) {
-  if (!value.empty() && value.find_first_of(" '\\\t\n") == std::string::npos) return value;
-  std::string quoted = "'";
-  for (char c : value) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "'";
 }
 
 // A word for /bin/sh, which pg_ctl hands the -o options to.

@@ -1,7 +1,12 @@
 #include "sql/pq_support.hpp"
 
+#include "sql/conninfo.hpp"
+
 #include <spdlog/spdlog.h>
 
+#include <libpq-fe.h>
+
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -11,6 +16,42 @@ namespace {
 thread_local std::unique_ptr<pqxx::connection> conn;
 thread_local std::string conn_info;
 }  // namespace
+
+std::string conninfo_value(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" '\\\t\n") == std::string::npos) return value;
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string with_connection_defaults(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return conninfo;
+  }
+  std::map<std::string, std::string> set;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) set.emplace(o->keyword, o->val);
+  }
+  PQconninfoFree(options);
+  for (const auto& [keyword, value] : {std::pair{"connect_timeout", "10"},
+                                       {"keepalives_idle", "30"},
+                                       {"keepalives_interval", "10"},
+                                       {"keepalives_count", "3"},
+                                       {"tcp_user_timeout", "30000"}})
+    set.emplace(keyword, value);  // kept where the operator set it
+  std::string out;
+  for (const auto& [keyword, value] : set) {
+    if (!out.empty()) out += ' ';
+    out += keyword + "=" + conninfo_value(value);
+  }
+  return out;
+}
 
 void drop_thread_connection() { conn.reset(); }
 

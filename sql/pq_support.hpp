@@ -14,6 +14,9 @@
 
 namespace mail2sms::sql {
 
+// A libpq keyword value, quoted when it needs to be.
+std::string conninfo_value(const std::string& value);
+
 // One connection per thread ("a world" each, as libpqxx advises), reopened when it broke.
 pqxx::connection& thread_connection(const std::string& conninfo);
 // Closes the calling thread's connection: the next thread_connection opens a new one.

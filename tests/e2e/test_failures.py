@@ -4,8 +4,11 @@ import glob
 import os
 import pwd
 import smtplib
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, free_port
@@ -108,6 +111,64 @@ connector = "f"
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 2)
         self.assertIn("/nonexistent/mail2sms.toml", r.stderr)
+
+
+class UnansweringDatabaseTest(unittest.TestCase):
+    """A database server that accepts connections and never answers (a hung host, a proxy in
+    front of a dead one): serve gives up on it after connect_timeout (10 s, mail2sms's default
+    for a URL that does not set it) and says so, instead of waiting for ever."""
+
+    def test_serve_gives_up_on_a_silent_database_and_says_why(self):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        held = []
+        stop = threading.Event()
+
+        def accept():
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    held.append(listener.accept()[0])  # never read, never answered
+                except socket.timeout:
+                    pass
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "silent.toml")
+                with open(path, "w") as f:
+                    f.write(f"""[smtp]
+listen = ["127.0.0.1:{free_port()}"]
+domains = ["{DOMAIN}"]
+
+[database]
+url = "postgresql://mail2sms@127.0.0.1:{listener.getsockname()[1]}/mail2sms?sslmode=disable"
+
+[[connector]]
+name = "f"
+type = "file"
+path = "{os.path.join(d, 'out.jsonl')}"
+
+[[route]]
+prefix = "+"
+connector = "f"
+""")
+                started = time.monotonic()
+                r = subprocess.run([BINARY, "serve", "--config", path], capture_output=True,
+                                   text=True, timeout=90)
+                elapsed = time.monotonic() - started
+        finally:
+            stop.set()
+            thread.join()
+            for c in held:
+                c.close()
+            listener.close()
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertIn("timeout", r.stderr)
+        self.assertTrue(held, "serve never connected to the listener")
+        self.assertLess(elapsed, 40, "serve waited %.0f s" % elapsed)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+// sql::with_connection_defaults: the bounded waits every connection gets, and what the operator
+// wrote kept as written (keyword=value strings and URIs alike).
+#include "sql/conninfo.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <map>
+#include <string>
+
+namespace {
+
+// What libpq itself reads from a connection string: the keywords set, with their values.
+std::map<std::string, std::string> parsed(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  EXPECT_NE(options, nullptr) << conninfo << ": " << (error ? error : "");
+  PQfreemem(error);
+  std::map<std::string, std::string> out;
+  if (options == nullptr) return out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) out.emplace(o->keyword, o->val);
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+const std::map<std::string, std::string> defaults{{"connect_timeout", "10"},
+                                                  {"keepalives_idle", "30"},
+                                                  {"keepalives_interval", "10"},
+                                                  {"keepalives_count", "3"},
+                                                  {"tcp_user_timeout", "30000"}};
+
+}  // namespace
+
+TEST(connection_defaults, are_added_to_a_keyword_string) {
+  auto expected = defaults;
+  expected.emplace("host", "db.example.net");
+  expected.emplace("dbname", "mail2sms");
+  EXPECT_EQ(parsed(mail2sms::sql::with_connection_defaults("host=db.example.net dbname=mail2sms")),
+            expected);
+}
+
+TEST(connection_defaults, keep_what_the_operator_set) {
+  const auto p = parsed(mail2sms::sql::with_connection_defaults(
+      "host=db connect_timeout=3 tcp_user_timeout=0 keepalives=0"));
+  EXPECT_EQ(p.at("connect_timeout"), "3");
+  EXPECT_EQ(p.at("tcp_user_timeout"), "0");
+  EXPECT_EQ(p.at("keepalives"), "0");
+  EXPECT_EQ(p.at("keepalives_idle"), "30");
+}
+
+TEST(connection_defaults, are_added_to_a_uri_and_keep_its_parts) {
+  auto expected = defaults;
+  expected["connect_timeout"] = "4";  // the URI's own
+  expected.insert({{"user", "m2s"},
+                   {"host", "db1,db2"},
+                   {"port", "5433,5434"},
+                   {"dbname", "mail2sms"},
+                   {"sslmode", "verify-full"}});
+  EXPECT_EQ(
+      parsed(mail2sms::sql::with_connection_defaults(
+          "postgresql://m2s@db1:5433,db2:5434/mail2sms?sslmode=verify-full&connect_timeout=4")),
+      expected);
+}
+
+TEST(connection_defaults, keep_values_with_spaces_quotes_and_backslashes) {
+  const std::string password = R"(it's a \secret\ pass)";
+  const auto p = parsed(mail2sms::sql::with_connection_defaults(
+      "host=/run/my\\ sockets password='it\\'s a \\\\secret\\\\ pass' options='-c jit=off'"));
+  EXPECT_EQ(p.at("host"), "/run/my sockets");
+  EXPECT_EQ(p.at("password"), password);
+  EXPECT_EQ(p.at("options"), "-c jit=off");
+  EXPECT_EQ(p.at("connect_timeout"), "10");
+}
+
+TEST(connection_defaults, leave_a_string_libpq_cannot_read_as_it_was) {
+  EXPECT_EQ(mail2sms::sql::with_connection_defaults("host=db nonsense"), "host=db nonsense");
+  EXPECT_EQ(mail2sms::sql::with_connection_defaults("postgresql://db/x?no_such_option=1"),
+            "postgresql://db/x?no_such_option=1");
+}
