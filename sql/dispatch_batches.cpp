@@ -63,7 +63,8 @@ auto in_statement(const std::string& conninfo, F&& fn)
 
 // Due messages become `sending` under this process's dispatcher session, each with a `sending`
 // event, a dispatch_inflight row and a block of SMPP sequence numbers (see 0007: part n is sent
-// with smpp_sequence + n - 1), and come back with their packed parts (0014): one statement.
+// with smpp_sequence + n - 1), and come back with their packed parts (0014) and their text (which
+// the parts' by-text form refers to, sql/stored_parts.hpp): one statement.
 // The queue rows are taken from dispatch_queue (0010) in due order, locked, deleted; a message is
 // claimed only if it is still `queued` once its row lock is held. A queue row left for a message
 // that is not (another claim took it through a second row, the account is being erased) is
@@ -81,7 +82,7 @@ constexpr const char* claim_sql =
     "         updated_at = now(), smpp_sequence = nextval('smpp_sequence_blocks')::int * 256"
     "  WHERE m.id = ANY(ARRAY(SELECT message_id FROM taken)) AND m.status = 'queued'"
     "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
-    "            m.next_attempt_at, m.smpp_sequence, m.parts,"
+    "            m.next_attempt_at, m.smpp_sequence, m.parts, m.body,"
     "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
     // No conflict is expected (a session claims a message again only after its outcome deleted
     // the row); one would otherwise fail every claim of this session.
@@ -91,7 +92,7 @@ constexpr const char* claim_sql =
     " events AS ("
     "  INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM claimed) "
     "SELECT id, queue_id, recipient, sender_id, encoding, attempts, accepted_us, smpp_sequence,"
-    "       parts "
+    "       parts, body "
     "FROM claimed ORDER BY next_attempt_at, id";
 
 // Each listed message's status from its parts' receipts: delivered when every part is, else a
@@ -432,7 +433,8 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
       // claimed without parts, and the dispatcher fails it for good.
       if (!r["parts"].is_null()) {
         const pqxx::binarystring packed(r["parts"]);
-        auto parts = unpack_parts(std::span(packed.data(), packed.size()));
+        const std::string body = r["body"].is_null() ? std::string() : r["body"].as<std::string>();
+        auto parts = unpack_parts(std::span(packed.data(), packed.size()), body, m.coding);
         if (parts) {
           m.segments = std::move(*parts);
         } else {

@@ -307,7 +307,10 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
       body_at = static_cast<std::int64_t>(rows.bodies.size());
       rows.bodies.append(s.text);
       parts_at = static_cast<std::int64_t>(rows.parts.size());
-      append_packed(rows.parts, s.sms.segments);
+      // The parts by reference to the text stored beside them where they can be (nearly every
+      // mail), else whole.
+      if (s.text != s.sms.text || !append_packed_by_text(rows.parts, s.sms))
+        append_packed(rows.parts, s.sms.segments);
       parts_size = static_cast<std::int64_t>(rows.parts.size()) - parts_at;
     }
     rows.queue_ids.add(ref.queue_id);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ struct encoded_message {
   // tables used (none: the default alphabet), named in every part's UDH, even a single part's.
   national_language locking_shift = national_language::none;
   national_language single_shift = national_language::none;
+  // How many octets of `text` each segment carries, in order; they add up to text.size(). With
+  // them a store can keep the text once and each part as its UDH and a size: part i's payload is
+  // payload_of(its piece of text, coding, its UDH). Empty for a message put together by hand.
+  std::vector<std::size_t> text_sizes;
 };
 
 struct encode_options {
@@ -86,6 +91,13 @@ std::string decode(encoding coding, std::span<const std::uint8_t> payload);
 // reads stored or received parts (connectors, the simulator) uses; UCS-2 ignores the UDH.
 std::string decode(encoding coding, std::span<const std::uint8_t> udh,
                    std::span<const std::uint8_t> payload);
+
+// The payload of a part that carries `piece` (UTF-8) with this UDH: GSM septets (unpacked) in
+// the alphabet the UDH names (its national elements, else the default alphabet), or big-endian
+// UTF-16 for UCS-2. nullopt when a GSM piece has a character that alphabet lacks. For every
+// segment of encode(), payload_of(its text_sizes piece of text, coding, udh) is its payload.
+std::optional<std::vector<std::uint8_t>> payload_of(std::string_view piece, encoding coding,
+                                                    std::span<const std::uint8_t> udh);
 
 // Part `index` of `message` back as UTF-8, in the alphabet the message was encoded with.
 std::string decode_part(const encoded_message& message, std::size_t index);

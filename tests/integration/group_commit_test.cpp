@@ -137,11 +137,17 @@ TEST_F(group_commit_test, concurrent_mails_are_each_committed_exactly_as_given) 
       EXPECT_EQ(rows[r]["encoding"].as<std::string>(), "gsm7");
       EXPECT_EQ(rows[r]["segments"].as<std::size_t>(), s.sms.segments.size());
       EXPECT_EQ(rows[r]["status"].as<std::string>(), "queued");
-      // Each mail's own parts, packed in its rows (0014); the batch's mails' are side by side
-      // in one parameter.
+      // Each mail's own parts, packed in its rows (0014) by reference to its text (a UDH and a
+      // size each: sql/stored_parts.hpp); the batch's mails' are side by side in one parameter.
       const pqxx::binarystring packed(tx.exec_params1("SELECT parts FROM messages WHERE id = $1",
                                                       rows[r]["id"].as<std::int64_t>())[0]);
-      const auto parts = sql::unpack_parts(std::span(packed.data(), packed.size()));
+      ASSERT_FALSE(packed.empty());
+      EXPECT_EQ(static_cast<unsigned char>(packed.data()[0]), 0xFF) << "not the by-text form";
+      std::size_t udh_octets = 0;
+      for (const auto& part : s.sms.segments) udh_octets += part.udh.size();
+      EXPECT_EQ(packed.size(), 1 + 3 * s.sms.segments.size() + udh_octets);
+      const auto parts = sql::unpack_parts(std::span(packed.data(), packed.size()),
+                                           rows[r]["body"].as<std::string>(), s.sms.coding);
       ASSERT_TRUE(parts.has_value());
       ASSERT_EQ(parts->size(), s.sms.segments.size());
       for (std::size_t p = 0; p < parts->size(); ++p) {

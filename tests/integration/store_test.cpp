@@ -155,7 +155,7 @@ TEST_F(store_test, enqueue_commits_a_row_per_recipient_with_every_part_byte_for_
 
     // The parts in the message's row (0014), in order; a part's own row comes with its outcome.
     const auto packed = bytes_of(query("SELECT parts FROM messages WHERE id = $1", id)[0][0]);
-    const auto parts = sql::unpack_parts(packed);
+    const auto parts = sql::unpack_parts(packed, s.text, s.sms.coding);
     ASSERT_TRUE(parts.has_value());
     ASSERT_EQ(parts->size(), 3u);
     for (std::size_t p = 0; p < parts->size(); ++p) {

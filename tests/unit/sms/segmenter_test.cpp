@@ -272,6 +272,47 @@ TEST(segmenter_test, plain_ascii_text_without_escapes_is_cut_where_the_general_p
   EXPECT_GT(crlf_on_boundary, 10u);  // the CRLF case was exercised
 }
 
+// A store keeps a message's text once and each part as its UDH and the octets of text it
+// carries (sql/stored_parts.hpp): every part's payload must come back from its piece of the text
+// and its UDH alone, on the fast path and the general one, GSM with escapes, national tables
+// (named only in the UDH), UCS-2 with surrogate pairs and graphemes kept whole, one part or many.
+TEST(segmenter_test, every_payload_comes_back_from_its_piece_of_the_text_and_its_udh) {
+  const std::string turkish = "\xC4\x9F\xC4\xB1\xC5\x9F ";  // ğış: the Turkish tables carry them
+  std::mt19937 random(20261130);
+  const std::vector<std::string> alphabet{"a", "Z",        " ", "\r\n", euro,       turkish,
+                                          "[", "\xC3\xA9", zhe, grin,   "e\xCC\x81"};
+  std::size_t national_parts = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const std::size_t length = random() % 700;
+    // Some texts from a few characters only, so that all-GSM and Turkish-only ones come up.
+    const std::size_t letters = round % 3 == 0 ? 5 : round % 3 == 1 ? 6 : alphabet.size();
+    for (std::size_t i = 0; i < length; ++i) text += alphabet[random() % letters];
+    encode_options options{.reference = 300, .reference_16bit = round % 2 == 1};
+    if (round % 4 == 0) options.national = national_language::turkish;
+    const auto encoded = encode(text, options);
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_EQ(encoded.text_sizes.size(), encoded.segments.size());
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < encoded.segments.size(); ++i) {
+      const auto& part = encoded.segments[i];
+      const auto payload =
+          payload_of(std::string_view(encoded.text).substr(at, encoded.text_sizes[i]),
+                     encoded.coding, part.udh);
+      ASSERT_TRUE(payload.has_value()) << "part " << i;
+      EXPECT_EQ(*payload, part.payload) << "part " << i;
+      at += encoded.text_sizes[i];
+    }
+    EXPECT_EQ(at, encoded.text.size());
+    if (encoded.locking_shift != national_language::none ||
+        encoded.single_shift != national_language::none)
+      national_parts += encoded.segments.size();
+  }
+  EXPECT_GT(national_parts, 0u);  // the national tables were exercised
+  EXPECT_EQ(encode("").text_sizes, sizes{0});
+  EXPECT_FALSE(payload_of(zhe, encoding::gsm7, {}).has_value());  // no GSM form
+}
+
 TEST(segmenter_test, encoding_names) {
   EXPECT_EQ(to_string(encoding::gsm7), "gsm7");
   EXPECT_EQ(to_string(encoding::ucs2), "ucs2");
