@@ -27,6 +27,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def minimal_config(database_url, connector):
+    """A serve configuration: SMTP on a free loopback port for DOMAIN, the database at
+    database_url, one [[connector]] named "out" (`connector`: its type and other keys) and a
+    route of every number to it. For tests of what serve does with a configuration or a
+    database before it listens."""
+    return f"""[smtp]
+listen = ["127.0.0.1:{free_port()}"]
+domains = ["{DOMAIN}"]
+
+[database]
+url = "{database_url}"
+
+[[connector]]
+name = "out"
+{connector}
+
+[[route]]
+prefix = "+"
+connector = "out"
+"""
+
+
 def wait_for_port(port, timeout=30.0, proc=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, free_port
+from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, free_port, minimal_config
 from test_send import tls_context
 
 
@@ -139,22 +139,10 @@ class UnansweringDatabaseTest(unittest.TestCase):
             with tempfile.TemporaryDirectory() as d:
                 path = os.path.join(d, "silent.toml")
                 with open(path, "w") as f:
-                    f.write(f"""[smtp]
-listen = ["127.0.0.1:{free_port()}"]
-domains = ["{DOMAIN}"]
-
-[database]
-url = "postgresql://mail2sms@127.0.0.1:{listener.getsockname()[1]}/mail2sms?sslmode=disable"
-
-[[connector]]
-name = "f"
-type = "file"
-path = "{os.path.join(d, 'out.jsonl')}"
-
-[[route]]
-prefix = "+"
-connector = "f"
-""")
+                    f.write(minimal_config(
+                        "postgresql://mail2sms@127.0.0.1:%d/mail2sms?sslmode=disable"
+                        % listener.getsockname()[1],
+                        'type = "file"\npath = "%s"' % os.path.join(d, "out.jsonl")))
                 started = time.monotonic()
                 r = subprocess.run([BINARY, "serve", "--config", path], capture_output=True,
                                    text=True, timeout=90)

@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY, DOMAIN, SMPP_PASSWORD, Simulator, free_port, make_certificate
+from harness import BINARY, DOMAIN, SMPP_PASSWORD, Simulator, free_port, make_certificate, minimal_config
 from test_dispatch import Gateway
 
 
@@ -131,23 +131,8 @@ class SmppTlsConfigurationTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "bad.toml")
             with open(path, "w") as f:
-                f.write(f"""[smtp]
-listen = ["127.0.0.1:{free_port()}"]
-domains = ["{DOMAIN}"]
-
-[database]
-url = "host=/nonexistent"
-
-[[connector]]
-name = "smsc"
-type = "smpp"
-system_id = "mail2sms"
-{connector_extra}
-
-[[route]]
-prefix = "+"
-connector = "smsc"
-""")
+                f.write(minimal_config("host=/nonexistent",
+                                       'type = "smpp"\nsystem_id = "mail2sms"\n' + connector_extra))
             return path, subprocess.run([BINARY, "serve", "--config", path], capture_output=True,
                                         text=True, timeout=60)
 
