@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY, DOMAIN, SMPP_PASSWORD, Simulator, free_port, make_certificate, minimal_config
+from harness import BINARY, SMPP_PASSWORD, Simulator, free_port, make_certificate, minimal_config
 from test_dispatch import Gateway
 
 
