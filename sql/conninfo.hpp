@@ -5,19 +5,17 @@
 
 namespace mail2sms::sql {
 
-// conninfo (keyword=value pairs or a URI) with mail2sms's defaults for what it leaves unset, so
-// that a database that stops answering costs a bounded wait instead of the operating system's:
-//   connect_timeout=10        a host that is gone (about two minutes of SYN retries otherwise)
-//                             or a server that accepts and never answers (for ever otherwise);
-//   keepalives_idle=30, keepalives_interval=10, keepalives_count=3
-//                             an idle connection to a vanished server found dead in a minute;
-//   tcp_user_timeout=30000    a statement sent to a vanished server fails after 30 seconds
-//                             unacknowledged (about fifteen minutes of retransmissions
-//                             otherwise). Not a statement timeout: a long statement whose
-//                             packets were acknowledged runs on.
-// The TCP settings do nothing over a Unix socket (the embedded cluster's). A value the operator
-// set is kept. A string libpq cannot parse comes back unchanged: libpq names the mistake when
-// the string is used.
+// conninfo (keyword=value pairs or a URI) with connect_timeout=10 where it leaves it unset: a host
+// that is gone costs ten seconds instead of about two minutes of SYN retries, and a server (or a
+// proxy in front of one) that accepts and never answers ten seconds instead of for ever. Not
+// added where libpq would take the operator's value from elsewhere: a service file (service=,
+// PGSERVICE) or PGCONNECT_TIMEOUT. A string libpq cannot parse comes back unchanged (libpq names
+// the mistake when the string is used).
+//
+// Only the connect: a client-side limit on a connection already open (keepalives,
+// tcp_user_timeout) would give up on a server that has not given up on it, and a session left
+// idle in its transaction there would keep the accounts it locked until the server's own
+// keepalives (two hours by default) ended it.
 std::string with_connection_defaults(const std::string& conninfo);
 
 }  // namespace mail2sms::sql

@@ -82,7 +82,7 @@ constexpr const char* claim_sql =
     "         updated_at = now(), smpp_sequence = nextval('smpp_sequence_blocks')::int * 256"
     "  WHERE m.id = ANY(ARRAY(SELECT message_id FROM taken)) AND m.status = 'queued'"
     "  RETURNING m.id, m.queue_id, m.recipient, m.sender_id, m.encoding, m.attempts,"
-    "            m.next_attempt_at, m.smpp_sequence, m.parts, m.body,"
+    "            m.next_attempt_at, m.smpp_sequence, m.parts, convert_to(m.body, 'UTF8') AS body,"
     "            (extract(epoch FROM m.created_at) * 1000000)::bigint AS accepted_us),"
     // No conflict is expected (a session claims a message again only after its outcome deleted
     // the row); one would otherwise fail every claim of this session.
@@ -433,7 +433,10 @@ result<std::vector<core::queued_message>, core::store_error> store::claim(int li
       // claimed without parts, and the dispatcher fails it for good.
       if (!r["parts"].is_null()) {
         const pqxx::binarystring packed(r["parts"]);
-        const std::string body = r["body"].is_null() ? std::string() : r["body"].as<std::string>();
+        // The text as UTF-8 octets (bytea), whatever the connection's client_encoding: the
+        // by-text form counts its pieces in them.
+        const std::string body =
+            r["body"].is_null() ? std::string() : pqxx::binarystring(r["body"]).str();
         auto parts = unpack_parts(std::span(packed.data(), packed.size()), body, m.coding);
         if (parts) {
           m.segments = std::move(*parts);

@@ -6,6 +6,9 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <thread>
@@ -18,7 +21,10 @@ thread_local std::string conn_info;
 }  // namespace
 
 std::string conninfo_value(const std::string& value) {
-  if (!value.empty() && value.find_first_of(" '\\\t\n") == std::string::npos) return value;
+  const bool plain = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
+    return c == '\'' || c == '\\' || std::isspace(static_cast<unsigned char>(c)) != 0;
+  });
+  if (plain) return value;
   std::string quoted = "'";
   for (char c : value) {
     if (c == '\'' || c == '\\') quoted += '\\';
@@ -39,12 +45,15 @@ std::string with_connection_defaults(const std::string& conninfo) {
     if (o->val != nullptr) set.emplace(o->keyword, o->val);
   }
   PQconninfoFree(options);
-  for (const auto& [keyword, value] : {std::pair{"connect_timeout", "10"},
-                                       {"keepalives_idle", "30"},
-                                       {"keepalives_interval", "10"},
-                                       {"keepalives_count", "3"},
-                                       {"tcp_user_timeout", "30000"}})
-    set.emplace(keyword, value);  // kept where the operator set it
+  // libpq takes what the string leaves unset from a service file (service=, PGSERVICE) or from
+  // the environment (PGCONNECT_TIMEOUT): the operator's too, so no default then.
+  const auto in_environment = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0';
+  };
+  if (set.contains("service") || in_environment("PGSERVICE") || in_environment("PGCONNECT_TIMEOUT"))
+    return conninfo;
+  set.emplace("connect_timeout", "10");  // kept where the operator set it
   std::string out;
   for (const auto& [keyword, value] : set) {
     if (!out.empty()) out += ' ';

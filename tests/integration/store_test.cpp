@@ -13,6 +13,7 @@
 #include "core/policy/password.hpp"
 #include "migrated_fixture.hpp"
 #include "sql/migrate.hpp"
+#include "sql/pq_support.hpp"
 #include "sql/stored_parts.hpp"
 
 namespace mail2sms::testing {
@@ -155,6 +156,8 @@ TEST_F(store_test, enqueue_commits_a_row_per_recipient_with_every_part_byte_for_
 
     // The parts in the message's row (0014), in order; a part's own row comes with its outcome.
     const auto packed = bytes_of(query("SELECT parts FROM messages WHERE id = $1", id)[0][0]);
+    ASSERT_FALSE(packed.empty());
+    EXPECT_EQ(packed[0], 0xFF) << "not the by-text form";
     const auto parts = sql::unpack_parts(packed, s.text, s.sms.coding);
     ASSERT_TRUE(parts.has_value());
     ASSERT_EQ(parts->size(), 3u);
@@ -232,6 +235,39 @@ TEST_F(store_test, claim_returns_due_messages_with_parts_in_order_and_marks_them
     EXPECT_EQ(events_of(m.id), (std::vector<std::string>{"queued", "sending"}));
   }
   EXPECT_TRUE(claim(10).empty()) << "a claimed message was handed out twice";
+}
+
+// The by-text form counts its pieces in UTF-8 octets of the text: the claim reads the text as
+// such whatever the client encoding (PGCLIENTENCODING here; LATIN1 has no euro sign and no
+// Greek, and gives é as one octet).
+TEST_F(store_test, claim_makes_the_parts_again_from_the_text_in_any_client_encoding) {
+  const auto account = add_account("latin");
+  std::string gsm_text =
+      "caf\xC3\xA9 \xE2\x82\xAC"
+      "5 ";
+  while (gsm_text.size() < 300) gsm_text += "Disk @ 97% on db1; ";
+  const auto gsm = submission_for(account, {"+27821234567"}, gsm_text);
+  const std::string greek = "Καλημέρα — ο δίσκος στο db1 είναι 97% γεμάτος, παρακαλώ δείτε το. ";
+  const auto ucs2 = submission_for(account, {"+4915112345678"}, greek + greek, 0x77);
+  ASSERT_EQ(gsm.sms.coding, sms::encoding::gsm7);
+  ASSERT_EQ(ucs2.sms.coding, sms::encoding::ucs2);
+  enqueue(gsm);
+  enqueue(ucs2);
+  sql::drop_thread_connection();  // the claim's connection opens with the variable set
+  setenv("PGCLIENTENCODING", "LATIN1", 1);
+  const auto claimed = claim(10);
+  unsetenv("PGCLIENTENCODING");
+  sql::drop_thread_connection();
+  ASSERT_EQ(claimed.size(), 2u);
+  for (const auto& m : claimed) {
+    const auto& expected = m.recipient == "+27821234567" ? gsm : ucs2;
+    ASSERT_EQ(m.segments.size(), expected.sms.segments.size()) << m.recipient;
+    for (std::size_t p = 0; p < m.segments.size(); ++p) {
+      EXPECT_EQ(m.segments[p].udh, expected.sms.segments[p].udh) << m.recipient << " part " << p;
+      EXPECT_EQ(m.segments[p].payload, expected.sms.segments[p].payload)
+          << m.recipient << " part " << p;
+    }
+  }
 }
 
 TEST_F(store_test, claim_skips_messages_not_yet_due) {

@@ -1,5 +1,6 @@
-// sql::with_connection_defaults: the bounded waits every connection gets, and what the operator
-// wrote kept as written (keyword=value strings and URIs alike).
+// sql::with_connection_defaults: the bounded connect every connection gets, and what the operator
+// wrote (or left to the environment or a service file) kept as it is; keyword=value strings and
+// URIs alike.
 #include "sql/conninfo.hpp"
 
 #include <gtest/gtest.h>
@@ -25,11 +26,14 @@ std::map<std::string, std::string> parsed(const std::string& conninfo) {
   return out;
 }
 
-const std::map<std::string, std::string> defaults{{"connect_timeout", "10"},
-                                                  {"keepalives_idle", "30"},
-                                                  {"keepalives_interval", "10"},
-                                                  {"keepalives_count", "3"},
-                                                  {"tcp_user_timeout", "30000"}};
+const std::map<std::string, std::string> defaults{{"connect_timeout", "10"}};
+
+// Sets an environment variable for the life of the object (the tests run one at a time).
+struct scoped_env {
+  scoped_env(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~scoped_env() { unsetenv(name_); }
+  const char* name_;
+};
 
 }  // namespace
 
@@ -42,12 +46,26 @@ TEST(connection_defaults, are_added_to_a_keyword_string) {
 }
 
 TEST(connection_defaults, keep_what_the_operator_set) {
-  const auto p = parsed(mail2sms::sql::with_connection_defaults(
-      "host=db connect_timeout=3 tcp_user_timeout=0 keepalives=0"));
+  const auto p = parsed(
+      mail2sms::sql::with_connection_defaults("host=db connect_timeout=3 keepalives_idle=60"));
   EXPECT_EQ(p.at("connect_timeout"), "3");
-  EXPECT_EQ(p.at("tcp_user_timeout"), "0");
-  EXPECT_EQ(p.at("keepalives"), "0");
-  EXPECT_EQ(p.at("keepalives_idle"), "30");
+  EXPECT_EQ(p.at("keepalives_idle"), "60");
+  EXPECT_FALSE(p.contains("tcp_user_timeout"));  // only the connect is bounded
+}
+
+TEST(connection_defaults, leave_the_timeout_to_the_environment_or_a_service_file) {
+  const std::string conninfo = "host=db dbname=mail2sms";
+  {
+    const scoped_env timeout("PGCONNECT_TIMEOUT", "25");
+    EXPECT_EQ(mail2sms::sql::with_connection_defaults(conninfo), conninfo);
+  }
+  {
+    const scoped_env service("PGSERVICE", "mail2sms");
+    EXPECT_EQ(mail2sms::sql::with_connection_defaults(conninfo), conninfo);
+  }
+  EXPECT_EQ(mail2sms::sql::with_connection_defaults("service=sms dbname=m"),
+            "service=sms dbname=m");
+  EXPECT_EQ(parsed(mail2sms::sql::with_connection_defaults(conninfo)).at("connect_timeout"), "10");
 }
 
 TEST(connection_defaults, are_added_to_a_uri_and_keep_its_parts) {
@@ -70,6 +88,9 @@ TEST(connection_defaults, keep_values_with_spaces_quotes_and_backslashes) {
       "host=/run/my\\ sockets password='it\\'s a \\\\secret\\\\ pass' options='-c jit=off'"));
   EXPECT_EQ(p.at("host"), "/run/my sockets");
   EXPECT_EQ(p.at("password"), password);
+  // Any white space is quoted, not only a space: libpq ends an unquoted value at each.
+  EXPECT_EQ(parsed(mail2sms::sql::with_connection_defaults("password='a\rb\vc\fd'")).at("password"),
+            "a\rb\vc\fd");
   EXPECT_EQ(p.at("options"), "-c jit=off");
   EXPECT_EQ(p.at("connect_timeout"), "10");
 }
