@@ -186,14 +186,18 @@ choice choose(std::u32string cps, const encode_options& options) {
   return {std::move(cps), encoding::ucs2, alphabet{}};
 }
 
+// The payload of `cps` in `coding` (GSM in alphabet `a`); nullopt when `a` lacks a character.
+// What encode() puts in a part and what payload_of() makes again from a stored text.
+std::optional<std::vector<std::uint8_t>> payload_in(std::u32string_view cps, encoding coding,
+                                                    const alphabet& a) {
+  if (coding == encoding::gsm7) return to_septets(cps, a);
+  std::vector<std::uint8_t> payload;
+  ucs2::append_big_endian(payload, ucs2::to_utf16(cps));
+  return payload;
+}
+
 segment segment_of(std::u32string_view cps, encoding coding, const alphabet& a) {
-  segment s;
-  if (coding == encoding::gsm7) {
-    s.payload = to_septets(cps, a).value_or(std::vector<std::uint8_t>{});
-  } else {
-    ucs2::append_big_endian(s.payload, ucs2::to_utf16(cps));
-  }
-  return s;
+  return {.udh = {}, .payload = payload_in(cps, coding, a).value_or(std::vector<std::uint8_t>{})};
 }
 
 // Plain GSM text: every octet ASCII and in the GSM default alphabet, which is what alerts and
@@ -304,11 +308,8 @@ encoded_message encode(std::string_view utf8_text, const encode_options& options
 
 std::optional<std::vector<std::uint8_t>> payload_of(std::string_view piece, encoding coding,
                                                     std::span<const std::uint8_t> udh) {
-  const std::u32string cps = utf8::decode(piece);
-  if (coding == encoding::gsm7) return to_septets(cps, alphabet_of_udh(udh));
-  std::vector<std::uint8_t> payload;
-  ucs2::append_big_endian(payload, ucs2::to_utf16(cps));
-  return payload;
+  return payload_in(utf8::decode(piece), coding,
+                    coding == encoding::gsm7 ? alphabet_of_udh(udh) : alphabet{});
 }
 
 std::string decode(encoding coding, std::span<const std::uint8_t> udh,
