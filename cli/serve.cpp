@@ -23,6 +23,7 @@
 #include "core/dispatch/dispatcher.hpp"
 #include "core/notify/notifier.hpp"
 #include "smtpd/listener.hpp"
+#include "sql/account_changes.hpp"
 #include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
 #include "sql/notifications.hpp"
@@ -185,7 +186,18 @@ void serve(const std::string& config_path) {
   smtpd::auth_limiter auth_failures(smtpd::auth_limits{.per_ip = cfg.smtp.auth_failures_per_ip,
                                                        .per_user = cfg.smtp.auth_failures_per_user,
                                                        .window = cfg.smtp.auth_failure_window});
+  smtpd::account_cache known_accounts({.ttl = cfg.smtp.account_cache, .capacity = 10000});
+  // What the sessions remember of accounts goes as soon as the database says they changed
+  // (the CLI, another host); joined before known_accounts goes.
+  std::optional<std::jthread> account_watch;
+  if (cfg.smtp.account_cache.count() > 0) {
+    account_watch.emplace(
+        [&known_accounts, conninfo = db.connection_string()](std::stop_token stop) {
+          sql::watch_account_changes(conninfo, stop, [&known_accounts] { known_accounts.clear(); });
+        });
+  }
   smtpd::session_services services{store,
+                                   known_accounts,
                                    acceptance,
                                    resolver,
                                    blocking,
@@ -198,12 +210,16 @@ void serve(const std::string& config_path) {
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,
                        {.total = cfg.smtp.max_connections, .per_ip = cfg.smtp.max_connections_per_ip},
                        services);
-  // SIGHUP: load the certificate and key again (renewed certificates); sessions already open
-  // keep the one they started with. A file that does not load leaves the old one in use.
+  // SIGHUP: forget the accounts client networks and certificates identified (an operator's
+  // changes reach the next connection), and load the certificate and key again (renewed
+  // certificates); sessions already open keep the one they started with. A file that does not
+  // load leaves the old one in use.
   asio::signal_set reload_signal(io, SIGHUP);
   std::function<void()> await_reload = [&] {
     reload_signal.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
+      known_accounts.clear();
+      spdlog::info("SIGHUP: client networks and certificates will be looked up again");
       if (!cfg.smtp.tls_cert.empty()) {
         try {
           server.replace_tls(smtpd::make_tls_context(cfg.smtp.tls_cert, cfg.smtp.tls_key));

@@ -39,6 +39,9 @@ struct smtp_config {
   std::size_t auth_failures_per_ip = 10;       // within auth_failure_window, then 421 4.7.0
   std::size_t auth_failures_per_user = 10;
   std::chrono::seconds auth_failure_window{900};
+  // How long the account a client network or certificate identified is remembered (0: looked
+  // up for every connection); SIGHUP forgets them all.
+  std::chrono::seconds account_cache{5};
 };
 
 struct database_config {

@@ -133,11 +133,26 @@ void check_tls(const section& smtp, const smtp_config& c) {
 }  // namespace
 
 smtp_config read_smtp(const section& smtp) {
-  smtp.allow_only({"listen", "listen_tls", "hostname", "domains", "tls_cert", "tls_key",
-                   "plaintext_auth", "max_message_size", "max_recipients", "command_timeout",
-                   "data_timeout", "session_timeout", "shutdown_grace", "max_connections",
-                   "max_connections_per_ip", "max_errors", "auth_failures_per_ip",
-                   "auth_failures_per_user", "auth_failure_window"});
+  smtp.allow_only({"listen",
+                   "listen_tls",
+                   "hostname",
+                   "domains",
+                   "tls_cert",
+                   "tls_key",
+                   "plaintext_auth",
+                   "max_message_size",
+                   "max_recipients",
+                   "command_timeout",
+                   "data_timeout",
+                   "session_timeout",
+                   "shutdown_grace",
+                   "max_connections",
+                   "max_connections_per_ip",
+                   "max_errors",
+                   "auth_failures_per_ip",
+                   "auth_failures_per_user",
+                   "auth_failure_window",
+                   "account_cache"});
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
@@ -161,6 +176,7 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("auth_failures_per_ip", c.auth_failures_per_ip, 1);
   smtp.read("auth_failures_per_user", c.auth_failures_per_user, 1);
   smtp.read("auth_failure_window", c.auth_failure_window);
+  smtp.read("account_cache", c.account_cache, 0);
   check_tls(smtp, c);
   return c;
 }

@@ -41,23 +41,30 @@ asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) 
 // nothing, or why the store could not say, and whether asking again later may help (the
 // database unreachable) or not (a value it refuses, such as an IPv6 address with a zone).
 struct account_lookup {
-  std::optional<core::account> account;
+  std::shared_ptr<const core::account> account;  // null: none
   std::string error;
   bool temporary = false;
 };
+// From the server's account cache when it knows key's account (no trip to the pool); else from
+// the store, and an account found is remembered.
 template <class F>
-asio::awaitable<account_lookup> look_up_account(asio::thread_pool& pool, F lookup) {
-  co_return co_await on_pool(pool, [lookup = std::move(lookup)] {
+asio::awaitable<account_lookup> look_up_account(account_cache& cache, asio::thread_pool& pool,
+                                                std::string key, F lookup) {
+  if (auto known = cache.find(key)) co_return account_lookup{std::move(known), {}, false};
+  const auto asked = cache.generation();
+  auto out = co_await on_pool(pool, [lookup = std::move(lookup)] {
     auto r = lookup();
-    account_lookup out;
+    account_lookup found;
     if (r) {
-      out.account = std::move(*r);
+      if (*r) found.account = std::make_shared<const core::account>(std::move(**r));
     } else {
-      out.error = r.error().message;
-      out.temporary = r.error().kind != core::failure_kind::permanent;
+      found.error = r.error().message;
+      found.temporary = r.error().kind != core::failure_kind::permanent;
     }
-    return out;
+    return found;
   });
+  cache.remember(key, out.account, asked);
+  co_return out;
 }
 
 // Mails up to this size are converted on the I/O thread (tens of microseconds); larger ones on
@@ -318,12 +325,13 @@ asio::awaitable<void> session::trust_client_certificate() {
   if (fingerprint.empty()) co_return;
   auto& accounts = services_.accounts;
   auto lookup = [&accounts, &fingerprint] { return accounts.by_certificate(fingerprint); };
-  auto found = co_await look_up_account(services_.blocking, lookup);
+  auto found = co_await look_up_account(services_.known_accounts, services_.blocking,
+                                        account_cache::certificate_key(fingerprint), lookup);
   if (!found.error.empty()) {
     spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.error);
     if (found.temporary) protocol_.identity_unavailable();
   } else if (found.account) {
-    account_ = std::make_shared<const core::account>(std::move(*found.account));
+    account_ = std::move(found.account);
     protocol_.trust_network(identity());
     spdlog::info("smtp {}: identified as '{}' by client certificate {}...", peer_, account_->name,
                  fingerprint.substr(0, 16));
@@ -343,7 +351,8 @@ asio::awaitable<void> session::trust_client_network() {
   auto& accounts = services_.accounts;
   const std::string& address = peer_;
   auto lookup = [&accounts, &address] { return accounts.by_network(address); };
-  auto found = co_await look_up_account(services_.blocking, lookup);
+  auto found = co_await look_up_account(services_.known_accounts, services_.blocking,
+                                        account_cache::network_key(address), lookup);
   if (!found.error.empty() && found.temporary) {
     spdlog::warn("smtp {}: client networks unavailable, MAIL without AUTH gets 421: {}", peer_,
                  found.error);
@@ -352,7 +361,7 @@ asio::awaitable<void> session::trust_client_network() {
     spdlog::warn("smtp {}: no client network can hold this address, AUTH required: {}", peer_,
                  found.error);
   } else if (found.account) {
-    account_ = std::make_shared<const core::account>(std::move(*found.account));
+    account_ = std::move(found.account);
     protocol_.trust_network(identity());
     spdlog::info("smtp {}: trusted as '{}' by client network", peer_, account_->name);
   }

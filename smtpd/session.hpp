@@ -14,6 +14,7 @@
 
 #include "core/acceptance.hpp"
 #include "core/ports.hpp"
+#include "smtpd/account_cache.hpp"
 #include "smtpd/auth_limiter.hpp"
 #include "smtpd/protocol.hpp"
 
@@ -24,6 +25,7 @@ namespace asio = boost::asio;
 // What every session of a server shares: read-only settings and thread-safe services.
 struct session_services {
   core::account_directory& accounts;
+  account_cache& known_accounts;  // what accounts' networks and certificates answered lately
   core::acceptance& acceptance;
   const recipient_resolver& resolver;
   asio::thread_pool& blocking;  // database lookups: client networks

@@ -100,7 +100,10 @@ channel_listener::~channel_listener() = default;
 bool channel_listener::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   try {
-    if (!connection_) connection_ = std::make_unique<connection>(conninfo_, channel_);
+    if (!connection_) {
+      connection_ = std::make_unique<connection>(conninfo_, channel_);
+      ++connections_;
+    }
     const auto ms = timeout.count();
     if (ms == 0) return connection_->conn.get_notifs() > 0;
     return connection_->conn.await_notification(ms / 1000, (ms % 1000) * 1000) > 0;

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <string>
@@ -46,6 +47,9 @@ class channel_listener {
   // logged (as `name`) and dropped, and the timeout is still waited out: a caller looping on
   // this does not spin while the database is down.
   bool wait(std::chrono::milliseconds timeout);
+  // How many times the LISTEN connection has been made: a caller that must not miss a NOTIFY
+  // sees from a change that some may have come while there was none.
+  std::uint64_t connections() const { return connections_; }
 
  private:
   struct connection;
@@ -53,6 +57,7 @@ class channel_listener {
   std::string channel_;
   std::string name_;
   std::unique_ptr<connection> connection_;
+  std::uint64_t connections_ = 0;
 };
 
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors

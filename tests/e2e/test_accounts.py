@@ -3,6 +3,7 @@ the sender is (app passwords, client networks, client certificates), each refusa
 reply code (senders, destination countries, number types, parts, credit, rate limits, velocity),
 contact groups, the dedup window, and 100 sessions racing for an account's last 50 credits."""
 import os
+import signal
 import smtplib
 import ssl
 import subprocess
@@ -329,6 +330,77 @@ class AccountsTest(unittest.TestCase):
         self.assertIn(name, log)
         for secret in (SECRET, "wrong password 77", "the private body text 42", "27821230114"):
             self.assertNotIn(secret, log)
+
+
+class AccountCacheTest(unittest.TestCase):
+    """serve remembers the account a client network identified ([smtp] account_cache; here for
+    ten minutes, so only the database's notifications or SIGHUP can make it forget): a network
+    moved to another account counts from the next connection, and SIGHUP forgets what the
+    database could not say."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge(extra_smtp="account_cache = 600")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+
+    def new_account(self):
+        name = "cache-" + uuid.uuid4().hex[:10]
+        self.bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA",
+                        "--credit", "1000", input=SECRET + "\n")
+        return name
+
+    def send_unauthenticated(self, number):
+        """The MAIL reply's code, or the final dot's when MAIL is taken."""
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+            c.ehlo("pbx.example")
+            code, _ = c.mail("pbx@example.com")
+            if code != 250:
+                return code
+            c.rcpt("%s@%s" % (number, DOMAIN))
+            return c.data(mail("who am I"))[0]
+
+    def sent_by(self, number):
+        return self.bridge.sql(
+            "SELECT coalesce(string_agg(a.name, ',' ORDER BY m.id), '') FROM messages m "
+            "JOIN accounts a ON a.id = m.account_id WHERE m.recipient = '%s'" % number)
+
+    def test_a_network_moved_to_another_account_counts_from_the_next_connection(self):
+        first, second = self.new_account(), self.new_account()
+        self.bridge.cli("account", "network", "add", first, "127.0.0.1")
+        self.addCleanup(self.bridge.cli, "account", "network", "remove", second, "127.0.0.1",
+                        check=False)
+        self.assertEqual(self.send_unauthenticated("+27821230131"), 250)
+        self.assertEqual(self.send_unauthenticated("+27821230131"), 250)  # remembered
+        self.bridge.cli("account", "network", "remove", first, "127.0.0.1")
+        self.bridge.cli("account", "network", "add", second, "127.0.0.1")
+        time.sleep(0.5)  # the notification is on its way from the commit; this is ample
+        self.assertEqual(self.send_unauthenticated("+27821230131"), 250)
+        self.assertEqual(self.sent_by("+27821230131"), ",".join([first, first, second]))
+        # Suspended: the next connection is not trusted as it any more.
+        self.bridge.cli("account", "set", second, "status", "suspended")
+        time.sleep(0.5)
+        self.assertEqual(self.send_unauthenticated("+27821230131"), 530)
+
+    def test_sighup_forgets_what_the_database_did_not_announce(self):
+        name = self.new_account()
+        self.bridge.cli("account", "network", "add", name, "127.0.0.1")
+        self.assertEqual(self.send_unauthenticated("+27821230132"), 250)
+        # Removed behind serve's back (the trigger off: as through a pooler that drops LISTEN).
+        self.bridge.sql("ALTER TABLE account_networks DISABLE TRIGGER account_networks_changed; "
+                        "DELETE FROM account_networks WHERE network = '127.0.0.1/32'; "
+                        "ALTER TABLE account_networks ENABLE TRIGGER account_networks_changed")
+        self.assertEqual(self.send_unauthenticated("+27821230132"), 250)  # still remembered
+        offset = len(self.bridge.serve_log())
+        self.bridge.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "looked up again" not in self.bridge.serve_log()[offset:]:
+            self.assertLess(time.monotonic(), deadline, "serve did not log the SIGHUP")
+            time.sleep(0.05)
+        self.assertEqual(self.send_unauthenticated("+27821230132"), 530)
+        self.assertEqual(self.sent_by("+27821230132"), ",".join([name, name]))
 
 
 class PricingTest(unittest.TestCase):

@@ -82,6 +82,10 @@ TEST_F(config_test, wrong_types_name_both_types) {
                "smtp.plaintext_auth", "expected a boolean");
   EXPECT_ERROR(error_of(edited("domains", "command_timeout = 1.5\ndomains")), 3,
                "smtp.command_timeout", "expected an integer, got a float");
+  EXPECT_ERROR(error_of(edited("domains", "account_cache = \"5s\"\ndomains")), 3,
+               "smtp.account_cache", "expected an integer, got a string");
+  EXPECT_ERROR(error_of(edited("domains", "account_cache = -1\ndomains")), 3, "smtp.account_cache",
+               "must be between 0 and 1073741824, got -1");
   EXPECT_ERROR(error_of(edited("name = \"sim\"", "name = 7")), 9, "connector[0].name",
                "expected a string, got an integer");
 }

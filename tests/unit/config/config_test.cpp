@@ -31,6 +31,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_EQ(c.smtp.max_recipients, 100u);
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(300));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(180));
+  EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(5));
   EXPECT_EQ(c.database.embedded, (dir_ / "pg").string());
   EXPECT_TRUE(c.database.url.empty());
   EXPECT_EQ(c.database.pool_size, 4);
@@ -64,6 +65,7 @@ max_message_size = 2048
 max_recipients = 5
 command_timeout = 60
 data_timeout = 90
+account_cache = 0
 
 [database]
 url = "postgresql://mail2sms@/mail2sms?host=/run/postgresql"
@@ -117,6 +119,7 @@ level = "debug"
   EXPECT_EQ(c.smtp.max_recipients, 5u);
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(60));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(0));  // off
   EXPECT_EQ(c.database.url, "postgresql://mail2sms@/mail2sms?host=/run/postgresql");
   EXPECT_EQ(c.database.pool_size, 8);
   const connector_config& smpp = c.connectors.at(0);
