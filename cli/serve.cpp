@@ -311,6 +311,7 @@ void serve(const std::string& config_path) {
   blocking.join();
   hashing.join();
   converting.join();
+  account_watch.reset();  // stops and joins the account change listener
   spdlog::info("mail2sms: stopped");
 }
 

@@ -17,6 +17,6 @@ inline constexpr const char* accounts_channel = "mail2sms_accounts";
 // logged and tried again every `poll`.
 void watch_account_changes(const std::string& conninfo, std::stop_token stop,
                            const std::function<void()>& changed,
-                           std::chrono::milliseconds poll = std::chrono::milliseconds(500));
+                           std::chrono::milliseconds poll = std::chrono::milliseconds(100));
 
 }  // namespace mail2sms::sql

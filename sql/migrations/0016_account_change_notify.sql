@@ -12,8 +12,8 @@
 -- notifications of one transaction into one. On accounts, only updates of columns other than
 -- credit: the intake and the dispatcher's refunds change credit on every batch, and nothing
 -- remembered depends on it (credit is read under the row lock at every commit). A column added
--- to accounts later belongs in this list (tests/unit/sql/account_change_notify_test.cpp fails
--- until it is, or is named there as not remembered).
+-- to accounts later belongs in this list, by a migration of its own
+-- (tests/integration/account_changes_test.cpp fails until it is).
 CREATE FUNCTION notify_account_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
