@@ -33,21 +33,17 @@ CREATE TRIGGER accounts_settings_changed
   ON accounts
   FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
 
-CREATE TRIGGER account_networks_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON account_networks
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
-CREATE TRIGGER account_certificates_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON account_certificates
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
-CREATE TRIGGER account_senders_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON account_senders
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
-CREATE TRIGGER contacts_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON contacts
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
-CREATE TRIGGER contact_groups_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON contact_groups
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
-CREATE TRIGGER group_members_changed
-  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON group_members
-  FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change();
+-- The tables that hang off an account and that sessions remember: every change (the trigger of
+-- each is named after it: account_networks_changed, ...).
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['account_networks', 'account_certificates', 'account_senders',
+                           'contacts', 'contact_groups', 'group_members'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION notify_account_change()',
+                   t || '_changed', t);
+  END LOOP;
+END
+$$;
