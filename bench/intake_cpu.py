@@ -12,6 +12,7 @@ how fast the machine is during the run (on these shared VMs it moved by 40 % wit
 compare the server's figures between builds as ratios to it ("pg/src"), not as microseconds.
 
     MAIL2SMS_BIN=$PWD/build/mail2sms python3 bench/intake_cpu.py --runs 2
+    python3 bench/intake_cpu.py --connection-per-mail --mails 20000   # smtp-source without -d
     MAIL2SMS_MIGRATIONS_DIR=/tmp/old-migrations python3 bench/intake_cpu.py   # another schema
 
 Needs: scripts/setup (postfix brings smtp-source) and a build of mail2sms.
@@ -46,6 +47,8 @@ def main():
     p.add_argument("--sessions", type=int, default=100)
     p.add_argument("--size", type=int, default=1024, help="smtp-source -l")
     p.add_argument("--writers", type=int, help="[database] commit_writers (default: serve's)")
+    p.add_argument("--connection-per-mail", action="store_true",
+                   help="smtp-source without -d: every mail on a connection of its own")
     a = p.parse_args()
     bridge = harness.Bridge(extra_smtp="max_connections_per_ip = %d" % (a.sessions + 10),
                             extra_config="[dispatch]\nenabled = false\n", credit=10**12,
@@ -62,7 +65,8 @@ def main():
             serve_before = process_cpu(bridge.proc.pid)
             started = time.monotonic()
             with tempfile.TemporaryFile("w+") as errors:
-                source = subprocess.Popen(["smtp-source", "-d", "-s", str(a.sessions), "-m", str(a.mails),
+                reuse = [] if a.connection_per_mail else ["-d"]
+                source = subprocess.Popen(["smtp-source", *reuse, "-s", str(a.sessions), "-m", str(a.mails),
                                            "-l", str(a.size), "-f", "load@example.com", "-t", recipient,
                                            "127.0.0.1:%d" % bridge.smtp_port],
                                           stdout=subprocess.DEVNULL, stderr=errors)

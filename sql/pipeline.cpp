@@ -37,10 +37,16 @@ pipelined_connection::pipelined_connection(const std::string& conninfo)
   // sequential scans: each of the intake's statements reaches its rows by an index whatever the
   // statistics said when it was planned, once per connection (a prepared statement's generic
   // plan, made while a table was empty, would otherwise scan it for every row of every batch).
-  PGresult* set = PQexec(conn_, "SET jit = off; SET enable_seqscan = off");
+  // Once is all: PostgreSQL would otherwise plan the account lock and the history read again for
+  // every transaction (their custom plans for a short array look cheaper than the generic one),
+  // about 60 us each time; with a connection per mail, batches of a dozen mails, that was 3 % of
+  // PostgreSQL's CPU per mail (docs/PERFORMANCE.md, session 17).
+  constexpr const char* settings =
+      "SET jit = off; SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan";
+  PGresult* set = PQexec(conn_, settings);
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
-  if (!set_ok) refuse("SET jit = off; SET enable_seqscan = off: ");
+  if (!set_ok) refuse(std::string(settings) + ": ");
   // The server's notices (none is expected on the intake's path) go to the log, not to stderr.
   PQsetNoticeProcessor(
       conn_,
