@@ -7,6 +7,8 @@
 #include <stop_token>
 #include <string>
 
+#include "core/stop_wait.hpp"
+
 namespace mail2sms::sql {
 
 inline constexpr const char* accounts_channel = "mail2sms_accounts";
@@ -17,6 +19,6 @@ inline constexpr const char* accounts_channel = "mail2sms_accounts";
 // logged and tried again every `poll`.
 void watch_account_changes(const std::string& conninfo, std::stop_token stop,
                            const std::function<void()>& changed,
-                           std::chrono::milliseconds poll = std::chrono::milliseconds(100));
+                           std::chrono::milliseconds poll = core::stop_check);
 
 }  // namespace mail2sms::sql

@@ -401,6 +401,39 @@ class AccountCacheTest(unittest.TestCase):
         self.bridge.cli("account", "set", first, "status", "suspended")
         self.assertEqual(self.until(lambda: self.send_unauthenticated("+27821230131"), 530), 530)
 
+    def test_a_certificate_is_remembered_and_its_removal_counts_from_the_next_connection(self):
+        name = self.new_account()
+        cert = os.path.join(self.bridge.dir, name + ".crt")
+        key = os.path.join(self.bridge.dir, name + ".key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=appliance-" + name, "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+
+        def mail_from_appliance():
+            ctx = tls_context()
+            ctx.load_cert_chain(cert, key)
+            with smtplib.SMTP_SSL("127.0.0.1", self.bridge.smtps_port, timeout=30, context=ctx) as c:
+                c.ehlo("appliance.example")
+                code, _ = c.mail("appliance@example.com")
+                c.rset()
+                return code
+
+        self.bridge.cli("account", "cert", "add", name, cert)
+        self.assertEqual(mail_from_appliance(), 250)
+        fingerprint = self.bridge.sql(
+            "SELECT fingerprint FROM account_certificates WHERE account_id = "
+            "(SELECT id FROM accounts WHERE name = '%s')" % name)
+        # Removed behind serve's back: the certificate's account is remembered.
+        self.bridge.sql("ALTER TABLE account_certificates DISABLE TRIGGER account_certificates_changed; "
+                        "DELETE FROM account_certificates WHERE fingerprint = '%s'; "
+                        "ALTER TABLE account_certificates ENABLE TRIGGER account_certificates_changed"
+                        % fingerprint)
+        self.assertEqual(mail_from_appliance(), 250)
+        # Registered again and removed through the CLI: the removal is announced.
+        self.bridge.cli("account", "cert", "add", name, cert)
+        self.bridge.cli("account", "cert", "remove", name, fingerprint)
+        self.assertEqual(self.until(mail_from_appliance, 530), 530)
+
     def test_sighup_forgets_what_the_database_did_not_announce(self):
         name = self.new_account()
         self.bridge.cli("account", "network", "add", name, "127.0.0.1")
