@@ -24,6 +24,25 @@ def mail(text, sender="ops@example.com", message_id=None, subject="alert"):
             % (sender, subject, message_id, text))
 
 
+def appliance_certificate(directory, name):
+    """A self-signed client certificate and its key for an appliance of account `name`."""
+    cert = os.path.join(directory, name + ".crt")
+    key = os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=appliance-" + name, "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def appliance_session(port, cert, key):
+    """An implicit-TLS session presenting that certificate, after EHLO."""
+    ctx = tls_context()
+    ctx.load_cert_chain(cert, key)
+    c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=ctx)
+    c.ehlo("appliance.example")
+    return c
+
+
 class AccountsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -116,18 +135,10 @@ class AccountsTest(unittest.TestCase):
 
     def test_a_registered_client_certificate_identifies_its_account(self):
         name = self.new_account()
-        cert = os.path.join(self.bridge.dir, name + ".crt")
-        key = os.path.join(self.bridge.dir, name + ".key")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=appliance-" + name, "-keyout", key, "-out", cert],
-                       check=True, capture_output=True)
+        cert, key = appliance_certificate(self.bridge.dir, name)
 
         def appliance():
-            ctx = tls_context()
-            ctx.load_cert_chain(cert, key)
-            c = smtplib.SMTP_SSL("127.0.0.1", self.bridge.smtps_port, timeout=30, context=ctx)
-            c.ehlo("appliance.example")
-            return c
+            return appliance_session(self.bridge.smtps_port, cert, key)
 
         with appliance() as c:  # not registered yet: it is nobody
             self.assertEqual(c.mail("appliance@example.com")[0], 530)
@@ -403,17 +414,10 @@ class AccountCacheTest(unittest.TestCase):
 
     def test_a_certificate_is_remembered_and_its_removal_counts_from_the_next_connection(self):
         name = self.new_account()
-        cert = os.path.join(self.bridge.dir, name + ".crt")
-        key = os.path.join(self.bridge.dir, name + ".key")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=appliance-" + name, "-keyout", key, "-out", cert],
-                       check=True, capture_output=True)
+        cert, key = appliance_certificate(self.bridge.dir, name)
 
         def mail_from_appliance():
-            ctx = tls_context()
-            ctx.load_cert_chain(cert, key)
-            with smtplib.SMTP_SSL("127.0.0.1", self.bridge.smtps_port, timeout=30, context=ctx) as c:
-                c.ehlo("appliance.example")
+            with appliance_session(self.bridge.smtps_port, cert, key) as c:
                 code, _ = c.mail("appliance@example.com")
                 c.rset()
                 return code
