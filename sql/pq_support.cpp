@@ -2,6 +2,8 @@
 
 #include "sql/conninfo.hpp"
 
+#include "core/backoff.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <libpq-fe.h>
@@ -97,19 +99,68 @@ channel_listener::channel_listener(std::string conninfo, std::string channel, st
 
 channel_listener::~channel_listener() = default;
 
+bool channel_listener::connect() {
+  try {
+    connection_ = std::make_unique<connection>(conninfo_, channel_);
+  } catch (const std::exception& e) {
+    failed("cannot connect", e);
+    return false;
+  }
+  ++connections_;
+  if (failures_ > 0) {
+    const auto missing = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - missing_since_);
+    spdlog::info("{}: connected again after {:.1f} s ({} failure(s))", name_,
+                 static_cast<double>(missing.count()) / 1000.0, failures_);
+    failures_ = 0;
+  }
+  return true;
+}
+
+// A lost connection counts as the outage's first failure and is tried again at once; each
+// failed attempt doubles the wait before the next.
+void channel_listener::failed(const char* what, const std::exception& e) {
+  const auto now = std::chrono::steady_clock::now();
+  connection_.reset();
+  if (failures_++ == 0) {
+    missing_since_ = now;
+    warned_at_ = now;
+    spdlog::warn("{}: {}: {} (trying again; repeats logged once a minute)", name_, what, e.what());
+  } else if (now - warned_at_ >= repeat_warning) {
+    warned_at_ = now;
+    spdlog::warn("{}: still no connection after {} s ({} failures): {}", name_,
+                 std::chrono::duration_cast<std::chrono::seconds>(now - missing_since_).count(),
+                 failures_, e.what());
+  }
+  if (failures_ == 1) {
+    retry_at_ = now;
+  } else {
+    const int doublings = static_cast<int>(std::min<std::uint64_t>(failures_ - 2, 64));
+    retry_at_ = now + core::doubled(first_retry, doublings, retry_ceiling);
+  }
+}
+
 bool channel_listener::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  try {
-    if (!connection_) {
-      connection_ = std::make_unique<connection>(conninfo_, channel_);
-      ++connections_;
+  if (!connection_) {
+    if (std::chrono::steady_clock::now() < retry_at_) {
+      std::this_thread::sleep_until(std::min(deadline, retry_at_));
+      if (std::chrono::steady_clock::now() < retry_at_) return false;
     }
-    const auto ms = timeout.count();
-    if (ms == 0) return connection_->conn.get_notifs() > 0;
-    return connection_->conn.await_notification(ms / 1000, (ms % 1000) * 1000) > 0;
+    if (!connect()) {
+      std::this_thread::sleep_until(deadline);
+      return false;
+    }
+  }
+  try {
+    if (timeout.count() == 0) return connection_->conn.get_notifs() > 0;
+    // In whole milliseconds, rounded up: libpqxx waits in those, and the timeout is a minimum.
+    const auto left = std::max<std::chrono::milliseconds::rep>(
+        0, std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+               .count());
+    return connection_->conn.await_notification(left / 1000, (left % 1000) * 1000) > 0;
   } catch (const std::exception& e) {
-    spdlog::warn("{}: {}", name_, e.what());
-    connection_.reset();
+    failed("connection lost", e);
     std::this_thread::sleep_until(deadline);
     return false;
   }

@@ -39,8 +39,18 @@ pqxx::result exec_prepared_once(pqxx::transaction_base& tx, const char* name, co
 
 // A connection of its own that LISTENs on one channel, opened on first use and again after it
 // broke; for one thread (the dispatcher's, the notifier's).
+//
+// While the database cannot be reached, a new connection is tried after 0.1 s, then after twice
+// as long each time up to retry_ceiling, and the failure is logged once, then at most once per
+// repeat_warning (a loop calling wait every 100 ms through an outage would otherwise log ten
+// lines a second, and make the server log one FATAL per attempt where it refuses them). The
+// connection made again is logged with how long it was missing.
 class channel_listener {
  public:
+  static constexpr std::chrono::milliseconds first_retry{100};
+  static constexpr std::chrono::milliseconds retry_ceiling{5000};
+  static constexpr std::chrono::seconds repeat_warning{60};
+
   channel_listener(std::string conninfo, std::string channel, std::string name);
   ~channel_listener();
   // Whether a NOTIFY came within timeout (0: whether one has come). A broken connection is
@@ -53,11 +63,20 @@ class channel_listener {
 
  private:
   struct connection;
+  bool connect();
+  void failed(const char* what, const std::exception& e);
+
   std::string conninfo_;
   std::string channel_;
   std::string name_;
   std::unique_ptr<connection> connection_;
   std::uint64_t connections_ = 0;
+  // The outage under way, if any: failed attempts, since when, when the next one may be made,
+  // and when it was last logged.
+  std::uint64_t failures_ = 0;
+  std::chrono::steady_clock::time_point missing_since_;
+  std::chrono::steady_clock::time_point retry_at_;
+  std::chrono::steady_clock::time_point warned_at_;
 };
 
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
