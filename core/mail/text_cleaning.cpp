@@ -19,8 +19,11 @@ namespace {
 
 using lines = std::vector<std::string_view>;
 
+// The vectors of lines and the strings built here are sized before they are filled: growing them
+// line by line was about a third of the allocations serve made per mail.
 lines split_lines(std::string_view text) {
   lines out;
+  out.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t end = std::min(text.find('\n', start), text.size());
@@ -32,6 +35,9 @@ lines split_lines(std::string_view text) {
 
 std::string join(const lines& in) {
   std::string out;
+  std::size_t size = in.size();
+  for (std::string_view line : in) size += line.size();
+  out.reserve(size);
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (i > 0) out += '\n';
     out += in[i];
@@ -152,6 +158,8 @@ lines strip_replies(const lines& in) {
   const std::size_t header = outlook_header_at(in);
   lines kept;
   lines quoted;  // the fallback: attributions dropped, quote marks removed
+  kept.reserve(header);
+  quoted.reserve(header);
   for (std::size_t i = 0; i < header; ++i) {
     if (const std::size_t n = attribution_lines_at(in, i); n > 0) {
       i += n - 1;
@@ -191,6 +199,7 @@ bool is_forward_field(std::string_view line) {
 
 lines strip_forward_headers(const lines& in) {
   lines out;
+  out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (!is_forward_marker(in[i])) {
       out.push_back(in[i]);
@@ -240,9 +249,15 @@ bool is_mobile_footer(std::string_view line) {
   return false;
 }
 
-lines drop_trailing_footers(lines in) {
-  while (!in.empty() && (is_blank(in.back()) || is_mobile_footer(in.back()))) in.pop_back();
-  return in;
+// Blank lines and mobile footers dropped from the end of `text`, each with the newline before it.
+void drop_trailing_footers(std::string& text) {
+  while (!text.empty()) {
+    const std::size_t newline = text.rfind('\n');
+    const std::size_t start = newline == std::string::npos ? 0 : newline + 1;
+    const std::string_view last = std::string_view(text).substr(start);
+    if (!is_blank(last) && !is_mobile_footer(last)) return;
+    text.resize(newline == std::string::npos ? 0 : newline);
+  }
 }
 
 // The byte offset in `text` of the start of the line where the first match of any pattern
@@ -309,10 +324,7 @@ std::string clean_body(std::string_view text, const text_options& options) {
   }
   std::string joined = join(in);
   joined.resize(disclaimer_at(joined, options.disclaimer_patterns));
-  if (options.clean) {
-    const lines kept = drop_trailing_footers(split_lines(joined));
-    joined = join(kept);
-  }
+  if (options.clean) drop_trailing_footers(joined);
   return normalise_body(collapse_blanks(joined));
 }
 

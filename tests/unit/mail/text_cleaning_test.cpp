@@ -64,6 +64,10 @@ TEST(clean_body, mobile_footers_at_the_end_are_dropped) {
   EXPECT_EQ(clean("On my way\nGet Outlook for Android"), "On my way");
   EXPECT_EQ(clean("Unterwegs\n\nVon meinem iPhone gesendet"), "Unterwegs");
   EXPECT_EQ(clean("Sent from my iPhone"), "");
+  // Several, with blank lines between and after them; lines before them are kept as they are.
+  EXPECT_EQ(clean("Line 1\n\nLine 2\n\nGet Outlook for iOS\n\nSent from my iPhone\n\n\n"),
+            "Line 1\n\nLine 2");
+  EXPECT_EQ(clean("\n\n"), "");
   // Only at the end: a sentence that starts alike in the middle stays.
   EXPECT_EQ(clean("Sent from my laptop at home, the report.\nThanks"),
             "Sent from my laptop at home, the report.\nThanks");
