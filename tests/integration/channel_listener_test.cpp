@@ -96,8 +96,8 @@ TEST(channel_listener, an_unreachable_database_is_logged_once_and_tried_less_and
     EXPECT_FALSE(listener.wait(100ms));
     ++waits;
   }
-  EXPECT_GE(waits, 20);  // the wait is still waited out: the caller does not spin
-  EXPECT_LE(waits, 31);
+  EXPECT_GE(waits, 10);  // the wait is still waited out (a loaded machine may oversleep)...
+  EXPECT_LE(waits, 31);  // ...and the caller does not spin
   // 0, 0.1, 0.2, 0.4, 0.8 and 1.6 s into the outage: six attempts in three seconds (a slow slice
   // may shift one), where one a wait would be about thirty.
   EXPECT_GE(server.accepted(), 4);
