@@ -15,17 +15,30 @@ from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, free_port, minima
 from test_send import tls_context
 
 
-def stop_cluster(directory):
-    """Stops the embedded PostgreSQL under directory behind mail2sms's back."""
-    pidfiles = glob.glob(os.path.join(directory, "pg", "**", "postmaster.pid"), recursive=True)
-    assert pidfiles, "no running cluster under %s" % directory
-    data = os.path.dirname(pidfiles[0])
+def pg_ctl(data, *args):
+    """pg_ctl on the cluster in data, as the user that owns it."""
     bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
     owner = pwd.getpwuid(os.stat(data).st_uid).pw_name
-    cmd = [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
+    cmd = [os.path.join(bindir, "pg_ctl"), "-D", data, *args]
     if os.geteuid() == 0 and owner != "root":
         cmd = ["runuser", "-u", owner, "--"] + cmd
     subprocess.run(cmd, check=True, capture_output=True)
+
+
+def stop_cluster(directory):
+    """Stops the embedded PostgreSQL under directory behind mail2sms's back; returns its data
+    directory."""
+    pidfiles = glob.glob(os.path.join(directory, "pg", "**", "postmaster.pid"), recursive=True)
+    assert pidfiles, "no running cluster under %s" % directory
+    data = os.path.dirname(pidfiles[0])
+    pg_ctl(data, "-m", "immediate", "-w", "stop")
+    return data
+
+
+def start_cluster_again(data):
+    """Starts a cluster stop_cluster stopped, with the options serve started it with (pg_ctl
+    restart reads them from postmaster.opts, and starts a server that is not running)."""
+    pg_ctl(data, "-l", os.path.join(data, "..", "restarted.log"), "-w", "-t", "30", "restart")
 
 
 class DatabaseDownTest(unittest.TestCase):
@@ -64,6 +77,50 @@ class DatabaseDownTest(unittest.TestCase):
             self.assertIn(b"4.3.0", text)
             self.assertIn(b"Temporary lookup failure", text)
             self.assertEqual(bridge.sim.messages(), [])
+        finally:
+            bridge.stop()
+
+
+class DatabaseBackTest(unittest.TestCase):
+    def test_an_outage_is_logged_once_per_listener_and_the_database_used_again(self):
+        """serve's LISTEN connections (the queue's, the account watcher's) log a database that
+        is gone once, not ten times a second each, and connect again when it is back; mail
+        then flows without restarting serve."""
+        bridge = Bridge()
+        try:
+            data = stop_cluster(bridge.dir)
+            time.sleep(3)  # thirty of each listener's 100 ms waits
+            log = bridge.serve_log()
+            for listener in ("queue listener", "account change listener"):
+                self.assertEqual(log.count("warning %s: " % listener), 1, log)
+            start_cluster_again(data)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not all(
+                    listener + ": connected again after" in bridge.serve_log()
+                    for listener in ("queue listener", "account change listener")):
+                time.sleep(0.1)
+            log = bridge.serve_log()
+            for listener in ("queue listener", "account change listener"):
+                self.assertIn(listener + ": connected again after", log)
+            # The first command on a connection that broke while idle may be answered 4xx (the
+            # client tries again, as it would after any 4xx); within seconds a mail goes through.
+            code, text = 0, b""
+            while time.monotonic() < deadline and code != 250:
+                try:
+                    with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+                        client.ehlo("client.example")
+                        client.starttls(context=tls_context())
+                        client.ehlo("client.example")
+                        client.login(ACCOUNT, PASSWORD)
+                        client.mail("ops@example.com")
+                        client.rcpt("+27821234567@%s" % DOMAIN)
+                        code, text = client.data(b"Subject: x\r\n\r\nThe database is back\r\n")
+                except smtplib.SMTPException as e:
+                    code, text = 0, str(e).encode()
+                    time.sleep(0.2)
+            self.assertEqual(code, 250, text)
+            bridge.sim.wait_for(lambda l: l.get("event") == "message"
+                                and l.get("text") == "The database is back")
         finally:
             bridge.stop()
 
