@@ -38,7 +38,7 @@ pqxx::result exec_prepared_once(pqxx::transaction_base& tx, const char* name, co
 }
 
 // A connection of its own that LISTENs on one channel, opened on first use and again after it
-// broke; for one thread (the dispatcher's, the notifier's).
+// broke; for one thread (the dispatcher's, the notifier's, the account watcher's).
 //
 // While the database cannot be reached, a new connection is tried after 0.1 s, then after twice
 // as long each time up to retry_ceiling, and the failure is logged once, then at most once per

@@ -20,6 +20,17 @@ def tls_context():
     return ctx
 
 
+def logged_in(port, helo="client.example"):
+    """An smtplib session on the plain listener after STARTTLS and AUTH as the harness account:
+    the way a mail client sends. The caller closes it (or uses it in a with block)."""
+    client = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    client.ehlo(helo)
+    client.starttls(context=tls_context())
+    client.ehlo(helo)
+    client.login(ACCOUNT, PASSWORD)
+    return client
+
+
 def swaks(*args):
     # Perl's Getopt::Long reads a leading '+' as an option prefix unless POSIXLY_CORRECT is set,
     # so "--to +27...@domain" needs it.
