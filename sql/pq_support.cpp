@@ -95,7 +95,10 @@ struct channel_listener::connection {
 };
 
 channel_listener::channel_listener(std::string conninfo, std::string channel, std::string name)
-    : conninfo_(std::move(conninfo)), channel_(std::move(channel)), name_(std::move(name)) {}
+    : conninfo_(std::move(conninfo)),
+      channel_(std::move(channel)),
+      name_(std::move(name)),
+      outage_(name_, "no connection", "connected again") {}
 
 channel_listener::~channel_listener() = default;
 
@@ -107,13 +110,7 @@ bool channel_listener::connect() {
     return false;
   }
   ++connections_;
-  if (failures_ > 0) {
-    const auto missing = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - missing_since_);
-    spdlog::info("{}: connected again after {:.1f} s ({} failure(s))", name_,
-                 static_cast<double>(missing.count()) / 1000.0, failures_);
-    failures_ = 0;
-  }
+  outage_.succeeded();
   return true;
 }
 
@@ -122,20 +119,11 @@ bool channel_listener::connect() {
 void channel_listener::failed(const char* what, const std::exception& e) {
   const auto now = std::chrono::steady_clock::now();
   connection_.reset();
-  if (failures_++ == 0) {
-    missing_since_ = now;
-    warned_at_ = now;
-    spdlog::warn("{}: {}: {} (trying again; repeats logged once a minute)", name_, what, e.what());
-  } else if (now - warned_at_ >= repeat_warning) {
-    warned_at_ = now;
-    spdlog::warn("{}: still no connection after {} s ({} failures): {}", name_,
-                 std::chrono::duration_cast<std::chrono::seconds>(now - missing_since_).count(),
-                 failures_, e.what());
-  }
-  if (failures_ == 1) {
+  const auto failures = outage_.failed(e.what(), what, now);
+  if (failures == 1) {
     retry_at_ = now;
   } else {
-    const int doublings = static_cast<int>(std::min<std::uint64_t>(failures_ - 2, 64));
+    const int doublings = static_cast<int>(std::min<std::uint64_t>(failures - 2, 64));
     retry_at_ = now + core::doubled(first_retry, doublings, retry_ceiling);
   }
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/outage_log.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::sql {
@@ -41,15 +42,14 @@ pqxx::result exec_prepared_once(pqxx::transaction_base& tx, const char* name, co
 // broke; for one thread (the dispatcher's, the notifier's, the account watcher's).
 //
 // While the database cannot be reached, a new connection is tried after 0.1 s, then after twice
-// as long each time up to retry_ceiling, and the failure is logged once, then at most once per
-// repeat_warning (a loop calling wait every 100 ms through an outage would otherwise log ten
-// lines a second, and make the server log one FATAL per attempt where it refuses them). The
+// as long each time up to retry_ceiling, and the failure is logged once, then at most once a
+// minute (core::outage_log; a loop calling wait every 100 ms through an outage would otherwise log
+// ten lines a second, and make the server log one FATAL per attempt where it refuses them). The
 // connection made again is logged with how long it was missing.
 class channel_listener {
  public:
   static constexpr std::chrono::milliseconds first_retry{100};
   static constexpr std::chrono::milliseconds retry_ceiling{5000};
-  static constexpr std::chrono::seconds repeat_warning{60};
 
   channel_listener(std::string conninfo, std::string channel, std::string name);
   ~channel_listener();
@@ -71,12 +71,8 @@ class channel_listener {
   std::string name_;
   std::unique_ptr<connection> connection_;
   std::uint64_t connections_ = 0;
-  // The outage under way, if any: failed attempts, since when, when the next one may be made,
-  // and when it was last logged.
-  std::uint64_t failures_ = 0;
-  std::chrono::steady_clock::time_point missing_since_;
-  std::chrono::steady_clock::time_point retry_at_;
-  std::chrono::steady_clock::time_point warned_at_;
+  core::outage_log outage_;                         // the outage under way, if any
+  std::chrono::steady_clock::time_point retry_at_;  // when the next attempt may be made
 };
 
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors

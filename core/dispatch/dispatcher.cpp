@@ -99,9 +99,10 @@ void dispatcher::start(const queued_message& message) {
 std::size_t dispatcher::claim_and_send(int limit) {
   auto claimed = queue_.claim(limit);
   if (!claimed) {
-    spdlog::error("dispatcher: cannot claim messages: {}", claimed.error().message);
+    claims_.failed(claimed.error().message);
     return 0;
   }
+  claims_.succeeded();
   for (const auto& message : *claimed) start(message);
   return claimed->size();
 }

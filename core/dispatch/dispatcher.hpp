@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/outage_log.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::core {
@@ -90,6 +91,10 @@ class dispatcher {
   dispatch_queue& queue_;
   std::vector<route> routes_;
   dispatch_settings settings_;
+  // Claims failing while the database is away: logged when they start, once a minute, and
+  // when they work again.
+  outage_log claims_{"dispatcher", "cannot claim messages", "claiming messages again",
+                     outage_log::severity::error};
   clock_fn now_;
 
   std::mutex finished_mutex_;

@@ -60,10 +60,10 @@ std::size_t part_queries::sweep() {
       const int limit = std::clamp(t.in_flight, 1, batch_);
       auto due = queries_.claim_queries(t.connector->name(), limit, t.query_after, validity_);
       if (!due) {
-        spdlog::warn("query_sm: cannot claim {}'s parts to ask about: {}", t.connector->name(),
-                     due.error().message);
+        claims_.failed(t.connector->name() + ": " + due.error().message);
         break;
       }
+      claims_.succeeded();
       if (due->empty()) break;
       const auto answers = ask(*t.connector, *due);
       std::vector<delivery_report> reports;

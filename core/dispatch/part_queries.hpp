@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/dispatch/reports.hpp"
+#include "core/outage_log.hpp"
 
 namespace mail2sms::core {
 
@@ -40,6 +41,7 @@ class part_queries {
   const std::vector<target> targets_;
   const std::chrono::seconds validity_;
   const int batch_;
+  outage_log claims_{"query_sm", "cannot claim parts to ask about", "claiming parts again"};
 };
 
 }  // namespace mail2sms::core

@@ -133,9 +133,10 @@ int notifier::run_once(std::stop_token stop) {
   const auto lease = settings_.relay.timeout * (settings_.batch + 1) + std::chrono::seconds(60);
   auto claimed = outbox_.claim(settings_.batch, lease);
   if (!claimed) {
-    spdlog::warn("notifications: cannot claim: {}", claimed.error().message);
+    claims_.failed(claimed.error().message);
     return 0;
   }
+  claims_.succeeded();
   for (const auto& n : *claimed) {
     if (stop.stop_requested()) break;  // serve is stopping: one timeout at most, not a batch's
     deliver(n);

@@ -11,6 +11,7 @@
 #include "core/notify/dsn.hpp"
 #include "core/notify/outbox.hpp"
 #include "core/notify/smtp_client.hpp"
+#include "core/outage_log.hpp"
 
 namespace mail2sms::notify {
 
@@ -50,6 +51,7 @@ class notifier {
 
   notification_outbox& outbox_;
   notifier_settings settings_;
+  core::outage_log claims_{"notifications", "cannot claim", "claiming again"};  // the database away
   mail_sender send_;
 };
 

@@ -79,25 +79,28 @@ class DatabaseDownTest(unittest.TestCase):
 
 class DatabaseBackTest(unittest.TestCase):
     def test_an_outage_is_logged_once_per_listener_and_the_database_used_again(self):
-        """serve's LISTEN connections (the queue's, the account watcher's) log a database that
-        is gone once, not ten times a second each, and connect again when it is back; mail
-        then flows without restarting serve."""
+        """serve's LISTEN connections (the queue's, the account watcher's) and the dispatcher's
+        claims log a database that is gone once, not ten times a second (or every idle wait)
+        each, and say when it is back; mail then flows without restarting serve."""
         bridge = Bridge()
+        recovered = ("queue listener: connected again after",
+                     "account change listener: connected again after",
+                     "dispatcher: claiming messages again after")
         try:
             data = stop_cluster(bridge.dir)
-            time.sleep(3)  # thirty of each listener's 100 ms waits
+            time.sleep(5)  # fifty of each listener's 100 ms waits, two of the dispatcher's 2 s
             log = bridge.serve_log()
             for listener in ("queue listener", "account change listener"):
                 self.assertEqual(log.count("warning %s: " % listener), 1, log)
+            self.assertEqual(log.count("error dispatcher: cannot claim messages"), 1, log)
             start_cluster_again(data)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and not all(
-                    listener + ": connected again after" in bridge.serve_log()
-                    for listener in ("queue listener", "account change listener")):
+                    line in bridge.serve_log() for line in recovered):
                 time.sleep(0.1)
             log = bridge.serve_log()
-            for listener in ("queue listener", "account change listener"):
-                self.assertIn(listener + ": connected again after", log)
+            for line in recovered:
+                self.assertIn(line, log)
             # The first command on a connection that broke while idle may be answered 4xx (the
             # client tries again, as it would after any 4xx); within seconds a mail goes through.
             code, text = 0, b""

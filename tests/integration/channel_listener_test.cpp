@@ -3,44 +3,23 @@
 // connection is tried again at once, and the connection made again is logged.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "pg_fixture.hpp"
 #include "sql/pq_support.hpp"
+#include "tests/captured_log.hpp"
 
 namespace mail2sms::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// What the default logger writes while this lives.
-class captured_log {
- public:
-  captured_log() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
-    spdlog::default_logger()->sinks().push_back(sink_);
-  }
-  ~captured_log() { spdlog::default_logger()->sinks().pop_back(); }
-  std::string text() const { return text_.str(); }
-  int count(const std::string& what) const {
-    const std::string all = text();
-    int n = 0;
-    for (auto at = all.find(what); at != std::string::npos; at = all.find(what, at + 1)) ++n;
-    return n;
-  }
-
- private:
-  std::ostringstream text_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
 
 // A loopback port that accepts each connection and closes it at once: a "database" every
 // attempt fails against immediately, counting the attempts.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fakes.hpp"
+#include "tests/captured_log.hpp"
 
 namespace mail2sms::core {
 namespace {
@@ -419,6 +420,21 @@ TEST_F(dispatcher_test, interrupted_messages_are_resent_or_held_per_connector_po
   queue.interrupted = {{1, "+27821234567"}, {2, "+27111234567"}, {3, "+4915112345678"}};
   EXPECT_EQ(d.recover(), 3u);
   EXPECT_EQ(queue.requeued, (std::vector<std::int64_t>{1, 3}));  // 2 goes through "za": held
+}
+
+// The database away: the claims that fail are logged once (and once a minute), not each time,
+// and claiming again is logged.
+TEST_F(dispatcher_test, failing_claims_are_logged_once_and_the_recovery_too) {
+  testing::captured_log log;
+  auto d = make();
+  queue.fail_claims = 5;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(d.run_once(), 0u);
+  EXPECT_EQ(log.count("dispatcher: cannot claim messages: database down"), 1) << log.text();
+  EXPECT_EQ(log.count("[error]"), 1) << log.text();
+  queue.due.push_back(message_to("+27821234567"));
+  EXPECT_EQ(d.run_once(), 1u);
+  EXPECT_EQ(log.count("dispatcher: claiming messages again after"), 1) << log.text();
+  EXPECT_EQ(log.count("(5 failure(s))"), 1) << log.text();
 }
 
 }  // namespace

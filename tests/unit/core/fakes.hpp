@@ -39,6 +39,10 @@ struct recorded_outcome {
 
 struct fake_queue final : core::dispatch_queue {
   result<std::vector<core::queued_message>, core::store_error> claim(int limit) override {
+    if (fail_claims > 0) {
+      --fail_claims;
+      return fail(core::store_error{core::failure_kind::transient, "database down"});
+    }
     std::vector<core::queued_message> out;
     while (!due.empty() && static_cast<int>(out.size()) < limit) {
       out.push_back(due.front());
@@ -81,6 +85,7 @@ struct fake_queue final : core::dispatch_queue {
   int waits = 0;
   int batches = 0;
   int fail_records = 0;
+  int fail_claims = 0;
 };
 
 struct fake_connector final : core::sms_connector {

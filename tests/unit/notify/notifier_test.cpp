@@ -6,14 +6,11 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <stop_token>
 #include <thread>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
 #include "core/notify/notifier.hpp"
+#include "tests/captured_log.hpp"
 
 namespace mail2sms::notify {
 namespace {
@@ -26,10 +23,15 @@ struct fake_outbox : notification_outbox {
   std::map<std::int64_t, seconds> retried;
   std::map<std::int64_t, std::string> given_up;
   seconds last_lease{0};
+  int failing_claims = 0;
 
   result<std::vector<pending_notification>, core::store_error> claim(int limit,
                                                                      seconds lease) override {
     last_lease = lease;
+    if (failing_claims > 0) {
+      --failing_claims;
+      return fail(core::store_error{core::failure_kind::transient, "database down"});
+    }
     std::vector<pending_notification> out;
     while (!due.empty() && static_cast<int>(out.size()) < limit) {
       out.push_back(due.front());
@@ -151,18 +153,16 @@ TEST(notifier, permanent_refusals_are_given_up) {
     return send_outcome{send_outcome::kind::permanent,
                         "RCPT TO: 550 5.1.1 <OPS@example.org>: no such user"};
   });
-  std::ostringstream log;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-  spdlog::default_logger()->sinks().push_back(sink);
+  testing::captured_log log;
   n.run_once();
-  spdlog::default_logger()->sinks().pop_back();
   ASSERT_EQ(outbox.given_up.count(1), 1u);
   EXPECT_NE(outbox.given_up.at(1).find("550 5.1.1"), std::string::npos);
   EXPECT_TRUE(outbox.retried.empty());
   // The log says what happened, with the number masked and the quoted address left out.
-  EXPECT_NE(log.str().find("550 5.1.1 <(address)>: no such user"), std::string::npos) << log.str();
-  EXPECT_EQ(log.str().find("example.org"), std::string::npos) << log.str();
-  EXPECT_EQ(log.str().find("+27821234567"), std::string::npos) << log.str();
+  EXPECT_NE(log.text().find("550 5.1.1 <(address)>: no such user"), std::string::npos)
+      << log.text();
+  EXPECT_EQ(log.text().find("example.org"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("+27821234567"), std::string::npos) << log.text();
 }
 
 TEST(notifier, too_old_notifications_are_given_up_without_sending) {
@@ -227,6 +227,22 @@ TEST(notifier, backoff_doubles_up_to_the_maximum) {
   EXPECT_EQ(notifier::backoff(6, seconds(60), seconds(3600)), seconds(1920));
   EXPECT_EQ(notifier::backoff(7, seconds(60), seconds(3600)), seconds(3600));
   EXPECT_EQ(notifier::backoff(1000, seconds(60), seconds(3600)), seconds(3600));
+}
+
+// The database away: each failed claim is not a line of its own.
+TEST(notifier, failing_claims_are_logged_once_and_the_recovery_too) {
+  fake_outbox outbox;
+  outbox.failing_claims = 3;
+  notifier n(outbox, settings(), [](const relay_settings&, const std::string&, const std::string&) {
+    return send_outcome{send_outcome::kind::sent, "250"};
+  });
+  testing::captured_log log;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(n.run_once(), 0);
+  outbox.due = {pending(1)};
+  EXPECT_EQ(n.run_once(), 1);
+  EXPECT_EQ(log.count("notifications: cannot claim: database down"), 1) << log.text();
+  EXPECT_EQ(log.count("notifications: claiming again after"), 1) << log.text();
+  EXPECT_EQ(log.count("notifications:"), 2) << log.text();
 }
 
 }  // namespace
