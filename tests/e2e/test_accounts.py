@@ -13,7 +13,7 @@ import unittest
 import uuid
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
-from test_send import tls_context
+from test_send import logged_in, tls_context
 
 SECRET = "s3cret horse staple"
 
@@ -77,12 +77,7 @@ class AccountsTest(unittest.TestCase):
         return self.bridge.cli(*args, **kw)
 
     def login(self, name, password=SECRET):
-        client = smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30)
-        client.ehlo("client.example")
-        client.starttls(context=tls_context())
-        client.ehlo("client.example")
-        client.login(name, password)
-        return client
+        return logged_in(self.bridge.smtp_port, name, password)
 
     def send(self, client, recipients, body, sender="ops@example.com"):
         """(code, reply) of the final dot, or of the first command refused before it."""
@@ -478,11 +473,7 @@ class PricingTest(unittest.TestCase):
         bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA", "--credit", "100",
                    input=SECRET + "\n")
         bridge.cli("account", "set", name, "countries", "ZA,DE")
-        client = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
-        client.ehlo("client.example")
-        client.starttls(context=tls_context())
-        client.ehlo("client.example")
-        client.login(name, SECRET)
+        client = logged_in(bridge.smtp_port, name, SECRET)
         client.sendmail("ops@example.com", ["+27821230120@" + DOMAIN, "+4915112345678@" + DOMAIN],
                         mail("priced by country"))
         client.quit()

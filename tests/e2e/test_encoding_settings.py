@@ -4,14 +4,13 @@ through UDH or SAR concatenation, the file connector) gets exactly the text that
 import base64
 import json
 import os
-import smtplib
 import subprocess
 import time
 import unittest
 import uuid
 
 from harness import BINARY, DOMAIN, Bridge, Simulator
-from test_send import tls_context
+from test_send import logged_in
 
 SECRET = "s3cret horse staple"
 
@@ -91,11 +90,7 @@ connector = "outbox"
         return name
 
     def send(self, name, number, text):
-        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
-            client.ehlo("client.example")
-            client.starttls(context=tls_context())
-            client.ehlo("client.example")
-            client.login(name, SECRET)
+        with logged_in(self.bridge.smtp_port, name, SECRET) as client:
             client.sendmail("ops@example.com", ["%s@%s" % (number, DOMAIN)], mail(text))
 
     def encode(self, text, *flags):

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import email.policy
-import smtplib
 import socket
 import ssl
 import threading
@@ -21,8 +20,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import smtpd
 
-from harness import ACCOUNT, BINARY, DOMAIN, PASSWORD, Bridge, wait_for_port
-from test_send import tls_context
+from harness import ACCOUNT, BINARY, DOMAIN, Bridge, wait_for_port
+from test_send import logged_in
 
 
 class Relay(smtpd.SMTPServer):
@@ -165,12 +164,8 @@ class TlsRelay:
 
 
 def send(bridge, mail_from, number, message_id, text="Server disk full on db1"):
-    client = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
+    client = logged_in(bridge.smtp_port)
     try:
-        client.ehlo("client.example")
-        client.starttls(context=tls_context())
-        client.ehlo("client.example")
-        client.login(ACCOUNT, PASSWORD)
         message = ("From: ops@example.org\r\nTo: %s@%s\r\nSubject: disk alert\r\n"
                    "Message-ID: %s\r\n\r\n%s\r\n" % (number, DOMAIN, message_id, text))
         client.sendmail(mail_from, ["%s@%s" % (number, DOMAIN)], message.encode())

@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import signal
-import smtplib
 import subprocess
 import tempfile
 import threading
@@ -15,7 +14,7 @@ from email.message import EmailMessage
 
 from harness import (ACCOUNT, BINARY, DOMAIN, PASSWORD, SMPP_PASSWORD, free_port, make_certificate,
                      wait_for_port)
-from test_send import tls_context
+from test_send import logged_in
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NPM_SMSC = os.path.join(HERE, "npm_smsc.js")
@@ -184,11 +183,7 @@ connector = "npm"
             message.set_content(text, cte="7bit")
         else:
             message.set_content(text, charset="utf-8", cte="quoted-printable")
-        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as client:
-            client.ehlo("client.example")
-            client.starttls(context=tls_context())
-            client.ehlo("client.example")
-            client.login(ACCOUNT, PASSWORD)
+        with logged_in(self.smtp_port) as client:
             refused = client.send_message(message)
         if refused:
             raise AssertionError("recipients refused: %r" % refused)

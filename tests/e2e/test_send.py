@@ -20,14 +20,15 @@ def tls_context():
     return ctx
 
 
-def logged_in(port, helo="client.example"):
-    """An smtplib session on the plain listener after STARTTLS and AUTH as the harness account:
-    the way a mail client sends. The caller closes it (or uses it in a with block)."""
+def logged_in(port, user=ACCOUNT, password=PASSWORD, helo="client.example"):
+    """An smtplib session on the plain listener after STARTTLS and AUTH (as the harness account
+    unless told): the way a mail client sends. The caller closes it (or uses it in a with
+    block)."""
     client = smtplib.SMTP("127.0.0.1", port, timeout=30)
     client.ehlo(helo)
     client.starttls(context=tls_context())
     client.ehlo(helo)
-    client.login(ACCOUNT, PASSWORD)
+    client.login(user, password)
     return client
 
 
@@ -56,11 +57,7 @@ class SendTest(unittest.TestCase):
         return client
 
     def authenticated(self):
-        client = self.smtp()
-        client.starttls(context=tls_context())
-        client.ehlo("client.example")
-        client.login(ACCOUNT, PASSWORD)
-        return client
+        return logged_in(self.bridge.smtp_port)
 
     def test_swaks_starttls_auth_plain_arrives_as_submit_sm(self):
         r = swaks("--server", "127.0.0.1:%d" % self.bridge.smtp_port, "--tls", "--auth", "PLAIN",

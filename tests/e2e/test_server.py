@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge, make_certificate
-from test_send import tls_context
+from test_send import logged_in, tls_context
 
 
 def connect(port):
@@ -229,11 +229,7 @@ class GracefulStopTest(unittest.TestCase):
         try:
             idle = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
             idle.ehlo("idle.example")
-            busy = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30)
-            busy.ehlo("busy.example")
-            busy.starttls(context=tls_context())
-            busy.ehlo("busy.example")
-            busy.login(ACCOUNT, PASSWORD)
+            busy = logged_in(bridge.smtp_port, helo="busy.example")
             busy.mail("ops@example.com")
             busy.rcpt("+27821234567@%s" % DOMAIN)
             code, _ = busy.docmd("DATA")
