@@ -156,8 +156,8 @@ std::size_t dispatcher::record_finished() {
   for (auto& f : batch) outcomes.push_back(decide(f));
   const auto recorded = queue_.record_batch(outcomes);
   if (!recorded) {
-    spdlog::error("dispatcher: {} outcomes not recorded yet: {}", batch.size(),
-                  recorded.error().message);
+    records_.failed(std::to_string(batch.size()) +
+                    " kept to record later: " + recorded.error().message);
     {
       std::lock_guard lock(finished_mutex_);
       finished_.insert(finished_.begin(), std::make_move_iterator(batch.begin()),
@@ -166,6 +166,7 @@ std::size_t dispatcher::record_finished() {
     std::this_thread::sleep_for(settings_.idle_wait);  // the database is down: not in a loop
     return 0;
   }
+  records_.succeeded();
   for (std::size_t i = 0; i < batch.size(); ++i) log_outcome(batch[i], outcomes[i]);
   {
     std::lock_guard lock(finished_mutex_);

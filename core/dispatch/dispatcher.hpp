@@ -95,6 +95,8 @@ class dispatcher {
   // when they work again.
   outage_log claims_{"dispatcher", "cannot claim messages", "claiming messages again",
                      outage_log::severity::error};
+  outage_log records_{"dispatcher", "cannot record outcomes", "recording outcomes again",
+                      outage_log::severity::error};
   clock_fn now_;
 
   std::mutex finished_mutex_;

@@ -406,12 +406,19 @@ TEST_F(dispatcher_run_test, a_stop_ends_the_wait_for_work_and_the_pause_between_
 TEST_F(dispatcher_test, outcomes_the_store_refused_are_recorded_later) {
   settings.idle_wait = 1ms;
   auto d = make();
-  queue.fail_records = 1;
+  queue.fail_records = 3;
   queue.due.push_back(message_to("+27821234567", 5));
+  testing::captured_log log;
   d.run_once();
   ASSERT_EQ(queue.recorded.size(), 1u);
   EXPECT_EQ(queue.recorded[0].id, 5);
-  EXPECT_EQ(za_mobile.sent.size(), 1u);  // sent once, recorded on the second try
+  EXPECT_EQ(za_mobile.sent.size(), 1u);  // sent once, recorded on the fourth try
+  // Logged when it started and when it ended, not at each try.
+  EXPECT_EQ(log.count("dispatcher: cannot record outcomes: 1 kept to record later: database down"),
+            1)
+      << log.text();
+  EXPECT_EQ(log.count("dispatcher: recording outcomes again after"), 1) << log.text();
+  EXPECT_EQ(log.count("[error]"), 1) << log.text();
 }
 
 TEST_F(dispatcher_test, interrupted_messages_are_resent_or_held_per_connector_policy) {
