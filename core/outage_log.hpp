@@ -1,7 +1,8 @@
 // A failure that repeats while something it needs is away (the database, mostly), logged when it
 // starts, at most once a minute while it goes on, and when it ends: not once per attempt. A loop
 // that retries every second while PostgreSQL restarts would otherwise write a line a second for
-// every loop (the dispatcher's claims, the notifier's, the LISTEN connections).
+// every loop (the dispatcher's claims, the notifier's, the LISTEN connections). One per loop: not
+// for several threads at once.
 #pragma once
 
 #include <chrono>
