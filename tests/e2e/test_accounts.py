@@ -13,7 +13,7 @@ import unittest
 import uuid
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
-from test_send import logged_in, tls_context
+from test_send import logged_in, tls_context, until
 
 SECRET = "s3cret horse staple"
 
@@ -22,19 +22,6 @@ def mail(text, sender="ops@example.com", message_id=None, subject="alert"):
     message_id = message_id or "<%s@example.com>" % uuid.uuid4()
     return ("From: %s\r\nSubject: %s\r\nMessage-ID: %s\r\n\r\n%s\r\n"
             % (sender, subject, message_id, text))
-
-
-def until(what, value, timeout=10):
-    """what() once it returns value, polled: a change to what serve remembers of an account (a
-    client network removed or moved) reaches it as a NOTIFY sent at the commit, milliseconds
-    after the CLI returns. Its last answer when that does not happen within timeout, far less
-    than the time the cache would otherwise keep it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = what()
-        if got == value or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
 
 
 def appliance_certificate(directory, name):
@@ -455,10 +442,8 @@ class AccountCacheTest(unittest.TestCase):
         self.assertEqual(self.send_unauthenticated("+27821230132"), 250)
         offset = len(self.bridge.serve_log())
         self.bridge.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 30
-        while "looked up again" not in self.bridge.serve_log()[offset:]:
-            self.assertLess(time.monotonic(), deadline, "serve did not log the SIGHUP")
-            time.sleep(0.05)
+        self.assertTrue(until(lambda: "looked up again" in self.bridge.serve_log()[offset:], True,
+                              timeout=30), "serve did not log the SIGHUP")
         self.assertEqual(self.send_unauthenticated("+27821230132"), 530)
         self.assertEqual(self.sent_by("+27821230132"), ",".join([name, name]))
 

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import ACCOUNT, BINARY, DOMAIN, Bridge, free_port, minimal_config
-from test_send import logged_in
+from test_send import logged_in, wait_for_log
 
 
 def pg_ctl(data, *args):
@@ -94,13 +94,9 @@ class DatabaseBackTest(unittest.TestCase):
                 self.assertEqual(log.count("warning %s: " % listener), 1, log)
             self.assertEqual(log.count("error dispatcher: cannot claim messages"), 1, log)
             start_cluster_again(data)
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not all(
-                    line in bridge.serve_log() for line in recovered):
-                time.sleep(0.1)
-            log = bridge.serve_log()
             for line in recovered:
-                self.assertIn(line, log)
+                wait_for_log(bridge, line)
+            deadline = time.monotonic() + 20
             # The first command on a connection that broke while idle may be answered 4xx (the
             # client tries again, as it would after any 4xx); within seconds a mail goes through.
             code, text = 0, b""

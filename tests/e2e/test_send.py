@@ -5,6 +5,7 @@ import os
 import smtplib
 import ssl
 import subprocess
+import time
 import unittest
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
@@ -30,6 +31,27 @@ def logged_in(port, user=ACCOUNT, password=PASSWORD, helo="client.example"):
     client.ehlo(helo)
     client.login(user, password)
     return client
+
+
+def until(what, value, timeout=10):
+    """what() once it returns value, polled every 50 ms; its last answer when that does not
+    happen within timeout. For what reaches serve a moment after the command that caused it: a
+    change to an account comes as a NOTIFY sent at the commit, milliseconds after the CLI
+    returns."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = what()
+        if got == value or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
+def wait_for_log(bridge, text, timeout=20.0):
+    """Returns once serve has logged text; fails the test with the log if it has not within
+    timeout."""
+    if not until(lambda: text in bridge.serve_log(), True, timeout):
+        raise AssertionError("%r not in the serve log after %.0fs:\n%s"
+                             % (text, timeout, bridge.serve_log()))
 
 
 def swaks(*args):

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/dispatch/part_queries.hpp"
+#include "tests/captured_log.hpp"
 
 namespace mail2sms::core {
 namespace {
@@ -15,6 +16,10 @@ struct fake_queries final : query_store {
       const std::string& connector, int limit, std::chrono::seconds after,
       std::chrono::seconds validity) override {
     claims.push_back({connector, after, validity, limit});
+    if (failing > 0) {
+      --failing;
+      return fail(store_error{failure_kind::transient, "database down"});
+    }
     std::vector<part_query> out;
     while (!due.empty() && static_cast<int>(out.size()) < limit) {
       out.push_back(due.front());
@@ -29,6 +34,7 @@ struct fake_queries final : query_store {
   };
   std::vector<part_query> due;
   std::vector<claim> claims;
+  int failing = 0;  // claims that fail before they work again
 };
 
 struct fake_reports final : report_store {
@@ -147,6 +153,25 @@ TEST(part_queries, a_connector_that_cannot_ask_says_so_and_nothing_is_recorded) 
                      std::chrono::seconds(3600));
   EXPECT_EQ(sweep.sweep(), 0U);
   EXPECT_TRUE(reports.reports.empty());
+}
+
+// The database away: a sweep a second would otherwise log a line a second.
+TEST(part_queries, failing_claims_are_logged_once_and_the_recovery_too) {
+  fake_queries queries;
+  fake_reports reports;
+  asking_connector smsc;
+  smsc.answers = {{"a", state("DELIVRD")}};
+  queries.due = {part(1, 1, "a")};
+  queries.failing = 3;
+  part_queries sweep(queries, reports, {{&smsc, std::chrono::seconds(60), 10}},
+                     std::chrono::seconds(3600));
+  mail2sms::testing::captured_log log;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(sweep.sweep(), 0U);
+  EXPECT_EQ(sweep.sweep(), 1U);
+  EXPECT_EQ(log.count("query_sm: cannot claim parts to ask about: smsc1: database down"), 1)
+      << log.text();
+  EXPECT_EQ(log.count("query_sm: claiming parts again after"), 1) << log.text();
+  EXPECT_EQ(log.count("[warning] query_sm:"), 1) << log.text();  // of the three failed claims
 }
 
 }  // namespace
