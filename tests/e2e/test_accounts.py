@@ -13,7 +13,7 @@ import unittest
 import uuid
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge
-from test_send import logged_in, tls_context, until
+from test_send import logged_in, mail_without_auth, tls_context, until
 
 SECRET = "s3cret horse staple"
 
@@ -114,19 +114,12 @@ class AccountsTest(unittest.TestCase):
     def test_a_client_network_sends_without_auth_and_only_while_listed(self):
         name = self.new_account()
 
-        replies = []
-
-        def mail_without_auth():
-            with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
-                client.ehlo("pbx.example")
-                code, reply = client.mail("pbx@example.com")
-            replies.append(reply)
-            return code
-
         # Polled: another test's network for 127.0.0.1, removed a moment ago, may not have been
         # heard of yet.
-        self.assertEqual(until(mail_without_auth, 530, timeout=5), 530, replies[-1])
-        self.assertIn(b"Authentication required", replies[-1])
+        code, reply = until(lambda: mail_without_auth(self.bridge.smtp_port), 530, timeout=5,
+                            key=lambda r: r[0])
+        self.assertEqual(code, 530, reply)
+        self.assertIn(b"Authentication required", reply)
         self.cli("account", "network", "add", name, "127.0.0.1")
         try:
             with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:

@@ -33,17 +33,25 @@ def logged_in(port, user=ACCOUNT, password=PASSWORD, helo="client.example"):
     return client
 
 
-def until(what, value, timeout=10):
-    """what() once it returns value, polled every 50 ms; its last answer when that does not
+def until(what, value, timeout=10, key=lambda got: got):
+    """what() once key(what()) is value, polled every 50 ms; its last answer when that does not
     happen within timeout. For what reaches serve a moment after the command that caused it: a
     change to an account comes as a NOTIFY sent at the commit, milliseconds after the CLI
     returns."""
     deadline = time.monotonic() + timeout
     while True:
         got = what()
-        if got == value or time.monotonic() > deadline:
+        if key(got) == value or time.monotonic() > deadline:
             return got
         time.sleep(0.05)
+
+
+def mail_without_auth(port):
+    """(code, reply) of MAIL FROM on a new session that has not authenticated: what a legacy
+    system on a client network sends."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo("pbx.example")
+        return client.mail("pbx@example.com")
 
 
 def wait_for_log(bridge, text, timeout=20.0):

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge, make_certificate
-from test_send import logged_in, tls_context, until, wait_for_log
+from test_send import logged_in, mail_without_auth, tls_context, until, wait_for_log
 
 
 def connect(port):
@@ -194,18 +194,11 @@ class ClientNetworkTest(BridgeTest):
         finally:
             self.bridge.cli("account", "network", "remove", ACCOUNT, "127.0.0.1/32")
 
-        replies = []
-
-        def mail_without_auth():
-            with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as client:
-                client.ehlo("pbx.example")
-                code, text = client.mail("pbx@example.com")
-            replies.append(text)
-            return code
-
         # The removal reaches serve as a NOTIFY sent at its commit: milliseconds after the CLI
         # returns (a connection made in between may still be trusted), not the ten minutes.
-        self.assertEqual(until(mail_without_auth, 530, timeout=5), 530, replies[-1])
+        code, text = until(lambda: mail_without_auth(self.bridge.smtp_port), 530, timeout=5,
+                           key=lambda r: r[0])
+        self.assertEqual(code, 530, text)
 
     def test_a_malformed_network_is_a_usage_error(self):
         r = self.bridge.cli("account", "network", "add", ACCOUNT, "10.0.0.300/8", check=False)
