@@ -37,14 +37,31 @@ void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
   }
 }
 
-bool auth_limiter::blocked(const std::string& ip, const std::string& user) {
+bool auth_limiter::take_attempt(const std::string& ip, const std::string& user) {
   std::lock_guard lock(mutex_);
   const auto now = now_();
-  return recent(by_ip_, ip, now) >= limits_.per_ip || recent(by_user_, user, now) >= limits_.per_user;
+  auto pending = [](const auto& map, const std::string& key) {
+    const auto it = map.find(key);
+    return it == map.end() ? std::size_t{0} : it->second;
+  };
+  if (recent(by_ip_, ip, now) + pending(pending_ip_, ip) >= limits_.per_ip ||
+      recent(by_user_, user, now) + pending(pending_user_, user) >= limits_.per_user)
+    return false;
+  ++pending_ip_[ip];
+  ++pending_user_[user];
+  return true;
+}
+
+void auth_limiter::end_attempt(const std::string& ip, const std::string& user) {
+  for (auto [map, key] : {std::pair{&pending_ip_, &ip}, std::pair{&pending_user_, &user}}) {
+    const auto it = map->find(*key);
+    if (it != map->end() && --it->second == 0) map->erase(it);
+  }
 }
 
 std::chrono::milliseconds auth_limiter::failed(const std::string& ip, const std::string& user) {
   std::lock_guard lock(mutex_);
+  end_attempt(ip, user);
   const auto now = now_();
   forget_stale(now);
   const auto count =
@@ -56,9 +73,15 @@ std::chrono::milliseconds auth_limiter::failed(const std::string& ip, const std:
   return std::min(delay, limits_.max_delay);
 }
 
-void auth_limiter::succeeded(const std::string& user) {
+void auth_limiter::succeeded(const std::string& ip, const std::string& user) {
   std::lock_guard lock(mutex_);
+  end_attempt(ip, user);
   by_user_.erase(user);
+}
+
+void auth_limiter::released(const std::string& ip, const std::string& user) {
+  std::lock_guard lock(mutex_);
+  end_attempt(ip, user);
 }
 
 }  // namespace mail2sms::smtpd

@@ -27,25 +27,33 @@ class auth_limiter {
   explicit auth_limiter(auth_limits limits,
                         clock_fn now = [] { return std::chrono::steady_clock::now(); });
 
-  // Before verifying credentials: true when the address or the user name has no budget left.
-  bool blocked(const std::string& ip, const std::string& user);
-  // Records a failure; returns how long to wait before answering it.
+  // Before verifying credentials: takes an attempt from the address's and the user name's
+  // budgets, or returns false when either has none left. Attempts still being verified count
+  // against the budgets, so that ten sent at once cannot all be tried on a budget of three. Each
+  // attempt taken ends in failed(), succeeded() or released().
+  bool take_attempt(const std::string& ip, const std::string& user);
+  // Records the attempt as a failure; returns how long to wait before answering it.
   std::chrono::milliseconds failed(const std::string& ip, const std::string& user);
   // A success forgets the user name's failures (the address keeps its record: an attacker who
   // owns one account must not reset the budget for guessing the others).
-  void succeeded(const std::string& user);
+  void succeeded(const std::string& ip, const std::string& user);
+  // The attempt could not be verified (the account store was unavailable): not a failure.
+  void released(const std::string& ip, const std::string& user);
 
  private:
   using failures = std::deque<std::chrono::steady_clock::time_point>;
   std::size_t recent(std::unordered_map<std::string, failures>& map, const std::string& key,
                      std::chrono::steady_clock::time_point now);
   void forget_stale(std::chrono::steady_clock::time_point now);
+  void end_attempt(const std::string& ip, const std::string& user);  // with mutex_ held
 
   auth_limits limits_;
   clock_fn now_;
   std::mutex mutex_;
   std::unordered_map<std::string, failures> by_ip_;
   std::unordered_map<std::string, failures> by_user_;
+  // Attempts taken and not yet ended, per address and per user name.
+  std::unordered_map<std::string, std::size_t> pending_ip_, pending_user_;
 };
 
 }  // namespace mail2sms::smtpd

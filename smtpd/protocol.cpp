@@ -241,7 +241,21 @@ void protocol::buffer_while_waiting(std::string_view bytes) {
 
 // A text line may carry one more octet than the limit: the dot the client stuffed in front.
 std::size_t protocol::line_limit() const {
-  return phase_ == phase::data ? settings_.max_text_line + 1 : settings_.max_command_line;
+  switch (phase_) {
+    case phase::data:
+      return settings_.max_text_line + 1;
+    case phase::command:
+      return settings_.max_command_line;
+    case phase::auth_plain:
+    case phase::auth_login_user:
+    case phase::auth_login_pass:
+      break;
+  }
+  // A response to a 334 is not a command line: RFC 4616 lets PLAIN carry 255-octet identities
+  // and password (1,024 base64 characters), more than SMTP's 512. The AUTH command itself keeps
+  // the command limit (RFC 4954 4: a client whose initial response would not fit sends it after
+  // the 334 instead).
+  return std::max(settings_.max_command_line, max_auth_response_line);
 }
 
 void protocol::handle_line(const crlf_line& line) {
@@ -420,14 +434,16 @@ void protocol::cmd_rcpt(std::string_view args) {
   rcpt_attempted_ = true;
   const bool ours = std::any_of(settings_.domains.begin(), settings_.domains.end(),
                                 [&](const std::string& d) { return iequals(d, path->domain); });
-  if (!ours) return reply(relay_denied_reply(settings_.domains));  // never a relay
+  // Refused recipients count as the client's errors, as Postfix counts them: a session probing
+  // for relaying or for numbers and group names ends at max_errors like any other.
+  if (!ours) return reject(relay_denied_reply(settings_.domains));  // never a relay
   add_recipient(std::move(path->address), path->local_part);
 }
 
 void protocol::add_recipient(std::string address, std::string_view local_part) {
   assert(account_);
   auto numbers = resolver_.resolve(local_part, *account_);
-  if (!numbers) return reply(reply_safe_text(numbers.error(), "550 5.1.1 Not a phone number"));
+  if (!numbers) return reject(reply_safe_text(numbers.error(), "550 5.1.1 Not a phone number"));
   std::vector<std::string> fresh;
   for (auto& n : *numbers) {
     const bool duplicate =

@@ -17,6 +17,9 @@
 
 namespace mail2sms::smtpd {
 
+// The longest response to a 334 taken, CRLF included (what Dovecot and Cyrus allow or more).
+inline constexpr std::size_t max_auth_response_line = 12288;
+
 struct protocol_settings {
   std::string hostname = "localhost";       // in the greeting and the EHLO reply
   std::vector<std::string> domains;         // the only domains RCPT accepts (case-insensitive)

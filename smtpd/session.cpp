@@ -199,10 +199,18 @@ asio::awaitable<void> session::perform(actions todo) {
   }
 }
 
+// A client that does not read its replies is given as long as one that sends nothing
+// (command_timeout), and nothing past the session's deadline: then the connection is closed
+// without a 421, which it would not read either. A write the watchdog or the deadline cancelled
+// would otherwise be followed by the 421 of the timeout, blocked the same way with nothing left
+// to end it, and the connection would hold its place in the limits for as long as the client
+// liked.
 asio::awaitable<bool> session::write(const std::string& text) {
   boost::system::error_code ec;
   if (tls_) {
+    start_wait(services_.command_timeout);
     co_await asio::async_write(*tls_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
+    end_wait();
   } else {
     // A reply is small and the socket nearly always takes it whole at once: try that first,
     // without the trip through the scheduler an asynchronous write takes; what is left (the
@@ -212,9 +220,20 @@ asio::awaitable<bool> session::write(const std::string& text) {
     if (!ec) written = socket_.write_some(asio::buffer(text), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
     if (!ec && written < text.size()) {
-      co_await asio::async_write(socket_, asio::buffer(text) + written,
-                                 asio::redirect_error(use_awaitable, ec));
+      if (deadline_passed_) {
+        ec = asio::error::timed_out;
+      } else {
+        start_wait(services_.command_timeout);
+        co_await asio::async_write(socket_, asio::buffer(text) + written,
+                                   asio::redirect_error(use_awaitable, ec));
+        end_wait();
+      }
     }
+  }
+  if (ec && (timed_out_ || deadline_passed_)) {
+    spdlog::info("smtp {}: the client did not read its replies in time; closing", peer_);
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
   co_return !ec;
 }
@@ -376,9 +395,13 @@ asio::awaitable<void> session::pause(std::chrono::milliseconds delay) {
 asio::awaitable<auth_result> session::verify(const verify_credentials& request) {
   auth_result result;
   auto& limiter = services_.auth_failures;
-  if (limiter.blocked(peer_, request.username)) {
-    spdlog::warn("smtp {}: AUTH {} for '{}' refused: too many recent failures", peer_,
-                 request.mechanism, request.username);
+  // The user name is the client's text: it is not logged (it may be a phone number, a password
+  // typed in the wrong field, or lines forged for the log). The audit log keeps it, masked.
+  if (!limiter.take_attempt(peer_, request.username)) {
+    spdlog::warn(
+        "smtp {}: AUTH {} refused: too many recent failures from this address or for "
+        "this user name",
+        peer_, request.mechanism);
     result.state = auth_result::status::blocked;
     co_return result;
   }
@@ -393,12 +416,13 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   };
   auto found = co_await on_pool(services_.hashing, job);
   if (!found.second) {
+    limiter.released(peer_, request.username);
     spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
     result.state = auth_result::status::temporary_failure;
   } else if (!found.first) {
     const auto delay = limiter.failed(peer_, request.username);
-    spdlog::warn("smtp {}: AUTH {} failed for '{}' (answering in {} ms)", peer_, request.mechanism,
-                 request.username, delay.count());
+    spdlog::warn("smtp {}: AUTH {} failed (answering in {} ms)", peer_, request.mechanism,
+                 delay.count());
     auto& client = peer_;
     auto audit = [&accounts, &client, &request] {
       accounts.record_auth_failure(client, request.username, request.mechanism);
@@ -408,7 +432,7 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     co_await pause(delay);
     result.state = auth_result::status::invalid;
   } else {
-    limiter.succeeded(request.username);
+    limiter.succeeded(peer_, request.username);
     account_ = std::make_shared<const core::account>(std::move(*found.first));
     result.state = auth_result::status::ok;
     result.account = identity();

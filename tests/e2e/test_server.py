@@ -8,6 +8,7 @@ import smtplib
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import unittest
 
@@ -155,6 +156,55 @@ class CommandTimeoutTest(BridgeTest):
             s.close()
 
 
+class UnreadRepliesTest(BridgeTest):
+    extra_smtp = "command_timeout = 2\nmax_connections_per_ip = 1"
+
+    def test_a_client_that_never_reads_its_replies_loses_its_connection(self):
+        # A small receive buffer, NOOPs sent without reading a reply: the server's replies
+        # back up until its writes block. It closes the connection after command_timeout
+        # (2 s), and the address's one connection slot is free again.
+        def flooder_connected():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.bridge.smtp_port))
+            if s.recv(512).startswith(b"220"):
+                return s
+            s.close()  # the slot was still the harness's start-up probe's
+            return None
+        flooder = until(flooder_connected, True, timeout=10, key=lambda s: s is not None)
+        self.assertIsNotNone(flooder)
+        flooder.setblocking(False)
+        try:
+            blocked_since = None
+            started = time.monotonic()
+            while time.monotonic() - started < 20:
+                try:
+                    flooder.send(b"NOOP\r\n" * 500)
+                    blocked_since = None
+                except BlockingIOError:
+                    blocked_since = blocked_since or time.monotonic()
+                    if time.monotonic() - blocked_since > 0.5:
+                        break  # the server has stopped reading: its writes are blocked
+                    time.sleep(0.05)
+                except OSError:
+                    break  # closed already
+            self.assertIsNotNone(blocked_since, "the server never stopped reading")
+
+            def greeting():
+                s, f = connect(self.bridge.smtp_port)
+                try:
+                    return read_reply(f)[:3]
+                finally:
+                    f.close()
+                    s.close()
+            # Without the limit on writes, the slot stayed taken until the client closed.
+            self.assertEqual(until(greeting, "220", timeout=15), "220")
+            wait_for_log(self.bridge, "did not read its replies in time; closing", timeout=5)
+        finally:
+            flooder.close()
+
+
 class AuthBudgetTest(BridgeTest):
     extra_smtp = "auth_failures_per_ip = 2\nplaintext_auth = true"
 
@@ -171,7 +221,39 @@ class AuthBudgetTest(BridgeTest):
         # Even the right password is refused once the address used its budget.
         self.assertEqual(code, 421, text)
         self.assertTrue(text.decode().startswith("4.7.0"), text)
-        self.assertIn("failed for 'nobody-", self.bridge.serve_log())
+        log = self.bridge.serve_log()
+        self.assertIn("AUTH PLAIN failed (answering in", log)
+        # The user name is the client's text: not in the log (a number, a misplaced password,
+        # or forged log lines could be in it).
+        self.assertNotIn("nobody-%d" % os.getpid(), log)
+
+
+class ConcurrentAuthBudgetTest(BridgeTest):
+    extra_smtp = "auth_failures_per_ip = 3\nplaintext_auth = true"
+
+    def test_attempts_sent_at_once_cannot_overrun_the_budget(self):
+        # Ten connections from one address send a wrong password at the same moment: the
+        # attempts being verified count against the budget, so three are tried and seven refused.
+        plain = base64.b64encode(b"\0nobody\0wrong")
+        barrier = threading.Barrier(10)
+        answers = []
+
+        def attempt():
+            with socket.create_connection(("127.0.0.1", self.bridge.smtp_port), timeout=30) as s:
+                f = s.makefile("rb")
+                read_reply(f)
+                s.sendall(b"EHLO client.example\r\n")
+                read_reply(f)
+                barrier.wait()
+                s.sendall(b"AUTH PLAIN " + plain + b"\r\n")
+                answers.append(read_reply(f)[:3])
+
+        threads = [threading.Thread(target=attempt) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(answers), ["421"] * 7 + ["535"] * 3, answers)
 
 
 class ClientNetworkTest(BridgeTest):

@@ -77,14 +77,23 @@ std::optional<concatenation_info> concatenation_of(std::span<const std::uint8_t>
 
 std::string decode_text(std::uint8_t data_coding, std::span<const std::uint8_t> udh,
                         std::span<const std::uint8_t> payload) {
+  std::string text;
   switch (data_coding) {
     case 3:
-      return latin1_to_utf8(payload);
+      text = latin1_to_utf8(payload);
+      break;
     case 8:
-      return sms::decode(sms::encoding::ucs2, payload);
+      text = sms::decode(sms::encoding::ucs2, payload);
+      break;
     default:
-      return sms::decode(sms::encoding::gsm7, udh, payload);
+      text = sms::decode(sms::encoding::gsm7, udh, payload);
+      break;
   }
+  // U+0000 (Latin-1 0x00, UCS-2 0x0000) is no character anyone typed, and no database text or
+  // mail body can carry it: U+FFFD instead, so the reply is stored and forwarded like any other.
+  for (auto at = text.find('\0'); at != std::string::npos; at = text.find('\0', at + 3))
+    text.replace(at, 1, "\xEF\xBF\xBD");
+  return text;
 }
 
 std::optional<completed_message> reassembler::add(part p) {

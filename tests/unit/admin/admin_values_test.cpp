@@ -176,6 +176,12 @@ TEST(text_array_literal, quotes_and_escapes) {
   // Runs of them, mixed, at either end.
   EXPECT_EQ(text_array_literal({"\"\\\"", "\\\\x\"\"", "plain"}),
             "{\"\\\"\\\\\\\"\",\"\\\\\\\\x\\\"\\\"\",\"plain\"}");
+  // A NUL (no text column can hold one; libpq would cut the parameter there) becomes U+FFFD,
+  // among the escapes and at either end.
+  using namespace std::string_literals;
+  EXPECT_EQ(text_array_literal({"PIN 4711 \0 x"s, "\0\"\0"s, "a\\\0"s}),
+            "{\"PIN 4711 \xEF\xBF\xBD x\",\"\xEF\xBF\xBD\\\"\xEF\xBF\xBD\","
+            "\"a\\\\\xEF\xBF\xBD\"}");
 }
 
 }  // namespace

@@ -70,6 +70,13 @@ TEST(SmppReassembly, DecodesByDataCoding) {
   EXPECT_EQ(decode_text(3, {}, bytes{'c', 0xE9}), "c\xC3\xA9");
 }
 
+TEST(SmppReassembly, ANulCharacterBecomesTheReplacementCharacter) {
+  // U+0000 in UCS-2 or Latin-1: no database text or mail body can hold it.
+  EXPECT_EQ(decode_text(8, {}, bytes{0x00, 'P', 0x00, 0x00, 0x00, 0x00, 0x00, '!'}),
+            "P\xEF\xBF\xBD\xEF\xBF\xBD!");
+  EXPECT_EQ(decode_text(3, {}, bytes{0x00, 'x', 0x00}), "\xEF\xBF\xBDx\xEF\xBF\xBD");
+}
+
 TEST(SmppReassembly, GsmIsDecodedInTheNationalTablesTheUdhNames) {
   // Turkish single shift (IEI 0x24, language 1): escape + 0x73 is s-cedilla, not the default
   // extension table's nothing (shown as 's').

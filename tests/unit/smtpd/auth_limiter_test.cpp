@@ -1,4 +1,5 @@
-// Brute-force budgets: growing delays, blocking per address and per user name, the window.
+// Brute-force budgets: growing delays, blocking per address and per user name, the window, and
+// attempts being verified counted against the budgets.
 #include "smtpd/auth_limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,12 @@ struct auth_limiter_test : ::testing::Test {
                          .first_delay = 1000ms, .max_delay = 8000ms},
                         [this] { return now; });
   }
+  // Whether an attempt would be let through now (taken, then given back).
+  static bool allowed(auth_limiter& limiter, const std::string& ip, const std::string& user) {
+    if (!limiter.take_attempt(ip, user)) return false;
+    limiter.released(ip, user);
+    return true;
+  }
 };
 
 TEST_F(auth_limiter_test, each_failure_is_answered_more_slowly_up_to_the_cap) {
@@ -29,19 +36,19 @@ TEST_F(auth_limiter_test, each_failure_is_answered_more_slowly_up_to_the_cap) {
 TEST_F(auth_limiter_test, an_address_is_blocked_after_its_budget_whatever_the_names) {
   auto limiter = make(3, 100);
   for (const char* user : {"a", "b", "c"}) {
-    EXPECT_FALSE(limiter.blocked("192.0.2.1", user));
+    ASSERT_TRUE(limiter.take_attempt("192.0.2.1", user));
     limiter.failed("192.0.2.1", user);
   }
-  EXPECT_TRUE(limiter.blocked("192.0.2.1", "d"));
-  EXPECT_FALSE(limiter.blocked("192.0.2.2", "d"));  // another address is not affected
+  EXPECT_FALSE(allowed(limiter, "192.0.2.1", "d"));
+  EXPECT_TRUE(allowed(limiter, "192.0.2.2", "d"));  // another address is not affected
 }
 
 TEST_F(auth_limiter_test, a_user_name_is_blocked_after_its_budget_from_any_address) {
   auto limiter = make(100, 2);
   limiter.failed("192.0.2.1", "acme");
   limiter.failed("192.0.2.2", "acme");
-  EXPECT_TRUE(limiter.blocked("192.0.2.3", "acme"));
-  EXPECT_FALSE(limiter.blocked("192.0.2.3", "other"));
+  EXPECT_FALSE(allowed(limiter, "192.0.2.3", "acme"));
+  EXPECT_TRUE(allowed(limiter, "192.0.2.3", "other"));
 }
 
 TEST_F(auth_limiter_test, failures_older_than_the_window_are_forgotten) {
@@ -49,9 +56,9 @@ TEST_F(auth_limiter_test, failures_older_than_the_window_are_forgotten) {
   limiter.failed("192.0.2.1", "a");
   now += 600s;
   limiter.failed("192.0.2.1", "b");
-  EXPECT_TRUE(limiter.blocked("192.0.2.1", "c"));
+  EXPECT_FALSE(allowed(limiter, "192.0.2.1", "c"));
   now += 301s;  // the first failure is now 901 s old
-  EXPECT_FALSE(limiter.blocked("192.0.2.1", "c"));
+  EXPECT_TRUE(allowed(limiter, "192.0.2.1", "c"));
   EXPECT_EQ(limiter.failed("192.0.2.1", "c"), 2000ms);  // the second is still counted
 }
 
@@ -59,11 +66,32 @@ TEST_F(auth_limiter_test, success_clears_the_user_name_but_not_the_address) {
   auto limiter = make(2, 2);
   limiter.failed("192.0.2.1", "acme");
   limiter.failed("192.0.2.9", "acme");
-  EXPECT_TRUE(limiter.blocked("192.0.2.5", "acme"));
-  limiter.succeeded("acme");
-  EXPECT_FALSE(limiter.blocked("192.0.2.5", "acme"));
+  EXPECT_FALSE(allowed(limiter, "192.0.2.5", "acme"));
+  limiter.succeeded("192.0.2.5", "acme");
+  EXPECT_TRUE(allowed(limiter, "192.0.2.5", "acme"));
   limiter.failed("192.0.2.1", "x");
-  EXPECT_TRUE(limiter.blocked("192.0.2.1", "acme"));  // the address used its budget
+  EXPECT_FALSE(allowed(limiter, "192.0.2.1", "acme"));  // the address used its budget
+}
+
+TEST_F(auth_limiter_test, attempts_being_verified_count_against_the_budgets) {
+  auto limiter = make(3, 2);
+  // Three sent at once from one address, none answered yet: the fourth finds no budget left.
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "a"));
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "b"));
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "c"));
+  EXPECT_FALSE(limiter.take_attempt("192.0.2.1", "d"));
+  // Two for one user name from other addresses: the third is refused.
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.7", "acme"));
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.8", "acme"));
+  EXPECT_FALSE(limiter.take_attempt("192.0.2.9", "acme"));
+  // An attempt that could not be verified gives its place back; a failure keeps it.
+  limiter.released("192.0.2.1", "a");
+  EXPECT_TRUE(allowed(limiter, "192.0.2.1", "d"));
+  limiter.failed("192.0.2.1", "b");
+  limiter.succeeded("192.0.2.1", "c");
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "d"));   // 1 failure, 0 pending
+  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "e"));   // 1 failure, 1 pending
+  EXPECT_FALSE(limiter.take_attempt("192.0.2.1", "f"));  // 1 failure, 2 pending: 3 of 3
 }
 
 }  // namespace

@@ -127,6 +127,23 @@ TEST(smtp_auth, continuation_lines_are_not_commands) {
   EXPECT_EQ(c.says("RSET\r\n"), invalid);
 }
 
+TEST(smtp_auth, a_response_longer_than_a_command_line_is_taken_after_the_334) {
+  // RFC 4616's largest PLAIN response: 255-octet identities and password, 1,024 base64
+  // characters, twice SMTP's command line.
+  const std::string name(255, 'n'), password(255, 'p');
+  const auto response = plain_response(name, name, password);
+  ASSERT_EQ(response.size(), 1024U);
+  client c;
+  hello(c);
+  EXPECT_EQ(c.says("AUTH PLAIN " + response + "\r\n"), "500 5.5.2 Line too long\r\n");
+  EXPECT_EQ(c.says("AUTH PLAIN\r\n"), "334 \r\n");
+  // Read whole and verified (the test's one account is alice, so it is refused after that).
+  EXPECT_EQ(c.says(response + "\r\n"), invalid);
+  ASSERT_EQ(c.verified.size(), 1U);
+  EXPECT_EQ(c.verified[0].username, name);
+  EXPECT_EQ(c.verified[0].password, password);
+}
+
 TEST(smtp_auth, continuation_line_length_is_bounded) {
   client c;
   hello(c);

@@ -353,11 +353,26 @@ TEST(smtp_commands, too_many_errors_end_the_session) {
   EXPECT_TRUE(c.proto.closed());
 }
 
-TEST(smtp_commands, rejected_recipients_do_not_count_as_errors) {
+TEST(smtp_commands, rejected_recipients_count_as_errors) {
+  // As in Postfix: a session probing for a relay, or for numbers and group names, ends at
+  // max_errors (10 here) like one sending nonsense.
   client c;
   c.login();
   c.send("MAIL FROM:<a@b.c>\r\n");
-  for (int i = 0; i < 12; ++i) c.send("RCPT TO:<bob@sms.example.com>\r\n");
+  for (int i = 0; i < 5; ++i) c.send("RCPT TO:<bob@sms.example.com>\r\n");         // not a number
+  for (int i = 0; i < 4; ++i) c.send("RCPT TO:<+27821234567@other.example>\r\n");  // relay
+  EXPECT_FALSE(c.proto.closed());
+  const auto a = c.send("RCPT TO:<+27821234567@elsewhere.example>\r\n");
+  EXPECT_TRUE(reply_text(a).ends_with("421 4.7.0 mx.test Error: too many errors\r\n"));
+  EXPECT_TRUE(c.proto.closed());
+}
+
+TEST(smtp_commands, accepted_recipients_are_not_errors) {
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  for (int i = 0; i < 12; ++i)
+    c.send("RCPT TO:<+2782123456" + std::to_string(i % 10) + "@sms.example.com>\r\n");
   EXPECT_FALSE(c.proto.closed());
   EXPECT_EQ(c.says("NOOP\r\n"), ok);
 }
