@@ -2,12 +2,15 @@
 // first problem into a config_error naming the file, the line and the key.
 #include "config/config.hpp"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/sections.hpp"
@@ -24,10 +27,42 @@ std::string config_error::to_string() const {
 
 namespace detail {
 
+namespace {
+
+// Why libpq cannot parse a connection string, without the parts of it libpq's message quotes
+// (they can be the password: 'invalid percent-encoded token: "Sup3r%zz..."'); nullopt when it can.
+std::optional<std::string> conninfo_problem(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options != nullptr) {
+    PQconninfoFree(options);
+    return std::nullopt;
+  }
+  std::string message = error != nullptr ? error : "out of memory";
+  PQfreemem(error);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string shown;
+  bool quoted = false;
+  for (char ch : message) {
+    if (ch == '"') {
+      if (!quoted) shown += "\"...\"";
+      quoted = !quoted;
+    } else if (!quoted) {
+      shown += ch;
+    }
+  }
+  return "libpq cannot read it: " + shown + " (the setting is not shown: it may hold a password)";
+}
+
+}  // namespace
+
 database_config read_database(const section& database) {
   database.allow_only({"url", "embedded", "pool_size", "group_commit", "commit_writers"});
   database_config c;
   database.read("url", c.url);
+  if (database.has("url") && !c.url.empty()) {
+    if (auto problem = conninfo_problem(c.url)) database.fail("url", *problem);
+  }
   database.read_path("embedded", c.embedded);
   if (database.has("url") && database.has("embedded"))
     database.fail("embedded", "set either url or embedded, not both");

@@ -24,11 +24,16 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 result<ok_t, settings_error> compile_headers(const settings& s, compiled_settings& c) {
-  for (const auto& line : s.headers) {
+  for (std::size_t i = 0; i < s.headers.size(); ++i) {
+    const auto& line = s.headers[i];
     const auto colon = line.find(':');
     const std::string name = line.substr(0, colon);
+    // Not quoted: a header line without its colon ("Authorization Bearer ...") is mostly secret.
     if (colon == std::string::npos || !is_token(name))
-      return fail(settings_error{"headers", "expected \"Name: value\", got \"" + name + "...\""});
+      return fail(settings_error{
+          "headers", "header " + std::to_string(i + 1) + " of " + std::to_string(s.headers.size()) +
+                         ": expected \"Name: value\", a name (letters, digits, -) and a colon "
+                         "(the line is not shown: it may hold a secret)"});
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     if (value.find_first_of("\r\n") != std::string::npos)

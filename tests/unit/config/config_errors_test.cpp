@@ -205,6 +205,12 @@ TEST_F(config_test, http_connector_settings_are_checked_at_load) {
                "connector[0].success_status", "100..599");
   EXPECT_ERROR(with("url = \"http://x/\"\nheaders = [\"Authorization Bearer x\"]\n"), 12,
                "connector[0].headers", "Name: value");
+  // The line is not quoted: without its colon, a header is mostly its secret.
+  EXPECT_ERROR(with("url = \"http://x/\"\nheaders = [\"A: b\", \"Authorization Bearer sk_9f\"]\n"),
+               12, "connector[0].headers", "header 2 of 2: expected");
+  const auto secret = with("url = \"http://x/\"\nheaders = [\"Authorization Bearer sk_9f\"]\n");
+  EXPECT_EQ(secret.to_string().find("sk_9f"), std::string::npos) << secret.to_string();
+  EXPECT_EQ(secret.to_string().find("Bearer"), std::string::npos) << secret.to_string();
   EXPECT_ERROR(with("url = \"http://x/\"\nmultipart = \"each\"\n"), 12, "connector[0].multipart",
                "\"whole\"");
   EXPECT_ERROR(with("url = \"https://x/\"\nca_file = \"missing.pem\"\n"), 12,
@@ -292,6 +298,16 @@ TEST_F(config_test, database_needs_exactly_one_of_url_and_embedded) {
   EXPECT_ERROR(error_of(edited("[database]\nembedded = \"pg\"\n", "")), 0, "database", "set url");
   EXPECT_ERROR(error_of(edited("embedded = \"pg\"\n", "url = \"\"\n")), 6, "database.url",
                "set url");
+}
+
+TEST_F(config_test, a_database_url_libpq_cannot_read_is_refused_without_quoting_it) {
+  // libpq's own messages quote the part they stumbled on: here the password.
+  for (const std::string url : {"postgresql://m2s:Sup3r%zzSecretPw@db/mail2sms",
+                                "host=db user=m2s password=Sup3r SecretPw dbname=mail2sms"}) {
+    const auto e = error_of(edited("embedded = \"pg\"\n", "url = \"" + url + "\"\n"));
+    EXPECT_ERROR(e, 6, "database.url", "libpq cannot read it");
+    EXPECT_EQ(e.to_string().find("SecretPw"), std::string::npos) << e.to_string();
+  }
 }
 
 TEST_F(config_test, log_level_must_be_known) {
