@@ -247,6 +247,8 @@ void serve(const std::string& config_path) {
   try {
     for (const auto& ep : cfg.smtp.listen) server.listen(ep.host, ep.port, false);
     for (const auto& ep : cfg.smtp.listen_tls) server.listen(ep.host, ep.port, true);
+    for (const auto& ep : cfg.smtp.listen_plaintext_auth)
+      server.listen(ep.host, ep.port, false, true);
   } catch (const std::exception& e) {
     throw exit_error{exit_failure, std::string("cannot listen: ") + e.what()};
   }

@@ -22,11 +22,15 @@ struct endpoint {
 struct smtp_config {
   std::vector<endpoint> listen;      // plain; STARTTLS offered when a certificate is set
   std::vector<endpoint> listen_tls;  // implicit TLS (RFC 8314); requires tls_cert/tls_key
+  // Plain listeners that offer AUTH before TLS too (STARTTLS still offered): ports only a trusted
+  // network reaches, for legacy systems that cannot do TLS. The others never do, unless
+  // plaintext_auth, which applies to every listener in `listen`.
+  std::vector<endpoint> listen_plaintext_auth;
   std::string hostname;              // greeting name; default: the machine's host name
   std::vector<std::string> domains;  // the only domains accepted in RCPT; at least one
   std::string tls_cert;              // PEM paths, resolved relative to the config file's directory
   std::string tls_key;
-  bool plaintext_auth = false;       // allow AUTH without TLS: only for trusted networks
+  bool plaintext_auth = false;  // AUTH without TLS on every `listen` listener: trusted only
   std::size_t max_message_size = 1048576;
   std::size_t max_recipients = 100;
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2

@@ -65,19 +65,26 @@ std::vector<endpoint> read_endpoints(const section& smtp, std::string_view name)
 }
 
 // Two listeners on one fixed address would fail only at bind time; say so now.
-void check_distinct(const section& smtp, const std::vector<endpoint>& plain,
-                    const std::vector<endpoint>& tls) {
-  std::vector<endpoint> all = plain;
-  all.insert(all.end(), tls.begin(), tls.end());
+void check_distinct(const section& smtp, const smtp_config& c) {
+  struct listed {
+    const char* name;
+    std::size_t index;
+    const endpoint* at;
+  };
+  std::vector<listed> all;
+  for (const auto& [name, list] :
+       {std::pair{"listen", &c.listen}, std::pair{"listen_tls", &c.listen_tls},
+        std::pair{"listen_plaintext_auth", &c.listen_plaintext_auth}}) {
+    for (std::size_t i = 0; i < list->size(); ++i) all.push_back({name, i, &(*list)[i]});
+  }
   for (std::size_t i = 0; i < all.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
-      if (all[i].port == 0 || all[i].port != all[j].port || all[i].host != all[j].host) continue;
-      const bool in_tls = i >= plain.size();
-      const std::size_t index = in_tls ? i - plain.size() : i;
-      const std::string name = in_tls ? "listen_tls" : "listen";
-      const auto items = smtp.string_items(name);
-      smtp.doc().fail(items[index].line, smtp.key(name) + "[" + std::to_string(index) + "]",
-                      "'" + items[index].value + "' is listed twice");
+      const auto &a = *all[i].at, &b = *all[j].at;
+      if (a.port == 0 || a.port != b.port || a.host != b.host) continue;
+      const auto items = smtp.string_items(all[i].name);
+      smtp.doc().fail(items[all[i].index].line,
+                      smtp.key(all[i].name) + "[" + std::to_string(all[i].index) + "]",
+                      "'" + items[all[i].index].value + "' is listed twice");
     }
   }
 }
@@ -135,6 +142,7 @@ void check_tls(const section& smtp, const smtp_config& c) {
 smtp_config read_smtp(const section& smtp) {
   smtp.allow_only({"listen",
                    "listen_tls",
+                   "listen_plaintext_auth",
                    "hostname",
                    "domains",
                    "tls_cert",
@@ -156,7 +164,8 @@ smtp_config read_smtp(const section& smtp) {
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
-  check_distinct(smtp, c.listen, c.listen_tls);
+  c.listen_plaintext_auth = read_endpoints(smtp, "listen_plaintext_auth");
+  check_distinct(smtp, c);
   c.hostname = machine_hostname();
   smtp.read("hostname", c.hostname);
   if (c.hostname.empty()) smtp.fail("hostname", "must not be empty");

@@ -72,7 +72,8 @@ server::server(asio::io_context& io, protocol_settings settings,
       tls_(std::move(tls)),
       no_tls_(std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server)) {}
 
-std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool implicit_tls) {
+std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool implicit_tls,
+                             bool plaintext_auth) {
   if (implicit_tls && tls_ == nullptr)
     throw std::runtime_error("an implicit-TLS listener needs a certificate");
   asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);
@@ -86,8 +87,11 @@ std::uint16_t server::listen(const std::string& host, std::uint16_t port, bool i
     std::lock_guard lock(mutex_);
     acceptors_.push_back(acceptor);
   }
-  asio::co_spawn(io_, accept_loop(acceptor, implicit_tls), asio::detached);
-  spdlog::info("smtp: listening on {}:{}{}", host, bound, implicit_tls ? " (implicit TLS)" : "");
+  asio::co_spawn(io_, accept_loop(acceptor, implicit_tls, plaintext_auth), asio::detached);
+  spdlog::info("smtp: listening on {}:{}{}", host, bound,
+               implicit_tls     ? " (implicit TLS)"
+               : plaintext_auth ? " (AUTH without TLS: trusted networks only)"
+                                : "");
   return bound;
 }
 
@@ -115,9 +119,10 @@ void server::release(const std::shared_ptr<session>& s) {
 }
 
 asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
-                                          bool implicit_tls) {
+                                          bool implicit_tls, bool plaintext_auth) {
   protocol_settings settings = settings_;
   settings.tls_active = implicit_tls;
+  settings.plaintext_auth = settings.plaintext_auth || plaintext_auth;
   for (;;) {
     boost::system::error_code ec;
     auto socket = co_await acceptor->async_accept(asio::make_strand(io_),

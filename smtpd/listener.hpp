@@ -46,8 +46,10 @@ class server {
          connection_limits limits, session_services& services);
 
   // Binds now (throws boost::system::system_error naming the address when it cannot) and
-  // accepts until stop(). Returns the bound port (useful with port 0).
-  std::uint16_t listen(const std::string& host, std::uint16_t port, bool implicit_tls);
+  // accepts until stop(). Returns the bound port (useful with port 0). plaintext_auth: a plain
+  // listener that offers AUTH before TLS (a port only a trusted network reaches).
+  std::uint16_t listen(const std::string& host, std::uint16_t port, bool implicit_tls,
+                       bool plaintext_auth = false);
   // Stop accepting; idle sessions are told 421 and closed, transactions in flight may finish
   // within `grace`; whatever is left then is closed.
   void shutdown(std::chrono::seconds grace);
@@ -57,7 +59,7 @@ class server {
 
  private:
   asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
-                                    bool implicit_tls);
+                                    bool implicit_tls, bool plaintext_auth);
   // Registers a session unless a limit is reached; returns the refusal text otherwise.
   std::string admit(const std::shared_ptr<session>& s);
   void release(const std::shared_ptr<session>& s);

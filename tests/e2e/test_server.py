@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge, make_certificate
+from harness import ACCOUNT, DOMAIN, PASSWORD, Bridge, free_port, make_certificate, wait_for_port
 from test_send import logged_in, mail_without_auth, tls_context, until, wait_for_log
 
 
@@ -154,6 +154,37 @@ class CommandTimeoutTest(BridgeTest):
         finally:
             f.close()
             s.close()
+
+
+class PlaintextAuthListenerTest(unittest.TestCase):
+    """AUTH before TLS only on the listener marked for it (listen_plaintext_auth), not on the
+    ordinary plain listener beside it."""
+
+    def test_only_the_marked_listener_offers_auth_before_tls(self):
+        trusted = free_port()
+        bridge = Bridge(extra_smtp='listen_plaintext_auth = ["127.0.0.1:%d"]' % trusted)
+        try:
+            wait_for_port(trusted)
+            with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=30) as client:
+                client.ehlo("client.example")
+                self.assertFalse(client.has_extn("auth"))
+                self.assertTrue(client.has_extn("starttls"))
+                code, text = client.docmd("AUTH", "PLAIN " + base64.b64encode(
+                    ("\0%s\0%s" % (ACCOUNT, PASSWORD)).encode()).decode())
+                self.assertEqual(code, 538, text)
+            with smtplib.SMTP("127.0.0.1", trusted, timeout=30) as client:
+                client.ehlo("legacy.example")
+                self.assertIn("PLAIN", client.esmtp_features.get("auth", ""))
+                self.assertTrue(client.has_extn("starttls"))
+                client.login(ACCOUNT, PASSWORD)
+                client.sendmail("legacy@example.com", ["+27821234567@%s" % DOMAIN],
+                                "Subject: x\r\n\r\nSent on the trusted port\r\n")
+            bridge.sim.wait_for(lambda l: l.get("event") == "message"
+                                and l.get("text") == "Sent on the trusted port")
+            self.assertIn("127.0.0.1:%d (AUTH without TLS: trusted networks only)" % trusted,
+                          bridge.serve_log())
+        finally:
+            bridge.stop()
 
 
 class UnreadRepliesTest(BridgeTest):

@@ -131,6 +131,9 @@ TEST_F(config_test, same_listener_twice) {
   const auto e = error_of(edited("domains", "listen_tls = [\"127.0.0.1:2525\"]\ndomains"));
   EXPECT_NE(e.key, "");
   EXPECT_ERROR(e, 3, "smtp.listen_tls[0]", "listed twice");
+  const auto trusted =
+      error_of(edited("domains", "listen_plaintext_auth = [\"127.0.0.1:2525\"]\ndomains"));
+  EXPECT_ERROR(trusted, 3, "smtp.listen_plaintext_auth[0]", "listed twice");
 }
 
 TEST_F(config_test, connector_port_out_of_range) {

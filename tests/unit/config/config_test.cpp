@@ -56,6 +56,7 @@ TEST_F(config_test, every_key_is_read) {
 [smtp]
 listen = ["0.0.0.0:25", "[::1]:2525", "localhost:0"]
 listen_tls = ["[::]:465"]
+listen_plaintext_auth = ["10.0.0.5:2526"]
 hostname = "mx.example.com"
 domains = ["SMS.Example.com", "sms.example.org"]
 tls_cert = "tls/server.crt"
@@ -110,6 +111,9 @@ level = "debug"
   ASSERT_EQ(c.smtp.listen_tls.size(), 1u);
   EXPECT_EQ(c.smtp.listen_tls[0].host, "::");
   EXPECT_EQ(c.smtp.listen_tls[0].port, 465);
+  ASSERT_EQ(c.smtp.listen_plaintext_auth.size(), 1u);
+  EXPECT_EQ(c.smtp.listen_plaintext_auth[0].host, "10.0.0.5");
+  EXPECT_EQ(c.smtp.listen_plaintext_auth[0].port, 2526);
   EXPECT_EQ(c.smtp.hostname, "mx.example.com");
   EXPECT_EQ(c.smtp.domains, (std::vector<std::string>{"sms.example.com", "sms.example.org"}));
   EXPECT_EQ(c.smtp.tls_cert, (dir_ / "tls/server.crt").string());
