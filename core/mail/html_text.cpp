@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <csetjmp>
+#include <cstdlib>
 #include <memory>
 
 #include "core/mail/ascii_text.hpp"
@@ -209,6 +211,56 @@ void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
   if (kind == layout::cell) out.request_space();
 }
 
+// gumbo's memory for one document, kept under a limit. Few tags can make a large tree: each
+// open formatting element (<b id=1>, <b id=2>, ...) is copied again into every paragraph that
+// follows (the HTML standard's "reconstruct the active formatting elements"), so 2,000 of each
+// in a 37 KB mail made 4 million elements and 1.6 GB. gumbo cannot stop part-way and does not
+// check what its allocator returns: past the limit the allocator jumps back out of gumbo_parse
+// (C frames only, nothing to unwind) and every block it had is freed here.
+struct bounded_heap {
+  struct block {
+    block* prev;
+    block* next;
+    std::size_t size;
+  };
+  std::size_t live = 0;
+  std::size_t limit = 0;
+  block head{&head, &head, 0};
+  std::jmp_buf out_of_budget;
+
+  static void* allocate(void* self, std::size_t size) {
+    auto* h = static_cast<bounded_heap*>(self);
+    size += sizeof(block);  // counted with its bookkeeping: gumbo's blocks are mostly small
+    if (size > h->limit - h->live) std::longjmp(h->out_of_budget, 1);
+    auto* b = static_cast<block*>(std::malloc(size));
+    if (b == nullptr) std::longjmp(h->out_of_budget, 1);
+    *b = block{&h->head, h->head.next, size};
+    h->head.next->prev = b;
+    h->head.next = b;
+    h->live += size;
+    return b + 1;
+  }
+  static void release(void* self, void* pointer) {
+    if (pointer == nullptr) return;
+    auto* h = static_cast<bounded_heap*>(self);
+    auto* b = static_cast<block*>(pointer) - 1;
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    h->live -= b->size;
+    std::free(b);
+  }
+  ~bounded_heap() {
+    while (head.next != &head) release(this, head.next + 1);
+  }
+};
+
+// The parse under `heap`'s limit; nullptr when it ran out. Nothing in this frame has a destructor
+// (longjmp skips none).
+GumboOutput* parse_bounded(const GumboOptions& options, bounded_heap& heap, std::string_view html) {
+  if (setjmp(heap.out_of_budget) != 0) return nullptr;
+  return gumbo_parse_with_options(&options, html.data(), html.size());
+}
+
 }  // namespace
 
 std::optional<std::string> html_to_text(std::string_view html) {
@@ -217,12 +269,18 @@ std::optional<std::string> html_to_text(std::string_view html) {
   if (std::count(html.begin(), html.end(), '<') > static_cast<std::ptrdiff_t>(max_html_tags)) {
     return std::nullopt;
   }
-  using output_ptr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
-  output_ptr output(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
-                    [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
-  if (!output) return std::nullopt;
+  bounded_heap heap;
+  heap.limit = max_html_parse_memory;
+  GumboOptions options = kGumboDefaultOptions;
+  options.allocator = &bounded_heap::allocate;
+  options.deallocator = &bounded_heap::release;
+  options.userdata = &heap;
+  options.max_errors = 0;  // the parse errors are not read: keep none
+  GumboOutput* output = parse_bounded(options, heap, html);
+  if (output == nullptr) return std::nullopt;  // the heap frees what the parse left
   text_writer out;
   walk(output->document, out, false, 0);
+  gumbo_destroy_output(&options, output);
   return out.take();
 }
 

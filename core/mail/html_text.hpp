@@ -22,6 +22,8 @@ namespace mail2sms::mail {
 // separated by markup that a browser shows apart are never glued together.
 // Nothing for a document with more than max_html_tags tags (none that a person wrote).
 inline constexpr std::size_t max_html_tags = 20000;
+// Nor for one whose parse would hold more memory than this (a few tags can make a huge tree).
+inline constexpr std::size_t max_html_parse_memory = 64 * 1024 * 1024;
 std::optional<std::string> html_to_text(std::string_view html);
 
 // The charset an HTML document declares in <meta charset> or <meta http-equiv content>, looked

@@ -26,7 +26,7 @@ constexpr std::string_view unreadable_error =
 constexpr std::string_view too_many_parts_error =
     "the mail has too many MIME parts to read (more than 256); send it as plain text";
 constexpr std::string_view html_too_large_error =
-    "the mail's HTML is too large to convert (more than 20000 tags); send it as plain text";
+    "the mail's HTML is too large or too deeply formatted to convert; send it as plain text";
 constexpr std::string_view no_text_part_error =
     "the mail has no text part (only attachments or content that is not text); "
     "write the SMS in the body";

@@ -128,7 +128,8 @@ TEST(http_settings, compile_refuses_what_cannot_work) {
   s.headers = {"Host: evil"};
   EXPECT_NE(key_of(s).find("headers: Host is set by the connector"), std::string::npos);
   s.headers = {"X Bad: 1"};
-  EXPECT_NE(key_of(s).find("headers: expected"), std::string::npos);
+  EXPECT_NE(key_of(s).find("headers: header 1 of 1: expected"), std::string::npos);
+  EXPECT_EQ(key_of(s).find("Bad"), std::string::npos);  // the line is not quoted
   s = kannel_like();
   s.body_format = "xml";
   EXPECT_NE(key_of(s).find("body_format:"), std::string::npos);

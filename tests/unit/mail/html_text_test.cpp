@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/mail/body_layout.hpp"
 
 namespace mail2sms::mail {
@@ -59,6 +61,22 @@ TEST(html_to_text, documents_with_too_many_tags_are_not_parsed) {
   EXPECT_FALSE(html_to_text(html).has_value());
   html.resize(1000 * 5);
   EXPECT_TRUE(html_to_text(html).has_value());
+}
+
+TEST(html_to_text, formatting_copied_into_every_paragraph_is_bounded) {
+  // 1,000 distinct open <b> elements, then 1,000 paragraphs: the parser copies every one of them
+  // into each paragraph (a million elements from 2,000 tags, about 0.4 GB). Refused once its
+  // memory passes max_html_parse_memory, and everything it held is given back.
+  std::string bomb = "<p>";
+  for (int i = 0; i < 1000; ++i) bomb += "<b id=" + std::to_string(i) + ">";
+  for (int i = 0; i < 1000; ++i) bomb += "<p>x";
+  EXPECT_FALSE(html_to_text(bomb).has_value());
+  // The same number of tags, closed as a person's mail closes them: converted.
+  std::string mail;
+  for (int i = 0; i < 1000; ++i) mail += "<p><b id=" + std::to_string(i) + ">x</b>";
+  const auto text = html_to_text(mail);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(std::count(text->begin(), text->end(), 'x'), 1000);
 }
 
 TEST(html_declared_charset, meta_tags) {
