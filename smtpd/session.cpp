@@ -11,7 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -68,8 +70,26 @@ asio::awaitable<account_lookup> look_up_account(account_cache& cache, asio::thre
 }
 
 // Mails up to this size are converted on the I/O thread (tens of microseconds); larger ones on
-// the conversion pool, so one big mail cannot stall every other session.
+// the conversion pool, so one big mail cannot stall every other session. So are mails with an
+// HTML part, whatever their size: a few kilobytes of HTML can cost the parser a tenth of a
+// second before its memory limit stops it (core/mail/html_text.cpp).
 constexpr std::size_t inline_conversion_limit = 64 * 1024;
+
+// Whether the mail names the type text/html anywhere (any case): a look at each '/'.
+bool mentions_html(std::string_view mail) {
+  auto lower_is = [](std::string_view text, std::string_view lower) {
+    return std::equal(text.begin(), text.end(), lower.begin(), lower.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == b;
+    });
+  };
+  for (auto slash = mail.find('/'); slash != std::string_view::npos;
+       slash = mail.find('/', slash + 1)) {
+    if (slash >= 4 && lower_is(mail.substr(slash - 4, 4), "text") &&
+        lower_is(mail.substr(slash + 1, 4), "html"))
+      return true;
+  }
+  return false;
+}
 
 std::string masked_recipients(const envelope& env) {
   std::string out;
@@ -448,7 +468,7 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
 asio::awaitable<core::acceptance_verdict> session::accept(const core::acceptance_request& req) {
   auto& acceptance = services_.acceptance;
   auto& pool = services_.converting;
-  const bool large = req.data.size() > inline_conversion_limit;
+  const bool large = req.data.size() > inline_conversion_limit || mentions_html(req.data);
   auto initiate = [&acceptance, &pool, &req, large](auto handler) {
     auto resume = std::make_shared<decltype(handler)>(std::move(handler));
     auto busy = asio::prefer(asio::get_associated_executor(*resume),

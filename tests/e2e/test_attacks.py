@@ -10,6 +10,7 @@ that no second message got through.
     twice and inside a transaction, and the error budget.
 """
 import base64
+import smtplib
 import socket
 import ssl
 import time
@@ -224,6 +225,33 @@ class AttackTest(unittest.TestCase):
         token = base64.b64encode(b"\0" + ACCOUNT.encode() + b"\0" + PASSWORD.encode())
         reply = self.ask(s, b"AUTH PLAIN " + token + b"\r\n")
         self.assertTrue(reply.startswith("503 5.5.1"), reply)
+
+
+class HtmlBombTest(unittest.TestCase):
+    """A small HTML part whose tree would be huge: 1,000 open formatting elements with distinct
+    attributes, then 1,000 paragraphs, each of which gets a copy of all of them (a million
+    elements, about 0.4 GB in the parser, from 14 KB of mail)."""
+
+    def test_a_formatting_bomb_is_refused_and_the_server_goes_on(self):
+        bridge = Bridge()
+        try:
+            bridge.cli("account", "network", "add", ACCOUNT, "127.0.0.1")
+            html = "\r\n".join(["<html><body><p>"] + ["<b id=%d>" % i for i in range(1000)]
+                               + ["<p>x"] * 1000 + ["</body></html>"])
+            bomb = ("Subject: bomb\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n")
+            with smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=60) as client:
+                client.ehlo("attacker.example")
+                with self.assertRaises(smtplib.SMTPDataError) as refused:
+                    client.sendmail("ops@example.com", ["+27821234567@%s" % DOMAIN], bomb)
+                self.assertEqual(refused.exception.smtp_code, 554)
+                self.assertIn(b"send it as plain text", refused.exception.smtp_error)
+                client.sendmail("ops@example.com", ["+27821234567@%s" % DOMAIN],
+                                "Subject: after\r\n\r\nStill serving\r\n")
+            bridge.sim.wait_for(lambda l: l.get("event") == "message"
+                                and l.get("text") == "Still serving")
+        finally:
+            bridge.stop()
 
 
 if __name__ == "__main__":
