@@ -236,7 +236,7 @@ TEST_F(notifications_test, accounts_wanting_notifications_are_named) {
   EXPECT_EQ(*some, std::vector<std::string>{"ops"});
 }
 
-TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_last) {
+TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
   const auto answered = claimed_message("alice@example.org", "+27821000001");
   outcome(answered, status::submitted, "", "s1");
   // notify = off: a reply is stored and mailed to nobody.
@@ -256,7 +256,7 @@ TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_l
   EXPECT_EQ(claimed->front().recipient, "+27821000001");
   EXPECT_EQ(claimed->front().mail_message_id, "<m+27821000001@client.example.org>");
 
-  // Another account with notify on sends to the number later: the next reply is its.
+  // Another account with notify on writes to the number later, from a number of its own.
   auto other = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
   ASSERT_TRUE(other.has_value());
   execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
@@ -265,24 +265,58 @@ TEST_F(notifications_test, a_reply_goes_to_the_account_that_sent_to_the_number_l
     core::submission s;
     s.account_id = other->id;
     s.mail_from = "bob@example.net";
+    s.sender_id = "+27820000002";
     s.recipients = {"+27821000001"};
     s.text = "call me";
     s.sms = sms::encode(s.text);
     ASSERT_TRUE(store_->enqueue(s).has_value());
   }
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "sure", std::nullopt}}).has_value());
+  // A reply to noc's number is noc's.
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt}})
+          .has_value());
   EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
-
-  // The account that sent last turns notify off: the next reply answers it, so it is mailed to
-  // no one (not to ops, which wrote to the number earlier and still has notify on).
-  execute("UPDATE accounts SET notify = 'off' WHERE name = 'noc'");
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "for noc", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
+  // A reply to another address could be either account's: mailed to no one (0008 gave it to
+  // the account that wrote last, noc, whatever it answered).
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "for alice?", std::nullopt}})
+                  .has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
+
+  // The account a reply is for has notify off: mailed to no one (not to the other account).
+  execute("UPDATE accounts SET notify = 'off' WHERE name = 'noc'");
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "for noc", std::nullopt}})
+          .has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
+  EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "6");  // every reply is stored
 
   // Older than 7 days: nobody's.
   execute("UPDATE messages SET created_at = now() - interval '8 days'");
   ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt}}).has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
+}
+
+TEST_F(notifications_test, two_accounts_sharing_a_sender_id_get_no_reply_by_mail) {
+  // Both write to one number from the connector's own address (no sender ID): a reply cannot
+  // say which of them it answers, so neither is mailed it.
+  const auto first = claimed_message("alice@example.org", "+27821000003");
+  outcome(first, status::submitted, "", "s3");
+  set_notify("all");
+  auto other = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+  ASSERT_TRUE(other.has_value());
+  execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
+  core::submission s;
+  s.account_id = other->id;
+  s.mail_from = "bob@example.net";
+  s.recipients = {"+27821000003"};
+  s.text = "call me";
+  s.sms = sms::encode(s.text);
+  ASSERT_TRUE(store_->enqueue(s).has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000003", "27820000009", "yes", std::nullopt}})
+                  .has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
+  EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "1");
 }
 
 TEST_F(notifications_test, settings_are_set_shown_audited_and_exported_with_the_outbox) {
