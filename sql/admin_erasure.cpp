@@ -94,22 +94,22 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
     const auto id = rows[0][0].as<std::int64_t>();
     const std::string id_text = std::to_string(id);
     // The ledger stays for the books: its account_id goes NULL (no foreign key does it since
-    // 0013), the mails it points at go, and a reason that names the account or holds a number
-    // loses them.
+    // 0013), the mails it points at go, and so does every reason mail2sms did not write itself:
+    // an operator's note ("paid by Jane Doe, jane@example.org") is free text about the holder.
     tx.exec_params(
         "UPDATE credit_ledger SET account_id = NULL, queue_id = NULL, "
-        "reason = regexp_replace(CASE WHEN strpos(lower(reason), lower($2)) > 0 "
-        "                             THEN 'removed with account #' || $1::bigint ELSE reason END, "
-        "                        '\\+?[0-9][0-9 ().-]{5,}[0-9]', '(number)', 'g') "
+        "reason = CASE WHEN reason ~ '^(initial credit|top-up|adjustment"
+        "|reserved: [0-9]+ segments? to [0-9]+ recipients?"
+        "|refund: message [0-9]+ [a-z]+)$' THEN reason "
+        "              ELSE 'note removed with account #' || $1::bigint END "
         "WHERE account_id = $1::bigint",
-        id, name);
-    // The audit trail keeps what happened and when, not to whom: rows about the account (also
-    // those written before audit_log had account_id, found by the name) lose the name, and
-    // details that name it or hold an address.
+        id);
+    // The audit trail keeps what happened and when, not to whom or about what: rows about the
+    // account (also those written before audit_log had account_id, found by the name) lose the
+    // name and their details (group names, masked numbers, file paths, notes).
     tx.exec_params(
         "UPDATE audit_log SET account_id = NULL, subject = 'deleted account #' || $1::bigint, "
-        "detail = CASE WHEN strpos(lower(detail), lower($2)) > 0 OR detail LIKE '%@%' "
-        "              THEN '' ELSE detail END "
+        "detail = '' "
         "WHERE account_id = $1::bigint OR subject = $2",
         id, name);
     // The dispatch queue's rows have no foreign key (0010: one index to write per row), so

@@ -33,8 +33,9 @@ std::string rfc5322_now() {
   return text;
 }
 
-// The relay's words for the log: a reply that quotes the address ("550 5.1.1 <a@b>: unknown")
-// has it replaced, so the log names no mailbox (the outbox row keeps the words as said).
+// The relay's words for the log and the database: a reply that quotes the address ("550 5.1.1
+// <a@b>: unknown") has it replaced, so neither names the mailbox. The outbox row goes at the
+// retention purge, but the message's event that says how the notification ended stays.
 std::string without_address(std::string text, const std::string& address) {
   if (address.empty()) return text;
   auto lower = [](std::string v) {
@@ -111,18 +112,18 @@ void notifier::deliver(const pending_notification& n) {
     case send_outcome::kind::sent:
       spdlog::info("notification {} for {} ({} to {}) sent: {}", n.id, n.queue_id, n.status, masked,
                    said);
-      log_failure(outbox_.sent(n.id, outcome.detail));
+      log_failure(outbox_.sent(n.id, said));
       return;
     case send_outcome::kind::permanent:
       spdlog::error("notification {} for {} ({} to {}) given up: the relay refused it: {}", n.id,
                     n.queue_id, n.status, masked, said);
-      log_failure(outbox_.give_up(n.id, "the relay refused it: " + outcome.detail));
+      log_failure(outbox_.give_up(n.id, "the relay refused it: " + said));
       return;
     case send_outcome::kind::transient: {
       const auto after = backoff(n.attempts, settings_.retry_base, settings_.retry_max);
       spdlog::warn("notification {} for {} ({} to {}): attempt {} failed, next in {} s: {}", n.id,
                    n.queue_id, n.status, masked, n.attempts, after.count(), said);
-      log_failure(outbox_.retry(n.id, after, outcome.detail));
+      log_failure(outbox_.retry(n.id, after, said));
       return;
     }
   }

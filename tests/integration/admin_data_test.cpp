@@ -274,6 +274,9 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
                                     "acme-team.csv"));
   ASSERT_OK(admin().set("acme", "sender-id", "AcmeAlerts"));
   ASSERT_OK(admin().change_credit("acme", 5, "acme invoice"));
+  // An operator's note about the holder, and a group named by them: free text, no name in it.
+  ASSERT_OK(admin().change_credit("acme", 1, "paid by Jane Doe"));
+  ASSERT_OK(admin().add_to_group("acme", "nightshift", {"0821234567"}));
   enqueue(acme, {"+27829876543"}, "Secret reactor temperature");
   execute("UPDATE messages SET cost = 1");
   execute(
@@ -292,7 +295,8 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
 
   // The search below finds what is there: before the delete, all of it is.
   const char* const erased[] = {"acme",        "Acme",           "27821234567", "821234567",
-                                "27829876543", "Secret reactor", "Anna Zed",    "pager@"};
+                                "27829876543", "Secret reactor", "Anna Zed",    "pager@",
+                                "Jane Doe",    "nightshift"};
   const std::string before = every_row();
   for (const char* present : erased) ASSERT_TRUE(contains(before, present)) << present;
 
@@ -315,11 +319,17 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   EXPECT_EQ(count("SELECT count(*) FROM delivery_reports"), 0);
   // The ledger stays for the books, without the account or its mails (the initial credit, the
   // changes, and the mail's reservation).
-  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL"), 4);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL"), 5);
   EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL "
                   "AND queue_id IS NOT NULL"),
             0);
-  EXPECT_EQ(count("SELECT sum(delta) FROM credit_ledger WHERE account_id IS NULL"), 13);
+  EXPECT_EQ(count("SELECT sum(delta) FROM credit_ledger WHERE account_id IS NULL"), 14);
+  // What mail2sms wrote itself stays; the notes become a placeholder.
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE reason = 'initial credit'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE reason = 'note removed with account #" +
+                  std::to_string(acme.id) + "'"),
+            3);  // "acme invoice", "paid by Jane Doe", the test's 'reservation'
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE account_id IS NULL AND detail <> ''"), 0);
   // The audit trail keeps the events, under the account's number.
   const std::string label = "deleted account #" + std::to_string(acme.id);
   EXPECT_GE(count("SELECT count(*) FROM audit_log WHERE subject = '" + label + "'"), 7);
