@@ -328,7 +328,9 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
   }
   // The parts' rows: written here, when they were sent (0014), or over those of an earlier
   // attempt (and of messages accepted before 0014, whose rows the intake wrote). A part without a
-  // final state yet gets its first query_sm time where its connector asks.
+  // final state yet gets its first query_sm time where its connector asks. None for a message
+  // that is gone (its account was erased while it was with the SMSC): nothing would ever remove
+  // the row.
   run(tx,
       "INSERT INTO message_parts AS p (message_id, part_no, smsc_message_id, state, error_code,"
       "                                queries, query_at) "
@@ -336,6 +338,7 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
       "       CASE WHEN v.state IS NULL THEN now() + v.query_after * interval '1 second' END "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
       "     AS v(message_id, part_no, smsc_message_id, state, error_code, query_after) "
+      "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = v.message_id) "
       "ON CONFLICT (message_id, part_no) DO UPDATE SET smsc_message_id = EXCLUDED.smsc_message_id,"
       "  state = EXCLUDED.state, error_code = EXCLUDED.error_code, queries = 0,"
       "  query_at = EXCLUDED.query_at",
@@ -386,13 +389,15 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "  SELECT id, next_attempt_at FROM updated WHERE status = 'queued'),"
           " landed AS ("
           "  DELETE FROM dispatch_inflight WHERE session = $7 AND message_id = ANY($1::bigint[])) "
+          // Events for the messages updated: not for one that is gone (erased with its account
+          // while it was with the SMSC), whose event nothing would ever remove.
           "INSERT INTO message_events (message_id, status, detail) "
           "SELECT message_id, status, detail FROM ("
           "  SELECT o.id AS message_id, o.status, o.reason AS detail, 1 AS step FROM o"
           "  UNION ALL"
           "  SELECT message_id, status, COALESCE(detail, ''), 2 FROM verdict WHERE status IS NOT "
           "NULL"
-          ") e ORDER BY message_id, step",
+          ") e WHERE message_id IN (SELECT id FROM updated) ORDER BY message_id, step",
       ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str(),
       session);
 }
