@@ -184,11 +184,13 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
     auto raw = part_text(*c.part, c.html);
     if (!raw) return fail(raw.error());
     std::string body = clean_body(*raw, options);
-    if (body.empty()) continue;
+    if (!has_visible_text(body)) continue;
     text.body = std::move(body);
     text.source = c.html ? "text/html" : "text/plain";
     break;
   }
+  // A subject of only spaces and invisible characters is no subject: the SMS would be blank.
+  if (!has_visible_text(text.subject)) text.subject.clear();
   if (text.body.empty() && text.subject.empty()) {
     return fail(std::string(candidates.empty() ? no_text_part_error : no_text_error));
   }
@@ -196,6 +198,26 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
 }
 
 }  // namespace
+
+bool has_visible_text(std::string_view utf8) {
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto lead = static_cast<unsigned char>(utf8[i]);
+    const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    if (i + length > utf8.size() || lead >= 0xF8 || (lead >= 0x80 && lead < 0xC0))
+      return true;  // not UTF-8 as written here: something is there
+    char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    i += length;
+    const bool blank = cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0xAD ||
+                       cp == 0x34F || cp == 0x115F || cp == 0x1160 || cp == 0x180E ||
+                       (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+                       (cp >= 0x205F && cp <= 0x2064) || cp == 0x3000 || cp == 0x3164 ||
+                       cp == 0xFEFF || cp == 0xFFA0;
+    if (!blank) return true;
+  }
+  return false;
+}
 
 std::string_view to_string(subject_policy p) {
   switch (p) {

@@ -145,6 +145,33 @@ TEST(extract_text, empty_plain_part_gives_way_to_html) {
             "html");
 }
 
+TEST(extract_text, a_body_of_invisible_characters_is_no_body) {
+  // A zero-width space, a soft hyphen, no-break spaces: the GSM replacements make them nothing
+  // or blanks, and the SMS would be empty. The subject is the text instead.
+  for (const char* body : {"=E2=80=8B", "=C2=AD", "=C2=A0\r\n=C2=A0 =E3=80=80", "=EF=BB=BF"}) {
+    const auto text =
+        text_of(std::string("Subject: Disk full on db1\r\nContent-Type: text/plain; charset=utf-8"
+                            "\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n") +
+                body + "\r\n");
+    EXPECT_EQ(text.body, "") << body;
+    EXPECT_EQ(sms_text(text), "Disk full on db1") << body;
+  }
+  // Beside a filled HTML part, the HTML is read.
+  EXPECT_EQ(text_of("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+                    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                    "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E2=80=8B\r\n"
+                    "--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b--\r\n")
+                .body,
+            "html");
+  // Nothing visible in the subject either: no text to send.
+  EXPECT_EQ(error_of("Subject: =?utf-8?q?=E2=80=8B?=\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n\r\n=C2=A0\r\n"),
+            no_text_error);
+  EXPECT_TRUE(has_visible_text("x"));
+  EXPECT_TRUE(has_visible_text("\xC3\xA9"));  // é
+  EXPECT_FALSE(has_visible_text(" \t\r\n\xE2\x80\x8B\xC2\xA0"));
+}
+
 TEST(extract_text, forwarded_message_is_read_when_the_mail_has_no_text_of_its_own) {
   const std::string forward =
       "Subject: Fwd: alert\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
