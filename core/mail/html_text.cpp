@@ -297,7 +297,13 @@ std::string html_declared_charset(std::string_view html) {
          (std::isalnum(static_cast<unsigned char>(lowered[end])) || lowered[end] == '-' ||
           lowered[end] == '_' || lowered[end] == ':'))
     ++end;
-  return lowered.substr(begin, end - begin);
+  std::string charset = lowered.substr(begin, end - begin);
+  // A document whose <meta> could be read as ASCII is not UTF-16, whatever it says: the HTML
+  // standard reads a declared UTF-16 as UTF-8 (Outlook writes "unicode" for it).
+  if (charset.starts_with("utf-16") || charset == "unicode" || charset == "ucs-2" ||
+      charset == "iso-10646-ucs-2")
+    return "utf-8";
+  return charset;
 }
 
 }  // namespace mail2sms::mail

@@ -79,6 +79,14 @@ TEST(html_to_text, formatting_copied_into_every_paragraph_is_bounded) {
   EXPECT_EQ(std::count(text->begin(), text->end(), 'x'), 1000);
 }
 
+TEST(html_declared_charset, a_declared_utf_16_is_read_as_utf_8) {
+  EXPECT_EQ(html_declared_charset("<meta charset=\"utf-16\">"), "utf-8");
+  EXPECT_EQ(html_declared_charset("<meta charset=UTF-16LE>"), "utf-8");
+  EXPECT_EQ(html_declared_charset(
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=unicode\">"),
+            "utf-8");
+}
+
 TEST(html_declared_charset, meta_tags) {
   EXPECT_EQ(html_declared_charset("<meta charset=\"windows-1251\">"), "windows-1251");
   EXPECT_EQ(html_declared_charset(
