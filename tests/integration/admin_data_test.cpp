@@ -325,7 +325,9 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
             0);
   EXPECT_EQ(count("SELECT sum(delta) FROM credit_ledger WHERE account_id IS NULL"), 14);
   // What mail2sms wrote itself stays; the notes become a placeholder.
-  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE reason = 'initial credit'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL "
+                  "AND reason = 'initial credit'"),
+            1);
   EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE reason = 'note removed with account #" +
                   std::to_string(acme.id) + "'"),
             3);  // "acme invoice", "paid by Jane Doe", the test's 'reservation'
