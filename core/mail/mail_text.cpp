@@ -5,7 +5,11 @@
 #include <mimetic/mimeentity.h>
 #include <mimetic/parser/itparser.h>
 
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 
 #include "core/mail/ascii_text.hpp"
@@ -200,21 +204,16 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
 }  // namespace
 
 bool has_visible_text(std::string_view utf8) {
-  for (std::size_t i = 0; i < utf8.size();) {
-    const auto lead = static_cast<unsigned char>(utf8[i]);
-    const std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-    if (i + length > utf8.size() || lead >= 0xF8 || (lead >= 0x80 && lead < 0xC0))
-      return true;  // not UTF-8 as written here: something is there
-    char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
-    for (std::size_t k = 1; k < length; ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
-    i += length;
-    const bool blank = cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0xAD ||
-                       cp == 0x34F || cp == 0x115F || cp == 0x1160 || cp == 0x180E ||
-                       (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
-                       (cp >= 0x205F && cp <= 0x2064) || cp == 0x3000 || cp == 0x3164 ||
-                       cp == 0xFEFF || cp == 0xFFA0;
-    if (!blank) return true;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(utf8.data());
+  const auto length = static_cast<std::int32_t>(utf8.size());
+  for (std::int32_t i = 0; i < length;) {
+    UChar32 c = 0;
+    U8_NEXT(bytes, i, length, c);
+    // Unicode's White_Space and Default_Ignorable_Code_Point: what no reader sees. Bytes that
+    // are not UTF-8 (c < 0) are something.
+    if (c < 0 ||
+        !(u_isUWhiteSpace(c) || u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)))
+      return true;
   }
   return false;
 }

@@ -54,10 +54,10 @@ result<mail_text, std::string> extract_text(std::string_view rfc5322,
 // The SMS text of an extracted mail under the subject policy.
 std::string sms_text(const mail_text& m, const text_options& options = {});
 
-// Whether a UTF-8 text has anything a reader sees: not only spaces (Unicode's too: no-break,
-// ideographic, ...), line breaks and invisible characters (zero-width space and joiners, soft
-// hyphen, word joiner, byte order mark, Hangul fillers). A body of only those, which the GSM
-// replacements would turn into an empty or blank SMS, counts as no body.
+// Whether a UTF-8 text has anything a reader sees: not only white space (Unicode's too:
+// no-break, ideographic, ...) and default-ignorable characters (zero-width space and joiners,
+// soft hyphen, word joiner, byte order mark, Hangul fillers), as ICU classifies them. A body of
+// only those, which the GSM replacements would turn into an empty or blank SMS, counts as no body.
 bool has_visible_text(std::string_view utf8);
 
 // Empty when `pattern` is a usable disclaimer pattern, else why not.
