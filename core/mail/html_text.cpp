@@ -9,6 +9,7 @@
 #include <csetjmp>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "core/mail/ascii_text.hpp"
 
@@ -151,20 +152,45 @@ std::string_view attribute(const GumboElement& element, const char* name) {
   return a == nullptr ? std::string_view{} : std::string_view(a->value);
 }
 
+const GumboVector* children_of(const GumboNode* node) {
+  if (node->type == GUMBO_NODE_DOCUMENT) return &node->v.document.children;
+  if (node->type == GUMBO_NODE_ELEMENT || node->type == GUMBO_NODE_TEMPLATE)
+    return &node->v.element.children;
+  return nullptr;
+}
+
+const GumboNode* child(const GumboVector& children, unsigned i) {
+  return static_cast<const GumboNode*>(children.data[i]);
+}
+
+// Both walks keep their own stack: a tree from max_html_tags tags can be that deep, and every
+// level of it is read (an HTML mail's text can sit below a thousand <div>s).
 bool has_text(const GumboNode* node) {
-  if (node->type == GUMBO_NODE_TEXT || node->type == GUMBO_NODE_CDATA) {
-    return !trim(node->v.text.text).empty();
-  }
-  if (node->type != GUMBO_NODE_ELEMENT) return false;
-  const GumboVector& children = node->v.element.children;
-  for (unsigned i = 0; i < children.length; ++i) {
-    if (has_text(static_cast<const GumboNode*>(children.data[i]))) return true;
+  std::vector<const GumboNode*> todo{node};
+  while (!todo.empty()) {
+    const GumboNode* n = todo.back();
+    todo.pop_back();
+    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) {
+      if (!trim(n->v.text.text).empty()) return true;
+    } else if (n->type == GUMBO_NODE_ELEMENT) {
+      const GumboVector& children = n->v.element.children;
+      for (unsigned i = 0; i < children.length; ++i) todo.push_back(child(children, i));
+    }
   }
   return false;
 }
 
-void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
-  if (depth > 256) return;  // far beyond any real mail; keeps a hostile one off the stack
+// An element or document being walked: the children still to write, and what its end asks for.
+struct open_node {
+  const GumboVector* children;
+  unsigned next;
+  bool pre;
+  int lines;  // a break of this many lines after it (and before it, already asked for)
+  bool cell;  // a space after it
+};
+
+// Writes `node` if it is text, or opens it onto `stack` if it has children to write.
+void enter(const GumboNode* node, bool in_pre, text_writer& out, std::vector<open_node>& stack) {
   switch (node->type) {
     case GUMBO_NODE_TEXT:
     case GUMBO_NODE_CDATA:
@@ -175,16 +201,13 @@ void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
         out.write_collapsed(node->v.text.text);
       }
       return;
+    case GUMBO_NODE_DOCUMENT:
+      stack.push_back({children_of(node), 0, in_pre, 0, false});
+      return;
     case GUMBO_NODE_ELEMENT:
     case GUMBO_NODE_TEMPLATE:
       break;
-    default:  // document, comments
-      if (node->type == GUMBO_NODE_DOCUMENT) {
-        const GumboVector& children = node->v.document.children;
-        for (unsigned i = 0; i < children.length; ++i) {
-          walk(static_cast<const GumboNode*>(children.data[i]), out, in_pre, depth + 1);
-        }
-      }
+    default:  // comments
       return;
   }
   const GumboElement& element = node->v.element;
@@ -193,7 +216,6 @@ void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
   const int lines = kind == layout::paragraph ? 2 : kind == layout::line ? 1 : 0;
   if (lines > 0) out.request_break(lines);
   if (kind == layout::cell) out.request_space();
-  const bool pre = in_pre || element.tag == GUMBO_TAG_PRE;
   if (element.tag == GUMBO_TAG_A && !has_text(node)) {
     const std::string_view href = attribute(element, "href");
     if (href.starts_with("http://") || href.starts_with("https://")) {
@@ -203,12 +225,24 @@ void walk(const GumboNode* node, text_writer& out, bool in_pre, int depth) {
     }
     return;
   }
-  const GumboVector& children = element.children;
-  for (unsigned i = 0; i < children.length; ++i) {
-    walk(static_cast<const GumboNode*>(children.data[i]), out, pre, depth + 1);
+  stack.push_back(
+      {&element.children, 0, in_pre || element.tag == GUMBO_TAG_PRE, lines, kind == layout::cell});
+}
+
+void walk(const GumboNode* root, text_writer& out) {
+  std::vector<open_node> stack;
+  enter(root, false, out, stack);
+  while (!stack.empty()) {
+    open_node& top = stack.back();
+    if (top.next < top.children->length) {
+      const GumboNode* next = child(*top.children, top.next++);
+      enter(next, top.pre, out, stack);  // may grow the stack: `top` is not used after this
+      continue;
+    }
+    if (top.lines > 0) out.request_break(top.lines);
+    if (top.cell) out.request_space();
+    stack.pop_back();
   }
-  if (lines > 0) out.request_break(lines);
-  if (kind == layout::cell) out.request_space();
 }
 
 // gumbo's memory for one document, kept under a limit. Few tags can make a large tree: each
@@ -279,7 +313,7 @@ std::optional<std::string> html_to_text(std::string_view html) {
   GumboOutput* output = parse_bounded(options, heap, html);
   if (output == nullptr) return std::nullopt;  // the heap frees what the parse left
   text_writer out;
-  walk(output->document, out, false, 0);
+  walk(output->document, out);
   gumbo_destroy_output(&options, output);
   return out.take();
 }

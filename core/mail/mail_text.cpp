@@ -29,6 +29,9 @@ constexpr std::string_view unreadable_error =
     "the mail could not be read as a MIME message; send it as plain text";
 constexpr std::string_view too_many_parts_error =
     "the mail has too many MIME parts to read (more than 256); send it as plain text";
+constexpr std::string_view header_too_long_error =
+    "the mail has a header field longer than 102400 octets (or as long a block of indented "
+    "lines); send it with shorter headers";
 constexpr std::string_view html_too_large_error =
     "the mail's HTML is too large or too deeply formatted to convert; send it as plain text";
 constexpr std::string_view no_text_part_error =
@@ -37,8 +40,14 @@ constexpr std::string_view no_text_part_error =
 
 // mimetic parses nested multipart and message/rfc822 parts recursively, one stack frame per level
 // (a 1 MiB mail can nest 30,000 deep and overflow a thread's stack): bound the nesting before it
-// sees the mail. Each level needs its own Content-Type field, so their count bounds the depth.
-constexpr std::size_t max_content_types = 256;
+// sees the mail. Each level needs its own Content-Type field naming multipart or message, so the
+// count of those bounds the depth (see count_nesting_types).
+constexpr std::size_t max_nesting_types = 256;
+// mimetic grows a header field's value 128 octets at a time, copying it each time: a field
+// folded over many lines costs the square of its length (1 MiB, over a second of CPU). Postfix
+// keeps 102,400 octets of a header (header_size_limit); a mail with more in one field is refused
+// (see longest_folded_run).
+constexpr std::size_t max_header_field = 102400;
 // How deep the search for the text goes into multiparts and forwarded messages; deeper parts are
 // not read (no mail agent nests this deep; a forward of a forward of a forward is 6 levels).
 constexpr int max_depth = 16;
@@ -48,26 +57,58 @@ std::string_view view(const std::basic_string<char, Traits>& text) {
   return {text.data(), text.size()};
 }
 
-// How often `needle` (lower case, starting with a letter) occurs in `text`, in any case, at any
-// offset: mimetic finds a boundary anywhere in a line, so the header of the next part can begin
-// mid-line. Only the offsets holding needle's first letter are compared, found with two
-// (vectorised) finds kept until passed; comparing at every offset ran over every mail.
-std::size_t count_nocase(std::string_view text, std::string_view needle) {
-  const char lower = needle.front();
-  const char upper = static_cast<char>(lower - 'a' + 'A');
+// How many Content-Type fields could name a multipart or a message: "content-type" in any case,
+// at any offset (mimetic finds a boundary anywhere in a line, so the header of the next part can
+// begin mid-line), whose first letter after it is an m. mimetic nests only for the types
+// "multipart" and "message", which it reads from the first octet of the field's value, after the
+// colon and the blanks before and after it: so every field it nests for is counted, and a text
+// attachment quoting "Content-Type: text/plain" a thousand times is not. Only the offsets holding
+// a 'c' or 'C' are compared, found with two (vectorised) finds kept until passed.
+std::size_t count_nesting_types(std::string_view text) {
+  constexpr std::string_view needle = "content-type";
   std::size_t count = 0;
-  std::size_t next_lower = text.find(lower);
-  std::size_t next_upper = text.find(upper);
+  std::size_t next_lower = text.find('c');
+  std::size_t next_upper = text.find('C');
   for (std::size_t i = std::min(next_lower, next_upper); i != std::string_view::npos;
        i = std::min(next_lower, next_upper)) {
-    if (text.size() - i >= needle.size() && iequals(text.substr(i, needle.size()), needle)) ++count;
+    if (text.size() - i >= needle.size() && iequals(text.substr(i, needle.size()), needle)) {
+      std::size_t at = i + needle.size();
+      while (at < text.size() && !(ascii_lower(text[at]) >= 'a' && ascii_lower(text[at]) <= 'z'))
+        ++at;
+      if (at < text.size() && ascii_lower(text[at]) == 'm') ++count;
+    }
     if (i == next_lower) {
-      next_lower = text.find(lower, i + 1);
+      next_lower = text.find('c', i + 1);
     } else {
-      next_upper = text.find(upper, i + 1);
+      next_upper = text.find('C', i + 1);
     }
   }
   return count;
+}
+
+// The longest header field the mail could hold, in octets: a line and the lines after it that
+// begin with a space or a tab (mimetic's folding; a line break is CR, LF, CRLF or LFCR, as
+// mimetic reads them). Counted over the whole mail, bodies included, because the headers of
+// nested parts are anywhere in it: an indented block of text counts as well.
+std::size_t longest_folded_run(std::string_view text) {
+  std::size_t longest = 0, run = 0, at = 0;
+  // The next CR and LF, each found (vectorised) once and kept until passed.
+  std::size_t next_cr = text.find('\r'), next_lf = text.find('\n');
+  while (at < text.size()) {
+    if (next_cr < at) next_cr = text.find('\r', at);
+    if (next_lf < at) next_lf = text.find('\n', at);
+    const std::size_t end = std::min({next_cr, next_lf, text.size()});
+    const std::size_t line = end - at;
+    const bool folded = line > 0 && (text[at] == ' ' || text[at] == '\t');
+    run = folded ? run + line : line;
+    longest = std::max(longest, run);
+    at = end;
+    if (at < text.size()) {
+      const char first = text[at++];
+      if (at < text.size() && (text[at] == '\r' || text[at] == '\n') && text[at] != first) ++at;
+    }
+  }
+  return longest;
 }
 
 // A header's value as it stands: unfolded, trimmed, valid UTF-8 (raw 8-bit bytes in headers are
@@ -241,8 +282,11 @@ bool parse_subject_policy(std::string_view name, subject_policy& out) {
 }
 
 result<mail_text, std::string> extract_text(std::string_view rfc5322, const text_options& options) {
-  if (count_nocase(rfc5322, "content-type") > max_content_types) {
+  if (count_nesting_types(rfc5322) > max_nesting_types) {
     return fail(std::string(too_many_parts_error));
+  }
+  if (rfc5322.size() > max_header_field && longest_folded_run(rfc5322) > max_header_field) {
+    return fail(std::string(header_too_long_error));
   }
   // mimetic throws on some malformed input; a mail is untrusted input, so any exception is that
   // mail's fault and becomes its refusal, never the session's end.

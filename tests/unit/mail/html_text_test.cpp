@@ -63,6 +63,20 @@ TEST(html_to_text, documents_with_too_many_tags_are_not_parsed) {
   EXPECT_TRUE(html_to_text(html).has_value());
 }
 
+TEST(html_to_text, text_nested_deeper_than_any_mail_is_still_read) {
+  // Nothing cuts the tree at a depth: 4,000 nested elements (16,000 of max_html_tags' 20,000
+  // tags), with text at every level and a link without text at the bottom. The walk used to stop
+  // at 256 levels and drop what was below without a word.
+  std::string html;
+  for (int i = 0; i < 4000; ++i) html += "<div><span>" + std::to_string(i) + "</span>";
+  html += "<a href=\"https://example.com/deep\"><img src=x></a><pre>a\n b</pre>";
+  for (int i = 0; i < 4000; ++i) html += "</div>";
+  const std::string t = text(html);
+  EXPECT_TRUE(t.starts_with("0\n1\n2\n")) << t.substr(0, 60);
+  EXPECT_TRUE(t.ends_with("\n3999 https://example.com/deep\n\na\nb")) << t.substr(t.size() - 60);
+  EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 4002);
+}
+
 TEST(html_to_text, formatting_copied_into_every_paragraph_is_bounded) {
   // 1,000 distinct open <b> elements, then 1,000 paragraphs: the parser copies every one of them
   // into each paragraph (a million elements from 2,000 tags, about 0.4 GB). Refused once its

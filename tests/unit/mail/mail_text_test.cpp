@@ -325,6 +325,70 @@ TEST(extract_text, nesting_through_boundaries_in_mid_line_is_refused) {
   EXPECT_EQ(error_of(mail), too_many_parts_error);
 }
 
+// Every spelling of a nesting Content-Type that mimetic nests for is counted: a blank before the
+// colon, none after it, a folded value, upper case.
+TEST(extract_text, nesting_fields_in_any_spelling_are_counted) {
+  for (const std::string field :
+       {"Content-Type : multipart/mixed", "CONTENT-TYPE:MULTIPART/mixed",
+        "Content-Type:\r\n\tmultipart/mixed", "content-type:\t Multipart/alternative"}) {
+    std::string mail = "Subject: deep\r\n";
+    for (int level = 0; level < 300; ++level) {
+      mail += field + "; boundary=b" + std::to_string(level) + "\r\n\r\n--b" +
+              std::to_string(level) + "\r\n";
+    }
+    mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
+    EXPECT_EQ(error_of(mail), too_many_parts_error) << field;
+  }
+}
+
+// Only the Content-Types that could nest are counted: a text attachment that quotes a thousand
+// header sections (a mail log, a spool dump) is no reason to refuse the mail it is attached to.
+// Such a mail was refused with too_many_parts_error.
+TEST(extract_text, content_types_that_cannot_nest_are_not_counted) {
+  std::string log;
+  for (int i = 0; i < 1000; ++i) log += "Content-Type: text/plain; charset=us-ascii\r\n";
+  const std::string mail =
+      "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nthe log is attached\r\n--b\r\n"
+      "Content-Type: text/plain; name=spool.log\r\nContent-Disposition: attachment\r\n\r\n" +
+      log + "--b--\r\n";
+  EXPECT_EQ(text_of(mail).body, "the log is attached");
+}
+
+// mimetic's cost for one header field grows with the square of its length (a 1 MiB folded
+// Subject took over a second of CPU): more than 102,400 octets in one field is refused, in the
+// mail's own header or in a part's, with any of the line breaks mimetic reads.
+const std::string header_too_long_error =
+    "the mail has a header field longer than 102400 octets (or as long a block of indented "
+    "lines); send it with shorter headers";
+
+std::string folded(std::size_t octets, std::string_view line_break) {
+  std::string value = "x";
+  while (value.size() < octets) value += std::string(line_break) + " " + std::string(70, 'a');
+  value.resize(octets);
+  return value;
+}
+
+TEST(extract_text, a_header_field_too_long_to_parse_is_refused) {
+  for (const std::string_view line_break : {"\r\n", "\n", "\r", "\n\r"}) {
+    const std::string mail = "Subject: " + folded(200 * 1024, line_break) +
+                             std::string(line_break) + std::string(line_break) + "body";
+    EXPECT_EQ(error_of(mail), header_too_long_error) << testing::PrintToString(line_break);
+  }
+  const std::string in_a_part =
+      "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX-Long: " +
+      folded(200 * 1024, "\r\n") + "\r\n\r\nhello\r\n--b--\r\n";
+  EXPECT_EQ(error_of(in_a_part), header_too_long_error);
+  // As long as Postfix keeps of a header, and a mail of that size without long fields: read.
+  const std::string at_the_limit =
+      "Subject: hi\r\nX-Long: " + folded(102400 - 8, "\r\n") + "\r\n\r\nbody";
+  EXPECT_EQ(text_of(at_the_limit).body, "body");
+  std::string many_lines = "Subject: hi\r\n\r\n";
+  for (int i = 0; i < 5000; ++i) many_lines += "line " + std::to_string(i) + "\r\n  indented\r\n";
+  EXPECT_GT(many_lines.size(), 102400u);
+  EXPECT_TRUE(extract_text(many_lines).has_value());
+}
+
 TEST(extract_text, a_few_nested_multiparts_are_read) {
   std::string mail = "Subject: nested\r\n";
   for (int level = 0; level < 10; ++level) {
