@@ -56,6 +56,7 @@ void add_audit_command(CLI::App& app);
 void add_sms_command(CLI::App& app);
 void add_mail_command(CLI::App& app);
 void add_messages_command(CLI::App& app);
+void add_postmaster_command(CLI::App& app);
 void add_smsc_sim_command(CLI::App& app);
 
 }  // namespace mail2sms::cli

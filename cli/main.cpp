@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_sms_command(app);
   add_mail_command(app);
   add_messages_command(app);
+  add_postmaster_command(app);
   add_smsc_sim_command(app);
 
   try {

@@ -12,7 +12,9 @@ void add_purge_command(CLI::App& app) {
   static std::string config_path;
   static bool json = false;
   auto* purge = app.add_subcommand(
-      "purge", "erase the texts of final messages and of replies older than [retention] body_days");
+      "purge",
+      "erase the texts of final messages and of replies, and mail to the postmaster, older than "
+      "[retention] body_days");
   add_config_option(*purge, config_path);
   purge->add_flag("--json", json, "print the counts as JSON");
   purge->callback([] {
@@ -20,23 +22,27 @@ void add_purge_command(CLI::App& app) {
     const int days = session.config().retention.body_days;
     const auto purged = sql::purge_bodies(session.connection_string(), days);
     if (!purged) throw exit_error{exit_failure, "cannot purge: " + purged.error().message};
-    const std::string detail = "body_days=" + std::to_string(days) + ": " +
-                               std::to_string(purged->messages) + " messages, " +
-                               std::to_string(purged->parts) + " parts, " +
-                               std::to_string(purged->replies) + " replies, " +
-                               std::to_string(purged->notifications) + " notifications";
-    if (purged->messages + purged->parts + purged->replies + purged->notifications > 0)
+    const std::string detail =
+        "body_days=" + std::to_string(days) + ": " + std::to_string(purged->messages) +
+        " messages, " + std::to_string(purged->parts) + " parts, " +
+        std::to_string(purged->replies) + " replies, " + std::to_string(purged->notifications) +
+        " notifications, " + std::to_string(purged->postmaster) + " postmaster mails";
+    if (purged->messages + purged->parts + purged->replies + purged->notifications +
+            purged->postmaster >
+        0)
       checked(session.admin().audit("retention.purge", detail));
     if (json) {
       print_json({{"body_days", days},
                   {"messages", purged->messages},
                   {"parts", purged->parts},
                   {"replies", purged->replies},
-                  {"notifications", purged->notifications}});
+                  {"notifications", purged->notifications},
+                  {"postmaster", purged->postmaster}});
     } else {
       std::cout << "purged texts older than " << days << " days: " << purged->messages
                 << " messages, " << purged->parts << " parts, " << purged->replies << " replies, "
-                << purged->notifications << " notifications\n";
+                << purged->notifications << " notifications, " << purged->postmaster
+                << " mails to the postmaster\n";
     }
   });
 }

@@ -27,6 +27,7 @@
 #include "sql/group_commit.hpp"
 #include "sql/migrate.hpp"
 #include "sql/notifications.hpp"
+#include "sql/postmaster.hpp"
 #include "sql/retention.hpp"
 #include "sql/store.hpp"
 
@@ -43,6 +44,7 @@ smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
   p.max_recipients = smtp.max_recipients;
   p.plaintext_auth = smtp.plaintext_auth;
   p.max_errors = static_cast<unsigned>(smtp.max_errors);
+  p.postmaster = smtp.postmaster;
   return p;
 }
 
@@ -207,6 +209,9 @@ void serve(const std::string& config_path) {
                                    cfg.smtp.command_timeout,
                                    cfg.smtp.data_timeout,
                                    cfg.smtp.session_timeout};
+  sql::postmaster_box postmaster(db.connection_string());
+  services.postmaster = &postmaster;
+  services.postmaster_capacity = static_cast<std::int64_t>(cfg.smtp.postmaster_mailbox_size);
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,
                        {.total = cfg.smtp.max_connections, .per_ip = cfg.smtp.max_connections_per_ip},
                        services);
@@ -260,10 +265,11 @@ void serve(const std::string& config_path) {
     std::condition_variable_any wake;
     do {
       if (auto purged = sql::purge_bodies(db.connection_string(), days)) {
-        if (purged->messages + purged->replies + purged->notifications > 0) {
-          spdlog::info("retention: erased the texts of {} messages and {} replies and {} "
-                       "notifications older than {} days",
-                       purged->messages, purged->replies, purged->notifications, days);
+        if (purged->messages + purged->replies + purged->notifications + purged->postmaster > 0) {
+          spdlog::info(
+              "retention: erased the texts of {} messages and {} replies, {} "
+              "notifications and {} mails to the postmaster older than {} days",
+              purged->messages, purged->replies, purged->notifications, purged->postmaster, days);
         }
       } else {
         spdlog::warn("retention: purge failed, trying again in an hour: {}", purged.error().message);

@@ -46,6 +46,11 @@ struct smtp_config {
   // How long the account a client network or certificate identified is remembered (0: looked
   // up for every connection); SIGHUP forgets them all.
   std::chrono::seconds account_cache{5};
+  // Mail to the postmaster (RFC 5321 4.5.1) is accepted from any client and kept in the database
+  // for `mail2sms postmaster`; beyond postmaster_mailbox_size octets held, 451 4.2.2. Off: RCPT
+  // TO:<Postmaster> is refused like any name that is not a number.
+  bool postmaster = true;
+  std::size_t postmaster_mailbox_size = 64 * 1024 * 1024;
 };
 
 struct database_config {

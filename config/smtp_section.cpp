@@ -160,7 +160,9 @@ smtp_config read_smtp(const section& smtp) {
                    "auth_failures_per_ip",
                    "auth_failures_per_user",
                    "auth_failure_window",
-                   "account_cache"});
+                   "account_cache",
+                   "postmaster",
+                   "postmaster_mailbox_size"});
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
@@ -186,6 +188,8 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("auth_failures_per_user", c.auth_failures_per_user, 1);
   smtp.read("auth_failure_window", c.auth_failure_window);
   smtp.read("account_cache", c.account_cache, 0);
+  smtp.read("postmaster", c.postmaster);
+  smtp.read("postmaster_mailbox_size", c.postmaster_mailbox_size, 1);
   check_tls(smtp, c);
   return c;
 }

@@ -76,6 +76,27 @@ class account_directory {
                                    const std::string& mechanism) = 0;
 };
 
+// A mail to the postmaster (RFC 5321 4.5.1), kept whole for the operator to read
+// (`mail2sms postmaster`), never converted or sent.
+struct postmaster_mail {
+  std::string client;  // the client's address
+  std::string helo;
+  std::string mail_from;                   // empty for <>
+  std::string recipient;                   // as given in RCPT TO
+  std::optional<std::int64_t> account_id;  // the sending account, when the client had one
+  bool tls = false;
+  std::string message;  // as received, CRLF line endings
+};
+
+class postmaster_mailbox {
+ public:
+  virtual ~postmaster_mailbox() = default;
+  // Commits the mail and returns its number; nullopt, storing nothing, when the mailbox would
+  // then hold more than `capacity` octets of mail.
+  virtual result<std::optional<std::int64_t>, store_error> deliver(const postmaster_mail& mail,
+                                                                   std::int64_t capacity) = 0;
+};
+
 // One accepted mail: a message row per recipient, its parts with it, all committed together.
 struct submission {
   std::int64_t account_id = 0;

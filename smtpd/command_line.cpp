@@ -194,6 +194,11 @@ result<path_argument, path_error> parse_path_argument(std::string_view args,
     if (!allow_null) return fail(path_error::syntax);
     return out;
   }
+  // RFC 5321 4.1.1.3: "RCPT TO:<Postmaster>", the one path without a domain (any case).
+  if (iequals(keyword, "TO:") && iequals(inner, "postmaster")) {
+    out.local_part = out.address = std::string(inner);
+    return out;
+  }
   const auto box = drop_source_route(inner);
   if (!box || !parse_mailbox(*box, out)) return fail(path_error::syntax);
   return out;

@@ -23,7 +23,7 @@ command_line split_command(std::string_view line);
 struct path_argument {
   std::string address;     // between the brackets, source route dropped; empty for <>
   std::string local_part;  // unquoted when it was a quoted string
-  std::string domain;
+  std::string domain;      // empty only for RCPT TO:<Postmaster>
   std::string_view parameters;  // what follows the path
 };
 

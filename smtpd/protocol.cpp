@@ -16,6 +16,10 @@ namespace {
 // What DATA reserves for the message before its first line (see cmd_data).
 constexpr std::size_t initial_data_capacity = 4096;
 
+constexpr std::string_view postmaster_alone_reply =
+    "452 4.5.3 Mail to the postmaster goes in a transaction of its own: send this recipient "
+    "again in another one";
+
 // While an outcome is awaited the client may pipeline at most one group of commands
 // (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse.
 std::size_t pipelined_input_limit(const protocol_settings& s) {
@@ -280,6 +284,7 @@ void protocol::handle_command(const crlf_line& line) {
 void protocol::reset_transaction() {
   in_mail_ = false;
   rcpt_attempted_ = false;
+  to_postmaster_ = false;
   mail_from_.clear();
   recipients_.clear();
   drop_data();
@@ -336,10 +341,11 @@ void protocol::end_of_data() {
     }
     return reset_transaction();
   }
-  assert(account_);
-  envelope env{helo_, mail_from_, std::move(recipients_), *account_, tls_};
+  assert(account_ || to_postmaster_);
+  envelope env{helo_, mail_from_, std::move(recipients_),
+               account_ ? *account_ : authenticated_account{}, tls_};
   recipients_.clear();
-  emit(store_message{std::move(env), std::move(data_)});
+  emit(store_message{std::move(env), std::move(data_), to_postmaster_});
   data_.clear();
   waiting_ = wait::store;
 }
@@ -381,17 +387,9 @@ void protocol::cmd_mail(std::string_view args) {
                       " Temporary lookup failure: the account store did not answer whether this "
                       "client may send; try again later");
   }
-  if (!account_) {
-    return reject(auth_offered()
-                      ? "530 5.7.0 Authentication required: AUTH, a registered client certificate "
-                        "or an allowed client network identifies the sending account"
-                  : settings_.starttls_available
-                      ? "530 5.7.0 Authentication required: use STARTTLS, then AUTH (or a "
-                        "registered client certificate); this client's network is not allowed "
-                        "to send without it"
-                      : "530 5.7.0 Authentication required: this client's network is not allowed "
-                        "to send without AUTH, and AUTH needs TLS: use the implicit TLS port");
-  }
+  // A client without an account may still write to the postmaster: its MAIL is taken, and
+  // RCPT says what it needs for anything else.
+  if (!account_ && !settings_.postmaster) return reject(authentication_required_reply());
   auto path = parse_path_argument(args, "FROM:", true);
   if (!path) {
     if (path.error() == path_error::non_ascii) {
@@ -409,8 +407,10 @@ void protocol::cmd_mail(std::string_view args) {
   if (params->size && *params->size > settings_.max_message_size) {
     return reply(size_limit_reply(settings_.max_message_size));
   }
-  if (auto refused = resolver_.check_sender(path->address, *account_); !refused.empty())
-    return reply(reply_safe_text(refused, "553 5.7.1 Sender address not allowed"));
+  if (account_) {
+    if (auto refused = resolver_.check_sender(path->address, *account_); !refused.empty())
+      return reply(reply_safe_text(refused, "553 5.7.1 Sender address not allowed"));
+  }
   in_mail_ = true;
   mail_from_ = std::move(path->address);
   reply("250 2.1.0 Ok");
@@ -436,8 +436,36 @@ void protocol::cmd_rcpt(std::string_view args) {
                                 [&](const std::string& d) { return iequals(d, path->domain); });
   // Refused recipients count as the client's errors, as Postfix counts them: a session probing
   // for relaying or for numbers and group names ends at max_errors like any other.
-  if (!ours) return reject(relay_denied_reply(settings_.domains));  // never a relay
+  if (!path->domain.empty() && !ours) return reject(relay_denied_reply(settings_.domains));
+  if (settings_.postmaster && iequals(path->local_part, "postmaster")) {
+    return add_postmaster(std::move(path->address));
+  }
+  if (path->domain.empty()) return reject("501 5.5.4 Syntax: RCPT TO:<address>");
+  if (!account_) return reject(authentication_required_reply());
+  if (to_postmaster_) return reply(postmaster_alone_reply);
   add_recipient(std::move(path->address), path->local_part);
+}
+
+// RFC 5321 4.5.1. A transaction to the postmaster has no other recipient: its mail is kept for
+// a person, not converted, charged or sent. 452 asks the client to send the other recipients in
+// a transaction of their own (RFC 5321 3.3: it tries them again later).
+void protocol::add_postmaster(std::string address) {
+  if (to_postmaster_) return reply("250 2.1.5 Ok");  // named twice: kept once
+  if (!recipients_.empty()) return reply(postmaster_alone_reply);
+  to_postmaster_ = true;
+  recipients_.push_back({std::move(address), std::string()});
+  reply("250 2.1.5 Ok");
+}
+
+std::string protocol::authentication_required_reply() const {
+  return auth_offered()
+             ? "530 5.7.0 Authentication required: AUTH, a registered client certificate or an "
+               "allowed client network identifies the sending account"
+         : settings_.starttls_available
+             ? "530 5.7.0 Authentication required: use STARTTLS, then AUTH (or a registered client "
+               "certificate); this client's network is not allowed to send without it"
+             : "530 5.7.0 Authentication required: this client's network is not allowed to send "
+               "without AUTH, and AUTH needs TLS: use the implicit TLS port";
 }
 
 void protocol::add_recipient(std::string address, std::string_view local_part) {

@@ -31,6 +31,10 @@ struct protocol_settings {
   bool tls_active = false;                  // implicit TLS listener: the session starts in TLS
   bool plaintext_auth = false;              // AUTH allowed without TLS (trusted listener only)
   unsigned max_errors = 10;                 // client mistakes before 421 4.7.0 and close
+  // RCPT TO:<Postmaster> and postmaster@ one of the domains are accepted from any client, also
+  // one without an account (RFC 5321 4.5.1), in a transaction of their own; the mail is stored
+  // whole for the operator (store_message::to_postmaster). Off: 550 5.1.1 like any other name.
+  bool postmaster = true;
 };
 
 struct authenticated_account {
@@ -79,8 +83,11 @@ struct verify_credentials {
   std::string password;
 };  // answer with on_auth_result()
 struct store_message {
-  envelope env;
+  envelope env;      // for the postmaster: env.account.id is 0 when the client has no account
   std::string data;  // the message as received, dot-unstuffed, CRLF line endings
+  // The mail is for the postmaster (env.recipients holds that one address, e164 empty): stored
+  // whole for the operator, never sent as an SMS.
+  bool to_postmaster = false;
 };  // answer with on_store_result()
 struct close_connection {};
 
@@ -175,6 +182,8 @@ class protocol {
   bool auth_offered() const { return tls_ || settings_.plaintext_auth; }
   bool accept_helo(std::string_view args);
   void add_recipient(std::string address, std::string_view local_part);
+  void add_postmaster(std::string address);
+  std::string authentication_required_reply() const;
   void auth_plain(std::string_view response);
   void auth_login_user(std::string_view response);
   void auth_login_pass(std::string_view response);
@@ -198,6 +207,7 @@ class protocol {
   bool identity_unavailable_ = false;                     // the look-up of the above failed
   bool authenticated_ = false;                            // by AUTH in this TLS state
   std::string helo_;
+  bool to_postmaster_ = false;  // this transaction's recipient is the postmaster
   // The mail transaction.
   bool in_mail_ = false;
   bool rcpt_attempted_ = false;

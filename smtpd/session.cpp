@@ -489,6 +489,7 @@ asio::awaitable<core::acceptance_verdict> session::accept(const core::acceptance
 }
 
 asio::awaitable<store_result> session::store(const store_message& request) {
+  if (request.to_postmaster) co_return co_await store_for_postmaster(request);
   store_result result;
   const auto& sender = request.env.account.profile;
   if (!sender) {
@@ -529,6 +530,55 @@ asio::awaitable<store_result> session::store(const store_message& request) {
   }
   result.enhanced_code = verdict.enhanced_code;
   result.text = verdict.text;
+  co_return result;
+}
+
+// Mail to the postmaster: committed on the blocking pool before the 250, like any mail. The log
+// says who wrote and how much, never what.
+asio::awaitable<store_result> session::store_for_postmaster(const store_message& request) {
+  store_result result;
+  result.state = store_result::status::deferred;
+  result.enhanced_code = "4.3.0";
+  result.text = "The postmaster's mailbox is not available, try again later";
+  core::postmaster_mailbox* mailbox = services_.postmaster;
+  if (mailbox == nullptr) {  // the protocol only takes such mail when serve gave a mailbox
+    spdlog::error("smtp {}: mail for the postmaster without a mailbox", peer_);
+    co_return result;
+  }
+  core::postmaster_mail mail;
+  mail.client = peer_;
+  mail.helo = request.env.helo;
+  mail.mail_from = request.env.mail_from;
+  mail.recipient =
+      request.env.recipients.empty() ? "postmaster" : request.env.recipients[0].address;
+  if (request.env.account.id != 0) mail.account_id = request.env.account.id;
+  mail.tls = request.env.tls;
+  mail.message = request.data;
+  const std::int64_t capacity = services_.postmaster_capacity;
+  struct delivery {  // what co_spawn can carry back (it default-constructs the value)
+    std::optional<std::int64_t> id;
+    std::optional<std::string> error;
+  };
+  auto deliver = [mailbox, &mail, capacity] {
+    auto stored = mailbox->deliver(mail, capacity);
+    if (!stored) return delivery{std::nullopt, stored.error().message};
+    return delivery{*stored, std::nullopt};
+  };
+  const delivery done = co_await on_pool(services_.blocking, deliver);
+  if (done.error) {
+    spdlog::warn("smtp {}: mail for the postmaster not stored: {}", peer_, *done.error);
+  } else if (!done.id) {
+    spdlog::warn("smtp {}: mail for the postmaster refused: its mailbox is full ({} octets)", peer_,
+                 capacity);
+    result.enhanced_code = "4.2.2";
+    result.text = "The postmaster's mailbox is full, try again later";
+  } else {
+    result.state = store_result::status::accepted;
+    result.queue_id = "postmaster #" + std::to_string(*done.id);
+    spdlog::info("smtp {}: stored mail for the postmaster as #{} ({} octets{})", peer_, *done.id,
+                 mail.message.size(),
+                 mail.account_id ? ", from account #" + std::to_string(*mail.account_id) : "");
+  }
   co_return result;
 }
 

@@ -35,6 +35,10 @@ struct session_services {
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
   std::chrono::seconds session_timeout{3600};
+  // Where mail to the postmaster is kept, and how many octets of it at most (see
+  // protocol_settings::postmaster; the database is reached on `blocking`).
+  core::postmaster_mailbox* postmaster = nullptr;
+  std::int64_t postmaster_capacity = 64 * 1024 * 1024;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -71,6 +75,7 @@ class session : public std::enable_shared_from_this<session> {
   authenticated_account identity() const;  // account_, for the protocol
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
+  asio::awaitable<store_result> store_for_postmaster(const store_message& request);
   asio::awaitable<core::acceptance_verdict> accept(const core::acceptance_request& req);
 
   std::shared_ptr<asio::ssl::context> tls_context_;  // before tls_, which refers to it

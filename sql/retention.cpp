@@ -53,6 +53,12 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
                                  "WHERE created_at < now() - make_interval(days => $1)",
                                  days)
                                .affected_rows();
+    // Whole mails from anyone, kept for a person to read: no longer than the texts above.
+    counts.postmaster = tx.exec_params(
+                              "DELETE FROM postmaster_mail "
+                              "WHERE received_at < now() - make_interval(days => $1)",
+                              days)
+                            .affected_rows();
     tx.commit();
     return counts;
   } catch (const std::exception& e) {

@@ -14,12 +14,14 @@ struct purge_counts {
   std::int64_t parts = 0;     // SMS parts whose payloads were erased (messages.parts, 0014)
   std::int64_t replies = 0;   // inbound_messages (and kept reply parts') bodies set to NULL
   std::int64_t notifications = 0;  // notification rows deleted (sent, given up or never sent)
+  std::int64_t postmaster = 0;     // mails to the postmaster deleted (0018)
 };
 
 // For messages created more than `days` days ago whose status is not queued, sending or unknown
 // (they may still be sent): body = NULL and parts = NULL (their part rows, with the SMSC ids and
 // the receipt states, stay). For replies received more than `days` days ago: body = NULL.
-// Notification rows written more than `days` days ago are deleted, whatever their state. One
+// Notification rows written more than `days` days ago are deleted, whatever their state, and so
+// is mail to the postmaster received more than `days` days ago (read or not). One
 // transaction on a connection of its own: safe to call from any thread, at any time.
 result<purge_counts, core::store_error> purge_bodies(const std::string& connection_string,
                                                      int days);

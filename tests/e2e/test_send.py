@@ -47,11 +47,16 @@ def until(what, value, timeout=10, key=lambda got: got):
 
 
 def mail_without_auth(port):
-    """(code, reply) of MAIL FROM on a new session that has not authenticated: what a legacy
-    system on a client network sends."""
+    """(code, reply) of the first refusal of MAIL FROM and a RCPT TO a number on a new session
+    that has not authenticated (what a legacy system on a client network sends), or RCPT's 250.
+    MAIL itself is taken from anyone: a client without an account may still write to the
+    postmaster (RFC 5321 4.5.1)."""
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.ehlo("pbx.example")
-        return client.mail("pbx@example.com")
+        code, reply = client.mail("pbx@example.com")
+        if code != 250:
+            return code, reply
+        return client.rcpt("+27821234567@%s" % DOMAIN)
 
 
 def wait_for_log(bridge, text, timeout=20.0):
@@ -194,7 +199,8 @@ class SendTest(unittest.TestCase):
         with self.smtp() as client:
             client.starttls(context=tls_context())
             client.ehlo("client.example")
-            code, text = client.mail("ops@example.com")
+            self.assertEqual(client.mail("ops@example.com")[0], 250)  # the postmaster's way
+            code, text = client.rcpt("+27821234567@%s" % DOMAIN)
         self.assertEqual(code, 530)
         self.assertTrue(text.decode().startswith("5.7.0"), text)
 

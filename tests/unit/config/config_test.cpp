@@ -32,6 +32,8 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(300));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(180));
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(5));
+  EXPECT_TRUE(c.smtp.postmaster);
+  EXPECT_EQ(c.smtp.postmaster_mailbox_size, 64u * 1024 * 1024);
   EXPECT_EQ(c.database.embedded, (dir_ / "pg").string());
   EXPECT_TRUE(c.database.url.empty());
   EXPECT_EQ(c.database.pool_size, 4);
@@ -67,6 +69,8 @@ max_recipients = 5
 command_timeout = 60
 data_timeout = 90
 account_cache = 0
+postmaster = false
+postmaster_mailbox_size = 1048576
 
 [database]
 url = "postgresql://mail2sms@/mail2sms?host=/run/postgresql"
@@ -124,6 +128,8 @@ level = "debug"
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(60));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(90));
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(0));  // off
+  EXPECT_FALSE(c.smtp.postmaster);
+  EXPECT_EQ(c.smtp.postmaster_mailbox_size, 1048576u);
   EXPECT_EQ(c.database.url, "postgresql://mail2sms@/mail2sms?host=/run/postgresql");
   EXPECT_EQ(c.database.pool_size, 8);
   const connector_config& smpp = c.connectors.at(0);

@@ -88,8 +88,10 @@ TEST(smtp_auth, wrong_password) {
   client c;
   hello(c);
   EXPECT_EQ(c.says("AUTH PLAIN " + plain_response("", "alice", "guess") + "\r\n"), invalid);
-  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required: AUTH, a registered client certificate or an allowed "
-            "client network identifies the sending account\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\nRCPT TO:<+1555@sms.example.com>\r\nRSET\r\n"),
+            "250 2.1.0 Ok\r\n530 5.7.0 Authentication required: AUTH, a registered client "
+            "certificate or an allowed client network identifies the sending account\r\n"
+            "250 2.0.0 Ok\r\n");
   EXPECT_EQ(c.says("AUTH LOGIN " + b64("alice") + "\r\n"), "334 UGFzc3dvcmQ6\r\n");
   EXPECT_EQ(c.says(b64("secret") + "\r\n"), success);  // a second try is allowed
 }
@@ -99,8 +101,10 @@ TEST(smtp_auth, temporary_failure) {
   hello(c);
   EXPECT_EQ(c.says("AUTH PLAIN " + plain_response("", "tempfail", "x") + "\r\n"),
             "454 4.7.0 Temporary authentication failure\r\n");
-  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required: AUTH, a registered client certificate or an allowed "
-            "client network identifies the sending account\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\nRCPT TO:<+1555@sms.example.com>\r\nRSET\r\n"),
+            "250 2.1.0 Ok\r\n530 5.7.0 Authentication required: AUTH, a registered client "
+            "certificate or an allowed client network identifies the sending account\r\n"
+            "250 2.0.0 Ok\r\n");
 }
 
 TEST(smtp_auth, star_cancels_at_every_step) {
@@ -238,8 +242,10 @@ TEST(smtp_starttls, upgrades_and_forgets_the_plaintext_session) {
   const auto ehlo = c.says("EHLO client.test\r\n");
   EXPECT_NE(ehlo.find("250-AUTH PLAIN LOGIN\r\n"), std::string::npos);
   EXPECT_EQ(ehlo.find("STARTTLS"), std::string::npos);
-  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required: AUTH, a registered client certificate or an allowed "
-            "client network identifies the sending account\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\nRCPT TO:<+1555@sms.example.com>\r\nRSET\r\n"),
+            "250 2.1.0 Ok\r\n530 5.7.0 Authentication required: AUTH, a registered client "
+            "certificate or an allowed client network identifies the sending account\r\n"
+            "250 2.0.0 Ok\r\n");
   EXPECT_EQ(c.says("STARTTLS\r\n"), "503 5.5.1 Already using TLS\r\n");
   c.send("AUTH PLAIN " + plain_response("", "alice", "secret") + "\r\n");
   c.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<+1555@sms.example.com>\r\nDATA\r\nx\r\n.\r\n");

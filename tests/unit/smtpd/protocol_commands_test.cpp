@@ -110,8 +110,97 @@ TEST(smtp_commands, mail_needs_authentication) {
   client c;
   c.connect();
   c.send("EHLO client.test\r\n");
-  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "530 5.7.0 Authentication required: AUTH, a registered client certificate or an allowed "
-            "client network identifies the sending account\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\nRCPT TO:<+1555@sms.example.com>\r\nRSET\r\n"),
+            "250 2.1.0 Ok\r\n530 5.7.0 Authentication required: AUTH, a registered client "
+            "certificate or an allowed client network identifies the sending account\r\n"
+            "250 2.0.0 Ok\r\n");
+}
+
+// RFC 5321 4.5.1: "RCPT TO:<Postmaster>" (no domain) and postmaster@ each of our domains, in any
+// case, from any client, also one without an account. Before, a client got 501 (or 530) and a
+// mail about a problem with this server had nowhere to go.
+TEST(smtp_commands, the_postmaster_takes_mail_from_anyone) {
+  for (const std::string rcpt :
+       {"<Postmaster>", "<postmaster>", "<POSTMASTER@sms.example.com>",
+        "<postmaster@SMS2.example.org>", "<\"postmaster\"@sms.example.com>"}) {
+    client c;
+    c.connect();
+    c.send("EHLO client.test\r\n");
+    EXPECT_EQ(
+        c.says("MAIL FROM:<abuse@isp.example>\r\nRCPT TO:" + rcpt + "\r\nDATA\r\n"),
+        std::string(mail_ok) + std::string(rcpt_ok) + "354 End data with <CR><LF>.<CR><LF>\r\n")
+        << rcpt;
+    EXPECT_EQ(c.says("Subject: your server\r\n\r\nhello\r\n.\r\n"),
+              "250 2.0.0 Ok: queued as Q1\r\n");
+    ASSERT_EQ(c.stored.size(), 1U);
+    const auto& m = c.stored[0];
+    EXPECT_TRUE(m.to_postmaster);
+    EXPECT_EQ(m.env.account.id, 0);
+    EXPECT_EQ(m.env.mail_from, "abuse@isp.example");
+    ASSERT_EQ(m.env.recipients.size(), 1U);
+    EXPECT_EQ(m.env.recipients[0].address, rcpt.substr(1, rcpt.size() - 2));
+    EXPECT_EQ(m.env.recipients[0].e164, "");
+    EXPECT_EQ(m.data, "Subject: your server\r\n\r\nhello\r\n");
+  }
+}
+
+// A client without an account gets its MAIL taken and learns at RCPT what a number needs; the
+// refusals still count toward max_errors, and no domain but ours is relayed to.
+TEST(smtp_commands, without_an_account_only_the_postmaster_is_a_recipient) {
+  client c;
+  c.connect();
+  c.send("EHLO client.test\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), mail_ok);
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com>\r\n"),
+            "530 5.7.0 Authentication required: AUTH, a registered client certificate or an "
+            "allowed client network identifies the sending account\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<postmaster@elsewhere.example>\r\n").substr(0, 10), "550 5.7.1 ");
+  EXPECT_EQ(c.says("RCPT TO:<bob>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(c.says("DATA\r\n"), "554 5.5.1 No valid recipients\r\n");
+  EXPECT_TRUE(c.stored.empty());
+}
+
+// The postmaster's mail is kept, not sent: it never shares a transaction with numbers. The client
+// is told to send the other recipient again in a transaction of its own (452: it will).
+TEST(smtp_commands, the_postmaster_has_a_transaction_of_its_own) {
+  const std::string alone =
+      "452 4.5.3 Mail to the postmaster goes in a transaction of its own: send this recipient "
+      "again in another one\r\n";
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com>\r\n"), rcpt_ok);
+  EXPECT_EQ(c.says("RCPT TO:<Postmaster>\r\n"), alone);
+  c.send("DATA\r\nx\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 1U);
+  EXPECT_FALSE(c.stored[0].to_postmaster);
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<Postmaster>\r\n"), rcpt_ok);
+  EXPECT_EQ(c.says("RCPT TO:<postmaster@sms.example.com>\r\n"), rcpt_ok);  // the same one
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com>\r\n"), alone);
+  c.send("DATA\r\nx\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 2U);
+  EXPECT_TRUE(c.stored[1].to_postmaster);
+  EXPECT_EQ(c.stored[1].env.account.name, "alice");  // who wrote, for the operator
+  EXPECT_EQ(c.stored[1].env.recipients.size(), 1U);
+}
+
+// [smtp] postmaster = false: as before, the name is not a number and MAIL needs an account.
+TEST(smtp_commands, without_the_postmaster_mail_needs_an_account) {
+  auto settings = test_settings();
+  settings.postmaster = false;
+  client c(settings);
+  c.connect();
+  c.send("EHLO client.test\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"),
+            "530 5.7.0 Authentication required: AUTH, a registered client certificate or an "
+            "allowed client network identifies the sending account\r\n");
+  client signed_in(settings);
+  signed_in.login();
+  signed_in.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(signed_in.says("RCPT TO:<Postmaster>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(signed_in.says("RCPT TO:<postmaster@sms.example.com>\r\n"),
+            "550 5.1.1 'postmaster' is not a phone number: write +<country code><number>\r\n");
 }
 
 TEST(smtp_commands, mail_once_per_transaction) {
