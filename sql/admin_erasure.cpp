@@ -46,6 +46,11 @@ SELECT json_build_object(
       'mail_message_id', m.mail_message_id, 'recipient', m.recipient,
       'sender_id', m.sender_id, 'body', m.body, 'encoding', m.encoding,
       'parts', m.segments,
+      'part_rows', COALESCE((SELECT json_agg(json_build_object(
+          'part', p.part_no, 'smsc_message_id', p.smsc_message_id, 'state', p.state,
+          'error_code', p.error_code, 'queries', p.queries, 'query_at', p.query_at)
+          ORDER BY p.part_no)
+        FROM message_parts p WHERE p.message_id = m.id), '[]'),
       'status', m.status, 'attempts', m.attempts, 'connector', m.connector,
       'last_error', m.last_error, 'cost', m.cost,
       'events', COALESCE((SELECT json_agg(json_build_object(
@@ -61,6 +66,21 @@ SELECT json_build_object(
           ORDER BY n.id)
         FROM notifications n WHERE n.message_id = m.id), '[]')) ORDER BY m.id)
     FROM messages m WHERE m.account_id = $1), '[]'),
+  'replies', COALESCE((SELECT json_agg(json_build_object(
+      'from', i.source, 'to', i.destination, 'body', i.body, 'parts', i.parts,
+      'parts_missing', i.parts_missing, 'connector', i.connector, 'received_at', i.received_at)
+      ORDER BY i.id)
+    FROM inbound_messages i WHERE i.account_id = $1), '[]'),
+  'usage_counters', COALESCE((SELECT json_agg(json_build_object(
+      'kind', kind, 'window_start', window_start, 'used', used)
+      ORDER BY kind, window_start)
+    FROM usage_counters WHERE account_id = $1), '[]'),
+  'postmaster_mail', COALESCE((SELECT json_agg(json_build_object(
+      'received_at', received_at, 'client', client, 'helo', helo, 'mail_from', mail_from,
+      'recipient', recipient, 'tls', tls, 'size', size,
+      'message_base64', translate(encode(message, 'base64'), E'\n', ''))
+      ORDER BY id)
+    FROM postmaster_mail WHERE account_id = $1), '[]'),
   'credit_ledger', COALESCE((SELECT json_agg(json_build_object(
       'at', at, 'delta', delta, 'balance', balance, 'reason', reason,
       'queue_id', queue_id) ORDER BY id)

@@ -221,6 +221,21 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
       "INSERT INTO delivery_reports (smsc_message_id, connector, state, message_id, part_no) "
       "SELECT 'abc', 'sim', 'DELIVRD', id, 1 FROM messages");
   ASSERT_OK(admin().set("other", "max-parts", "3"));
+  // What it holds besides its messages: a part row as an outcome writes it, a reply from the
+  // number it wrote to (its by 0019's attribution), a rate-limit counter, mail it wrote to the
+  // postmaster. And a reply from a number nobody wrote to: nobody's.
+  execute(
+      "INSERT INTO message_parts (message_id, part_no, smsc_message_id, state) "
+      "SELECT id, 1, 'abc', 'DELIVRD' FROM messages");
+  execute(
+      "INSERT INTO inbound_messages (connector, source, destination, body) VALUES "
+      "('sim', '27821234567', 'ALERTS', 'on my way'), ('sim', '27820000000', 'ALERTS', 'who?')");
+  execute("INSERT INTO usage_counters (account_id, kind, window_start, used) VALUES (" +
+          std::to_string(acme.id) + ", 'day', '2026-11-30', 3)");
+  execute(
+      "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, account_id, tls, size, "
+      "message) VALUES ('192.0.2.7', 'pbx', 'ops@example.com', 'Postmaster', " +
+      std::to_string(acme.id) + ", true, 4, 'hi\r\n')");
 
   auto exported = admin().export_account("acme");
   ASSERT_OK(exported);
@@ -247,6 +262,17 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
   EXPECT_EQ(m["parts"], 1);
   EXPECT_EQ(m["events"][0]["status"], "queued");
   EXPECT_EQ(m["delivery_reports"][0]["state"], "DELIVRD");
+  ASSERT_EQ(m["part_rows"].size(), 1u);
+  EXPECT_EQ(m["part_rows"][0]["smsc_message_id"], "abc");
+  EXPECT_EQ(m["part_rows"][0]["state"], "DELIVRD");
+  ASSERT_EQ(doc["replies"].size(), 1u);
+  EXPECT_EQ(doc["replies"][0]["from"], "27821234567");
+  EXPECT_EQ(doc["replies"][0]["body"], "on my way");
+  ASSERT_EQ(doc["usage_counters"].size(), 1u);
+  EXPECT_EQ(doc["usage_counters"][0]["used"], 3);
+  ASSERT_EQ(doc["postmaster_mail"].size(), 1u);
+  EXPECT_EQ(doc["postmaster_mail"][0]["message_base64"], "aGkNCg==");
+  EXPECT_EQ(count("SELECT count(*) FROM inbound_messages WHERE account_id IS NULL"), 1);
   ASSERT_EQ(doc["credit_ledger"].size(), 3u);
   EXPECT_EQ(doc["credit_ledger"][1]["balance"], 15);
   EXPECT_EQ(doc["credit_ledger"][2]["balance"], 14);
@@ -292,11 +318,20 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   execute(
       "INSERT INTO message_parts (message_id, part_no, smsc_message_id) "
       "SELECT id, 1, 'smsc-' || id FROM messages");
+  // A reply to its message (its, by 0019's attribution), and what it wrote to the postmaster.
+  // Before 0019 the reply stayed, with its number and text, until the retention purge.
+  execute(
+      "INSERT INTO inbound_messages (connector, source, destination, body) "
+      "VALUES ('sim', '27829876543', 'AcmeAlerts', 'Reactor cooled down')");
+  execute(
+      "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, account_id, tls, size, "
+      "message) VALUES ('192.0.2.7', 'pbx', 'pager@acme.example', 'Postmaster', " +
+      std::to_string(acme.id) + ", true, 15, 'Acme postmaster')");
 
   // The search below finds what is there: before the delete, all of it is.
-  const char* const erased[] = {"acme",        "Acme",           "27821234567", "821234567",
-                                "27829876543", "Secret reactor", "Anna Zed",    "pager@",
-                                "Jane Doe",    "nightshift"};
+  const char* const erased[] = {"acme",        "Acme",           "27821234567",   "821234567",
+                                "27829876543", "Secret reactor", "Anna Zed",      "pager@",
+                                "Jane Doe",    "nightshift",     "Reactor cooled"};
   const std::string before = every_row();
   for (const char* present : erased) ASSERT_TRUE(contains(before, present)) << present;
 
