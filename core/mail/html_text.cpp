@@ -9,6 +9,7 @@
 #include <csetjmp>
 #include <cstdlib>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "core/mail/ascii_text.hpp"
@@ -163,21 +164,40 @@ const GumboNode* child(const GumboVector& children, unsigned i) {
   return static_cast<const GumboNode*>(children.data[i]);
 }
 
-// Both walks keep their own stack: a tree from max_html_tags tags can be that deep, and every
-// level of it is read (an HTML mail's text can sit below a thousand <div>s).
-bool has_text(const GumboNode* node) {
-  std::vector<const GumboNode*> todo{node};
-  while (!todo.empty()) {
-    const GumboNode* n = todo.back();
-    todo.pop_back();
-    if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA) {
-      if (!trim(n->v.text.text).empty()) return true;
-    } else if (n->type == GUMBO_NODE_ELEMENT) {
-      const GumboVector& children = n->v.element.children;
-      for (unsigned i = 0; i < children.length; ++i) todo.push_back(child(children, i));
+// The links whose subtree holds visible text (anything but whitespace), found in one pass over
+// the tree, children before parents: asking each link separately read a subtree once per link
+// above it, and links nest (a marker element such as <marquee> lets an <a> hold another), so
+// 10,000 of them took seconds. The walks keep their own stacks: a tree from max_html_tags tags
+// can be that deep, and every level of it is read (an HTML mail's text can sit below a thousand
+// <div>s).
+std::unordered_set<const GumboNode*> links_with_text(const GumboNode* root) {
+  std::unordered_set<const GumboNode*> links;
+  struct visit {
+    const GumboNode* node;
+    unsigned next;
+    bool text;  // a child seen so far has text
+  };
+  std::vector<visit> stack{{root, 0, false}};
+  while (!stack.empty()) {
+    visit& top = stack.back();
+    const GumboVector* children = children_of(top.node);
+    if (children != nullptr && top.next < children->length) {
+      const GumboNode* c = child(*children, top.next++);
+      if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_CDATA) {
+        if (!trim(c->v.text.text).empty()) top.text = true;
+      } else if (c->type == GUMBO_NODE_ELEMENT) {  // as before: a template's content is not read
+        stack.push_back({c, 0, false});            // `top` is not used after this
+      }
+      continue;
     }
+    const visit done = top;
+    stack.pop_back();
+    if (done.text && done.node->type == GUMBO_NODE_ELEMENT &&
+        done.node->v.element.tag == GUMBO_TAG_A)
+      links.insert(done.node);
+    if (done.text && !stack.empty()) stack.back().text = true;
   }
-  return false;
+  return links;
 }
 
 // An element or document being walked: the children still to write, and what its end asks for.
@@ -190,7 +210,8 @@ struct open_node {
 };
 
 // Writes `node` if it is text, or opens it onto `stack` if it has children to write.
-void enter(const GumboNode* node, bool in_pre, text_writer& out, std::vector<open_node>& stack) {
+void enter(const GumboNode* node, bool in_pre, const std::unordered_set<const GumboNode*>& links,
+           text_writer& out, std::vector<open_node>& stack) {
   switch (node->type) {
     case GUMBO_NODE_TEXT:
     case GUMBO_NODE_CDATA:
@@ -216,7 +237,7 @@ void enter(const GumboNode* node, bool in_pre, text_writer& out, std::vector<ope
   const int lines = kind == layout::paragraph ? 2 : kind == layout::line ? 1 : 0;
   if (lines > 0) out.request_break(lines);
   if (kind == layout::cell) out.request_space();
-  if (element.tag == GUMBO_TAG_A && !has_text(node)) {
+  if (element.tag == GUMBO_TAG_A && !links.contains(node)) {
     const std::string_view href = attribute(element, "href");
     if (href.starts_with("http://") || href.starts_with("https://")) {
       out.request_space();
@@ -230,13 +251,14 @@ void enter(const GumboNode* node, bool in_pre, text_writer& out, std::vector<ope
 }
 
 void walk(const GumboNode* root, text_writer& out) {
+  const auto links = links_with_text(root);
   std::vector<open_node> stack;
-  enter(root, false, out, stack);
+  enter(root, false, links, out, stack);
   while (!stack.empty()) {
     open_node& top = stack.back();
     if (top.next < top.children->length) {
       const GumboNode* next = child(*top.children, top.next++);
-      enter(next, top.pre, out, stack);  // may grow the stack: `top` is not used after this
+      enter(next, top.pre, links, out, stack);  // may grow the stack: `top` is not used after this
       continue;
     }
     if (top.lines > 0) out.request_break(top.lines);

@@ -30,8 +30,7 @@ constexpr std::string_view unreadable_error =
 constexpr std::string_view too_many_parts_error =
     "the mail has too many MIME parts to read (more than 256); send it as plain text";
 constexpr std::string_view header_too_long_error =
-    "the mail has a header field longer than 102400 octets (or as long a block of indented "
-    "lines); send it with shorter headers";
+    "the mail has a header field longer than 102400 octets; send it with shorter headers";
 constexpr std::string_view html_too_large_error =
     "the mail's HTML is too large or too deeply formatted to convert; send it as plain text";
 constexpr std::string_view no_text_part_error =
@@ -46,7 +45,7 @@ constexpr std::size_t max_nesting_types = 256;
 // mimetic grows a header field's value 128 octets at a time, copying it each time: a field
 // folded over many lines costs the square of its length (1 MiB, over a second of CPU). Postfix
 // keeps 102,400 octets of a header (header_size_limit); a mail with more in one field is refused
-// (see longest_folded_run).
+// (see longest_header_field).
 constexpr std::size_t max_header_field = 102400;
 // How deep the search for the text goes into multiparts and forwarded messages; deeper parts are
 // not read (no mail agent nests this deep; a forward of a forward of a forward is 6 levels).
@@ -88,10 +87,17 @@ std::size_t count_nesting_types(std::string_view text) {
 
 // The longest header field the mail could hold, in octets: a line and the lines after it that
 // begin with a space or a tab (mimetic's folding; a line break is CR, LF, CRLF or LFCR, as
-// mimetic reads them). Counted over the whole mail, bodies included, because the headers of
-// nested parts are anywhere in it: an indented block of text counts as well.
-std::size_t longest_folded_run(std::string_view text) {
-  std::size_t longest = 0, run = 0, at = 0;
+// mimetic reads them), counted only where mimetic may be reading a header:
+//  - from the start of the mail to its first empty line;
+//  - from any line that begins with "--" (a boundary, after which a part's header begins, on
+//    the same line or the next) to the next empty line;
+//  - after the empty line that ends a header section naming a type that nests (message/rfc822
+//    or a multipart, as count_nesting_types finds them): a forwarded message's own header
+//    follows it.
+// An indented body (a pretty-printed HTML report) is not a header, and is not counted.
+std::size_t longest_header_field(std::string_view text) {
+  std::size_t longest = 0, run = 0, at = 0, section = 0;
+  bool in_header = true;
   // The next CR and LF, each found (vectorised) once and kept until passed.
   std::size_t next_cr = text.find('\r'), next_lf = text.find('\n');
   while (at < text.size()) {
@@ -99,14 +105,30 @@ std::size_t longest_folded_run(std::string_view text) {
     if (next_lf < at) next_lf = text.find('\n', at);
     const std::size_t end = std::min({next_cr, next_lf, text.size()});
     const std::size_t line = end - at;
-    const bool folded = line > 0 && (text[at] == ' ' || text[at] == '\t');
-    run = folded ? run + line : line;
-    longest = std::max(longest, run);
-    at = end;
-    if (at < text.size()) {
-      const char first = text[at++];
-      if (at < text.size() && (text[at] == '\r' || text[at] == '\n') && text[at] != first) ++at;
+    std::size_t next = end;
+    if (next < text.size()) {
+      const char first = text[next++];
+      if (next < text.size() && (text[next] == '\r' || text[next] == '\n') && text[next] != first)
+        ++next;
     }
+    if (line == 0) {
+      if (in_header) {
+        in_header = count_nesting_types(text.substr(section, at - section)) > 0;
+        section = next;
+      }
+      run = 0;
+    } else {
+      if (!in_header && line >= 2 && text[at] == '-' && text[at + 1] == '-') {
+        in_header = true;
+        section = at;
+      }
+      if (in_header) {
+        const bool folded = text[at] == ' ' || text[at] == '\t';
+        run = folded ? run + line : line;
+        longest = std::max(longest, run);
+      }
+    }
+    at = next;
   }
   return longest;
 }
@@ -285,7 +307,7 @@ result<mail_text, std::string> extract_text(std::string_view rfc5322, const text
   if (count_nesting_types(rfc5322) > max_nesting_types) {
     return fail(std::string(too_many_parts_error));
   }
-  if (rfc5322.size() > max_header_field && longest_folded_run(rfc5322) > max_header_field) {
+  if (rfc5322.size() > max_header_field && longest_header_field(rfc5322) > max_header_field) {
     return fail(std::string(header_too_long_error));
   }
   // mimetic throws on some malformed input; a mail is untrusted input, so any exception is that

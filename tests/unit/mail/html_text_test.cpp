@@ -77,6 +77,19 @@ TEST(html_to_text, text_nested_deeper_than_any_mail_is_still_read) {
   EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 4002);
 }
 
+// Whether a link has text is found once for the whole tree: links nested through marker
+// elements (<marquee>) are each asked, and a link's subtree is no longer read once per link above
+// it (10,000 such levels took seconds; see docs/PERFORMANCE.md for the figures).
+TEST(html_to_text, nested_links_show_their_text_or_their_address) {
+  std::string html;
+  for (int i = 0; i < 3000; ++i) html += "<a href='https://x.example/'><marquee>";
+  html += "hello";
+  EXPECT_EQ(text(html), "hello");
+  EXPECT_EQ(text("<a href='https://a.example/'><marquee><a href='https://b.example/'><img></a>"
+                 "text</marquee></a>"),
+            "https://b.example/ text");
+}
+
 TEST(html_to_text, formatting_copied_into_every_paragraph_is_bounded) {
   // 1,000 distinct open <b> elements, then 1,000 paragraphs: the parser copies every one of them
   // into each paragraph (a million elements from 2,000 tags, about 0.4 GB). Refused once its
