@@ -83,7 +83,17 @@ void add_postmaster_command(CLI::App& app) {
                        {"account", r.account ? nlohmann::json(*r.account) : nlohmann::json()},
                        {"tls", r.tls},
                        {"size", r.size},
-                       {"subject", subject_of(r.headers)}});
+                       {"subject", subject_of(r.headers)},
+                       {"forward",
+                        r.forward_to.empty()
+                            ? nlohmann::json()
+                            : nlohmann::json{{"to", r.forward_to},
+                                             {"attempts", r.forward_attempts},
+                                             {"pending", r.forward_pending},
+                                             {"forwarded_at", r.forwarded_at.empty()
+                                                                  ? nlohmann::json()
+                                                                  : nlohmann::json(r.forwarded_at)},
+                                             {"detail", r.forward_detail}}}});
       }
       return print_json(out);
     }

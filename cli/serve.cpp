@@ -22,6 +22,7 @@
 #include "core/connectors/smpp/transport.hpp"
 #include "core/dispatch/dispatcher.hpp"
 #include "core/notify/notifier.hpp"
+#include "core/notify/postmaster_forward.hpp"
 #include "smtpd/listener.hpp"
 #include "sql/account_changes.hpp"
 #include "sql/group_commit.hpp"
@@ -209,9 +210,16 @@ void serve(const std::string& config_path) {
                                    cfg.smtp.command_timeout,
                                    cfg.smtp.data_timeout,
                                    cfg.smtp.session_timeout};
-  sql::postmaster_box postmaster(db.connection_string());
+  // Mail to the postmaster, kept; and forwarded where [notifications] postmaster_to says, by a
+  // thread of its own (started below) on the notifications relay.
+  const bool forward_postmaster =
+      cfg.notifications.enabled && !cfg.notifications.postmaster_to.empty();
+  sql::postmaster_box postmaster(db.connection_string(),
+                                 forward_postmaster ? cfg.notifications.postmaster_to : "");
   services.postmaster = &postmaster;
   services.postmaster_capacity = static_cast<std::int64_t>(cfg.smtp.postmaster_mailbox_size);
+  smtpd::postmaster_budget postmaster_limit(cfg.smtp.postmaster_per_client);
+  services.postmaster_limit = &postmaster_limit;
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,
                        {.total = cfg.smtp.max_connections, .per_ip = cfg.smtp.max_connections_per_ip},
                        services);
@@ -285,6 +293,15 @@ void serve(const std::string& config_path) {
   std::jthread notify_thread;
   if (notifier) {
     notify_thread = std::jthread([&notifier](std::stop_token stop) { notifier->run(stop); });
+  }
+
+  std::optional<notify::postmaster_forwarder> forwarder;
+  std::jthread forward_thread;
+  if (forward_postmaster) {
+    auto settings = notifier_settings_of(cfg);
+    settings.idle_wait = std::chrono::seconds(2);  // polled: mail to the postmaster is rare
+    forwarder.emplace(postmaster, std::move(settings));
+    forward_thread = std::jthread([&forwarder](std::stop_token stop) { forwarder->run(stop); });
   }
 
   std::jthread dispatch_thread;

@@ -50,7 +50,8 @@ struct smtp_config {
   // for `mail2sms postmaster`; beyond postmaster_mailbox_size octets held, 451 4.2.2. Off: RCPT
   // TO:<Postmaster> is refused like any name that is not a number.
   bool postmaster = true;
-  std::size_t postmaster_mailbox_size = 64 * 1024 * 1024;
+  std::size_t postmaster_mailbox_size = 64 * 1024 * 1024;  // each mail: its size + 1 KiB
+  std::size_t postmaster_per_client = 10;  // mails to it per client address and hour
 };
 
 struct database_config {
@@ -149,6 +150,9 @@ struct notifications_config {
   std::chrono::seconds retry_base{60};        // after 4xx/connection errors: base * 2^n ...
   std::chrono::seconds retry_max{3600};       // ... capped here
   std::chrono::seconds give_up_after{5 * 86400};  // a notification this old is given up
+  // Where mail to the postmaster ([smtp] postmaster) is forwarded through the relay; empty: it
+  // is only kept for `mail2sms postmaster`.
+  std::string postmaster_to;
 };
 
 struct log_config {

@@ -82,7 +82,7 @@ void read_auth(const section& s, notifications_config& c) {
 notifications_config read_notifications(const section& s) {
   s.allow_only({"relay", "from", "hostname", "starttls", "tls_ca_file", "tls_verify",
                 "tls_server_name", "auth_user", "auth_password_file", "timeout", "retry_base",
-                "retry_max", "give_up_after"});
+                "retry_max", "give_up_after", "postmaster_to"});
   notifications_config c;
   c.enabled = true;
   std::string relay;
@@ -104,6 +104,10 @@ notifications_config read_notifications(const section& s) {
   s.read("hostname", c.hostname);
   if (s.has("hostname") && !host_name(c.hostname))
     s.fail("hostname", "expected a host name such as \"sms.example.com\"");
+  s.read("postmaster_to", c.postmaster_to);
+  if (s.has("postmaster_to") && !plain_address(c.postmaster_to))
+    s.fail("postmaster_to",
+           "'" + c.postmaster_to + "' is not one plain email address (e.g. \"ops@example.com\")");
   read_tls(s, c);
   read_auth(s, c);
   s.read("timeout", c.timeout);

@@ -162,7 +162,8 @@ smtp_config read_smtp(const section& smtp) {
                    "auth_failure_window",
                    "account_cache",
                    "postmaster",
-                   "postmaster_mailbox_size"});
+                   "postmaster_mailbox_size",
+                   "postmaster_per_client"});
   smtp_config c;
   c.listen = read_endpoints(smtp, "listen");
   c.listen_tls = read_endpoints(smtp, "listen_tls");
@@ -190,6 +191,7 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("account_cache", c.account_cache, 0);
   smtp.read("postmaster", c.postmaster);
   smtp.read("postmaster_mailbox_size", c.postmaster_mailbox_size, 1);
+  smtp.read("postmaster_per_client", c.postmaster_per_client, 1);
   check_tls(smtp, c);
   return c;
 }

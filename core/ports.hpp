@@ -92,7 +92,7 @@ class postmaster_mailbox {
  public:
   virtual ~postmaster_mailbox() = default;
   // Commits the mail and returns its number; nullopt, storing nothing, when the mailbox would
-  // then hold more than `capacity` octets of mail.
+  // then hold more than `capacity` octets (each mail counting its size and 1 KiB for its row).
   virtual result<std::optional<std::int64_t>, store_error> deliver(const postmaster_mail& mail,
                                                                    std::int64_t capacity) = 0;
 };

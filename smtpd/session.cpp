@@ -545,6 +545,13 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
     spdlog::error("smtp {}: mail for the postmaster without a mailbox", peer_);
     co_return result;
   }
+  if (services_.postmaster_limit != nullptr && !services_.postmaster_limit->take(peer_)) {
+    spdlog::warn("smtp {}: mail for the postmaster refused: this client's hourly budget is used",
+                 peer_);
+    result.enhanced_code = "4.7.1";
+    result.text = "Too many mails to the postmaster from this address this hour, try again later";
+    co_return result;
+  }
   core::postmaster_mail mail;
   mail.client = peer_;
   mail.helo = request.env.helo;

@@ -16,6 +16,7 @@
 #include "core/ports.hpp"
 #include "smtpd/account_cache.hpp"
 #include "smtpd/auth_limiter.hpp"
+#include "smtpd/postmaster_budget.hpp"
 #include "smtpd/protocol.hpp"
 
 namespace mail2sms::smtpd {
@@ -39,6 +40,7 @@ struct session_services {
   // protocol_settings::postmaster; the database is reached on `blocking`).
   core::postmaster_mailbox* postmaster = nullptr;
   std::int64_t postmaster_capacity = 64 * 1024 * 1024;
+  postmaster_budget* postmaster_limit = nullptr;  // per client address and hour; null: none
 };
 
 class session : public std::enable_shared_from_this<session> {

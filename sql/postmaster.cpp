@@ -7,26 +7,99 @@
 
 namespace mail2sms::sql {
 
-postmaster_box::postmaster_box(std::string connection_string)
-    : connection_string_(std::move(connection_string)) {}
+postmaster_box::postmaster_box(std::string connection_string, std::string forward_to)
+    : connection_string_(std::move(connection_string)), forward_to_(std::move(forward_to)) {}
 
 result<std::optional<std::int64_t>, core::store_error> postmaster_box::deliver(
     const core::postmaster_mail& mail, std::int64_t capacity) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<std::int64_t> {
-    // Concurrent deliveries would each see room for their own mail; this lock lets one at a time
-    // add up the mailbox (reads, and the retention purge's deletes, are not held up by it).
-    tx.exec0("LOCK TABLE postmaster_mail IN SHARE ROW EXCLUSIVE MODE");
+    // The mailbox's running total (0020) is taken, and the mail stored, in one statement: one
+    // row lock that deliveries queue on for a moment, never longer than lock_timeout.
+    tx.exec0("SET LOCAL lock_timeout = '5s'");
     const auto rows = tx.exec_params(
+        "WITH room AS ("
+        "  UPDATE postmaster_mailbox SET used = used + octet_length($7::bytea) + 1024 "
+        "  WHERE used + octet_length($7::bytea) + 1024 <= $8 RETURNING used) "
         "INSERT INTO postmaster_mail "
-        "  (client, helo, mail_from, recipient, account_id, tls, size, message) "
-        "SELECT $1, $2, $3, $4, NULLIF($5, 0), $6, octet_length($7::bytea), $7::bytea "
-        "WHERE (SELECT coalesce(sum(size), 0) FROM postmaster_mail) + octet_length($7::bytea) "
-        "      <= $8 "
+        "  (client, helo, mail_from, recipient, account_id, tls, size, message, forward_to, "
+        "   forward_next_at) "
+        "SELECT $1, $2, $3, $4, NULLIF($5, 0), $6, octet_length($7::bytea), $7::bytea, "
+        "       NULLIF($9, ''), CASE WHEN $9 <> '' THEN now() END "
+        "FROM room "
         "RETURNING id",
         mail.client, mail.helo, mail.mail_from, mail.recipient, mail.account_id.value_or(0),
-        mail.tls, pqxx::binarystring(mail.message), capacity);
+        mail.tls, pqxx::binarystring(mail.message), capacity, forward_to_);
     if (rows.empty()) return std::nullopt;
     return rows[0][0].as<std::int64_t>();
+  });
+}
+
+result<std::vector<notify::postmaster_pending>, core::store_error> postmaster_box::claim_forwards(
+    int limit, std::chrono::seconds lease) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    std::vector<notify::postmaster_pending> out;
+    const auto rows = tx.exec_params(
+        "WITH due AS (SELECT id FROM postmaster_mail "
+        "  WHERE forward_next_at IS NOT NULL AND forward_next_at <= now() "
+        "  ORDER BY forward_next_at, id LIMIT $1 FOR UPDATE SKIP LOCKED), "
+        "claimed AS (UPDATE postmaster_mail p SET forward_attempts = p.forward_attempts + 1, "
+        "  forward_next_at = now() + make_interval(secs => $2) FROM due WHERE p.id = due.id "
+        "  RETURNING p.*) "
+        "SELECT id, forward_attempts, extract(epoch FROM now() - received_at)::bigint AS age, "
+        "  forward_to, client, helo, mail_from, recipient, "
+        "  to_char(received_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"') "
+        "    AS received_at, message "
+        "FROM claimed ORDER BY id",
+        limit, static_cast<double>(lease.count()));
+    for (const auto& r : rows) {
+      out.push_back(notify::postmaster_pending{
+          .id = r["id"].as<std::int64_t>(),
+          .attempts = r["forward_attempts"].as<int>(),
+          .age = std::chrono::seconds(r["age"].as<std::int64_t>()),
+          .forward_to = r["forward_to"].as<std::string>(),
+          .client = r["client"].as<std::string>(),
+          .helo = r["helo"].as<std::string>(),
+          .mail_from = r["mail_from"].as<std::string>(),
+          .recipient = r["recipient"].as<std::string>(),
+          .received_at = r["received_at"].as<std::string>(),
+          .message = pqxx::binarystring(r["message"]).str(),
+      });
+    }
+    return out;
+  });
+}
+
+result<ok_t, core::store_error> postmaster_box::forwarded(std::int64_t id,
+                                                          const std::string& detail) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "UPDATE postmaster_mail SET forwarded_at = now(), forward_next_at = NULL, "
+        "forward_detail = $2 WHERE id = $1",
+        id, detail);
+    return ok_t{};
+  });
+}
+
+result<ok_t, core::store_error> postmaster_box::forward_later(std::int64_t id,
+                                                              std::chrono::seconds after,
+                                                              const std::string& detail) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "UPDATE postmaster_mail SET forward_next_at = now() + make_interval(secs => $2), "
+        "forward_detail = $3 WHERE id = $1",
+        id, static_cast<double>(after.count()), detail);
+    return ok_t{};
+  });
+}
+
+result<ok_t, core::store_error> postmaster_box::forward_given_up(std::int64_t id,
+                                                                 const std::string& detail) {
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params0(
+        "UPDATE postmaster_mail SET forward_next_at = NULL, forward_detail = 'given up: ' || $2 "
+        "WHERE id = $1",
+        id, detail);
+    return ok_t{};
   });
 }
 
@@ -39,6 +112,10 @@ result<std::vector<postmaster_entry>, core::store_error> list_postmaster_mail(
         "SELECT p.id, to_char(p.received_at AT TIME ZONE 'UTC', "
         "         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS received_at, "
         "       p.client, p.helo, p.mail_from, p.recipient, a.name AS account, p.tls, p.size, "
+        "       coalesce(p.forward_to, '') AS forward_to, p.forward_attempts, "
+        "       coalesce(to_char(p.forwarded_at AT TIME ZONE 'UTC', "
+        "         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') AS forwarded_at, "
+        "       p.forward_detail, p.forward_next_at IS NOT NULL AS forward_pending, "
         "       substring(p.message FROM 1 FOR coalesce(nullif(position('\\x0d0a0d0a'::bytea "
         "         IN substring(p.message FROM 1 FOR 65536)), 0) - 1, 65536)) AS headers "
         "FROM postmaster_mail p LEFT JOIN accounts a ON a.id = p.account_id "
@@ -56,6 +133,11 @@ result<std::vector<postmaster_entry>, core::store_error> list_postmaster_mail(
       e.tls = r["tls"].as<bool>();
       e.size = r["size"].as<std::int64_t>();
       e.headers = pqxx::binarystring(r["headers"]).str();
+      e.forward_to = r["forward_to"].as<std::string>();
+      e.forward_attempts = r["forward_attempts"].as<int>();
+      e.forwarded_at = r["forwarded_at"].as<std::string>();
+      e.forward_detail = r["forward_detail"].as<std::string>();
+      e.forward_pending = r["forward_pending"].as<bool>();
       out.push_back(std::move(e));
     }
     return out;

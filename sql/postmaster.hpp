@@ -6,20 +6,32 @@
 #include <string>
 #include <vector>
 
+#include "core/notify/postmaster_forward.hpp"
 #include "core/ports.hpp"
 
 namespace mail2sms::sql {
 
-class postmaster_box final : public core::postmaster_mailbox {
+class postmaster_box final : public core::postmaster_mailbox, public notify::postmaster_outbox {
  public:
-  explicit postmaster_box(std::string connection_string);
-  // On the calling thread's connection. Deliveries are taken one at a time (a table lock held
-  // to the commit), so the mailbox never holds more than `capacity` octets.
+  // forward_to: where each mail delivered here is to be forwarded (empty: nowhere).
+  explicit postmaster_box(std::string connection_string, std::string forward_to = {});
+  // On the calling thread's connection. Each mail counts its size and 1 KiB more against
+  // `capacity` (0020's running total, taken under its row lock, so the mailbox never holds more).
   result<std::optional<std::int64_t>, core::store_error> deliver(const core::postmaster_mail& mail,
                                                                  std::int64_t capacity) override;
 
+  // notify::postmaster_outbox, each on the calling thread's connection.
+  result<std::vector<notify::postmaster_pending>, core::store_error> claim_forwards(
+      int limit, std::chrono::seconds lease) override;
+  result<ok_t, core::store_error> forwarded(std::int64_t id, const std::string& detail) override;
+  result<ok_t, core::store_error> forward_later(std::int64_t id, std::chrono::seconds after,
+                                                const std::string& detail) override;
+  result<ok_t, core::store_error> forward_given_up(std::int64_t id,
+                                                   const std::string& detail) override;
+
  private:
   std::string connection_string_;
+  std::string forward_to_;
 };
 
 struct postmaster_entry {
@@ -29,7 +41,13 @@ struct postmaster_entry {
   std::optional<std::string> account;  // the sending account's name, when it had one
   bool tls = false;
   std::int64_t size = 0;  // octets
-  std::string headers;    // the mail's header section, at most 64 KiB of it
+  std::string
+      headers;  // the mail's header section, at most 64 KiB of it  // Forwarding ([notifications]
+                // postmaster_to): where to (empty: not forwarded), the attempts,
+  // when it was forwarded (empty: not yet, or given up), and the relay's last words.
+  std::string forward_to, forwarded_at, forward_detail;
+  int forward_attempts = 0;
+  bool forward_pending = false;
 };
 
 // The newest `limit` mails, newest first.

@@ -37,7 +37,8 @@ std::string base64_lines(std::string_view bytes) {
 // Headers every mail of the notifier has.
 std::string common_headers(std::string_view from, std::string_view to, std::string_view subject,
                            std::string_view date, std::string_view message_id,
-                           const std::string& original) {
+                           const std::string& original,
+                           std::string_view auto_submitted = "auto-replied") {
   std::string out;
   out += fold_header("From", "<" + std::string(from) + ">");
   out += fold_header("To", "<" + std::string(to) + ">");
@@ -48,7 +49,8 @@ std::string common_headers(std::string_view from, std::string_view to, std::stri
     out += fold_header("In-Reply-To", original);
     out += fold_header("References", original);
   }
-  out += "Auto-Submitted: auto-replied\r\n";  // RFC 3834: no automatic answer to this
+  // RFC 3834: no automatic answer to this
+  out += "Auto-Submitted: " + std::string(auto_submitted) + "\r\n";
   out += "MIME-Version: 1.0\r\n";
   return out;
 }
@@ -186,6 +188,44 @@ std::string render_reply(const reply_mail& r) {
   }
   body += "\r\n\r\n-- \r\nThe SMS gateway at " + printable_ascii(r.reporting_mta, 253) + "\r\n";
   out += base64_lines(body);
+  return out;
+}
+
+std::string render_postmaster_forward(const postmaster_forward_mail& m) {
+  const std::string sender = m.mail_from.empty() ? "<>" : printable_ascii(m.mail_from, 256);
+  std::string out = common_headers(
+      m.from, m.to, "Mail to the postmaster (#" + std::to_string(m.number) + ") from " + sender,
+      m.date, m.message_id, "", "auto-forwarded");
+  out += "Content-Type: multipart/mixed; boundary=\"" + m.boundary + "\"\r\n\r\n";
+  out += "--" + m.boundary + "\r\n";
+  out += "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
+  add_line(out, "The SMS gateway at " + printable_ascii(m.reporting_mta, 253) +
+                    " received a mail for its postmaster:");
+  add_line(out, "");
+  add_line(out, "  from:      " + sender);
+  add_line(out, "  to:        " + printable_ascii(m.recipient, 256));
+  add_line(out, "  client:    " + printable_ascii(m.client, 64) + " (HELO " +
+                    printable_ascii(m.helo, 255) + ")");
+  add_line(out, "  received:  " + m.received_date);
+  add_line(out, "");
+  add_line(out, "It is attached as it came, and kept as number " + std::to_string(m.number) +
+                    " (mail2sms postmaster show " + std::to_string(m.number) + ").");
+  out += "\r\n--" + m.boundary + "\r\n";
+  const bool seven_bit = std::all_of(m.message.begin(), m.message.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && c != '\0';
+  });
+  if (seven_bit) {
+    out += "Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n";
+    out.append(m.message);
+    if (!m.message.ends_with("\r\n")) out += "\r\n";
+  } else {
+    const std::string name = "postmaster-" + std::to_string(m.number) + ".eml";
+    out += "Content-Type: application/octet-stream; name=\"" + name + "\"\r\n";
+    out += "Content-Disposition: attachment; filename=\"" + name + "\"\r\n";
+    out += "Content-Transfer-Encoding: base64\r\n\r\n";
+    out += base64_lines(m.message);
+  }
+  out += "--" + m.boundary + "--\r\n";
   return out;
 }
 

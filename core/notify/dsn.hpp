@@ -3,6 +3,7 @@
 // no clock, no randomness (the caller passes the dates, the Message-ID and the boundary).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,23 @@ struct reply_mail {
   std::string message_id;
 };
 std::string render_reply(const reply_mail& r);
+
+// Mail to the postmaster (RFC 5321 4.5.1) forwarded to a person: a text part saying who sent it
+// from where, then the mail as received, as message/rfc822 when it is 7-bit, else as a base64
+// attachment (postmaster-N.eml: the relay may not take 8-bit).
+struct postmaster_forward_mail {
+  std::string from;           // [notifications] from
+  std::string to;             // [notifications] postmaster_to
+  std::string reporting_mta;  // this server's name
+  std::int64_t number = 0;    // its number in `mail2sms postmaster`
+  std::string client, helo, mail_from, recipient;
+  std::string received_date;  // RFC 5322
+  std::string_view message;   // as received, CRLF line ends
+  std::string date;
+  std::string message_id;
+  std::string boundary;  // must not occur in the message
+};
+std::string render_postmaster_forward(const postmaster_forward_mail& m);
 
 // RFC 3464 Action and RFC 3463 status code for a message state.
 std::string_view action_of(std::string_view status);

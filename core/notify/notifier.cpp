@@ -16,7 +16,6 @@
 #include "core/stop_wait.hpp"
 
 namespace mail2sms::notify {
-namespace {
 
 std::string random_hex(std::size_t bytes) {
   std::vector<std::uint8_t> raw(bytes);
@@ -33,9 +32,8 @@ std::string rfc5322_now() {
   return text;
 }
 
-// The relay's words for the log and the database: a reply that quotes the address ("550 5.1.1
-// <a@b>: unknown") has it replaced, so neither names the mailbox. The outbox row goes at the
-// retention purge, but the message's event that says how the notification ended stays.
+// The outbox row goes at the retention purge, but the message's event that says how the
+// notification ended stays: so the relay's words never name the mailbox.
 std::string without_address(std::string text, const std::string& address) {
   if (address.empty()) return text;
   auto lower = [](std::string v) {
@@ -47,8 +45,6 @@ std::string without_address(std::string text, const std::string& address) {
     text.replace(at, address.size(), "(address)");
   return text;
 }
-
-}  // namespace
 
 notifier::notifier(notification_outbox& outbox, notifier_settings settings, mail_sender send)
     : outbox_(outbox), settings_(std::move(settings)), send_(std::move(send)) {}

@@ -27,6 +27,13 @@ struct notifier_settings {
   std::chrono::milliseconds idle_wait{1000};  // LISTEN, then look again
 };
 
+// For the mails the notifier and the postmaster forwarder write: random hex for Message-IDs and
+// boundaries, the time now as an RFC 5322 date, and the relay's words with `address` replaced
+// by "(address)" (a reply such as "550 5.1.1 <a@b>: unknown" would name the mailbox in the log).
+std::string random_hex(std::size_t bytes);
+std::string rfc5322_now();
+std::string without_address(std::string text, const std::string& address);
+
 using mail_sender =
     std::function<send_outcome(const relay_settings&, const std::string&, const std::string&)>;
 

@@ -245,7 +245,8 @@ class OperatorMistakesTest(unittest.TestCase):
     def test_purge_runs_and_counts(self):
         out = cli_json("purge")
         self.assertEqual(out["body_days"], 30)
-        self.assertEqual(set(out), {"body_days", "messages", "parts", "replies", "notifications"})
+        self.assertEqual(set(out), {"body_days", "messages", "parts", "replies", "notifications",
+                                    "postmaster"})
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ the account that wrote it."""
 import json
 import smtplib
 import subprocess
+import time
 import unittest
 
 from harness import BINARY, DOMAIN, PASSWORD, Bridge
@@ -108,6 +109,9 @@ class PostmasterTest(unittest.TestCase):
     def test_a_full_mailbox_refuses_more_and_the_purge_empties_it(self):
         code, _ = self.send_unauthenticated("<postmaster>", report("first", 15000))
         self.assertEqual(code, 250)
+        # Each mail counts its size and 1 KiB for its row: empty mails fill the mailbox too.
+        self.assertEqual(self.bridge.sql("SELECT used FROM postmaster_mailbox"),
+                         self.bridge.sql("SELECT sum(size) + 1024 FROM postmaster_mail"))
         code, reply = self.send_unauthenticated("<postmaster>", report("second", 15000))
         self.assertEqual(code, 451, reply)
         self.assertEqual(reply.decode(), "4.2.2 The postmaster's mailbox is full, try again later")
@@ -119,6 +123,83 @@ class PostmasterTest(unittest.TestCase):
         self.assertEqual(self.mailbox(), [])
         code, _ = self.send_unauthenticated("<postmaster>", report("second", 15000))
         self.assertEqual(code, 250)
+
+
+class ForwardTest(unittest.TestCase):
+    """[notifications] postmaster_to: each mail to the postmaster is also forwarded, attached
+    to a note, through the notifications relay (here Python's smtpd)."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_notifications import Relay
+        cls.relay = Relay()
+        cls.bridge = Bridge(extra_config=(
+            "[notifications]\nrelay = \"127.0.0.1:%d\"\nfrom = \"gw@example.com\"\n"
+            "starttls = \"off\"\nretry_base = 1\npostmaster_to = \"ops@example.org\"\n"
+            % cls.relay.port))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+        cls.relay.stop()
+
+    def test_a_mail_to_the_postmaster_is_forwarded_through_the_relay(self):
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+            c.ehlo("mx.isp.example")
+            c.mail("abuse@isp.example")
+            c.rcpt("Postmaster")
+            code, reply = c.data(report("blocklisted"))
+        self.assertEqual(code, 250, reply)
+        number = int(reply.decode().split("#")[1])
+        [(mail_from, rcpts, data)] = self.relay.wait_for("ops@example.org")
+        self.assertEqual(mail_from, "<>")  # the null sender (as smtpd says): nothing answers it
+        self.assertEqual(rcpts, ["ops@example.org"])
+        forward = data.decode("ascii")
+        self.assertIn("Subject: Mail to the postmaster (#%d) from abuse@isp.example" % number,
+                      forward)
+        self.assertIn("Auto-Submitted: auto-forwarded", forward)
+        self.assertIn("client:    127.0.0.1 (HELO mx.isp.example)", forward)
+        self.assertIn("Content-Type: message/rfc822", forward)
+        self.assertIn(report("blocklisted").replace("\r\n", "\n"), forward.replace("\r\n", "\n"))
+
+        def forwarded():
+            [entry] = [e for e in json.loads(self.bridge.cli("postmaster", "list", "--json").stdout)
+                       if e["id"] == number]
+            return entry["forward"]
+        deadline = time.monotonic() + 20
+        while forwarded()["forwarded_at"] is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        state = forwarded()
+        self.assertEqual(state["to"], "ops@example.org")
+        self.assertIsNotNone(state["forwarded_at"])
+        self.assertFalse(state["pending"])
+        self.assertIn("postmaster mail #%d forwarded" % number, self.bridge.serve_log())
+        self.assertNotIn("ops@example.org", self.bridge.serve_log())
+
+
+class PerClientBudgetTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge(extra_smtp="postmaster_per_client = 2")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+
+    def test_one_address_sends_the_postmaster_so_many_mails_an_hour(self):
+        def send():
+            with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+                c.ehlo("mx.isp.example")
+                c.mail("")
+                c.rcpt("Postmaster")
+                return c.data("")
+        self.assertEqual(send()[0], 250)
+        self.assertEqual(send()[0], 250)
+        code, reply = send()
+        self.assertEqual(code, 451, reply)
+        self.assertEqual(reply.decode(), "4.7.1 Too many mails to the postmaster from this "
+                         "address this hour, try again later")
+        self.assertEqual(self.bridge.sql("SELECT count(*) FROM postmaster_mail"), "2")
 
 
 class WithoutPostmasterTest(unittest.TestCase):

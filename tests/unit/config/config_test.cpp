@@ -34,6 +34,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(5));
   EXPECT_TRUE(c.smtp.postmaster);
   EXPECT_EQ(c.smtp.postmaster_mailbox_size, 64u * 1024 * 1024);
+  EXPECT_EQ(c.smtp.postmaster_per_client, 10u);
   EXPECT_EQ(c.database.embedded, (dir_ / "pg").string());
   EXPECT_TRUE(c.database.url.empty());
   EXPECT_EQ(c.database.pool_size, 4);
@@ -71,6 +72,7 @@ data_timeout = 90
 account_cache = 0
 postmaster = false
 postmaster_mailbox_size = 1048576
+postmaster_per_client = 3
 
 [database]
 url = "postgresql://mail2sms@/mail2sms?host=/run/postgresql"
@@ -130,6 +132,7 @@ level = "debug"
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(0));  // off
   EXPECT_FALSE(c.smtp.postmaster);
   EXPECT_EQ(c.smtp.postmaster_mailbox_size, 1048576u);
+  EXPECT_EQ(c.smtp.postmaster_per_client, 3u);
   EXPECT_EQ(c.database.url, "postgresql://mail2sms@/mail2sms?host=/run/postgresql");
   EXPECT_EQ(c.database.pool_size, 8);
   const connector_config& smpp = c.connectors.at(0);

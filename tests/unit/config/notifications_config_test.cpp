@@ -32,6 +32,7 @@ TEST_F(config_test, notifications_defaults_and_values) {
   EXPECT_TRUE(n.tls_verify);
   EXPECT_EQ(n.auth_user, "");
   EXPECT_EQ(n.give_up_after, std::chrono::seconds(5 * 86400));
+  EXPECT_EQ(n.postmaster_to, "");
 
   write("relay-password", "s3cret\nignored second line\n");
   write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
@@ -39,7 +40,8 @@ TEST_F(config_test, notifications_defaults_and_values) {
       "relay = \"[::1]:587\"\nfrom = \"sms@example.com\"\nhostname = \"gw.example.com\"\n"
       "starttls = \"required\"\ntls_ca_file = \"ca.pem\"\ntls_server_name = \"mx.example.com\"\n"
       "auth_user = \"gw\"\nauth_password_file = \"relay-password\"\ntimeout = 30\n"
-      "retry_base = 5\nretry_max = 600\ngive_up_after = 86400\n"));
+      "retry_base = 5\nretry_max = 600\ngive_up_after = 86400\npostmaster_to = "
+      "\"ops@example.com\"\n"));
   ASSERT_TRUE(full.has_value()) << full.error().to_string();
   const auto& f = full->notifications;
   EXPECT_EQ(f.relay.host, "::1");
@@ -50,6 +52,7 @@ TEST_F(config_test, notifications_defaults_and_values) {
   EXPECT_EQ(f.timeout, std::chrono::seconds(30));
   EXPECT_EQ(f.retry_base, std::chrono::seconds(5));
   EXPECT_EQ(f.retry_max, std::chrono::seconds(600));
+  EXPECT_EQ(f.postmaster_to, "ops@example.com");
 }
 
 TEST_F(config_test, notifications_need_relay_and_from) {
@@ -76,6 +79,8 @@ TEST_F(config_test, notifications_unknown_keys_and_values) {
                20, "notifications.retry_max", "must be at least retry_base");
   EXPECT_ERROR(error_of(with_notifications(relay_and_from + "timeout = 0\n")), 19,
                "notifications.timeout", "");
+  EXPECT_ERROR(error_of(with_notifications(relay_and_from + "postmaster_to = \"Ops <o@x>\"\n")), 19,
+               "notifications.postmaster_to", "not one plain email address");
 }
 
 TEST_F(config_test, notifications_tls_and_auth_mistakes) {

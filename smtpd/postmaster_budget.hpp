@@ -1,0 +1,37 @@
+// How many mails to the postmaster one client address may send in an hour. The mailbox's size
+// bounds what all clients together can store; this keeps one of them from filling it (or the
+// forwarding relay) alone. Thread-safe: every session of a server shares one. The clock is
+// injected for tests.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace mail2sms::smtpd {
+
+class postmaster_budget {
+ public:
+  using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
+
+  explicit postmaster_budget(
+      std::size_t per_hour, clock_fn now = [] { return std::chrono::steady_clock::now(); });
+
+  // Takes one mail from the address's budget for its current hour (which starts with its first
+  // mail); false when there is none left.
+  bool take(const std::string& client);
+
+ private:
+  struct window {
+    std::chrono::steady_clock::time_point start;
+    std::size_t used = 0;
+  };
+  std::size_t per_hour_;
+  clock_fn now_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, window> clients_;
+};
+
+}  // namespace mail2sms::smtpd

@@ -1,0 +1,35 @@
+// Mails to the postmaster per client address and hour.
+#include "smtpd/postmaster_budget.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mail2sms::smtpd {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(postmaster_budget, each_address_has_its_own_hour) {
+  std::chrono::steady_clock::time_point now{};
+  postmaster_budget budget(2, [&] { return now; });
+  EXPECT_TRUE(budget.take("192.0.2.1"));
+  now += 10min;
+  EXPECT_TRUE(budget.take("192.0.2.1"));
+  EXPECT_FALSE(budget.take("192.0.2.1"));
+  EXPECT_TRUE(budget.take("192.0.2.2"));  // another address
+  now += 49min;
+  EXPECT_FALSE(budget.take("192.0.2.1"));  // its hour began with its first mail
+  now += 1min;
+  EXPECT_TRUE(budget.take("192.0.2.1"));
+}
+
+TEST(postmaster_budget, addresses_whose_hour_passed_are_forgotten) {
+  std::chrono::steady_clock::time_point now{};
+  postmaster_budget budget(1, [&] { return now; });
+  for (int i = 0; i < 5000; ++i) EXPECT_TRUE(budget.take("10.0." + std::to_string(i)));
+  EXPECT_FALSE(budget.take("10.0.1"));
+  now += 61min;
+  EXPECT_TRUE(budget.take("10.0.1"));
+}
+
+}  // namespace
+}  // namespace mail2sms::smtpd
