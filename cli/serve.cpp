@@ -320,8 +320,10 @@ void serve(const std::string& config_path) {
     query_thread.request_stop();
     query_thread.join();
   }
-  // A mail being handed to the relay finishes first (at most [notifications] timeout).
+  // A mail being handed to the relay finishes first (at most [notifications] timeout); the
+  // forwarder starts no other.
   if (notify_thread.joinable()) notify_thread.request_stop();
+  if (forward_thread.joinable()) forward_thread.request_stop();
   if (dispatch_thread.joinable()) {
     dispatch_thread.request_stop();
     dispatch_thread.join();
@@ -333,6 +335,7 @@ void serve(const std::string& config_path) {
     receipt_thread.join();
   }
   if (notify_thread.joinable()) notify_thread.join();
+  if (forward_thread.joinable()) forward_thread.join();
   blocking.join();
   hashing.join();
   converting.join();

@@ -167,8 +167,22 @@ config read_document(const document& doc, const toml::table& root_table) {
   c.dispatch = read_dispatch(table(doc, root, "dispatch"));
   c.retention = read_retention(table(doc, root, "retention"));
   c.pricing = read_pricing(table(doc, root, "pricing"));
-  if (root.has("notifications"))
-    c.notifications = read_notifications(table(doc, root, "notifications"));
+  if (root.has("notifications")) {
+    const section notifications = table(doc, root, "notifications");
+    c.notifications = read_notifications(notifications);
+    // Forwarded to one of our own domains, a mail to the postmaster would come back to us and be
+    // forwarded again, for ever (or become an SMS).
+    const auto& to = c.notifications.postmaster_to;
+    const auto at = to.rfind('@');
+    for (const auto& domain : c.smtp.domains) {
+      if (at != std::string::npos && to.size() - at - 1 == domain.size() &&
+          std::equal(domain.begin(), domain.end(), to.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                     [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+        notifications.fail("postmaster_to", "'" + to + "' is in " + domain +
+                                                ", one of [smtp] domains: mail forwarded there "
+                                                "would come back here; give a mailbox elsewhere");
+    }
+  }
   c.log = read_log(table(doc, root, "log"));
   return c;
 }

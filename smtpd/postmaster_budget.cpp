@@ -1,6 +1,10 @@
 // Mails to the postmaster per client address and hour (see postmaster_budget.hpp).
 #include "smtpd/postmaster_budget.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
 #include <iterator>
 
 namespace mail2sms::smtpd {
@@ -10,6 +14,17 @@ constexpr std::chrono::hours hour{1};
 // Addresses remembered before those whose hour has passed are forgotten (memory stays bounded
 // by the clients of the last hour).
 constexpr std::size_t sweep_at = 4096;
+
+std::string key_of(const std::string& client) {
+  std::array<unsigned char, 16> bytes{};
+  if (inet_pton(AF_INET6, client.c_str(), bytes.data()) != 1) return client;  // IPv4
+  const std::array<unsigned char, 12> v4_mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(v4_mapped.begin(), v4_mapped.end(), bytes.begin())) return client;
+  for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(AF_INET6, bytes.data(), text, sizeof text) == nullptr) return client;
+  return std::string(text) + "/64";
+}
 }  // namespace
 
 postmaster_budget::postmaster_budget(std::size_t per_hour, clock_fn now)
@@ -22,11 +37,17 @@ bool postmaster_budget::take(const std::string& client) {
     for (auto it = clients_.begin(); it != clients_.end();)
       it = now - it->second.start >= hour ? clients_.erase(it) : std::next(it);
   }
-  auto& w = clients_[client];
+  auto& w = clients_[key_of(client)];
   if (w.used == 0 || now - w.start >= hour) w = window{now, 0};
   if (w.used >= per_hour_) return false;
   ++w.used;
   return true;
+}
+
+void postmaster_budget::give_back(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  const auto it = clients_.find(key_of(client));
+  if (it != clients_.end() && it->second.used > 0) --it->second.used;
 }
 
 }  // namespace mail2sms::smtpd

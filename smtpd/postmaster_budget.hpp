@@ -20,8 +20,12 @@ class postmaster_budget {
       std::size_t per_hour, clock_fn now = [] { return std::chrono::steady_clock::now(); });
 
   // Takes one mail from the address's budget for its current hour (which starts with its first
-  // mail); false when there is none left.
+  // mail); false when there is none left. An IPv6 address counts as its /64 (what one host
+  // usually has to pick from).
   bool take(const std::string& client);
+  // The mail taken was not stored (the mailbox was full, the database away): the client will
+  // try again, and that is not another mail.
+  void give_back(const std::string& client);
 
  private:
   struct window {

@@ -572,6 +572,8 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
     return delivery{*stored, std::nullopt};
   };
   const delivery done = co_await on_pool(services_.blocking, deliver);
+  if (!done.id && services_.postmaster_limit != nullptr)
+    services_.postmaster_limit->give_back(peer_);
   if (done.error) {
     spdlog::warn("smtp {}: mail for the postmaster not stored: {}", peer_, *done.error);
   } else if (!done.id) {

@@ -16,6 +16,11 @@ result<std::optional<std::int64_t>, core::store_error> postmaster_box::deliver(
     // The mailbox's running total (0020) is taken, and the mail stored, in one statement: one
     // row lock that deliveries queue on for a moment, never longer than lock_timeout.
     tx.exec0("SET LOCAL lock_timeout = '5s'");
+    // The account's key lock first, as the foreign key would take it after the mailbox's: an
+    // account being deleted holds its row and then waits for the mailbox (its cascade gives the
+    // room back), and the other order deadlocked with it.
+    if (mail.account_id)
+      tx.exec_params("SELECT 1 FROM accounts WHERE id = $1 FOR KEY SHARE", *mail.account_id);
     const auto rows = tx.exec_params(
         "WITH room AS ("
         "  UPDATE postmaster_mailbox SET used = used + octet_length($7::bytea) + 1024 "

@@ -3,11 +3,13 @@
 -- had no account: an export left them out, and `account delete` left them until the retention
 -- purge erased their texts.
 --
--- The attribution is 0017's, now one function for both triggers: each account's newest message
--- to the number sent in the window; of those, the ones sent from the address the reply went to,
--- if any were; the reply is the account's only if exactly one remains. A reply no account can be
--- told from (none wrote to the number within 7 days, or several could be meant) has none, and its
--- text goes with the retention purge as before.
+-- The attribution is 0017's, now one function for both triggers, with one more rule: each
+-- account's newest message to the number sent in the window; of those, the ones sent from the
+-- address the reply went to, if any were; the reply is the account's only if exactly one
+-- remains. New: when none was sent from that address but it is an account's sender ID, the
+-- reply is nobody's (0017 gave a reply to one account's number to another account that had
+-- written to the number from elsewhere, when the first had written more than 7 days before). A
+-- reply no account can be told from has none, and its text goes with the retention purge.
 CREATE FUNCTION reply_attribution(source text, destination text, since timestamptz,
                                   until timestamptz)
 RETURNS TABLE (message_id bigint, account_id bigint, mail_from text, notify text,
@@ -31,6 +33,9 @@ LANGUAGE sql STABLE AS $$
     )
     SELECT id, account_id, mail_from, notify, notify_to FROM remaining
     WHERE (SELECT count(*) FROM remaining) = 1
+      AND (sent_from_there OR NOT EXISTS (
+          SELECT 1 FROM asked q JOIN accounts o
+            ON q.sent_to <> '' AND o.sender_id <> '' AND lower(ltrim(o.sender_id, '+')) = q.sent_to))
 $$;
 
 ALTER TABLE inbound_messages
@@ -76,8 +81,8 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- The replies already kept, attributed as they would have been when they came.
-UPDATE inbound_messages i SET account_id = (
-    SELECT r.account_id
-    FROM reply_attribution(i.source, i.destination, i.received_at - interval '7 days',
-                           i.received_at) r);
+-- The replies already kept: only those mailed to an account (their notification names it). The
+-- rule above, run again now, could give a reply to the wrong account: the one it was for may
+-- have been deleted since, with its messages. The others are nobody's, and go with the purge.
+UPDATE inbound_messages i SET account_id = n.account_id
+    FROM notifications n WHERE n.inbound_id = i.id AND n.kind = 'reply';

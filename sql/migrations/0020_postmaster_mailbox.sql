@@ -11,6 +11,9 @@
 -- forward_to is where serve was told to send it when the mail came (NULL: nowhere);
 -- forward_next_at when it is due (NULL once forwarded or given up); forward_detail the relay's
 -- last words (or why it was given up).
+-- No mail is delivered or deleted while the total is first counted and the trigger made.
+LOCK TABLE postmaster_mail IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE postmaster_mailbox (
     one   boolean PRIMARY KEY DEFAULT true CHECK (one),
     used  bigint NOT NULL CHECK (used >= 0)

@@ -322,7 +322,7 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   // Before 0019 the reply stayed, with its number and text, until the retention purge.
   execute(
       "INSERT INTO inbound_messages (connector, source, destination, body) "
-      "VALUES ('sim', '27829876543', 'AcmeAlerts', 'Reactor cooled down')");
+      "VALUES ('sim', '27829876543', 'ALERTS', 'Reactor cooled down')");
   execute(
       "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, account_id, tls, size, "
       "message) VALUES ('192.0.2.7', 'pbx', 'pager@acme.example', 'Postmaster', " +

@@ -319,6 +319,39 @@ TEST_F(notifications_test, two_accounts_sharing_a_sender_id_get_no_reply_by_mail
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "1");
 }
 
+TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
+  // noc's sender ID is +27830000002; it wrote to the number more than 7 days ago. ops wrote
+  // yesterday, from the connector's own address. The number replies to +27830000002: the reply
+  // is for noc, not ops (0017 gave it to ops, and mailed it there). Now it is nobody's.
+  const auto recent = claimed_message("alice@example.org", "+27821000004");
+  outcome(recent, status::submitted, "", "s4");
+  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+  ASSERT_TRUE(noc.has_value());
+  execute("UPDATE accounts SET sender_id = '+27830000002' WHERE name = 'noc'");
+  core::submission s;
+  s.account_id = noc->id;
+  s.mail_from = "bob@example.net";
+  s.recipients = {"+27821000004"};
+  s.sender_id = "+27830000002";
+  s.text = "old";
+  s.sms = sms::encode(s.text);
+  ASSERT_TRUE(store_->enqueue(s).has_value());
+  execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE account_id = " +
+          std::to_string(noc->id));
+  set_notify("all");
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt}})
+          .has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
+  EXPECT_EQ(value("SELECT count(*) FROM inbound_messages WHERE account_id IS NULL"), "1");
+  // The same reply to the connector's own address is ops's, as before.
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000004", "Alerts", "for ops", std::nullopt}})
+                  .has_value());
+  EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
+  EXPECT_EQ(value("SELECT a.name FROM inbound_messages i JOIN accounts a ON a.id = i.account_id"),
+            "ops");
+}
+
 TEST_F(notifications_test, settings_are_set_shown_audited_and_exported_with_the_outbox) {
   sql::admin admin(db_);
   auto account = admin.account("ops");

@@ -81,6 +81,9 @@ TEST_F(config_test, notifications_unknown_keys_and_values) {
                "notifications.timeout", "");
   EXPECT_ERROR(error_of(with_notifications(relay_and_from + "postmaster_to = \"Ops <o@x>\"\n")), 19,
                "notifications.postmaster_to", "not one plain email address");
+  EXPECT_ERROR(error_of(with_notifications(relay_and_from +
+                                           "postmaster_to = \"postmaster@SMS.example.com\"\n")),
+               19, "notifications.postmaster_to", "one of [smtp] domains");
 }
 
 TEST_F(config_test, notifications_tls_and_auth_mistakes) {

@@ -22,6 +22,21 @@ TEST(postmaster_budget, each_address_has_its_own_hour) {
   EXPECT_TRUE(budget.take("192.0.2.1"));
 }
 
+// A mail that was not stored (the mailbox full, the database away) is not counted: the client's
+// retry is the same mail. An IPv6 host counts as its /64.
+TEST(postmaster_budget, a_mail_not_stored_is_given_back_and_ipv6_counts_by_64) {
+  std::chrono::steady_clock::time_point now{};
+  postmaster_budget budget(1, [&] { return now; });
+  EXPECT_TRUE(budget.take("192.0.2.1"));
+  budget.give_back("192.0.2.1");
+  EXPECT_TRUE(budget.take("192.0.2.1"));
+  EXPECT_FALSE(budget.take("192.0.2.1"));
+  EXPECT_TRUE(budget.take("2001:db8:1:2::10"));
+  EXPECT_FALSE(budget.take("2001:db8:1:2:ffff::1"));  // the same /64
+  EXPECT_TRUE(budget.take("2001:db8:1:3::10"));       // another one
+  EXPECT_TRUE(budget.take("::ffff:192.0.2.9"));
+}
+
 TEST(postmaster_budget, addresses_whose_hour_passed_are_forgotten) {
   std::chrono::steady_clock::time_point now{};
   postmaster_budget budget(1, [&] { return now; });
