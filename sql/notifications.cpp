@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
 
 namespace mail2sms::sql {
@@ -89,6 +90,18 @@ result<ok_t, core::store_error> notification_store::retry(std::int64_t id,
         "UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2), "
         "last_error = $3 WHERE id = $1",
         id, static_cast<double>(after.count()), detail);
+    return ok;
+  });
+}
+
+result<ok_t, core::store_error> notification_store::release(const std::vector<std::int64_t>& ids) {
+  array_literal list;
+  for (const auto id : ids) list.add(id);
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "UPDATE notifications SET next_attempt_at = now(), attempts = greatest(attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+        list.str());
     return ok;
   });
 }

@@ -22,6 +22,7 @@ class notification_store : public notify::notification_outbox {
   result<ok_t, core::store_error> retry(std::int64_t id, std::chrono::seconds after,
                                         const std::string& detail) override;
   result<ok_t, core::store_error> give_up(std::int64_t id, const std::string& detail) override;
+  result<ok_t, core::store_error> release(const std::vector<std::int64_t>& ids) override;
   bool wait_for_notifications(std::chrono::milliseconds timeout) override;
 
   // The names of the accounts with notify other than 'off' (serve warns when nothing sends).

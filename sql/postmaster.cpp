@@ -3,6 +3,7 @@
 
 #include <pqxx/pqxx>
 
+#include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
 
 namespace mail2sms::sql {
@@ -104,6 +105,20 @@ result<ok_t, core::store_error> postmaster_box::forward_given_up(std::int64_t id
         "UPDATE postmaster_mail SET forward_next_at = NULL, forward_detail = 'given up: ' || $2 "
         "WHERE id = $1",
         id, detail);
+    return ok_t{};
+  });
+}
+
+result<ok_t, core::store_error> postmaster_box::release_forwards(
+    const std::vector<std::int64_t>& ids) {
+  array_literal list;
+  for (const auto id : ids) list.add(id);
+  return in_transaction(connection_string_, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "UPDATE postmaster_mail SET forward_next_at = now(), "
+        "forward_attempts = greatest(forward_attempts - 1, 0) "
+        "WHERE id = ANY($1::bigint[]) AND forward_next_at IS NOT NULL",
+        list.str());
     return ok_t{};
   });
 }

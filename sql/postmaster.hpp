@@ -28,6 +28,7 @@ class postmaster_box final : public core::postmaster_mailbox, public notify::pos
                                                 const std::string& detail) override;
   result<ok_t, core::store_error> forward_given_up(std::int64_t id,
                                                    const std::string& detail) override;
+  result<ok_t, core::store_error> release_forwards(const std::vector<std::int64_t>& ids) override;
 
  private:
   std::string connection_string_;

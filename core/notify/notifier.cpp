@@ -134,9 +134,21 @@ int notifier::run_once(std::stop_token stop) {
     return 0;
   }
   claims_.succeeded();
+  std::vector<std::int64_t> untried;
   for (const auto& n : *claimed) {
-    if (stop.stop_requested()) break;  // serve is stopping: one timeout at most, not a batch's
+    // serve is stopping: one timeout at most, not a batch's; the rest is due again at once.
+    if (stop.stop_requested()) {
+      untried.push_back(n.id);
+      continue;
+    }
     deliver(n);
+  }
+  if (!untried.empty()) {
+    if (auto released = outbox_.release(untried); !released)
+      spdlog::warn(
+          "notifications: {} claimed and not sent are due again only when their lease "
+          "ends: {}",
+          untried.size(), released.error().message);
   }
   return static_cast<int>(claimed->size());
 }

@@ -43,8 +43,8 @@ class notifier {
   notifier(notification_outbox& outbox, notifier_settings settings, mail_sender send = send_mail);
 
   void run(std::stop_token stop);
-  // One claim and the sending of what it got, until `stop` is requested (what is left then goes
-  // back to the outbox when its lease ends); how many were claimed.
+  // One claim and the sending of what it got, until `stop` is requested (what is left then is
+  // released: due again at once, for another process or the next start); how many were claimed.
   int run_once(std::stop_token stop = {});
 
   // The delay before attempt n + 1 after n failed ones: base * 2^(n-1), at most max.

@@ -42,6 +42,9 @@ class notification_outbox {
                                                 const std::string& detail) = 0;
   // Given up: the row says so and the message gets an event (status 'notification').
   virtual result<ok_t, core::store_error> give_up(std::int64_t id, const std::string& detail) = 0;
+  // Claimed but not tried (serve is stopping): due again now, the attempt not counted, instead
+  // of waiting out the lease.
+  virtual result<ok_t, core::store_error> release(const std::vector<std::int64_t>& ids) = 0;
   // Blocks until a new notification is announced (LISTEN) or the timeout passes.
   virtual bool wait_for_notifications(std::chrono::milliseconds timeout) = 0;
 };

@@ -73,9 +73,20 @@ int postmaster_forwarder::run_once(std::stop_token stop) {
     return 0;
   }
   claims_.succeeded();
+  std::vector<std::int64_t> untried;
   for (const auto& m : *claimed) {
-    if (stop.stop_requested()) break;
+    if (stop.stop_requested()) {  // serve is stopping: the rest is due again at once
+      untried.push_back(m.id);
+      continue;
+    }
     forward(m);
+  }
+  if (!untried.empty()) {
+    if (auto released = outbox_.release_forwards(untried); !released)
+      spdlog::warn(
+          "postmaster forwarding: {} claimed and not sent are due again only when their "
+          "lease ends: {}",
+          untried.size(), released.error().message);
   }
   return static_cast<int>(claimed->size());
 }

@@ -37,6 +37,9 @@ class postmaster_outbox {
                                                         const std::string& detail) = 0;
   virtual result<ok_t, core::store_error> forward_given_up(std::int64_t id,
                                                            const std::string& detail) = 0;
+  // As notification_outbox::release.
+  virtual result<ok_t, core::store_error> release_forwards(
+      const std::vector<std::int64_t>& ids) = 0;
 };
 
 class postmaster_forwarder {

@@ -14,6 +14,7 @@
 #include "migrated_fixture.hpp"
 #include "sql/admin.hpp"
 #include "sql/notifications.hpp"
+#include "sql/postmaster.hpp"
 #include "sql/retention.hpp"
 
 namespace mail2sms::testing {
@@ -148,6 +149,12 @@ TEST_F(notifications_test, a_claim_returns_what_the_mail_needs_and_leases_it) {
   auto again = outbox_->claim(10, seconds(600));
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->empty());
+
+  // Released untried (serve stopping): due at once, the attempt not counted.
+  ASSERT_TRUE(outbox_->release({n.id}).has_value());
+  auto released = outbox_->claim(10, seconds(600));
+  ASSERT_TRUE(released.has_value() && released->size() == 1u);
+  EXPECT_EQ(released->front().attempts, 1);
 
   ASSERT_TRUE(outbox_->retry(n.id, seconds(0), "451 4.3.0 later").has_value());
   auto retried = outbox_->claim(10, seconds(600));
@@ -350,6 +357,49 @@ TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
   EXPECT_EQ(value("SELECT a.name FROM inbound_messages i JOIN accounts a ON a.id = i.account_id"),
             "ops");
+}
+
+// Mail to the postmaster to be forwarded (0020): claimed under a lease, released untried when
+// serve stops (due at once, the attempt not counted), forwarded once; the mailbox's running
+// total follows deliveries and deletions, and a mail that does not fit is not stored.
+TEST_F(notifications_test, postmaster_mail_is_claimed_released_and_forwarded_once) {
+  sql::postmaster_box box(db_, "ops@example.org");
+  core::postmaster_mail mail{.client = "192.0.2.7",
+                             .helo = "mx",
+                             .mail_from = "abuse@isp.example",
+                             .recipient = "Postmaster",
+                             .account_id = std::nullopt,
+                             .tls = false,
+                             .message = "Subject: hi\r\n\r\nhello\r\n"};
+  auto stored = box.deliver(mail, 4096);
+  ASSERT_TRUE(stored.has_value()) << stored.error().message;
+  ASSERT_TRUE(stored->has_value());
+  const auto id = **stored;
+  EXPECT_EQ(value("SELECT used FROM postmaster_mailbox"),
+            std::to_string(mail.message.size() + 1024));
+  auto too_big = box.deliver(mail, 2048);  // twice (size + 1,024) > 2,048
+  ASSERT_TRUE(too_big.has_value());
+  EXPECT_FALSE(too_big->has_value());
+
+  auto claimed = box.claim_forwards(10, seconds(600));
+  ASSERT_TRUE(claimed.has_value()) << claimed.error().message;
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().id, id);
+  EXPECT_EQ(claimed->front().attempts, 1);
+  EXPECT_EQ(claimed->front().forward_to, "ops@example.org");
+  EXPECT_EQ(claimed->front().message, mail.message);
+  EXPECT_TRUE(box.claim_forwards(10, seconds(600))->empty());  // leased
+  ASSERT_TRUE(box.release_forwards({id}).has_value());
+  auto again = box.claim_forwards(10, seconds(600));
+  ASSERT_TRUE(again.has_value() && again->size() == 1u);
+  EXPECT_EQ(again->front().attempts, 1);
+  ASSERT_TRUE(box.forwarded(id, "250 ok").has_value());
+  ASSERT_TRUE(box.release_forwards({id}).has_value());  // too late: stays forwarded
+  EXPECT_TRUE(box.claim_forwards(10, seconds(0))->empty());
+  EXPECT_EQ(value("SELECT forwarded_at IS NOT NULL FROM postmaster_mail"), "t");
+
+  execute("DELETE FROM postmaster_mail");
+  EXPECT_EQ(value("SELECT used FROM postmaster_mailbox"), "0");
 }
 
 TEST_F(notifications_test, settings_are_set_shown_audited_and_exported_with_the_outbox) {

@@ -52,6 +52,11 @@ struct fake_outbox : notification_outbox {
     given_up[id] = detail;
     return ok;
   }
+  result<ok_t, core::store_error> release(const std::vector<std::int64_t>& ids) override {
+    released.insert(released.end(), ids.begin(), ids.end());
+    return ok;
+  }
+  std::vector<std::int64_t> released;
   // As a LISTEN with nothing coming: the whole timeout, when sleeping is on.
   bool wait_for_notifications(std::chrono::milliseconds timeout) override {
     if (sleeps) std::this_thread::sleep_for(timeout);
@@ -114,6 +119,25 @@ TEST(notifier, sends_one_dsn_per_notification_to_its_address) {
   EXPECT_NE(mails[0].message.substr(0, 400), mails[1].message.substr(0, 400));
   // The lease covers a whole batch sent one after another.
   EXPECT_GT(outbox.last_lease, seconds(30) * 10);
+}
+
+// Stopping in the middle of a batch: the one being sent finishes, the rest is due again at once
+// (they waited out their lease, 12 minutes with the defaults, before another serve took them).
+TEST(notifier, a_stop_mid_batch_releases_what_was_not_tried) {
+  fake_outbox outbox;
+  outbox.due = {pending(1), pending(2), pending(3)};
+  std::stop_source stop;
+  int sent = 0;
+  notifier n(outbox, settings(),
+             [&](const relay_settings&, const std::string&, const std::string&) {
+               ++sent;
+               stop.request_stop();  // SIGTERM while the first is with the relay
+               return send_outcome{send_outcome::kind::sent, "250 ok"};
+             });
+  EXPECT_EQ(n.run_once(stop.get_token()), 3);
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(outbox.sent_ids, std::vector<std::int64_t>{1});
+  EXPECT_EQ(outbox.released, (std::vector<std::int64_t>{2, 3}));
 }
 
 // Stopping does not wait out the idle wait for notifications: it ends within core::stop_check

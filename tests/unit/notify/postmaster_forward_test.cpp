@@ -96,6 +96,11 @@ struct fake_outbox : postmaster_outbox {
     given_up[id] = detail;
     return ok;
   }
+  result<ok_t, core::store_error> release_forwards(const std::vector<std::int64_t>& ids) override {
+    released.insert(released.end(), ids.begin(), ids.end());
+    return ok;
+  }
+  std::vector<std::int64_t> released;
 };
 
 postmaster_pending pending(std::int64_t id, int attempts = 1, seconds age = seconds(10)) {
@@ -144,6 +149,20 @@ TEST(postmaster_forwarder, sends_retries_and_gives_up) {
   EXPECT_EQ(outbox.later.at(2), seconds(240));  // 60 * 2^(3-1)
   EXPECT_EQ(outbox.given_up.at(3), "the relay refused it: 550 5.1.1 <(address)>: unknown");
   EXPECT_EQ(outbox.given_up.at(4), "not forwarded within 432000 s");
+}
+
+TEST(postmaster_forwarder, a_stop_mid_batch_releases_what_was_not_tried) {
+  fake_outbox outbox;
+  outbox.due = {pending(1), pending(2)};
+  std::stop_source stop;
+  postmaster_forwarder f(outbox, settings(),
+                         [&](const relay_settings&, const std::string&, const std::string&) {
+                           stop.request_stop();
+                           return send_outcome{send_outcome::kind::sent, "250 ok"};
+                         });
+  EXPECT_EQ(f.run_once(stop.get_token()), 2);
+  EXPECT_EQ(outbox.forwarded_ids, std::vector<std::int64_t>{1});
+  EXPECT_EQ(outbox.released, std::vector<std::int64_t>{2});
 }
 
 }  // namespace
