@@ -215,9 +215,9 @@ void serve(const std::string& config_path) {
   const bool forward_postmaster =
       cfg.notifications.enabled && !cfg.notifications.postmaster_to.empty();
   sql::postmaster_box postmaster(db.connection_string(),
+                                 static_cast<std::int64_t>(cfg.smtp.postmaster_mailbox_size),
                                  forward_postmaster ? cfg.notifications.postmaster_to : "");
   services.postmaster = &postmaster;
-  services.postmaster_capacity = static_cast<std::int64_t>(cfg.smtp.postmaster_mailbox_size);
   smtpd::postmaster_budget postmaster_limit(cfg.smtp.postmaster_per_client);
   services.postmaster_limit = &postmaster_limit;
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,

@@ -33,6 +33,7 @@ class outage_log {
   void succeeded(clock::time_point now = clock::now());
 
   std::uint64_t failures() const { return failures_; }
+  const std::string& name() const { return name_; }
 
  private:
   std::string name_, failing_, back_;

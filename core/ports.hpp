@@ -91,10 +91,9 @@ struct postmaster_mail {
 class postmaster_mailbox {
  public:
   virtual ~postmaster_mailbox() = default;
-  // Commits the mail and returns its number; nullopt, storing nothing, when the mailbox would
-  // then hold more than `capacity` octets (each mail counting its size and 1 KiB for its row).
-  virtual result<std::optional<std::int64_t>, store_error> deliver(const postmaster_mail& mail,
-                                                                   std::int64_t capacity) = 0;
+  // Commits the mail and returns its number; nullopt, storing nothing, when the mailbox is full
+  // (its capacity is the implementation's: [smtp] postmaster_mailbox_size in serve).
+  virtual result<std::optional<std::int64_t>, store_error> deliver(const postmaster_mail& mail) = 0;
 };
 
 // One accepted mail: a message row per recipient, its parts with it, all committed together.

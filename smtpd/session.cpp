@@ -561,13 +561,12 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
   if (request.env.account.id != 0) mail.account_id = request.env.account.id;
   mail.tls = request.env.tls;
   mail.message = request.data;
-  const std::int64_t capacity = services_.postmaster_capacity;
   struct delivery {  // what co_spawn can carry back (it default-constructs the value)
     std::optional<std::int64_t> id;
     std::optional<std::string> error;
   };
-  auto deliver = [mailbox, &mail, capacity] {
-    auto stored = mailbox->deliver(mail, capacity);
+  auto deliver = [mailbox, &mail] {
+    auto stored = mailbox->deliver(mail);
     if (!stored) return delivery{std::nullopt, stored.error().message};
     return delivery{*stored, std::nullopt};
   };
@@ -577,8 +576,7 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
   if (done.error) {
     spdlog::warn("smtp {}: mail for the postmaster not stored: {}", peer_, *done.error);
   } else if (!done.id) {
-    spdlog::warn("smtp {}: mail for the postmaster refused: its mailbox is full ({} octets)", peer_,
-                 capacity);
+    spdlog::warn("smtp {}: mail for the postmaster refused: its mailbox is full", peer_);
     result.enhanced_code = "4.2.2";
     result.text = "The postmaster's mailbox is full, try again later";
   } else {

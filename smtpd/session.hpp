@@ -36,10 +36,9 @@ struct session_services {
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
   std::chrono::seconds session_timeout{3600};
-  // Where mail to the postmaster is kept, and how many octets of it at most (see
-  // protocol_settings::postmaster; the database is reached on `blocking`).
+  // Where mail to the postmaster is kept (see protocol_settings::postmaster; the database is
+  // reached on `blocking`).
   core::postmaster_mailbox* postmaster = nullptr;
-  std::int64_t postmaster_capacity = 64 * 1024 * 1024;
   postmaster_budget* postmaster_limit = nullptr;  // per client address and hour; null: none
 };
 

@@ -8,11 +8,14 @@
 
 namespace mail2sms::sql {
 
-postmaster_box::postmaster_box(std::string connection_string, std::string forward_to)
-    : connection_string_(std::move(connection_string)), forward_to_(std::move(forward_to)) {}
+postmaster_box::postmaster_box(std::string connection_string, std::int64_t capacity,
+                               std::string forward_to)
+    : connection_string_(std::move(connection_string)),
+      capacity_(capacity),
+      forward_to_(std::move(forward_to)) {}
 
 result<std::optional<std::int64_t>, core::store_error> postmaster_box::deliver(
-    const core::postmaster_mail& mail, std::int64_t capacity) {
+    const core::postmaster_mail& mail) {
   return in_transaction(connection_string_, [&](pqxx::work& tx) -> std::optional<std::int64_t> {
     // The mailbox's running total (0020) is taken, and the mail stored, in one statement: one
     // row lock that deliveries queue on for a moment, never longer than lock_timeout.
@@ -34,7 +37,7 @@ result<std::optional<std::int64_t>, core::store_error> postmaster_box::deliver(
         "FROM room "
         "RETURNING id",
         mail.client, mail.helo, mail.mail_from, mail.recipient, mail.account_id.value_or(0),
-        mail.tls, pqxx::binarystring(mail.message), capacity, forward_to_);
+        mail.tls, pqxx::binarystring(mail.message), capacity_, forward_to_);
     if (rows.empty()) return std::nullopt;
     return rows[0][0].as<std::int64_t>();
   });

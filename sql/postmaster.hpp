@@ -13,12 +13,13 @@ namespace mail2sms::sql {
 
 class postmaster_box final : public core::postmaster_mailbox, public notify::postmaster_outbox {
  public:
-  // forward_to: where each mail delivered here is to be forwarded (empty: nowhere).
-  explicit postmaster_box(std::string connection_string, std::string forward_to = {});
-  // On the calling thread's connection. Each mail counts its size and 1 KiB more against
-  // `capacity` (0020's running total, taken under its row lock, so the mailbox never holds more).
-  result<std::optional<std::int64_t>, core::store_error> deliver(const core::postmaster_mail& mail,
-                                                                 std::int64_t capacity) override;
+  // capacity: octets the mailbox holds, each mail counting its size and 1 KiB more; forward_to:
+  // where each mail delivered here is to be forwarded (empty: nowhere).
+  postmaster_box(std::string connection_string, std::int64_t capacity, std::string forward_to = {});
+  // On the calling thread's connection. 0020's running total is taken under its row lock, so the
+  // mailbox never holds more than the capacity.
+  result<std::optional<std::int64_t>, core::store_error> deliver(
+      const core::postmaster_mail& mail) override;
 
   // notify::postmaster_outbox, each on the calling thread's connection.
   result<std::vector<notify::postmaster_pending>, core::store_error> claim_forwards(
@@ -32,6 +33,7 @@ class postmaster_box final : public core::postmaster_mailbox, public notify::pos
 
  private:
   std::string connection_string_;
+  std::int64_t capacity_;
   std::string forward_to_;
 };
 

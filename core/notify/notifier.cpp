@@ -126,31 +126,11 @@ void notifier::deliver(const pending_notification& n) {
 }
 
 int notifier::run_once(std::stop_token stop) {
-  // The lease covers sending the whole batch one after another, each within the timeout.
-  const auto lease = settings_.relay.timeout * (settings_.batch + 1) + std::chrono::seconds(60);
-  auto claimed = outbox_.claim(settings_.batch, lease);
-  if (!claimed) {
-    claims_.failed(claimed.error().message);
-    return 0;
-  }
-  claims_.succeeded();
-  std::vector<std::int64_t> untried;
-  for (const auto& n : *claimed) {
-    // serve is stopping: one timeout at most, not a batch's; the rest is due again at once.
-    if (stop.stop_requested()) {
-      untried.push_back(n.id);
-      continue;
-    }
-    deliver(n);
-  }
-  if (!untried.empty()) {
-    if (auto released = outbox_.release(untried); !released)
-      spdlog::warn(
-          "notifications: {} claimed and not sent are due again only when their lease "
-          "ends: {}",
-          untried.size(), released.error().message);
-  }
-  return static_cast<int>(claimed->size());
+  return send_claimed(
+      settings_.batch, settings_.relay.timeout, claims_, stop,
+      [this](int limit, std::chrono::seconds lease) { return outbox_.claim(limit, lease); },
+      [this](const pending_notification& n) { deliver(n); },
+      [this](const std::vector<std::int64_t>& ids) { return outbox_.release(ids); });
 }
 
 void notifier::run(std::stop_token stop) {

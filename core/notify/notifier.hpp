@@ -3,6 +3,7 @@
 // backoff, 5xx and notifications older than give_up_after are given up. One mail per message.
 #pragma once
 
+#include <spdlog/spdlog.h>
 #include <chrono>
 #include <functional>
 #include <stop_token>
@@ -33,6 +34,37 @@ struct notifier_settings {
 std::string random_hex(std::size_t bytes);
 std::string rfc5322_now();
 std::string without_address(std::string text, const std::string& address);
+
+// One round of a worker that sends claimed rows through the relay (the notifier, the postmaster
+// forwarder): claim up to `batch` under a lease that covers sending them one after another, send
+// each until `stop` is requested, and release the rest (due again at once). How many were
+// claimed; a failed claim is reported to `claims` (one line per outage) and counts as none.
+template <class Claim, class Send, class Release>
+int send_claimed(int batch, std::chrono::seconds timeout, core::outage_log& claims,
+                 std::stop_token stop, Claim claim, Send send, Release release) {
+  const auto lease = timeout * (batch + 1) + std::chrono::seconds(60);
+  auto claimed = claim(batch, lease);
+  if (!claimed) {
+    claims.failed(claimed.error().message);
+    return 0;
+  }
+  claims.succeeded();
+  std::vector<std::int64_t> untried;
+  for (const auto& item : *claimed) {
+    // serve is stopping: one timeout at most, not a batch's.
+    if (stop.stop_requested()) {
+      untried.push_back(item.id);
+      continue;
+    }
+    send(item);
+  }
+  if (!untried.empty()) {
+    if (auto released = release(untried); !released)
+      spdlog::warn("{}: {} claimed and not sent are due again only when their lease ends: {}",
+                   claims.name(), untried.size(), released.error().message);
+  }
+  return static_cast<int>(claimed->size());
+}
 
 using mail_sender =
     std::function<send_outcome(const relay_settings&, const std::string&, const std::string&)>;

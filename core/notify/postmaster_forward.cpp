@@ -66,29 +66,13 @@ void postmaster_forwarder::forward(const postmaster_pending& m) {
 }
 
 int postmaster_forwarder::run_once(std::stop_token stop) {
-  const auto lease = settings_.relay.timeout * (settings_.batch + 1) + std::chrono::seconds(60);
-  auto claimed = outbox_.claim_forwards(settings_.batch, lease);
-  if (!claimed) {
-    claims_.failed(claimed.error().message);
-    return 0;
-  }
-  claims_.succeeded();
-  std::vector<std::int64_t> untried;
-  for (const auto& m : *claimed) {
-    if (stop.stop_requested()) {  // serve is stopping: the rest is due again at once
-      untried.push_back(m.id);
-      continue;
-    }
-    forward(m);
-  }
-  if (!untried.empty()) {
-    if (auto released = outbox_.release_forwards(untried); !released)
-      spdlog::warn(
-          "postmaster forwarding: {} claimed and not sent are due again only when their "
-          "lease ends: {}",
-          untried.size(), released.error().message);
-  }
-  return static_cast<int>(claimed->size());
+  return send_claimed(
+      settings_.batch, settings_.relay.timeout, claims_, stop,
+      [this](int limit, std::chrono::seconds lease) {
+        return outbox_.claim_forwards(limit, lease);
+      },
+      [this](const postmaster_pending& m) { forward(m); },
+      [this](const std::vector<std::int64_t>& ids) { return outbox_.release_forwards(ids); });
 }
 
 void postmaster_forwarder::run(std::stop_token stop) {

@@ -363,7 +363,7 @@ TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
 // serve stops (due at once, the attempt not counted), forwarded once; the mailbox's running
 // total follows deliveries and deletions, and a mail that does not fit is not stored.
 TEST_F(notifications_test, postmaster_mail_is_claimed_released_and_forwarded_once) {
-  sql::postmaster_box box(db_, "ops@example.org");
+  sql::postmaster_box box(db_, 4096, "ops@example.org");
   core::postmaster_mail mail{.client = "192.0.2.7",
                              .helo = "mx",
                              .mail_from = "abuse@isp.example",
@@ -371,13 +371,14 @@ TEST_F(notifications_test, postmaster_mail_is_claimed_released_and_forwarded_onc
                              .account_id = std::nullopt,
                              .tls = false,
                              .message = "Subject: hi\r\n\r\nhello\r\n"};
-  auto stored = box.deliver(mail, 4096);
+  auto stored = box.deliver(mail);
   ASSERT_TRUE(stored.has_value()) << stored.error().message;
   ASSERT_TRUE(stored->has_value());
   const auto id = **stored;
   EXPECT_EQ(value("SELECT used FROM postmaster_mailbox"),
             std::to_string(mail.message.size() + 1024));
-  auto too_big = box.deliver(mail, 2048);  // twice (size + 1,024) > 2,048
+  sql::postmaster_box small(db_, 2048, "ops@example.org");
+  auto too_big = small.deliver(mail);  // twice (size + 1,024) > 2,048
   ASSERT_TRUE(too_big.has_value());
   EXPECT_FALSE(too_big->has_value());
 
