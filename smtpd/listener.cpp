@@ -125,7 +125,7 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
   settings.plaintext_auth = settings.plaintext_auth || plaintext_auth;
   for (;;) {
     boost::system::error_code ec;
-    auto socket = co_await acceptor->async_accept(asio::make_strand(io_),
+    auto socket = co_await acceptor->async_accept(io_.get_executor(),
                                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
