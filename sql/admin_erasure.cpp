@@ -53,9 +53,12 @@ SELECT json_build_object(
         FROM message_parts p WHERE p.message_id = m.id), '[]'),
       'status', m.status, 'attempts', m.attempts, 'connector', m.connector,
       'last_error', m.last_error, 'cost', m.cost,
-      'events', COALESCE((SELECT json_agg(json_build_object(
-          'status', e.status, 'detail', e.detail, 'at', e.at) ORDER BY e.id)
-        FROM message_events e WHERE e.message_id = m.id), '[]'),
+      'events', (SELECT json_agg(x.event ORDER BY x.n) FROM (
+          SELECT 0::bigint AS n, json_build_object(
+            'status', 'queued', 'detail', '', 'at', m.created_at) AS event
+          UNION ALL
+          SELECT e.id, json_build_object('status', e.status, 'detail', e.detail, 'at', e.at)
+          FROM message_events e WHERE e.message_id = m.id) x),
       'delivery_reports', COALESCE((SELECT json_agg(json_build_object(
           'part', r.part_no, 'state', r.state, 'error_code', r.error_code,
           'received_at', r.received_at) ORDER BY r.id)

@@ -196,10 +196,11 @@ std::string reservation_reason(const core::policy::decision& d) {
 // Everything a batch writes, in one statement (one round trip, planned once per connection): the
 // credit taken from each account, a ledger row per admitted mail (with the balance after it),
 // the rate-limit counters of accounts that have limits, the messages (one per recipient sent to)
-// with their parts packed in the row (0014), `queued` events and dispatch_queue rows (0010: due
-// now, as their next_attempt_at says), and a NOTIFY for the dispatchers. The one foreign key left
+// with their parts packed in the row (0014), dispatch_queue rows (0010: due now, as their
+// next_attempt_at says), and a NOTIFY for the dispatchers. No `queued` event: the message's
+// created_at is that fact (0021). The one foreign key left
 // on these tables (usage counters to accounts, one row per account) is checked at the end of the
-// statement. It checks that it wrote every row it was given ($26; 0015's function raises if not):
+// statement. It checks that it wrote every row it was given ($26; 0021's function raises if not):
 // a shortfall (a charge for an account that is gone) would otherwise be a 250 for a mail without
 // all its rows, and the COMMIT is already on its way behind it.
 constexpr const char* write_batch_sql =
@@ -231,14 +232,11 @@ constexpr const char* write_batch_sql =
     "              $24::int[], $25::int[]) "
     "    AS m(q, a, f, mid, r, s, b, bl, e, n, c, p, pl) "
     "  RETURNING id, next_attempt_at), "
-    "events AS ("
-    "  INSERT INTO message_events (message_id, status) SELECT id, 'queued' FROM inserted "
-    "  RETURNING message_id), "
     "due AS ("
     "  INSERT INTO dispatch_queue (message_id, due_at) SELECT id, next_attempt_at FROM inserted "
     "  RETURNING message_id) "
     "SELECT intake_wrote_rows(ARRAY[(SELECT count(*) FROM inserted), "
-    "         (SELECT count(*) FROM events), (SELECT count(*) FROM ledger), "
+    "         (SELECT count(*) FROM ledger), "
     "         (SELECT count(*) FROM counted), (SELECT count(*) FROM charged), "
     "         (SELECT count(*) FROM due)], $26::bigint[]), "
     "       CASE WHEN EXISTS (SELECT 1 FROM inserted) "
@@ -334,7 +332,7 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
 // Queues write_batch_sql with the batch's rows.
 void send_write(pipelined_connection& c, const batch_rows& r) {
   array_literal expected;
-  for (auto n : {r.messages, r.messages, r.ledger, r.counters, r.charges, r.messages})
+  for (auto n : {r.messages, r.ledger, r.counters, r.charges, r.messages})
     expected.add(static_cast<std::int64_t>(n));
   const std::array<std::string, 26> text{r.charged_ids.str(),
                                          r.charged.str(),

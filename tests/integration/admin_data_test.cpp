@@ -260,7 +260,9 @@ TEST_F(admin_messages_test, export_holds_the_account_s_data_and_no_password_hash
   EXPECT_EQ(m["body"], "Disk full on db1");
   EXPECT_EQ(m["status"], "queued");
   EXPECT_EQ(m["parts"], 1);
+  // The history begins with the mail's queueing, read from created_at (0021).
   EXPECT_EQ(m["events"][0]["status"], "queued");
+  EXPECT_EQ(m["events"][0]["at"], m["created_at"]);
   EXPECT_EQ(m["delivery_reports"][0]["state"], "DELIVRD");
   ASSERT_EQ(m["part_rows"].size(), 1u);
   EXPECT_EQ(m["part_rows"][0]["smsc_message_id"], "abc");

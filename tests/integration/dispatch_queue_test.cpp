@@ -372,6 +372,10 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
   execute(
       "INSERT INTO message_parts (message_id, part_no, smsc_message_id) "
       "SELECT id, 1, 'kept1' FROM messages WHERE recipient = '+27821234000'");
+  // The intake writes no event (0021): one of the other account's, as if it had been requeued.
+  execute(
+      "INSERT INTO message_events (message_id, status, detail) "
+      "SELECT id, 'queued', 'kept' FROM messages WHERE recipient = '+27821234000'");
   ASSERT_EQ(queue_count(), 2);
   ASSERT_EQ(inflight_count(), 1);
 
@@ -380,8 +384,8 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
       " JOIN messages m ON m.id = x.message_id JOIN accounts a "
       "ON a.id = m.account_id AND a.name = 'ops'";
   ASSERT_EQ(value("SELECT count(*) FROM message_parts x" + of_ops), "1");
-  // 3 queued, 2 sending, 1 submitted
-  ASSERT_EQ(value("SELECT count(*) FROM message_events x" + of_ops), "6");
+  // 2 sending, 1 submitted
+  ASSERT_EQ(value("SELECT count(*) FROM message_events x" + of_ops), "3");
   auto deleted = admin.delete_account("ops");
   ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
   EXPECT_EQ(queue_count(), 1);
@@ -527,6 +531,46 @@ TEST_F(dispatch_queue_migration_test, parts_stored_as_rows_before_0014_are_sent_
                    "SELECT string_agg(part_no || '=' || smsc_message_id, ',' ORDER BY "
                    "part_no) FROM message_parts WHERE message_id = 1"),
             "1=n1,2=n2");
+}
+
+// 0021: the intake's `queued` events go (the message's created_at says it); a requeue's, with
+// its reason, and every later event stay.
+TEST_F(dispatch_queue_migration_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
+  std::string last;
+  const auto db = migrated_before("0021", last);
+  ASSERT_EQ(last, "0020_postmaster_mailbox");
+  pqxx::connection conn(db);
+  {
+    pqxx::work tx(conn);
+    tx.exec(
+        "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
+        "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) VALUES"
+        " ('Q1', 1, '+27821000001', 'gsm7', 1, 'queued');"
+        "INSERT INTO message_events (message_id, status) VALUES (1, 'queued');"
+        "INSERT INTO message_events (message_id, status, detail, at) VALUES"
+        " (1, 'sending', '', now() + interval '1 second'),"
+        " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
+        " (1, 'queued', '', now() + interval '3 seconds')");
+    tx.commit();
+  }
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0021_intake_without_queued_event");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT string_agg(status || ':' || detail, ',' ORDER BY id) "
+                   "FROM message_events"),
+            "sending:,queued:throttled by the SMSC,queued:");
+
+  // And the intake now writes none, with its row check's new counts.
+  sql::store store(db);
+  core::submission s;
+  s.account_id = 1;
+  s.recipients = {"+27821000002"};
+  s.text = "after 0021";
+  s.sms = sms::encode(s.text);
+  auto queued = store.enqueue(s);
+  ASSERT_TRUE(queued.has_value()) << queued.error().message;
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM message_events"), "3");
 }
 
 }  // namespace
