@@ -159,17 +159,21 @@ std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
   return attach;
 }
 
-// Locks the messages, in id order, before their verdict is read: two transactions can each give
-// a final state to different parts of one message, and each alone would see the other's parts
-// still open. The verdict is read by a later statement, whose snapshot is taken once whoever
-// held the lock has committed, so the second of the two sees every part.
+// Locks the messages (those that still exist), in id order: the order the account erasure
+// locks an account's messages in (sql/admin_erasure.cpp), so neither waits for the other in a
+// cycle. A later statement's snapshot is taken once whoever held a lock has committed.
+void lock_messages(pqxx::work& tx, const std::string& ids) {
+  run(tx, "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+      ids);
+}
+
+// Locks the messages before their verdict is read: two transactions can each give a final state
+// to different parts of one message, and each alone would see the other's parts still open. The
+// verdict is read by a later statement, so the second of the two sees every part.
 void settle(pqxx::work& tx, const array_literal& messages) {
   if (messages.empty()) return;
   const auto ids = messages.str();
-  run(tx,
-      "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
-      "FOR NO KEY UPDATE",
-      ids);
+  lock_messages(tx, ids);
   run(tx, settle_sql, ids);
 }
 
@@ -488,7 +492,15 @@ result<ok_t, core::store_error> store::record_batch(
   // deletes once that session's lock is free).
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
+  array_literal recorded;
+  for (const auto& r : outcomes) recorded.add(r.message_id);
   auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    // The messages locked first. An account erasure that deleted one of them has committed by
+    // the time the lock is had, and the parts' statement below (a later snapshot) finds it gone;
+    // one that comes later waits for this transaction, and its own later statements see (and
+    // delete) the part rows written here. Without the lock, a part row written while the
+    // erasure ran was left behind, with the SMSC's id of a message that no longer exists.
+    lock_messages(tx, recorded.str());
     // Parts first: a message whose every part already has its receipt goes straight from
     // `sending` to its final status, one row version instead of two.
     auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);

@@ -316,10 +316,12 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   // What another account has must survive.
   enqueue(other, {"+27825550000"}, "Other text");
   ASSERT_OK(admin().add_to_group("other", "oncall", {"0825550000"}));
-  // Every message sent: a part row each, as a submission's outcome writes it.
+  // Every message sent: a part row and a `sending` event each, as a claim and a submission's
+  // outcome write them.
   execute(
       "INSERT INTO message_parts (message_id, part_no, smsc_message_id) "
       "SELECT id, 1, 'smsc-' || id FROM messages");
+  execute("INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM messages");
   // A reply to its message (its, by 0019's attribution), and what it wrote to the postmaster.
   // Before 0019 the reply stayed, with its number and text, until the retention purge.
   execute(

@@ -410,6 +410,33 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
   EXPECT_EQ(left[0].recipient, "+27821234000");
 }
 
+// The outcome of a message whose account is being erased: the erasure has deleted the message
+// and not yet its parts when the outcome comes. The outcome waits for the erasure's lock and
+// then finds the message gone; before, it wrote the part row (its snapshot still had the
+// message), which the erasure's delete of the parts could not see, and the row stayed.
+TEST_F(dispatch_queue_test, an_outcome_recorded_while_its_account_is_erased_leaves_no_part) {
+  enqueue_parts(1);
+  const auto sent = claim(1);
+  ASSERT_EQ(sent.size(), 1u);
+  const auto id = std::to_string(sent[0].id);
+  // The erasure's statements (sql/admin_erasure.cpp), stopped between the messages and parts.
+  pqxx::connection eraser(db_);
+  pqxx::work erasure(eraser);
+  erasure.exec("SELECT id FROM messages WHERE id = " + id + " ORDER BY id FOR UPDATE");
+  erasure.exec("DELETE FROM dispatch_inflight WHERE message_id = " + id);
+  erasure.exec("DELETE FROM messages WHERE id = " + id);
+  std::thread outcome([&] { record(sent[0].id, {status::submitted, {"late1"}, ""}); });
+  const auto waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+  for (int i = 0; i < 1000 && value(waiting) != "1"; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(value(waiting), "1");  // the outcome waits for the erasure
+  erasure.exec("DELETE FROM message_parts WHERE message_id = " + id);
+  erasure.exec("DELETE FROM message_events WHERE message_id = " + id);
+  erasure.commit();
+  outcome.join();
+  EXPECT_EQ(value("SELECT count(*) FROM message_parts WHERE message_id = " + id), "0");
+  EXPECT_EQ(value("SELECT count(*) FROM message_events WHERE message_id = " + id), "0");
+}
+
 // --- 0010 on a database with a queue ------------------------------------------------------
 
 class dispatch_queue_migration_test : public pg_test {
