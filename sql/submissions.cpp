@@ -98,11 +98,13 @@ constexpr const char* history_sql =
     "CROSS JOIN LATERAL (SELECT per_number_per_hour, dedup_seconds FROM accounts "
     "                    WHERE id = t.acc OFFSET 0) a";
 
+using element = binary_array::element;
+
 // The arrays the reads take: the batch's accounts, and every recipient with its account and the
 // mail's Message-ID.
 struct batch_reads {
-  array_literal account_ids;
-  array_literal accounts, recipients, mail_ids;
+  binary_array account_ids{element::int8};
+  binary_array accounts{element::int8}, recipients{element::text}, mail_ids{element::text};
 };
 
 batch_reads reads_of(std::span<const submission_ref> batch) {
@@ -122,12 +124,10 @@ batch_reads reads_of(std::span<const submission_ref> batch) {
 }
 
 void send_reads(pipelined_connection& c, const batch_reads& r) {
-  const auto ids = r.account_ids.str();
-  const std::array<pq_param, 1> by_account{{{ids}}};
+  const std::array<pq_param, 1> by_account{{{r.account_ids.bytes(), true}}};
   c.send("m2s_lock_accounts", lock_accounts_sql, by_account);
-  const auto accounts = r.accounts.str(), recipients = r.recipients.str(),
-             mail_ids = r.mail_ids.str();
-  const std::array<pq_param, 3> history{{{accounts}, {recipients}, {mail_ids}}};
+  const std::array<pq_param, 3> history{
+      {{r.accounts.bytes(), true}, {r.recipients.bytes(), true}, {r.mail_ids.bytes(), true}}};
   c.send("m2s_history", history_sql, history);
 }
 
@@ -151,13 +151,12 @@ std::map<std::int64_t, account_limits> take_limits(pipelined_connection& c) {
 // Sends the usage read for the accounts with rate limits, if the batch has any; take_usage
 // reads it after the history.
 bool send_usage(pipelined_connection& c, const std::map<std::int64_t, account_limits>& limits) {
-  array_literal limited;
+  binary_array limited(element::int8);
   for (const auto& [id, l] : limits) {
     if (rate_limited(l.state)) limited.add(id);
   }
   if (limited.empty()) return false;
-  const auto ids = limited.str();
-  const std::array<pq_param, 1> by_account{{{ids}}};
+  const std::array<pq_param, 1> by_account{{{limited.bytes(), true}}};
   c.send("m2s_usage", usage_sql, by_account);
   c.flush();
   return true;
@@ -243,21 +242,25 @@ constexpr const char* write_batch_sql =
     "            THEN pg_notify('mail2sms_queue', '') END";
 static_assert(std::string_view(queue_channel) == "mail2sms_queue", "write_batch_sql names it");
 
-// The arrays of write_batch_sql, filled from the decisions.
+// The arrays of write_batch_sql, filled from the decisions, each of the type its cast names.
 struct batch_rows {
-  array_literal charged_ids, charged;                                       // $1-$2
-  array_literal l_accounts, l_deltas, l_reasons, l_balances, l_queue_ids;   // $3-$7
-  array_literal c_accounts, c_messages, c_segments;                         // $8-$10
-  array_literal queue_ids, accounts, froms, mail_ids, recipients, senders,  // $11-$20
-      body_at, codings, counts, costs;
+  binary_array charged_ids{element::int8}, charged{element::int8};  // $1-$2
+  binary_array l_accounts{element::int8}, l_deltas{element::int8},  // $3-$7
+      l_reasons{element::text}, l_balances{element::int8}, l_queue_ids{element::text};
+  binary_array c_accounts{element::int8}, c_messages{element::int8},  // $8-$10
+      c_segments{element::int8};
+  binary_array queue_ids{element::text}, accounts{element::int8},  // $11-$20
+      froms{element::text}, mail_ids{element::text}, recipients{element::text},
+      senders{element::text}, body_at{element::int4}, codings{element::text}, counts{element::int4},
+      costs{element::int8};
   // The mails' texts, one after the other, as one binary parameter ($21) with each message's
-  // offset ($17) and length ($22) in it: PostgreSQL reads no array literal of them (array_in
-  // went through every octet), and a mail to several numbers sends its text once. The mails'
-  // packed parts (sql/stored_parts.hpp) the same way: $23, with offsets $24 and lengths $25.
+  // offset ($17) and length ($22) in it: a mail to several numbers sends its text once. The
+  // mails' packed parts (sql/stored_parts.hpp) the same way: $23, with offsets $24 and lengths
+  // $25.
   std::string bodies;
-  array_literal body_size;
+  binary_array body_size{element::int4};
   packed_parts parts;
-  array_literal parts_at, parts_size;
+  binary_array parts_at{element::int4}, parts_size{element::int4};
   std::size_t messages = 0, ledger = 0, counters = 0, charges = 0;
 };
 
@@ -331,37 +334,19 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
 
 // Queues write_batch_sql with the batch's rows.
 void send_write(pipelined_connection& c, const batch_rows& r) {
-  array_literal expected;
+  binary_array expected(element::int8);
   for (auto n : {r.messages, r.ledger, r.counters, r.charges, r.messages})
     expected.add(static_cast<std::int64_t>(n));
-  const std::array<std::string, 26> text{r.charged_ids.str(),
-                                         r.charged.str(),
-                                         r.l_accounts.str(),
-                                         r.l_deltas.str(),
-                                         r.l_reasons.str(),
-                                         r.l_balances.str(),
-                                         r.l_queue_ids.str(),
-                                         r.c_accounts.str(),
-                                         r.c_messages.str(),
-                                         r.c_segments.str(),
-                                         r.queue_ids.str(),
-                                         r.accounts.str(),
-                                         r.froms.str(),
-                                         r.mail_ids.str(),
-                                         r.recipients.str(),
-                                         r.senders.str(),
-                                         r.body_at.str(),
-                                         r.codings.str(),
-                                         r.counts.str(),
-                                         r.costs.str(),
-                                         {},
-                                         r.body_size.str(),
-                                         {},
-                                         r.parts_at.str(),
-                                         r.parts_size.str(),
-                                         expected.str()};
+  const std::array<const binary_array*, 26> arrays{
+      &r.charged_ids, &r.charged,    &r.l_accounts, &r.l_deltas,   &r.l_reasons, &r.l_balances,
+      &r.l_queue_ids, &r.c_accounts, &r.c_messages, &r.c_segments, &r.queue_ids, &r.accounts,
+      &r.froms,       &r.mail_ids,   &r.recipients, &r.senders,    &r.body_at,   &r.codings,
+      &r.counts,      &r.costs,      nullptr,       &r.body_size,  nullptr,      &r.parts_at,
+      &r.parts_size,  &expected};
   std::array<pq_param, 26> params;
-  for (std::size_t i = 0; i < params.size(); ++i) params[i] = {text[i]};
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (arrays[i] != nullptr) params[i] = {arrays[i]->bytes(), true};
+  }
   params[20] = {r.bodies, true};  // $21 and $23: bytea, sent as they are
   params[22] = {{reinterpret_cast<const char*>(r.parts.data()), r.parts.size()}, true};
   c.send("m2s_write_batch", write_batch_sql, params);
@@ -442,7 +427,8 @@ void prepare_intake(pipelined_connection& c) {
   try {
     c.send("BEGIN");
     send_reads(c, reads_of({}));
-    c.send("m2s_usage", usage_sql, std::array<pq_param, 1>{{{"{}"}}});
+    const binary_array none(element::int8);
+    c.send("m2s_usage", usage_sql, std::array<pq_param, 1>{{{none.bytes(), true}}});
     send_write(c, batch_rows{});  // writes nothing, and checks that it wrote nothing
     c.commit();
     for (int i = 0; i < 5; ++i) c.take();
