@@ -143,12 +143,6 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         "DELETE FROM dispatch_queue q USING messages m "
         "WHERE m.id = q.message_id AND m.account_id = $1",
         id);
-    // The messages locked in id order before the rest is touched, as an outcome being recorded
-    // locks its messages (sql/dispatch_batches.cpp): this waits for one that holds any of them,
-    // whose part rows the deletes below then see; one that comes later waits for this
-    // transaction and finds its messages gone. After the queue rows, which a claim locks before
-    // the messages it takes.
-    tx.exec_params("SELECT id FROM messages WHERE account_id = $1 ORDER BY id FOR UPDATE", id);
     tx.exec_params(
         "DELETE FROM dispatch_inflight i USING messages m "
         "WHERE m.id = i.message_id AND m.account_id = $1",

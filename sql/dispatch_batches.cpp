@@ -159,21 +159,17 @@ std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
   return attach;
 }
 
-// Locks the messages (those that still exist), in id order: the order the account erasure
-// locks an account's messages in (sql/admin_erasure.cpp), so neither waits for the other in a
-// cycle. A later statement's snapshot is taken once whoever held a lock has committed.
-void lock_messages(pqxx::work& tx, const std::string& ids) {
-  run(tx, "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
-      ids);
-}
-
-// Locks the messages before their verdict is read: two transactions can each give a final state
-// to different parts of one message, and each alone would see the other's parts still open. The
-// verdict is read by a later statement, so the second of the two sees every part.
+// Locks the messages, in id order, before their verdict is read: two transactions can each give
+// a final state to different parts of one message, and each alone would see the other's parts
+// still open. The verdict is read by a later statement, whose snapshot is taken once whoever
+// held the lock has committed, so the second of the two sees every part.
 void settle(pqxx::work& tx, const array_literal& messages) {
   if (messages.empty()) return;
   const auto ids = messages.str();
-  lock_messages(tx, ids);
+  run(tx,
+      "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
+      "FOR NO KEY UPDATE",
+      ids);
   run(tx, settle_sql, ids);
 }
 
@@ -334,7 +330,12 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
   // attempt (and of messages accepted before 0014, whose rows the intake wrote). A part without a
   // final state yet gets its first query_sm time where its connector asks. None for a message
   // that is gone (its account was erased while it was with the SMSC): nothing would ever remove
-  // the row.
+  // the row. The message is looked at with a key-share lock: an erasure that has deleted it and
+  // not committed is waited for, and then it is gone; one that comes later waits for this
+  // transaction, and its delete of the parts (a later statement) sees these rows. A plain look
+  // saw the message in a deleting transaction's snapshot, and wrote a row that the erasure's
+  // delete of the parts could not see, and that stayed. The lock conflicts only with a delete
+  // (or a key change): a receipt settling the message meanwhile is not waited for.
   run(tx,
       "INSERT INTO message_parts AS p (message_id, part_no, smsc_message_id, state, error_code,"
       "                                queries, query_at) "
@@ -342,7 +343,7 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
       "       CASE WHEN v.state IS NULL THEN now() + v.query_after * interval '1 second' END "
       "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])"
       "     AS v(message_id, part_no, smsc_message_id, state, error_code, query_after) "
-      "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = v.message_id) "
+      "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.id = v.message_id FOR KEY SHARE) "
       "ON CONFLICT (message_id, part_no) DO UPDATE SET smsc_message_id = EXCLUDED.smsc_message_id,"
       "  state = EXCLUDED.state, error_code = EXCLUDED.error_code, queries = 0,"
       "  query_at = EXCLUDED.query_at",
@@ -492,15 +493,7 @@ result<ok_t, core::store_error> store::record_batch(
   // deletes once that session's lock is free).
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
-  array_literal recorded;
-  for (const auto& r : outcomes) recorded.add(r.message_id);
   auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
-    // The messages locked first. An account erasure that deleted one of them has committed by
-    // the time the lock is had, and the parts' statement below (a later snapshot) finds it gone;
-    // one that comes later waits for this transaction, and its own later statements see (and
-    // delete) the part rows written here. Without the lock, a part row written while the
-    // erasure ran was left behind, with the SMSC's id of a message that no longer exists.
-    lock_messages(tx, recorded.str());
     // Parts first: a message whose every part already has its receipt goes straight from
     // `sending` to its final status, one row version instead of two.
     auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);

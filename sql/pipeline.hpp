@@ -17,8 +17,9 @@
 
 namespace mail2sms::sql {
 
-// A statement's parameter: text, or binary (for bytea). libpq reads a text value up to its NUL,
-// whatever its length: it must end with one, as std::string's data() and string literals do.
+// A statement's parameter: text, or binary (bytea, and binary_array's arrays), which libpq
+// sends with its length. libpq reads a text value up to its NUL, whatever its length: it must
+// end with one, as std::string's data() and string literals do.
 struct pq_param {
   std::string_view value;
   bool binary = false;

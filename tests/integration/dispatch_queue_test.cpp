@@ -411,22 +411,24 @@ TEST_F(dispatch_queue_test, deleting_an_account_deletes_its_queue_inflight_parts
 }
 
 // The outcome of a message whose account is being erased: the erasure has deleted the message
-// and not yet its parts when the outcome comes. The outcome waits for the erasure's lock and
-// then finds the message gone; before, it wrote the part row (its snapshot still had the
-// message), which the erasure's delete of the parts could not see, and the row stayed.
+// and not yet its parts when the outcome comes. The outcome's parts wait for the erasure (a
+// key-share look at the message) and then find the message gone; before, the part row was
+// written (the outcome's snapshot still had the message), the erasure's delete of the parts
+// could not see it, and it stayed.
 TEST_F(dispatch_queue_test, an_outcome_recorded_while_its_account_is_erased_leaves_no_part) {
   enqueue_parts(1);
   const auto sent = claim(1);
   ASSERT_EQ(sent.size(), 1u);
   const auto id = std::to_string(sent[0].id);
+  std::jthread outcome;  // before the erasure: should a step fail, its rollback lets it end
   // The erasure's statements (sql/admin_erasure.cpp), stopped between the messages and parts.
   pqxx::connection eraser(db_);
   pqxx::work erasure(eraser);
-  erasure.exec("SELECT id FROM messages WHERE id = " + id + " ORDER BY id FOR UPDATE");
   erasure.exec("DELETE FROM dispatch_inflight WHERE message_id = " + id);
   erasure.exec("DELETE FROM messages WHERE id = " + id);
-  std::thread outcome([&] { record(sent[0].id, {status::submitted, {"late1"}, ""}); });
-  const auto waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+  outcome = std::jthread([&] { record(sent[0].id, {status::submitted, {"late1"}, ""}); });
+  const auto waiting = "SELECT count(*) FROM pg_stat_activity WHERE " +
+                       std::to_string(eraser.backendpid()) + " = ANY(pg_blocking_pids(pid))";
   for (int i = 0; i < 1000 && value(waiting) != "1"; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(value(waiting), "1");  // the outcome waits for the erasure
   erasure.exec("DELETE FROM message_parts WHERE message_id = " + id);
