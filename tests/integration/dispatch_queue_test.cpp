@@ -441,24 +441,7 @@ TEST_F(dispatch_queue_test, an_outcome_recorded_while_its_account_is_erased_leav
 
 // --- 0010 on a database with a queue ------------------------------------------------------
 
-class dispatch_queue_migration_test : public pg_test {
- protected:
-  // A fresh database with the migrations named before `first_left_out` applied; `last` gets the
-  // last one applied, or why migrating failed.
-  std::string migrated_before(const std::string& first_left_out, std::string& last) {
-    namespace fs = std::filesystem;
-    temp_dir older;
-    for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
-      const auto name = entry.path().filename().string();
-      if (entry.path().extension() == ".sql" && name < first_left_out)
-        fs::copy_file(entry.path(), older.path() / name);
-    }
-    auto db = fresh_database();
-    const auto old = sql::migrate(db, older.path().string());
-    last = old ? old->applied.back() : "migrating failed: " + old.error();
-    return db;
-  }
-};
+using dispatch_queue_migration_test = upgrade_test;
 
 TEST_F(dispatch_queue_migration_test, moves_queued_and_sending_messages_into_the_new_tables) {
   std::string last;
@@ -560,46 +543,6 @@ TEST_F(dispatch_queue_migration_test, parts_stored_as_rows_before_0014_are_sent_
                    "SELECT string_agg(part_no || '=' || smsc_message_id, ',' ORDER BY "
                    "part_no) FROM message_parts WHERE message_id = 1"),
             "1=n1,2=n2");
-}
-
-// 0021: the intake's `queued` events go (the message's created_at says it); a requeue's, with
-// its reason, and every later event stay.
-TEST_F(dispatch_queue_migration_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
-  std::string last;
-  const auto db = migrated_before("0021", last);
-  ASSERT_EQ(last, "0020_postmaster_mailbox");
-  pqxx::connection conn(db);
-  {
-    pqxx::work tx(conn);
-    tx.exec(
-        "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
-        "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) VALUES"
-        " ('Q1', 1, '+27821000001', 'gsm7', 1, 'queued');"
-        "INSERT INTO message_events (message_id, status) VALUES (1, 'queued');"
-        "INSERT INTO message_events (message_id, status, detail, at) VALUES"
-        " (1, 'sending', '', now() + interval '1 second'),"
-        " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
-        " (1, 'queued', '', now() + interval '3 seconds')");
-    tx.commit();
-  }
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0021_intake_without_queued_event");
-  EXPECT_EQ(scalar(conn,
-                   "SELECT string_agg(status || ':' || detail, ',' ORDER BY id) "
-                   "FROM message_events"),
-            "sending:,queued:throttled by the SMSC,queued:");
-
-  // And the intake now writes none, with its row check's new counts.
-  sql::store store(db);
-  core::submission s;
-  s.account_id = 1;
-  s.recipients = {"+27821000002"};
-  s.text = "after 0021";
-  s.sms = sms::encode(s.text);
-  auto queued = store.enqueue(s);
-  ASSERT_TRUE(queued.has_value()) << queued.error().message;
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM message_events"), "3");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // migrated_test::SetUp() first and returns if HasFatalFailure().
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
@@ -55,6 +56,27 @@ class account_queue_test : public migrated_test {
   }
 
   std::int64_t account_id_ = 0;
+};
+
+// For tests of an upgrade: a database migrated up to (not including) a given migration, to put
+// rows in as an older binary wrote them before migrating the rest of the way.
+class upgrade_test : public pg_test {
+ protected:
+  // A fresh database with the migrations named before `first_left_out` applied; `last` gets the
+  // last one applied, or why migrating failed.
+  std::string migrated_before(const std::string& first_left_out, std::string& last) {
+    namespace fs = std::filesystem;
+    temp_dir older;
+    for (const auto& entry : fs::directory_iterator(sql::default_migrations_dir())) {
+      const auto name = entry.path().filename().string();
+      if (entry.path().extension() == ".sql" && name < first_left_out)
+        fs::copy_file(entry.path(), older.path() / name);
+    }
+    auto db = fresh_database();
+    const auto old = sql::migrate(db, older.path().string());
+    last = old ? old->applied.back() : "migrating failed: " + old.error();
+    return db;
+  }
 };
 
 }  // namespace mail2sms::testing

@@ -1,0 +1,135 @@
+// Upgrades of a database with rows in it: the migrations that change or derive existing rows,
+// each applied to a database an older binary filled (up to the migration before it), then used
+// by the current code. `scripts/test` otherwise migrates only empty databases.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+#include <string>
+
+#include "core/sms/sms.hpp"
+#include "migrated_fixture.hpp"
+#include "sql/migrate.hpp"
+#include "sql/store.hpp"
+
+namespace mail2sms::testing {
+namespace {
+
+std::string scalar(pqxx::connection& conn, const std::string& sql) {
+  pqxx::read_transaction tx(conn);
+  const auto rows = tx.exec(sql);
+  return rows.empty() || rows[0][0].is_null() ? std::string("NULL") : rows[0][0].as<std::string>();
+}
+
+void execute(pqxx::connection& conn, const std::string& sql) {
+  pqxx::work tx(conn);
+  tx.exec(sql);
+  tx.commit();
+}
+
+// 0019: replies get an account. Those kept before it get one only from the notification that
+// mailed them to the account; the attribution rule is not run again over old replies (the
+// account they were for may be gone, with its messages). New replies are attributed as they
+// come, and go with their account.
+TEST_F(upgrade_test, replies_kept_before_0019_belong_to_the_account_they_were_mailed_to) {
+  std::string last;
+  const auto db = migrated_before("0019", last);
+  ASSERT_EQ(last, "0018_postmaster_mail");
+  pqxx::connection conn(db);
+  execute(conn,
+          "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA'), ('other', 'ZA');"
+          "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) "
+          "VALUES ('Q1', 1, '+27821000001', 'gsm7', 1, 'delivered');"
+          // Two replies from the number ops wrote to; only the first was mailed to ops.
+          "INSERT INTO inbound_messages (connector, source, destination, body) VALUES"
+          " ('sim', '27821000001', 'ALERTS', 'mailed'),"
+          " ('sim', '27821000001', 'ALERTS', 'not mailed');"
+          "INSERT INTO notifications (message_id, account_id, kind, inbound_id, status, rcpt_to) "
+          "SELECT 1, 1, 'reply', id, 'reply', 'ops@example.com' FROM inbound_messages "
+          "WHERE body = 'mailed'");
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0019_reply_account");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT string_agg(body || '=' || coalesce(account_id::text, 'none'), ',' "
+                   "ORDER BY id) FROM inbound_messages"),
+            "mailed=1,not mailed=none");
+
+  // A reply after the upgrade is attributed when it comes, and erased with its account.
+  execute(conn,
+          "INSERT INTO inbound_messages (connector, source, destination, body) "
+          "VALUES ('sim', '27821000001', 'ALERTS', 'after')");
+  EXPECT_EQ(scalar(conn, "SELECT account_id FROM inbound_messages WHERE body = 'after'"), "1");
+  execute(conn,
+          "DELETE FROM notifications; DELETE FROM messages; DELETE FROM accounts WHERE id = 1");
+  EXPECT_EQ(scalar(conn, "SELECT string_agg(body, ',' ORDER BY id) FROM inbound_messages"),
+            "not mailed");
+}
+
+// 0020: the postmaster's mailbox keeps a running total. It starts from the mail already kept
+// (each mail its size and 1 KiB), and every delete gives room back.
+TEST_F(upgrade_test, the_postmaster_mailbox_total_starts_from_the_mail_already_kept) {
+  std::string last;
+  const auto db = migrated_before("0020", last);
+  ASSERT_EQ(last, "0019_reply_account");
+  pqxx::connection conn(db);
+  execute(conn,
+          "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, tls, size, message) "
+          "VALUES ('192.0.2.1', 'a', '', 'postmaster', false, 3, 'abc'),"
+          "       ('192.0.2.2', 'b', '', 'postmaster', true, 5000, "
+          "        convert_to(repeat('x', 5000), 'UTF8'))");
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0020_postmaster_mailbox");
+  EXPECT_EQ(scalar(conn, "SELECT used FROM postmaster_mailbox"),
+            std::to_string(3 + 5000 + 2 * 1024));
+  // The mail kept before is not forwarded (no address was given for it).
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM postmaster_mail WHERE forward_next_at IS NOT NULL"),
+            "0");
+  execute(conn, "DELETE FROM postmaster_mail WHERE size = 5000");
+  EXPECT_EQ(scalar(conn, "SELECT used FROM postmaster_mailbox"), std::to_string(3 + 1024));
+  execute(conn, "DELETE FROM postmaster_mail");
+  EXPECT_EQ(scalar(conn, "SELECT used FROM postmaster_mailbox"), "0");
+}
+
+// 0021: the intake's `queued` events go (the message's created_at says it); a requeue's, with
+// its reason, and every later event stay.
+TEST_F(upgrade_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
+  std::string last;
+  const auto db = migrated_before("0021", last);
+  ASSERT_EQ(last, "0020_postmaster_mailbox");
+  pqxx::connection conn(db);
+  {
+    pqxx::work tx(conn);
+    tx.exec(
+        "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
+        "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) VALUES"
+        " ('Q1', 1, '+27821000001', 'gsm7', 1, 'queued');"
+        "INSERT INTO message_events (message_id, status) VALUES (1, 'queued');"
+        "INSERT INTO message_events (message_id, status, detail, at) VALUES"
+        " (1, 'sending', '', now() + interval '1 second'),"
+        " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
+        " (1, 'queued', '', now() + interval '3 seconds')");
+    tx.commit();
+  }
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0021_intake_without_queued_event");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT string_agg(status || ':' || detail, ',' ORDER BY id) "
+                   "FROM message_events"),
+            "sending:,queued:throttled by the SMSC,queued:");
+
+  // And the intake now writes none, with its row check's new counts.
+  sql::store store(db);
+  core::submission s;
+  s.account_id = 1;
+  s.recipients = {"+27821000002"};
+  s.text = "after 0021";
+  s.sms = sms::encode(s.text);
+  auto queued = store.enqueue(s);
+  ASSERT_TRUE(queued.has_value()) << queued.error().message;
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM message_events"), "3");
+}
+
+}  // namespace
+}  // namespace mail2sms::testing
