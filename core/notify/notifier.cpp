@@ -88,7 +88,7 @@ std::string notifier::mail_for(const pending_notification& n) const {
   });
 }
 
-void notifier::deliver(const pending_notification& n) {
+void notifier::deliver(const pending_notification& n, std::stop_token stop) {
   const auto masked = phone::mask(n.recipient);
   auto log_failure = [&](const auto& recorded) {
     if (!recorded)
@@ -102,7 +102,7 @@ void notifier::deliver(const pending_notification& n) {
     log_failure(outbox_.give_up(n.id, why));
     return;
   }
-  const auto outcome = send_(settings_.relay, n.rcpt_to, mail_for(n));
+  const auto outcome = send_(settings_.relay, n.rcpt_to, mail_for(n), stop);
   const auto said = without_address(outcome.detail, n.rcpt_to);
   switch (outcome.what) {
     case send_outcome::kind::sent:
@@ -129,7 +129,7 @@ int notifier::run_once(std::stop_token stop) {
   return send_claimed(
       settings_.batch, settings_.relay.timeout, claims_, stop,
       [this](int limit, std::chrono::seconds lease) { return outbox_.claim(limit, lease); },
-      [this](const pending_notification& n) { deliver(n); },
+      [this, stop](const pending_notification& n) { deliver(n, stop); },
       [this](const std::vector<std::int64_t>& ids) { return outbox_.release(ids); });
 }
 

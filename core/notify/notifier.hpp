@@ -66,8 +66,9 @@ int send_claimed(int batch, std::chrono::seconds timeout, core::outage_log& clai
   return static_cast<int>(claimed->size());
 }
 
-using mail_sender =
-    std::function<send_outcome(const relay_settings&, const std::string&, const std::string&)>;
+// relay, recipient, the mail, and serve's stop (send_mail ends the conversation on it).
+using mail_sender = std::function<send_outcome(const relay_settings&, const std::string&,
+                                               const std::string&, std::stop_token)>;
 
 class notifier {
  public:
@@ -84,7 +85,7 @@ class notifier {
                                       std::chrono::seconds max);
 
  private:
-  void deliver(const pending_notification& n);
+  void deliver(const pending_notification& n, std::stop_token stop);
   // The mail for n: a DSN, or for a reply the reply's text.
   std::string mail_for(const pending_notification& n) const;
 

@@ -15,7 +15,7 @@ postmaster_forwarder::postmaster_forwarder(postmaster_outbox& outbox, notifier_s
                                            mail_sender send)
     : outbox_(outbox), settings_(std::move(settings)), send_(std::move(send)) {}
 
-void postmaster_forwarder::forward(const postmaster_pending& m) {
+void postmaster_forwarder::forward(const postmaster_pending& m, std::stop_token stop) {
   auto log_failure = [&](const auto& recorded) {
     if (!recorded)
       spdlog::warn("postmaster mail #{}: not recorded: {}", m.id, recorded.error().message);
@@ -43,7 +43,7 @@ void postmaster_forwarder::forward(const postmaster_pending& m) {
                     settings_.hostname + ">",
       .boundary = "=_mail2sms_" + random_hex(12),
   });
-  const auto outcome = send_(settings_.relay, m.forward_to, mail);
+  const auto outcome = send_(settings_.relay, m.forward_to, mail, stop);
   const auto said = without_address(outcome.detail, m.forward_to);
   switch (outcome.what) {
     case send_outcome::kind::sent:
@@ -71,7 +71,7 @@ int postmaster_forwarder::run_once(std::stop_token stop) {
       [this](int limit, std::chrono::seconds lease) {
         return outbox_.claim_forwards(limit, lease);
       },
-      [this](const postmaster_pending& m) { forward(m); },
+      [this, stop](const postmaster_pending& m) { forward(m, stop); },
       [this](const std::vector<std::int64_t>& ids) { return outbox_.release_forwards(ids); });
 }
 

@@ -52,7 +52,7 @@ class postmaster_forwarder {
   int run_once(std::stop_token stop = {});
 
  private:
-  void forward(const postmaster_pending& m);
+  void forward(const postmaster_pending& m, std::stop_token stop);
 
   postmaster_outbox& outbox_;
   notifier_settings settings_;

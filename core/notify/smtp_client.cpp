@@ -1,6 +1,7 @@
 // The SMTP conversation of a delivery-status mail (see smtp_client.hpp). Plain reads and writes
 // go to the socket; after STARTTLS an ssl::stream borrows the socket and everything goes through
-// it. A deadline timer closes the socket when the conversation takes longer than the timeout.
+// it. A deadline timer closes the socket when the conversation takes longer than the timeout; a
+// stop request does the same at once.
 #include "core/notify/smtp_client.hpp"
 
 #include <boost/asio/buffers_iterator.hpp>
@@ -8,6 +9,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -50,8 +52,17 @@ class conversation {
     co_return outcome;
   }
 
+  // From the io_context's thread: what is pending fails, and failed() says why.
+  void stop() {
+    stopped_ = true;
+    deadline_.cancel();
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
  private:
   send_outcome failed(kind what, std::string detail) const {
+    if (stopped_) return {kind::transient, "stopped: serve is shutting down"};
     if (timed_out_)
       return {kind::transient, "no answer within " + std::to_string(relay_.timeout.count()) + " s"};
     return {what, std::move(detail)};
@@ -134,7 +145,8 @@ class conversation {
     if (ec) co_return failed(kind::transient, "resolving " + relay_.host + ": " + ec.message());
     // The deadline may have passed while resolving: it closed a socket not yet open, and the
     // connect would open it again with nothing left to bound the conversation.
-    if (timed_out_) co_return failed(kind::transient, "resolving " + relay_.host + ": timed out");
+    if (timed_out_ || stopped_)
+      co_return failed(kind::transient, "resolving " + relay_.host + ": timed out");
     co_await asio::async_connect(socket_, endpoints, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return failed(kind::transient, "connecting: " + ec.message());
     std::string why;
@@ -199,14 +211,20 @@ class conversation {
   asio::streambuf buffer_{64 * 1024};               // a reply line longer than this fails the read
   std::optional<smpp::transport::tls_stream> tls_;  // after socket_: destroyed first
   bool timed_out_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace
 
 send_outcome send_mail(const relay_settings& relay, const std::string& rcpt_to,
-                       const std::string& message) {
+                       const std::string& message, std::stop_token stop) {
   asio::io_context io(1);
   conversation talk(io, relay);
+  // Runs on the thread that asks (or here, if it was asked already); destroyed before `talk`,
+  // waiting for a callback that is running. A handler still queued when run() returns is
+  // destroyed with `io` without being called.
+  const std::stop_callback on_stop(stop,
+                                   [&io, &talk] { asio::post(io, [&talk] { talk.stop(); }); });
   send_outcome outcome{kind::transient, "the conversation did not finish"};
   asio::co_spawn(io, talk.run(rcpt_to, message), [&outcome](std::exception_ptr e, send_outcome o) {
     if (e) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 namespace mail2sms::notify {
@@ -32,8 +33,9 @@ struct send_outcome {
   std::string detail;  // the relay's reply or what failed, never the message or the password
 };
 
-// Blocking: runs the conversation to its end on a private io_context.
+// Blocking: runs the conversation to its end on a private io_context. A stop requested meanwhile
+// ends it at once (transient: "stopped"), so serve need not wait for a silent relay's timeout.
 send_outcome send_mail(const relay_settings& relay, const std::string& rcpt_to,
-                       const std::string& message);
+                       const std::string& message, std::stop_token stop = {});
 
 }  // namespace mail2sms::notify

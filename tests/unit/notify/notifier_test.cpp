@@ -103,7 +103,8 @@ TEST(notifier, sends_one_dsn_per_notification_to_its_address) {
   outbox.due = {pending(1), pending(2)};
   std::vector<recorded_mail> mails;
   notifier n(outbox, settings(),
-             [&](const relay_settings&, const std::string& to, const std::string& message) {
+             [&](const relay_settings&, const std::string& to, const std::string& message,
+                 std::stop_token) {
                mails.push_back({to, message});
                return send_outcome{send_outcome::kind::sent, "250 ok"};
              });
@@ -129,7 +130,7 @@ TEST(notifier, a_stop_mid_batch_releases_what_was_not_tried) {
   std::stop_source stop;
   int sent = 0;
   notifier n(outbox, settings(),
-             [&](const relay_settings&, const std::string&, const std::string&) {
+             [&](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
                ++sent;
                stop.request_stop();  // SIGTERM while the first is with the relay
                return send_outcome{send_outcome::kind::sent, "250 ok"};
@@ -147,9 +148,10 @@ TEST(notifier, a_stop_ends_the_idle_wait) {
   outbox.sleeps = true;
   auto s = settings();
   s.idle_wait = std::chrono::minutes(1);
-  notifier n(outbox, s, [](const relay_settings&, const std::string&, const std::string&) {
-    return send_outcome{send_outcome::kind::sent, "250 ok"};
-  });
+  notifier n(outbox, s,
+             [](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
+               return send_outcome{send_outcome::kind::sent, "250 ok"};
+             });
   std::stop_source stop;
   auto running = std::async(std::launch::async, [&n, token = stop.get_token()] { n.run(token); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle by now
@@ -160,9 +162,10 @@ TEST(notifier, a_stop_ends_the_idle_wait) {
 TEST(notifier, transient_failures_are_retried_with_backoff) {
   fake_outbox outbox;
   outbox.due = {pending(1, 1), pending(2, 3)};
-  notifier n(outbox, settings(), [](const relay_settings&, const std::string&, const std::string&) {
-    return send_outcome{send_outcome::kind::transient, "451 4.3.0 later"};
-  });
+  notifier n(outbox, settings(),
+             [](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
+               return send_outcome{send_outcome::kind::transient, "451 4.3.0 later"};
+             });
   n.run_once();
   EXPECT_TRUE(outbox.sent_ids.empty());
   EXPECT_TRUE(outbox.given_up.empty());
@@ -173,10 +176,11 @@ TEST(notifier, transient_failures_are_retried_with_backoff) {
 TEST(notifier, permanent_refusals_are_given_up) {
   fake_outbox outbox;
   outbox.due = {pending(1)};
-  notifier n(outbox, settings(), [](const relay_settings&, const std::string&, const std::string&) {
-    return send_outcome{send_outcome::kind::permanent,
-                        "RCPT TO: 550 5.1.1 <OPS@example.org>: no such user"};
-  });
+  notifier n(outbox, settings(),
+             [](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
+               return send_outcome{send_outcome::kind::permanent,
+                                   "RCPT TO: 550 5.1.1 <OPS@example.org>: no such user"};
+             });
   testing::captured_log log;
   n.run_once();
   ASSERT_EQ(outbox.given_up.count(1), 1u);
@@ -196,7 +200,7 @@ TEST(notifier, too_old_notifications_are_given_up_without_sending) {
   outbox.due = {pending(1, 40, seconds(5 * 86400 + 1))};
   int sends = 0;
   notifier n(outbox, settings(),
-             [&](const relay_settings&, const std::string&, const std::string&) {
+             [&](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
                ++sends;
                return send_outcome{send_outcome::kind::sent, "250"};
              });
@@ -214,11 +218,12 @@ TEST(notifier, a_reply_is_mailed_with_its_text_threaded_under_the_mail) {
   reply.reply_text = "On my way \xf0\x9f\x9a\x91\nETA 10 min";
   outbox.due = {reply};
   std::string mail;
-  notifier n(outbox, settings(),
-             [&](const relay_settings&, const std::string&, const std::string& message) {
-               mail = message;
-               return send_outcome{send_outcome::kind::sent, "250 ok"};
-             });
+  notifier n(
+      outbox, settings(),
+      [&](const relay_settings&, const std::string&, const std::string& message, std::stop_token) {
+        mail = message;
+        return send_outcome{send_outcome::kind::sent, "250 ok"};
+      });
   n.run_once();
   EXPECT_EQ(outbox.sent_ids, std::vector<std::int64_t>{5});
   EXPECT_NE(mail.find("Subject: SMS reply from +27821234567\r\n"), std::string::npos);
@@ -259,9 +264,10 @@ TEST(notifier, backoff_doubles_up_to_the_maximum) {
 TEST(notifier, failing_claims_are_logged_once_and_the_recovery_too) {
   fake_outbox outbox;
   outbox.failing_claims = 3;
-  notifier n(outbox, settings(), [](const relay_settings&, const std::string&, const std::string&) {
-    return send_outcome{send_outcome::kind::sent, "250"};
-  });
+  notifier n(outbox, settings(),
+             [](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
+               return send_outcome{send_outcome::kind::sent, "250"};
+             });
   testing::captured_log log;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(n.run_once(), 0);
   outbox.due = {pending(1)};

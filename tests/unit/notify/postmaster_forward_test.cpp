@@ -132,7 +132,7 @@ TEST(postmaster_forwarder, sends_retries_and_gives_up) {
   std::vector<std::pair<std::string, std::string>> relayed;  // rcpt, mail
   postmaster_forwarder f(
       outbox, settings(),
-      [&](const relay_settings&, const std::string& rcpt, const std::string& m) {
+      [&](const relay_settings&, const std::string& rcpt, const std::string& m, std::stop_token) {
         relayed.emplace_back(rcpt, m);
         if (m.find("(#2)") != std::string::npos)
           return send_outcome{send_outcome::kind::transient, "451 <ops@example.org> busy"};
@@ -155,11 +155,12 @@ TEST(postmaster_forwarder, a_stop_mid_batch_releases_what_was_not_tried) {
   fake_outbox outbox;
   outbox.due = {pending(1), pending(2)};
   std::stop_source stop;
-  postmaster_forwarder f(outbox, settings(),
-                         [&](const relay_settings&, const std::string&, const std::string&) {
-                           stop.request_stop();
-                           return send_outcome{send_outcome::kind::sent, "250 ok"};
-                         });
+  postmaster_forwarder f(
+      outbox, settings(),
+      [&](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
+        stop.request_stop();
+        return send_outcome{send_outcome::kind::sent, "250 ok"};
+      });
   EXPECT_EQ(f.run_once(stop.get_token()), 2);
   EXPECT_EQ(outbox.forwarded_ids, std::vector<std::int64_t>{1});
   EXPECT_EQ(outbox.released, std::vector<std::int64_t>{2});
