@@ -353,11 +353,10 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
 }
 
 // Writes the outcomes on their messages with an event each; a submitted message that
-// record_parts decided (`decided`) goes on to its final status with a second event. The
-// messages leave this session's dispatch_inflight rows; one retried goes back into
-// dispatch_queue, due at its retry time, in the same statement.
+// record_parts decided (`decided`) goes on to its final status with a second event. One retried
+// goes back into dispatch_queue, due at its retry time, in the same statement.
 void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& outcomes,
-                     const array_literal& decided, std::int64_t session) {
+                     const array_literal& decided) {
   array_literal ids, statuses, connectors, reasons, retries;
   for (const auto& r : outcomes) {
     ids.add(r.message_id);
@@ -391,9 +390,7 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "  RETURNING m.id, m.status, m.next_attempt_at),"
           " requeued AS ("
           "  INSERT INTO dispatch_queue (message_id, due_at)"
-          "  SELECT id, next_attempt_at FROM updated WHERE status = 'queued'),"
-          " landed AS ("
-          "  DELETE FROM dispatch_inflight WHERE session = $7 AND message_id = ANY($1::bigint[])) "
+          "  SELECT id, next_attempt_at FROM updated WHERE status = 'queued') "
           // Events for the messages updated: not for one that is gone (erased with its account
           // while it was with the SMSC), whose event nothing would ever remove.
           "INSERT INTO message_events (message_id, status, detail) "
@@ -403,8 +400,7 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "  SELECT message_id, status, COALESCE(detail, ''), 2 FROM verdict WHERE status IS NOT "
           "NULL"
           ") e WHERE message_id IN (SELECT id FROM updated) ORDER BY message_id, step",
-      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str(),
-      session);
+      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
 }
 
 // The second look after a commit (see the top of this file): `probe`, one read-only statement,
@@ -493,11 +489,19 @@ result<ok_t, core::store_error> store::record_batch(
   // deletes once that session's lock is free).
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
+  array_literal recorded;
+  for (const auto& r : outcomes) recorded.add(r.message_id);
   auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
+    // The messages leave this session's dispatch_inflight rows first. The row before its
+    // message is the order the account erasure and mark_interrupted lock them in: an erasure
+    // deletes an account's inflight rows, then its messages, and an outcome that held a message
+    // (the part rows' key-share lock below) while it waited for the inflight row was a deadlock.
+    run(tx, "DELETE FROM dispatch_inflight WHERE session = $1 AND message_id = ANY($2::bigint[])",
+        *session, recorded.str());
     // Parts first: a message whose every part already has its receipt goes straight from
     // `sending` to its final status, one row version instead of two.
     auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);
-    record_messages(tx, outcomes, decided.first, *session);
+    record_messages(tx, outcomes, decided.first);
     return std::move(decided.second);
   });
   if (!settled) return fail(settled.error());

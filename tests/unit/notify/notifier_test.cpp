@@ -129,12 +129,14 @@ TEST(notifier, a_stop_mid_batch_releases_what_was_not_tried) {
   outbox.due = {pending(1), pending(2), pending(3)};
   std::stop_source stop;
   int sent = 0;
-  notifier n(outbox, settings(),
-             [&](const relay_settings&, const std::string&, const std::string&, std::stop_token) {
-               ++sent;
-               stop.request_stop();  // SIGTERM while the first is with the relay
-               return send_outcome{send_outcome::kind::sent, "250 ok"};
-             });
+  notifier n(
+      outbox, settings(),
+      [&](const relay_settings&, const std::string&, const std::string&, std::stop_token token) {
+        ++sent;
+        stop.request_stop();                  // SIGTERM while the first is with the relay
+        EXPECT_TRUE(token.stop_requested());  // send_mail breaks its conversation off
+        return send_outcome{send_outcome::kind::sent, "250 ok"};
+      });
   EXPECT_EQ(n.run_once(stop.get_token()), 3);
   EXPECT_EQ(sent, 1);
   EXPECT_EQ(outbox.sent_ids, std::vector<std::int64_t>{1});
