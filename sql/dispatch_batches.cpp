@@ -354,12 +354,12 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
 
 // Writes the outcomes on their messages with an event each; a submitted message that
 // record_parts decided (`decided`) goes on to its final status with a second event. One retried
-// goes back into dispatch_queue, due at its retry time, in the same statement.
+// goes back into dispatch_queue, due at its retry time, in the same statement. `ids`: the
+// outcomes' message ids, in their order.
 void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& outcomes,
-                     const array_literal& decided) {
-  array_literal ids, statuses, connectors, reasons, retries;
+                     const std::string& ids, const array_literal& decided) {
+  array_literal statuses, connectors, reasons, retries;
   for (const auto& r : outcomes) {
-    ids.add(r.message_id);
     statuses.add(status_after(r.outcome, r.retry_at.has_value()));
     connectors.add(r.connector);
     reasons.add(r.outcome.reason);
@@ -400,7 +400,7 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
           "  SELECT message_id, status, COALESCE(detail, ''), 2 FROM verdict WHERE status IS NOT "
           "NULL"
           ") e WHERE message_id IN (SELECT id FROM updated) ORDER BY message_id, step",
-      ids.str(), statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
+      ids, statuses.str(), connectors.str(), reasons.str(), retries.str(), decided.str());
 }
 
 // The second look after a commit (see the top of this file): `probe`, one read-only statement,
@@ -489,19 +489,20 @@ result<ok_t, core::store_error> store::record_batch(
   // deletes once that session's lock is free).
   const auto session = dispatch_session();
   if (!session) return fail(session.error());
-  array_literal recorded;
-  for (const auto& r : outcomes) recorded.add(r.message_id);
+  array_literal recorded_literal;
+  for (const auto& r : outcomes) recorded_literal.add(r.message_id);
+  const auto recorded = recorded_literal.str();
   auto settled = in_transaction(connection_string_, [&](pqxx::work& tx) {
     // The messages leave this session's dispatch_inflight rows first. The row before its
     // message is the order the account erasure and mark_interrupted lock them in: an erasure
     // deletes an account's inflight rows, then its messages, and an outcome that held a message
     // (the part rows' key-share lock below) while it waited for the inflight row was a deadlock.
     run(tx, "DELETE FROM dispatch_inflight WHERE session = $1 AND message_id = ANY($2::bigint[])",
-        *session, recorded.str());
+        *session, recorded);
     // Parts first: a message whose every part already has its receipt goes straight from
     // `sending` to its final status, one row version instead of two.
     auto decided = parts.empty() ? decltype(record_parts(tx, parts)){} : record_parts(tx, parts);
-    record_messages(tx, outcomes, decided.first);
+    record_messages(tx, outcomes, recorded, decided.first);
     return std::move(decided.second);
   });
   if (!settled) return fail(settled.error());

@@ -98,21 +98,17 @@ TEST_F(upgrade_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
   const auto db = migrated_before("0021", last);
   ASSERT_EQ(last, "0020_postmaster_mailbox");
   pqxx::connection conn(db);
-  {
-    pqxx::work tx(conn);
-    tx.exec(
-        "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
-        "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) VALUES"
-        " ('Q1', 1, '+27821000001', 'gsm7', 1, 'queued');"
-        "INSERT INTO message_events (message_id, status) VALUES (1, 'queued');"
-        // Not the intake's: one with a detail, written at the message's creation.
-        "INSERT INTO message_events (message_id, status, detail) VALUES (1, 'queued', 'held');"
-        "INSERT INTO message_events (message_id, status, detail, at) VALUES"
-        " (1, 'sending', '', now() + interval '1 second'),"
-        " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
-        " (1, 'queued', '', now() + interval '3 seconds')");
-    tx.commit();
-  }
+  execute(conn,
+          "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
+          "INSERT INTO messages (queue_id, account_id, recipient, encoding, segments, status) "
+          "VALUES ('Q1', 1, '+27821000001', 'gsm7', 1, 'queued');"
+          "INSERT INTO message_events (message_id, status) VALUES (1, 'queued');"
+          // Not the intake's: one with a detail, written at the message's creation.
+          "INSERT INTO message_events (message_id, status, detail) VALUES (1, 'queued', 'held');"
+          "INSERT INTO message_events (message_id, status, detail, at) VALUES"
+          " (1, 'sending', '', now() + interval '1 second'),"
+          " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
+          " (1, 'queued', '', now() + interval '3 seconds')");
   auto migrated = sql::migrate(db);
   ASSERT_TRUE(migrated.has_value()) << migrated.error();
   EXPECT_EQ(migrated->applied.front(), "0021_intake_without_queued_event");
