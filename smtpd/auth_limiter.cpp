@@ -37,19 +37,22 @@ void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
   }
 }
 
-bool auth_limiter::take_attempt(const std::string& ip, const std::string& user) {
+auth_limiter::attempt auth_limiter::take_attempt(const std::string& ip, const std::string& user) {
   std::lock_guard lock(mutex_);
   const auto now = now_();
   auto pending = [](const auto& map, const std::string& key) {
     const auto it = map.find(key);
     return it == map.end() ? std::size_t{0} : it->second;
   };
-  if (recent(by_ip_, ip, now) + pending(pending_ip_, ip) >= limits_.per_ip ||
-      recent(by_user_, user, now) + pending(pending_user_, user) >= limits_.per_user)
-    return false;
+  const std::size_t ip_failures = recent(by_ip_, ip, now);
+  const std::size_t user_failures = recent(by_user_, user, now);
+  if (ip_failures >= limits_.per_ip || user_failures >= limits_.per_user) return attempt::refused;
+  if (ip_failures + pending(pending_ip_, ip) >= limits_.per_ip ||
+      user_failures + pending(pending_user_, user) >= limits_.per_user)
+    return attempt::wait;
   ++pending_ip_[ip];
   ++pending_user_[user];
-  return true;
+  return attempt::taken;
 }
 
 void auth_limiter::end_attempt(const std::string& ip, const std::string& user) {

@@ -27,11 +27,18 @@ class auth_limiter {
   explicit auth_limiter(auth_limits limits,
                         clock_fn now = [] { return std::chrono::steady_clock::now(); });
 
+  enum class attempt {
+    taken,    // verify now; end it with failed(), succeeded() or released()
+    wait,     // the budget left is held by attempts still being verified: ask again shortly
+    refused,  // the address or the user name has used its budget: 421
+  };
   // Before verifying credentials: takes an attempt from the address's and the user name's
-  // budgets, or returns false when either has none left. Attempts still being verified count
-  // against the budgets, so that ten sent at once cannot all be tried on a budget of three. Each
-  // attempt taken ends in failed(), succeeded() or released().
-  bool take_attempt(const std::string& ip, const std::string& user);
+  // budgets. Attempts still being verified count against the budgets, so that ten sent at once
+  // cannot all be tried on a budget of three; an attempt that finds the rest of the budget held
+  // by them waits (`wait`) rather than being refused, so that a client opening twenty
+  // connections at once with the right password gets all twenty in, a few at a time. Only
+  // failures refuse.
+  attempt take_attempt(const std::string& ip, const std::string& user);
   // Records the attempt as a failure; returns how long to wait before answering it.
   std::chrono::milliseconds failed(const std::string& ip, const std::string& user);
   // A success forgets the user name's failures (the address keeps its record: an attacker who

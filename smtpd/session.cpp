@@ -417,13 +417,29 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   auto& limiter = services_.auth_failures;
   // The user name is the client's text: it is not logged (it may be a phone number, a password
   // typed in the wrong field, or lines forged for the log). The audit log keeps it, masked.
-  if (!limiter.take_attempt(peer_, request.username)) {
-    spdlog::warn(
-        "smtp {}: AUTH {} refused: too many recent failures from this address or for "
-        "this user name",
-        peer_, request.mechanism);
-    result.state = auth_result::status::blocked;
-    co_return result;
+  // While the budget left is held by attempts being verified, ask again every few ms: they end
+  // within an argon2id verification each (or the account store's timeout). The wait is bounded
+  // by the command timeout, and ends when the session does.
+  const auto give_up_at = std::chrono::steady_clock::now() + services_.command_timeout;
+  for (;;) {
+    const auto attempt = limiter.take_attempt(peer_, request.username);
+    if (attempt == auth_limiter::attempt::taken) break;
+    if (attempt == auth_limiter::attempt::refused) {
+      spdlog::warn(
+          "smtp {}: AUTH {} refused: too many recent failures from this address or for "
+          "this user name",
+          peer_, request.mechanism);
+      result.state = auth_result::status::blocked;
+      co_return result;
+    }
+    if (shutdown_requested_ || deadline_passed_ || !socket_.is_open() ||
+        std::chrono::steady_clock::now() >= give_up_at) {
+      spdlog::warn("smtp {}: AUTH {}: other attempts held the budget until the session ended",
+                   peer_, request.mechanism);
+      result.state = auth_result::status::temporary_failure;
+      co_return result;
+    }
+    co_await pause(std::chrono::milliseconds(10));
   }
   auto& accounts = services_.accounts;
   // Captures by reference only: GCC 12 destroys non-trivial temporaries inside a co_await

@@ -264,27 +264,46 @@ class ConcurrentAuthBudgetTest(BridgeTest):
 
     def test_attempts_sent_at_once_cannot_overrun_the_budget(self):
         # Ten connections from one address send a wrong password at the same moment: the
-        # attempts being verified count against the budget, so three are tried and seven refused.
-        plain = base64.b64encode(b"\0nobody\0wrong")
-        barrier = threading.Barrier(10)
-        answers = []
+        # attempts being verified count against the budget, so three are tried while seven wait,
+        # and the seven are refused once the three have failed.
+        answers = auth_at_once(self.bridge.smtp_port, b"\0nobody\0wrong", 10)
+        self.assertEqual(sorted(answers), ["421"] * 7 + ["535"] * 3)
 
-        def attempt():
-            with socket.create_connection(("127.0.0.1", self.bridge.smtp_port), timeout=30) as s:
-                f = s.makefile("rb")
-                read_reply(f)
-                s.sendall(b"EHLO client.example\r\n")
-                read_reply(f)
-                barrier.wait()
-                s.sendall(b"AUTH PLAIN " + plain + b"\r\n")
-                answers.append(read_reply(f)[:3])
 
-        threads = [threading.Thread(target=attempt) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertEqual(sorted(answers), ["421"] * 7 + ["535"] * 3, answers)
+class ConcurrentLoginTest(BridgeTest):
+    # A bridge of its own: the failures above count against the address for the whole window.
+    extra_smtp = "auth_failures_per_ip = 3\nplaintext_auth = true"
+
+    def test_logins_at_once_with_the_right_password_all_get_in(self):
+        # Twelve connections of one client (a mail queue flushing, an alerting pool) log in at
+        # the same moment, more than the budget of three: they are verified three at a time and
+        # none is refused.
+        right = ("\0%s\0%s" % (ACCOUNT, PASSWORD)).encode()
+        self.assertEqual(auth_at_once(self.bridge.smtp_port, right, 12), ["235"] * 12)
+
+
+def auth_at_once(port, credentials, n):
+    """The reply codes to AUTH PLAIN sent on n connections at the same moment."""
+    plain = base64.b64encode(credentials)
+    barrier = threading.Barrier(n)
+    answers = []
+
+    def attempt():
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            f = s.makefile("rb")
+            read_reply(f)
+            s.sendall(b"EHLO client.example\r\n")
+            read_reply(f)
+            barrier.wait()
+            s.sendall(b"AUTH PLAIN " + plain + b"\r\n")
+            answers.append(read_reply(f)[:3])
+
+    threads = [threading.Thread(target=attempt) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
 
 
 class ClientNetworkTest(BridgeTest):

@@ -1,5 +1,5 @@
 // Brute-force budgets: growing delays, blocking per address and per user name, the window, and
-// attempts being verified counted against the budgets.
+// attempts being verified counted against the budgets (waited for, not refused).
 #include "smtpd/auth_limiter.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,8 @@ namespace mail2sms::smtpd {
 namespace {
 
 using namespace std::chrono_literals;
+
+using attempt = auth_limiter::attempt;
 
 struct auth_limiter_test : ::testing::Test {
   std::chrono::steady_clock::time_point now{};
@@ -18,7 +20,7 @@ struct auth_limiter_test : ::testing::Test {
   }
   // Whether an attempt would be let through now (taken, then given back).
   static bool allowed(auth_limiter& limiter, const std::string& ip, const std::string& user) {
-    if (!limiter.take_attempt(ip, user)) return false;
+    if (limiter.take_attempt(ip, user) != attempt::taken) return false;
     limiter.released(ip, user);
     return true;
   }
@@ -36,7 +38,7 @@ TEST_F(auth_limiter_test, each_failure_is_answered_more_slowly_up_to_the_cap) {
 TEST_F(auth_limiter_test, an_address_is_blocked_after_its_budget_whatever_the_names) {
   auto limiter = make(3, 100);
   for (const char* user : {"a", "b", "c"}) {
-    ASSERT_TRUE(limiter.take_attempt("192.0.2.1", user));
+    ASSERT_EQ(limiter.take_attempt("192.0.2.1", user), attempt::taken);
     limiter.failed("192.0.2.1", user);
   }
   EXPECT_FALSE(allowed(limiter, "192.0.2.1", "d"));
@@ -75,23 +77,48 @@ TEST_F(auth_limiter_test, success_clears_the_user_name_but_not_the_address) {
 
 TEST_F(auth_limiter_test, attempts_being_verified_count_against_the_budgets) {
   auto limiter = make(3, 2);
-  // Three sent at once from one address, none answered yet: the fourth finds no budget left.
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "a"));
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "b"));
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "c"));
-  EXPECT_FALSE(limiter.take_attempt("192.0.2.1", "d"));
-  // Two for one user name from other addresses: the third is refused.
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.7", "acme"));
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.8", "acme"));
-  EXPECT_FALSE(limiter.take_attempt("192.0.2.9", "acme"));
+  // Three sent at once from one address, none answered yet: the fourth waits for them.
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "a"), attempt::taken);
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "b"), attempt::taken);
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "c"), attempt::taken);
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "d"), attempt::wait);
+  // Two for one user name from other addresses: the third waits.
+  EXPECT_EQ(limiter.take_attempt("192.0.2.7", "acme"), attempt::taken);
+  EXPECT_EQ(limiter.take_attempt("192.0.2.8", "acme"), attempt::taken);
+  EXPECT_EQ(limiter.take_attempt("192.0.2.9", "acme"), attempt::wait);
   // An attempt that could not be verified gives its place back; a failure keeps it.
   limiter.released("192.0.2.1", "a");
   EXPECT_TRUE(allowed(limiter, "192.0.2.1", "d"));
   limiter.failed("192.0.2.1", "b");
   limiter.succeeded("192.0.2.1", "c");
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "d"));   // 1 failure, 0 pending
-  EXPECT_TRUE(limiter.take_attempt("192.0.2.1", "e"));   // 1 failure, 1 pending
-  EXPECT_FALSE(limiter.take_attempt("192.0.2.1", "f"));  // 1 failure, 2 pending: 3 of 3
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "d"), attempt::taken);  // 1 failure, 0 pending
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "e"), attempt::taken);  // 1 failure, 1 pending
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "f"), attempt::wait);   // 1 failure, 2 pending
+  // The two being verified fail: the budget is spent, and the one waiting is refused.
+  limiter.failed("192.0.2.1", "d");
+  limiter.failed("192.0.2.1", "e");
+  EXPECT_EQ(limiter.take_attempt("192.0.2.1", "f"), attempt::refused);
+}
+
+TEST_F(auth_limiter_test, many_logins_at_once_with_the_right_password_all_get_their_turn) {
+  auto limiter = make(3, 3);
+  // Twenty connections of one client authenticate at once: three are verified at a time, the
+  // rest wait and are taken as those succeed; none is refused.
+  std::size_t succeeded = 0;
+  std::size_t being_verified = 0;
+  for (int round = 0; succeeded < 20 && round < 100; ++round) {
+    for (std::size_t waiting = 20 - succeeded - being_verified; waiting > 0; --waiting) {
+      const auto a = limiter.take_attempt("192.0.2.1", "acme");
+      ASSERT_NE(a, attempt::refused);
+      if (a == attempt::wait) break;
+      ++being_verified;
+    }
+    ASSERT_LE(being_verified, 3u);
+    for (; being_verified > 0; --being_verified, ++succeeded) {
+      limiter.succeeded("192.0.2.1", "acme");
+    }
+  }
+  EXPECT_EQ(succeeded, 20u);
 }
 
 }  // namespace
