@@ -130,5 +130,60 @@ TEST_F(upgrade_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM message_events"), "4");
 }
 
+// 0022: the accounts' rules become domains. The rows keep their values, every rule still
+// refuses what it refused (check_violation, as before), and the settings trigger still speaks for
+// settings and not for credit.
+TEST_F(upgrade_test, account_rules_as_domains_keep_the_rows_and_refuse_what_they_refused) {
+  std::string last;
+  const auto db = migrated_before("0022", last);
+  ASSERT_EQ(last, "0021_intake_without_queued_event");
+  pqxx::connection conn(db);
+  execute(conn,
+          "INSERT INTO accounts (name, country, credit, status, notify, notify_to, max_parts) "
+          "VALUES ('ops.team', 'ZA', 500, 'suspended', 'failures', 'ops@example.com', 3)");
+  auto migrated = sql::migrate(db);
+  ASSERT_TRUE(migrated.has_value()) << migrated.error();
+  EXPECT_EQ(migrated->applied.front(), "0022_account_domains");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT concat_ws(',', name, country, credit, status, notify, notify_to, "
+                   "max_parts, dedup_seconds, concatenation_reference) FROM accounts"),
+            "ops.team,ZA,500,suspended,failures,ops@example.com,3,86400,8");
+  EXPECT_EQ(scalar(conn,
+                   "SELECT count(*) FROM pg_constraint WHERE conrelid = 'accounts'::regclass "
+                   "AND contype = 'c'"),
+            "0");
+
+  for (const char* refused :
+       {"UPDATE accounts SET credit = credit - 501", "UPDATE accounts SET country = 'za'",
+        "UPDATE accounts SET name = '-x'", "UPDATE accounts SET max_parts = 0",
+        "UPDATE accounts SET status = 'closed'", "UPDATE accounts SET subject = 'none'",
+        "UPDATE accounts SET credit_policy = 'x'", "UPDATE accounts SET too_long = 'x'",
+        "UPDATE accounts SET messages_per_minute = -1", "UPDATE accounts SET segments_per_day = -1",
+        "UPDATE accounts SET per_number_per_hour = -1", "UPDATE accounts SET dedup_seconds = -1",
+        "UPDATE accounts SET national_language = 'greek'",
+        "UPDATE accounts SET concatenation_reference = 7", "UPDATE accounts SET notify = 'x'",
+        "UPDATE accounts SET notify_to = 'a@b, c@d'",
+        "INSERT INTO accounts (name, country) VALUES ('new', 'Z1')"}) {
+    EXPECT_THROW(execute(conn, refused), pqxx::check_violation) << refused;
+  }
+  execute(conn, "UPDATE accounts SET credit = credit - 500, notify_to = 'sender'");
+  EXPECT_EQ(scalar(conn, "SELECT credit || notify_to FROM accounts"), "0sender");
+
+  // The trigger dropped and made again: a settings change notifies, a credit change does not.
+  struct counter : pqxx::notification_receiver {
+    using pqxx::notification_receiver::notification_receiver;
+    void operator()(const std::string&, int) override { ++heard; }
+    int heard = 0;
+  };
+  pqxx::connection listening(db);
+  counter receiver(listening, "mail2sms_accounts");
+  execute(conn, "UPDATE accounts SET credit = credit + 1");
+  listening.await_notification(1, 0);
+  EXPECT_EQ(receiver.heard, 0);
+  execute(conn, "UPDATE accounts SET status = 'active'");
+  listening.await_notification(5, 0);
+  EXPECT_EQ(receiver.heard, 1);
+}
+
 }  // namespace
 }  // namespace mail2sms::testing
