@@ -288,7 +288,7 @@ def transaction(c, index, size, tally):
         tally.record(index, sent, latency)
         return True
     # Other replies keep their text, queue ids masked so the counter groups them.
-    tally.problem("end of DATA %d %s" % (code, re.sub(r"[0-9A-F]{12}", "<id>", text.decode(errors="replace"))))
+    tally.problem("end of DATA %d %s" % (code, re.sub(r"[0-9A-HJKMNP-TV-Z]{16}", "<id>", text.decode(errors="replace"))))
     return code != 421
 
 

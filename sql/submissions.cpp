@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -17,22 +19,35 @@
 
 namespace mail2sms::sql {
 
-std::string new_queue_id() {
-  // Random bytes drawn 4 KiB at a time: randombytes_buf is a getrandom() system call, one per
-  // mail otherwise. The ids are not secrets; they only must not repeat.
-  constexpr std::size_t id_octets = 6;
-  thread_local std::array<unsigned char, 4096> pool{};
-  thread_local std::size_t used = pool.size();
-  if (used + id_octets > pool.size()) {
-    randombytes_buf(pool.data(), pool.size());
-    used = 0;
-  }
-  std::string id = sms::to_hex(std::span<const std::uint8_t>(pool.data() + used, id_octets));
-  used += id_octets;
-  for (char& c : id) {
-    if (c >= 'a') c = static_cast<char>(c - 'a' + 'A');  // upper case, as mail servers write ids
+std::string queue_id_of(std::uint64_t stamp, std::uint32_t tag) {
+  static constexpr std::string_view digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";  // ascending ASCII
+  // 80 bits as two halves of 40 (8 digits each): the stamp's upper 40 bits, then its lower 16
+  // and the tag's 24.
+  const std::uint64_t halves[2] = {(stamp >> 16) & ((std::uint64_t{1} << 40) - 1),
+                                   ((stamp & 0xFFFF) << 24) | (tag & 0xFFFFFFu)};
+  std::string id(16, '0');
+  for (std::size_t half = 0; half < 2; ++half) {
+    std::uint64_t value = halves[half];
+    for (std::size_t i = 8; i-- > 0; value >>= 5) id[half * 8 + i] = digits[value & 31];
   }
   return id;
+}
+
+std::string new_queue_id() {
+  // The time in ms and a count within it, kept increasing across threads (a clock stepped back
+  // only slows the ids down until it catches up), then the process's random tag.
+  static std::atomic<std::uint64_t> last{0};
+  static const std::uint32_t tag = randombytes_uniform(1u << 24);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const std::uint64_t now = static_cast<std::uint64_t>(ms) << 12;
+  std::uint64_t previous = last.load(std::memory_order_relaxed);
+  std::uint64_t stamp = 0;
+  do {
+    stamp = std::max(previous + 1, now);
+  } while (!last.compare_exchange_weak(previous, stamp, std::memory_order_relaxed));
+  return queue_id_of(stamp, tag);
 }
 
 namespace {

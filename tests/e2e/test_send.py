@@ -171,7 +171,7 @@ class SendTest(unittest.TestCase):
             client.rcpt("%s@%s" % (NUMBER, DOMAIN))
             code, text = client.data(b"Subject: q\r\n\r\nQueue id check\r\n")
         self.assertEqual(code, 250)
-        self.assertRegex(text.decode(), r"^2\.0\.0 Ok: queued as [0-9A-F]{12}$")
+        self.assertRegex(text.decode(), r"^2\.0\.0 Ok: queued as [0-9A-HJKMNP-TV-Z]{16}$")
         queue_id = text.decode().rsplit(" ", 1)[1]
         self.bridge.sim.wait_for(lambda l: l.get("event") == "message" and l.get("text") == "Queue id check")
         listed = self.bridge.cli("messages", "list", "--json").stdout

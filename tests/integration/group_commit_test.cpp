@@ -3,6 +3,7 @@
 // database refused, and one refused mail does not take the others in its batch down with it.
 #include "sql/group_commit.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <latch>
@@ -496,23 +497,37 @@ TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
   EXPECT_EQ(queued.error().kind, core::failure_kind::transient);
 }
 
-// Queue ids come from a pool of random bytes refilled every 682 ids: across refills, and on two
-// threads with pools of their own, they are 12 upper-case hex digits and never repeat.
-TEST(queue_ids, are_twelve_upper_case_hex_digits_and_do_not_repeat_across_refills_or_threads) {
-  constexpr int per_thread = 3000;
+// Queue ids from two threads at once: 16 digits of Crockford's base 32, never the same twice,
+// and each thread's in increasing order (so that the index on them is written at its end).
+TEST(queue_ids, are_sixteen_base32_digits_increase_and_do_not_repeat_across_threads) {
+  constexpr int per_thread = 20000;  // more than 4,096 a millisecond: the count carries
   std::vector<std::string> first, second;
   std::thread other([&second] {
     for (int i = 0; i < per_thread; ++i) second.push_back(sql::new_queue_id());
   });
   for (int i = 0; i < per_thread; ++i) first.push_back(sql::new_queue_id());
   other.join();
+  EXPECT_TRUE(std::is_sorted(first.begin(), first.end()));
+  EXPECT_TRUE(std::is_sorted(second.begin(), second.end()));
   std::set<std::string> distinct(first.begin(), first.end());
   distinct.insert(second.begin(), second.end());
   EXPECT_EQ(distinct.size(), 2u * per_thread);
   for (const auto& id : distinct) {
-    ASSERT_EQ(id.size(), 12u) << id;
-    EXPECT_EQ(id.find_first_not_of("0123456789ABCDEF"), std::string::npos) << id;
+    ASSERT_EQ(id.size(), 16u) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ"), std::string::npos) << id;
   }
+  // The process's tag is the last 24 bits: the same in every id of this process.
+  EXPECT_EQ(first.front().substr(11), second.back().substr(11));
+}
+
+TEST(queue_ids, spell_the_time_the_count_and_the_tag_in_that_order) {
+  // 2026-12-01 00:00:00.000 UTC in ms with count 0 and tag 0, count 1, tag 1; all ones.
+  const std::uint64_t ms = 1796083200000;
+  EXPECT_EQ(sql::queue_id_of(ms << 12, 0), "38HEWTR000000000");
+  EXPECT_EQ(sql::queue_id_of((ms << 12) | 1, 0), "38HEWTR0000G0000");
+  EXPECT_EQ(sql::queue_id_of(ms << 12, 1), "38HEWTR000000001");
+  EXPECT_EQ(sql::queue_id_of((std::uint64_t{1} << 56) - 1, 0xFFFFFF), "ZZZZZZZZZZZZZZZZ");
+  EXPECT_LT(sql::queue_id_of((ms << 12) | 4095, 0xFFFFFF), sql::queue_id_of((ms + 1) << 12, 0));
 }
 
 }  // namespace

@@ -136,7 +136,7 @@ TEST_F(store_test, enqueue_commits_a_row_per_recipient_with_every_part_byte_for_
   ASSERT_EQ(s.sms.segments.size(), 3u);
 
   const std::string queue_id = enqueue(s);
-  EXPECT_TRUE(std::regex_match(queue_id, std::regex("[0-9A-F]{12}"))) << queue_id;
+  EXPECT_TRUE(std::regex_match(queue_id, std::regex("[0-9A-HJKMNP-TV-Z]{16}"))) << queue_id;
 
   const auto rows = query(
       "SELECT id, queue_id, account_id, recipient, status, encoding, segments, sender_id, "
