@@ -140,7 +140,7 @@ void add_messages_command(CLI::App& app) {
                          .dump()
                   << '\n';
       } else {
-        std::cout << m.created_at << "  " << std::left << std::setw(12) << m.queue_id << " "
+        std::cout << m.created_at << "  " << std::left << std::setw(16) << m.queue_id << " "
                   << std::setw(10) << m.account << " " << std::setw(16) << number << " "
                   << std::setw(9) << m.status << " " << m.segments << "x" << m.encoding
                   << (m.last_error.empty() ? "" : "  " + m.last_error) << '\n';

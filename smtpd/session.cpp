@@ -417,11 +417,14 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   auto& limiter = services_.auth_failures;
   // The user name is the client's text: it is not logged (it may be a phone number, a password
   // typed in the wrong field, or lines forged for the log). The audit log keeps it, masked.
-  // While the budget left is held by attempts being verified, ask again every few ms: they end
-  // within an argon2id verification each (or the account store's timeout). The wait is bounded
-  // by the command timeout, and ends when the session does.
-  const auto give_up_at = std::chrono::steady_clock::now() + services_.command_timeout;
-  for (;;) {
+  // While the budget left is held by attempts being verified, ask again shortly: they end
+  // within an argon2id verification each (or the account store's timeout). The pause doubles
+  // from 10 ms to 160 ms, so a crowd of waiters costs little; the wait ends after 30 s (the
+  // hashing pool is that far behind: 454, try again) or with the session.
+  constexpr auto longest_wait = std::chrono::seconds(30);
+  const auto give_up_at = std::chrono::steady_clock::now() + longest_wait;
+  for (auto pause_for = std::chrono::milliseconds(10);;
+       pause_for = std::min(pause_for * 2, std::chrono::milliseconds(160))) {
     const auto attempt = limiter.take_attempt(peer_, request.username);
     if (attempt == auth_limiter::attempt::taken) break;
     if (attempt == auth_limiter::attempt::refused) {
@@ -432,14 +435,17 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
       result.state = auth_result::status::blocked;
       co_return result;
     }
-    if (shutdown_requested_ || deadline_passed_ || !socket_.is_open() ||
-        std::chrono::steady_clock::now() >= give_up_at) {
-      spdlog::warn("smtp {}: AUTH {}: other attempts held the budget until the session ended",
-                   peer_, request.mechanism);
+    if (shutdown_requested_ || deadline_passed_ || !socket_.is_open()) {
       result.state = auth_result::status::temporary_failure;
       co_return result;
     }
-    co_await pause(std::chrono::milliseconds(10));
+    if (std::chrono::steady_clock::now() >= give_up_at) {
+      spdlog::warn("smtp {}: AUTH {}: other attempts being verified held the budget for {} s",
+                   peer_, request.mechanism, longest_wait.count());
+      result.state = auth_result::status::temporary_failure;
+      co_return result;
+    }
+    co_await pause(pause_for);
   }
   auto& accounts = services_.accounts;
   // Captures by reference only: GCC 12 destroys non-trivial temporaries inside a co_await

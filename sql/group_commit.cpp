@@ -131,14 +131,16 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     // A deadlock (a dispatcher's refund locks account rows in another order) or a
     // serialization failure rolled everything back, and a connection that had broken while
     // idle (the server restarted: 57P01 or a closed socket; the intake's connection never
-    // reports that where the COMMIT may have run) ran nothing: the batch is tried again, on a
-    // new connection for the latter, before anyone hears of it.
+    // reports that where the COMMIT may have run) or whose prepared statements a migration made
+    // stale (0A000) ran nothing: the batch is tried again, on a new connection for those, before
+    // anyone hears of it.
     for (int attempt = 1;; ++attempt) {
       try {
         return admit_and_insert(thread_pipeline(connection_string_), refs);
       } catch (const pqxx::sql_error& e) {
         const auto& state = e.sqlstate();
-        const bool retry = state == "40P01" || state == "40001" || session_ended(e);
+        const bool retry =
+            state == "40P01" || state == "40001" || session_ended(e) || stale_plan(e);
         if (!retry || attempt == 3) return fail(classify(e));
         spdlog::info("group commit: {} (attempt {}), trying the batch again", state, attempt);
       } catch (const pqxx::broken_connection& e) {

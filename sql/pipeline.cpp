@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "sql/pq_support.hpp"
+
 namespace mail2sms::sql {
 
 std::string_view pq_rows::text(int row, int column) const {
@@ -174,6 +176,10 @@ pq_rows pipelined_connection::take() {
     if (!prepare.empty()) prepared_.erase(prepare);
     failed_ = true;
     drain();
+    // "cached plan must not change result type": a migration changed a column a prepared
+    // statement returns (0022's domains, with this serve running). The statement would fail so
+    // for the connection's life; a new connection prepares it again.
+    if (sqlstate == stale_plan_state) close();
     throw pqxx::sql_error(message, "", sqlstate.c_str());
   }
   throw std::logic_error("a result taken that no statement was sent for");

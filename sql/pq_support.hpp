@@ -97,6 +97,10 @@ auto in_transaction(const std::string& conninfo, F&& fn)
 // The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
 // a shutdown): the transaction was rolled back, and a new connection may do it again.
 inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
+// A prepared statement whose result's types a migration changed since it was prepared ("cached
+// plan must not change result type", feature_not_supported): it works again on a new connection.
+inline constexpr const char* stale_plan_state = "0A000";
+inline bool stale_plan(const pqxx::sql_error& e) { return e.sqlstate() == stale_plan_state; }
 
 // As in_transaction, for look-ups that only read (fn may run twice): when the thread's
 // connection, open from an earlier call, turns out to have ended while it was idle (PostgreSQL

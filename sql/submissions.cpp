@@ -12,7 +12,6 @@
 #include <string_view>
 
 #include "core/policy/admission.hpp"
-#include "core/sms/sms.hpp"
 #include "sql/array_literal.hpp"
 #include "sql/pipeline.hpp"
 #include "sql/stored_parts.hpp"
@@ -35,13 +34,22 @@ std::string queue_id_of(std::uint64_t stamp, std::uint32_t tag) {
 
 std::string new_queue_id() {
   // The time in ms and a count within it, kept increasing across threads (a clock stepped back
-  // only slows the ids down until it catches up), then the process's random tag.
+  // only slows the ids down until it catches up), then the process's random tag. Each
+  // millisecond's count starts at a random point below 2,048, so that an id does not tell how
+  // many mails (of any account) the process took before it in that millisecond. The random
+  // octets come 4 KiB at a time: randombytes_buf is a getrandom() system call.
   static std::atomic<std::uint64_t> last{0};
   static const std::uint32_t tag = randombytes_uniform(1u << 24);
+  thread_local std::array<std::uint16_t, 2048> pool{};
+  thread_local std::size_t used = pool.size();
+  if (used == pool.size()) {
+    randombytes_buf(pool.data(), sizeof pool);
+    used = 0;
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-  const std::uint64_t now = static_cast<std::uint64_t>(ms) << 12;
+  const std::uint64_t now = (static_cast<std::uint64_t>(ms) << 12) | (pool[used++] & 0x7FFu);
   std::uint64_t previous = last.load(std::memory_order_relaxed);
   std::uint64_t stamp = 0;
   do {

@@ -16,12 +16,13 @@ inline constexpr const char* queue_channel = "mail2sms_queue";
 
 // The id the SMTP reply names ("queued as ..."): 16 characters of Crockford's base 32 (digits
 // and upper-case letters but I, L, O and U) for 80 bits: the time in milliseconds (44 bits) and a
-// count within it (12 bits), so that ids grow with time, then a tag the process drew at random
-// (24 bits), so that two processes on one database do not make the same id. Ids in time order
-// are added at the right-hand end of the messages_queue_id index; random ones were each written
-// into a page of their own anywhere in it, which grows with the table. Never repeats within a
-// process, across threads, also at more than 4,096 ids in one millisecond (the count carries
-// into the time).
+// count within it (12 bits, from a random start each millisecond), so that ids grow with time,
+// then a tag the process drew at random (24 bits), so that two processes on one database make
+// different ids (unless they drew the same tag, one pair in 16.7 million, and then only ids made
+// in the same millisecond with the same count). Ids in time order are added at the right-hand end
+// of the messages_queue_id index; random ones were each written into a page of their own
+// anywhere in it, which grows with the table. Never repeats within a process, across threads,
+// also at more than 2,048 ids in one millisecond (the count carries into the time).
 std::string new_queue_id();
 // The id of a stamp (time in ms << 12 | count, 56 bits) and a tag (24 bits).
 std::string queue_id_of(std::uint64_t stamp, std::uint32_t tag);

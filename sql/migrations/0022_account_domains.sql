@@ -10,7 +10,9 @@
 -- A domain's constraint is checked when a value is assigned to a column of its type: on
 -- INSERT for every column, on UPDATE only for the columns set. Its expressions are kept compiled
 -- in the backend's type cache. So each rule still holds for every row, as before, with the same
--- SQLSTATE (23514, check_violation) when broken; the credit UPDATE checks only credit >= 0.
+-- SQLSTATE (23514, check_violation) when broken, naming the column's domain (account_country
+-- for country, ...); the credit UPDATE checks only credit >= 0. One domain per column, so that
+-- the error names the column at fault.
 --
 -- accounts_settings_changed (0016) names these columns, and PostgreSQL does not change the type
 -- of a column a trigger names: it is dropped and created again, the same.
@@ -23,7 +25,10 @@ CREATE DOMAIN account_status AS text CHECK (VALUE IN ('active', 'suspended'));
 CREATE DOMAIN account_subject AS text CHECK (VALUE IN ('body', 'subject', 'subject-and-body'));
 CREATE DOMAIN account_credit_policy AS text CHECK (VALUE IN ('defer', 'fail'));
 CREATE DOMAIN account_too_long AS text CHECK (VALUE IN ('refuse', 'truncate'));
-CREATE DOMAIN account_limit AS integer CHECK (VALUE >= 0);
+CREATE DOMAIN account_messages_per_minute AS integer CHECK (VALUE >= 0);
+CREATE DOMAIN account_segments_per_day AS integer CHECK (VALUE >= 0);
+CREATE DOMAIN account_per_number_per_hour AS integer CHECK (VALUE >= 0);
+CREATE DOMAIN account_dedup_seconds AS integer CHECK (VALUE >= 0);
 CREATE DOMAIN account_national_language AS text
   CHECK (VALUE IN ('none', 'turkish', 'spanish', 'portuguese'));
 CREATE DOMAIN account_concatenation_reference AS integer CHECK (VALUE IN (8, 16));
@@ -58,10 +63,10 @@ ALTER TABLE accounts
   ALTER COLUMN subject TYPE account_subject,
   ALTER COLUMN credit_policy TYPE account_credit_policy,
   ALTER COLUMN too_long TYPE account_too_long,
-  ALTER COLUMN messages_per_minute TYPE account_limit,
-  ALTER COLUMN segments_per_day TYPE account_limit,
-  ALTER COLUMN per_number_per_hour TYPE account_limit,
-  ALTER COLUMN dedup_seconds TYPE account_limit,
+  ALTER COLUMN messages_per_minute TYPE account_messages_per_minute,
+  ALTER COLUMN segments_per_day TYPE account_segments_per_day,
+  ALTER COLUMN per_number_per_hour TYPE account_per_number_per_hour,
+  ALTER COLUMN dedup_seconds TYPE account_dedup_seconds,
   ALTER COLUMN national_language TYPE account_national_language,
   ALTER COLUMN concatenation_reference TYPE account_concatenation_reference,
   ALTER COLUMN notify TYPE account_notify,

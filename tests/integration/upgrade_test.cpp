@@ -168,6 +168,24 @@ TEST_F(upgrade_test, account_rules_as_domains_keep_the_rows_and_refuse_what_they
   }
   execute(conn, "UPDATE accounts SET credit = credit - 500, notify_to = 'sender'");
   EXPECT_EQ(scalar(conn, "SELECT credit || notify_to FROM accounts"), "0sender");
+  // What the rules allow at their edges is still allowed.
+  execute(conn,
+          "UPDATE accounts SET name = 'a" + std::string(63, 'z') +
+              "', max_parts = 255, concatenation_reference = 16, subject = 'subject-and-body', "
+              "national_language = 'portuguese', notify = 'all', credit_policy = 'fail', "
+              "too_long = 'truncate', messages_per_minute = 0, dedup_seconds = 0, "
+              "notify_to = 'first.last+sms@mail.example.co.za'");
+  execute(conn, "UPDATE accounts SET max_parts = 1, concatenation_reference = 8");
+  EXPECT_EQ(
+      scalar(conn, "SELECT length(name) || ',' || max_parts || ',' || notify_to FROM accounts"),
+      "64,1,first.last+sms@mail.example.co.za");
+  // The error names the column's domain.
+  try {
+    execute(conn, "UPDATE accounts SET dedup_seconds = -1");
+    ADD_FAILURE() << "a negative dedup window was stored";
+  } catch (const pqxx::check_violation& e) {
+    EXPECT_NE(std::string(e.what()).find("account_dedup_seconds"), std::string::npos) << e.what();
+  }
 
   // The trigger dropped and made again: a settings change notifies, a credit change does not.
   struct counter : pqxx::notification_receiver {
