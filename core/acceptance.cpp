@@ -112,6 +112,8 @@ std::optional<acceptance_verdict> acceptance::prepare(const acceptance_request& 
   options.smart_gsm = sender.smart_gsm;
   options.transliterate = sender.transliterate;
   options.national = sender.national;
+  // The store keeps the text and each part's piece of it; the payloads are made at the claim.
+  options.payloads = false;
   auto encoded = sms::encode(body, options);
   const auto max_parts = static_cast<std::size_t>(sender.max_parts);
   cut = false;

@@ -334,8 +334,12 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
       parts_at = static_cast<std::int64_t>(rows.parts.size());
       // The parts by reference to the text stored beside them where they can be (nearly every
       // mail), else whole.
-      if (s.text != s.sms.text || !append_packed_by_text(rows.parts, s.sms))
+      if (s.text != s.sms.text || !append_packed_by_text(rows.parts, s.sms)) {
+        // Whole parts need their payloads: a message encoded without them would be stored empty.
+        if (!s.sms.has_payloads)
+          throw std::logic_error("a message without payloads that cannot be stored by its text");
         append_packed(rows.parts, s.sms.segments);
+      }
       parts_size = static_cast<std::int64_t>(rows.parts.size()) - parts_at;
     }
     rows.queue_ids.add(ref.queue_id);

@@ -228,12 +228,14 @@ std::optional<encoded_message> encode_plain_gsm(std::string_view text,
                           .text = std::string(text),
                           .locking_shift = static_cast<national_language>(a.locking_id),
                           .single_shift = static_cast<national_language>(a.single_id),
-                          .text_sizes = {}};
+                          .text_sizes = {},
+                          .has_payloads = options.payloads};
   // Without escape pairs (units == characters) a part's septets are written straight into it.
   const bool one_unit_each = units == text.size();
   auto add_part = [&](std::size_t begin, std::size_t end) {
     segment& part = message.segments.emplace_back();
     message.text_sizes.push_back(end - begin);  // ASCII: an octet a character
+    if (!options.payloads) return;
     if (one_unit_each) {
       part.payload.resize(end - begin);
       for (std::size_t i = begin; i < end; ++i) {
@@ -291,13 +293,16 @@ encoded_message encode(std::string_view utf8_text, const encode_options& options
                           .text = utf8::encode(chosen.cps),
                           .locking_shift = static_cast<national_language>(a.locking_id),
                           .single_shift = static_cast<national_language>(a.single_id),
-                          .text_sizes = {}};
+                          .text_sizes = {},
+                          .has_payloads = options.payloads};
   for (char32_t c : chosen.cps) message.units += units_of(chosen.coding, c, a);
   const std::u32string_view view(chosen.cps);
   for (const auto& [begin, end] :
        split(view, chosen.coding, a, limits_for(chosen.coding, options.reference_16bit, a),
              message.units)) {
-    message.segments.push_back(segment_of(view.substr(begin, end - begin), chosen.coding, a));
+    message.segments.push_back(options.payloads
+                                   ? segment_of(view.substr(begin, end - begin), chosen.coding, a)
+                                   : segment{});
     std::size_t octets = 0;
     for (char32_t c : view.substr(begin, end - begin)) octets += utf8::encoded_size(c);
     message.text_sizes.push_back(octets);

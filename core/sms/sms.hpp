@@ -41,6 +41,9 @@ struct encoded_message {
   // them a store can keep the text once and each part as its UDH and a size: part i's payload is
   // payload_of(its piece of text, coding, its UDH). Empty for a message put together by hand.
   std::vector<std::size_t> text_sizes;
+  // false when encode_options::payloads was: every segment's payload is empty and must be made
+  // from its piece of the text (payload_of) before it is sent.
+  bool has_payloads = true;
 };
 
 struct encode_options {
@@ -57,6 +60,11 @@ struct encode_options {
   // the text fits GSM only with them, or in fewer parts. Their UDH elements (3 octets each) come
   // out of each part's 140 octets. Tried before transliteration, after smart replacements.
   national_language national = national_language::none;
+  // false: the parts' payloads are not made (each stays empty; the message's has_payloads says
+  // so), everything else is as always: the count, the UDHs, the text and each part's piece of it
+  // (text_sizes). For a caller that keeps the text and the pieces and makes the payloads again
+  // when it sends them (the intake: sql/stored_parts.hpp's by-text form, sms::payload_of).
+  bool payloads = true;
 };
 
 // Whether `c` has a GSM 03.38 form (basic table, or extension table behind the 0x1B escape).

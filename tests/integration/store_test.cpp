@@ -172,6 +172,33 @@ TEST_F(store_test, enqueue_commits_a_row_per_recipient_with_every_part_byte_for_
   }
 }
 
+// The intake encodes without payloads (the store keeps the text and each part's piece of it):
+// the parts claimed carry the payloads a full encode makes, UCS-2 and GSM with escapes alike. A
+// message without payloads that could only be stored whole is refused, not stored empty.
+TEST_F(store_test, a_message_encoded_without_payloads_is_sent_with_them) {
+  const auto account = add_account("lean");
+  for (const std::string& text : {three_part_text(), std::string(200, '[') + " euro \xE2\x82\xAC",
+                                  "Gr\xC3\xBC\xC3\x9F" + std::string(100, 'x') + "\xD0\x96"}) {
+    auto s = submission_for(account, {"+27821234567"}, text);
+    const auto full = s.sms;
+    s.sms = sms::encode(text, {.reference = 0x42, .payloads = false});
+    ASSERT_FALSE(s.sms.has_payloads);
+    ASSERT_FALSE(enqueue(s).empty());
+    const auto claimed = claim(10);
+    ASSERT_EQ(claimed.size(), 1u);
+    ASSERT_EQ(claimed[0].segments.size(), full.segments.size());
+    for (std::size_t p = 0; p < full.segments.size(); ++p) {
+      EXPECT_EQ(claimed[0].segments[p].udh, full.segments[p].udh) << "part " << p + 1;
+      EXPECT_EQ(claimed[0].segments[p].payload, full.segments[p].payload) << "part " << p + 1;
+    }
+  }
+  auto odd = submission_for(account, {"+27821234567"}, "what the parts say");
+  odd.sms = sms::encode("something else", {.payloads = false});
+  EXPECT_FALSE(store_->enqueue(odd).has_value());
+  EXPECT_EQ(
+      query("SELECT count(*) FROM messages WHERE body = 'what the parts say'")[0][0].as<int>(), 0);
+}
+
 // The intake's statements are planned once per connection and never again: planning the
 // account lock for every transaction (PostgreSQL's custom plans for a one-element array) cost
 // about 60 us a transaction, a few percent of PostgreSQL's CPU per mail when a connection per

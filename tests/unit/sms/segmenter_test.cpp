@@ -276,6 +276,7 @@ TEST(segmenter_test, plain_ascii_text_without_escapes_is_cut_where_the_general_p
 // carries (sql/stored_parts.hpp): every part's payload must come back from its piece of the text
 // and its UDH alone, on the fast path and the general one, GSM with escapes, national tables
 // (named only in the UDH), UCS-2 with surrogate pairs and graphemes kept whole, one part or many.
+// Encoded without payloads (what the intake does), the message is the same but for them.
 TEST(segmenter_test, every_payload_comes_back_from_its_piece_of_the_text_and_its_udh) {
   const std::string turkish = "\xC4\x9F\xC4\xB1\xC5\x9F ";  // ğış: the Turkish tables carry them
   std::mt19937 random(20261130);
@@ -308,6 +309,23 @@ TEST(segmenter_test, every_payload_comes_back_from_its_piece_of_the_text_and_its
       at += encoded.text_sizes[i];
     }
     EXPECT_EQ(at, encoded.text.size());
+
+    auto without = options;
+    without.payloads = false;
+    const auto lean = encode(text, without);
+    EXPECT_TRUE(encoded.has_payloads);
+    EXPECT_FALSE(lean.has_payloads);
+    EXPECT_EQ(lean.coding, encoded.coding);
+    EXPECT_EQ(lean.units, encoded.units);
+    EXPECT_EQ(lean.text, encoded.text);
+    EXPECT_EQ(lean.text_sizes, encoded.text_sizes);
+    EXPECT_EQ(lean.locking_shift, encoded.locking_shift);
+    EXPECT_EQ(lean.single_shift, encoded.single_shift);
+    ASSERT_EQ(lean.segments.size(), encoded.segments.size());
+    for (std::size_t i = 0; i < lean.segments.size(); ++i) {
+      EXPECT_EQ(lean.segments[i].udh, encoded.segments[i].udh) << "part " << i;
+      EXPECT_TRUE(lean.segments[i].payload.empty()) << "part " << i;
+    }
     if (encoded.locking_shift != national_language::none ||
         encoded.single_shift != national_language::none)
       national_parts += encoded.segments.size();
