@@ -196,7 +196,12 @@ void serve(const std::string& config_path) {
   if (cfg.smtp.account_cache.count() > 0) {
     account_watch.emplace(
         [&known_accounts, conninfo = db.connection_string()](std::stop_token stop) {
-          sql::watch_account_changes(conninfo, stop, [&known_accounts] { known_accounts.clear(); });
+          sql::watch_account_changes(conninfo, stop, [&known_accounts] {
+            known_accounts.clear();
+            spdlog::info(
+                "accounts changed in the database: what was remembered of client networks and "
+                "certificates is forgotten");
+          });
         });
   }
   smtpd::session_services services{store,

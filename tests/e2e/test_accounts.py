@@ -372,6 +372,21 @@ class AccountCacheTest(unittest.TestCase):
                 return code
             return c.data(mail("who am I"))[0]
 
+    def announced(self, *cli_args):
+        """Runs the CLI command, then waits until serve has acted on every account change
+        announced so far (this command's and any still on its way: adding the account is one
+        too), so that nothing it announced can make serve forget later, in the middle of a test:
+        a line that says so, then none for a second."""
+        offset = len(self.bridge.serve_log())
+        self.bridge.cli(*cli_args)
+        line = "accounts changed in the database"
+        self.assertTrue(until(lambda: line in self.bridge.serve_log()[offset:], True, timeout=30),
+                        "serve did not act on the change")
+        seen = -1
+        while seen != self.bridge.serve_log()[offset:].count(line):
+            seen = self.bridge.serve_log()[offset:].count(line)
+            time.sleep(1)
+
     def sent_by(self, number):
         return self.bridge.sql(
             "SELECT coalesce(string_agg(a.name, ',' ORDER BY m.id), '') FROM messages m "
@@ -412,7 +427,7 @@ class AccountCacheTest(unittest.TestCase):
                 c.rset()
                 return code
 
-        self.bridge.cli("account", "cert", "add", name, cert)
+        self.announced("account", "cert", "add", name, cert)
         self.assertEqual(mail_from_appliance(), 250)
         fingerprint = self.bridge.sql(
             "SELECT fingerprint FROM account_certificates WHERE account_id = "
@@ -430,7 +445,7 @@ class AccountCacheTest(unittest.TestCase):
 
     def test_sighup_forgets_what_the_database_did_not_announce(self):
         name = self.new_account()
-        self.bridge.cli("account", "network", "add", name, "127.0.0.1")
+        self.announced("account", "network", "add", name, "127.0.0.1")
         self.assertEqual(self.send_unauthenticated("+27821230132"), 250)
         # Removed behind serve's back (the trigger off: as through a pooler that drops LISTEN).
         self.bridge.sql("ALTER TABLE account_networks DISABLE TRIGGER account_networks_changed; "
