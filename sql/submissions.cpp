@@ -1,6 +1,7 @@
 #include "sql/submissions.hpp"
 
 #include <sodium.h>
+#include <pqxx/except>
 
 #include <algorithm>
 #include <array>
@@ -336,8 +337,11 @@ void add_messages(batch_rows& rows, const submission_ref& ref, const std::vector
       // mail), else whole.
       if (s.text != s.sms.text || !append_packed_by_text(rows.parts, s.sms)) {
         // Whole parts need their payloads: a message encoded without them would be stored empty.
+        // Refused as a data exception (22000), so that the group commit tries its batch mates
+        // without it and this mail alone fails, for good.
         if (!s.sms.has_payloads)
-          throw std::logic_error("a message without payloads that cannot be stored by its text");
+          throw pqxx::sql_error("a message without payloads that cannot be stored by its text", "",
+                                "22000");
         append_packed(rows.parts, s.sms.segments);
       }
       parts_size = static_cast<std::int64_t>(rows.parts.size()) - parts_at;

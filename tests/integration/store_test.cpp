@@ -194,7 +194,9 @@ TEST_F(store_test, a_message_encoded_without_payloads_is_sent_with_them) {
   }
   auto odd = submission_for(account, {"+27821234567"}, "what the parts say");
   odd.sms = sms::encode("something else", {.payloads = false});
-  EXPECT_FALSE(store_->enqueue(odd).has_value());
+  const auto refused = store_->enqueue(odd);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().kind, core::failure_kind::permanent);  // this mail alone, for good
   EXPECT_EQ(
       query("SELECT count(*) FROM messages WHERE body = 'what the parts say'")[0][0].as<int>(), 0);
 }
