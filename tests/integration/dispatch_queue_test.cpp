@@ -15,7 +15,6 @@
 #include "core/sms/sms.hpp"
 #include "migrated_fixture.hpp"
 #include "sql/admin.hpp"
-#include "sql/migrate.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/store.hpp"
 
@@ -463,9 +462,7 @@ TEST_F(dispatch_queue_migration_test, moves_queued_and_sending_messages_into_the
         " SELECT id, 1, '', 'x' FROM messages");
     tx.commit();
   }
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0010_dispatch_queue");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0010_dispatch_queue"));
 
   EXPECT_EQ(scalar(conn,
                    "SELECT string_agg(m.queue_id || ' ' || (q.due_at = m.next_attempt_at), ',' "
@@ -513,9 +510,7 @@ TEST_F(dispatch_queue_migration_test, parts_stored_as_rows_before_0014_are_sent_
         "INSERT INTO dispatch_queue (message_id, due_at) VALUES (1, now())");
     tx.commit();
   }
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0014_message_parts_inline");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0014_message_parts_inline"));
   // The sent message's text is not needed again; its part row and SMSC id stay.
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM messages WHERE parts IS NULL"), "1");
   EXPECT_EQ(scalar(conn, "SELECT smsc_message_id FROM message_parts WHERE message_id = 2"), "s2");

@@ -77,6 +77,15 @@ class upgrade_test : public pg_test {
     last = old ? old->applied.back() : "migrating failed: " + old.error();
     return db;
   }
+
+  // Migrates `db` the rest of the way; `first` is the migration that must come first. Call it
+  // as ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "00NN_name")).
+  static void migrate_rest(const std::string& db, const std::string& first) {
+    auto migrated = sql::migrate(db);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error();
+    ASSERT_FALSE(migrated->applied.empty());
+    EXPECT_EQ(migrated->applied.front(), first);
+  }
 };
 
 }  // namespace mail2sms::testing

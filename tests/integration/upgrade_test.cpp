@@ -8,7 +8,6 @@
 
 #include "core/sms/sms.hpp"
 #include "migrated_fixture.hpp"
-#include "sql/migrate.hpp"
 #include "sql/store.hpp"
 
 namespace mail2sms::testing {
@@ -46,9 +45,7 @@ TEST_F(upgrade_test, replies_kept_before_0019_belong_to_the_account_they_were_ma
           "INSERT INTO notifications (message_id, account_id, kind, inbound_id, status, rcpt_to) "
           "SELECT 1, 1, 'reply', id, 'reply', 'ops@example.com' FROM inbound_messages "
           "WHERE body = 'mailed'");
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0019_reply_account");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0019_reply_account"));
   EXPECT_EQ(scalar(conn,
                    "SELECT string_agg(body || '=' || coalesce(account_id::text, 'none'), ',' "
                    "ORDER BY id) FROM inbound_messages"),
@@ -77,9 +74,7 @@ TEST_F(upgrade_test, the_postmaster_mailbox_total_starts_from_the_mail_already_k
           "VALUES ('192.0.2.1', 'a', '', 'postmaster', false, 3, 'abc'),"
           "       ('192.0.2.2', 'b', '', 'postmaster', true, 5000, "
           "        convert_to(repeat('x', 5000), 'UTF8'))");
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0020_postmaster_mailbox");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0020_postmaster_mailbox"));
   EXPECT_EQ(scalar(conn, "SELECT used FROM postmaster_mailbox"),
             std::to_string(3 + 5000 + 2 * 1024));
   // The mail kept before is not forwarded (no address was given for it).
@@ -109,9 +104,7 @@ TEST_F(upgrade_test, the_intakes_queued_events_are_dropped_and_the_rest_kept) {
           " (1, 'sending', '', now() + interval '1 second'),"
           " (1, 'queued', 'throttled by the SMSC', now() + interval '2 seconds'),"
           " (1, 'queued', '', now() + interval '3 seconds')");
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0021_intake_without_queued_event");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0021_intake_without_queued_event"));
   EXPECT_EQ(scalar(conn,
                    "SELECT string_agg(status || ':' || detail, ',' ORDER BY id) "
                    "FROM message_events"),
@@ -141,9 +134,7 @@ TEST_F(upgrade_test, account_rules_as_domains_keep_the_rows_and_refuse_what_they
   execute(conn,
           "INSERT INTO accounts (name, country, credit, status, notify, notify_to, max_parts) "
           "VALUES ('ops.team', 'ZA', 500, 'suspended', 'failures', 'ops@example.com', 3)");
-  auto migrated = sql::migrate(db);
-  ASSERT_TRUE(migrated.has_value()) << migrated.error();
-  EXPECT_EQ(migrated->applied.front(), "0022_account_domains");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0022_account_domains"));
   EXPECT_EQ(scalar(conn,
                    "SELECT concat_ws(',', name, country, credit, status, notify, notify_to, "
                    "max_parts, dedup_seconds, concatenation_reference) FROM accounts"),
