@@ -159,17 +159,44 @@ std::vector<bool> attachable(const std::vector<found_receipt>& in_order) {
   return attach;
 }
 
+// The statuses that give a message's credit back (0004's refund trigger), as SQL.
+constexpr const char* refunded_statuses = "('failed', 'expired', 'undeliverable', 'rejected')";
+
+// Locks, in id order, the accounts whose credit the refund trigger is about to give back.
+// `refunding` selects their ids. The trigger updates each account as it meets its message, in the
+// order the statement updates them; two such statements, or one and the intake (which locks a
+// batch's accounts in id order, sql/submissions.cpp), could each hold one account and wait for
+// the other's, a deadlock that PostgreSQL ends after a second by rolling one back. Taken here
+// first, in the intake's order, the trigger finds them held. The caller holds the messages
+// already (locked in id order), so every path takes messages before accounts.
+template <class... Args>
+void lock_refunded_accounts(pqxx::work& tx, const std::string& refunding, Args&&... args) {
+  run(tx, "SELECT id FROM accounts WHERE id IN (" + refunding + ") ORDER BY id FOR NO KEY UPDATE",
+      std::forward<Args>(args)...);
+}
+
 // Locks the messages, in id order, before their verdict is read: two transactions can each give
 // a final state to different parts of one message, and each alone would see the other's parts
 // still open. The verdict is read by a later statement, whose snapshot is taken once whoever
-// held the lock has committed, so the second of the two sees every part.
-void settle(pqxx::work& tx, const array_literal& messages) {
+// held the lock has committed, so the second of the two sees every part. `may_fail`: one of
+// the final states applied is a failure. Only such a state can settle a message as failed (a
+// failed part settles its message at once, so a later delivered part finds it final), and
+// only then are the accounts to refund locked.
+void settle(pqxx::work& tx, const array_literal& messages, bool may_fail) {
   if (messages.empty()) return;
   const auto ids = messages.str();
   run(tx,
       "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id "
       "FOR NO KEY UPDATE",
       ids);
+  if (may_fail) {
+    lock_refunded_accounts(tx,
+                           "SELECT m.account_id FROM messages m JOIN (" + verdicts_of("$1") +
+                               ") v ON v.message_id = m.id WHERE m.id = ANY($1::bigint[])"
+                               " AND m.cost > 0 AND m.status IN ('submitted', 'unknown')"
+                               " AND v.status <> 'delivered'",
+                           ids);
+  }
   run(tx, settle_sql, ids);
 }
 
@@ -178,11 +205,13 @@ void settle(pqxx::work& tx, const array_literal& messages) {
 void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>& finals) {
   if (finals.empty()) return;
   array_literal messages, parts, states, errors;
+  bool may_fail = false;
   for (const auto* r : finals) {
     messages.add(r->message);
     parts.add(r->part_no);
     states.add(r->state);
     errors.add(r->error_code);
+    may_fail = may_fail || r->state != "DELIVRD";
   }
   const auto rows = run(tx,
                         "UPDATE message_parts p SET state = v.state, error_code = v.error_code,"
@@ -195,7 +224,7 @@ void apply_final_states(pqxx::work& tx, const std::vector<const found_receipt*>&
                         messages.str(), parts.str(), states.str(), errors.str());
   array_literal settled;
   for (const auto& row : rows) settled.add(row[0].as<std::int64_t>());
-  settle(tx, settled);
+  settle(tx, settled, may_fail);
 }
 
 // Attaches stored receipts (in receipt order) to the parts found for them, where no other
@@ -359,8 +388,12 @@ std::pair<array_literal, std::set<std::pair<std::int64_t, int>>> record_parts(
 void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& outcomes,
                      const std::string& ids, const array_literal& decided) {
   array_literal statuses, connectors, reasons, retries;
+  // Whether the update may refund: a failure, or parts decided (by receipts that came first).
+  bool may_fail = !decided.empty();
   for (const auto& r : outcomes) {
-    statuses.add(status_after(r.outcome, r.retry_at.has_value()));
+    const auto status = status_after(r.outcome, r.retry_at.has_value());
+    may_fail = may_fail || status == "failed" || status == "expired";
+    statuses.add(status);
     connectors.add(r.connector);
     reasons.add(r.outcome.reason);
     if (r.retry_at) {
@@ -368,6 +401,20 @@ void record_messages(pqxx::work& tx, const std::vector<core::recorded_outcome>& 
     } else {
       retries.add_null();
     }
+  }
+  if (may_fail) {  // messages, then accounts, each in id order (see lock_refunded_accounts)
+    run(tx, "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+        ids);
+    lock_refunded_accounts(tx,
+                           "SELECT m.account_id FROM messages m"
+                           " JOIN unnest($1::bigint[], $2::text[]) AS o(id, status) ON o.id = m.id"
+                           " LEFT JOIN (" +
+                               verdicts_of("$3") +
+                               ") v ON v.message_id = o.id"
+                               " WHERE m.id = ANY($1::bigint[]) AND m.cost > 0"
+                               " AND COALESCE(v.status, o.status) IN " +
+                               refunded_statuses + " AND m.status NOT IN " + refunded_statuses,
+                           ids, statuses.str(), decided.str());
   }
   run(tx,
       "WITH o AS ("

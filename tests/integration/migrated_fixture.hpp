@@ -43,10 +43,10 @@ class account_queue_test : public migrated_test {
     account_id_ = account->id;
   }
 
-  // Queues a message of `parts` GSM segments to +27821234567.
-  void enqueue_parts(int parts) {
+  // Queues a message of `parts` GSM segments to +27821234567, from `account` (0: account_id_).
+  void enqueue_parts(int parts, std::int64_t account = 0) {
     core::submission s;
-    s.account_id = account_id_;
+    s.account_id = account != 0 ? account : account_id_;
     s.recipients = {"+27821234567"};
     s.text = std::string(static_cast<std::size_t>(parts - 1) * 153 + 10, 'x');
     s.sms = sms::encode(s.text);

@@ -4,10 +4,14 @@
 // dead dispatcher left `sending` become `unknown` while a live one's are left alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "core/sms/sms.hpp"
 #include "migrated_fixture.hpp"
@@ -78,6 +82,62 @@ class receipt_store_test : public account_queue_test {
   }
   void release_gate() { execute("SELECT pg_advisory_unlock(4242)"); }
 
+  // Waits (a deadline, not a timing) until some transaction waits for a row lock.
+  bool someone_waits_for_a_row() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (scalar("SELECT count(*) FROM pg_locks WHERE NOT granted "
+                 "AND locktype IN ('transactionid', 'tuple') AND 0 < $1",
+                 1) != "0")
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  // Two claimed messages of one part, each costing 5 credits: the first (the lower id) from a
+  // new account `other_` (the higher account id), the second from account_id_.
+  std::pair<std::int64_t, std::int64_t> messages_of_two_accounts() {
+    const auto other = store_->add_account("other", "ZA", "$argon2id$unused", 1000000);
+    EXPECT_TRUE(other.has_value());
+    other_ = other.has_value() ? other->id : 0;
+    EXPECT_LT(account_id_, other_);
+    enqueue_parts(1, other_);
+    enqueue_parts(1);
+    auto claimed = store_->claim(10);
+    EXPECT_TRUE(claimed.has_value() && claimed->size() == 2u);
+    if (!claimed.has_value() || claimed->size() != 2u) return {0, 0};
+    execute("UPDATE messages SET cost = 5");
+    return {std::min(claimed->at(0).id, claimed->at(1).id),
+            std::max(claimed->at(0).id, claimed->at(1).id)};
+  }
+
+  // Runs `refund` (which fails both messages above at once) on a thread while this holds
+  // account_id_'s row locked, as the intake's transaction holds a batch's accounts (taken in id
+  // order); once `refund` waits for that row, this locks other_'s, as the intake would next.
+  // Returns what that lock got: empty when granted, else the error (a deadlock).
+  std::string refund_while_the_intake_holds_the_accounts(const std::function<void()>& refund) {
+    pqxx::connection intake(db_);
+    pqxx::work tx(intake);
+    // This side finds the deadlock, if there is one, long before the other's second.
+    tx.exec0("SET deadlock_timeout = '100ms'");
+    tx.exec0("SET lock_timeout = '20s'");
+    tx.exec_params1("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", account_id_);
+    std::thread refunding(refund);
+    std::string error;
+    if (!someone_waits_for_a_row()) error = "the refund never waited for the account";
+    try {
+      if (error.empty()) tx.exec_params("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", other_);
+      tx.commit();
+    } catch (const std::exception& e) {
+      error = e.what();
+      tx.abort();
+    }
+    refunding.join();
+    return error;
+  }
+
+  std::int64_t other_ = 0;
 };
 
 TEST_F(receipt_store_test, a_multipart_message_is_delivered_when_every_part_is) {
@@ -322,6 +382,43 @@ TEST_F(receipt_store_test, record_batch_records_every_outcome_in_one_go) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(status_of(a), "submitted");
   EXPECT_EQ(status_of(b), "expired");
+}
+
+// A refund updates its account (0004's trigger). Two failed messages of two accounts, refunded
+// in one statement, took the accounts in the messages' order: here the higher account first.
+// With the intake holding the lower one and asking for the higher one next, that was a deadlock
+// (PostgreSQL rolls one side back after deadlock_timeout). Receipts lock the accounts to refund
+// in id order first.
+TEST_F(receipt_store_test, receipts_refunding_two_accounts_take_them_in_the_intake_s_order) {
+  const auto [first, second] = messages_of_two_accounts();
+  submitted(first, {"r1"});
+  submitted(second, {"r2"});
+  const auto error = refund_while_the_intake_holds_the_accounts([&] {
+    auto r = store_->record_reports(
+        {{"smsc1", "r1", "UNDELIV", "000"}, {"smsc1", "r2", "UNDELIV", "000"}});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+  });
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(status_of(first), "undeliverable");
+  EXPECT_EQ(status_of(second), "undeliverable");
+  EXPECT_EQ(scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", 1),
+            "2");
+}
+
+// The same for a batch of outcomes that fails both messages (the SMSC refused them).
+TEST_F(receipt_store_test, outcomes_refunding_two_accounts_take_them_in_the_intake_s_order) {
+  const auto [first, second] = messages_of_two_accounts();
+  const auto error = refund_while_the_intake_holds_the_accounts([&] {
+    auto r = store_->record_batch(
+        {{first, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt},
+         {second, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt}});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+  });
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(status_of(first), "failed");
+  EXPECT_EQ(status_of(second), "failed");
+  EXPECT_EQ(scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", 1),
+            "2");
 }
 
 }  // namespace
