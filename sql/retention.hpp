@@ -21,9 +21,12 @@ struct purge_counts {
 // (they may still be sent): body = NULL and parts = NULL (their part rows, with the SMSC ids and
 // the receipt states, stay). For replies received more than `days` days ago: body = NULL.
 // Notification rows written more than `days` days ago are deleted, whatever their state, and so
-// is mail to the postmaster received more than `days` days ago (read or not). One
-// transaction on a connection of its own: safe to call from any thread, at any time.
-result<purge_counts, core::store_error> purge_bodies(const std::string& connection_string,
-                                                     int days);
+// is mail to the postmaster received more than `days` days ago (read or not). On a connection
+// of its own: safe to call from any thread, at any time. The messages are erased `chunk` at a
+// time, each chunk committed on its own, skipping those another transaction holds locked (the
+// next run erases them); the rest is one transaction after them. A failure half way keeps what
+// was committed, and running it again goes on from there.
+result<purge_counts, core::store_error> purge_bodies(const std::string& connection_string, int days,
+                                                     int chunk = 1000);
 
 }  // namespace mail2sms::sql

@@ -425,6 +425,48 @@ TEST_F(admin_messages_test, purge_clears_old_final_texts_only) {
   EXPECT_EQ(count("SELECT count(*) FROM credit_ledger"), ledger_rows);
 }
 
+// A chunk at a time (here two), each its own transaction, to the end of the table.
+TEST_F(admin_messages_test, purge_erases_in_chunks_to_the_end) {
+  const auto acme = add_account("acme", "ZA", 10);
+  for (int i = 0; i < 7; ++i) enqueue(acme, {"+27821234567"}, "old " + std::to_string(i));
+  enqueue(acme, {"+27821234567"}, "recent");
+  execute(
+      "UPDATE messages SET status = 'delivered', created_at = now() - interval '31 days' "
+      "WHERE body LIKE 'old %'");
+  auto purged = sql::purge_bodies(db_, 30, 2);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->messages, 7);
+  EXPECT_EQ(purged->parts, 7);
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body IS NOT NULL"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body = 'recent'"), 1);
+}
+
+// A message another transaction holds locked (a receipt settling it, an erasure) is left for the
+// next run: the purge does not wait for it (lock_timeout makes a wait an error here), and so is
+// in no deadlock with it.
+TEST_F(admin_messages_test, purge_skips_a_message_held_locked_and_erases_it_next_time) {
+  const auto acme = add_account("acme", "ZA", 10);
+  for (int i = 0; i < 3; ++i) enqueue(acme, {"+27821234567"}, "old " + std::to_string(i));
+  execute("UPDATE messages SET status = 'delivered', created_at = now() - interval '31 days'");
+  execute("ALTER DATABASE " + query("SELECT current_database()")[0][0].as<std::string>() +
+          " SET lock_timeout = '5s'");
+  pqxx::connection holder(db_);
+  pqxx::work held(holder);
+  const auto locked =
+      held.exec1("SELECT id FROM messages WHERE body = 'old 1' FOR UPDATE")[0].as<std::int64_t>();
+  auto purged = sql::purge_bodies(db_, 30);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->messages, 2);
+  held.commit();
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body IS NOT NULL AND id = " +
+                  std::to_string(locked)),
+            1);
+  purged = sql::purge_bodies(db_, 30);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->messages, 1);
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body IS NOT NULL"), 0);
+}
+
 TEST_F(admin_messages_test, purge_of_an_unreachable_database_is_an_error_value) {
   auto purged = sql::purge_bodies("host=/nonexistent dbname=none connect_timeout=1", 30);
   ASSERT_FALSE(purged.has_value());
