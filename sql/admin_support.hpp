@@ -22,19 +22,25 @@ struct admin_failure {
 }
 
 // Runs fn(tx) in a transaction (of type Tx) and commits it; admin_failure and database errors
-// become the result's error, and the transaction rolls back.
+// become the result's error, and the transaction rolls back. A transaction PostgreSQL rolled
+// back to break a deadlock runs again (three times in all), so fn must change nothing but the
+// database: an erasure locks the account, then its messages, while a receipt settling one of
+// them as failed holds the message and waits for the account (the refund).
 template <class Tx = pqxx::work, class F>
 auto run_admin(const std::string& conninfo, F&& fn)
     -> admin_result<decltype(fn(std::declval<Tx&>()))> {
-  try {
-    Tx tx(thread_connection(conninfo));
-    auto value = fn(tx);
-    tx.commit();
-    return value;
-  } catch (const admin_failure& f) {
-    return fail(f.error);
-  } catch (const std::exception& e) {
-    return fail(admin_error{admin_error::kind::database, classify(e).message});
+  for (int attempt = 1;; ++attempt) {
+    try {
+      Tx tx(thread_connection(conninfo));
+      auto value = fn(tx);
+      tx.commit();
+      return value;
+    } catch (const admin_failure& f) {
+      return fail(f.error);
+    } catch (const std::exception& e) {
+      if (attempt == 3 || !worth_running_again(e))
+        return fail(admin_error{admin_error::kind::database, classify(e).message});
+    }
   }
 }
 

@@ -127,12 +127,16 @@ const std::string settle_sql =
 
 // The part a receipt `r` is for: the newest part with its SMSC id on its connector that has no
 // final state yet and was sent no later than the receipt came (`received_at`, an expression).
+// Its message is taken with a key-share lock, as record_parts does: an erasure that has deleted
+// it and not committed is waited for, and then the part is not found (the receipt is stored
+// unmatched); one that comes later waits for this transaction. Without it, the receipt's row
+// named a message the erasure then deleted, and its insert failed on the foreign key.
 std::string part_for_receipt(const std::string& received_at) {
   return "SELECT p.message_id, p.part_no FROM message_parts p JOIN messages m ON m.id = "
          "p.message_id"
          " WHERE p.smsc_message_id = r.smsc_message_id AND m.connector = r.connector"
          "   AND p.state IS NULL AND m.sent_at <= " +
-         received_at + " ORDER BY p.message_id DESC LIMIT 1";
+         received_at + " ORDER BY p.message_id DESC LIMIT 1 FOR KEY SHARE OF m";
 }
 
 // A receipt and the part it was found for.
@@ -689,7 +693,14 @@ result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::
   std::size_t matched = 0;
   std::string after_time = "-infinity";
   std::int64_t after_id = 0;
+  struct chunk_done {
+    std::size_t rows = 0, matched = 0;
+    std::string last_time;
+    std::int64_t last_id = 0;
+  };
   for (;;) {
+    // The cursor moves once the chunk has committed: a transaction rolled back for a deadlock
+    // runs again (in_transaction) from the same place.
     auto step = in_transaction(connection_string_, [&](pqxx::work& tx) {
       // delivery_reports_unmatched_recent, by its predicate (see 0005).
       const auto rows = run(tx,
@@ -699,16 +710,17 @@ result<std::size_t, core::store_error> store::match_stored_reports(std::chrono::
                             "   AND (received_at, id) > ($2::timestamptz, $3::bigint)"
                             " ORDER BY received_at, id LIMIT $4",
                             static_cast<std::int64_t>(window.count()), after_time, after_id, chunk);
-      if (rows.empty()) return std::pair<std::size_t, std::size_t>{0, 0};
+      if (rows.empty()) return chunk_done{};
       array_literal receipts;
       for (const auto& row : rows) receipts.add(row[0].as<std::int64_t>());
-      after_id = rows.back()[0].as<std::int64_t>();
-      after_time = rows.back()[1].as<std::string>();
-      return std::pair<std::size_t, std::size_t>{rows.size(), match_stored(tx, receipts.str())};
+      return chunk_done{rows.size(), match_stored(tx, receipts.str()),
+                        rows.back()[1].as<std::string>(), rows.back()[0].as<std::int64_t>()};
     });
     if (!step) return fail(step.error());
-    matched += step->second;
-    if (step->first < static_cast<std::size_t>(chunk)) return matched;
+    matched += step->matched;
+    if (step->rows < static_cast<std::size_t>(chunk)) return matched;
+    after_time = step->last_time;
+    after_id = step->last_id;
   }
 }
 

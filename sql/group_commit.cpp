@@ -138,11 +138,10 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
       try {
         return admit_and_insert(thread_pipeline(connection_string_), refs);
       } catch (const pqxx::sql_error& e) {
-        const auto& state = e.sqlstate();
-        const bool retry =
-            state == "40P01" || state == "40001" || session_ended(e) || stale_plan(e);
+        const bool retry = worth_running_again(e) || session_ended(e) || stale_plan(e);
         if (!retry || attempt == 3) return fail(classify(e));
-        spdlog::info("group commit: {} (attempt {}), trying the batch again", state, attempt);
+        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(),
+                     attempt);
       } catch (const pqxx::broken_connection& e) {
         if (attempt == 3) return fail(classify(e));
         spdlog::info("group commit: connection lost ({}) (attempt {}), trying the batch again",

@@ -79,18 +79,36 @@ class channel_listener {
 // (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.
 core::store_error classify(const std::exception& e);
 
+// PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization
+// conflict (40001): the same transaction, run again, can succeed. libpqxx throws those as
+// deadlock_detected and serialization_failure, which are not sql_errors (and carry no SQLSTATE);
+// the intake's pipeline (sql/pipeline.cpp) throws sql_errors with the SQLSTATE.
+inline bool worth_running_again(const std::exception& e) {
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr ||
+      dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr)
+    return true;
+  const auto* error = dynamic_cast<const pqxx::sql_error*>(&e);
+  return error != nullptr && (error->sqlstate() == "40P01" || error->sqlstate() == "40001");
+}
+
 // Runs fn(transaction) on the calling thread's connection and commits; any failure becomes a
-// store_error.
+// store_error. A transaction PostgreSQL rolled back to break a deadlock or a serialization
+// conflict (worth_running_again) runs again, three times in all: fn must change nothing but the
+// database (not the state it captures: it returns what it found). The deadlock
+// left is an account's erasure (account, then messages) against a receipt or an outcome that
+// refunds one of its messages (message, then account).
 template <class F>
 auto in_transaction(const std::string& conninfo, F&& fn)
     -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
-  try {
-    pqxx::work tx(thread_connection(conninfo));
-    auto value = fn(tx);
-    tx.commit();
-    return value;
-  } catch (const std::exception& e) {
-    return fail(classify(e));
+  for (int attempt = 1;; ++attempt) {
+    try {
+      pqxx::work tx(thread_connection(conninfo));
+      auto value = fn(tx);
+      tx.commit();
+      return value;
+    } catch (const std::exception& e) {
+      if (attempt == 3 || !worth_running_again(e)) return fail(classify(e));
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/sms/sms.hpp"
 #include "migrated_fixture.hpp"
+#include "sql/admin.hpp"
 #include "sql/migrate.hpp"
 #include "sql/store.hpp"
 
@@ -419,6 +420,94 @@ TEST_F(receipt_store_test, outcomes_refunding_two_accounts_take_them_in_the_inta
   EXPECT_EQ(status_of(second), "failed");
   EXPECT_EQ(scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", 1),
             "2");
+}
+
+// A receipt for a part of a message that an erasure has deleted and not committed waits for the
+// erasure and is stored unmatched: it used to name the message, and fail on the foreign key once
+// the erasure committed.
+TEST_F(receipt_store_test, a_receipt_for_a_message_being_erased_is_stored_unmatched) {
+  const auto id = claimed_message(1);
+  submitted(id, {"t1"});
+  // The erasure stops after its delete of the messages.
+  install_gate(
+      "CREATE TRIGGER gate BEFORE DELETE ON message_events "
+      "FOR EACH STATEMENT EXECUTE FUNCTION gate()");
+  sql::admin admin(db_);
+  std::string erased = "not yet";
+  std::thread erasing([&] {
+    const auto r = admin.delete_account("ops");
+    erased = r.has_value() ? "" : r.error().message;
+  });
+  ASSERT_TRUE(held_at_gate());
+  std::string recorded = "not yet";
+  std::thread receipt([&] {
+    const auto r = store_->record_reports({{"smsc1", "t1", "DELIVRD", "000"}});
+    recorded = r.has_value() ? "" : r.error().message;
+  });
+  EXPECT_TRUE(someone_waits_for_a_row());
+  release_gate();
+  erasing.join();
+  receipt.join();
+  EXPECT_EQ(erased, "");
+  EXPECT_EQ(recorded, "");
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE id = $1", id), "0");
+  EXPECT_EQ(scalar("SELECT count(*) FROM delivery_reports WHERE message_id IS NULL AND 0 < $1", 1),
+            "1");
+}
+
+// An erasure locks the account, then deletes its messages; a receipt that fails one of them
+// locks the message, then the account (its refund): a deadlock, and PostgreSQL rolls back the
+// side whose deadlock_timeout ends first. That side runs again, once the other has committed
+// (run_admin and in_transaction), and both do what they were asked.
+class erasure_deadlock_test : public receipt_store_test {
+ protected:
+  // The erasure of "ops" against a receipt failing its message; `loser`: "erasure" or
+  // "receipt", the side that is rolled back. Returns the two errors ("" for none).
+  std::pair<std::string, std::string> erase_while_a_receipt_refunds(const std::string& loser) {
+    const auto id = claimed_message(1);
+    submitted(id, {"s1"});
+    execute("UPDATE messages SET cost = 5");
+    const auto database = scalar("SELECT current_database() WHERE 0 < $1", 1);
+    const auto timeout = [&](const char* t) {
+      execute("ALTER DATABASE " + database + " SET deadlock_timeout = '" + t + "'");
+    };
+    // The erasure stops at its delete of the account's inflight rows, holding the account.
+    install_gate(
+        "CREATE TRIGGER gate BEFORE DELETE ON dispatch_inflight "
+        "FOR EACH STATEMENT EXECUTE FUNCTION gate()");
+    timeout(loser == "erasure" ? "100ms" : "10s");  // each side's connection is opened after
+    sql::admin admin(db_);
+    std::string erased, recorded;
+    std::thread erasing([&] {
+      const auto r = admin.delete_account("ops");
+      if (!r) erased = r.error().message;
+    });
+    EXPECT_TRUE(held_at_gate());
+    timeout(loser == "erasure" ? "10s" : "100ms");
+    std::thread receipt([&] {  // holds the message, waits for the account
+      const auto r = store_->record_reports({{"smsc1", "s1", "UNDELIV", "000"}});
+      if (!r) recorded = r.error().message;
+    });
+    EXPECT_TRUE(someone_waits_for_a_row());
+    release_gate();  // the erasure's delete of the message waits for the receipt
+    erasing.join();
+    receipt.join();
+    EXPECT_EQ(scalar("SELECT count(*) FROM accounts WHERE id = $1", account_id_), "0");
+    EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE 0 < $1", 1), "0");
+    return {erased, recorded};
+  }
+};
+
+TEST_F(erasure_deadlock_test, an_erasure_rolled_back_for_a_deadlock_runs_again) {
+  const auto [erased, recorded] = erase_while_a_receipt_refunds("erasure");
+  EXPECT_EQ(erased, "");
+  EXPECT_EQ(recorded, "");
+}
+
+TEST_F(erasure_deadlock_test, a_receipt_rolled_back_for_a_deadlock_runs_again) {
+  const auto [erased, recorded] = erase_while_a_receipt_refunds("receipt");
+  EXPECT_EQ(erased, "");
+  EXPECT_EQ(recorded, "");
 }
 
 }  // namespace
