@@ -95,9 +95,15 @@ std::size_t count_nesting_types(std::string_view text) {
 //    or a multipart, as count_nesting_types finds them): a forwarded message's own header
 //    follows it.
 // An indented body (a pretty-printed HTML report) is not a header, and is not counted.
+// A header section whose first line begins with a blank (" : value", a field without a name)
+// gives mimetic a field it never adds, and whose value it never clears: the next field's value
+// is appended to it. So such a line and the lines folded under it count with the next field
+// (lines beginning with ':', which mimetic skips, in between).
 std::size_t longest_header_field(std::string_view text) {
   std::size_t longest = 0, run = 0, at = 0, section = 0;
   bool in_header = true;
+  bool section_start = true;  // the line at `at` may be a header section's first
+  bool carry = false;         // the run is a nameless field's, added to the next field's
   // The next CR and LF, each found (vectorised) once and kept until passed.
   std::size_t next_cr = text.find('\r'), next_lf = text.find('\n');
   while (at < text.size()) {
@@ -115,18 +121,25 @@ std::size_t longest_header_field(std::string_view text) {
       if (in_header) {
         in_header = count_nesting_types(text.substr(section, at - section)) > 0;
         section = next;
+        section_start = in_header;
       }
       run = 0;
+      carry = false;
     } else {
-      if (!in_header && line >= 2 && text[at] == '-' && text[at + 1] == '-') {
+      const bool boundary = line >= 2 && text[at] == '-' && text[at + 1] == '-';
+      if (!in_header && boundary) {
         in_header = true;
         section = at;
       }
       if (in_header) {
         const bool folded = text[at] == ' ' || text[at] == '\t';
-        run = folded ? run + line : line;
+        if (folded && section_start) carry = true;
+        run = folded || carry ? run + line : line;
+        if (!folded && text[at] != ':') carry = false;
         longest = std::max(longest, run);
       }
+      // A part's header begins after its boundary (or on the boundary's line, counted with it).
+      section_start = boundary;
     }
     at = next;
   }
