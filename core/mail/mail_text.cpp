@@ -98,7 +98,8 @@ std::size_t count_nesting_types(std::string_view text) {
 // A header section whose first line begins with a blank (" : value", a field without a name)
 // gives mimetic a field it never adds, and whose value it never clears: the next field's value
 // is appended to it. So such a line and the lines folded under it count with the next field
-// (lines beginning with ':', which mimetic skips, in between).
+// (lines beginning with ':', which mimetic skips, in between), and so does a boundary line (a
+// part's header can begin on it, after the boundary).
 std::size_t longest_header_field(std::string_view text) {
   std::size_t longest = 0, run = 0, at = 0, section = 0;
   bool in_header = true;
@@ -136,6 +137,8 @@ std::size_t longest_header_field(std::string_view text) {
         if (folded && section_start) carry = true;
         run = folded || carry ? run + line : line;
         if (!folded && text[at] != ':') carry = false;
+        // The part's header may begin on this line, after the boundary: with a nameless field.
+        if (boundary) carry = true;
         longest = std::max(longest, run);
       }
       // A part's header begins after its boundary (or on the boundary's line, counted with it).

@@ -408,6 +408,11 @@ TEST(extract_text, a_nameless_first_field_counts_with_the_next) {
       "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + nameless_then("") +
       "\r\n--b--\r\n";
   EXPECT_EQ(error_of(in_a_part), header_too_long_error);
+  const std::string on_the_boundary_s_line =  // one long line, not folded
+      "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b : " +
+      std::string(60 * 1024, 'a') + "\r\nX-Next: " + folded(60 * 1024, "\r\n") +
+      "\r\n\r\nbody\r\n--b--\r\n";
+  EXPECT_EQ(error_of(on_the_boundary_s_line), header_too_long_error);
   const std::string two_named = "X-One: " + folded(60 * 1024, "\r\n") +
                                 "\r\nX-Two: " + folded(60 * 1024, "\r\n") +
                                 "\r\nSubject: hi\r\n\r\nbody";
