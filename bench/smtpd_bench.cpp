@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
+#include "smtpd/postmaster_budget.hpp"
 #include "smtpd/protocol.hpp"
 #include "smtpd/sasl.hpp"
 
@@ -110,5 +112,21 @@ void bm_smtp_transaction_64_byte_chunks(benchmark::State& state) { transaction(s
 
 BENCHMARK(bm_smtp_transaction_one_chunk);
 BENCHMARK(bm_smtp_transaction_64_byte_chunks);
+
+// A mail to the postmaster's budget check with 20,000 client addresses in the hour (a spray
+// from many addresses): each take used to walk all of them once there were 4,096.
+void bm_postmaster_budget_take_20000_clients(benchmark::State& state) {
+  mail2sms::smtpd::postmaster_budget budget(1000000);
+  std::vector<std::string> clients;
+  for (int i = 0; i < 20000; ++i)
+    clients.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1");
+  for (const auto& c : clients) budget.take(c);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(budget.take(clients[i]));
+    i = (i + 1) % clients.size();
+  }
+}
+BENCHMARK(bm_postmaster_budget_take_20000_clients);
 
 }  // namespace

@@ -26,6 +26,8 @@ class postmaster_budget {
   // The mail taken was not stored (the mailbox was full, the database away): the client will
   // try again, and that is not another mail.
   void give_back(const std::string& client);
+  // How many addresses (IPv6: /64s) it remembers now.
+  std::size_t remembered();
 
  private:
   struct window {
@@ -36,6 +38,7 @@ class postmaster_budget {
   clock_fn now_;
   std::mutex mutex_;
   std::unordered_map<std::string, window> clients_;
+  std::size_t next_sweep_;  // the map's size at which the next take sweeps it
 };
 
 }  // namespace mail2sms::smtpd

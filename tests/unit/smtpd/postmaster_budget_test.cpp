@@ -46,5 +46,20 @@ TEST(postmaster_budget, addresses_whose_hour_passed_are_forgotten) {
   EXPECT_TRUE(budget.take("10.0.1"));
 }
 
+// Above 4,096 clients in one hour, every take used to walk them all. After a sweep the next
+// comes when the map has doubled: the clients of the hour are all kept (their budgets hold),
+// and those of an hour before go at the next sweep.
+TEST(postmaster_budget, many_clients_in_an_hour_are_all_kept_and_later_forgotten) {
+  std::chrono::steady_clock::time_point now{};
+  postmaster_budget budget(1, [&] { return now; });
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(budget.take("10.1." + std::to_string(i)));
+  EXPECT_EQ(budget.remembered(), 20000u);
+  for (int i = 0; i < 20000; i += 997) EXPECT_FALSE(budget.take("10.1." + std::to_string(i)));
+  now += 61min;
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE(budget.take("10.2." + std::to_string(i)));
+  EXPECT_LE(budget.remembered(), 20000u + 1u);  // the first hour's were swept on the way
+  EXPECT_TRUE(budget.take("10.1.0"));           // forgotten, so a new hour
+}
+
 }  // namespace
 }  // namespace mail2sms::smtpd
