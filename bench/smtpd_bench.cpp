@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "smtpd/auth_limiter.hpp"
 #include "smtpd/postmaster_budget.hpp"
 #include "smtpd/protocol.hpp"
 #include "smtpd/sasl.hpp"
@@ -128,5 +129,24 @@ void bm_postmaster_budget_take_20000_clients(benchmark::State& state) {
   }
 }
 BENCHMARK(bm_postmaster_budget_take_20000_clients);
+
+// A failed AUTH with 150,000 user names failing in the window (credential stuffing): each
+// failure used to walk every name once there were 100,000.
+void bm_auth_limiter_failure_150000_names(benchmark::State& state) {
+  mail2sms::smtpd::auth_limiter limiter({.per_ip = 1000000,
+                                         .per_user = 1000000,
+                                         .window = std::chrono::hours(1),
+                                         .first_delay = std::chrono::milliseconds(1),
+                                         .max_delay = std::chrono::milliseconds(1)});
+  std::vector<std::string> names;
+  for (int i = 0; i < 150000; ++i) names.push_back("user" + std::to_string(i));
+  for (const auto& n : names) limiter.failed("192.0.2.1", n);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(limiter.failed("192.0.2.1", names[i]));
+    i = (i + 1) % names.size();
+  }
+}
+BENCHMARK(bm_auth_limiter_failure_150000_names);
 
 }  // namespace

@@ -7,12 +7,19 @@
 namespace mail2sms::smtpd {
 namespace {
 
-constexpr std::size_t sweep_above = 100000;  // entries per map before stale ones are dropped
+// Entries per map before stale ones are first dropped; after a sweep, the next comes when the
+// map has doubled (memory stays within twice the live entries, and a failure costs O(1)
+// amortised: with more live entries than this, every failure used to walk them all, under the
+// lock every login takes).
+constexpr std::size_t sweep_above = 100000;
 
 }  // namespace
 
 auth_limiter::auth_limiter(auth_limits limits, clock_fn now)
-    : limits_(limits), now_(std::move(now)) {}
+    : limits_(limits),
+      now_(std::move(now)),
+      next_sweep_ip_(sweep_above),
+      next_sweep_user_(sweep_above) {}
 
 std::size_t auth_limiter::recent(std::unordered_map<std::string, failures>& map,
                                  const std::string& key,
@@ -29,11 +36,13 @@ std::size_t auth_limiter::recent(std::unordered_map<std::string, failures>& map,
 }
 
 void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
-  for (auto* map : {&by_ip_, &by_user_}) {
-    if (map->size() <= sweep_above) continue;
+  for (auto [map, next] :
+       {std::pair{&by_ip_, &next_sweep_ip_}, std::pair{&by_user_, &next_sweep_user_}}) {
+    if (map->size() <= *next) continue;
     std::erase_if(*map, [&](const auto& entry) {
       return entry.second.empty() || now - entry.second.back() >= limits_.window;
     });
+    *next = std::max(sweep_above, 2 * map->size());
   }
 }
 

@@ -59,6 +59,7 @@ class auth_limiter {
   std::mutex mutex_;
   std::unordered_map<std::string, failures> by_ip_;
   std::unordered_map<std::string, failures> by_user_;
+  std::size_t next_sweep_ip_, next_sweep_user_;  // the sizes at which forget_stale sweeps them
   // Attempts taken and not yet ended, per address and per user name.
   std::unordered_map<std::string, std::size_t> pending_ip_, pending_user_;
 };

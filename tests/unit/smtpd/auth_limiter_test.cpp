@@ -64,6 +64,21 @@ TEST_F(auth_limiter_test, failures_older_than_the_window_are_forgotten) {
   EXPECT_EQ(limiter.failed("192.0.2.1", "c"), 2000ms);  // the second is still counted
 }
 
+// More names in the window than a sweep's threshold (100,000): every failure used to walk them
+// all. They are all still counted, and forgotten once their window has passed.
+TEST_F(auth_limiter_test, a_spray_of_many_names_is_counted_and_later_forgotten) {
+  auto limiter = make(1000000, 1);
+  for (int i = 0; i < 150000; ++i)
+    limiter.failed("192.0.2." + std::to_string(i % 200), "user" + std::to_string(i));
+  for (int i = 0; i < 150000; i += 9973)
+    EXPECT_FALSE(allowed(limiter, "198.51.100.1", "user" + std::to_string(i)));
+  now += 901s;
+  for (int i = 0; i < 150000; ++i)
+    limiter.failed("192.0.2." + std::to_string(i % 200), "other" + std::to_string(i));
+  EXPECT_TRUE(allowed(limiter, "198.51.100.1", "user0"));
+  EXPECT_FALSE(allowed(limiter, "198.51.100.1", "other0"));
+}
+
 TEST_F(auth_limiter_test, success_clears_the_user_name_but_not_the_address) {
   auto limiter = make(2, 2);
   limiter.failed("192.0.2.1", "acme");
