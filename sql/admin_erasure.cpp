@@ -161,6 +161,9 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         "INSERT INTO erased_messages SELECT id FROM gone",
         id);
     tx.exec0("ANALYZE erased_messages");
+    // Their notifications went with them (message_id cascades); none is left by account_id
+    // (its foreign key went in 0023), but a row must not outlive the account it names.
+    tx.exec_params("DELETE FROM notifications WHERE account_id = $1", id);
     tx.exec0("DELETE FROM message_parts WHERE message_id IN (SELECT id FROM erased_messages)");
     tx.exec0("DELETE FROM message_events WHERE message_id IN (SELECT id FROM erased_messages)");
     // Everything else hangs off the account with ON DELETE CASCADE: credentials, senders,

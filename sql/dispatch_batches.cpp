@@ -128,9 +128,10 @@ const std::string settle_sql =
 // The part a receipt `r` is for: the newest part with its SMSC id on its connector that has no
 // final state yet and was sent no later than the receipt came (`received_at`, an expression).
 // Its message is taken with a key-share lock, as record_parts does: an erasure that has deleted
-// it and not committed is waited for, and then the part is not found (the receipt is stored
-// unmatched); one that comes later waits for this transaction. Without it, the receipt's row
-// named a message the erasure then deleted, and its insert failed on the foreign key.
+// it and not committed is waited for, and then the newest part left is taken (usually none:
+// the receipt is stored unmatched), as if the erasure had committed first; one that comes later
+// waits for this transaction. Without it, the receipt's row named a message the erasure then
+// deleted, and its insert failed on the foreign key.
 std::string part_for_receipt(const std::string& received_at) {
   return "SELECT p.message_id, p.part_no FROM message_parts p JOIN messages m ON m.id = "
          "p.message_id"

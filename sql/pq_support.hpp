@@ -94,9 +94,10 @@ inline bool worth_running_again(const std::exception& e) {
 // Runs fn(transaction) on the calling thread's connection and commits; any failure becomes a
 // store_error. A transaction PostgreSQL rolled back to break a deadlock or a serialization
 // conflict (worth_running_again) runs again, three times in all: fn must change nothing but the
-// database (not the state it captures: it returns what it found). The deadlock
-// left is an account's erasure (account, then messages) against a receipt or an outcome that
-// refunds one of its messages (message, then account).
+// database (not the state it captures: it returns what it found). The deadlocks left: an
+// account's erasure (account, then messages) against a receipt or an outcome that refunds one of
+// its messages (message, then account), and replies of two accounts stored in one batch (each
+// reply's foreign key takes its account) against the intake.
 template <class F>
 auto in_transaction(const std::string& conninfo, F&& fn)
     -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {

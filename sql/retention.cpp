@@ -17,19 +17,22 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
     pqxx::connection conn(connection_string);
     chunk = std::max(chunk, 1);
     purge_counts counts;
-    std::string cutoff;  // one for every table and chunk
+    // Every statement its own transaction (autocommitted): none holds rows of two tables, so
+    // the purge is in no deadlock with an erasure, which takes them in another order.
+    pqxx::nontransaction tx(conn);
+    const auto cutoff =  // one for every table and chunk
+        tx.exec_params1("SELECT (now() - make_interval(days => $1))::text", days)[0]
+            .as<std::string>();
     {
       // The messages `chunk` at a time, in id order, each chunk a transaction of its own (an
       // autocommitted statement): a busy table's month of mail is not one transaction holding
       // every row it erases locked, with all its WAL, until the end. A message that may still be
       // sent (queued, sending, or unknown and about to be resent) keeps its text and its parts
       // whatever its age. A message another transaction holds locked (a receipt settling it, an
-      // erasure) is skipped, not waited for: the purge never waits for a row lock, so it is in no
-      // deadlock, and that message is erased by the next run. The rows are locked by the first
-      // step, so the status they were chosen by holds for the update.
-      pqxx::nontransaction tx(conn);
-      cutoff = tx.exec_params1("SELECT (now() - make_interval(days => $1))::text", days)[0]
-                   .as<std::string>();
+      // erasure) is skipped, not waited for: the purge never waits for a row lock, and that
+      // message is erased by the next run. A receipt's key-share lock on a message does not
+      // conflict with the purge's (no key changes). The rows are locked by the first step, so the
+      // status they were chosen by holds for the update.
       for (std::int64_t after = 0;;) {
         const auto purged = tx.exec_params1(
             "WITH old AS ("
@@ -37,7 +40,7 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
             "  FROM messages WHERE id > $3 AND created_at < $1::timestamptz"
             "    AND status NOT IN ('queued', 'sending', 'unknown')"
             "    AND (body IS NOT NULL OR parts IS NOT NULL)"
-            "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+            "  ORDER BY id LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED),"
             " erased AS ("
             "  UPDATE messages m SET body = NULL, parts = NULL FROM old WHERE m.id = old.id) "
             "SELECT count(*) FILTER (WHERE had_body),"
@@ -50,7 +53,6 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
         after = purged[3].as<std::int64_t>();
       }
     }
-    pqxx::work tx(conn);
     counts.replies = tx.exec_params(
                            "UPDATE inbound_messages SET body = NULL "
                            "WHERE received_at < $1::timestamptz "
@@ -78,7 +80,6 @@ result<purge_counts, core::store_error> purge_bodies(const std::string& connecti
                               "WHERE received_at < $1::timestamptz",
                               cutoff)
                             .affected_rows();
-    tx.commit();
     return counts;
   } catch (const std::exception& e) {
     return fail(classify(e));

@@ -24,8 +24,8 @@ struct purge_counts {
 // is mail to the postmaster received more than `days` days ago (read or not). On a connection
 // of its own: safe to call from any thread, at any time. The messages are erased `chunk` at a
 // time, each chunk committed on its own, skipping those another transaction holds locked (the
-// next run erases them); the rest is one transaction after them. A failure half way keeps what
-// was committed, and running it again goes on from there.
+// next run erases them); each of the other tables in a statement of its own after them. A
+// failure half way keeps what was committed, and running it again goes on from there.
 result<purge_counts, core::store_error> purge_bodies(const std::string& connection_string, int days,
                                                      int chunk = 1000);
 

@@ -387,6 +387,33 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   error_of(admin().delete_account("acme"), kind::not_found);
 }
 
+// Since 0023 no foreign key deletes an erased account's notifications by account_id: they go
+// with its messages (message_id cascades), and the erasure deletes any left by account_id.
+TEST_F(admin_messages_test, an_erased_account_leaves_no_notification) {
+  const auto acme = add_account("acme", "ZA", 10);
+  const auto other = add_account("other", "ZA", 10);
+  execute("UPDATE accounts SET notify = 'all'");
+  enqueue(acme, {"+27821234567"}, "to be erased");
+  enqueue(other, {"+27821234567"}, "kept");
+  execute("UPDATE messages SET status = 'delivered'");
+  EXPECT_EQ(count("SELECT count(*) FROM notifications"), 2);
+  execute("ALTER TABLE notifications DISABLE TRIGGER ALL");  // a row whose message is another's
+  execute(
+      "INSERT INTO notifications (message_id, account_id, status, rcpt_to) "
+      "SELECT id, " +
+      std::to_string(acme.id) +
+      ", 'delivered', 'x@example.com' "
+      "FROM messages WHERE account_id = " +
+      std::to_string(other.id));
+  execute("ALTER TABLE notifications ENABLE TRIGGER ALL");
+  ASSERT_TRUE(admin().delete_account("acme").has_value());
+  EXPECT_EQ(
+      count("SELECT count(*) FROM notifications WHERE account_id = " + std::to_string(acme.id)), 0);
+  EXPECT_EQ(
+      count("SELECT count(*) FROM notifications WHERE account_id = " + std::to_string(other.id)),
+      1);
+}
+
 TEST_F(admin_messages_test, purge_clears_old_final_texts_only) {
   const auto acme = add_account("acme", "ZA", 10);
   for (const char* status : {"delivered", "failed", "submitted", "queued", "sending", "unknown"})

@@ -83,10 +83,11 @@ class receipt_store_test : public account_queue_test {
   }
   void release_gate() { execute("SELECT pg_advisory_unlock(4242)"); }
 
-  // Waits (a deadline, not a timing) until some transaction waits for a row lock.
-  bool someone_waits_for_a_row() {
+  // Waits (a deadline, not a timing) until some transaction waits for a row lock, or `done`.
+  bool someone_waits_for_a_row(const std::atomic<bool>* done = nullptr) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
+      if (done != nullptr && *done) return true;
       if (scalar("SELECT count(*) FROM pg_locks WHERE NOT granted "
                  "AND locktype IN ('transactionid', 'tuple') AND 0 < $1",
                  1) != "0")
@@ -113,10 +114,11 @@ class receipt_store_test : public account_queue_test {
             std::max(claimed->at(0).id, claimed->at(1).id)};
   }
 
-  // Runs `refund` (which fails both messages above at once) on a thread while this holds
+  // Runs `refund` (which settles both messages above at once) on a thread while this holds
   // account_id_'s row locked, as the intake's transaction holds a batch's accounts (taken in id
-  // order); once `refund` waits for that row, this locks other_'s, as the intake would next.
-  // Returns what that lock got: empty when granted, else the error (a deadlock).
+  // order); once `refund` waits for that row (or has finished without waiting), this locks
+  // other_'s, as the intake would next. Returns what that lock got: empty when granted, else the
+  // error (a deadlock).
   std::string refund_while_the_intake_holds_the_accounts(const std::function<void()>& refund) {
     pqxx::connection intake(db_);
     pqxx::work tx(intake);
@@ -124,9 +126,13 @@ class receipt_store_test : public account_queue_test {
     tx.exec0("SET deadlock_timeout = '100ms'");
     tx.exec0("SET lock_timeout = '20s'");
     tx.exec_params1("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", account_id_);
-    std::thread refunding(refund);
+    std::atomic<bool> done = false;
+    std::thread refunding([&] {
+      refund();
+      done = true;
+    });
     std::string error;
-    if (!someone_waits_for_a_row()) error = "the refund never waited for the account";
+    if (!someone_waits_for_a_row(&done)) error = "the refund neither waited nor finished";
     try {
       if (error.empty()) tx.exec_params("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", other_);
       tx.commit();
@@ -406,6 +412,43 @@ TEST_F(receipt_store_test, receipts_refunding_two_accounts_take_them_in_the_inta
             "2");
 }
 
+// Mailed statuses (0008's trigger inserts a notification) took each account in the messages'
+// order too, by the notification's foreign key (FOR KEY SHARE), refund or not: delivered
+// messages of two accounts that want every status mailed deadlocked with the intake the same
+// way (found by review). 0023 drops that key.
+TEST_F(receipt_store_test, receipts_notifying_two_accounts_do_not_lock_them) {
+  const auto [first, second] = messages_of_two_accounts();
+  execute("UPDATE accounts SET notify = 'all'");
+  execute("UPDATE messages SET mail_from = 'ops@example.com'");
+  submitted(first, {"r1"});
+  submitted(second, {"r2"});
+  const auto error = refund_while_the_intake_holds_the_accounts([&] {
+    auto r = store_->record_reports(
+        {{"smsc1", "r1", "DELIVRD", "000"}, {"smsc1", "r2", "DELIVRD", "000"}});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+  });
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(scalar("SELECT count(*) FROM notifications WHERE status = 'delivered' AND 0 < $1", 1),
+            "2");
+}
+
+// The same for outcomes failing messages that cost nothing (no refund, so no account locked
+// first), of two accounts that want failures mailed.
+TEST_F(receipt_store_test, outcomes_notifying_two_accounts_do_not_lock_them) {
+  const auto [first, second] = messages_of_two_accounts();
+  execute("UPDATE accounts SET notify = 'failures'");
+  execute("UPDATE messages SET mail_from = 'ops@example.com', cost = 0");
+  const auto error = refund_while_the_intake_holds_the_accounts([&] {
+    auto r = store_->record_batch(
+        {{first, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt},
+         {second, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt}});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+  });
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(scalar("SELECT count(*) FROM notifications WHERE status = 'failed' AND 0 < $1", 1),
+            "2");
+}
+
 // The same for a batch of outcomes that fails both messages (the SMSC refused them).
 TEST_F(receipt_store_test, outcomes_refunding_two_accounts_take_them_in_the_intake_s_order) {
   const auto [first, second] = messages_of_two_accounts();
@@ -462,36 +505,58 @@ TEST_F(receipt_store_test, a_receipt_for_a_message_being_erased_is_stored_unmatc
 class erasure_deadlock_test : public receipt_store_test {
  protected:
   // The erasure of "ops" against a receipt failing its message; `loser`: "erasure" or
-  // "receipt", the side that is rolled back. Returns the two errors ("" for none).
+  // "receipt", the side that is rolled back. PostgreSQL looks for a deadlock once, when a
+  // waiter's deadlock_timeout has passed: the loser is the side that waits last, with the short
+  // timeout, so that the cycle is there when it looks. Returns the two errors ("" for none).
   std::pair<std::string, std::string> erase_while_a_receipt_refunds(const std::string& loser) {
     const auto id = claimed_message(1);
     submitted(id, {"s1"});
     execute("UPDATE messages SET cost = 5");
     const auto database = scalar("SELECT current_database() WHERE 0 < $1", 1);
+    // Each side's connection is opened on its thread, with the database's setting then.
     const auto timeout = [&](const char* t) {
       execute("ALTER DATABASE " + database + " SET deadlock_timeout = '" + t + "'");
     };
-    // The erasure stops at its delete of the account's inflight rows, holding the account.
-    install_gate(
-        "CREATE TRIGGER gate BEFORE DELETE ON dispatch_inflight "
-        "FOR EACH STATEMENT EXECUTE FUNCTION gate()");
-    timeout(loser == "erasure" ? "100ms" : "10s");  // each side's connection is opened after
     sql::admin admin(db_);
     std::string erased, recorded;
-    std::thread erasing([&] {
+    const auto erase = [&] {
       const auto r = admin.delete_account("ops");
       if (!r) erased = r.error().message;
-    });
-    EXPECT_TRUE(held_at_gate());
-    timeout(loser == "erasure" ? "10s" : "100ms");
-    std::thread receipt([&] {  // holds the message, waits for the account
+    };
+    const auto record = [&] {
       const auto r = store_->record_reports({{"smsc1", "s1", "UNDELIV", "000"}});
       if (!r) recorded = r.error().message;
-    });
+    };
+    std::thread first, second;
+    if (loser == "erasure") {
+      // The erasure stops at its delete of the account's inflight rows, holding the account;
+      // the receipt takes the message and waits for the account; then the erasure goes on to
+      // delete the message, and waits last.
+      install_gate(
+          "CREATE TRIGGER gate BEFORE DELETE ON dispatch_inflight "
+          "FOR EACH STATEMENT EXECUTE FUNCTION gate()");
+      timeout("100ms");
+      first = std::thread(erase);
+      EXPECT_TRUE(held_at_gate());
+      timeout("10s");
+      second = std::thread(record);
+    } else {
+      // The receipt stops at its update of the part, holding the message (key share); the
+      // erasure takes the account and waits for the message; then the receipt goes on to lock
+      // the message and the account for the refund, and waits last.
+      install_gate(
+          "CREATE TRIGGER gate BEFORE UPDATE ON message_parts "
+          "FOR EACH STATEMENT EXECUTE FUNCTION gate()");
+      timeout("100ms");
+      first = std::thread(record);
+      EXPECT_TRUE(held_at_gate());
+      timeout("10s");
+      second = std::thread(erase);
+    }
     EXPECT_TRUE(someone_waits_for_a_row());
-    release_gate();  // the erasure's delete of the message waits for the receipt
-    erasing.join();
-    receipt.join();
+    release_gate();
+    first.join();
+    second.join();
     EXPECT_EQ(scalar("SELECT count(*) FROM accounts WHERE id = $1", account_id_), "0");
     EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE 0 < $1", 1), "0");
     return {erased, recorded};

@@ -1,0 +1,15 @@
+-- The notifications' foreign key to accounts goes (issue #3's review of lock order, session 24),
+-- as the intake's did in 0013.
+--
+-- Its check took each notified account FOR KEY SHARE, one row at a time, in the order a
+-- statement met the messages it settled: a batch of receipts delivering messages of two
+-- accounts that want every status mailed took the higher account, then waited for the lower one
+-- while the intake held the lower one and waited for the higher one (it locks a batch's accounts
+-- in id order): a deadlock, which PostgreSQL broke after a second by rolling one back.
+--
+-- Nothing needs the key: a notification is always about one of its account's messages
+-- (message_id, NOT NULL, ON DELETE CASCADE), so deleting an account's messages, which the erasure
+-- does before it deletes the account, deletes its notifications; the erasure also deletes any
+-- left by account_id (sql/admin_erasure.cpp). A message being settled is locked, so the erasure
+-- waits for the notification's transaction, or the settling finds the message gone.
+ALTER TABLE notifications DROP CONSTRAINT notifications_account_id_fkey;
