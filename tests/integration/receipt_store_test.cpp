@@ -144,6 +144,29 @@ class receipt_store_test : public account_queue_test {
     return error;
   }
 
+  // Receipts in `state` for both messages (submitted here), in one batch, while the intake holds
+  // the accounts; returns what the intake's second lock got.
+  std::string receipts_while_the_intake_holds_the_accounts(std::int64_t first, std::int64_t second,
+                                                           const std::string& state) {
+    submitted(first, {"r1"});
+    submitted(second, {"r2"});
+    return refund_while_the_intake_holds_the_accounts([&] {
+      auto r =
+          store_->record_reports({{"smsc1", "r1", state, "000"}, {"smsc1", "r2", state, "000"}});
+      EXPECT_TRUE(r.has_value()) << r.error().message;
+    });
+  }
+  // The SMSC refusing both messages, in one batch of outcomes, the same way.
+  std::string refusals_while_the_intake_holds_the_accounts(std::int64_t first,
+                                                           std::int64_t second) {
+    return refund_while_the_intake_holds_the_accounts([&] {
+      auto r = store_->record_batch(
+          {{first, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt},
+           {second, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt}});
+      EXPECT_TRUE(r.has_value()) << r.error().message;
+    });
+  }
+
   std::int64_t other_ = 0;
 };
 
@@ -398,14 +421,7 @@ TEST_F(receipt_store_test, record_batch_records_every_outcome_in_one_go) {
 // in id order first.
 TEST_F(receipt_store_test, receipts_refunding_two_accounts_take_them_in_the_intake_s_order) {
   const auto [first, second] = messages_of_two_accounts();
-  submitted(first, {"r1"});
-  submitted(second, {"r2"});
-  const auto error = refund_while_the_intake_holds_the_accounts([&] {
-    auto r = store_->record_reports(
-        {{"smsc1", "r1", "UNDELIV", "000"}, {"smsc1", "r2", "UNDELIV", "000"}});
-    EXPECT_TRUE(r.has_value()) << r.error().message;
-  });
-  EXPECT_EQ(error, "");
+  EXPECT_EQ(receipts_while_the_intake_holds_the_accounts(first, second, "UNDELIV"), "");
   EXPECT_EQ(status_of(first), "undeliverable");
   EXPECT_EQ(status_of(second), "undeliverable");
   EXPECT_EQ(scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", 1),
@@ -420,14 +436,7 @@ TEST_F(receipt_store_test, receipts_notifying_two_accounts_do_not_lock_them) {
   const auto [first, second] = messages_of_two_accounts();
   execute("UPDATE accounts SET notify = 'all'");
   execute("UPDATE messages SET mail_from = 'ops@example.com'");
-  submitted(first, {"r1"});
-  submitted(second, {"r2"});
-  const auto error = refund_while_the_intake_holds_the_accounts([&] {
-    auto r = store_->record_reports(
-        {{"smsc1", "r1", "DELIVRD", "000"}, {"smsc1", "r2", "DELIVRD", "000"}});
-    EXPECT_TRUE(r.has_value()) << r.error().message;
-  });
-  EXPECT_EQ(error, "");
+  EXPECT_EQ(receipts_while_the_intake_holds_the_accounts(first, second, "DELIVRD"), "");
   EXPECT_EQ(scalar("SELECT count(*) FROM notifications WHERE status = 'delivered' AND 0 < $1", 1),
             "2");
 }
@@ -438,13 +447,7 @@ TEST_F(receipt_store_test, outcomes_notifying_two_accounts_do_not_lock_them) {
   const auto [first, second] = messages_of_two_accounts();
   execute("UPDATE accounts SET notify = 'failures'");
   execute("UPDATE messages SET mail_from = 'ops@example.com', cost = 0");
-  const auto error = refund_while_the_intake_holds_the_accounts([&] {
-    auto r = store_->record_batch(
-        {{first, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt},
-         {second, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt}});
-    EXPECT_TRUE(r.has_value()) << r.error().message;
-  });
-  EXPECT_EQ(error, "");
+  EXPECT_EQ(refusals_while_the_intake_holds_the_accounts(first, second), "");
   EXPECT_EQ(scalar("SELECT count(*) FROM notifications WHERE status = 'failed' AND 0 < $1", 1),
             "2");
 }
@@ -452,13 +455,7 @@ TEST_F(receipt_store_test, outcomes_notifying_two_accounts_do_not_lock_them) {
 // The same for a batch of outcomes that fails both messages (the SMSC refused them).
 TEST_F(receipt_store_test, outcomes_refunding_two_accounts_take_them_in_the_intake_s_order) {
   const auto [first, second] = messages_of_two_accounts();
-  const auto error = refund_while_the_intake_holds_the_accounts([&] {
-    auto r = store_->record_batch(
-        {{first, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt},
-         {second, "smsc1", {status::permanent_failure, {}, "refused"}, std::nullopt}});
-    EXPECT_TRUE(r.has_value()) << r.error().message;
-  });
-  EXPECT_EQ(error, "");
+  EXPECT_EQ(refusals_while_the_intake_holds_the_accounts(first, second), "");
   EXPECT_EQ(status_of(first), "failed");
   EXPECT_EQ(status_of(second), "failed");
   EXPECT_EQ(scalar("SELECT count(*) FROM credit_ledger WHERE reason LIKE 'refund:%' AND 0 < $1", 1),
