@@ -494,6 +494,22 @@ TEST_F(admin_messages_test, purge_skips_a_message_held_locked_and_erases_it_next
   EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body IS NOT NULL"), 0);
 }
 
+// A receipt's part lookup holds its message FOR KEY SHARE until it commits. The purge changes no
+// key, so it does not conflict with that lock: the message is erased in the same run, not skipped.
+TEST_F(admin_messages_test, purge_erases_a_message_a_receipt_holds_key_shared) {
+  const auto acme = add_account("acme", "ZA", 10);
+  for (int i = 0; i < 2; ++i) enqueue(acme, {"+27821234567"}, "old " + std::to_string(i));
+  execute("UPDATE messages SET status = 'delivered', created_at = now() - interval '31 days'");
+  pqxx::connection holder(db_);
+  pqxx::work held(holder);
+  held.exec("SELECT id FROM messages WHERE body = 'old 1' FOR KEY SHARE");
+  auto purged = sql::purge_bodies(db_, 30);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->messages, 2);
+  held.commit();
+  EXPECT_EQ(count("SELECT count(*) FROM messages WHERE body IS NOT NULL"), 0);
+}
+
 TEST_F(admin_messages_test, purge_of_an_unreachable_database_is_an_error_value) {
   auto purged = sql::purge_bodies("host=/nonexistent dbname=none connect_timeout=1", 30);
   ASSERT_FALSE(purged.has_value());
