@@ -1,6 +1,7 @@
 // mail2sms account export|delete: an account's data handed over as one JSON document, and
 // erased.
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,23 +22,37 @@ struct data_options {
 
 data_options o;
 
-// The export holds numbers and texts: readable by its owner only.
+// The export holds numbers and texts: readable by its owner only. It is written to a new file
+// beside `path` (created 0600, exclusively) and renamed over it, so whatever was at `path` before
+// (an earlier export made 0644, a file another user created there, a symlink) neither lends the
+// document its mode or owner nor is written through.
 void write_private_file(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  std::string temp = path + ".XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+  const auto fail = [&](const std::string& why) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw exit_error{exit_failure, "cannot write " + path + ": " + why};
+  };
   std::size_t written = 0;
   while (written < text.size()) {
     const auto n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      throw exit_error{exit_failure, "cannot write " + path + ": " + why};
-    }
+    if (n < 0) fail(std::strerror(errno));
     written += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0)
-    throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+  if (::fsync(fd) != 0) fail(std::strerror(errno));
+  if (::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    throw exit_error{exit_failure, "cannot write " + path + ": " + why};
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(temp.c_str());
+    throw exit_error{exit_failure, "cannot write " + path + ": " + why};
+  }
 }
 
 void export_account() {

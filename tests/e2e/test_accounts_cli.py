@@ -238,6 +238,29 @@ class OperatorMistakesTest(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPAuthenticationError):
                 client.login("errs", "pager password")
 
+    def test_an_export_replaces_what_was_at_its_path_with_a_file_of_mode_600(self):
+        earlier = os.path.join(self.dir, "earlier.json")  # an export someone made readable
+        with open(earlier, "w") as f:
+            f.write("old\n")
+        os.chmod(earlier, 0o644)
+        elsewhere = os.path.join(self.dir, "elsewhere")  # a symlink is not written through
+        with open(elsewhere, "w") as f:
+            f.write("keep\n")
+        link = os.path.join(self.dir, "link.json")
+        os.symlink(elsewhere, link)
+        for path in (earlier, link):
+            bridge.cli("account", "export", "errs", "--output", path)
+            self.assertFalse(os.path.islink(path))
+            self.assertEqual(stat.S_IMODE(os.lstat(path).st_mode), 0o600)
+            with open(path) as f:
+                self.assertEqual(json.load(f)["account"]["name"], "errs")
+        with open(elsewhere) as f:
+            self.assertEqual(f.read(), "keep\n")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["earlier.json", "elsewhere", "link.json"])
+        err = self.fails(1, "account", "export", "errs", "--output",
+                         os.path.join(self.dir, "no-such-dir", "x.json"))
+        self.assertIn("cannot write", err)
+
     def test_unknown_account_is_a_failure_naming_it(self):
         err = self.fails(1, "account", "sender", "add", "nobody", "ops@example.com")
         self.assertIn("no account named 'nobody'", err)
