@@ -43,6 +43,8 @@ smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
   p.domains = smtp.domains;
   p.max_message_size = smtp.max_message_size;
   p.max_recipients = smtp.max_recipients;
+  p.max_command_line = smtp.max_command_line;
+  p.max_text_line = smtp.max_text_line;
   p.plaintext_auth = smtp.plaintext_auth;
   p.max_errors = static_cast<unsigned>(smtp.max_errors);
   p.postmaster = smtp.postmaster;

@@ -33,6 +33,11 @@ struct smtp_config {
   bool plaintext_auth = false;  // AUTH without TLS on every `listen` listener: trusted only
   std::size_t max_message_size = 1048576;
   std::size_t max_recipients = 100;
+  // Longest command line and DATA text line, in octets with the CRLF; RFC 5321 4.5.3.1.4 and
+  // 4.5.3.1.6 set these as the least a server must take. Longer: 500 5.5.2 (a command), or
+  // 554 5.6.0 at the end of the data (a text line: the rest is read and the mail refused).
+  std::size_t max_command_line = 512;
+  std::size_t max_text_line = 1000;
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2
   std::chrono::seconds data_timeout{180};
   std::chrono::seconds session_timeout{3600};  // a whole connection, however busy

@@ -150,6 +150,8 @@ smtp_config read_smtp(const section& smtp) {
                    "plaintext_auth",
                    "max_message_size",
                    "max_recipients",
+                   "max_command_line",
+                   "max_text_line",
                    "command_timeout",
                    "data_timeout",
                    "session_timeout",
@@ -178,6 +180,8 @@ smtp_config read_smtp(const section& smtp) {
   smtp.read("plaintext_auth", c.plaintext_auth);
   smtp.read("max_message_size", c.max_message_size, 1024);
   smtp.read("max_recipients", c.max_recipients, 1);
+  smtp.read("max_command_line", c.max_command_line, 512, 65536);
+  smtp.read("max_text_line", c.max_text_line, 1000, 65536);
   smtp.read("command_timeout", c.command_timeout);
   smtp.read("data_timeout", c.data_timeout);
   smtp.read("session_timeout", c.session_timeout);

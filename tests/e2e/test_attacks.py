@@ -48,7 +48,8 @@ def closed(sock, timeout=10):
 class AttackTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.bridge = Bridge(extra_smtp="max_message_size = 4096\nmax_recipients = 3\nmax_errors = 5")
+        cls.bridge = Bridge(extra_smtp="max_message_size = 4096\nmax_recipients = 3\nmax_errors = 5\n"
+                                        "max_command_line = 1024\nmax_text_line = 2000")
         # Loopback may send without AUTH (a client network), so the raw transactions below need
         # no SASL; the AUTH tests use the implicit-TLS listener and the password.
         cls.bridge.cli("account", "network", "add", ACCOUNT, "127.0.0.1")
@@ -143,9 +144,22 @@ class AttackTest(unittest.TestCase):
 
     def test_an_over_long_command_line_is_refused_and_the_session_goes_on(self):
         s = self.session()
-        reply = self.ask(s, b"NOOP " + b"a" * 600 + b"\r\n")
+        # max_command_line = 1024 here: 1024 octets with the CRLF is taken, 1025 is not.
+        self.assertTrue(self.ask(s, b"NOOP " + b"a" * 1017 + b"\r\n").startswith("250"))
+        reply = self.ask(s, b"NOOP " + b"a" * 1018 + b"\r\n")
         self.assertTrue(reply.startswith("500 5.5.2 Line too long"), reply)
         self.assertTrue(self.ask(s, b"NOOP\r\n").startswith("250"))
+
+    def test_an_over_long_text_line_refuses_the_mail_at_the_end_of_the_data(self):
+        s = self.session()
+        # max_text_line = 2000: a header line of 1998 octets and the CRLF is taken, 1999 is not.
+        for length, expected in ((1998, "250 "), (1999, "554 5.6.0")):
+            self.assertTrue(self.ask(s, b"MAIL FROM:<ops@example.com>\r\n").startswith("250"))
+            self.assertTrue(self.ask(s, b"RCPT TO:<+27821232223@%s>\r\n" % DOMAIN.encode()).startswith("250"))
+            self.assertTrue(self.ask(s, b"DATA\r\n").startswith("354"))
+            header = b"X-Long: " + b"y" * (length - 8)
+            reply = self.ask(s, b"Subject: long\r\n" + header + b"\r\n\r\nshort text\r\n.\r\n")
+            self.assertTrue(reply.startswith(expected), (length, reply))
 
     def test_size_is_advertised_and_enforced_while_streaming(self):
         s = self.session()

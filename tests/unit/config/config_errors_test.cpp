@@ -73,6 +73,16 @@ TEST_F(config_test, integer_given_as_string) {
   EXPECT_EQ(e.to_string(), "test.toml:3: smtp.max_recipients: expected an integer, got a string");
 }
 
+// RFC 5321's least line lengths are the floor: a server may take longer lines, never shorter.
+TEST_F(config_test, line_limits_below_rfc_5321_s_least_are_refused) {
+  EXPECT_ERROR(error_of(edited("domains", "max_command_line = 511\ndomains")), 3,
+               "smtp.max_command_line", "must be between 512 and 65536, got 511");
+  EXPECT_ERROR(error_of(edited("domains", "max_text_line = 998\ndomains")), 3, "smtp.max_text_line",
+               "must be between 1000 and 65536, got 998");
+  EXPECT_ERROR(error_of(edited("domains", "max_text_line = 65537\ndomains")), 3,
+               "smtp.max_text_line", "must be between 1000 and 65536, got 65537");
+}
+
 TEST_F(config_test, wrong_types_name_both_types) {
   EXPECT_ERROR(error_of(edited("listen = [\"127.0.0.1:2525\"]", "listen = \"127.0.0.1:2525\"")), 2,
                "smtp.listen", "expected an array of strings, got a string");

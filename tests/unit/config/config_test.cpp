@@ -29,6 +29,8 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_FALSE(c.smtp.plaintext_auth);
   EXPECT_EQ(c.smtp.max_message_size, 1048576u);
   EXPECT_EQ(c.smtp.max_recipients, 100u);
+  EXPECT_EQ(c.smtp.max_command_line, 512u);
+  EXPECT_EQ(c.smtp.max_text_line, 1000u);
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(300));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(180));
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(5));
@@ -67,6 +69,8 @@ tls_key = "tls/server.key"
 plaintext_auth = true
 max_message_size = 2048
 max_recipients = 5
+max_command_line = 1024
+max_text_line = 4000
 command_timeout = 60
 data_timeout = 90
 account_cache = 0
@@ -127,6 +131,8 @@ level = "debug"
   EXPECT_TRUE(c.smtp.plaintext_auth);
   EXPECT_EQ(c.smtp.max_message_size, 2048u);
   EXPECT_EQ(c.smtp.max_recipients, 5u);
+  EXPECT_EQ(c.smtp.max_command_line, 1024u);
+  EXPECT_EQ(c.smtp.max_text_line, 4000u);
   EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(60));
   EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(90));
   EXPECT_EQ(c.smtp.account_cache, std::chrono::seconds(0));  // off
