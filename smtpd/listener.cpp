@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include "core/phone/phone.hpp"
@@ -57,6 +59,13 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_fil
     throw std::runtime_error("cannot load TLS certificate " + cert_file + ": " + ec.message());
   ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
   if (ec) throw std::runtime_error("cannot load TLS key " + key_file + ": " + ec.message());
+  // OpenSSL compares a key with the certificate only when both are of one type: an EC key with
+  // an RSA certificate loads, and then every handshake fails.
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    ERR_clear_error();
+    throw std::runtime_error("the TLS key " + key_file + " does not belong to the certificate " +
+                             cert_file);
+  }
   return ctx;
 }
 

@@ -394,6 +394,25 @@ class CertificateReloadTest(unittest.TestCase):
         finally:
             bridge.stop()
 
+    def test_a_key_of_another_type_than_the_certificate_is_refused_and_the_old_one_kept(self):
+        bridge = Bridge()
+        try:
+            before = self.peer_certificate(bridge.smtp_port)
+            ec_key = os.path.join(bridge.dir, "ec.key")
+            subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-out", ec_key],
+                           check=True, capture_output=True)
+            os.replace(ec_key, bridge.key)  # the RSA certificate stays
+            bridge.proc.send_signal(signal.SIGHUP)
+            wait_for_log(bridge, "keeping the current certificate: the TLS key")
+            self.assertEqual(self.peer_certificate(bridge.smtp_port), before)
+            with socket.create_connection(("127.0.0.1", bridge.smtps_port), timeout=20) as raw:
+                with tls_context().wrap_socket(raw) as s:  # implicit TLS still handshakes
+                    self.assertTrue(s.recv(512).startswith(b"220 "))
+            self.assertIsNone(bridge.proc.poll())
+        finally:
+            bridge.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
