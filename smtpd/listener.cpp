@@ -131,15 +131,28 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
   protocol_settings settings = settings_;
   settings.tls_active = implicit_tls;
   settings.plaintext_auth = settings.plaintext_auth || plaintext_auth;
+  int failures = 0;  // accepts failed in a row
   for (;;) {
     boost::system::error_code ec;
     auto socket = co_await acceptor->async_accept(io_.get_executor(),
                                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
     if (ec) {
-      // Out of descriptors and the like: say so and keep accepting.
-      spdlog::warn("smtp: accept failed: {}", ec.message());
+      // Out of descriptors (or memory): the connection stays in the backlog, so accepting again
+      // at once fails again at once, a busy loop on the I/O thread that also wrote a log line
+      // each time. Pause instead, from 10 ms doubling to 640 ms, and say so once per run of
+      // failures; the sessions already open go on meanwhile.
+      if (++failures == 1)
+        spdlog::warn("smtp: accept failed: {}; pausing new connections until it works again",
+                     ec.message());
+      asio::steady_timer pause(io_);
+      pause.expires_after(std::chrono::milliseconds(10 << std::min(failures - 1, 6)));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
+    }
+    if (failures > 0) {
+      spdlog::info("smtp: accepting again after {} failed attempt(s)", failures);
+      failures = 0;
     }
     std::shared_ptr<asio::ssl::context> ctx;
     {

@@ -81,6 +81,44 @@ class ConnectionLimitTest(BridgeTest):
         s.close()
 
 
+class DescriptorExhaustionTest(BridgeTest):
+    """Out of file descriptors, serve pauses accepting (the connections wait in the backlog)
+    instead of retrying in a busy loop, and takes them once descriptors are free again."""
+
+    def cpu_ticks(self):
+        with open("/proc/%d/stat" % self.bridge.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    def test_accepts_pause_while_descriptors_run_out_and_resume_after(self):
+        pid = self.bridge.proc.pid
+        with open("/proc/%d/limits" % pid) as f:
+            soft, hard = next(l for l in f if l.startswith("Max open files")).split()[3:5]
+        open_now = len(os.listdir("/proc/%d/fd" % pid))
+        limit = open_now + 3
+        # The soft limit only: raising a hard limit again needs a capability a container may lack.
+        subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%d:%s" % (limit, hard)], check=True)
+        clients = []
+        try:
+            for _ in range(10):  # three are taken; the rest wait in the backlog
+                clients.append(socket.create_connection(("127.0.0.1", self.bridge.smtp_port), timeout=20))
+            wait_for_log(self.bridge, "pausing new connections until it works again")
+            before, started = self.cpu_ticks(), time.monotonic()
+            time.sleep(2)
+            used = (self.cpu_ticks() - before) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - started)
+            self.assertLess(used, 0.2, "serve used %.0f %% of a core while it could not accept" % (used * 100))
+            # Once per run of failures, not once per attempt (that was 600,000 lines a second).
+            self.assertLess(self.bridge.serve_log().count("accept failed"), 5, self.bridge.serve_log())
+        finally:
+            for c in clients:
+                c.close()
+            subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%s:%s" % (soft, hard)], check=True)
+        wait_for_log(self.bridge, "accepting again after")
+        s, f = connect(self.bridge.smtp_port)
+        with s:
+            self.assertTrue(read_reply(f).startswith("220 "))
+
+
 class SessionDeadlineTest(BridgeTest):
     extra_smtp = "session_timeout = 3"
 
