@@ -137,10 +137,10 @@ void serve(const std::string& config_path) {
   for (const auto& name : migrated->applied) spdlog::info("database: applied migration {}", name);
 
   sql::store store(db.connection_string());
-  sql::group_committer committer(
-      db.connection_string(),
-      {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
-       .writers = static_cast<std::size_t>(cfg.database.commit_writers)});
+  sql::group_committer committer(db.connection_string(),
+                                 {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
+                                  .writers = static_cast<std::size_t>(cfg.database.commit_writers),
+                                  .lock_timeout = std::chrono::seconds(cfg.database.lock_timeout)});
   core::price_table prices;
   prices.default_price = cfg.pricing.default_price;
   for (const auto& [country, price] : cfg.pricing.by_country) prices.by_country.emplace(country, price);

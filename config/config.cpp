@@ -57,7 +57,8 @@ std::optional<std::string> conninfo_problem(const std::string& url) {
 }  // namespace
 
 database_config read_database(const section& database) {
-  database.allow_only({"url", "embedded", "pool_size", "group_commit", "commit_writers"});
+  database.allow_only(
+      {"url", "embedded", "pool_size", "group_commit", "commit_writers", "lock_timeout"});
   database_config c;
   database.read("url", c.url);
   if (database.has("url") && !c.url.empty()) {
@@ -74,6 +75,7 @@ database_config read_database(const section& database) {
   database.read("pool_size", c.pool_size, 1, 1024);
   database.read("group_commit", c.group_commit, 1, 10000);
   database.read("commit_writers", c.commit_writers, 1, 64);
+  database.read("lock_timeout", c.lock_timeout, 1, 3600);
   return c;
 }
 

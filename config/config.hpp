@@ -65,6 +65,9 @@ struct database_config {
   int pool_size = 4;     // database threads, one connection each
   int group_commit = 128;  // accepted mails committed in one transaction at most (1: no batching)
   int commit_writers = 2;  // transactions committing accepted mail at once, one connection each
+  // Seconds the intake waits for an account's row another transaction holds (an erasure, an
+  // operator's psql session) before the batch's mails get 451 4.3.0, nothing of them stored.
+  int lock_timeout = 30;
 };
 
 struct connector_config {

@@ -74,7 +74,7 @@ void group_committer::write(std::stop_token stop) {
   // Connected and prepared before the first mail: opening the connection and planning the
   // statements took tens of milliseconds, which the first mails after a start waited for.
   try {
-    prepare_intake(thread_pipeline(connection_string_));
+    prepare_intake(thread_pipeline(connection_string_, settings_.lock_timeout));
   } catch (const std::exception& e) {
     spdlog::warn(
         "group commit: could not prepare a writer's connection ({}); trying again with "
@@ -136,7 +136,7 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     // anyone hears of it.
     for (int attempt = 1;; ++attempt) {
       try {
-        return admit_and_insert(thread_pipeline(connection_string_), refs);
+        return admit_and_insert(thread_pipeline(connection_string_, settings_.lock_timeout), refs);
       } catch (const pqxx::sql_error& e) {
         const bool retry = worth_running_again(e) || session_ended(e) || stale_plan(e);
         if (!retry || attempt == 3) return fail(classify(e));

@@ -26,7 +26,8 @@ std::int64_t pq_rows::integer(int row, int column) const {
   return n;
 }
 
-pipelined_connection::pipelined_connection(const std::string& conninfo)
+pipelined_connection::pipelined_connection(const std::string& conninfo,
+                                           std::chrono::milliseconds lock_timeout)
     : conn_(PQconnectdb(conninfo.c_str())) {
   auto refuse = [this](const std::string& what) {
     const std::string message = what + (conn_ ? PQerrorMessage(conn_) : "out of memory");
@@ -43,9 +44,13 @@ pipelined_connection::pipelined_connection(const std::string& conninfo)
   // every transaction (their custom plans for a short array look cheaper than the generic one),
   // about 60 us each time; with a connection per mail, batches of a dozen mails, that was 3 % of
   // PostgreSQL's CPU per mail (docs/PERFORMANCE.md, session 17).
-  constexpr const char* settings =
-      "SET jit = off; SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan";
-  PGresult* set = PQexec(conn_, settings);
+  // And a bound on waiting for a row lock: the sessions whose mails a batch holds wait for its
+  // commit, and nothing else would end that wait.
+  const std::string settings =
+      "SET jit = off; SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
+      "SET lock_timeout = " +
+      std::to_string(lock_timeout.count());
+  PGresult* set = PQexec(conn_, settings.c_str());
   const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
   PQclear(set);
   if (!set_ok) refuse(std::string(settings) + ": ");
@@ -255,13 +260,16 @@ void pipelined_connection::fail_connection() {
   throw pqxx::broken_connection(message);
 }
 
-pipelined_connection& thread_pipeline(const std::string& conninfo) {
+pipelined_connection& thread_pipeline(const std::string& conninfo,
+                                      std::chrono::milliseconds lock_timeout) {
   thread_local std::unique_ptr<pipelined_connection> conn;
   thread_local std::string conn_info;
-  if (!conn || !conn->usable() || conn_info != conninfo) {
+  thread_local std::chrono::milliseconds conn_lock_timeout{};
+  if (!conn || !conn->usable() || conn_info != conninfo || conn_lock_timeout != lock_timeout) {
     conn.reset();
-    conn = std::make_unique<pipelined_connection>(conninfo);
+    conn = std::make_unique<pipelined_connection>(conninfo, lock_timeout);
     conn_info = conninfo;
+    conn_lock_timeout = lock_timeout;
   }
   return *conn;
 }

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,9 +39,14 @@ class pq_rows {
   std::unique_ptr<PGresult, void (*)(PGresult*)> result_;
 };
 
+inline constexpr std::chrono::milliseconds default_lock_timeout{30000};
+
 class pipelined_connection {
  public:
-  explicit pipelined_connection(const std::string& conninfo);  // throws broken_connection
+  // lock_timeout: the longest a statement waits for a row lock (then 55P03). Throws
+  // broken_connection.
+  explicit pipelined_connection(const std::string& conninfo,
+                                std::chrono::milliseconds lock_timeout = default_lock_timeout);
   ~pipelined_connection();
   pipelined_connection(const pipelined_connection&) = delete;
   pipelined_connection& operator=(const pipelined_connection&) = delete;
@@ -87,6 +93,7 @@ class pipelined_connection {
 
 // The calling thread's pipelined connection (one per thread, as thread_connection), opened on
 // first use and again after it broke.
-pipelined_connection& thread_pipeline(const std::string& conninfo);
+pipelined_connection& thread_pipeline(
+    const std::string& conninfo, std::chrono::milliseconds lock_timeout = default_lock_timeout);
 
 }  // namespace mail2sms::sql

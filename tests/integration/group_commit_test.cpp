@@ -510,6 +510,30 @@ TEST_F(group_commit_test, a_writers_connection_ended_while_idle_costs_no_mail) {
   EXPECT_EQ(look.exec1("SELECT count(*) FROM messages")[0].as<int>(), 4);  // two recipients each
 }
 
+// An account row held by another transaction (an erasure, an operator's psql) for longer than
+// lock_timeout: the mail is a transient failure (the session's 451) with nothing stored, instead
+// of its session waiting on with no end. Once the row is free, mail is committed again.
+TEST_F(group_commit_test,
+       an_account_held_past_the_lock_timeout_fails_the_mail_with_nothing_stored) {
+  sql::group_committer committer(
+      db_, {.max_batch = 16, .writers = 1, .lock_timeout = std::chrono::milliseconds(300)});
+  pqxx::connection holder(db_);
+  pqxx::work held(holder);
+  held.exec_params("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", account_.id);
+  auto queued = committer.enqueue(submission(1, account_.id));
+  ASSERT_FALSE(queued.has_value());
+  EXPECT_EQ(queued.error().kind, core::failure_kind::transient);
+  EXPECT_NE(queued.error().message.find("lock timeout"), std::string::npos)
+      << queued.error().message;
+  held.commit();
+  pqxx::nontransaction look(*inspect_);
+  EXPECT_EQ(look.exec1("SELECT count(*) FROM messages")[0].as<int>(), 0);
+  auto again = committer.enqueue(submission(2, account_.id));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_FALSE(again->refused);
+  EXPECT_EQ(look.exec1("SELECT count(*) FROM messages")[0].as<int>(), 2);  // two recipients
+}
+
 TEST_F(group_commit_test, an_unreachable_database_is_a_transient_failure) {
   sql::group_committer committer("host=/nonexistent dbname=none connect_timeout=2", {});
   auto queued = committer.enqueue(submission(1, account_.id));

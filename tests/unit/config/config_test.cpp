@@ -40,6 +40,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_EQ(c.database.embedded, (dir_ / "pg").string());
   EXPECT_TRUE(c.database.url.empty());
   EXPECT_EQ(c.database.pool_size, 4);
+  EXPECT_EQ(c.database.lock_timeout, 30);
   ASSERT_EQ(c.connectors.size(), 1u);
   EXPECT_EQ(c.connectors[0].path, (dir_ / "out.jsonl").string());
   ASSERT_EQ(c.routes.size(), 1u);
@@ -81,6 +82,7 @@ postmaster_per_client = 3
 [database]
 url = "postgresql://mail2sms@/mail2sms?host=/run/postgresql"
 pool_size = 8
+lock_timeout = 5
 
 [[connector]]
 name = "smsc1"
@@ -141,6 +143,7 @@ level = "debug"
   EXPECT_EQ(c.smtp.postmaster_per_client, 3u);
   EXPECT_EQ(c.database.url, "postgresql://mail2sms@/mail2sms?host=/run/postgresql");
   EXPECT_EQ(c.database.pool_size, 8);
+  EXPECT_EQ(c.database.lock_timeout, 5);
   const connector_config& smpp = c.connectors.at(0);
   EXPECT_EQ(smpp.host, "smsc.example.com");
   EXPECT_EQ(smpp.port, 2776);
