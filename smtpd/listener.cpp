@@ -199,7 +199,7 @@ void server::shutdown(std::chrono::seconds grace) {
     std::lock_guard lock(mutex_);
     if (!sessions_.empty())
       spdlog::warn("smtp: closing {} session(s) still open", sessions_.size());
-    for (auto& s : sessions_) s->close();
+    for (auto& s : sessions_) s->cut();
   });
 }
 

@@ -173,6 +173,14 @@ void protocol::trust_network(const authenticated_account& account) {
   if (!authenticated_) account_ = account;
 }
 
+actions protocol::on_cut() {
+  out_.clear();
+  if (closed_) return {};
+  drop_data();
+  close_with("421 4.3.2 " + settings_.hostname + " Service shutting down, try again later");
+  return std::move(out_);
+}
+
 actions protocol::on_shutdown() {
   out_.clear();
   if (closed_) return {};

@@ -124,6 +124,9 @@ class protocol {
   // The server is stopping: an idle session gets 421 4.3.2 and is closed now; one inside a
   // transaction (or awaiting an outcome) finishes it first and is closed after its reply.
   actions on_shutdown();
+  // The stopping server's grace period ended with this session open: 421 4.3.2 and close,
+  // whatever it was doing (an unfinished transaction is dropped).
+  actions on_cut();
   // The client's address is one of this account's networks: it may send as the account without
   // AUTH (the path for legacy systems). AUTH, where offered, may still name another account.
   void trust_network(const authenticated_account& account);

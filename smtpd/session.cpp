@@ -125,11 +125,12 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
   }
 }
 
-void session::close() {
+void session::cut() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->cut_ = true;
+    // Wake a pending read or write; the run loop then says goodbye.
     boost::system::error_code ignored;
-    self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    self->socket_.close(ignored);
+    self->socket_.cancel(ignored);
   });
 }
 
@@ -168,12 +169,19 @@ asio::awaitable<void> session::run() {
   if (!implicit_tls_ || co_await handshake()) {
     co_await perform(protocol_.on_connect());
     while (!protocol_.closed() && socket_.is_open()) {
+      if (cut_) {
+        // One try at the 421: a client that is not reading is not waited for.
+        deadline_passed_ = true;
+        co_await perform(protocol_.on_cut());
+        break;
+      }
       if (shutdown_requested_ && !shutdown_told_) {
         shutdown_told_ = true;
         co_await perform(protocol_.on_shutdown());
         continue;
       }
       const std::string_view input = co_await read_input();
+      if (cut_) continue;
       if (timed_out_ || deadline_passed_) {
         co_await perform(protocol_.on_timeout());
         break;
@@ -206,7 +214,14 @@ asio::awaitable<void> session::perform(actions todo) {
     } else if (auto* creds = std::get_if<verify_credentials>(&next)) {
       then(protocol_.on_auth_result(co_await verify(*creds)));
     } else if (auto* message = std::get_if<store_message>(&next)) {
-      then(protocol_.on_store_result(co_await store(*message)));
+      auto stored = co_await store(*message);
+      if (shutdown_requested_ && !shutdown_told_) {
+        // SIGTERM came during the commit: the protocol hears of it before it reads on, so a
+        // MAIL the client pipelined after the final dot starts no new transaction.
+        shutdown_told_ = true;
+        then(protocol_.on_shutdown());
+      }
+      then(protocol_.on_store_result(stored));
     } else if (std::holds_alternative<close_connection>(next)) {
       boost::system::error_code ignored;
       if (tls_) {
@@ -228,7 +243,9 @@ asio::awaitable<void> session::perform(actions todo) {
 asio::awaitable<bool> session::write(const std::string& text) {
   boost::system::error_code ec;
   if (tls_) {
-    start_wait(services_.command_timeout);
+    // Past the deadline (or cut), a second at most: the watchdog cannot wait on a client that
+    // does not read for a whole command_timeout.
+    start_wait(deadline_passed_ ? std::chrono::seconds(1) : services_.command_timeout);
     co_await asio::async_write(*tls_, asio::buffer(text), asio::redirect_error(use_awaitable, ec));
     end_wait();
   } else {
@@ -292,7 +309,8 @@ void session::watch() {
 // The bytes are handed to the protocol before the session suspends again, so the buffer can be
 // shared by every session on the thread. TLS reads go through the session's own buffer.
 asio::awaitable<std::string_view> session::read_input() {
-  if (deadline_passed_ || shutdown_requested_ != shutdown_told_) co_return std::string_view();
+  if (deadline_passed_ || cut_ || shutdown_requested_ != shutdown_told_)
+    co_return std::string_view();
   start_wait(protocol_.in_data() ? services_.data_timeout : services_.command_timeout);
   boost::system::error_code ec;
   std::string_view input;

@@ -49,7 +49,10 @@ class session : public std::enable_shared_from_this<session> {
           protocol_settings settings, session_services& services);
 
   asio::awaitable<void> run();
-  void close();     // from any thread: ends the session at its next suspension point
+  // From any thread: the server's grace period is over. The session ends at its next suspension
+  // point (a commit in flight is waited for and answered first), telling the client 421 4.3.2
+  // where it can still be told without waiting on it.
+  void cut();
   void shutdown();  // from any thread: the server is stopping (see protocol::on_shutdown)
   // Instead of run(): a connection over a limit gets `reply` and is closed.
   void refuse(const std::string& reply);
@@ -98,6 +101,7 @@ class session : public std::enable_shared_from_this<session> {
   bool deadline_passed_ = false;
   bool shutdown_requested_ = false;
   bool shutdown_told_ = false;
+  bool cut_ = false;
   bool implicit_tls_ = false;
   std::shared_ptr<const core::account> account_;  // who the session sends as, once known
   std::string peer_;

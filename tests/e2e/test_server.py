@@ -406,6 +406,70 @@ class GracefulStopTest(unittest.TestCase):
             bridge.stop()
 
 
+class GraceEndTest(unittest.TestCase):
+    def test_sessions_still_in_a_transaction_when_the_grace_ends_get_421(self):
+        bridge = Bridge(extra_smtp="shutdown_grace = 1")
+        try:
+            after_mail = logged_in(bridge.smtp_port, helo="mail.example")
+            after_mail.mail("ops@example.com")
+            in_data = logged_in(bridge.smtp_port, helo="data.example")
+            in_data.mail("ops@example.com")
+            in_data.rcpt("+27821234567@%s" % DOMAIN)
+            code, _ = in_data.docmd("DATA")
+            self.assertEqual(code, 354)
+            in_data.send(b"Subject: cut\r\n\r\nNever finished\r\n")
+
+            bridge.proc.send_signal(signal.SIGTERM)
+            for client in (after_mail, in_data):
+                code, text = client.getreply()
+                self.assertEqual(code, 421, text)
+                self.assertTrue(text.decode().startswith("4.3.2"), text)
+                with self.assertRaises(smtplib.SMTPServerDisconnected):
+                    client.getreply()
+            self.assertEqual(bridge.proc.wait(30), 0)
+            self.assertIn("closing 2 session(s) still open", bridge.serve_log())
+        finally:
+            bridge.stop()
+
+    def test_a_mail_pipelined_after_the_dot_while_stopping_starts_no_transaction(self):
+        bridge = Bridge(extra_smtp="shutdown_grace = 30")
+        holder = None
+        try:
+            # The account's row held by another transaction keeps the commit in flight until the
+            # SIGTERM has come.
+            conn = "host=%s port=5432 dbname=mail2sms user=mail2sms" % os.path.join(bridge.dir, "pg", "socket")
+            holder = subprocess.Popen(["psql", conn, "-AtXq"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            holder.stdin.write("BEGIN;\nSELECT 'held' FROM accounts WHERE name = '%s' FOR UPDATE;\n" % ACCOUNT)
+            holder.stdin.flush()
+            self.assertEqual(holder.stdout.readline().strip(), "held")
+
+            client = logged_in(bridge.smtp_port, helo="pipelining.example")
+            client.mail("ops@example.com")
+            client.rcpt("+27821234567@%s" % DOMAIN)
+            code, _ = client.docmd("DATA")
+            self.assertEqual(code, 354)
+            client.send(b"Subject: first\r\n\r\nThe one in flight\r\n.\r\nMAIL FROM:<ops@example.com>\r\n")
+            waiting = until(lambda: bridge.sql("SELECT count(*) FROM pg_locks WHERE NOT granted"),
+                            True, key=lambda n: n != "0")
+            self.assertNotEqual(waiting, "0", "the commit never waited for the held row")
+            bridge.proc.send_signal(signal.SIGTERM)
+            wait_for_log(bridge, "waiting up to 30 s for transactions in flight")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.flush()
+
+            code, text = client.getreply()
+            self.assertEqual(code, 250, text)
+            code, text = client.getreply()  # the pipelined MAIL
+            self.assertEqual(code, 421, text)
+            self.assertEqual(bridge.proc.wait(30), 0)
+        finally:
+            if holder is not None:
+                holder.stdin.close()
+                holder.wait(30)
+            bridge.stop()
+
+
 class CertificateReloadTest(unittest.TestCase):
     def peer_certificate(self, port):
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
