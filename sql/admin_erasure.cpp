@@ -129,10 +129,11 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
         id);
     // The audit trail keeps what happened and when, not to whom or about what: rows about the
     // account (also those written before audit_log had account_id, found by the name) lose the
-    // name and their details (group names, masked numbers, file paths, notes).
+    // name, their details (group names, masked numbers, file paths, notes) and the client address
+    // (a failed login's: the holder's device, or whoever tried).
     tx.exec_params(
         "UPDATE audit_log SET account_id = NULL, subject = 'deleted account #' || $1::bigint, "
-        "detail = '' "
+        "detail = '', client = '' "
         "WHERE account_id = $1::bigint OR subject = $2",
         id, name);
     // The dispatch queue's rows have no foreign key (0010: one index to write per row), so

@@ -170,15 +170,17 @@ result<std::int64_t, core::store_error> store::expire_usage_counters() {
 
 void store::record_auth_failure(const std::string& client, const std::string& username,
                                 const std::string& mechanism) {
-  // The user name as given (it may be no account's; digits masked, in case it was a number or a
-  // password typed in the wrong field); linked to the account it names, looked up by the name
-  // as given (an account's name may hold a run of digits), so the holder sees the attempts on
-  // theirs in the export.
+  // The user name tried only when it is an account's (its digit runs masked, as everywhere in
+  // the log), linked to that account so that the holder sees the attempts on theirs in the
+  // export; looked up by the name as given (an account's name may hold a run of digits). Any
+  // other name is not kept: it may be a password typed in the wrong field, or a phone number,
+  // and no erasure would ever find it.
   auto written = in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) "
-        "VALUES ('smtp', 'auth.failure', $1, $2, $3, "
-        "        (SELECT id FROM accounts WHERE name = $4))",
+        "SELECT 'smtp', 'auth.failure', CASE WHEN a.id IS NULL THEN '(not an account name)' "
+        "       ELSE $1 END, $2, $3, a.id "
+        "FROM (SELECT 1) one LEFT JOIN accounts a ON a.name = $4",
         redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client, username);
     return true;
   });

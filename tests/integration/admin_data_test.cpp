@@ -331,11 +331,13 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
       "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, account_id, tls, size, "
       "message) VALUES ('192.0.2.7', 'pbx', 'pager@acme.example', 'Postmaster', " +
       std::to_string(acme.id) + ", true, 15, 'Acme postmaster')");
+  // A failed login to the account: the address of the holder's device (or of whoever tried).
+  store_->record_auth_failure("198.51.100.23", "acme", "PLAIN");
 
   // The search below finds what is there: before the delete, all of it is.
-  const char* const erased[] = {"acme",        "Acme",           "27821234567",   "821234567",
-                                "27829876543", "Secret reactor", "Anna Zed",      "pager@",
-                                "Jane Doe",    "nightshift",     "Reactor cooled"};
+  const char* const erased[] = {"acme",        "Acme",           "27821234567",    "821234567",
+                                "27829876543", "Secret reactor", "Anna Zed",       "pager@",
+                                "Jane Doe",    "nightshift",     "Reactor cooled", "198.51.100.23"};
   const std::string before = every_row();
   for (const char* present : erased) ASSERT_TRUE(contains(before, present)) << present;
 
