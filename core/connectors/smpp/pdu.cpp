@@ -56,7 +56,7 @@ class body_reader {
     }
     std::string value(rest.begin(), nul);
     pos_ += value.size() + 1;
-    return value;
+    return ascii_only(std::move(value));
   }
   std::vector<std::uint8_t> octets(std::size_t n, const char* field) {
     if (!need(n, field)) return {};
@@ -573,7 +573,15 @@ std::optional<std::string> receipted_message_id(const tlv_list& tlvs) {
       p->value.size() > message_id_size) {
     return std::nullopt;
   }
-  return std::string(p->value.begin(), p->value.end() - 1);
+  return ascii_only(std::string(p->value.begin(), p->value.end() - 1));
+}
+
+std::string ascii_only(std::string value) {
+  for (auto& c : value) {
+    const auto octet = static_cast<unsigned char>(c);
+    if (octet == 0 || octet >= 0x80) c = '?';
+  }
+  return value;
 }
 void set_receipted_message_id(tlv_list& tlvs, std::string_view id) {
   std::vector<std::uint8_t> value(id.begin(), id.end());

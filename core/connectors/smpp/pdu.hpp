@@ -220,6 +220,12 @@ std::optional<std::vector<std::uint8_t>> message_payload(const tlv_list& tlvs);
 void set_message_payload(tlv_list& tlvs, std::span<const std::uint8_t> payload);
 
 std::optional<std::string> receipted_message_id(const tlv_list& tlvs);  // without its NUL
+
+// SMPP's C-octet strings (addresses, message ids, a receipt's text fields) are ASCII. A byte
+// outside it, or a NUL inside a value, becomes '?': what an SMSC sends is then text that the
+// database takes and a log can print, and one malformed PDU cannot fail the batch of receipts or
+// replies it is stored with on every resend.
+std::string ascii_only(std::string value);
 void set_receipted_message_id(tlv_list& tlvs, std::string_view id);
 
 // message_state values (SMPP 3.4 section 5.2.28).

@@ -72,7 +72,7 @@ std::string canonical_stat(std::string_view stat) {
 
 std::string text_of(const deliver_sm& d) {
   const auto data = split_user_data(d);
-  return std::string(data.payload.begin(), data.payload.end());
+  return ascii_only(std::string(data.payload.begin(), data.payload.end()));
 }
 
 }  // namespace

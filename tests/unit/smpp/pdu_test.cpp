@@ -103,6 +103,22 @@ TEST(SmppPdu, SubmitSmRespRoundTrips) {
   EXPECT_EQ(std::get<submit_sm_resp>(back.body).message_id, "");
 }
 
+// An SMSC's address or message id with a byte outside ASCII is read with '?' in its place: the
+// value then stores as text (a non-UTF-8 byte failed the whole batch of replies it came in).
+TEST(SmppPdu, BytesOutsideAsciiInACOctetStringAreReadAsQuestionMarks) {
+  deliver_sm d;
+  d.source_addr =
+      "2782\xE9"
+      "4567";
+  d.destination_addr = "ACME\xFF";
+  set_receipted_message_id(d.tlvs, std::string("ab\xC3\x28", 4) + std::string(1, '\0') + "z");
+  const auto back = round_trip(pdu{command_id::deliver_sm, 0, 9, d});
+  const auto& body = std::get<deliver_sm>(back.body);
+  EXPECT_EQ(body.source_addr, "2782?4567");
+  EXPECT_EQ(body.destination_addr, "ACME?");
+  EXPECT_EQ(receipted_message_id(body.tlvs), "ab?(?z");
+}
+
 TEST(SmppPdu, DeliverSmAndRespRoundTrip) {
   deliver_sm d;
   d.source_addr = "27821234567";

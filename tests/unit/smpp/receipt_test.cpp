@@ -26,6 +26,17 @@ TEST(receipt, text_form_gives_id_state_and_error) {
   EXPECT_EQ(r->error_code, "034");
 }
 
+TEST(receipt, text_fields_with_bytes_outside_ascii_read_them_as_question_marks) {
+  const auto r = receipt_of(text_receipt(std::string("id:12\xFF\x00"
+                                                     "4 stat:UNDELIV err:0\xE9",
+                                                     28)),
+                            id_format::as_is, id_format::as_is);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->message_id, "12??4");
+  EXPECT_EQ(r->state, "UNDELIV");
+  EXPECT_EQ(r->error_code, "0?");
+}
+
 TEST(receipt, text_keys_are_case_insensitive_and_need_a_word_start) {
   const auto f = parse_receipt_text("ID:ab12 SUB:001 Stat:delivrd Err:000 text:my id:zz stat:x");
   EXPECT_EQ(f.id, "ab12");
