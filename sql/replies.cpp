@@ -39,8 +39,17 @@ std::string same_reply(const std::string& a, const std::string& b) {
   return "(" + key_of(a, ", ") + ") = (" + key_of(b, ", ") + ")";
 }
 
+// Whether a reply went to its connector's default source, as a boolean[] element (NULL: unknown).
+void add_to_default_source(array_literal& a, const core::inbound_message& m) {
+  if (m.to_default_source) {
+    a.add(*m.to_default_source ? "t" : "f");
+  } else {
+    a.add_null();
+  }
+}
+
 struct part_arrays {
-  array_literal connectors, sources, destinations, references, totals, numbers, bodies;
+  array_literal connectors, sources, destinations, references, totals, numbers, bodies, defaults;
 
   void add(const core::inbound_message& m) {
     connectors.add(m.connector);
@@ -50,34 +59,45 @@ struct part_arrays {
     totals.add(static_cast<int>(m.part->total));
     numbers.add(static_cast<int>(m.part->number));
     bodies.add(m.text);
+    add_to_default_source(defaults, m);
   }
 };
 
 void record_parts(pqxx::work& tx, const part_arrays& a) {
   const auto unnested =
-      "unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[]) "
-      "AS u(connector, source, destination, reference, total, part_no, body)";
-  tx.exec_params(std::string("SELECT pg_advisory_xact_lock($8, k) FROM (SELECT DISTINCT ") +
+      "unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[], "
+      "$8::boolean[]) AS u(connector, source, destination, reference, total, part_no, body, "
+      "to_default_source)";
+  tx.exec_params(std::string("SELECT pg_advisory_xact_lock($9, k) FROM (SELECT DISTINCT ") +
                      lock_key_of("u") + " AS k FROM " + unnested + " ORDER BY 1) x",
                  a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
-                 a.totals.str(), a.numbers.str(), a.bodies.str(), reply_lock_class);
+                 a.totals.str(), a.numbers.str(), a.bodies.str(), a.defaults.str(),
+                 reply_lock_class);
   // A part kept already (the SMSC sent it again: its deliver_sm_resp was lost) changes nothing.
   tx.exec_params(std::string("INSERT INTO inbound_parts (") + reply_key +
-                     ", part_no, body) SELECT * FROM " + unnested + " ON CONFLICT DO NOTHING",
+                     ", part_no, body, to_default_source) SELECT * FROM " + unnested +
+                     " ON CONFLICT DO NOTHING",
                  a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
-                 a.totals.str(), a.numbers.str(), a.bodies.str());
+                 a.totals.str(), a.numbers.str(), a.bodies.str(), a.defaults.str());
   tx.exec_params(
       std::string("WITH touched AS (SELECT DISTINCT ") + reply_key + " FROM " + unnested +
           "), whole AS (SELECT t.* FROM touched t WHERE t.total = (SELECT count(*) FROM "
-          "inbound_parts p WHERE " + same_reply("p", "t") + " AND NOT p.done)), "
-          "taken AS (SELECT p.* FROM inbound_parts p JOIN whole w ON " + same_reply("p", "w") +
+          "inbound_parts p WHERE " +
+          same_reply("p", "t") +
+          " AND NOT p.done)), "
+          "taken AS (SELECT p.* FROM inbound_parts p JOIN whole w ON " +
+          same_reply("p", "w") +
           "), marked AS (UPDATE inbound_parts p SET done = true, body = NULL FROM whole w WHERE " +
-          same_reply("p", "w") + ") "
-          "INSERT INTO inbound_messages (connector, source, destination, body, parts) "
-          "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total "
-          "FROM taken GROUP BY " + reply_key,
-      a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
-      a.totals.str(), a.numbers.str(), a.bodies.str());
+          same_reply("p", "w") +
+          ") "
+          "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
+          "to_default_source) "
+          "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total, "
+          "bool_and(to_default_source) "
+          "FROM taken GROUP BY " +
+          reply_key,
+      a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(), a.totals.str(),
+      a.numbers.str(), a.bodies.str(), a.defaults.str());
 }
 
 }  // namespace
@@ -85,7 +105,7 @@ void record_parts(pqxx::work& tx, const part_arrays& a) {
 result<ok_t, core::store_error> store::record_inbound(
     const std::vector<core::inbound_message>& messages) {
   if (messages.empty()) return ok;
-  array_literal connectors, sources, destinations, bodies;
+  array_literal connectors, sources, destinations, bodies, defaults;
   part_arrays parts;
   std::size_t part_count = 0;
   for (const auto& m : messages) {
@@ -98,14 +118,15 @@ result<ok_t, core::store_error> store::record_inbound(
     sources.add(m.source);
     destinations.add(m.destination);
     bodies.add(m.text);
+    add_to_default_source(defaults, m);
   }
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     if (part_count > 0) record_parts(tx, parts);
     if (part_count == messages.size()) return ok;
     tx.exec_params(
-        "INSERT INTO inbound_messages (connector, source, destination, body) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])",
-        connectors.str(), sources.str(), destinations.str(), bodies.str());
+        "INSERT INTO inbound_messages (connector, source, destination, body, to_default_source) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])",
+        connectors.str(), sources.str(), destinations.str(), bodies.str(), defaults.str());
     return ok;
   });
 }
@@ -127,18 +148,19 @@ result<std::size_t, core::store_error> store::store_incomplete_replies(std::chro
     // Each missing part's place in the text says so; parts_missing lists their numbers.
     const auto stored = tx.exec_params(
         "WITH stale AS (" + stale +
-            "), taken AS (DELETE FROM inbound_parts p USING stale s WHERE " +
-            same_reply("p", "s") +
+            "), taken AS (DELETE FROM inbound_parts p USING stale s WHERE " + same_reply("p", "s") +
             " RETURNING p.*), "
             "slots AS (SELECT s.*, g AS part_no FROM stale s, generate_series(1, s.total) g "
-            "WHERE EXISTS (SELECT 1 FROM taken t WHERE " + same_reply("t", "s") + ")) "
+            "WHERE EXISTS (SELECT 1 FROM taken t WHERE " +
+            same_reply("t", "s") +
+            ")) "
             "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
-            "parts_missing) "
+            "parts_missing, to_default_source) "
             "SELECT sl.connector, sl.source, sl.destination, "
             "string_agg(CASE WHEN t.part_no IS NULL THEN '[part ' || sl.part_no || ' of ' || "
             "sl.total || ' missing]' ELSE coalesce(t.body, '') END, '' ORDER BY sl.part_no), "
             "sl.total, coalesce(array_agg(sl.part_no ORDER BY sl.part_no) FILTER (WHERE "
-            "t.part_no IS NULL), '{}') "
+            "t.part_no IS NULL), '{}'), bool_and(t.to_default_source) "
             "FROM slots sl LEFT JOIN taken t USING (connector, source, destination, reference, "
             "total, part_no) "
             "GROUP BY sl.connector, sl.source, sl.destination, sl.reference, sl.total "

@@ -38,6 +38,10 @@ struct inbound_message {
   std::string destination;
   std::string text;  // UTF-8; of this part only when `part` is set
   std::optional<reply_part> part;
+  // Whether `destination` is the receiving connector's default source address, which messages
+  // without a sender ID are sent from; unknown when the connector has none. The store tells by it
+  // whom a reply is for (migration 0024).
+  std::optional<bool> to_default_source;
 };
 
 // Whether a receipt state is final for its segment (ENROUTE and ACCEPTD are not).

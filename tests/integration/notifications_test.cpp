@@ -247,12 +247,19 @@ TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
   const auto answered = claimed_message("alice@example.org", "+27821000001");
   outcome(answered, status::submitted, "", "s1");
   // notify = off: a reply is stored and mailed to nobody.
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "ok", std::nullopt}}).has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000001", "x", "ok", std::nullopt, std::nullopt}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "0");
 
   set_notify("failures");
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "On my way", std::nullopt}}).has_value());
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27829999999", "x", "who?", std::nullopt}}).has_value());
+  ASSERT_TRUE(
+      store_
+          ->record_inbound({{"smsc1", "27821000001", "x", "On my way", std::nullopt, std::nullopt}})
+          .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27829999999", "x", "who?", std::nullopt, std::nullopt}})
+          .has_value());
   EXPECT_EQ(value("SELECT string_agg(kind || ' ' || rcpt_to || ' ' || message_id, ',') "
                   "FROM notifications"),
             "reply alice@example.org " + std::to_string(answered));
@@ -279,28 +286,34 @@ TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
     ASSERT_TRUE(store_->enqueue(s).has_value());
   }
   // A reply to noc's number is noc's.
-  ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt}})
-          .has_value());
+  ASSERT_TRUE(store_
+                  ->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt,
+                                     std::nullopt}})
+                  .has_value());
   EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
   // A reply to another address could be either account's: mailed to no one (0008 gave it to
   // the account that wrote last, noc, whatever it answered).
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "+27821000001", "x", "for alice?", std::nullopt}})
+  ASSERT_TRUE(store_
+                  ->record_inbound(
+                      {{"smsc1", "+27821000001", "x", "for alice?", std::nullopt, std::nullopt}})
                   .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 
   // The account a reply is for has notify off: mailed to no one (not to the other account).
   execute("UPDATE accounts SET notify = 'off' WHERE name = 'noc'");
-  ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "for noc", std::nullopt}})
-          .has_value());
+  ASSERT_TRUE(store_
+                  ->record_inbound({{"smsc1", "+27821000001", "27820000002", "for noc",
+                                     std::nullopt, std::nullopt}})
+                  .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "6");  // every reply is stored
 
   // Older than 7 days: nobody's.
   execute("UPDATE messages SET created_at = now() - interval '8 days'");
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt}}).has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt, std::nullopt}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 }
 
@@ -320,7 +333,9 @@ TEST_F(notifications_test, two_accounts_sharing_a_sender_id_get_no_reply_by_mail
   s.text = "call me";
   s.sms = sms::encode(s.text);
   ASSERT_TRUE(store_->enqueue(s).has_value());
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000003", "27820000009", "yes", std::nullopt}})
+  ASSERT_TRUE(store_
+                  ->record_inbound(
+                      {{"smsc1", "27821000003", "27820000009", "yes", std::nullopt, std::nullopt}})
                   .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "1");
@@ -346,17 +361,114 @@ TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
   execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE account_id = " +
           std::to_string(noc->id));
   set_notify("all");
-  ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt}})
-          .has_value());
+  ASSERT_TRUE(store_
+                  ->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt,
+                                     std::nullopt}})
+                  .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages WHERE account_id IS NULL"), "1");
   // The same reply to the connector's own address is ops's, as before.
-  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000004", "Alerts", "for ops", std::nullopt}})
+  ASSERT_TRUE(store_
+                  ->record_inbound(
+                      {{"smsc1", "27821000004", "Alerts", "for ops", std::nullopt, std::nullopt}})
                   .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
   EXPECT_EQ(value("SELECT a.name FROM inbound_messages i JOIN accounts a ON a.id = i.account_id"),
             "ops");
+}
+
+// A reply to the sender ID of an account erased since (or of one that changed it) answers a
+// message no account has any more: it is nobody's, even though another account wrote to the
+// number from the connector's default source (0019 gave it to that account). serve says whether
+// a reply went to the default source (0024); one that did is still that account's.
+TEST_F(notifications_test, a_reply_to_an_erased_account_s_sender_id_is_nobody_s) {
+  const auto from_default = claimed_message("alice@example.org", "+27821000005");
+  outcome(from_default, status::submitted, "", "s5");
+  set_notify("all");
+  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+  ASSERT_TRUE(noc.has_value());
+  core::submission s;
+  s.account_id = noc->id;
+  s.mail_from = "bob@example.net";
+  s.recipients = {"+27821000005"};
+  s.sender_id = "+27830000003";
+  s.text = "from noc";
+  s.sms = sms::encode(s.text);
+  ASSERT_TRUE(store_->enqueue(s).has_value());
+  auto reply = [this](const char* destination, bool to_default, const char* text) {
+    ASSERT_TRUE(store_
+                    ->record_inbound({{.connector = "smsc1",
+                                       .source = "27821000005",
+                                       .destination = destination,
+                                       .text = text,
+                                       .part = std::nullopt,
+                                       .to_default_source = to_default}})
+                    .has_value());
+  };
+  auto owner_of = [this](const char* text) {
+    return value(
+        "SELECT coalesce(a.name, '(nobody)') FROM inbound_messages i "
+        "LEFT JOIN accounts a ON a.id = i.account_id WHERE i.body = '" +
+        std::string(text) + "'");
+  };
+  reply("27830000003", false, "for noc");
+  EXPECT_EQ(owner_of("for noc"), "noc");
+  ASSERT_TRUE(sql::admin(db_).delete_account("noc").has_value());
+  reply("27830000003", false, "for erased noc");
+  EXPECT_EQ(owner_of("for erased noc"), "(nobody)");
+  EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
+  // To the connector's default source: the account that wrote from there.
+  reply("Alerts", true, "for ops");
+  EXPECT_EQ(owner_of("for ops"), "ops");
+  EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
+}
+
+// A reply that arrives while its account is being erased (the erasure has deleted the messages
+// and not yet committed) waits for the erasure, and is then attributed without that account.
+// Before, its foreign key check failed after the wait, and the whole batch of replies with it
+// was refused to the SMSC, again at every resend.
+TEST_F(notifications_test, a_reply_during_its_account_s_erasure_is_stored_as_nobody_s) {
+  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+  ASSERT_TRUE(noc.has_value());
+  core::submission s;
+  s.account_id = noc->id;
+  s.mail_from = "bob@example.net";
+  s.recipients = {"+27821000006"};
+  s.text = "from noc";
+  s.sms = sms::encode(s.text);
+  ASSERT_TRUE(store_->enqueue(s).has_value());
+  const auto id = std::to_string(noc->id);
+
+  pqxx::connection erasing(db_);  // the erasure's first steps: the account, then its messages
+  pqxx::work erasure(erasing);
+  erasure.exec("SELECT id FROM accounts WHERE id = " + id + " FOR UPDATE");
+  erasure.exec(
+      "DELETE FROM dispatch_queue q USING messages m WHERE m.id = q.message_id AND "
+      "m.account_id = " +
+      id);
+  erasure.exec("DELETE FROM messages WHERE account_id = " + id);
+  std::optional<bool> stored;
+  std::thread replying([&] {
+    stored = store_
+                 ->record_inbound({{.connector = "smsc1",
+                                    .source = "27821000006",
+                                    .destination = "x",
+                                    .text = "during the erasure",
+                                    .part = std::nullopt,
+                                    .to_default_source = std::nullopt}})
+                 .has_value();
+  });
+  for (int i = 0; i < 500 && value("SELECT count(*) FROM pg_locks WHERE NOT granted") == "0"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(value("SELECT count(*) FROM pg_locks WHERE NOT granted"), "0");
+  erasure.exec("DELETE FROM accounts WHERE id = " + id);
+  erasure.commit();
+  replying.join();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(*stored);
+  EXPECT_EQ(value("SELECT count(*) FROM inbound_messages WHERE body = 'during the erasure' "
+                  "AND account_id IS NULL"),
+            "1");
 }
 
 // Mail to the postmaster to be forwarded (0020): claimed under a lease, released untried when

@@ -23,7 +23,8 @@ core::inbound_message part(std::string text, int reference, int total, int numbe
           .text = std::move(text),
           .part = core::reply_part{.reference = static_cast<std::uint16_t>(reference),
                                    .total = static_cast<std::uint8_t>(total),
-                                   .number = static_cast<std::uint8_t>(number)}};
+                                   .number = static_cast<std::uint8_t>(number)},
+          .to_default_source = std::nullopt};
 }
 
 class reply_store_test : public migrated_test {
@@ -103,8 +104,10 @@ TEST_F(reply_store_test, a_batch_with_single_replies_and_a_whole_reply_stores_bo
            .source = "27823333333",
            .destination = "mail2sms",
            .text = "single",
-           .part = std::nullopt},
-          part("wh", 4, 2, 1), part("ole", 4, 2, 2)});
+           .part = std::nullopt,
+           .to_default_source = std::nullopt},
+          part("wh", 4, 2, 1),
+          part("ole", 4, 2, 2)});
   auto all = replies();
   std::sort(all.begin(), all.end());
   EXPECT_EQ(all, (std::vector<std::string>{"27821234567|whole|2|{}", "27823333333|single|1|{}"}));

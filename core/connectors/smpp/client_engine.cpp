@@ -427,7 +427,8 @@ void client::engine::handle_deliver_sm(connection& c, std::uint32_t sequence,
     return;
   }
   if (!receipt && bad.empty() && settings_.on_reply) {
-    settings_.on_reply(reply_of(bind_.connector, body), ack_for(sequence, response));
+    settings_.on_reply(reply_of(bind_.connector, body, settings_.default_source),
+                       ack_for(sequence, response));
     return;
   }
   if (!bad.empty()) spdlog::warn("smpp {}: ignoring {} from the SMSC", settings_.name, bad);

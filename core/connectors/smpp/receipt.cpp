@@ -186,17 +186,27 @@ core::query_result query_result_of(const pdu& response) {
   return out;
 }
 
-core::inbound_message reply_of(std::string connector, const deliver_sm& d) {
+core::inbound_message reply_of(std::string connector, const deliver_sm& d,
+                               std::string_view default_source) {
   const auto data = split_user_data(d);
   std::optional<core::reply_part> part;
   if (const auto c = concatenation_of(data.udh, d.tlvs)) {
     part = core::reply_part{.reference = c->reference, .total = c->total, .number = c->sequence};
   }
+  // Compared as the store compares a sender ID: without a leading '+', in any case.
+  auto plain = [](std::string_view address) {
+    if (!address.empty() && address.front() == '+') address.remove_prefix(1);
+    return lower(address);
+  };
+  std::optional<bool> to_default_source;
+  if (!default_source.empty())
+    to_default_source = plain(d.destination_addr) == plain(default_source);
   return {.connector = std::move(connector),
           .source = d.source_addr,
           .destination = d.destination_addr,
           .text = decode_text(d.data_coding, data.udh, data.payload),
-          .part = part};
+          .part = part,
+          .to_default_source = to_default_source};
 }
 
 }  // namespace mail2sms::smpp

@@ -62,7 +62,9 @@ receipt_text_fields parse_receipt_text(std::string_view text);
 // The reply a deliver_sm that is not a receipt carries, as the connector `connector` received
 // it: its text as UTF-8 (short_message or message_payload, UDH removed), and the part it is of a
 // concatenated reply (UDH IEI 0x00 or 0x08, or the SAR TLVs), if it is one. Each part's text is
-// decoded on its own.
-core::inbound_message reply_of(std::string connector, const deliver_sm& d);
+// decoded on its own. `default_source`: the connector's source address for messages without a
+// sender ID ("" if it has none), to say whether the reply went to it.
+core::inbound_message reply_of(std::string connector, const deliver_sm& d,
+                               std::string_view default_source = {});
 
 }  // namespace mail2sms::smpp
