@@ -2,6 +2,8 @@
 // attacker cycling addresses or names cannot grow them without bound.
 #include "smtpd/auth_limiter.hpp"
 
+#include "smtpd/client_key.hpp"
+
 #include <algorithm>
 
 namespace mail2sms::smtpd {
@@ -46,7 +48,9 @@ void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
   }
 }
 
-auth_limiter::attempt auth_limiter::take_attempt(const std::string& ip, const std::string& user) {
+auth_limiter::attempt auth_limiter::take_attempt(const std::string& address,
+                                                 const std::string& user) {
+  const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   const auto now = now_();
   auto pending = [](const auto& map, const std::string& key) {
@@ -71,7 +75,9 @@ void auth_limiter::end_attempt(const std::string& ip, const std::string& user) {
   }
 }
 
-std::chrono::milliseconds auth_limiter::failed(const std::string& ip, const std::string& user) {
+std::chrono::milliseconds auth_limiter::failed(const std::string& address,
+                                               const std::string& user) {
+  const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   end_attempt(ip, user);
   const auto now = now_();
@@ -85,13 +91,15 @@ std::chrono::milliseconds auth_limiter::failed(const std::string& ip, const std:
   return std::min(delay, limits_.max_delay);
 }
 
-void auth_limiter::succeeded(const std::string& ip, const std::string& user) {
+void auth_limiter::succeeded(const std::string& address, const std::string& user) {
+  const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   end_attempt(ip, user);
   by_user_.erase(user);
 }
 
-void auth_limiter::released(const std::string& ip, const std::string& user) {
+void auth_limiter::released(const std::string& address, const std::string& user) {
+  const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   end_attempt(ip, user);
 }

@@ -13,7 +13,7 @@
 namespace mail2sms::smtpd {
 
 struct auth_limits {
-  std::size_t per_ip = 10;    // failures from one address within `window`, then blocked
+  std::size_t per_ip = 10;    // failures from one address (IPv6: its /64) within `window`
   std::size_t per_user = 10;  // failures for one user name, from anywhere
   std::chrono::seconds window{900};
   std::chrono::milliseconds first_delay{1000};  // doubles with each failure ...

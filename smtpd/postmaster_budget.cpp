@@ -1,7 +1,7 @@
 // Mails to the postmaster per client address and hour (see postmaster_budget.hpp).
 #include "smtpd/postmaster_budget.hpp"
 
-#include <arpa/inet.h>
+#include "smtpd/client_key.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,16 +17,6 @@ constexpr std::chrono::hours hour{1};
 // sweep at every take walked them all each time.
 constexpr std::size_t sweep_at = 4096;
 
-std::string key_of(const std::string& client) {
-  std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET6, client.c_str(), bytes.data()) != 1) return client;  // IPv4
-  const std::array<unsigned char, 12> v4_mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::equal(v4_mapped.begin(), v4_mapped.end(), bytes.begin())) return client;
-  for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
-  char text[INET6_ADDRSTRLEN];
-  if (inet_ntop(AF_INET6, bytes.data(), text, sizeof text) == nullptr) return client;
-  return std::string(text) + "/64";
-}
 }  // namespace
 
 postmaster_budget::postmaster_budget(std::size_t per_hour, clock_fn now)
@@ -40,7 +30,7 @@ bool postmaster_budget::take(const std::string& client) {
       it = now - it->second.start >= hour ? clients_.erase(it) : std::next(it);
     next_sweep_ = std::max(sweep_at, 2 * clients_.size());
   }
-  auto& w = clients_[key_of(client)];
+  auto& w = clients_[client_key(client)];
   if (w.used == 0 || now - w.start >= hour) w = window{now, 0};
   if (w.used >= per_hour_) return false;
   ++w.used;
@@ -54,7 +44,7 @@ std::size_t postmaster_budget::remembered() {
 
 void postmaster_budget::give_back(const std::string& client) {
   std::lock_guard lock(mutex_);
-  const auto it = clients_.find(key_of(client));
+  const auto it = clients_.find(client_key(client));
   if (it != clients_.end() && it->second.used > 0) --it->second.used;
 }
 

@@ -45,6 +45,17 @@ TEST_F(auth_limiter_test, an_address_is_blocked_after_its_budget_whatever_the_na
   EXPECT_TRUE(allowed(limiter, "192.0.2.2", "d"));  // another address is not affected
 }
 
+// One IPv6 host picks source addresses from a whole /64: they share one budget.
+TEST_F(auth_limiter_test, ipv6_addresses_of_one_64_share_the_address_budget) {
+  auto limiter = make(3, 100);
+  for (const char* ip : {"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"}) {
+    ASSERT_EQ(limiter.take_attempt(ip, ip), attempt::taken);
+    limiter.failed(ip, ip);
+  }
+  EXPECT_FALSE(allowed(limiter, "2001:db8:1:2:abcd::9", "x"));
+  EXPECT_TRUE(allowed(limiter, "2001:db8:1:3::1", "x"));  // the next /64 is another client
+}
+
 TEST_F(auth_limiter_test, a_user_name_is_blocked_after_its_budget_from_any_address) {
   auto limiter = make(100, 2);
   limiter.failed("192.0.2.1", "acme");
