@@ -224,9 +224,13 @@ asio::awaitable<void> session::perform(actions todo) {
       then(protocol_.on_store_result(stored));
     } else if (std::holds_alternative<close_connection>(next)) {
       boost::system::error_code ignored;
-      if (tls_) {
-        // Best effort close_notify; the peer may already be gone.
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      if (tls_ && !timed_out_) {
+        // TLS's close_notify (RFC 8446 6.1), as Postfix sends it: the client can tell the end
+        // of the session from a truncation. Its own close_notify is waited for a second at most
+        // (one that just closes the connection ends the wait at once).
+        start_wait(std::chrono::seconds(1));
+        co_await tls_->async_shutdown(asio::redirect_error(use_awaitable, ignored));
+        end_wait();
       }
       socket_.close(ignored);
       co_return;

@@ -119,6 +119,19 @@ class DescriptorExhaustionTest(BridgeTest):
             self.assertTrue(read_reply(f).startswith("220 "))
 
 
+class TlsCloseTest(BridgeTest):
+    def test_the_server_ends_a_tls_session_with_close_notify(self):
+        raw = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=20)
+        s = tls_context().wrap_socket(raw, suppress_ragged_eofs=False)
+        with s:
+            f = s.makefile("rb")
+            self.assertTrue(read_reply(f).startswith("220 "))
+            s.sendall(b"QUIT\r\n")
+            self.assertTrue(read_reply(f).startswith("221 "))
+            # A TCP close without close_notify raises SSLEOFError here (a truncation, to TLS).
+            self.assertEqual(s.recv(1), b"")
+
+
 class SessionDeadlineTest(BridgeTest):
     extra_smtp = "session_timeout = 3"
 
