@@ -2,6 +2,7 @@
 // erased.
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,33 +23,55 @@ struct data_options {
 
 data_options o;
 
-// The export holds numbers and texts: readable by its owner only. It is written to a new file
-// beside `path` (created 0600, exclusively) and renamed over it, so whatever was at `path` before
-// (an earlier export made 0644, a file another user created there, a symlink) neither lends the
-// document its mode or owner nor is written through.
-void write_private_file(const std::string& path, const std::string& text) {
-  std::string temp = path + ".XXXXXX";
-  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
-  const auto fail = [&](const std::string& why) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw exit_error{exit_failure, "cannot write " + path + ": " + why};
-  };
+void write_all(int fd, const std::string& text, const std::string& path) {
   std::size_t written = 0;
   while (written < text.size()) {
     const auto n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(std::strerror(errno));
+    if (n < 0) throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) fail(std::strerror(errno));
-  if (::close(fd) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(temp.c_str());
-    throw exit_error{exit_failure, "cannot write " + path + ": " + why};
+}
+
+// The export holds numbers and texts: readable by its owner only. It is written to a new file
+// beside `path` (created 0600, exclusively) and renamed over it, so whatever was at `path` before
+// (an earlier export made 0644, a file another user created there, a symlink) neither lends the
+// document its mode or owner nor is written through. A pipe or a device there (`--output
+// >(gpg -e ...)`, /dev/stdout) is written to as it is.
+void write_private_file(const std::string& path, const std::string& text) {
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+    try {
+      write_all(fd, text, path);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    return;
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  const auto slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : path.substr(0, slash);
+  std::string temp = path + ".XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0)
+    throw exit_error{exit_failure, "cannot create a file in " + folder + " for " + path + ": " +
+                                       std::strerror(errno)};
+  try {
+    write_all(fd, text, path);
+    if (::fsync(fd) != 0)
+      throw exit_error{exit_failure, "cannot write " + path + ": " + std::strerror(errno)};
+  } catch (const exit_error&) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  if (::close(fd) != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(temp.c_str());
     throw exit_error{exit_failure, "cannot write " + path + ": " + why};

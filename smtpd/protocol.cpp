@@ -21,9 +21,12 @@ constexpr std::string_view postmaster_alone_reply =
     "again in another one";
 
 // While an outcome is awaited the client may pipeline at most one group of commands
-// (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse.
+// (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse. MAIL and RCPT
+// lines fit in 512 octets (RFC 5321's paths are at most 256), whatever longer command lines
+// max_command_line allows: a group is counted at that, plus one line of the longest, so that a
+// larger limit does not let each waiting session hold megabytes.
 std::size_t pipelined_input_limit(const protocol_settings& s) {
-  return std::max<std::size_t>(64 * 1024, (s.max_recipients + 8) * s.max_command_line);
+  return std::max<std::size_t>(64 * 1024, (s.max_recipients + 8) * 512 + s.max_command_line);
 }
 
 std::string size_limit_reply(std::size_t max) {

@@ -128,9 +128,11 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
 void session::cut() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->cut_ = true;
-    // Wake a pending read or write; the run loop then says goodbye.
+    // Wake a pending read or write, or the pause before a failed AUTH's answer; the run loop
+    // then says goodbye.
     boost::system::error_code ignored;
     self->socket_.cancel(ignored);
+    self->delay_.cancel();
   });
 }
 
@@ -224,7 +226,7 @@ asio::awaitable<void> session::perform(actions todo) {
       then(protocol_.on_store_result(stored));
     } else if (std::holds_alternative<close_connection>(next)) {
       boost::system::error_code ignored;
-      if (tls_ && !timed_out_) {
+      if (tls_) {
         // TLS's close_notify (RFC 8446 6.1), as Postfix sends it: the client can tell the end
         // of the session from a truncation. Its own close_notify is waited for a second at most
         // (one that just closes the connection ends the wait at once).

@@ -14,8 +14,21 @@
 --   - when serve said where the reply went and no message was sent from there, the reply is
 --     nobody's: it answers a message none of the accounts still has;
 --   - when it could not say, 0019's rule stands.
+-- Addresses compare as numbers where both are (an SMSC may report one in national form, or
+-- without its '+': the last nine digits decide when both have that many, else all of them), and
+-- otherwise as text in any case. serve compares a reply's destination with its default source by
+-- the same rule (core/connectors/smpp/receipt.cpp).
 ALTER TABLE inbound_messages ADD COLUMN to_default_source boolean;
 ALTER TABLE inbound_parts ADD COLUMN to_default_source boolean;
+
+CREATE FUNCTION same_reply_address(a text, b text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN ltrim(a, '+') ~ '^[0-9]{9,}$' AND ltrim(b, '+') ~ '^[0-9]{9,}$'
+            THEN right(a, 9) = right(b, 9)
+        ELSE ltrim(a, '+') <> '' AND lower(ltrim(a, '+')) = lower(ltrim(b, '+'))
+    END
+$$;
 
 CREATE FUNCTION reply_attribution(source text, destination text, to_default_source boolean,
                                   since timestamptz, until timestamptz)
@@ -24,10 +37,10 @@ RETURNS TABLE (message_id bigint, account_id bigint, mail_from text, notify text
 LANGUAGE sql STABLE AS $$
     WITH asked AS (
         SELECT CASE WHEN source ~ '^[0-9]{4,15}$' THEN '+' || source ELSE source END AS number,
-               lower(ltrim(coalesce(destination, ''), '+')) AS sent_to
+               coalesce(destination, '') AS sent_to
     ), newest AS (
         SELECT m.id, m.account_id, m.mail_from, a.notify, a.notify_to,
-               (q.sent_to <> '' AND lower(ltrim(m.sender_id, '+')) = q.sent_to)
+               same_reply_address(m.sender_id, q.sent_to)
                OR (to_default_source IS TRUE AND m.sender_id = '') AS sent_from_there
         FROM asked q CROSS JOIN accounts a
         CROSS JOIN LATERAL (
@@ -39,13 +52,12 @@ LANGUAGE sql STABLE AS $$
         SELECT * FROM newest
         WHERE sent_from_there
            OR (NOT EXISTS (SELECT 1 FROM newest WHERE sent_from_there)
-               AND (to_default_source IS NULL OR (SELECT sent_to FROM asked) = ''))
+               AND (to_default_source IS NULL OR ltrim((SELECT sent_to FROM asked), '+') = ''))
     )
     SELECT id, account_id, mail_from, notify, notify_to FROM remaining
     WHERE (SELECT count(*) FROM remaining) = 1
       AND (sent_from_there OR NOT EXISTS (
-          SELECT 1 FROM asked q JOIN accounts o
-            ON q.sent_to <> '' AND o.sender_id <> '' AND lower(ltrim(o.sender_id, '+')) = q.sent_to))
+          SELECT 1 FROM asked q JOIN accounts o ON same_reply_address(o.sender_id, q.sent_to)))
 $$;
 
 -- The account found is held (FOR KEY SHARE, as the foreign key will) before the row is written.

@@ -239,14 +239,15 @@ class OperatorMistakesTest(unittest.TestCase):
                 client.login("errs", "pager password")
 
     def test_an_export_replaces_what_was_at_its_path_with_a_file_of_mode_600(self):
-        earlier = os.path.join(self.dir, "earlier.json")  # an export someone made readable
+        folder = tempfile.mkdtemp(dir=self.dir)  # its own: the class's is shared
+        earlier = os.path.join(folder, "earlier.json")  # an export someone made readable
         with open(earlier, "w") as f:
             f.write("old\n")
         os.chmod(earlier, 0o644)
-        elsewhere = os.path.join(self.dir, "elsewhere")  # a symlink is not written through
+        elsewhere = os.path.join(folder, "elsewhere")  # a symlink is not written through
         with open(elsewhere, "w") as f:
             f.write("keep\n")
-        link = os.path.join(self.dir, "link.json")
+        link = os.path.join(folder, "link.json")
         os.symlink(elsewhere, link)
         for path in (earlier, link):
             bridge.cli("account", "export", "errs", "--output", path)
@@ -256,10 +257,26 @@ class OperatorMistakesTest(unittest.TestCase):
                 self.assertEqual(json.load(f)["account"]["name"], "errs")
         with open(elsewhere) as f:
             self.assertEqual(f.read(), "keep\n")
-        self.assertEqual(sorted(os.listdir(self.dir)), ["earlier.json", "elsewhere", "link.json"])
+        self.assertEqual(sorted(os.listdir(folder)), ["earlier.json", "elsewhere", "link.json"])
         err = self.fails(1, "account", "export", "errs", "--output",
-                         os.path.join(self.dir, "no-such-dir", "x.json"))
-        self.assertIn("cannot write", err)
+                         os.path.join(folder, "no-such-dir", "x.json"))
+        self.assertIn("cannot create a file in %s" % os.path.join(folder, "no-such-dir"), err)
+        # A pipe (`--output >(gpg ...)`) is written to, not replaced.
+        read_end, write_end = os.pipe()
+        try:
+            r = subprocess.run([BINARY, "account", "export", "errs", "--config", bridge.config,
+                                "--output", "/dev/fd/%d" % write_end], pass_fds=(write_end,),
+                               capture_output=True, text=True, timeout=120)
+            os.close(write_end)
+            write_end = None
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with os.fdopen(read_end) as f:
+                read_end = None
+                self.assertEqual(json.load(f)["account"]["name"], "errs")
+        finally:
+            for fd in (read_end, write_end):
+                if fd is not None:
+                    os.close(fd)
 
     def test_unknown_account_is_a_failure_naming_it(self):
         err = self.fails(1, "account", "sender", "add", "nobody", "ops@example.com")

@@ -68,7 +68,12 @@ void check_round_trip(const pdu& decoded, byte_span frame) {
   const auto wire2 = encode(again.message);
   check(wire2.has_value() && *wire2 == *wire, "encoding is not canonical");
   if (encodes_every_byte(decoded)) {
-    check(std::equal(frame.begin(), frame.end(), wire->begin(), wire->end()),
+    // Byte for byte, but for the octets outside ASCII in C-octet strings, which parse reads as
+    // '?' (pdu.hpp, ascii_only).
+    check(std::equal(frame.begin(), frame.end(), wire->begin(), wire->end(),
+                     [](std::uint8_t sent, std::uint8_t again) {
+                       return sent == again || (again == '?' && sent >= 0x80);
+                     }),
           "encode(parse(bytes)) != bytes for a fully modelled PDU");
   }
 }

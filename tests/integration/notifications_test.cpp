@@ -413,6 +413,8 @@ TEST_F(notifications_test, a_reply_to_an_erased_account_s_sender_id_is_nobody_s)
   };
   reply("27830000003", false, "for noc");
   EXPECT_EQ(owner_of("for noc"), "noc");
+  reply("0830000003", false, "for noc, national");  // as an SMSC may report the address
+  EXPECT_EQ(owner_of("for noc, national"), "noc");
   ASSERT_TRUE(sql::admin(db_).delete_account("noc").has_value());
   reply("27830000003", false, "for erased noc");
   EXPECT_EQ(owner_of("for erased noc"), "(nobody)");

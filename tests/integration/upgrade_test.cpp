@@ -62,6 +62,26 @@ TEST_F(upgrade_test, replies_kept_before_0019_belong_to_the_account_they_were_ma
             "not mailed");
 }
 
+// 0025: failed logins kept before it lose a name tried that is no account's (a password typed as
+// the name, a phone number); an account's name, and an erased account's label, stay.
+TEST_F(upgrade_test, failed_logins_kept_before_0025_lose_names_that_are_no_account_s) {
+  std::string last;
+  const auto db = migrated_before("0025", last);
+  ASSERT_EQ(last, "0024_reply_default_source");
+  pqxx::connection conn(db);
+  execute(conn,
+          "INSERT INTO accounts (name, country) VALUES ('ops', 'ZA');"
+          "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) VALUES"
+          " ('smtp', 'auth.failure', 'ops', 'AUTH PLAIN', '192.0.2.7', 1),"
+          " ('smtp', 'auth.failure', 'correct horse battery', 'AUTH PLAIN', '192.0.2.7', NULL),"
+          " ('smtp', 'auth.failure', 'deleted account #9', '', '', NULL),"
+          " ('cli', 'account.add', 'ops', '', '', 1)");
+  ASSERT_NO_FATAL_FAILURE(migrate_rest(db, "0025_audit_unknown_names"));
+  EXPECT_EQ(
+      scalar(conn, "SELECT string_agg(subject || '/' || client, ',' ORDER BY id) FROM audit_log"),
+      "ops/192.0.2.7,(not an account name)/192.0.2.7,deleted account #9/,ops/");
+}
+
 // 0020: the postmaster's mailbox keeps a running total. It starts from the mail already kept
 // (each mail its size and 1 KiB), and every delete gives room back.
 TEST_F(upgrade_test, the_postmaster_mailbox_total_starts_from_the_mail_already_kept) {

@@ -133,8 +133,12 @@ TEST(receipt, a_reply_says_whether_it_went_to_the_connector_s_default_source) {
   EXPECT_EQ(reply_of("smsc1", d, "+27820000000").to_default_source, std::optional<bool>(true));
   EXPECT_EQ(reply_of("smsc1", d, "+27820000001").to_default_source, std::optional<bool>(false));
   EXPECT_EQ(reply_of("smsc1", d, "").to_default_source, std::nullopt);
+  d.destination_addr = "0820000000";  // the national form of the same number
+  EXPECT_EQ(reply_of("smsc1", d, "+27820000000").to_default_source, std::optional<bool>(true));
   d.destination_addr = "ALERTS";
   EXPECT_EQ(reply_of("smsc1", d, "Alerts").to_default_source, std::optional<bool>(true));
+  d.destination_addr = "40000";  // short codes compare whole
+  EXPECT_EQ(reply_of("smsc1", d, "140000").to_default_source, std::optional<bool>(false));
 }
 
 TEST(receipt, a_reply_part_with_a_16_bit_reference) {
