@@ -178,8 +178,7 @@ asio::awaitable<void> session::run() {
         break;
       }
       if (shutdown_requested_ && !shutdown_told_) {
-        shutdown_told_ = true;
-        co_await perform(protocol_.on_shutdown());
+        co_await perform(stopping_news());
         continue;
       }
       const std::string_view input = co_await read_input();
@@ -200,6 +199,15 @@ asio::awaitable<void> session::run() {
   spdlog::info("smtp {}: disconnected", peer_);
 }
 
+// A SIGTERM that came while the session waited (for input, a commit, a password check) is told
+// to the protocol before it reads on, once: so a MAIL the client pipelined after the final dot
+// (or after AUTH) starts no new transaction.
+actions session::stopping_news() {
+  if (!shutdown_requested_ || shutdown_told_) return {};
+  shutdown_told_ = true;
+  return protocol_.on_shutdown();
+}
+
 asio::awaitable<void> session::perform(actions todo) {
   // A queue over the vector itself: the steps run in order and what a step leads to is appended
   // (a std::deque here allocated its map and first block on every input, four times a mail).
@@ -214,15 +222,12 @@ asio::awaitable<void> session::perform(actions todo) {
       if (!co_await handshake()) co_return;
       then(protocol_.on_tls_started());
     } else if (auto* creds = std::get_if<verify_credentials>(&next)) {
-      then(protocol_.on_auth_result(co_await verify(*creds)));
+      auto verified = co_await verify(*creds);
+      then(stopping_news());
+      then(protocol_.on_auth_result(verified));
     } else if (auto* message = std::get_if<store_message>(&next)) {
       auto stored = co_await store(*message);
-      if (shutdown_requested_ && !shutdown_told_) {
-        // SIGTERM came during the commit: the protocol hears of it before it reads on, so a
-        // MAIL the client pipelined after the final dot starts no new transaction.
-        shutdown_told_ = true;
-        then(protocol_.on_shutdown());
-      }
+      then(stopping_news());
       then(protocol_.on_store_result(stored));
     } else if (std::holds_alternative<close_connection>(next)) {
       boost::system::error_code ignored;

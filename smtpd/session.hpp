@@ -61,6 +61,7 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   asio::awaitable<void> perform(actions todo);
+  actions stopping_news();
   asio::awaitable<bool> write(const std::string& text);
   // The next input, or an empty view at EOF, error, timeout or a wake-up. The view is valid
   // until the session next suspends: use it before any co_await.

@@ -39,12 +39,12 @@ std::string same_reply(const std::string& a, const std::string& b) {
   return "(" + key_of(a, ", ") + ") = (" + key_of(b, ", ") + ")";
 }
 
-// Whether a reply went to its connector's default source, as a boolean[] element (NULL: unknown).
-void add_to_default_source(array_literal& a, const core::inbound_message& m) {
-  if (m.to_default_source) {
-    a.add(*m.to_default_source ? "t" : "f");
-  } else {
+// The reply's connector's default source, as a text[] element (NULL: it has none).
+void add_default_source(array_literal& a, const core::inbound_message& m) {
+  if (m.default_source.empty()) {
     a.add_null();
+  } else {
+    a.add(m.default_source);
   }
 }
 
@@ -59,15 +59,15 @@ struct part_arrays {
     totals.add(static_cast<int>(m.part->total));
     numbers.add(static_cast<int>(m.part->number));
     bodies.add(m.text);
-    add_to_default_source(defaults, m);
+    add_default_source(defaults, m);
   }
 };
 
 void record_parts(pqxx::work& tx, const part_arrays& a) {
   const auto unnested =
       "unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[], "
-      "$8::boolean[]) AS u(connector, source, destination, reference, total, part_no, body, "
-      "to_default_source)";
+      "$8::text[]) AS u(connector, source, destination, reference, total, part_no, body, "
+      "default_source)";
   tx.exec_params(std::string("SELECT pg_advisory_xact_lock($9, k) FROM (SELECT DISTINCT ") +
                      lock_key_of("u") + " AS k FROM " + unnested + " ORDER BY 1) x",
                  a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
@@ -75,7 +75,7 @@ void record_parts(pqxx::work& tx, const part_arrays& a) {
                  reply_lock_class);
   // A part kept already (the SMSC sent it again: its deliver_sm_resp was lost) changes nothing.
   tx.exec_params(std::string("INSERT INTO inbound_parts (") + reply_key +
-                     ", part_no, body, to_default_source) SELECT * FROM " + unnested +
+                     ", part_no, body, default_source) SELECT * FROM " + unnested +
                      " ON CONFLICT DO NOTHING",
                  a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(),
                  a.totals.str(), a.numbers.str(), a.bodies.str(), a.defaults.str());
@@ -91,9 +91,9 @@ void record_parts(pqxx::work& tx, const part_arrays& a) {
           same_reply("p", "w") +
           ") "
           "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
-          "to_default_source) "
+          "default_source) "
           "SELECT connector, source, destination, string_agg(body, '' ORDER BY part_no), total, "
-          "bool_and(to_default_source) "
+          "max(default_source) "
           "FROM taken GROUP BY " +
           reply_key,
       a.connectors.str(), a.sources.str(), a.destinations.str(), a.references.str(), a.totals.str(),
@@ -118,14 +118,14 @@ result<ok_t, core::store_error> store::record_inbound(
     sources.add(m.source);
     destinations.add(m.destination);
     bodies.add(m.text);
-    add_to_default_source(defaults, m);
+    add_default_source(defaults, m);
   }
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     if (part_count > 0) record_parts(tx, parts);
     if (part_count == messages.size()) return ok;
     tx.exec_params(
-        "INSERT INTO inbound_messages (connector, source, destination, body, to_default_source) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[])",
+        "INSERT INTO inbound_messages (connector, source, destination, body, default_source) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
         connectors.str(), sources.str(), destinations.str(), bodies.str(), defaults.str());
     return ok;
   });
@@ -155,12 +155,12 @@ result<std::size_t, core::store_error> store::store_incomplete_replies(std::chro
             same_reply("t", "s") +
             ")) "
             "INSERT INTO inbound_messages (connector, source, destination, body, parts, "
-            "parts_missing, to_default_source) "
+            "parts_missing, default_source) "
             "SELECT sl.connector, sl.source, sl.destination, "
             "string_agg(CASE WHEN t.part_no IS NULL THEN '[part ' || sl.part_no || ' of ' || "
             "sl.total || ' missing]' ELSE coalesce(t.body, '') END, '' ORDER BY sl.part_no), "
             "sl.total, coalesce(array_agg(sl.part_no ORDER BY sl.part_no) FILTER (WHERE "
-            "t.part_no IS NULL), '{}'), bool_and(t.to_default_source) "
+            "t.part_no IS NULL), '{}'), max(t.default_source) "
             "FROM slots sl LEFT JOIN taken t USING (connector, source, destination, reference, "
             "total, part_no) "
             "GROUP BY sl.connector, sl.source, sl.destination, sl.reference, sl.total "

@@ -38,10 +38,9 @@ struct inbound_message {
   std::string destination;
   std::string text;  // UTF-8; of this part only when `part` is set
   std::optional<reply_part> part;
-  // Whether `destination` is the receiving connector's default source address, which messages
-  // without a sender ID are sent from; unknown when the connector has none. The store tells by it
-  // whom a reply is for (migration 0024).
-  std::optional<bool> to_default_source;
+  // The receiving connector's source address for messages without a sender ID ("": it has none).
+  // The store tells by it whom a reply is for (migration 0024).
+  std::string default_source;
 };
 
 // Whether a receipt state is final for its segment (ENROUTE and ACCEPTD are not).

@@ -6,20 +6,19 @@
 -- that had written to the number from the shared default source: its text in that account's
 -- export and its notification mailed there.
 --
--- serve now says, for each reply, whether it went to the receiving connector's default source
--- (to_default_source; NULL when it cannot say: the connector has none, or an older serve, or a
--- row written by hand). A message without a sender ID was sent from that default source, so:
+-- serve now stores with each reply the receiving connector's default source (default_source;
+-- NULL when it has none to give: the connector has no `source`, or an older serve, or a row
+-- written by hand). A message without a sender ID was sent from that default source, so:
 --   - a message with a sender ID is answered at that sender ID; one without, at the default
---     source (when serve said the reply went there);
---   - when serve said where the reply went and no message was sent from there, the reply is
---     nobody's: it answers a message none of the accounts still has;
---   - when it could not say, 0019's rule stands.
+--     source;
+--   - when the default source is known and no message was sent from the address the reply went
+--     to, the reply is nobody's: it answers a message none of the accounts still has;
+--   - when it is not known, 0019's rule stands.
 -- Addresses compare as numbers where both are (an SMSC may report one in national form, or
 -- without its '+': the last nine digits decide when both have that many, else all of them), and
--- otherwise as text in any case. serve compares a reply's destination with its default source by
--- the same rule (core/connectors/smpp/receipt.cpp).
-ALTER TABLE inbound_messages ADD COLUMN to_default_source boolean;
-ALTER TABLE inbound_parts ADD COLUMN to_default_source boolean;
+-- otherwise as text in any case: same_reply_address, the one place that rule is written.
+ALTER TABLE inbound_messages ADD COLUMN default_source text;
+ALTER TABLE inbound_parts ADD COLUMN default_source text;
 
 CREATE FUNCTION same_reply_address(a text, b text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
@@ -30,18 +29,22 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
-CREATE FUNCTION reply_attribution(source text, destination text, to_default_source boolean,
+CREATE FUNCTION reply_attribution(source text, destination text, default_source text,
                                   since timestamptz, until timestamptz)
 RETURNS TABLE (message_id bigint, account_id bigint, mail_from text, notify text,
                notify_to text)
 LANGUAGE sql STABLE AS $$
     WITH asked AS (
         SELECT CASE WHEN source ~ '^[0-9]{4,15}$' THEN '+' || source ELSE source END AS number,
-               coalesce(destination, '') AS sent_to
+               coalesce(destination, '') AS sent_to,
+               -- whether the reply went to the default source; NULL: not known
+               CASE WHEN coalesce(default_source, '') <> ''
+                    THEN same_reply_address(coalesce(destination, ''), default_source) END
+                 AS to_default_source
     ), newest AS (
         SELECT m.id, m.account_id, m.mail_from, a.notify, a.notify_to,
                same_reply_address(m.sender_id, q.sent_to)
-               OR (to_default_source IS TRUE AND m.sender_id = '') AS sent_from_there
+               OR (q.to_default_source IS TRUE AND m.sender_id = '') AS sent_from_there
         FROM asked q CROSS JOIN accounts a
         CROSS JOIN LATERAL (
             SELECT id, account_id, mail_from, sender_id FROM messages
@@ -52,7 +55,7 @@ LANGUAGE sql STABLE AS $$
         SELECT * FROM newest
         WHERE sent_from_there
            OR (NOT EXISTS (SELECT 1 FROM newest WHERE sent_from_there)
-               AND (to_default_source IS NULL OR ltrim((SELECT sent_to FROM asked), '+') = ''))
+               AND (SELECT to_default_source IS NULL OR ltrim(sent_to, '+') = '' FROM asked))
     )
     SELECT id, account_id, mail_from, notify, notify_to FROM remaining
     WHERE (SELECT count(*) FROM remaining) = 1
@@ -74,7 +77,7 @@ BEGIN
         FOR attempt IN 1..3 LOOP
             found_account := (
                 SELECT r.account_id
-                FROM reply_attribution(NEW.source, NEW.destination, NEW.to_default_source,
+                FROM reply_attribution(NEW.source, NEW.destination, NEW.default_source,
                                        now() - interval '7 days', 'infinity') r);
             EXIT WHEN found_account IS NULL;
             PERFORM 1 FROM accounts WHERE id = found_account FOR KEY SHARE;
@@ -96,7 +99,7 @@ BEGIN
         RETURN NULL;
     END IF;
     SELECT * INTO answered
-    FROM reply_attribution(NEW.source, NEW.destination, NEW.to_default_source,
+    FROM reply_attribution(NEW.source, NEW.destination, NEW.default_source,
                            now() - interval '7 days', 'infinity');
     IF NOT FOUND OR answered.account_id <> NEW.account_id OR answered.notify = 'off'
        OR NOT notification_may_answer(answered.mail_from) THEN

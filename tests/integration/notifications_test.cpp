@@ -248,18 +248,14 @@ TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
   outcome(answered, status::submitted, "", "s1");
   // notify = off: a reply is stored and mailed to nobody.
   ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "27821000001", "x", "ok", std::nullopt, std::nullopt}})
-          .has_value());
+      store_->record_inbound({{"smsc1", "27821000001", "x", "ok", std::nullopt, ""}}).has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "0");
 
   set_notify("failures");
-  ASSERT_TRUE(
-      store_
-          ->record_inbound({{"smsc1", "27821000001", "x", "On my way", std::nullopt, std::nullopt}})
-          .has_value());
-  ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "27829999999", "x", "who?", std::nullopt, std::nullopt}})
-          .has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "On my way", std::nullopt, ""}})
+                  .has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27829999999", "x", "who?", std::nullopt, ""}})
+                  .has_value());
   EXPECT_EQ(value("SELECT string_agg(kind || ' ' || rcpt_to || ' ' || message_id, ',') "
                   "FROM notifications"),
             "reply alice@example.org " + std::to_string(answered));
@@ -286,34 +282,31 @@ TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
     ASSERT_TRUE(store_->enqueue(s).has_value());
   }
   // A reply to noc's number is noc's.
-  ASSERT_TRUE(store_
-                  ->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt,
-                                     std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT rcpt_to FROM notifications ORDER BY id DESC LIMIT 1"), "noc@example.net");
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
   // A reply to another address could be either account's: mailed to no one (0008 gave it to
   // the account that wrote last, noc, whatever it answered).
-  ASSERT_TRUE(store_
-                  ->record_inbound(
-                      {{"smsc1", "+27821000001", "x", "for alice?", std::nullopt, std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "+27821000001", "x", "for alice?", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 
   // The account a reply is for has notify off: mailed to no one (not to the other account).
   execute("UPDATE accounts SET notify = 'off' WHERE name = 'noc'");
-  ASSERT_TRUE(store_
-                  ->record_inbound({{"smsc1", "+27821000001", "27820000002", "for noc",
-                                     std::nullopt, std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_
+          ->record_inbound({{"smsc1", "+27821000001", "27820000002", "for noc", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "6");  // every reply is stored
 
   // Older than 7 days: nobody's.
   execute("UPDATE messages SET created_at = now() - interval '8 days'");
-  ASSERT_TRUE(
-      store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt, std::nullopt}})
-          .has_value());
+  ASSERT_TRUE(store_->record_inbound({{"smsc1", "27821000001", "x", "late", std::nullopt, ""}})
+                  .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications"), "2");
 }
 
@@ -333,10 +326,9 @@ TEST_F(notifications_test, two_accounts_sharing_a_sender_id_get_no_reply_by_mail
   s.text = "call me";
   s.sms = sms::encode(s.text);
   ASSERT_TRUE(store_->enqueue(s).has_value());
-  ASSERT_TRUE(store_
-                  ->record_inbound(
-                      {{"smsc1", "27821000003", "27820000009", "yes", std::nullopt, std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000003", "27820000009", "yes", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages"), "1");
 }
@@ -361,17 +353,15 @@ TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
   execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE account_id = " +
           std::to_string(noc->id));
   set_notify("all");
-  ASSERT_TRUE(store_
-                  ->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt,
-                                     std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
   EXPECT_EQ(value("SELECT count(*) FROM inbound_messages WHERE account_id IS NULL"), "1");
   // The same reply to the connector's own address is ops's, as before.
-  ASSERT_TRUE(store_
-                  ->record_inbound(
-                      {{"smsc1", "27821000004", "Alerts", "for ops", std::nullopt, std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821000004", "Alerts", "for ops", std::nullopt, ""}})
+          .has_value());
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
   EXPECT_EQ(value("SELECT a.name FROM inbound_messages i JOIN accounts a ON a.id = i.account_id"),
             "ops");
@@ -395,14 +385,14 @@ TEST_F(notifications_test, a_reply_to_an_erased_account_s_sender_id_is_nobody_s)
   s.text = "from noc";
   s.sms = sms::encode(s.text);
   ASSERT_TRUE(store_->enqueue(s).has_value());
-  auto reply = [this](const char* destination, bool to_default, const char* text) {
+  auto reply = [this](const char* destination, const char* text) {
     ASSERT_TRUE(store_
                     ->record_inbound({{.connector = "smsc1",
                                        .source = "27821000005",
                                        .destination = destination,
                                        .text = text,
                                        .part = std::nullopt,
-                                       .to_default_source = to_default}})
+                                       .default_source = "Alerts"}})
                     .has_value());
   };
   auto owner_of = [this](const char* text) {
@@ -411,18 +401,29 @@ TEST_F(notifications_test, a_reply_to_an_erased_account_s_sender_id_is_nobody_s)
         "LEFT JOIN accounts a ON a.id = i.account_id WHERE i.body = '" +
         std::string(text) + "'");
   };
-  reply("27830000003", false, "for noc");
+  reply("27830000003", "for noc");
   EXPECT_EQ(owner_of("for noc"), "noc");
-  reply("0830000003", false, "for noc, national");  // as an SMSC may report the address
+  reply("0830000003", "for noc, national");  // as an SMSC may report the address
   EXPECT_EQ(owner_of("for noc, national"), "noc");
   ASSERT_TRUE(sql::admin(db_).delete_account("noc").has_value());
-  reply("27830000003", false, "for erased noc");
+  reply("27830000003", "for erased noc");
   EXPECT_EQ(owner_of("for erased noc"), "(nobody)");
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "0");
   // To the connector's default source: the account that wrote from there.
-  reply("Alerts", true, "for ops");
+  reply("Alerts", "for ops");
   EXPECT_EQ(owner_of("for ops"), "ops");
   EXPECT_EQ(value("SELECT count(*) FROM notifications WHERE kind = 'reply'"), "1");
+}
+
+// Addresses compare as numbers where both are (the last nine digits, so a national form matches
+// the international one; short codes whole), otherwise as text in any case; an empty one never.
+TEST_F(notifications_test, reply_addresses_compare_as_numbers_where_both_are) {
+  EXPECT_EQ(value("SELECT same_reply_address('27820000000', '+27820000000')"), "t");
+  EXPECT_EQ(value("SELECT same_reply_address('27820000000', '+27820000001')"), "f");
+  EXPECT_EQ(value("SELECT same_reply_address('0820000000', '+27820000000')"), "t");
+  EXPECT_EQ(value("SELECT same_reply_address('ALERTS', 'Alerts')"), "t");
+  EXPECT_EQ(value("SELECT same_reply_address('40000', '140000')"), "f");
+  EXPECT_EQ(value("SELECT same_reply_address('', '')"), "f");
 }
 
 // A reply that arrives while its account is being erased (the erasure has deleted the messages
@@ -457,7 +458,7 @@ TEST_F(notifications_test, a_reply_during_its_account_s_erasure_is_stored_as_nob
                                     .destination = "x",
                                     .text = "during the erasure",
                                     .part = std::nullopt,
-                                    .to_default_source = std::nullopt}})
+                                    .default_source = ""}})
                  .has_value();
   });
   for (int i = 0; i < 500 && value("SELECT count(*) FROM pg_locks WHERE NOT granted") == "0"; ++i)

@@ -243,10 +243,9 @@ TEST_F(receipt_store_test, an_old_unmatched_receipt_does_not_attach_to_a_later_s
 }
 
 TEST_F(receipt_store_test, replies_are_stored_with_their_number) {
-  ASSERT_TRUE(store_
-                  ->record_inbound({{"smsc1", "27821234567", "mail2sms", "YES please", std::nullopt,
-                                     std::nullopt}})
-                  .has_value());
+  ASSERT_TRUE(
+      store_->record_inbound({{"smsc1", "27821234567", "mail2sms", "YES please", std::nullopt, ""}})
+          .has_value());
   pqxx::read_transaction tx(*inspect_);
   const auto row = tx.exec1("SELECT connector, source, destination, body FROM inbound_messages");
   EXPECT_EQ(row[0].as<std::string>(), "smsc1");

@@ -24,7 +24,7 @@ core::inbound_message part(std::string text, int reference, int total, int numbe
           .part = core::reply_part{.reference = static_cast<std::uint16_t>(reference),
                                    .total = static_cast<std::uint8_t>(total),
                                    .number = static_cast<std::uint8_t>(number)},
-          .to_default_source = std::nullopt};
+          .default_source = ""};
 }
 
 class reply_store_test : public migrated_test {
@@ -105,7 +105,7 @@ TEST_F(reply_store_test, a_batch_with_single_replies_and_a_whole_reply_stores_bo
            .destination = "mail2sms",
            .text = "single",
            .part = std::nullopt,
-           .to_default_source = std::nullopt},
+           .default_source = ""},
           part("wh", 4, 2, 1),
           part("ole", 4, 2, 2)});
   auto all = replies();

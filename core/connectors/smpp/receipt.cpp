@@ -186,21 +186,6 @@ core::query_result query_result_of(const pdu& response) {
   return out;
 }
 
-bool same_reply_address(std::string_view a, std::string_view b) {
-  auto plain = [](std::string_view address) {
-    if (!address.empty() && address.front() == '+') address.remove_prefix(1);
-    return address;
-  };
-  a = plain(a);
-  b = plain(b);
-  auto digits = [](std::string_view s) {
-    return s.size() >= 9 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (digits(a) && digits(b)) return a.substr(a.size() - 9) == b.substr(b.size() - 9);
-  return !a.empty() && lower(a) == lower(b);
-}
-
 core::inbound_message reply_of(std::string connector, const deliver_sm& d,
                                std::string_view default_source) {
   const auto data = split_user_data(d);
@@ -208,15 +193,12 @@ core::inbound_message reply_of(std::string connector, const deliver_sm& d,
   if (const auto c = concatenation_of(data.udh, d.tlvs)) {
     part = core::reply_part{.reference = c->reference, .total = c->total, .number = c->sequence};
   }
-  std::optional<bool> to_default_source;
-  if (!default_source.empty())
-    to_default_source = same_reply_address(d.destination_addr, default_source);
   return {.connector = std::move(connector),
           .source = d.source_addr,
           .destination = d.destination_addr,
           .text = decode_text(d.data_coding, data.udh, data.payload),
           .part = part,
-          .to_default_source = to_default_source};
+          .default_source = std::string(default_source)};
 }
 
 }  // namespace mail2sms::smpp

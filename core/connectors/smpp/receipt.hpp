@@ -63,13 +63,7 @@ receipt_text_fields parse_receipt_text(std::string_view text);
 // it: its text as UTF-8 (short_message or message_payload, UDH removed), and the part it is of a
 // concatenated reply (UDH IEI 0x00 or 0x08, or the SAR TLVs), if it is one. Each part's text is
 // decoded on its own. `default_source`: the connector's source address for messages without a
-// sender ID ("" if it has none), to say whether the reply went to it.
-// Whether two addresses name one sender, as the store compares a reply's destination with a
-// sender ID (migration 0024): as numbers when both are (the last nine digits, when both have that
-// many, so that a national form matches the international one; a leading '+' aside), otherwise as
-// text in any case.
-bool same_reply_address(std::string_view a, std::string_view b);
-
+// sender ID ("" if it has none), which the store compares the reply's destination with.
 core::inbound_message reply_of(std::string connector, const deliver_sm& d,
                                std::string_view default_source = {});
 
