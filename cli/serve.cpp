@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli/allocator.hpp"
 #include "cli/common.hpp"
 #include "cli/connectors.hpp"
 #include "core/acceptance.hpp"
@@ -320,6 +321,7 @@ void serve(const std::string& config_path) {
     query_thread = std::jthread([&queries](std::stop_token stop) { queries->run(stop); });
   }
 
+  spdlog::info("memory allocator: {}", allocator_description());
   spdlog::info("mail2sms: serving");
   io.run();
 

@@ -16,6 +16,8 @@ pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq>=14)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+# The mail2sms binary's malloc (cli/CMakeLists.txt says why)
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 
 # mimetic and libphonenumber ship neither CMake nor pkg-config files.
 find_path(MIMETIC_INCLUDE_DIR mimetic/mimetic.h REQUIRED)

@@ -119,7 +119,15 @@ class DescriptorExhaustionTest(BridgeTest):
             self.assertTrue(read_reply(f).startswith("220 "))
 
 
-class TlsCloseTest(BridgeTest):
+class DefaultSettingsTest(BridgeTest):
+    """What serve does with the default settings."""
+
+    def test_serve_runs_on_jemalloc_and_says_so(self):
+        # The build links jemalloc (cli/CMakeLists.txt); serve asks the allocator that answers
+        # its mallocs which it is, so a link that left the C library's malloc in charge fails.
+        wait_for_log(self.bridge, "mail2sms: serving")
+        self.assertRegex(self.bridge.serve_log(), r"memory allocator: jemalloc \d+\.\d+")
+
     def test_the_server_ends_a_tls_session_with_close_notify(self):
         raw = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=20)
         s = tls_context().wrap_socket(raw, suppress_ragged_eofs=False)
