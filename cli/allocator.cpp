@@ -17,7 +17,8 @@ std::string allocator_description() {
   // not move. The pointer is volatile so that the compiler keeps the malloc and free.
   std::uint64_t before = 0, after = 0;
   std::size_t size = sizeof before;
-  if (mallctl("thread.allocated", &before, &size, nullptr, 0) != 0) return "the C library's malloc";
+  if (mallctl("thread.allocated", &before, &size, nullptr, 0) != 0)
+    return "jemalloc, built without statistics (whether it answers malloc is not known)";
   void* volatile probe = std::malloc(4096);
   std::free(probe);
   size = sizeof after;
