@@ -59,7 +59,7 @@ bool valid_domain(std::string_view d) {
     if (i == d.size() || d[i] == '.') {
       if (label == 0 || d[i - 1] == '-') return false;
       label = 0;
-    } else if (is_alnum(d[i]) || (d[i] == '-' && label > 0)) {
+    } else if (is_alnum(d[i]) || d[i] == '_' || (d[i] == '-' && label > 0)) {
       ++label;
     } else {
       return false;
@@ -97,8 +97,21 @@ bool valid_dot_string(std::string_view s) {
   return true;
 }
 
-// Mailbox = Local-part "@" ( Domain / address-literal ).
-bool parse_mailbox(std::string_view box, path_argument& out) {
+// atext and dots in any order: the local parts some senders use that RFC 5321's dot-string
+// does not allow (a..b, a., .a: some mobile carriers' addresses).
+bool valid_loose_local_part(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c != '.' && !is_atext(c)) return false;
+  }
+  return true;
+}
+
+// Mailbox = Local-part "@" ( Domain / address-literal ). A sender's mailbox is read as Postfix
+// reads it (strict_rfc821_envelopes = no): a local part of atext and dots in any order and of
+// any length (VERP and SRS senders run past 64 octets), or no domain at all (an unqualified
+// "root", which the protocol qualifies). Either way a domain's one trailing dot is dropped.
+bool parse_mailbox(std::string_view box, path_argument& out, bool sender) {
   std::size_t at = 0;
   if (!box.empty() && box.front() == '"') {
     auto local = unquote(box, at);
@@ -106,10 +119,18 @@ bool parse_mailbox(std::string_view box, path_argument& out) {
     out.local_part = std::move(*local);
   } else {
     at = box.rfind('@');
-    if (at == std::string_view::npos || !valid_dot_string(box.substr(0, at))) return false;
-    out.local_part = std::string(box.substr(0, at));
+    if (sender && at == std::string_view::npos && valid_loose_local_part(box)) {
+      out.local_part = out.address = std::string(box);
+      return true;
+    }
+    if (at == std::string_view::npos) return false;
+    const auto local = box.substr(0, at);
+    if (!(sender ? valid_loose_local_part(local) : valid_dot_string(local))) return false;
+    out.local_part = std::string(local);
   }
-  if (at >= box.size() || box[at] != '@' || out.local_part.size() > max_local_part) return false;
+  if (at >= box.size() || box[at] != '@') return false;
+  if (!sender && out.local_part.size() > max_local_part) return false;
+  if (box.size() > at + 2 && box.back() == '.' && box[at + 1] != '[') box.remove_suffix(1);
   out.domain = std::string(box.substr(at + 1));
   out.address = std::string(box);
   return valid_domain(out.domain);
@@ -181,17 +202,28 @@ result<path_argument, path_error> parse_path_argument(std::string_view args,
     return fail(path_error::syntax);
   }
   const auto rest = trim_spaces(args.substr(keyword.size()));
-  const auto close = rest.empty() || rest.front() != '<' ? std::string_view::npos : path_end(rest);
-  if (close == std::string_view::npos) return fail(path_error::syntax);
-  const auto inner = rest.substr(1, close - 1);
+  std::string_view inner, after;
+  if (!rest.empty() && rest.front() == '<') {
+    const auto close = path_end(rest);
+    if (close == std::string_view::npos) return fail(path_error::address);
+    inner = rest.substr(1, close - 1);
+    after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ' ') return fail(path_error::address);
+  } else {
+    // A path without the angle brackets RFC 5321 asks for, as Postfix takes it: up to the
+    // first space. Old clients and appliances send "MAIL FROM:root".
+    const auto space = rest.find(' ');
+    inner = rest.substr(0, space);
+    after = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
+    if (inner.empty() || inner.find_first_of("<>") != std::string_view::npos)
+      return fail(path_error::address);
+  }
   if (has_non_ascii(inner)) return fail(path_error::non_ascii);
-  const auto after = rest.substr(close + 1);
-  if (!after.empty() && after.front() != ' ') return fail(path_error::syntax);
 
   path_argument out;
   out.parameters = trim_spaces(after);
   if (inner.empty()) {
-    if (!allow_null) return fail(path_error::syntax);
+    if (!allow_null) return fail(path_error::address);
     return out;
   }
   // RFC 5321 4.1.1.3: "RCPT TO:<Postmaster>", the one path without a domain (any case).
@@ -200,7 +232,8 @@ result<path_argument, path_error> parse_path_argument(std::string_view args,
     return out;
   }
   const auto box = drop_source_route(inner);
-  if (!box || !parse_mailbox(*box, out)) return fail(path_error::syntax);
+  if (!box || !parse_mailbox(*box, out, iequals(keyword, "FROM:")))
+    return fail(path_error::address);
   return out;
 }
 

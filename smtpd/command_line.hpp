@@ -21,16 +21,21 @@ struct command_line {
 command_line split_command(std::string_view line);
 
 struct path_argument {
-  std::string address;     // between the brackets, source route dropped; empty for <>
+  std::string address;  // the path, source route and a domain's trailing dot dropped; empty for <>
   std::string local_part;  // unquoted when it was a quoted string
-  std::string domain;      // empty only for RCPT TO:<Postmaster>
+  std::string domain;      // empty for RCPT TO:<Postmaster> and an unqualified sender ("root")
   std::string_view parameters;  // what follows the path
 };
 
-enum class path_error { syntax, non_ascii };
+// syntax: not "FROM:" / "TO:" (501 5.5.4); address: a malformed path (501 5.1.7 for a sender,
+// 5.1.3 for a recipient, RFC 3463); non_ascii: 553 5.6.7 (no SMTPUTF8).
+enum class path_error { syntax, address, non_ascii };
 
 // args of MAIL ("FROM:<a@b> SIZE=1") or RCPT ("TO:<a@b>"); keyword is "FROM:" or "TO:".
 // A space after the colon is tolerated; source routes are accepted and ignored (RFC 5321 4.1.2).
+// As Postfix with strict_rfc821_envelopes = no: a path without angle brackets runs to the first
+// space, a domain may have an underscore and one trailing dot (dropped), and a sender ("FROM:")
+// may have any local part of atext and dots, of any length, or no domain.
 result<path_argument, path_error> parse_path_argument(std::string_view args,
                                                       std::string_view keyword, bool allow_null);
 

@@ -16,6 +16,9 @@ namespace {
 // What DATA reserves for the message before its first line (see cmd_data).
 constexpr std::size_t initial_data_capacity = 4096;
 
+// RFC 3463 5.1.3, Postfix's words.
+constexpr std::string_view bad_recipient_syntax = "501 5.1.3 Bad recipient address syntax";
+
 constexpr std::string_view postmaster_alone_reply =
     "452 4.5.3 Mail to the postmaster goes in a transaction of its own: send this recipient "
     "again in another one";
@@ -406,8 +409,12 @@ void protocol::cmd_mail(std::string_view args) {
     if (path.error() == path_error::non_ascii) {
       return reject("553 5.6.7 Non-ASCII addresses are not supported (no SMTPUTF8)");
     }
+    if (path.error() == path_error::address) return reject("501 5.1.7 Bad sender address syntax");
     return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
   }
+  // An unqualified sender ("root" from a host's cron) gets the server's name, as Postfix gives
+  // it $myorigin: delivery-status mails need a domain to go to.
+  if (path->domain.empty() && !path->address.empty()) path->address += "@" + settings_.hostname;
   const auto params = parse_mail_parameters(path->parameters);
   if (!params) {
     const auto& problem = params.error();
@@ -429,11 +436,15 @@ void protocol::cmd_mail(std::string_view args) {
 
 void protocol::cmd_rcpt(std::string_view args) {
   if (!in_mail_) return reject("503 5.5.1 Need MAIL before RCPT");
+  // Any RCPT counts: a DATA after refused ones hears that no recipient was valid, not that it
+  // needs RCPT.
+  rcpt_attempted_ = true;
   auto path = parse_path_argument(args, "TO:", false);
   if (!path) {
     if (path.error() == path_error::non_ascii) {
       return reject("553 5.6.7 Non-ASCII addresses are not supported (no SMTPUTF8)");
     }
+    if (path.error() == path_error::address) return reject(bad_recipient_syntax);
     return reject("501 5.5.4 Syntax: RCPT TO:<address>");
   }
   const auto params = split_parameters(path->parameters);
@@ -442,7 +453,6 @@ void protocol::cmd_rcpt(std::string_view args) {
     return reject("555 5.5.4 Unsupported parameter: " +
                   reply_safe_text(params->front().text, "?"));
   }
-  rcpt_attempted_ = true;
   const bool ours = std::any_of(settings_.domains.begin(), settings_.domains.end(),
                                 [&](const std::string& d) { return iequals(d, path->domain); });
   // Refused recipients count as the client's errors, as Postfix counts them: a session probing
@@ -451,7 +461,7 @@ void protocol::cmd_rcpt(std::string_view args) {
   if (settings_.postmaster && iequals(path->local_part, "postmaster")) {
     return add_postmaster(std::move(path->address));
   }
-  if (path->domain.empty()) return reject("501 5.5.4 Syntax: RCPT TO:<address>");
+  if (path->domain.empty()) return reject(bad_recipient_syntax);
   if (!account_) return reject(authentication_required_reply());
   if (to_postmaster_) return reply(postmaster_alone_reply);
   add_recipient(std::move(path->address), path->local_part);

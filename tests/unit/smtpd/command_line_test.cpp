@@ -58,19 +58,65 @@ TEST(command_line, source_route_is_ignored) {
 }
 
 TEST(command_line, refuses_malformed_paths) {
-  for (const char* bad : {"TO:a@b", "TO:<a@b", "TO:<a@b>x", "TO:<a>", "TO:<@a>", "TO:<a@>",
-                          "TO:<a..b@c>", "TO:<.a@c>", "TO:<a@-c>", "TO:<a@c->", "TO:<a@c..d>",
-                          "TO:<\"a@c>", "TO:<@r:>", "TO:<@r,:a@b>", "TO:<a b@c>", "FROM:<a@b>",
-                          "TO<a@b>", "TO:<a@b\x01>"}) {
+  for (const char* bad :
+       {"TO:<a@b", "TO:<a@b>x", "TO:<a>", "TO:<@a>", "TO:<a@>", "TO:<a..b@c>", "TO:<.a@c>",
+        "TO:<a@-c>", "TO:<a@c->", "TO:<a@c..d>", "TO:<\"a@c>", "TO:<@r:>", "TO:<@r,:a@b>",
+        "TO:<a b@c>", "TO:<a@b\x01>", "TO:a<b>", "TO:<a@.>", "TO:<a@b..>", "TO:"}) {
     const auto p = parse_path_argument(bad, "TO:", false);
     ASSERT_FALSE(p) << bad;
-    EXPECT_EQ(p.error(), path_error::syntax) << bad;
+    EXPECT_EQ(p.error(), path_error::address) << bad;
+  }
+  for (const char* not_the_keyword : {"FROM:<a@b>", "TO<a@b>"}) {
+    const auto p = parse_path_argument(not_the_keyword, "TO:", false);
+    ASSERT_FALSE(p) << not_the_keyword;
+    EXPECT_EQ(p.error(), path_error::syntax) << not_the_keyword;
   }
 }
 
-TEST(command_line, local_part_longer_than_64_is_refused) {
+TEST(command_line, local_part_longer_than_64_is_refused_for_a_recipient) {
   EXPECT_TRUE(parse_path_argument("TO:<" + std::string(64, 'a') + "@b.c>", "TO:", false));
   EXPECT_FALSE(parse_path_argument("TO:<" + std::string(65, 'a') + "@b.c>", "TO:", false));
+}
+
+// As Postfix reads envelopes by default (strict_rfc821_envelopes = no).
+TEST(command_line, a_path_without_brackets_runs_to_the_first_space) {
+  const auto p = parse_path_argument("TO:+27821234567@sms.example.com", "TO:", false);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->address, "+27821234567@sms.example.com");
+  EXPECT_EQ(p->parameters, "");
+  const auto m = parse_path_argument("FROM: a@b.c SIZE=10", "FROM:", true);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->address, "a@b.c");
+  EXPECT_EQ(m->parameters, "SIZE=10");
+}
+
+TEST(command_line, a_domain_may_end_in_a_dot_and_have_underscores) {
+  const auto p = parse_path_argument("TO:<+27821234567@sms.example.com.>", "TO:", false);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->domain, "sms.example.com");
+  EXPECT_EQ(p->address, "+27821234567@sms.example.com");
+  const auto m = parse_path_argument("FROM:<cron@host_01.example.com>", "FROM:", true);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->domain, "host_01.example.com");
+}
+
+TEST(command_line, a_sender_may_have_any_local_part_or_no_domain) {
+  const std::string srs = "SRS0=HHH=TT=example.org=" + std::string(80, 'j') + "@forwarder.example";
+  const auto long_one = parse_path_argument("FROM:<" + srs + ">", "FROM:", true);
+  ASSERT_TRUE(long_one);
+  EXPECT_EQ(long_one->address, srs);
+  for (const char* loose :
+       {"FROM:<a..b@docomo.example>", "FROM:<a.@ezweb.example>", "FROM:<.a@c.d>"}) {
+    EXPECT_TRUE(parse_path_argument(loose, "FROM:", true)) << loose;
+    EXPECT_FALSE(parse_path_argument(std::string(loose).replace(0, 5, "TO:"), "TO:", false))
+        << loose;
+  }
+  const auto root = parse_path_argument("FROM:<root>", "FROM:", true);
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->address, "root");
+  EXPECT_EQ(root->domain, "");
+  EXPECT_FALSE(parse_path_argument("FROM:<a b>", "FROM:", true));
+  EXPECT_FALSE(parse_path_argument("FROM:<a@b@>", "FROM:", true));
 }
 
 TEST(command_line, address_literal_domain) {

@@ -155,7 +155,7 @@ TEST(smtp_commands, without_an_account_only_the_postmaster_is_a_recipient) {
             "530 5.7.0 Authentication required: AUTH, a registered client certificate or an "
             "allowed client network identifies the sending account\r\n");
   EXPECT_EQ(c.says("RCPT TO:<postmaster@elsewhere.example>\r\n").substr(0, 10), "550 5.7.1 ");
-  EXPECT_EQ(c.says("RCPT TO:<bob>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<bob>\r\n"), "501 5.1.3 Bad recipient address syntax\r\n");
   EXPECT_EQ(c.says("DATA\r\n"), "554 5.5.1 No valid recipients\r\n");
   EXPECT_TRUE(c.stored.empty());
 }
@@ -198,7 +198,8 @@ TEST(smtp_commands, without_the_postmaster_mail_needs_an_account) {
   client signed_in(settings);
   signed_in.login();
   signed_in.send("MAIL FROM:<a@b.c>\r\n");
-  EXPECT_EQ(signed_in.says("RCPT TO:<Postmaster>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(signed_in.says("RCPT TO:<Postmaster>\r\n"),
+            "501 5.1.3 Bad recipient address syntax\r\n");
   EXPECT_EQ(signed_in.says("RCPT TO:<postmaster@sms.example.com>\r\n"),
             "550 5.1.1 'postmaster' is not a phone number: write +<country code><number>\r\n");
 }
@@ -213,11 +214,38 @@ TEST(smtp_commands, mail_once_per_transaction) {
 TEST(smtp_commands, mail_syntax) {
   client c;
   c.login();
-  for (const char* bad : {"MAIL FROM:a@b.c\r\n", "MAIL TO:<a@b.c>\r\n", "MAIL\r\n", "MAIL FROM:<a@b.c\r\n",
-                          "MAIL FROM:<a@b.c> SIZE==1\r\n"}) {
+  for (const char* bad : {"MAIL TO:<a@b.c>\r\n", "MAIL\r\n", "MAIL FROM:<a@b.c> SIZE==1\r\n"}) {
     EXPECT_EQ(c.says(bad), "501 5.5.4 Syntax: MAIL FROM:<address>\r\n") << bad;
   }
+  for (const char* bad : {"MAIL FROM:<a@b.c\r\n", "MAIL FROM:<a b@c.d>\r\n", "MAIL FROM:\r\n"}) {
+    EXPECT_EQ(c.says(bad), "501 5.1.7 Bad sender address syntax\r\n") << bad;
+  }
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> SIZE=lots\r\n"), "501 5.5.4 Syntax: SIZE=<octets>\r\n");
+}
+
+// Envelopes as Postfix takes them by default: a legacy host's "MAIL FROM:root" (qualified with
+// the server's name, as Postfix adds $myorigin), paths without brackets, a domain's trailing dot.
+TEST(smtp_commands, envelopes_postfix_takes_are_taken) {
+  client c;
+  c.login();
+  EXPECT_EQ(c.says("MAIL FROM:root\r\n"), mail_ok);
+  EXPECT_EQ(c.says("RCPT TO:+27821234567@sms.example.com.\r\n"), rcpt_ok);
+  c.send("DATA\r\nx\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 1U);
+  EXPECT_EQ(c.stored[0].env.mail_from, "root@" + test_settings().hostname);
+  ASSERT_EQ(c.stored[0].env.recipients.size(), 1U);
+  EXPECT_EQ(c.stored[0].env.recipients[0].address, "+27821234567@sms.example.com");
+  const std::string verp = "list-bounces+" + std::string(70, 'x') + "=corp.example@lists.example";
+  EXPECT_EQ(c.says("MAIL FROM:<" + verp + "> BODY=8BITMIME\r\n"), mail_ok);
+}
+
+// A DATA after refused recipients hears that none was valid, whatever was wrong with them.
+TEST(smtp_commands, data_after_only_refused_recipients_says_none_was_valid) {
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com> NOTIFY=NEVER\r\n").substr(0, 4), "555 ");
+  EXPECT_EQ(c.says("DATA\r\n"), "554 5.5.1 No valid recipients\r\n");
 }
 
 TEST(smtp_commands, mail_accepts_the_null_sender_and_source_routes) {
@@ -290,9 +318,11 @@ TEST(smtp_commands, rcpt_syntax_and_parameters) {
   client c;
   c.login();
   c.send("MAIL FROM:<a@b.c>\r\n");
-  EXPECT_EQ(c.says("RCPT TO:<>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
-  EXPECT_EQ(c.says("RCPT TO:+27821234567@sms.example.com\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
-  EXPECT_EQ(c.says("RCPT TO:<\"+2782@sms.example.com>\r\n"), "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<>\r\n"), "501 5.1.3 Bad recipient address syntax\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com> =x\r\n"),
+            "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<\"+2782@sms.example.com>\r\n"),
+            "501 5.1.3 Bad recipient address syntax\r\n");
   EXPECT_EQ(c.says("RCPT TO:<+27821234567@sms.example.com> NOTIFY=NEVER\r\n"),
             "555 5.5.4 Unsupported parameter: NOTIFY=NEVER\r\n");
   EXPECT_EQ(c.says("RCPT TO:<+2782\xC3\xA9@sms.example.com>\r\n"),
