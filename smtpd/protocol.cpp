@@ -359,7 +359,10 @@ void protocol::end_of_data() {
   envelope env{helo_, mail_from_, std::move(recipients_),
                account_ ? *account_ : authenticated_account{}, tls_};
   recipients_.clear();
-  emit(store_message{std::move(env), std::move(data_), to_postmaster_});
+  std::string with = ehlo_ ? "ESMTP" : "SMTP";
+  if (ehlo_ && tls_) with += 'S';
+  if (ehlo_ && authenticated_) with += 'A';
+  emit(store_message{std::move(env), std::move(data_), to_postmaster_, std::move(with)});
   data_.clear();
   waiting_ = wait::store;
 }
@@ -379,12 +382,14 @@ bool protocol::accept_helo(std::string_view args) {
 
 void protocol::cmd_ehlo(std::string_view args) {
   if (!accept_helo(args)) return reject("501 5.5.4 Syntax: EHLO hostname");
+  ehlo_ = true;
   pending_replies_ += ehlo_reply({settings_.hostname, helo_, settings_.max_message_size,
                                   settings_.starttls_available && !tls_, auth_offered()});
 }
 
 void protocol::cmd_helo(std::string_view args) {
   if (!accept_helo(args)) return reject("501 5.5.4 Syntax: HELO hostname");
+  ehlo_ = false;
   reply("250 " + settings_.hostname);
 }
 

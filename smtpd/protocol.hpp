@@ -88,6 +88,9 @@ struct store_message {
   // The mail is for the postmaster (env.recipients holds that one address, e164 empty): stored
   // whole for the operator, never sent as an SMS.
   bool to_postmaster = false;
+  // How the mail came, for its Received field (RFC 3848): SMTP after HELO, else ESMTP with S
+  // for TLS and A for AUTH.
+  std::string received_with;
 };  // answer with on_store_result()
 struct close_connection {};
 
@@ -210,6 +213,7 @@ class protocol {
   bool identity_unavailable_ = false;                     // the look-up of the above failed
   bool authenticated_ = false;                            // by AUTH in this TLS state
   std::string helo_;
+  bool ehlo_ = false;           // the client greeted with EHLO (not HELO)
   bool to_postmaster_ = false;  // this transaction's recipient is the postmaster
   // The mail transaction.
   bool in_mail_ = false;

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "core/phone/phone.hpp"
+#include "smtpd/trace.hpp"
 
 namespace mail2sms::smtpd {
 namespace {
@@ -111,7 +112,8 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
       delay_(socket_.get_executor()),
       services_(services),
       protocol_(settings, services.resolver),
-      implicit_tls_(settings.tls_active) {
+      implicit_tls_(settings.tls_active),
+      hostname_(settings.hostname) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   if (ec) {
@@ -611,7 +613,16 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
       request.env.recipients.empty() ? "postmaster" : request.env.recipients[0].address;
   if (request.env.account.id != 0) mail.account_id = request.env.account.id;
   mail.tls = request.env.tls;
-  mail.message = request.data;
+  // Delivered here, so traced here (RFC 5321 4.4): the operator's copy, and the one forwarded to
+  // postmaster_to, say how it came. Counted in the mailbox's size like the rest.
+  mail.message = trace_headers({.return_path = request.env.mail_from,
+                                .helo = request.env.helo,
+                                .client = peer_,
+                                .by = hostname_,
+                                .with = request.received_with,
+                                .recipient = mail.recipient,
+                                .at = std::time(nullptr)});
+  mail.message += request.data;
   struct delivery {  // what co_spawn can carry back (it default-constructs the value)
     std::optional<std::int64_t> id;
     std::optional<std::string> error;

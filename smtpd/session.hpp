@@ -104,6 +104,7 @@ class session : public std::enable_shared_from_this<session> {
   bool shutdown_told_ = false;
   bool cut_ = false;
   bool implicit_tls_ = false;
+  std::string hostname_;                          // [smtp] hostname: the "by" of a Received field
   std::shared_ptr<const core::account> account_;  // who the session sends as, once known
   std::string peer_;
 };

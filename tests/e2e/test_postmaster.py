@@ -56,11 +56,18 @@ class PostmasterTest(unittest.TestCase):
         self.assertIsNone(entry["account"])
         self.assertFalse(entry["tls"])
         self.assertEqual(entry["subject"], "café spam")
-        # Kept as it came, byte for byte.
+        # Kept as it came, byte for byte, under the trace fields of its delivery here (RFC 5321
+        # 4.4): who sent it, from where, how, and when.
         shown = subprocess.run(
             [BINARY, "postmaster", "show", str(entry["id"]), "--config", self.bridge.config],
             capture_output=True, check=True).stdout
-        self.assertEqual(shown, report("=?utf-8?q?caf=C3=A9?= spam").encode())
+        original = report("=?utf-8?q?caf=C3=A9?= spam").encode()
+        self.assertTrue(shown.endswith(original), shown)
+        self.assertRegex(shown[:-len(original)].decode(),
+                         r"\AReturn-Path: <abuse@isp\.example>\r\n"
+                         r"Received: from mx\.isp\.example \(\[127\.0\.0\.1\]\)\r\n"
+                         r"\tby \S+ \(mail2sms\) with ESMTP\r\n"
+                         r"\tfor <Postmaster>; \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\n\Z")
         self.assertEqual(entry["size"], len(shown))
         # Never an SMS, and the log says who wrote and how much, not what.
         self.assertEqual(self.bridge.sql("SELECT count(*) FROM messages"), messages_before)
@@ -160,6 +167,8 @@ class ForwardTest(unittest.TestCase):
         self.assertIn("Auto-Submitted: auto-forwarded", forward)
         self.assertIn("client:    127.0.0.1 (HELO mx.isp.example)", forward)
         self.assertIn("Content-Type: message/rfc822", forward)
+        self.assertIn("Return-Path: <abuse@isp.example>", forward)
+        self.assertIn("Received: from mx.isp.example ([127.0.0.1])", forward)
         self.assertIn(report("blocklisted").replace("\r\n", "\n"), forward.replace("\r\n", "\n"))
 
         def forwarded():

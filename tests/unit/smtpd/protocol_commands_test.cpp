@@ -2,6 +2,8 @@
 // envelope handed to the store, the error limit and the timeout.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "protocol_client.hpp"
 
 namespace mail2sms::smtpd::test {
@@ -183,6 +185,24 @@ TEST(smtp_commands, the_postmaster_has_a_transaction_of_its_own) {
   EXPECT_TRUE(c.stored[1].to_postmaster);
   EXPECT_EQ(c.stored[1].env.account.name, "alice");  // who wrote, for the operator
   EXPECT_EQ(c.stored[1].env.recipients.size(), 1U);
+  EXPECT_EQ(c.stored[1].received_with, "ESMTPSA");  // for its Received field (RFC 3848)
+}
+
+// RFC 3848's names: SMTP after HELO, ESMTP after EHLO, with S over TLS and A after AUTH.
+TEST(smtp_commands, how_a_mail_came_is_named_for_its_received_field) {
+  auto plain = test_settings();
+  plain.tls_active = false;
+  for (const auto& [settings, greeting, with] :
+       {std::tuple{plain, "HELO client.test", "SMTP"},
+        std::tuple{plain, "EHLO client.test", "ESMTP"},
+        std::tuple{test_settings(), "EHLO client.test", "ESMTPS"}}) {
+    client c(settings);
+    c.connect();
+    c.send(std::string(greeting) + "\r\n");
+    c.send("MAIL FROM:<a@b.c>\r\nRCPT TO:<postmaster>\r\nDATA\r\nx\r\n.\r\n");
+    ASSERT_EQ(c.stored.size(), 1U) << greeting;
+    EXPECT_EQ(c.stored[0].received_with, with) << greeting;
+  }
 }
 
 // [smtp] postmaster = false: as before, the name is not a number and MAIL needs an account.
