@@ -15,7 +15,6 @@
 
 #include "core/phone/phone.hpp"
 #include "core/policy/recipients.hpp"
-#include "smtpd/client_key.hpp"
 
 namespace mail2sms::smtpd {
 
@@ -110,7 +109,7 @@ std::string server::admit(const std::shared_ptr<session>& s) {
     return "421 4.3.2 " + settings_.hostname + " Service shutting down, try again later";
   if (sessions_.size() >= limits_.total)
     return "421 4.7.0 " + settings_.hostname + " Too many connections, try again later";
-  auto& from_ip = per_ip_[client_key(s->peer())];  // an IPv6 client: its /64
+  auto& from_ip = per_ip_[s->client_key()];  // an IPv6 client: its /64
   if (from_ip >= limits_.per_ip)
     return "421 4.7.0 " + settings_.hostname + " Too many connections from your address";
   ++from_ip;
@@ -121,7 +120,7 @@ std::string server::admit(const std::shared_ptr<session>& s) {
 void server::release(const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
   if (sessions_.erase(s) == 0) return;
-  auto it = per_ip_.find(client_key(s->peer()));
+  auto it = per_ip_.find(s->client_key());
   if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
   // The last session of a stopping server: nothing left to wait for.
   if (stopping_ && sessions_.empty()) grace_timer_.cancel();

@@ -359,9 +359,13 @@ void protocol::end_of_data() {
   envelope env{helo_, mail_from_, std::move(recipients_),
                account_ ? *account_ : authenticated_account{}, tls_};
   recipients_.clear();
-  std::string with = ehlo_ ? "ESMTP" : "SMTP";
-  if (ehlo_ && tls_) with += 'S';
-  if (ehlo_ && authenticated_) with += 'A';
+  // Only mail delivered here carries a Received field (smtpd/trace.hpp).
+  std::string with;
+  if (to_postmaster_) {
+    with = ehlo_ ? "ESMTP" : "SMTP";
+    if (ehlo_ && tls_) with += 'S';
+    if (ehlo_ && authenticated_) with += 'A';
+  }
   emit(store_message{std::move(env), std::move(data_), to_postmaster_, std::move(with)});
   data_.clear();
   waiting_ = wait::store;

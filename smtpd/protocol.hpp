@@ -88,8 +88,8 @@ struct store_message {
   // The mail is for the postmaster (env.recipients holds that one address, e164 empty): stored
   // whole for the operator, never sent as an SMS.
   bool to_postmaster = false;
-  // How the mail came, for its Received field (RFC 3848): SMTP after HELO, else ESMTP with S
-  // for TLS and A for AUTH.
+  // How mail to the postmaster came, for its Received field (RFC 3848): SMTP after HELO, else
+  // ESMTP with S for TLS and A for AUTH. Empty for other mail.
   std::string received_with;
 };  // answer with on_store_result()
 struct close_connection {};

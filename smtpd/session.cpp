@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "core/phone/phone.hpp"
+#include "smtpd/client_key.hpp"
 #include "smtpd/trace.hpp"
 
 namespace mail2sms::smtpd {
@@ -125,6 +126,7 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     peer_ = address.to_string();
   }
+  client_key_ = smtpd::client_key(peer_);
 }
 
 void session::cut() {

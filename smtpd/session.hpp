@@ -57,6 +57,8 @@ class session : public std::enable_shared_from_this<session> {
   // Instead of run(): a connection over a limit gets `reply` and is closed.
   void refuse(const std::string& reply);
   const std::string& peer() const { return peer_; }
+  // What the per-client connection limit counts it by (smtpd/client_key.hpp), made once.
+  const std::string& client_key() const { return client_key_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
@@ -107,6 +109,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string hostname_;                          // [smtp] hostname: the "by" of a Received field
   std::shared_ptr<const core::account> account_;  // who the session sends as, once known
   std::string peer_;
+  std::string client_key_;
 };
 
 }  // namespace mail2sms::smtpd

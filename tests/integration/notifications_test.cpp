@@ -62,6 +62,23 @@ class notifications_test : public account_queue_test {
     EXPECT_TRUE(claimed.has_value() && claimed->size() == 1u);
     return claimed.has_value() && !claimed->empty() ? claimed->front().id : 0;
   }
+  // A second account, noc, that wrote `text` to `number` from `sender_id` ("": the connector's
+  // own address); returns its id (0 if it could not be made, after a failed expectation).
+  std::int64_t noc_wrote(const std::string& number, const std::string& sender_id,
+                         const std::string& text) {
+    auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
+    EXPECT_TRUE(noc.has_value());
+    if (!noc) return 0;
+    core::submission s;
+    s.account_id = noc->id;
+    s.mail_from = "bob@example.net";
+    s.recipients = {number};
+    s.sender_id = sender_id;
+    s.text = text;
+    s.sms = sms::encode(s.text);
+    EXPECT_TRUE(store_->enqueue(s).has_value());
+    return noc->id;
+  }
   void outcome(std::int64_t id, status what, const std::string& reason, std::string smsc_id = "") {
     core::submit_outcome o{what, {}, reason};
     if (!smsc_id.empty()) o.smsc_message_ids = {std::move(smsc_id)};
@@ -267,20 +284,9 @@ TEST_F(notifications_test, a_reply_goes_to_the_one_account_it_can_be_for) {
   EXPECT_EQ(claimed->front().mail_message_id, "<m+27821000001@client.example.org>");
 
   // Another account with notify on writes to the number later, from a number of its own.
-  auto other = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
-  ASSERT_TRUE(other.has_value());
-  execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
   execute("UPDATE messages SET created_at = now() - interval '1 hour'");
-  {
-    core::submission s;
-    s.account_id = other->id;
-    s.mail_from = "bob@example.net";
-    s.sender_id = "+27820000002";
-    s.recipients = {"+27821000001"};
-    s.text = "call me";
-    s.sms = sms::encode(s.text);
-    ASSERT_TRUE(store_->enqueue(s).has_value());
-  }
+  ASSERT_NE(noc_wrote("+27821000001", "+27820000002", "call me"), 0);
+  execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
   // A reply to noc's number is noc's.
   ASSERT_TRUE(
       store_->record_inbound({{"smsc1", "+27821000001", "27820000002", "sure", std::nullopt, ""}})
@@ -316,16 +322,8 @@ TEST_F(notifications_test, two_accounts_sharing_a_sender_id_get_no_reply_by_mail
   const auto first = claimed_message("alice@example.org", "+27821000003");
   outcome(first, status::submitted, "", "s3");
   set_notify("all");
-  auto other = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
-  ASSERT_TRUE(other.has_value());
+  ASSERT_NE(noc_wrote("+27821000003", "", "call me"), 0);
   execute("UPDATE accounts SET notify = 'all', notify_to = 'noc@example.net' WHERE name = 'noc'");
-  core::submission s;
-  s.account_id = other->id;
-  s.mail_from = "bob@example.net";
-  s.recipients = {"+27821000003"};
-  s.text = "call me";
-  s.sms = sms::encode(s.text);
-  ASSERT_TRUE(store_->enqueue(s).has_value());
   ASSERT_TRUE(
       store_->record_inbound({{"smsc1", "27821000003", "27820000009", "yes", std::nullopt, ""}})
           .has_value());
@@ -339,19 +337,11 @@ TEST_F(notifications_test, a_reply_to_another_account_s_sender_id_is_nobody_s) {
   // is for noc, not ops (0017 gave it to ops, and mailed it there). Now it is nobody's.
   const auto recent = claimed_message("alice@example.org", "+27821000004");
   outcome(recent, status::submitted, "", "s4");
-  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
-  ASSERT_TRUE(noc.has_value());
+  const auto noc = noc_wrote("+27821000004", "+27830000002", "old");
+  ASSERT_NE(noc, 0);
   execute("UPDATE accounts SET sender_id = '+27830000002' WHERE name = 'noc'");
-  core::submission s;
-  s.account_id = noc->id;
-  s.mail_from = "bob@example.net";
-  s.recipients = {"+27821000004"};
-  s.sender_id = "+27830000002";
-  s.text = "old";
-  s.sms = sms::encode(s.text);
-  ASSERT_TRUE(store_->enqueue(s).has_value());
   execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE account_id = " +
-          std::to_string(noc->id));
+          std::to_string(noc));
   set_notify("all");
   ASSERT_TRUE(
       store_->record_inbound({{"smsc1", "27821000004", "27830000002", "for noc", std::nullopt, ""}})
@@ -375,16 +365,7 @@ TEST_F(notifications_test, a_reply_to_an_erased_account_s_sender_id_is_nobody_s)
   const auto from_default = claimed_message("alice@example.org", "+27821000005");
   outcome(from_default, status::submitted, "", "s5");
   set_notify("all");
-  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
-  ASSERT_TRUE(noc.has_value());
-  core::submission s;
-  s.account_id = noc->id;
-  s.mail_from = "bob@example.net";
-  s.recipients = {"+27821000005"};
-  s.sender_id = "+27830000003";
-  s.text = "from noc";
-  s.sms = sms::encode(s.text);
-  ASSERT_TRUE(store_->enqueue(s).has_value());
+  ASSERT_NE(noc_wrote("+27821000005", "+27830000003", "from noc"), 0);
   auto reply = [this](const char* destination, const char* text) {
     ASSERT_TRUE(store_
                     ->record_inbound({{.connector = "smsc1",
@@ -431,16 +412,9 @@ TEST_F(notifications_test, reply_addresses_compare_as_numbers_where_both_are) {
 // Before, its foreign key check failed after the wait, and the whole batch of replies with it
 // was refused to the SMSC, again at every resend.
 TEST_F(notifications_test, a_reply_during_its_account_s_erasure_is_stored_as_nobody_s) {
-  auto noc = store_->add_account("noc", "ZA", "$argon2id$unused", 1000000);
-  ASSERT_TRUE(noc.has_value());
-  core::submission s;
-  s.account_id = noc->id;
-  s.mail_from = "bob@example.net";
-  s.recipients = {"+27821000006"};
-  s.text = "from noc";
-  s.sms = sms::encode(s.text);
-  ASSERT_TRUE(store_->enqueue(s).has_value());
-  const auto id = std::to_string(noc->id);
+  const auto noc = noc_wrote("+27821000006", "", "from noc");
+  ASSERT_NE(noc, 0);
+  const auto id = std::to_string(noc);
 
   pqxx::connection erasing(db_);  // the erasure's first steps: the account, then its messages
   pqxx::work erasure(erasing);
