@@ -23,8 +23,9 @@ using namespace mail2sms::smtpd;
 // Any "+<digits>" local part is a number; the benchmark never sends anything else.
 class plus_number_resolver : public recipient_resolver {
  public:
-  mail2sms::result<std::vector<std::string>, std::string> resolve(
-      std::string_view local_part, const authenticated_account&) const override {
+  mail2sms::result<std::vector<std::string>, std::string> resolve(std::string_view local_part,
+                                                                  const authenticated_account&,
+                                                                  std::size_t) const override {
     return std::vector<std::string>{std::string(local_part)};
   }
   std::string check_sender(std::string_view, const authenticated_account&) const override {

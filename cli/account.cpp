@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
-#include <regex>
 
 #include "cli/admin_support.hpp"
 #include "core/phone/phone.hpp"
@@ -30,8 +29,7 @@ struct account_options {
 };
 
 void check_account_name(const std::string& name) {
-  static const std::regex valid("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-  if (!std::regex_match(name, valid))
+  if (!policy::is_account_name(name))
     throw exit_error{exit_usage, "account name '" + name +
                                      "' is not valid: use 1-64 letters, digits, '.', '_' or '-'"};
 }

@@ -1,5 +1,6 @@
 // Sliding-window failure counts; the maps are swept of stale entries when they grow, so an
-// attacker cycling addresses or names cannot grow them without bound.
+// attacker cycling addresses or names cannot grow them without bound, and once a window, so that
+// what a burst left is not kept for the process's life.
 #include "smtpd/auth_limiter.hpp"
 
 #include "smtpd/client_key.hpp"
@@ -21,7 +22,8 @@ auth_limiter::auth_limiter(auth_limits limits, clock_fn now)
     : limits_(limits),
       now_(std::move(now)),
       next_sweep_ip_(sweep_above),
-      next_sweep_user_(sweep_above) {}
+      next_sweep_user_(sweep_above),
+      last_sweep_(now_()) {}
 
 std::size_t auth_limiter::recent(std::unordered_map<std::string, failures>& map,
                                  const std::string& key,
@@ -38,9 +40,11 @@ std::size_t auth_limiter::recent(std::unordered_map<std::string, failures>& map,
 }
 
 void auth_limiter::forget_stale(std::chrono::steady_clock::time_point now) {
+  const bool due = now - last_sweep_ >= limits_.window;
+  if (due) last_sweep_ = now;
   for (auto [map, next] :
        {std::pair{&by_ip_, &next_sweep_ip_}, std::pair{&by_user_, &next_sweep_user_}}) {
-    if (map->size() <= *next) continue;
+    if (map->size() <= *next && !due) continue;
     std::erase_if(*map, [&](const auto& entry) {
       return entry.second.empty() || now - entry.second.back() >= limits_.window;
     });
@@ -53,6 +57,7 @@ auth_limiter::attempt auth_limiter::take_attempt(const std::string& address,
   const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   const auto now = now_();
+  forget_stale(now);
   auto pending = [](const auto& map, const std::string& key) {
     const auto it = map.find(key);
     return it == map.end() ? std::size_t{0} : it->second;
@@ -102,6 +107,11 @@ void auth_limiter::released(const std::string& address, const std::string& user)
   const auto ip = client_key(address);
   std::lock_guard lock(mutex_);
   end_attempt(ip, user);
+}
+
+std::size_t auth_limiter::remembered() {
+  std::lock_guard lock(mutex_);
+  return by_ip_.size() + by_user_.size();
 }
 
 }  // namespace mail2sms::smtpd

@@ -46,6 +46,9 @@ class auth_limiter {
   void succeeded(const std::string& ip, const std::string& user);
   // The attempt could not be verified (the account store was unavailable): not a failure.
   void released(const std::string& ip, const std::string& user);
+  // The addresses and user names whose failures are remembered (stale ones included until the
+  // next sweep): what the limiter holds in memory.
+  std::size_t remembered();
 
  private:
   using failures = std::deque<std::chrono::steady_clock::time_point>;
@@ -60,6 +63,7 @@ class auth_limiter {
   std::unordered_map<std::string, failures> by_ip_;
   std::unordered_map<std::string, failures> by_user_;
   std::size_t next_sweep_ip_, next_sweep_user_;  // the sizes at which forget_stale sweeps them
+  std::chrono::steady_clock::time_point last_sweep_;  // and at least once a window after this
   // Attempts taken and not yet ended, per address and per user name.
   std::unordered_map<std::string, std::size_t> pending_ip_, pending_user_;
 };

@@ -19,8 +19,8 @@
 namespace mail2sms::smtpd {
 
 result<std::vector<std::string>, std::string> account_resolver::resolve(
-    std::string_view local_part, const authenticated_account& account) const {
-  if (account.profile) return core::policy::resolve_recipient(local_part, *account.profile);
+    std::string_view local_part, const authenticated_account& account, std::size_t most) const {
+  if (account.profile) return core::policy::resolve_recipient(local_part, *account.profile, most);
   // An account known only by name and country (never in a running server): numbers only.
   auto number = phone::to_e164(local_part, account.country);
   if (!number) return fail("550 5.1.1 " + number.error());
@@ -173,6 +173,8 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
           std::rethrow_exception(e);
         } catch (const std::exception& ex) {
           spdlog::error("smtp {}: session ended by an exception: {}", s->peer(), ex.what());
+        } catch (...) {
+          spdlog::error("smtp {}: session ended by an exception", s->peer());
         }
       }
       release(s);

@@ -23,8 +23,9 @@ namespace mail2sms::smtpd {
 // its default country, contact groups, destination countries and number types, allowed senders.
 class account_resolver final : public recipient_resolver {
  public:
-  result<std::vector<std::string>, std::string> resolve(
-      std::string_view local_part, const authenticated_account& account) const override;
+  result<std::vector<std::string>, std::string> resolve(std::string_view local_part,
+                                                        const authenticated_account& account,
+                                                        std::size_t most) const override;
   std::string check_sender(std::string_view reverse_path,
                            const authenticated_account& account) const override;
 };

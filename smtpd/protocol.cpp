@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <string_view>
+#include <unordered_set>
 
 #include "smtpd/command_line.hpp"
 #include "smtpd/reply.hpp"
@@ -500,21 +502,19 @@ std::string protocol::authentication_required_reply() const {
 
 void protocol::add_recipient(std::string address, std::string_view local_part) {
   assert(account_);
-  auto numbers = resolver_.resolve(local_part, *account_);
+  // A refusal, a group too large for any mail (550 5.5.3) included, counts as an error.
+  auto numbers = resolver_.resolve(local_part, *account_, settings_.max_recipients);
   if (!numbers) return reject(reply_safe_text(numbers.error(), "550 5.1.1 Not a phone number"));
   std::vector<std::string> fresh;
-  for (auto& n : *numbers) {
-    const bool duplicate =
-        std::any_of(recipients_.begin(), recipients_.end(), [&](const recipient& r) { return r.e164 == n; }) ||
-        std::find(fresh.begin(), fresh.end(), n) != fresh.end();
-    if (!duplicate) fresh.push_back(std::move(n));
+  {
+    std::unordered_set<std::string_view> seen;  // the transaction's numbers, and these so far
+    seen.reserve(recipients_.size() + numbers->size());
+    for (const auto& r : recipients_) seen.insert(r.e164);
+    for (auto& n : *numbers) {
+      if (seen.insert(n).second) fresh.push_back(n);
+    }
   }
   if (recipients_.size() + fresh.size() > settings_.max_recipients) {
-    if (fresh.size() > settings_.max_recipients) {  // a group that never fits in one mail
-      return reply("550 5.5.3 Too many recipients: this group has " +
-                   std::to_string(numbers->size()) + " members, the most is " +
-                   std::to_string(settings_.max_recipients) + " per mail");
-    }
     if (numbers->size() > 1) {
       return reply("452 4.5.3 Too many recipients: this group would make " +
                    std::to_string(recipients_.size() + fresh.size()) + ", the most is " +

@@ -51,9 +51,11 @@ class recipient_resolver {
  public:
   virtual ~recipient_resolver() = default;
   // The numbers (E.164) a recipient in one of our domains stands for: one number, or a contact
-  // group's members. On refusal, the whole reply line, e.g. "550 5.1.1 ...".
+  // group's members; a group of more than `most` members is refused. On refusal, the whole reply
+  // line, e.g. "550 5.1.1 ...".
   virtual result<std::vector<std::string>, std::string> resolve(
-      std::string_view local_part, const authenticated_account& account) const = 0;
+      std::string_view local_part, const authenticated_account& account,
+      std::size_t most) const = 0;
   // Empty when the account may use this reverse-path in MAIL FROM, else the reply line.
   virtual std::string check_sender(std::string_view reverse_path,
                                    const authenticated_account& account) const = 0;

@@ -20,7 +20,9 @@
 #include <openssl/x509.h>
 
 #include "core/phone/phone.hpp"
+#include "core/policy/password.hpp"
 #include "smtpd/client_key.hpp"
+#include "smtpd/reply.hpp"
 #include "smtpd/trace.hpp"
 
 namespace mail2sms::smtpd {
@@ -102,6 +104,13 @@ std::string masked_recipients(const envelope& env) {
   return out;
 }
 
+// A refusal's or deferral's text as logged: it may quote the mail's From: address, which is the
+// client's text (control characters, or a phone number as its local part): printable ASCII, with
+// numbers masked.
+std::string loggable(std::string_view verdict_text) {
+  return phone::redact_numbers(reply_safe_text(verdict_text, "(no reason given)"));
+}
+
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
@@ -171,6 +180,25 @@ asio::awaitable<void> session::run() {
     boost::system::error_code ignored;
     socket_.cancel(ignored);
   });
+  // Whatever ends the conversation, an exception included (nothing a client sends is known to
+  // throw; an allocation failure would), the timers and the socket are let go here: the
+  // deadline's handler holds the session, and would keep its socket open, uncounted by any limit,
+  // until the session timeout (review, session 27).
+  std::exception_ptr failure;
+  try {
+    co_await converse();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  deadline_.cancel();
+  timer_.cancel();  // the watchdog holds the session; let it go
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  spdlog::info("smtp {}: disconnected", peer_);
+  if (failure) std::rethrow_exception(failure);
+}
+
+asio::awaitable<void> session::converse() {
   co_await trust_client_network();
   if (!implicit_tls_ || co_await handshake()) {
     co_await perform(protocol_.on_connect());
@@ -196,11 +224,6 @@ asio::awaitable<void> session::run() {
       co_await perform(protocol_.on_input(input));
     }
   }
-  deadline_.cancel();
-  timer_.cancel();  // the watchdog holds the session; let it go
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  spdlog::info("smtp {}: disconnected", peer_);
 }
 
 // A SIGTERM that came while the session waited (for input, a commit, a password check) is told
@@ -455,10 +478,16 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   // from 10 ms to 160 ms, so a crowd of waiters costs little; the wait ends after 30 s (the
   // hashing pool is that far behind: 454, try again) or with the session.
   constexpr auto longest_wait = std::chrono::seconds(30);
+  // The per-name budget is kept under the name when it can be an account's, and under one key
+  // (empty: no account's) for all names that cannot: those never succeed, and a client making
+  // up long names by the thousand would otherwise grow the limiter by each (review, session 27).
+  static const std::string no_account;
+  const std::string& user =
+      policy::is_account_name(request.username) ? request.username : no_account;
   const auto give_up_at = std::chrono::steady_clock::now() + longest_wait;
   for (auto pause_for = std::chrono::milliseconds(10);;
        pause_for = std::min(pause_for * 2, std::chrono::milliseconds(160))) {
-    const auto attempt = limiter.take_attempt(peer_, request.username);
+    const auto attempt = limiter.take_attempt(peer_, user);
     if (attempt == auth_limiter::attempt::taken) break;
     if (attempt == auth_limiter::attempt::refused) {
       spdlog::warn(
@@ -491,11 +520,11 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   };
   auto found = co_await on_pool(services_.hashing, job);
   if (!found.second) {
-    limiter.released(peer_, request.username);
+    limiter.released(peer_, user);
     spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
     result.state = auth_result::status::temporary_failure;
   } else if (!found.first) {
-    const auto delay = limiter.failed(peer_, request.username);
+    const auto delay = limiter.failed(peer_, user);
     spdlog::warn("smtp {}: AUTH {} failed (answering in {} ms)", peer_, request.mechanism,
                  delay.count());
     auto& client = peer_;
@@ -507,7 +536,7 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     co_await pause(delay);
     result.state = auth_result::status::invalid;
   } else {
-    limiter.succeeded(peer_, request.username);
+    limiter.succeeded(peer_, user);
     account_ = std::make_shared<const core::account>(std::move(*found.first));
     result.state = auth_result::status::ok;
     result.account = identity();
@@ -576,11 +605,13 @@ asio::awaitable<store_result> session::store(const store_message& request) {
       break;
     case core::acceptance_verdict::status::rejected:
       result.state = store_result::status::rejected;
-      spdlog::info("smtp {}: refused a mail from '{}': {}", peer_, sender->name, verdict.text);
+      spdlog::info("smtp {}: refused a mail from '{}': {}", peer_, sender->name,
+                   loggable(verdict.text));
       break;
     case core::acceptance_verdict::status::deferred:
       result.state = store_result::status::deferred;
-      spdlog::warn("smtp {}: deferred a mail from '{}': {}", peer_, sender->name, verdict.text);
+      spdlog::warn("smtp {}: deferred a mail from '{}': {}", peer_, sender->name,
+                   loggable(verdict.text));
       break;
   }
   result.enhanced_code = verdict.enhanced_code;

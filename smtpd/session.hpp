@@ -62,6 +62,7 @@ class session : public std::enable_shared_from_this<session> {
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
  private:
+  asio::awaitable<void> converse();  // run()'s part: the client's network, TLS, the commands
   asio::awaitable<void> perform(actions todo);
   actions stopping_news();
   asio::awaitable<bool> write(const std::string& text);

@@ -4,6 +4,7 @@
 #include "sql/admin.hpp"
 
 #include "core/mail/mail_text.hpp"
+#include "core/phone/phone.hpp"
 #include "sql/admin_support.hpp"
 #include "sql/admin_values.hpp"
 
@@ -66,7 +67,7 @@ std::optional<std::string> optional_text(const pqxx::field& f) {
 
 // The audit detail of `account set`: KEY=VALUE, with any number in a text value masked.
 std::string set_detail(const setting& s, const std::string& stored) {
-  return std::string(s.key) + "=" + (s.sql_type == "text" ? redact_numbers(stored) : stored);
+  return std::string(s.key) + "=" + (s.sql_type == "text" ? phone::redact_numbers(stored) : stored);
 }
 
 }  // namespace
@@ -143,7 +144,8 @@ admin_result<bool> admin::add_disclaimer(const std::string& name, const std::str
         "UPDATE accounts SET disclaimers = array_append(disclaimers, $2) "
         "WHERE id = $1 AND NOT ($2 = ANY (disclaimers)) RETURNING id",
         id, pattern);
-    if (!added.empty()) audit_in(tx, id, "account.disclaimer.add", name, redact_numbers(pattern));
+    if (!added.empty())
+      audit_in(tx, id, "account.disclaimer.add", name, phone::redact_numbers(pattern));
     return !added.empty();
   });
 }
@@ -158,7 +160,7 @@ admin_result<ok_t> admin::remove_disclaimer(const std::string& name, const std::
     if (removed.empty())
       refuse(kind::not_found, "'" + name + "' has no disclaimer pattern '" + pattern +
                                   "' (see: mail2sms account disclaimer list " + name + ")");
-    audit_in(tx, id, "account.disclaimer.remove", name, redact_numbers(pattern));
+    audit_in(tx, id, "account.disclaimer.remove", name, phone::redact_numbers(pattern));
     return ok;
   });
 }
@@ -224,7 +226,8 @@ admin_result<std::pair<std::string, bool>> admin::add_sender(const std::string& 
         "INSERT INTO account_senders (account_id, pattern) VALUES ($1, $2) "
         "ON CONFLICT (account_id, pattern) DO NOTHING RETURNING id",
         id, *normal);
-    if (!added.empty()) audit_in(tx, id, "account.sender.add", name, redact_numbers(*normal));
+    if (!added.empty())
+      audit_in(tx, id, "account.sender.add", name, phone::redact_numbers(*normal));
     return std::pair{*normal, !added.empty()};
   });
 }
@@ -241,7 +244,7 @@ admin_result<std::string> admin::remove_sender(const std::string& name,
     if (removed.empty())
       refuse(kind::not_found, "'" + name + "' has no sender pattern '" + *normal +
                                   "' (see: mail2sms account sender list " + name + ")");
-    audit_in(tx, id, "account.sender.remove", name, redact_numbers(*normal));
+    audit_in(tx, id, "account.sender.remove", name, phone::redact_numbers(*normal));
     return *normal;
   });
 }
@@ -339,7 +342,7 @@ admin_result<std::int64_t> admin::change_credit(const std::string& name, std::in
         "INSERT INTO credit_ledger (account_id, delta, reason, balance) VALUES ($1, $2, $3, $4)",
         id, delta, why, balance);
     audit_in(tx, id, "account.credit", name,
-             (delta > 0 ? "+" : "") + std::to_string(delta) + " (" + redact_numbers(why) +
+             (delta > 0 ? "+" : "") + std::to_string(delta) + " (" + phone::redact_numbers(why) +
                  "), balance " + std::to_string(balance));
     return balance;
   });

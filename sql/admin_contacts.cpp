@@ -239,7 +239,7 @@ admin_result<import_counts> admin::import_contacts(const std::string& name, cons
                        text_array_literal(member_groups))
             .size());
     audit_in(tx, account.id, "contacts.import", name,
-             redact_numbers(file_name) + ": " + std::to_string(counts.records) + " rows, " +
+             phone::redact_numbers(file_name) + ": " + std::to_string(counts.records) + " rows, " +
                  std::to_string(counts.created) + " new, " + std::to_string(counts.updated) +
                  " updated, " + std::to_string(counts.groups_created) + " groups created, " +
                  std::to_string(counts.memberships_added) + " memberships added");

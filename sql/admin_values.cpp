@@ -353,42 +353,6 @@ std::string check_password_label(std::string_view label) {
          "nagios-1)";
 }
 
-std::string redact_numbers(std::string_view text) {
-  constexpr int min_digits = 7;
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const bool starts =
-        is_digit(text[i]) || (text[i] == '+' && i + 1 < text.size() && is_digit(text[i + 1]));
-    if (!starts || (i > 0 && is_digit(text[i - 1]))) {
-      out += text[i++];
-      continue;
-    }
-    // The run: digits and the separators people put between them, ending on a digit.
-    std::size_t end = i + (text[i] == '+' ? 1 : 0);
-    std::size_t last_digit = end;
-    std::string digits = text[i] == '+' ? "+" : "";
-    int count = 0;
-    for (; end < text.size(); ++end) {
-      const char c = text[end];
-      if (is_digit(c)) {
-        digits += c;
-        ++count;
-        last_digit = end;
-      } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
-        break;
-      }
-    }
-    if (count >= min_digits) {
-      out += phone::mask(digits);
-      i = last_digit + 1;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
-
 std::string text_array_literal(const std::vector<std::string>& items) {
   array_literal out;
   for (const auto& item : items) out.add(std::string_view(item));

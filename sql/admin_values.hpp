@@ -47,10 +47,6 @@ result<std::string, std::string> normalise_group_name(std::string_view text);
 // An app password's label: 1-64 letters, digits, '.', '_' or '-'. Empty when valid, else why.
 std::string check_password_label(std::string_view label);
 
-// The text with every run of 7 or more digits (a phone number, with or without '+' and the
-// separators people write) masked like phone::mask: for audit details and logs.
-std::string redact_numbers(std::string_view text);
-
 // PostgreSQL's array literal for these strings, each quoted and escaped: '{"a","b\"c"}'.
 std::string text_array_literal(const std::vector<std::string>& items);
 

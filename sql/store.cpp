@@ -13,8 +13,8 @@
 #include <atomic>
 #include <thread>
 
+#include "core/phone/phone.hpp"
 #include "core/policy/password.hpp"
-#include "sql/admin_values.hpp"
 #include "sql/array_literal.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
@@ -109,6 +109,13 @@ store::~store() = default;
 
 result<std::optional<core::account>, core::store_error> store::authenticate(
     const std::string& name, const std::string& password) {
+  // A name no account can have (too long, or not ASCII: PostgreSQL refuses text that is not
+  // UTF-8, which the caller would take for an outage) is not looked up. The decoy, as for a
+  // name that is not there.
+  if (!policy::is_account_name(name)) {
+    policy::verify_password(policy::decoy_hash(), password);
+    return std::optional<core::account>{};
+  }
   auto rows = in_read_transaction(connection_string_, [&](pqxx::work& tx) {
     return tx.exec_params(
         "SELECT a.id, c.id AS credential, c.hash "
@@ -181,7 +188,7 @@ void store::record_auth_failure(const std::string& client, const std::string& us
         "SELECT 'smtp', 'auth.failure', CASE WHEN a.id IS NULL THEN '(not an account name)' "
         "       ELSE $1 END, $2, $3, a.id "
         "FROM (SELECT 1) one LEFT JOIN accounts a ON a.name = $4",
-        redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client, username);
+        phone::redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client, username);
     return true;
   });
   if (!written) spdlog::warn("audit log unavailable: {}", written.error().message);

@@ -20,6 +20,8 @@ using i18n::phonenumbers::PhoneNumberUtil;
 constexpr std::string_view international_hint =
     "use the international form +<country code><number>, e.g. +27821234567";
 
+bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
 // GetInstance() is a thread-safe singleton, and its const methods are safe to call concurrently.
 const PhoneNumberUtil& util() { return *PhoneNumberUtil::GetInstance(); }
 
@@ -244,6 +246,42 @@ std::string mask(std::string_view e164) {
   out += rest.substr(0, head);
   out.append(rest.size() - head - tail, '*');
   out += rest.substr(rest.size() - tail);
+  return out;
+}
+
+std::string redact_numbers(std::string_view text) {
+  constexpr int min_digits = 7;
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const bool starts =
+        digit(text[i]) || (text[i] == '+' && i + 1 < text.size() && digit(text[i + 1]));
+    if (!starts || (i > 0 && digit(text[i - 1]))) {
+      out += text[i++];
+      continue;
+    }
+    // The run: digits and the separators people put between them, ending on a digit.
+    std::size_t end = i + (text[i] == '+' ? 1 : 0);
+    std::size_t last_digit = end;
+    std::string digits = text[i] == '+' ? "+" : "";
+    int count = 0;
+    for (; end < text.size(); ++end) {
+      const char c = text[end];
+      if (digit(c)) {
+        digits += c;
+        ++count;
+        last_digit = end;
+      } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+        break;
+      }
+    }
+    if (count >= min_digits) {
+      out += mask(digits);
+      i = last_digit + 1;
+    } else {
+      out += text[i++];
+    }
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -30,6 +31,15 @@ std::string hash_password(std::string_view password) {
 bool verify_password(const std::string& phc_hash, std::string_view password) {
   ensure_sodium();
   return crypto_pwhash_str_verify(phc_hash.c_str(), password.data(), password.size()) == 0;
+}
+
+bool is_account_name(std::string_view name) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  return !name.empty() && name.size() <= 64 && alnum(name.front()) &&
+         std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 const std::string& decoy_hash() {

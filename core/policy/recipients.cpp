@@ -53,11 +53,17 @@ std::string check_number(const phone::number_info& n, const account& a) {
 }  // namespace
 
 result<std::vector<std::string>, std::string> resolve_recipient(std::string_view local_part,
-                                                                const account& a) {
+                                                                const account& a,
+                                                                std::size_t most) {
   const auto group = a.groups.find(lower(local_part));
   if (group != a.groups.end()) {
     if (group->second.empty())
       return fail("550 5.1.1 The contact group '" + group->first + "' has no members");
+    if (group->second.size() > most) {  // its members are distinct numbers (group_members' key)
+      return fail("550 5.5.3 Too many recipients: the contact group '" + group->first + "' has " +
+                  std::to_string(group->second.size()) + " members, the most is " +
+                  std::to_string(most) + " per mail");
+    }
     for (const auto& member : group->second) {
       auto n = phone::parse(member, "");
       if (!n) return fail("550 5.1.1 The contact group '" + group->first +

@@ -339,6 +339,24 @@ class AccountsTest(unittest.TestCase):
         for secret in (SECRET, "wrong password 77", "the private body text 42", "27821230114"):
             self.assertNotIn(secret, log)
 
+    def test_a_refused_from_address_is_logged_masked_and_printable(self):
+        # The refusal quotes the From: address, the client's text: a phone number as its local
+        # part, and control characters (a terminal escape), go to the reply made safe and to the
+        # log masked (review, session 27).
+        name = self.new_account()
+        self.cli("account", "sender", "add", name, "ops@example.com")
+        offset = len(self.bridge.serve_log())
+        with self.login(name) as c:
+            code, reply = self.send(c, ["+27821230116"],
+                                    mail("x", sender="+27821239876\x1b[2J@evil.example"))
+        self.assertEqual(code, 550, reply)
+        self.assertIn("5.7.1 The From: address <+27821239876 [2J@evil.example>", reply)
+        log = self.bridge.serve_log()[offset:]
+        self.assertIn("refused a mail from '%s': The From: address <+2782*****76 [2J@evil.example>"
+                      % name, log)
+        self.assertNotIn("27821239876", log)
+        self.assertNotIn("\x1b", log)
+
 
 class AccountCacheTest(unittest.TestCase):
     """serve remembers the account a client network identified ([smtp] account_cache; here for

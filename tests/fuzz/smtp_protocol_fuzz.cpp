@@ -91,8 +91,9 @@ class choices {
 // quotes the local part, as a real resolver's may: the protocol must make it reply-safe.
 class fuzz_resolver : public recipient_resolver {
  public:
-  result<std::vector<std::string>, std::string> resolve(
-      std::string_view local, const authenticated_account& account) const override {
+  result<std::vector<std::string>, std::string> resolve(std::string_view local,
+                                                        const authenticated_account& account,
+                                                        std::size_t) const override {
     auto digits = [](std::string_view s) {
       for (char c : s) {
         if (!is_digit(c)) return false;

@@ -112,6 +112,18 @@ TEST_F(account_policy_test, revoked_passwords_and_suspended_accounts_do_not_auth
   EXPECT_FALSE(store_->authenticate("ops", "correct horse")->has_value());
 }
 
+TEST_F(account_policy_test, a_name_no_account_can_have_is_a_wrong_name_not_an_outage) {
+  // Not UTF-8: PostgreSQL refused the parameter (22021), which AUTH answered as an outage (454,
+  // no failure counted) for as long as the client kept sending it (review, session 27).
+  for (const std::string& name : {std::string("\xff"), std::string("op\xc3"), std::string(70, 'o'),
+                                  std::string("ops@example.com")}) {
+    auto found = store_->authenticate(name, "correct horse");
+    ASSERT_TRUE(found.has_value()) << found.error().message;
+    EXPECT_FALSE(found->has_value());
+  }
+  EXPECT_TRUE(store_->authenticate("ops", "correct horse")->has_value());
+}
+
 TEST_F(account_policy_test, a_registered_certificate_finds_its_active_account) {
   const std::string fingerprint(64, 'a');
   sql("INSERT INTO account_certificates (account_id, fingerprint) SELECT id, '" + fingerprint +

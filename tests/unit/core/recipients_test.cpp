@@ -16,24 +16,24 @@ account za() {
 }
 
 TEST(resolve_recipient, a_mobile_number_in_the_accounts_country_is_allowed) {
-  auto r = resolve_recipient("0821234567", za());
+  auto r = resolve_recipient("0821234567", za(), 100);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(*r, (std::vector<std::string>{"+27821234567"}));
 }
 
 TEST(resolve_recipient, other_countries_need_the_allowlist) {
   auto a = za();
-  auto r = resolve_recipient("+4915112345678", a);
+  auto r = resolve_recipient("+4915112345678", a, 100);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rfind("550 5.7.1 ", 0), 0u) << r.error();
   EXPECT_NE(r.error().find("DE"), std::string::npos) << r.error();
   EXPECT_EQ(r.error().find("+4915112345678"), std::string::npos) << r.error();  // masked
   a.countries = {"ZA", "DE"};
-  EXPECT_TRUE(resolve_recipient("+4915112345678", a));
+  EXPECT_TRUE(resolve_recipient("+4915112345678", a, 100));
   a.countries = {"*"};
-  EXPECT_TRUE(resolve_recipient("+4915112345678", a));
+  EXPECT_TRUE(resolve_recipient("+4915112345678", a, 100));
   a.countries = {"DE"};  // an explicit list replaces the account's own country
-  EXPECT_FALSE(resolve_recipient("+27821234567", a));
+  EXPECT_FALSE(resolve_recipient("+27821234567", a, 100));
 }
 
 TEST(resolve_recipient, premium_rate_toll_free_and_fixed_lines_are_refused_by_default) {
@@ -41,35 +41,45 @@ TEST(resolve_recipient, premium_rate_toll_free_and_fixed_lines_are_refused_by_de
   a.countries = {"*"};
   // GB premium rate (09), GB toll-free (0800), ZA fixed line (021).
   for (const char* number : {"+449098790000", "+448001111111", "+27211234567"}) {
-    auto r = resolve_recipient(number, a);
+    auto r = resolve_recipient(number, a, 100);
     ASSERT_FALSE(r) << number;
     EXPECT_EQ(r.error().rfind("550 5.7.1 ", 0), 0u) << r.error();
     EXPECT_NE(r.error().find(" number; this account may send to mobile"), std::string::npos)
         << r.error();
   }
-  EXPECT_NE(resolve_recipient("+449098790000", a).error().find("premium-rate"), std::string::npos);
+  EXPECT_NE(resolve_recipient("+449098790000", a, 100).error().find("premium-rate"),
+            std::string::npos);
   a.number_types.push_back("premium-rate");
-  EXPECT_TRUE(resolve_recipient("+449098790000", a));
+  EXPECT_TRUE(resolve_recipient("+449098790000", a, 100));
 }
 
 TEST(resolve_recipient, a_group_expands_to_its_members_case_insensitively) {
   auto a = za();
   a.groups["oncall"] = {"+27821000001", "+27821000002"};
-  auto r = resolve_recipient("OnCall", a);
+  auto r = resolve_recipient("OnCall", a, 100);
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->size(), 2u);
   a.groups["empty"] = {};
-  EXPECT_NE(resolve_recipient("empty", a).error().find("has no members"), std::string::npos);
+  EXPECT_NE(resolve_recipient("empty", a, 100).error().find("has no members"), std::string::npos);
   a.groups["abroad"] = {"+4915112345678"};
-  EXPECT_EQ(resolve_recipient("abroad", a).error().rfind("550 5.7.1", 0), 0u);
+  EXPECT_EQ(resolve_recipient("abroad", a, 100).error().rfind("550 5.7.1", 0), 0u);
+}
+
+TEST(resolve_recipient, a_group_larger_than_a_mail_may_have_is_refused_unread) {
+  auto a = za();
+  a.groups["everyone"] = {"+27821000001", "+27821000002", "not a number"};
+  EXPECT_EQ(resolve_recipient("everyone", a, 2).error(),
+            "550 5.5.3 Too many recipients: the contact group 'everyone' has 3 members, the most "
+            "is 2 per mail");
+  EXPECT_EQ(resolve_recipient("everyone", a, 3).error().rfind("550 5.1.1", 0), 0u);
 }
 
 TEST(resolve_recipient, a_word_that_is_no_group_says_so) {
-  auto r = resolve_recipient("sales", za());
+  auto r = resolve_recipient("sales", za(), 100);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(),
             "550 5.1.1 'sales' is neither a phone number nor a contact group of this account");
-  auto bad = resolve_recipient("12", za());
+  auto bad = resolve_recipient("12", za(), 100);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().rfind("550 5.1.1 ", 0), 0u);
 }

@@ -90,6 +90,20 @@ TEST_F(auth_limiter_test, a_spray_of_many_names_is_counted_and_later_forgotten) 
   EXPECT_FALSE(allowed(limiter, "198.51.100.1", "other0"));
 }
 
+TEST_F(auth_limiter_test, what_a_burst_left_is_dropped_a_window_later) {
+  // Below the size that makes it sweep, too: stale entries were kept for the process's life
+  // (review, session 27).
+  auto limiter = make(1000000, 1000000);
+  for (int i = 0; i < 1000; ++i) limiter.failed("192.0.2.1", "user" + std::to_string(i));
+  EXPECT_EQ(limiter.remembered(), 1001u);
+  now += 899s;
+  EXPECT_TRUE(allowed(limiter, "198.51.100.1", "someone"));
+  EXPECT_EQ(limiter.remembered(), 1001u);
+  now += 2s;
+  EXPECT_TRUE(allowed(limiter, "198.51.100.1", "someone"));
+  EXPECT_EQ(limiter.remembered(), 0u);
+}
+
 TEST_F(auth_limiter_test, success_clears_the_user_name_but_not_the_address) {
   auto limiter = make(2, 2);
   limiter.failed("192.0.2.1", "acme");

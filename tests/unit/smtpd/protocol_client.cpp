@@ -27,8 +27,13 @@ auth_result default_check(const verify_credentials& v) {
 }  // namespace
 
 result<std::vector<std::string>, std::string> fake_resolver::resolve(
-    std::string_view local, const authenticated_account& account) const {
+    std::string_view local, const authenticated_account& account, std::size_t most) const {
   if (local == "oncall") return std::vector<std::string>{"+27820000001", "+27820000002"};
+  if (local == "everyone") {  // as core's resolver: more members than a mail may have
+    if (most < 5) return fail("550 5.5.3 Too many recipients: the group has 5 members");
+    return std::vector<std::string>{"+27820000001", "+27820000002", "+27820000003", "+27820000004",
+                                    "+27820000005"};
+  }
   if (local.size() > 1 && local[0] == '+' && all_digits(local.substr(1)))
     return std::vector<std::string>{std::string(local)};
   if (local.size() > 1 && local[0] == '0' && all_digits(local) && account.country == "ZA") {

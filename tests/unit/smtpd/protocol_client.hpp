@@ -15,8 +15,9 @@ namespace mail2sms::smtpd::test {
 // two; anything else is not. Senders "intruder@..." are refused.
 class fake_resolver : public recipient_resolver {
  public:
-  result<std::vector<std::string>, std::string> resolve(
-      std::string_view local, const authenticated_account& account) const override;
+  result<std::vector<std::string>, std::string> resolve(std::string_view local,
+                                                        const authenticated_account& account,
+                                                        std::size_t most) const override;
   std::string check_sender(std::string_view reverse_path,
                            const authenticated_account& account) const override;
 };

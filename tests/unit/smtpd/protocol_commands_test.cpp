@@ -506,6 +506,35 @@ TEST(smtp_commands, rejected_recipients_count_as_errors) {
   EXPECT_TRUE(c.proto.closed());
 }
 
+TEST(smtp_commands, a_group_larger_than_a_mail_may_have_counts_as_an_error) {
+  // Its members are not read (core's resolver checks the size first), and a client sending it
+  // again and again ends at max_errors (review, session 27).
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_EQ(c.says("RCPT TO:<everyone@sms.example.com>\r\n").substr(0, 10), "550 5.5.3 ");
+  }
+  EXPECT_FALSE(c.proto.closed());
+  const auto a = c.send("RCPT TO:<everyone@sms.example.com>\r\n");
+  EXPECT_TRUE(reply_text(a).ends_with("421 4.7.0 mx.test Error: too many errors\r\n"));
+  EXPECT_TRUE(c.proto.closed());
+}
+
+TEST(smtp_commands, a_group_and_numbers_already_named_are_kept_once) {
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<+27820000002@sms.example.com>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<oncall@sms.example.com>\r\n"), "250 2.1.5 Ok\r\n");
+  c.send("DATA\r\n");
+  c.send("Subject: x\r\n\r\nhello\r\n.\r\n");
+  ASSERT_EQ(c.stored.size(), 1u);
+  ASSERT_EQ(c.stored[0].env.recipients.size(), 2u);
+  EXPECT_EQ(c.stored[0].env.recipients[0].e164, "+27820000002");
+  EXPECT_EQ(c.stored[0].env.recipients[1].e164, "+27820000001");
+}
+
 TEST(smtp_commands, accepted_recipients_are_not_errors) {
   client c;
   c.login();
