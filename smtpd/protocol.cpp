@@ -2,6 +2,8 @@
 // lines, the DATA reader, the AUTH exchange, and the batching of replies for PIPELINING.
 #include "smtpd/protocol.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -24,6 +26,20 @@ constexpr std::string_view bad_recipient_syntax = "501 5.1.3 Bad recipient addre
 constexpr std::string_view postmaster_alone_reply =
     "452 4.5.3 Mail to the postmaster goes in a transaction of its own: send this recipient "
     "again in another one";
+
+// Whether an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]", any spelling of the same
+// address) names `own` ("192.0.2.1", "2001:db8::1").
+bool names_this_host(std::string_view domain, const std::string& own) {
+  if (own.empty() || domain.size() < 3 || domain.front() != '[' || domain.back() != ']')
+    return false;
+  std::string_view literal = domain.substr(1, domain.size() - 2);
+  const bool v6 = literal.size() > 5 && iequals(literal.substr(0, 5), "IPv6:");
+  if (v6) literal.remove_prefix(5);
+  const int family = v6 ? AF_INET6 : AF_INET;
+  std::array<unsigned char, 16> a{}, b{};
+  return inet_pton(family, std::string(literal).c_str(), a.data()) == 1 &&
+         inet_pton(family, own.c_str(), b.data()) == 1 && a == b;
+}
 
 // While an outcome is awaited the client may pipeline at most one group of commands
 // (RFC 2920 3.1): MAIL, every RCPT, DATA and a few more. Anything beyond is abuse. MAIL and RCPT
@@ -464,7 +480,10 @@ void protocol::cmd_rcpt(std::string_view args) {
     return reject("555 5.5.4 Unsupported parameter: " +
                   reply_safe_text(params->front().text, "?"));
   }
-  const bool ours = std::any_of(settings_.domains.begin(), settings_.domains.end(),
+  // Ours: a configured domain, or this host's address literal for the postmaster.
+  const bool ours = (settings_.postmaster && iequals(path->local_part, "postmaster") &&
+                     names_this_host(path->domain, settings_.own_address)) ||
+                    std::any_of(settings_.domains.begin(), settings_.domains.end(),
                                 [&](const std::string& d) { return iequals(d, path->domain); });
   // Refused recipients count as the client's errors, as Postfix counts them: a session probing
   // for relaying or for numbers and group names ends at max_errors like any other.

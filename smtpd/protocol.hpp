@@ -35,6 +35,11 @@ struct protocol_settings {
   // one without an account (RFC 5321 4.5.1), in a transaction of their own; the mail is stored
   // whole for the operator (store_message::to_postmaster). Off: 550 5.1.1 like any other name.
   bool postmaster = true;
+  // The server's address this client reached ("192.0.2.1", "2001:db8::1"; empty when unknown):
+  // postmaster@[192.0.2.1] is the postmaster's too (RFC 5321 4.1.3's address literal for this
+  // host, as Postfix takes its own addresses for local). Only the postmaster: numbers are sent
+  // to at the configured domains.
+  std::string own_address;
 };
 
 struct authenticated_account {

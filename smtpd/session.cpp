@@ -111,6 +111,22 @@ std::string loggable(std::string_view verdict_text) {
   return phone::redact_numbers(reply_safe_text(verdict_text, "(no reason given)"));
 }
 
+// An address as networks and address literals write it: a dual-stack listener reports IPv4
+// peers (and its own address to them) as ::ffff:a.b.c.d.
+std::string plain(asio::ip::address address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return address.to_string();
+}
+
+// The settings with the server's address this client reached (protocol_settings::own_address).
+protocol_settings reached(protocol_settings settings, const asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto ep = socket.local_endpoint(ec);
+  if (!ec) settings.own_address = plain(ep.address());
+  return settings;
+}
+
 }  // namespace
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
@@ -121,20 +137,12 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::contex
       deadline_(socket_.get_executor()),
       delay_(socket_.get_executor()),
       services_(services),
-      protocol_(settings, services.resolver),
+      protocol_(reached(settings, socket_), services.resolver),
       implicit_tls_(settings.tls_active),
       hostname_(settings.hostname) {
   boost::system::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
-  if (ec) {
-    peer_ = "unknown";
-  } else {
-    auto address = ep.address();
-    // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; networks are written as IPv4.
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-      address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    peer_ = address.to_string();
-  }
+  const auto ep = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : plain(ep.address());
   client_key_ = smtpd::client_key(peer_);
 }
 

@@ -96,6 +96,22 @@ class PostmasterTest(unittest.TestCase):
         self.assertEqual(entry["recipient"], "POSTMASTER@%s" % DOMAIN)
         self.assertEqual(entry["subject"], "blocklisted")
 
+    def test_swaks_writes_to_postmaster_at_the_address_it_reached(self):
+        # RFC 5321 4.1.3: this host by its address literal (as Postfix takes its own addresses);
+        # a number there is still relaying.
+        r = swaks("--server", "127.0.0.1:%d" % self.bridge.smtp_port,
+                  "--from", "noc@isp.example", "--to", "postmaster@[127.0.0.1]",
+                  "--header", "Subject: by address", "--body", "Which name do you have?")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        [entry] = self.mailbox()
+        self.assertEqual(entry["recipient"], "postmaster@[127.0.0.1]")
+        self.assertEqual(entry["subject"], "by address")
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+            c.ehlo("mx.isp.example")
+            self.assertEqual(c.mail("abuse@isp.example")[0], 250)
+            self.assertEqual(c.rcpt("postmaster@[127.0.0.2]")[0], 550)
+            self.assertEqual(c.rcpt("+27821234567@[127.0.0.1]")[0], 550)
+
     def test_an_account_writing_to_the_postmaster_is_named_and_its_mail_goes_with_it(self):
         name = "pm-writer"
         self.bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA",

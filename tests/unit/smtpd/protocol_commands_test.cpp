@@ -2,7 +2,10 @@
 // envelope handed to the store, the error limit and the timeout.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "protocol_client.hpp"
 
@@ -143,6 +146,27 @@ TEST(smtp_commands, the_postmaster_takes_mail_from_anyone) {
     EXPECT_EQ(m.env.recipients[0].address, rcpt.substr(1, rcpt.size() - 2));
     EXPECT_EQ(m.env.recipients[0].e164, "");
     EXPECT_EQ(m.data, "Subject: your server\r\n\r\nhello\r\n");
+  }
+}
+
+// RFC 5321 4.1.3: this host by its address literal, in any spelling of the address, for the
+// postmaster (as Postfix takes its own addresses for local); only the address the client reached,
+// and only the postmaster: numbers are sent to at the configured domains.
+TEST(smtp_commands, the_postmaster_at_this_hosts_address_literal) {
+  for (const auto& [own, rcpt, reply] : std::vector<std::array<std::string, 3>>{
+           {"192.0.2.25", "<postmaster@[192.0.2.25]>", "250 2.1.5 Ok\r\n"},
+           {"2001:db8::25", "<Postmaster@[IPv6:2001:DB8:0:0:0:0:0:25]>", "250 2.1.5 Ok\r\n"},
+           {"2001:db8::25", "<postmaster@[ipv6:2001:db8::25]>", "250 2.1.5 Ok\r\n"},
+           {"192.0.2.25", "<postmaster@[192.0.2.26]>", "550 5.7.1 "},
+           {"192.0.2.25", "<postmaster@[IPv6:::ffff:192.0.2.25]>", "550 5.7.1 "},
+           {"", "<postmaster@[192.0.2.25]>", "550 5.7.1 "},
+           {"192.0.2.25", "<+27821234567@[192.0.2.25]>", "550 5.7.1 "}}) {
+    auto settings = test_settings();
+    settings.own_address = own;
+    client c(settings);
+    c.login();
+    c.send("MAIL FROM:<abuse@isp.example>\r\n");
+    EXPECT_EQ(c.says("RCPT TO:" + rcpt + "\r\n").substr(0, reply.size()), reply) << own << rcpt;
   }
 }
 
