@@ -63,18 +63,19 @@ auth_limiter::attempt auth_limiter::take_attempt(const std::string& address,
     return it == map.end() ? std::size_t{0} : it->second;
   };
   const std::size_t ip_failures = recent(by_ip_, ip, now);
-  const std::size_t user_failures = recent(by_user_, user, now);
+  const std::size_t user_failures = user.empty() ? 0 : recent(by_user_, user, now);
   if (ip_failures >= limits_.per_ip || user_failures >= limits_.per_user) return attempt::refused;
   if (ip_failures + pending(pending_ip_, ip) >= limits_.per_ip ||
       user_failures + pending(pending_user_, user) >= limits_.per_user)
     return attempt::wait;
   ++pending_ip_[ip];
-  ++pending_user_[user];
+  if (!user.empty()) ++pending_user_[user];
   return attempt::taken;
 }
 
 void auth_limiter::end_attempt(const std::string& ip, const std::string& user) {
   for (auto [map, key] : {std::pair{&pending_ip_, &ip}, std::pair{&pending_user_, &user}}) {
+    if (key->empty()) continue;
     const auto it = map->find(*key);
     if (it != map->end() && --it->second == 0) map->erase(it);
   }
@@ -87,10 +88,10 @@ std::chrono::milliseconds auth_limiter::failed(const std::string& address,
   end_attempt(ip, user);
   const auto now = now_();
   forget_stale(now);
-  const auto count =
-      std::max(recent(by_ip_, ip, now), recent(by_user_, user, now)) + 1;  // this one included
+  const auto user_failures = user.empty() ? 0 : recent(by_user_, user, now);
+  const auto count = std::max(recent(by_ip_, ip, now), user_failures) + 1;  // this one included
   by_ip_[ip].push_back(now);
-  by_user_[user].push_back(now);
+  if (!user.empty()) by_user_[user].push_back(now);
   auto delay = limits_.first_delay;
   for (std::size_t i = 1; i < count && delay < limits_.max_delay; ++i) delay *= 2;
   return std::min(delay, limits_.max_delay);

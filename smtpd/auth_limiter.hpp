@@ -38,6 +38,7 @@ class auth_limiter {
   // by them waits (`wait`) rather than being refused, so that a client opening twenty
   // connections at once with the right password gets all twenty in, a few at a time. Only
   // failures refuse.
+  // An empty user name (one that names no account) is counted against the address's budget only.
   attempt take_attempt(const std::string& ip, const std::string& user);
   // Records the attempt as a failure; returns how long to wait before answering it.
   std::chrono::milliseconds failed(const std::string& ip, const std::string& user);

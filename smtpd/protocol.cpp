@@ -27,7 +27,7 @@ constexpr std::string_view postmaster_alone_reply =
     "452 4.5.3 Mail to the postmaster goes in a transaction of its own: send this recipient "
     "again in another one";
 
-// Whether an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]", any spelling of the same
+// Whether an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]", any IPv6 spelling of the same
 // address) names `own` ("192.0.2.1", "2001:db8::1").
 bool names_this_host(std::string_view domain, const std::string& own) {
   if (own.empty() || domain.size() < 3 || domain.front() != '[' || domain.back() != ']')
@@ -534,6 +534,11 @@ void protocol::add_recipient(std::string address, std::string_view local_part) {
     }
   }
   if (recipients_.size() + fresh.size() > settings_.max_recipients) {
+    if (fresh.size() > settings_.max_recipients) {  // never fits (the resolver refuses it first)
+      return reject("550 5.5.3 Too many recipients: this group has " +
+                    std::to_string(fresh.size()) + " members, the most is " +
+                    std::to_string(settings_.max_recipients) + " per mail");
+    }
     if (numbers->size() > 1) {
       return reply("452 4.5.3 Too many recipients: this group would make " +
                    std::to_string(recipients_.size() + fresh.size()) + ", the most is " +

@@ -123,7 +123,10 @@ std::string plain(asio::ip::address address) {
 protocol_settings reached(protocol_settings settings, const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
   const auto ep = socket.local_endpoint(ec);
-  if (!ec) settings.own_address = plain(ep.address());
+  if (ec) return settings;
+  settings.own_address = plain(ep.address());
+  // A link-local address comes with its zone ("fe80::1%eth0"), which no address literal has.
+  settings.own_address.erase(std::min(settings.own_address.find('%'), settings.own_address.size()));
   return settings;
 }
 
@@ -486,9 +489,10 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
   // from 10 ms to 160 ms, so a crowd of waiters costs little; the wait ends after 30 s (the
   // hashing pool is that far behind: 454, try again) or with the session.
   constexpr auto longest_wait = std::chrono::seconds(30);
-  // The per-name budget is kept under the name when it can be an account's, and under one key
-  // (empty: no account's) for all names that cannot: those never succeed, and a client making
-  // up long names by the thousand would otherwise grow the limiter by each (review, session 27).
+  // A name that cannot be an account's is counted against the address's budget only (as the
+  // empty name): it never succeeds, a client making up long names by the thousand would grow
+  // the limiter by each, and one budget shared by all such names would let any client's
+  // mistakes get the others 421 (review, session 27).
   static const std::string no_account;
   const std::string& user =
       policy::is_account_name(request.username) ? request.username : no_account;

@@ -181,14 +181,16 @@ void store::record_auth_failure(const std::string& client, const std::string& us
   // the log), linked to that account so that the holder sees the attempts on theirs in the
   // export; looked up by the name as given (an account's name may hold a run of digits). Any
   // other name is not kept: it may be a password typed in the wrong field, or a phone number,
-  // and no erasure would ever find it.
+  // and no erasure would ever find it. A name no account can have is not even sent: it may not
+  // be UTF-8, which PostgreSQL refuses, and the attempt would go unrecorded.
+  const std::string name = policy::is_account_name(username) ? username : std::string();
   auto written = in_transaction(connection_string_, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO audit_log (actor, action, subject, detail, client, account_id) "
         "SELECT 'smtp', 'auth.failure', CASE WHEN a.id IS NULL THEN '(not an account name)' "
         "       ELSE $1 END, $2, $3, a.id "
         "FROM (SELECT 1) one LEFT JOIN accounts a ON a.name = $4",
-        phone::redact_numbers(username.substr(0, 128)), "AUTH " + mechanism, client, username);
+        phone::redact_numbers(name), "AUTH " + mechanism, client, name);
     return true;
   });
   if (!written) spdlog::warn("audit log unavailable: {}", written.error().message);

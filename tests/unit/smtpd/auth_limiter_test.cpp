@@ -90,6 +90,19 @@ TEST_F(auth_limiter_test, a_spray_of_many_names_is_counted_and_later_forgotten) 
   EXPECT_FALSE(allowed(limiter, "198.51.100.1", "other0"));
 }
 
+TEST_F(auth_limiter_test, a_name_no_account_has_counts_against_the_address_only) {
+  auto limiter = make(2, 1);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(limiter.take_attempt("192.0.2." + std::to_string(i), ""), attempt::taken);
+    limiter.failed("192.0.2." + std::to_string(i), "");
+  }
+  EXPECT_TRUE(allowed(limiter, "198.51.100.1", ""));
+  EXPECT_EQ(limiter.remembered(), 5u);  // the addresses, no name
+  limiter.failed("192.0.2.0", "");
+  EXPECT_FALSE(allowed(limiter, "192.0.2.0", ""));
+  EXPECT_FALSE(allowed(limiter, "192.0.2.0", "acme"));
+}
+
 TEST_F(auth_limiter_test, what_a_burst_left_is_dropped_a_window_later) {
   // Below the size that makes it sweep, too: stale entries were kept for the process's life
   // (review, session 27).

@@ -545,6 +545,15 @@ TEST(smtp_commands, a_group_larger_than_a_mail_may_have_counts_as_an_error) {
   EXPECT_TRUE(c.proto.closed());
 }
 
+TEST(smtp_commands, a_group_that_never_fits_is_refused_even_when_the_resolver_let_it_through) {
+  // 550, not 452: a client told 452 tries again later, and this group never fits.
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RCPT TO:<crowd@sms.example.com>\r\n"),
+            "550 5.5.3 Too many recipients: this group has 5 members, the most is 3 per mail\r\n");
+}
+
 TEST(smtp_commands, a_group_and_numbers_already_named_are_kept_once) {
   client c;
   c.login();
