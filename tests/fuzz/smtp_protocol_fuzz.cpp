@@ -164,6 +164,7 @@ setup read_setup(const std::uint8_t* data, std::size_t size) {
   auto& p = s.settings;
   p.hostname = "mx.fuzz.test";
   p.domains = {"sms.example.com", "SMS2.Example.org"};
+  p.own_address = (h[1] & 64) != 0 ? "2001:db8::25" : "192.0.2.25";  // postmaster@[...]
   p.starttls_available = (h[0] & 1) != 0;
   p.tls_active = (h[0] & 2) != 0;
   p.plaintext_auth = (h[0] & 4) != 0;
