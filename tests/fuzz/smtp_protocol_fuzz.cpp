@@ -382,7 +382,7 @@ class driver {
                             : auth_result::status::blocked;
       if (r.state == auth_result::status::ok) {
         r.account = {static_cast<std::int64_t>(choose_.below(1000)), "acct",
-                     choose_.below(2) == 0 ? "ZA" : ""};
+                     choose_.below(2) == 0 ? "ZA" : "", nullptr};
         account_ = r.account;
         authenticated_ = true;
       }

@@ -122,6 +122,13 @@ TEST_F(account_policy_test, a_name_no_account_can_have_is_a_wrong_name_not_an_ou
     EXPECT_FALSE(found->has_value());
   }
   EXPECT_TRUE(store_->authenticate("ops", "correct horse")->has_value());
+  // Not looked up at all: a store whose database is gone answers them the same (a real name is
+  // an outage there).
+  sql::store dead("host=/nonexistent-dir dbname=mail2sms connect_timeout=5");
+  auto impossible = dead.authenticate("\xff", "correct horse");
+  ASSERT_TRUE(impossible.has_value());
+  EXPECT_FALSE(impossible->has_value());
+  EXPECT_FALSE(dead.authenticate("ops", "correct horse").has_value());
 }
 
 TEST_F(account_policy_test, a_registered_certificate_finds_its_active_account) {
