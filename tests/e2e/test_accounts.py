@@ -2,6 +2,7 @@
 the sender is (app passwords, client networks, client certificates), each refusal with its
 reply code (senders, destination countries, number types, parts, credit, rate limits, velocity),
 contact groups, the dedup window, and 100 sessions racing for an account's last 50 credits."""
+import base64
 import os
 import signal
 import smtplib
@@ -338,6 +339,23 @@ class AccountsTest(unittest.TestCase):
         self.assertIn(name, log)
         for secret in (SECRET, "wrong password 77", "the private body text 42", "27821230114"):
             self.assertNotIn(secret, log)
+
+    def test_a_user_name_no_account_can_have_is_a_wrong_one_not_an_outage(self):
+        # Not UTF-8: PostgreSQL refused the look-up, and AUTH answered 454 (as for a database
+        # that is down), with no failure counted, for as long as the client sent it (review,
+        # session 27). Now 535, and audited without the name.
+        audited = "SELECT count(*) FROM audit_log WHERE action = 'auth.failure' " \
+                  "AND subject = '(not an account name)'"
+        before = int(self.bridge.sql(audited))
+        offset = len(self.bridge.serve_log())
+        with smtplib.SMTP("127.0.0.1", self.bridge.smtp_port, timeout=30) as c:
+            c.ehlo("client.example")
+            c.starttls(context=tls_context())
+            c.ehlo("client.example")
+            code, reply = c.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0\xff\0x").decode())
+        self.assertEqual(code, 535, reply)
+        self.assertEqual(int(self.bridge.sql(audited)), before + 1)
+        self.assertNotIn("account store unavailable", self.bridge.serve_log()[offset:])
 
     def test_a_refused_from_address_is_logged_masked_and_printable(self):
         # The refusal quotes the From: address, the client's text: a phone number as its local
