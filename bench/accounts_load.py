@@ -78,7 +78,8 @@ def main():
     bridge = harness.Bridge(
         extra_smtp="plaintext_auth = true\nmax_connections_per_ip = %d" % (a.sessions + 10),
         extra_config="[dispatch]\nenabled = false\n", credit=10**12,
-        extra_database="" if a.writers is None else "commit_writers = %d" % a.writers)
+        extra_database="" if a.writers is None else "commit_writers = %d" % a.writers,
+        wal_reserve_mb=None)
     try:
         for name in NAMES[1:max(a.accounts)]:
             bridge.cli("account", "add", name, "--password-stdin", "--country", "ZA",

@@ -53,7 +53,7 @@ def main():
     bridge = harness.Bridge(extra_smtp="max_connections_per_ip = %d" % (a.sessions + 10),
                             extra_config="[dispatch]\nenabled = false\n", credit=10**12,
                             extra_database="" if a.writers is None else
-                            "commit_writers = %d" % a.writers)
+                            "commit_writers = %d" % a.writers, wal_reserve_mb=None)
     try:
         bridge.cli("account", "network", "add", harness.ACCOUNT, "127.0.0.1/32")
         recipient = "+27821234567@%s" % harness.DOMAIN

@@ -193,6 +193,8 @@ def main():
     p.add_argument("--slow-fsync", type=int, metavar="US",
                    help="make every fsync and fdatasync of PostgreSQL and Postfix take at least US "
                         "microseconds (bench/slow_fsync.cpp)")
+    p.add_argument("--wal-reserve", type=int, metavar="MB",
+                   help="mail2sms's [database] wal_reserve_mb (default: mail2sms's own; 0: none)")
     a = p.parse_args()
     if a.rounds < 1:
         sys.exit("bench/smtp_compare.py: --rounds needs a count of 1 or more")
@@ -218,7 +220,7 @@ def main():
         if "mail2sms" in targets:
             bridge = harness.Bridge(
                 extra_smtp="max_connections = %d\nmax_connections_per_ip = %d" % (IDLE + 1000, IDLE + 1000),
-                extra_config="[dispatch]\nenabled = false\n", credit=10**12)
+                extra_config="[dispatch]\nenabled = false\n", credit=10**12, wal_reserve_mb=a.wal_reserve)
             stops.append(bridge.stop)
             set_group_commit(bridge, a.group_commit)
             bridge.cli("account", "network", "add", harness.ACCOUNT, "127.0.0.1/32")

@@ -579,7 +579,7 @@ def main():
     # Every session comes from 127.0.0.1: the per-address limit (default 20) would refuse most.
     bridge = harness.Bridge(extra_smtp="plaintext_auth = true\nmax_connections_per_ip = %d"
                             % max(20, args.sessions + 10), credit=10**12,
-                            sim_args=("--receipt-delay", str(args.receipt_delay)))
+                            sim_args=("--receipt-delay", str(args.receipt_delay)), wal_reserve_mb=None)
     try:
         if args.statements:  # takes effect when serve restarts (and with it the cluster), below
             with open(os.path.join(bridge.dir, "pg", "data", "postgresql.conf"), "a") as f:

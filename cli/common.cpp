@@ -29,7 +29,8 @@ database::database(const config::database_config& cfg) {
     connection_string_ = sql::with_connection_defaults(cfg.url);
     return;
   }
-  cluster_ = std::make_unique<sql::embedded_cluster>(cfg.embedded);
+  cluster_ = std::make_unique<sql::embedded_cluster>(cfg.embedded, "mail2sms",
+                                                     static_cast<std::size_t>(cfg.wal_reserve_mb));
   auto started = cluster_->start();
   if (!started) throw exit_error{exit_failure, "embedded PostgreSQL: " + started.error()};
   connection_string_ = sql::with_connection_defaults(cluster_->connection_string());

@@ -57,8 +57,8 @@ std::optional<std::string> conninfo_problem(const std::string& url) {
 }  // namespace
 
 database_config read_database(const section& database) {
-  database.allow_only(
-      {"url", "embedded", "pool_size", "group_commit", "commit_writers", "lock_timeout"});
+  database.allow_only({"url", "embedded", "pool_size", "group_commit", "commit_writers",
+                       "lock_timeout", "wal_reserve_mb"});
   database_config c;
   database.read("url", c.url);
   if (database.has("url") && !c.url.empty()) {
@@ -76,6 +76,10 @@ database_config read_database(const section& database) {
   database.read("group_commit", c.group_commit, 1, 10000);
   database.read("commit_writers", c.commit_writers, 1, 64);
   database.read("lock_timeout", c.lock_timeout, 1, 3600);
+  database.read("wal_reserve_mb", c.wal_reserve_mb, 0, 65536);
+  if (database.has("wal_reserve_mb") && c.embedded.empty())
+    database.fail("wal_reserve_mb",
+                  "applies to the embedded cluster only: set min_wal_size on the server at url");
   return c;
 }
 

@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -219,10 +221,11 @@ class cluster_control {
   result<ok_t, std::string> lock();  // serialises start() between processes sharing dir
   result<ok_t, std::string> initdb_if_needed();
   bool running();
-  result<ok_t, std::string> start_server();
+  result<ok_t, std::string> start_server(std::size_t wal_reserve_mib);
   result<ok_t, std::string> stop_server();
   std::string admin_conninfo() const;
   std::string failure(const std::string& what) const;
+  const fs::path& data() const { return data_; }
 
  private:
   result<int, std::string> pg(const std::string& program, std::vector<std::string> args) {
@@ -288,7 +291,7 @@ bool cluster_control::running() {
   return status && *status == 0;
 }
 
-result<ok_t, std::string> cluster_control::start_server() {
+result<ok_t, std::string> cluster_control::start_server(std::size_t wal_reserve_mib) {
   std::string options =
       "-c listen_addresses='' -p " + std::to_string(port) + " -k " + shell_quote(socket_.string());
   // A new WAL segment is created as a file of the right size instead of being written full of
@@ -300,6 +303,10 @@ result<ok_t, std::string> cluster_control::start_server() {
   options += " -c wal_init_zero=off";
   // Buffers sized for the machine (embedded_shared_buffers_mib says why).
   options += " -c shared_buffers=" + std::to_string(embedded_shared_buffers_mib()) + "MB";
+  // The WAL kept to recycle (embedded_cluster's wal_reserve_mib says why).
+  const auto wal = embedded_wal_sizes_for(wal_reserve_mib);
+  options += " -c min_wal_size=" + std::to_string(wal.min_mib) +
+             "MB -c max_wal_size=" + std::to_string(wal.max_mib) + "MB";
   if (unsafe_no_fsync())
     options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   auto status = pg("pg_ctl", {"-D", data_.string(), "-l", log_.string(), "-w", "-t", "30", "-o",
@@ -355,6 +362,50 @@ result<ok_t, std::string> ensure_database(const cluster_control& control,
   return fail(control.failure("cannot connect to the cluster's server: " + last_error));
 }
 
+// Writes WAL until the cluster has `reserve_mib` MiB of segments ahead of its insert position
+// (less one: min_wal_size counts the one being written), then checkpoints: the segments written
+// are recycled ahead, where the intake's commits will write into them, instead of into new,
+// sparse ones. The WAL written is logical decoding messages, which change no table. Skipped,
+// with a warning, where the file system has less than twice that free: PostgreSQL stops when
+// it cannot write WAL.
+void reserve_wal(const cluster_control& control, std::size_t reserve_mib) {
+  constexpr std::int64_t mib = 1024 * 1024;
+  try {
+    pqxx::connection conn(control.admin_conninfo());
+    pqxx::nontransaction tx(conn);
+    const auto row = tx.exec1(
+        "SELECT (SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' "
+        "        AND name > pg_walfile_name(pg_current_wal_lsn())), "
+        "       setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'");
+    const auto ahead = row[0].as<std::int64_t>();
+    const auto segment = row[1].as<std::int64_t>();
+    const auto want =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(reserve_mib) * mib / segment - 1);
+    if (ahead >= want) return;
+    const std::int64_t writing = (want + 1) * segment / mib;
+    std::error_code ec;
+    const auto space = fs::space(control.data(), ec);
+    if (ec || space.available < static_cast<std::uintmax_t>(2 * writing * mib)) {
+      spdlog::warn(
+          "embedded PostgreSQL: not writing the WAL reserve ({} MiB, [database] wal_reserve_mb): "
+          "{} MiB free in {}; commits write into new WAL segments, slower until checkpoints "
+          "recycle some",
+          writing, ec ? 0 : space.available / mib, control.data().string());
+      return;
+    }
+    spdlog::info(
+        "embedded PostgreSQL: writing {} MiB of WAL ahead, once ([database] wal_reserve_mb)",
+        writing);
+    tx.exec_params(
+        "SELECT count(pg_logical_emit_message(false, 'mail2sms: WAL reserve', "
+        "repeat('0', $2::int))) FROM generate_series(1, $1::int)",
+        writing, mib - 256);  // about a MiB of WAL each, with the record's header
+    tx.exec0("CHECKPOINT");
+  } catch (const std::exception& e) {
+    spdlog::warn("embedded PostgreSQL: writing the WAL reserve failed: {}", e.what());
+  }
+}
+
 fs::path absolute_dir(const std::string& dir) {
   fs::path p = fs::absolute(dir).lexically_normal();
   return p.has_filename() ? p : p.parent_path();
@@ -373,8 +424,18 @@ std::size_t embedded_shared_buffers_mib() {
       pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * page_size : 0);
 }
 
-embedded_cluster::embedded_cluster(std::string dir, std::string database)
-    : dir_(absolute_dir(dir).string()), database_(std::move(database)) {}
+embedded_wal_sizes embedded_wal_sizes_for(std::size_t reserve_mib) {
+  embedded_wal_sizes sizes;
+  sizes.min_mib = std::max(sizes.min_mib, reserve_mib);
+  sizes.max_mib = std::max(sizes.max_mib, 2 * reserve_mib);
+  return sizes;
+}
+
+embedded_cluster::embedded_cluster(std::string dir, std::string database,
+                                   std::size_t wal_reserve_mib)
+    : dir_(absolute_dir(dir).string()),
+      database_(std::move(database)),
+      wal_reserve_mib_(wal_reserve_mib) {}
 
 embedded_cluster::~embedded_cluster() { stop(); }
 
@@ -384,11 +445,13 @@ result<ok_t, std::string> embedded_cluster::start() {
   if (auto step = control.lock(); !step) return step;
   if (auto step = control.initdb_if_needed(); !step) return step;
   if (!control.running()) {
-    auto started = control.start_server();
+    auto started = control.start_server(wal_reserve_mib_);
     if (!started && !control.running()) return fail(started.error());
     started_by_us_ = started.has_value();
   }
-  return ensure_database(control, database_);
+  if (auto made = ensure_database(control, database_); !made) return made;
+  if (started_by_us_ && wal_reserve_mib_ > 0) reserve_wal(control, wal_reserve_mib_);
+  return ok;
 }
 
 void embedded_cluster::stop() {

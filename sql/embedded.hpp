@@ -19,10 +19,26 @@ std::size_t embedded_shared_buffers_mib(std::uint64_t physical_memory);
 // The same for this machine's memory (sysconf), what the cluster is started with.
 std::size_t embedded_shared_buffers_mib();
 
+// The WAL settings for a reserve of `reserve_mib` MiB (0: none): min_wal_size keeps that much of
+// the WAL PostgreSQL has written as segments to recycle, through quiet hours too, and
+// max_wal_size stays at least twice that (the server's default, 1 GiB, otherwise).
+struct embedded_wal_sizes {
+  std::size_t min_mib = 80;  // PostgreSQL's defaults
+  std::size_t max_mib = 1024;
+};
+embedded_wal_sizes embedded_wal_sizes_for(std::size_t reserve_mib);
+
 class embedded_cluster {
  public:
   // dir: the cluster's directory (created if missing). database: created if missing.
-  explicit embedded_cluster(std::string dir, std::string database = "mail2sms");
+  // wal_reserve_mib: WAL segments written ahead and kept (config's [database] wal_reserve_mb):
+  // when this object starts the server and it has fewer, it writes that much WAL once and
+  // checkpoints, so that commits write into segments whose blocks are on disk already. Into a
+  // new segment (a new cluster's first minutes, or after quiet hours had the segments removed)
+  // each commit's fdatasync also writes the file's block map: a second device round trip
+  // (docs/PERFORMANCE.md, session 28).
+  explicit embedded_cluster(std::string dir, std::string database = "mail2sms",
+                            std::size_t wal_reserve_mib = 0);
   ~embedded_cluster();  // stops the server if this object started it
   embedded_cluster(const embedded_cluster&) = delete;
   embedded_cluster& operator=(const embedded_cluster&) = delete;
@@ -39,6 +55,7 @@ class embedded_cluster {
  private:
   std::string dir_;
   std::string database_;
+  std::size_t wal_reserve_mib_ = 0;
   bool started_by_us_ = false;
 };
 

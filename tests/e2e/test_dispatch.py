@@ -53,6 +53,7 @@ max_recipients = 1000
 
 [database]
 embedded = "{os.path.join(self.dir, 'pg')}"
+wal_reserve_mb = 0
 
 [dispatch]
 retry_base = 1

@@ -50,6 +50,7 @@ tls_key = "server.key"
 
 [database]
 embedded = "pg"
+wal_reserve_mb = 0
 
 [[connector]]
 name = "kannel"

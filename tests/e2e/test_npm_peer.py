@@ -130,6 +130,7 @@ tls_key = "server.key"
 
 [database]
 embedded = "pg"
+wal_reserve_mb = 0
 
 [[connector]]
 name = "npm"

@@ -82,6 +82,56 @@ TEST_F(embedded_shared, new_wal_segments_are_not_zero_filled_and_commits_stay_du
   }
 }
 
+// The WAL reserve: written once when the cluster has fewer segments, as segments whose blocks
+// are all on disk (a new segment's are allocated as the WAL is written into it), and kept by
+// min_wal_size through restarts; not written again when they are there.
+TEST(embedded_cluster, the_wal_reserve_is_written_once_as_allocated_segments) {
+  temp_dir dir("mail2sms-wal-reserve");
+  ASSERT_FALSE(dir.path().empty());
+  const auto segments = [&] {
+    std::size_t whole = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path() / "data" / "pg_wal")) {
+      const auto name = entry.path().filename().string();
+      if (name.size() != 24 || name.find_first_not_of("0123456789ABCDEF") != std::string::npos)
+        continue;
+      struct stat st {};
+      if (stat(entry.path().c_str(), &st) == 0 &&
+          static_cast<std::uint64_t>(st.st_blocks) * 512 >= static_cast<std::uint64_t>(st.st_size))
+        ++whole;  // no holes: every block of the segment is allocated
+    }
+    return whole;
+  };
+  std::string lsn_after_reserve;
+  {
+    sql::embedded_cluster cluster(dir.path().string(), "mail2sms", 64);
+    auto started = cluster.start();
+    ASSERT_TRUE(started.has_value()) << started.error();
+    EXPECT_EQ(query_one(cluster.connection_string(), "SHOW min_wal_size"), "80MB");
+    EXPECT_EQ(query_one(cluster.connection_string(), "SHOW max_wal_size"), "1GB");
+    EXPECT_GE(segments(), 3u);  // 64 MiB of 16 MiB segments, less the one being written
+    lsn_after_reserve = query_one(cluster.connection_string(), "SELECT pg_current_wal_lsn()");
+    cluster.stop();
+  }
+  EXPECT_GE(segments(), 3u);  // kept through the shutdown checkpoint
+  sql::embedded_cluster again(dir.path().string(), "mail2sms", 64);
+  auto restarted = again.start();
+  ASSERT_TRUE(restarted.has_value()) << restarted.error();
+  // The restart wrote its shutdown and startup records, not another reserve.
+  EXPECT_LT(std::stoll(query_one(again.connection_string(),
+                                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" +
+                                     lsn_after_reserve + "')::bigint")),
+            4 * 1024 * 1024);
+}
+
+TEST(embedded_cluster, a_wal_reserve_raises_the_wal_sizes_it_needs) {
+  EXPECT_EQ(sql::embedded_wal_sizes_for(0).min_mib, 80u);
+  EXPECT_EQ(sql::embedded_wal_sizes_for(0).max_mib, 1024u);
+  EXPECT_EQ(sql::embedded_wal_sizes_for(64).min_mib, 80u);
+  EXPECT_EQ(sql::embedded_wal_sizes_for(1024).min_mib, 1024u);
+  EXPECT_EQ(sql::embedded_wal_sizes_for(1024).max_mib, 2048u);
+  EXPECT_EQ(sql::embedded_wal_sizes_for(300).max_mib, 1024u);
+}
+
 // An eighth of the machine's memory, between PostgreSQL's default and 1 GiB.
 TEST(embedded_cluster, shared_buffers_follow_the_machine_s_memory) {
   constexpr std::uint64_t mib = 1024 * 1024;

@@ -313,6 +313,23 @@ TEST_F(config_test, database_needs_exactly_one_of_url_and_embedded) {
                "set url");
 }
 
+TEST_F(config_test, the_wal_reserve_is_the_embedded_cluster_s_and_in_mib) {
+  const auto reserve = [](const std::string& line) {
+    return edited("embedded = \"pg\"\n", "embedded = \"pg\"\n" + line + "\n");
+  };
+  EXPECT_ERROR(error_of(reserve("wal_reserve_mb = -1")), 7, "database.wal_reserve_mb", "0");
+  EXPECT_ERROR(error_of(reserve("wal_reserve_mb = 65537")), 7, "database.wal_reserve_mb", "65536");
+  EXPECT_ERROR(
+      error_of(edited("embedded = \"pg\"\n", "url = \"host=/tmp\"\nwal_reserve_mb = 512\n")), 7,
+      "database.wal_reserve_mb", "embedded cluster only");
+  const auto none = load_string(reserve("wal_reserve_mb = 0"), "t.toml", "/tmp");
+  ASSERT_TRUE(none.has_value()) << none.error().to_string();
+  EXPECT_EQ(none->database.wal_reserve_mb, 0);
+  const auto some = load_string(reserve("wal_reserve_mb = 256"), "t.toml", "/tmp");
+  ASSERT_TRUE(some.has_value()) << some.error().to_string();
+  EXPECT_EQ(some->database.wal_reserve_mb, 256);
+}
+
 TEST_F(config_test, a_database_url_libpq_cannot_read_is_refused_without_quoting_it) {
   // libpq's own messages quote the part they stumbled on: here the password.
   for (const std::string url : {"postgresql://m2s:Sup3r%zzSecretPw@db/mail2sms",

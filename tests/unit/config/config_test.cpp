@@ -41,6 +41,7 @@ TEST_F(config_test, minimal_file_loads_with_defaults) {
   EXPECT_TRUE(c.database.url.empty());
   EXPECT_EQ(c.database.pool_size, 4);
   EXPECT_EQ(c.database.lock_timeout, 30);
+  EXPECT_EQ(c.database.wal_reserve_mb, 1024);
   ASSERT_EQ(c.connectors.size(), 1u);
   EXPECT_EQ(c.connectors[0].path, (dir_ / "out.jsonl").string());
   ASSERT_EQ(c.routes.size(), 1u);
