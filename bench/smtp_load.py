@@ -579,7 +579,11 @@ def main():
     # Every session comes from 127.0.0.1: the per-address limit (default 20) would refuse most.
     bridge = harness.Bridge(extra_smtp="plaintext_auth = true\nmax_connections_per_ip = %d"
                             % max(20, args.sessions + 10), credit=10**12,
-                            sim_args=("--receipt-delay", str(args.receipt_delay)), wal_reserve_mb=None)
+                            sim_args=("--receipt-delay", str(args.receipt_delay)),
+                            # the reserve's WAL sizes are on the server's command line, which
+                            # would override a --pg-set of either
+                            wal_reserve_mb=0 if any(s.split("=")[0].strip() in ("min_wal_size", "max_wal_size")
+                                                    for s in args.pg_set) else None)
     try:
         if args.statements:  # takes effect when serve restarts (and with it the cluster), below
             with open(os.path.join(bridge.dir, "pg", "data", "postgresql.conf"), "a") as f:

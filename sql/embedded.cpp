@@ -303,10 +303,13 @@ result<ok_t, std::string> cluster_control::start_server(std::size_t wal_reserve_
   options += " -c wal_init_zero=off";
   // Buffers sized for the machine (embedded_shared_buffers_mib says why).
   options += " -c shared_buffers=" + std::to_string(embedded_shared_buffers_mib()) + "MB";
-  // The WAL kept to recycle (embedded_cluster's wal_reserve_mib says why).
-  const auto wal = embedded_wal_sizes_for(wal_reserve_mib);
-  options += " -c min_wal_size=" + std::to_string(wal.min_mib) +
-             "MB -c max_wal_size=" + std::to_string(wal.max_mib) + "MB";
+  // The WAL kept to recycle (embedded_cluster's wal_reserve_mib says why). Options given here
+  // override postgresql.conf and ALTER SYSTEM, so none without a reserve.
+  if (wal_reserve_mib > 0) {
+    const auto wal = embedded_wal_sizes_for(wal_reserve_mib);
+    options += " -c min_wal_size=" + std::to_string(wal.min_mib) +
+               "MB -c max_wal_size=" + std::to_string(wal.max_mib) + "MB";
+  }
   if (unsafe_no_fsync())
     options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   auto status = pg("pg_ctl", {"-D", data_.string(), "-l", log_.string(), "-w", "-t", "30", "-o",
@@ -362,12 +365,34 @@ result<ok_t, std::string> ensure_database(const cluster_control& control,
   return fail(control.failure("cannot connect to the cluster's server: " + last_error));
 }
 
-// Writes WAL until the cluster has `reserve_mib` MiB of segments ahead of its insert position
-// (less one: min_wal_size counts the one being written), then checkpoints: the segments written
+// The reserve this start can keep: the configured one if it fits on the file system that holds
+// pg_wal (embedded_wal_reserve_fits), else none, with a warning.
+std::size_t fitting_wal_reserve(const cluster_control& control, std::size_t reserve_mib) {
+  if (reserve_mib == 0) return 0;
+  const fs::path wal = control.data() / "pg_wal";
+  std::error_code ec;
+  const auto space = fs::space(wal, ec);
+  std::uint64_t in_use = 0;
+  for (const auto& entry : fs::directory_iterator(wal, ec)) {
+    std::error_code size_ec;
+    if (entry.is_regular_file(size_ec)) in_use += entry.file_size(size_ec);
+  }
+  if (!ec && embedded_wal_reserve_fits(reserve_mib, space.available, in_use)) return reserve_mib;
+  constexpr std::uint64_t mib = 1024 * 1024;
+  spdlog::warn(
+      "embedded PostgreSQL: no WAL reserve ([database] wal_reserve_mb = {}): {} MiB free in {}, "
+      "too little for WAL of up to {} MiB; PostgreSQL's own WAL sizes, and commits into new "
+      "segments while it creates them",
+      reserve_mib, ec ? 0 : space.available / mib, wal.string(), 2 * reserve_mib);
+  return 0;
+}
+
+// Writes WAL until the cluster has about `reserve_mib` MiB of segments ahead of its insert
+// position (min_wal_size counts the one being written), then checkpoints: the segments written
 // are recycled ahead, where the intake's commits will write into them, instead of into new,
-// sparse ones. The WAL written is logical decoding messages, which change no table. Skipped,
-// with a warning, where the file system has less than twice that free: PostgreSQL stops when
-// it cannot write WAL.
+// sparse ones. The WAL written is logical decoding messages, which change no table. One segment
+// short is enough: a shutdown or start-up record that crossed into the next segment leaves one
+// fewer ahead than the checkpoint kept, and that is no reason to write it all again.
 void reserve_wal(const cluster_control& control, std::size_t reserve_mib) {
   constexpr std::int64_t mib = 1024 * 1024;
   try {
@@ -375,24 +400,14 @@ void reserve_wal(const cluster_control& control, std::size_t reserve_mib) {
     pqxx::nontransaction tx(conn);
     const auto row = tx.exec1(
         "SELECT (SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' "
-        "        AND name > pg_walfile_name(pg_current_wal_lsn())), "
+        "        AND name > pg_walfile_name(pg_current_wal_insert_lsn())), "
         "       setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'");
     const auto ahead = row[0].as<std::int64_t>();
     const auto segment = row[1].as<std::int64_t>();
     const auto want =
         std::max<std::int64_t>(1, static_cast<std::int64_t>(reserve_mib) * mib / segment - 1);
-    if (ahead >= want) return;
+    if (ahead >= want - 1 && ahead > 0) return;
     const std::int64_t writing = (want + 1) * segment / mib;
-    std::error_code ec;
-    const auto space = fs::space(control.data(), ec);
-    if (ec || space.available < static_cast<std::uintmax_t>(2 * writing * mib)) {
-      spdlog::warn(
-          "embedded PostgreSQL: not writing the WAL reserve ({} MiB, [database] wal_reserve_mb): "
-          "{} MiB free in {}; commits write into new WAL segments, slower until checkpoints "
-          "recycle some",
-          writing, ec ? 0 : space.available / mib, control.data().string());
-      return;
-    }
     spdlog::info(
         "embedded PostgreSQL: writing {} MiB of WAL ahead, once ([database] wal_reserve_mb)",
         writing);
@@ -431,6 +446,12 @@ embedded_wal_sizes embedded_wal_sizes_for(std::size_t reserve_mib) {
   return sizes;
 }
 
+bool embedded_wal_reserve_fits(std::size_t reserve_mib, std::uint64_t available,
+                               std::uint64_t in_use) {
+  const std::uint64_t reserve = static_cast<std::uint64_t>(reserve_mib) * 1024 * 1024;
+  return available + in_use >= 3 * reserve;
+}
+
 embedded_cluster::embedded_cluster(std::string dir, std::string database,
                                    std::size_t wal_reserve_mib)
     : dir_(absolute_dir(dir).string()),
@@ -444,13 +465,15 @@ result<ok_t, std::string> embedded_cluster::start() {
   if (auto step = control.prepare(); !step) return step;
   if (auto step = control.lock(); !step) return step;
   if (auto step = control.initdb_if_needed(); !step) return step;
+  std::size_t reserve = 0;
   if (!control.running()) {
-    auto started = control.start_server(wal_reserve_mib_);
+    reserve = fitting_wal_reserve(control, wal_reserve_mib_);
+    auto started = control.start_server(reserve);
     if (!started && !control.running()) return fail(started.error());
     started_by_us_ = started.has_value();
   }
   if (auto made = ensure_database(control, database_); !made) return made;
-  if (started_by_us_ && wal_reserve_mib_ > 0) reserve_wal(control, wal_reserve_mib_);
+  if (started_by_us_ && reserve > 0) reserve_wal(control, reserve);
   return ok;
 }
 

@@ -27,16 +27,24 @@ struct embedded_wal_sizes {
   std::size_t max_mib = 1024;
 };
 embedded_wal_sizes embedded_wal_sizes_for(std::size_t reserve_mib);
+// Whether a reserve of `reserve_mib` MiB fits where pg_wal is: with `available` octets free there
+// and `in_use` octets in pg_wal already, the WAL could grow to max_wal_size (twice the reserve)
+// and leave the reserve free. PostgreSQL stops when it cannot write WAL, so a disk that is
+// nearly full gets PostgreSQL's own sizes instead.
+bool embedded_wal_reserve_fits(std::size_t reserve_mib, std::uint64_t available,
+                               std::uint64_t in_use);
 
 class embedded_cluster {
  public:
   // dir: the cluster's directory (created if missing). database: created if missing.
   // wal_reserve_mib: WAL segments written ahead and kept (config's [database] wal_reserve_mb):
-  // when this object starts the server and it has fewer, it writes that much WAL once and
-  // checkpoints, so that commits write into segments whose blocks are on disk already. Into a
-  // new segment (a new cluster's first minutes, or after quiet hours had the segments removed)
-  // each commit's fdatasync also writes the file's block map: a second device round trip
-  // (docs/PERFORMANCE.md, session 28).
+  // when this object starts the server, it runs with embedded_wal_sizes_for(wal_reserve_mib),
+  // and if fewer segments are ahead it writes that much WAL once and checkpoints, so that commits
+  // write into segments whose blocks are on disk already. Into a new segment (a new cluster's
+  // first minutes, or after quiet hours had the segments removed) each commit's fdatasync also
+  // writes the file's block map: a second device round trip (docs/PERFORMANCE.md, session 28).
+  // 0, or a reserve that does not fit (embedded_wal_reserve_fits): no reserve, and the server's
+  // own WAL sizes (postgresql.conf, ALTER SYSTEM).
   explicit embedded_cluster(std::string dir, std::string database = "mail2sms",
                             std::size_t wal_reserve_mib = 0);
   ~embedded_cluster();  // stops the server if this object started it

@@ -82,13 +82,14 @@ TEST_F(embedded_shared, new_wal_segments_are_not_zero_filled_and_commits_stay_du
   }
 }
 
-// The WAL reserve: written once when the cluster has fewer segments, as segments whose blocks
-// are all on disk (a new segment's are allocated as the WAL is written into it), and kept by
-// min_wal_size through restarts; not written again when they are there.
+// The WAL reserve: written once when the cluster has fewer segments ahead, as segments whose
+// blocks are all on disk (a new segment's are allocated as the WAL is written into it), and kept
+// by min_wal_size through restarts; not written again when they are there. Without a reserve the
+// server's own WAL sizes apply (ALTER SYSTEM), which the command line would override.
 TEST(embedded_cluster, the_wal_reserve_is_written_once_as_allocated_segments) {
   temp_dir dir("mail2sms-wal-reserve");
   ASSERT_FALSE(dir.path().empty());
-  const auto segments = [&] {
+  const auto whole_segments = [&] {
     std::size_t whole = 0;
     for (const auto& entry : fs::directory_iterator(dir.path() / "data" / "pg_wal")) {
       const auto name = entry.path().filename().string();
@@ -101,35 +102,60 @@ TEST(embedded_cluster, the_wal_reserve_is_written_once_as_allocated_segments) {
     }
     return whole;
   };
+  const std::string ahead_sql =
+      "SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' "
+      "AND name > pg_walfile_name(pg_current_wal_insert_lsn())";
   std::string lsn_after_reserve;
   {
-    sql::embedded_cluster cluster(dir.path().string(), "mail2sms", 64);
+    sql::embedded_cluster cluster(dir.path().string(), "mail2sms", 128);
     auto started = cluster.start();
     ASSERT_TRUE(started.has_value()) << started.error();
-    EXPECT_EQ(query_one(cluster.connection_string(), "SHOW min_wal_size"), "80MB");
+    EXPECT_EQ(query_one(cluster.connection_string(), "SHOW min_wal_size"), "128MB");
     EXPECT_EQ(query_one(cluster.connection_string(), "SHOW max_wal_size"), "1GB");
-    EXPECT_GE(segments(), 3u);  // 64 MiB of 16 MiB segments, less the one being written
+    // 128 MiB of 16 MiB segments, less the one being written (and one of slack).
+    EXPECT_GE(std::stoi(query_one(cluster.connection_string(), ahead_sql)), 6);
+    EXPECT_GE(whole_segments(), 6u);
     lsn_after_reserve = query_one(cluster.connection_string(), "SELECT pg_current_wal_lsn()");
     cluster.stop();
   }
-  EXPECT_GE(segments(), 3u);  // kept through the shutdown checkpoint
-  sql::embedded_cluster again(dir.path().string(), "mail2sms", 64);
-  auto restarted = again.start();
-  ASSERT_TRUE(restarted.has_value()) << restarted.error();
-  // The restart wrote its shutdown and startup records, not another reserve.
-  EXPECT_LT(std::stoll(query_one(again.connection_string(),
-                                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" +
-                                     lsn_after_reserve + "')::bigint")),
-            4 * 1024 * 1024);
+  EXPECT_GE(whole_segments(), 6u);  // kept through the shutdown checkpoint
+  {
+    sql::embedded_cluster again(dir.path().string(), "mail2sms", 128);
+    auto restarted = again.start();
+    ASSERT_TRUE(restarted.has_value()) << restarted.error();
+    // The restart wrote its shutdown and startup records, not another reserve.
+    EXPECT_LT(std::stoll(query_one(again.connection_string(),
+                                   "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" +
+                                       lsn_after_reserve + "')::bigint")),
+              4 * 1024 * 1024);
+    {
+      pqxx::connection conn(again.connection_string());
+      pqxx::nontransaction tx(conn);
+      tx.exec0("ALTER SYSTEM SET min_wal_size = '200MB'");
+      tx.exec("SELECT pg_reload_conf()");
+    }
+    EXPECT_EQ(query_one(again.connection_string(), "SHOW min_wal_size"), "128MB");
+    again.stop();
+  }
+  sql::embedded_cluster none(dir.path().string(), "mail2sms", 0);
+  auto started = none.start();
+  ASSERT_TRUE(started.has_value()) << started.error();
+  EXPECT_EQ(query_one(none.connection_string(), "SHOW min_wal_size"), "200MB");
 }
 
-TEST(embedded_cluster, a_wal_reserve_raises_the_wal_sizes_it_needs) {
+TEST(embedded_cluster, a_wal_reserve_raises_the_wal_sizes_it_needs_where_it_fits) {
   EXPECT_EQ(sql::embedded_wal_sizes_for(0).min_mib, 80u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(0).max_mib, 1024u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(64).min_mib, 80u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(1024).min_mib, 1024u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(1024).max_mib, 2048u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(300).max_mib, 1024u);
+  constexpr std::uint64_t mib = 1024 * 1024;
+  // Room for WAL of twice the reserve, and the reserve left free; what pg_wal holds counts.
+  EXPECT_TRUE(sql::embedded_wal_reserve_fits(1024, 3072 * mib, 0));
+  EXPECT_FALSE(sql::embedded_wal_reserve_fits(1024, 3071 * mib, 0));
+  EXPECT_TRUE(sql::embedded_wal_reserve_fits(1024, 2048 * mib, 1024 * mib));
+  EXPECT_FALSE(sql::embedded_wal_reserve_fits(1024, 100 * mib, 1024 * mib));
 }
 
 // An eighth of the machine's memory, between PostgreSQL's default and 1 GiB.
