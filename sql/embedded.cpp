@@ -371,11 +371,14 @@ std::size_t fitting_wal_reserve(const cluster_control& control, std::size_t rese
   if (reserve_mib == 0) return 0;
   const fs::path wal = control.data() / "pg_wal";
   std::error_code ec;
-  const auto space = fs::space(wal, ec);
+  const auto space = fs::space(wal, ec);  // on failure, every field is the largest value
   std::uint64_t in_use = 0;
-  for (const auto& entry : fs::directory_iterator(wal, ec)) {
+  std::error_code list_ec;
+  for (const auto& entry : fs::directory_iterator(wal, list_ec)) {
     std::error_code size_ec;
-    if (entry.is_regular_file(size_ec)) in_use += entry.file_size(size_ec);
+    if (!entry.is_regular_file(size_ec)) continue;
+    const auto size = entry.file_size(size_ec);
+    if (!size_ec) in_use += size;
   }
   if (!ec && embedded_wal_reserve_fits(reserve_mib, space.available, in_use)) return reserve_mib;
   constexpr std::uint64_t mib = 1024 * 1024;
