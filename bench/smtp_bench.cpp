@@ -1,8 +1,10 @@
 // smtp_bench: an SMTP load client for what Postfix's smtp-source does not measure — the latency
 // of the reply to the final dot, at a fixed offered rate — and for holding thousands of idle
 // connections open while another load runs. It speaks to any SMTP server (mail2sms, Postfix's
-// smtpd, smtp-sink) the same way: one thread per session, EHLO once, then per mail MAIL, RCPT
-// and DATA pipelined (RFC 2920) when the server offers PIPELINING, the message, and the dot.
+// smtpd, smtp-sink) the same way: EHLO once, then per mail MAIL, RCPT and DATA pipelined
+// (RFC 2920) when the server offers PIPELINING, the message, and the dot. One thread per
+// session by default; --engine events runs them all on one thread with epoll, as smtp-source
+// does (and then needs PIPELINING).
 // AUTH PLAIN once per session with --auth (over plaintext: the server must allow it, as
 // bench/smtp_load.py's bridge does); without it the server must admit 127.0.0.1 by network.
 // Loopback only.
@@ -23,8 +25,10 @@
 // p99_ms, max_ms, start (CLOCK_MONOTONIC seconds), login_seconds, first_failure; with --idle,
 // how many idle connections were held.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,6 +40,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <latch>
 #include <mutex>
@@ -66,6 +71,7 @@ struct options {
   bool go_on_stdin = false;
   long idle = 0;     // connections opened first and held, silent, for the whole run
   double hold = 0;   // with --idle and no --mails: seconds to hold them
+  bool events = false;  // --engine events: all sessions on one epoll thread (event_run)
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -73,7 +79,7 @@ struct options {
                "smtp_bench: %s\nusage: smtp_bench --port N [--host 127.0.0.1] [--sessions N] "
                "[--mails N] [--size OCTETS] [--rate MAILS_PER_S] [--from ADDR] [--to ADDR] "
                "[--to-first N] [--auth USER:PASSWORD] [--times FILE] [--go-on-stdin] "
-               "[--idle N [--hold SECONDS]]\n",
+               "[--idle N [--hold SECONDS]] [--engine threads|events]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -102,7 +108,12 @@ options parse(int argc, char** argv) {
       else if (arg == "--go-on-stdin") o.go_on_stdin = true;
       else if (arg == "--idle") o.idle = std::stol(value());
       else if (arg == "--hold") o.hold = std::stod(value());
-      else usage("unknown option " + arg);
+      else if (arg == "--engine") {
+        const std::string engine = value();
+        if (engine != "threads" && engine != "events") usage("--engine is threads or events");
+        o.events = engine == "events";
+      } else
+        usage("unknown option " + arg);
     } catch (const std::logic_error&) {
       usage("bad number for " + arg);
     }
@@ -139,7 +150,9 @@ int connect_to(const options& o) {
 class connection {
  public:
   explicit connection(int fd) : fd_(fd) {}
-  ~connection() { ::close(fd_); }
+  ~connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -150,6 +163,15 @@ class connection {
       if (n <= 0) throw std::runtime_error(std::string("send: ") + std::strerror(errno));
       done += static_cast<std::size_t>(n);
     }
+  }
+
+  // The socket, handed over (and no longer closed here); only between replies, with nothing
+  // read ahead.
+  int release() {
+    if (start_ != buffer_.size()) throw std::runtime_error("the server said more than asked");
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
   }
 
   // The whole reply; its last line's code is reply.substr(0, 3).
@@ -340,6 +362,258 @@ void run_session(const options& o, std::atomic<long>& next, starting_gate& gate,
   t.accepted.insert(t.accepted.end(), mine.begin(), mine.end());
 }
 
+// --engine events: every session on one thread, non-blocking, with epoll, the way smtp-source
+// works. A thread per session costs the client a wake-up and a context switch per reply, and on
+// a 2-vCPU machine the client's threads compete with the server for the CPUs it measures.
+// Needs PIPELINING (MAIL, RCPT and DATA sent together). Mail `index` is due at
+// start + index / rate (with --rate) and goes to a session that has nothing in flight.
+class event_run {
+ public:
+  event_run(const options& o, totals& t) : o_(o), t_(t), epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (epoll_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+  }
+  ~event_run() {
+    for (auto& s : sessions_)
+      if (s.fd >= 0) ::close(s.fd);
+    ::close(epoll_);
+  }
+  event_run(const event_run&) = delete;
+  event_run& operator=(const event_run&) = delete;
+
+  // Connects and logs every session in, one after the other.
+  void log_in_all() {
+    sessions_.resize(static_cast<std::size_t>(o_.sessions));
+    for (auto& s : sessions_) {
+      try {
+        connection c(connect_to(o_));
+        if (!log_in(o_, c)) throw std::runtime_error("--engine events needs PIPELINING");
+        s.fd = c.release();
+      } catch (const std::exception& e) {
+        t_.failure(std::string("login: ") + e.what());
+        continue;
+      }
+      const int flags = ::fcntl(s.fd, F_GETFL);
+      ::fcntl(s.fd, F_SETFL, flags | O_NONBLOCK);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = &s;
+      if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, s.fd, &ev) != 0)
+        throw std::runtime_error(std::string("epoll_ctl: ") + std::strerror(errno));
+      idle_.push_back(&s);
+      ++open_;
+    }
+  }
+
+  void run(clock_type::time_point start) {
+    start_ = start;
+    std::vector<epoll_event> events(256);
+    while (open_ > 0) {
+      const auto now = clock_type::now();
+      while (next_ < o_.mails && !idle_.empty() && (o_.rate <= 0 || due(next_) <= now)) {
+        session& s = *idle_.front();
+        idle_.pop_front();
+        begin_mail(s, next_++);
+      }
+      if (next_ >= o_.mails) {
+        while (!idle_.empty()) {
+          session& s = *idle_.front();
+          idle_.pop_front();
+          s.state = phase::quit;
+          send(s, "QUIT\r\n");
+        }
+      }
+      timespec wait{};
+      const timespec* timeout = nullptr;  // until a reply comes
+      if (o_.rate > 0 && next_ < o_.mails && !idle_.empty()) {
+        const auto ns = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<std::chrono::nanoseconds>(due(next_) - now).count());
+        wait.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        wait.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        timeout = &wait;
+      }
+      const int n =
+          ::epoll_pwait2(epoll_, events.data(), static_cast<int>(events.size()), timeout, nullptr);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error(std::string("epoll_pwait2: ") + std::strerror(errno));
+      }
+      for (int i = 0; i < n; ++i) {
+        session& s = *static_cast<session*>(events[static_cast<std::size_t>(i)].data.ptr);
+        if (s.fd < 0) continue;
+        if (events[static_cast<std::size_t>(i)].events & EPOLLOUT) flush(s);
+        if (s.fd >= 0 &&
+            (events[static_cast<std::size_t>(i)].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+          receive(s);
+      }
+    }
+  }
+
+  std::vector<accepted_mail>& accepted() { return accepted_; }
+
+ private:
+  enum class phase { idle, envelope, message, failed_dot, rset, quit };
+  struct session {
+    int fd = -1;
+    phase state = phase::idle;
+    std::string in;
+    std::size_t in_start = 0;
+    std::string out;
+    std::size_t out_start = 0;
+    bool writable_wanted = false;      // EPOLLOUT asked for: a send would have blocked
+    std::vector<std::string> replies;  // of the envelope so far
+    long index = 0;
+    clock_type::time_point sent{};
+  };
+
+  clock_type::time_point due(long index) const {
+    return start_ + std::chrono::duration_cast<clock_type::duration>(
+                        std::chrono::duration<double>(static_cast<double>(index) / o_.rate));
+  }
+
+  void begin_mail(session& s, long index) {
+    s.index = index;
+    s.state = phase::envelope;
+    s.replies.clear();
+    send(s, "MAIL FROM:<" + o_.from + ">\r\nRCPT TO:<" + recipient_of(o_, index) + ">\r\nDATA\r\n");
+  }
+
+  void send(session& s, const std::string& data) {
+    s.out.append(data);
+    flush(s);
+  }
+
+  void flush(session& s) {
+    while (s.out_start < s.out.size()) {
+      const auto n =
+          ::send(s.fd, s.out.data() + s.out_start, s.out.size() - s.out_start, MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!s.writable_wanted) watch(s, EPOLLIN | EPOLLOUT);
+        s.writable_wanted = true;
+        return;
+      }
+      if (n <= 0) return drop(s, std::string("send: ") + std::strerror(errno));
+      s.out_start += static_cast<std::size_t>(n);
+    }
+    if (s.writable_wanted) watch(s, EPOLLIN);
+    s.writable_wanted = false;
+    s.out.clear();
+    s.out_start = 0;
+  }
+
+  void watch(session& s, std::uint32_t what) {
+    epoll_event ev{};
+    ev.events = what;
+    ev.data.ptr = &s;
+    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, s.fd, &ev);
+  }
+
+  void receive(session& s) {
+    char chunk[16384];
+    for (;;) {
+      const auto n = ::recv(s.fd, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        s.in.append(chunk, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof chunk) break;  // level-triggered: more wakes us
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (s.state == phase::quit) return close(s);
+      return drop(s, n == 0 ? "connection closed by the server" : std::strerror(errno));
+    }
+    const auto now = clock_type::now();
+    // Whole replies: lines up to one whose fourth octet is not '-'.
+    for (;;) {
+      std::size_t at = s.in_start;
+      std::size_t end = std::string::npos;
+      for (;;) {
+        const auto eol = s.in.find("\r\n", at);
+        if (eol == std::string::npos) break;
+        if (eol - at < 4 || s.in[at + 3] != '-') {
+          end = eol + 2;
+          break;
+        }
+        at = eol + 2;
+      }
+      if (end == std::string::npos) break;
+      std::string reply(s.in, s.in_start, end - s.in_start);
+      s.in_start = end;
+      on_reply(s, reply, now);
+      if (s.fd < 0) return;
+    }
+    s.in.erase(0, s.in_start);
+    s.in_start = 0;
+  }
+
+  void on_reply(session& s, const std::string& reply, clock_type::time_point now) {
+    switch (s.state) {
+      case phase::envelope: {
+        s.replies.push_back(reply);
+        if (s.replies.size() < 3) return;
+        const auto& r = s.replies;
+        if (positive(r[0]) && positive(r[1]) && r[2].rfind("354", 0) == 0) {
+          s.state = phase::message;
+          s.sent = clock_type::now();
+          return send(s, message_of(o_, s.index));
+        }
+        t_.failure("envelope: " + r[0] + r[1] + r[2]);
+        if (r[2].rfind("354", 0) == 0) {
+          s.state = phase::failed_dot;
+          return send(s, ".\r\n");
+        }
+        s.state = phase::rset;
+        return send(s, "RSET\r\n");
+      }
+      case phase::message: {
+        const std::chrono::duration<double> took = now - s.sent;
+        if (positive(reply))
+          accepted_.push_back({s.index, monotonic_seconds(s.sent), took.count()});
+        else
+          t_.failure("final dot: " + reply);
+        s.state = phase::idle;
+        idle_.push_back(&s);
+        return;
+      }
+      case phase::failed_dot:
+        s.state = phase::rset;
+        return send(s, "RSET\r\n");
+      case phase::rset:
+        s.state = phase::idle;
+        idle_.push_back(&s);
+        return;
+      case phase::quit:
+        return close(s);
+      case phase::idle:
+        return drop(s, "a reply nothing asked for: " + reply);
+    }
+  }
+
+  void drop(session& s, const std::string& why) {
+    t_.failure("session: " + why);
+    close(s);
+  }
+
+  void close(session& s) {
+    if (s.fd < 0) return;
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, s.fd, nullptr);
+    ::close(s.fd);
+    s.fd = -1;
+    --open_;
+    std::erase(idle_, &s);
+  }
+
+  const options& o_;
+  totals& t_;
+  int epoll_;
+  std::vector<session> sessions_;  // never resized after log_in_all: the pointers stay valid
+  // Logged in, nothing in flight; the one idle longest takes the next mail, so every session
+  // takes its turn, as the threads do.
+  std::deque<session*> idle_;
+  int open_ = 0;
+  long next_ = 0;
+  clock_type::time_point start_{};
+  std::vector<accepted_mail> accepted_;
+};
+
 double percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   const auto rank = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -396,7 +670,25 @@ int main(int argc, char** argv) {
   double seconds = 0;
   double start_at = 0;
   double login_seconds = 0;
-  if (o.mails > 0) {
+  auto wait_for_go = [&o] {
+    if (!o.go_on_stdin) return;
+    std::fprintf(stderr, "ready\n");
+    std::fflush(stderr);
+    for (int ch = std::getchar(); ch != EOF && ch != '\n'; ch = std::getchar()) {
+    }
+  };
+  if (o.mails > 0 && o.events) {
+    event_run run(o, t);
+    const auto login_start = clock_type::now();
+    run.log_in_all();
+    login_seconds = std::chrono::duration<double>(clock_type::now() - login_start).count();
+    wait_for_go();
+    const auto start = clock_type::now();
+    run.run(start);
+    seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+    start_at = monotonic_seconds(start);
+    t.accepted = std::move(run.accepted());
+  } else if (o.mails > 0) {
     std::atomic<long> next{0};
     starting_gate gate(o.sessions);
     const auto login_start = clock_type::now();
@@ -405,12 +697,7 @@ int main(int argc, char** argv) {
       threads.emplace_back([&] { run_session(o, next, gate, t); });
     gate.logged_in.wait();
     login_seconds = std::chrono::duration<double>(clock_type::now() - login_start).count();
-    if (o.go_on_stdin) {
-      std::fprintf(stderr, "ready\n");
-      std::fflush(stderr);
-      std::string line;
-      for (int ch = std::getchar(); ch != EOF && ch != '\n'; ch = std::getchar()) line += static_cast<char>(ch);
-    }
+    wait_for_go();
     const auto start = clock_type::now();
     gate.go.set_value(start);
     threads.clear();

@@ -15,7 +15,8 @@ sendmail(1), cron mailers and most alerting tools send. Issue #3's reference fig
 about 3,700/s with 1 session, 12,000/s with 20 and 9,000/s with 100, lower at 100 than at 20)
 have that mode's shape; with -d smtp-sink rises all the way to 100 sessions on this VM. The
 latency of the reply to the final dot, p50/p99, comes from bench/smtp_bench at half of each
-server's peak rate (its sessions stay connected in either mode). Then, on mail2sms only, 10,000
+server's peak rate (its sessions stay connected in either mode; all on one thread with epoll, as
+smtp-source runs them, unless --client-engine threads). Then, on mail2sms only, 10,000
 idle connections are opened and held: the server's resident memory before and with them; then
 the 100-session rate of smtp_bench without and with them open, alternating, twice each. Prints
 a markdown report.
@@ -129,9 +130,16 @@ def smtp_source(port, sessions, mails, size, reuse=True):
     return mails / took
 
 
+# How smtp_bench runs its sessions (its --engine): "events", all on one thread with epoll as
+# smtp-source does, or "threads", a thread each (the only one before session 29, 2026-12-01). A
+# thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the client's 100
+# threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29).
+CLIENT_ENGINE = "events"
+
+
 def smtp_bench(port, *args):
     r = subprocess.run([os.path.join(BUILD, "bench", "smtp_bench"), "--port", str(port),
-                        "--from", SENDER, "--to", RECIPIENT, *map(str, args)],
+                        "--from", SENDER, "--to", RECIPIENT, "--engine", CLIENT_ENGINE, *map(str, args)],
                        capture_output=True, text=True, timeout=900)
     result = json.loads(r.stdout)
     if r.returncode != 0:
@@ -193,9 +201,13 @@ def main():
     p.add_argument("--slow-fsync", type=int, metavar="US",
                    help="make every fsync and fdatasync of PostgreSQL and Postfix take at least US "
                         "microseconds (bench/slow_fsync.cpp)")
+    p.add_argument("--client-engine", choices=["events", "threads"], default="events",
+                   help="smtp_bench's sessions on one epoll thread (default) or a thread each")
     p.add_argument("--wal-reserve", type=int, metavar="MB",
                    help="mail2sms's [database] wal_reserve_mb (default: mail2sms's own; 0: none)")
     a = p.parse_args()
+    global CLIENT_ENGINE
+    CLIENT_ENGINE = a.client_engine
     if a.rounds < 1:
         sys.exit("bench/smtp_compare.py: --rounds needs a count of 1 or more")
     targets = a.only or ["mail2sms", "postfix", "smtp-sink"]
@@ -244,6 +256,8 @@ def main():
 
         print("smtp-source: %s\n" % ("a connection per mail" if a.connection_per_mail
                                       else "sessions stay connected (-d)"))
+        print("smtp_bench (latency%s): %s\n" % ("" if a.no_idle else ", idle connections' load runs",
+              "every session on one thread (epoll)" if CLIENT_ENGINE == "events" else "a thread per session"))
         rounds = []
         for round_no in range(1, a.rounds + 1):
             if a.rounds > 1:
