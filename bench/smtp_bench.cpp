@@ -22,8 +22,10 @@
 // time.monotonic()), and the seconds until the reply.
 //
 // Prints one JSON object: mails, ok, failed, seconds, rate (accepted per second), p50_ms,
-// p99_ms, max_ms, start (CLOCK_MONOTONIC seconds), login_seconds, first_failure; with --idle,
-// how many idle connections were held.
+// p99_ms, max_ms, late_p99_ms and late_max_ms (with --rate: how long after it was due a mail's
+// MAIL went out because no session was free; the latency above starts at the final dot, so a
+// server that falls behind shows here), start (CLOCK_MONOTONIC seconds), login_seconds,
+// first_failure; with --idle, how many idle connections were held.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -253,6 +255,7 @@ struct accepted_mail {
   long index;
   double sent;     // CLOCK_MONOTONIC seconds when the final dot was sent
   double seconds;  // until the reply
+  double late;     // with --rate: seconds its MAIL was sent after it was due (no session free)
 };
 
 struct totals {
@@ -311,10 +314,13 @@ void run_session(const options& o, std::atomic<long>& next, starting_gate& gate,
     for (;;) {
       const long index = next.fetch_add(1);
       if (index >= o.mails) break;
+      double late = 0;
       if (o.rate > 0) {
-        std::this_thread::sleep_until(
+        const auto due =
             start + std::chrono::duration_cast<clock_type::duration>(
-                        std::chrono::duration<double>(static_cast<double>(index) / o.rate)));
+                        std::chrono::duration<double>(static_cast<double>(index) / o.rate));
+        std::this_thread::sleep_until(due);
+        late = std::chrono::duration<double>(clock_type::now() - due).count();
       }
       const std::string mail = "MAIL FROM:<" + o.from + ">\r\n";
       const std::string rcpt = "RCPT TO:<" + recipient_of(o, index) + ">\r\n";
@@ -348,7 +354,7 @@ void run_session(const options& o, std::atomic<long>& next, starting_gate& gate,
       const std::string final_reply = c->reply();
       const std::chrono::duration<double> took = clock_type::now() - sent;
       if (positive(final_reply)) {
-        mine.push_back({index, monotonic_seconds(sent), took.count()});
+        mine.push_back({index, monotonic_seconds(sent), took.count(), late});
       } else {
         t.failure("final dot: " + final_reply);
       }
@@ -412,7 +418,7 @@ class event_run {
       while (next_ < o_.mails && !idle_.empty() && (o_.rate <= 0 || due(next_) <= now)) {
         session& s = *idle_.front();
         idle_.pop_front();
-        begin_mail(s, next_++);
+        begin_mail(s, next_++, now);
       }
       if (next_ >= o_.mails) {
         while (!idle_.empty()) {
@@ -462,6 +468,7 @@ class event_run {
     bool writable_wanted = false;      // EPOLLOUT asked for: a send would have blocked
     std::vector<std::string> replies;  // of the envelope so far
     long index = 0;
+    double late = 0;  // accepted_mail::late
     clock_type::time_point sent{};
   };
 
@@ -470,8 +477,9 @@ class event_run {
                         std::chrono::duration<double>(static_cast<double>(index) / o_.rate));
   }
 
-  void begin_mail(session& s, long index) {
+  void begin_mail(session& s, long index, clock_type::time_point now) {
     s.index = index;
+    s.late = o_.rate > 0 ? std::chrono::duration<double>(now - due(index)).count() : 0;
     s.state = phase::envelope;
     s.replies.clear();
     send(s, "MAIL FROM:<" + o_.from + ">\r\nRCPT TO:<" + recipient_of(o_, index) + ">\r\nDATA\r\n");
@@ -509,6 +517,7 @@ class event_run {
 
   void receive(session& s) {
     char chunk[16384];
+    std::string closed;  // why the connection ended, after what it said before
     for (;;) {
       const auto n = ::recv(s.fd, chunk, sizeof chunk, 0);
       if (n > 0) {
@@ -517,8 +526,8 @@ class event_run {
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (s.state == phase::quit) return close(s);
-      return drop(s, n == 0 ? "connection closed by the server" : std::strerror(errno));
+      closed = n == 0 ? "connection closed by the server" : std::strerror(errno);
+      break;
     }
     const auto now = clock_type::now();
     // Whole replies: lines up to one whose fourth octet is not '-'.
@@ -542,6 +551,7 @@ class event_run {
     }
     s.in.erase(0, s.in_start);
     s.in_start = 0;
+    if (!closed.empty()) drop(s, closed);
   }
 
   void on_reply(session& s, const std::string& reply, clock_type::time_point now) {
@@ -552,8 +562,9 @@ class event_run {
         const auto& r = s.replies;
         if (positive(r[0]) && positive(r[1]) && r[2].rfind("354", 0) == 0) {
           s.state = phase::message;
+          const std::string message = message_of(o_, s.index);
           s.sent = clock_type::now();
-          return send(s, message_of(o_, s.index));
+          return send(s, message);
         }
         t_.failure("envelope: " + r[0] + r[1] + r[2]);
         if (r[2].rfind("354", 0) == 0) {
@@ -566,7 +577,7 @@ class event_run {
       case phase::message: {
         const std::chrono::duration<double> took = now - s.sent;
         if (positive(reply))
-          accepted_.push_back({s.index, monotonic_seconds(s.sent), took.count()});
+          accepted_.push_back({s.index, monotonic_seconds(s.sent), took.count(), s.late});
         else
           t_.failure("final dot: " + reply);
         s.state = phase::idle;
@@ -678,16 +689,20 @@ int main(int argc, char** argv) {
     }
   };
   if (o.mails > 0 && o.events) {
-    event_run run(o, t);
-    const auto login_start = clock_type::now();
-    run.log_in_all();
-    login_seconds = std::chrono::duration<double>(clock_type::now() - login_start).count();
-    wait_for_go();
-    const auto start = clock_type::now();
-    run.run(start);
-    seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-    start_at = monotonic_seconds(start);
-    t.accepted = std::move(run.accepted());
+    try {
+      event_run run(o, t);
+      const auto login_start = clock_type::now();
+      run.log_in_all();
+      login_seconds = std::chrono::duration<double>(clock_type::now() - login_start).count();
+      wait_for_go();
+      const auto start = clock_type::now();
+      run.run(start);
+      seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+      start_at = monotonic_seconds(start);
+      t.accepted = std::move(run.accepted());
+    } catch (const std::exception& e) {  // epoll itself failed: the run is void
+      t.failure(std::string("client: ") + e.what());
+    }
   } else if (o.mails > 0) {
     std::atomic<long> next{0};
     starting_gate gate(o.sessions);
@@ -731,16 +746,21 @@ int main(int argc, char** argv) {
   latencies_ms.reserve(t.accepted.size());
   for (const auto& m : t.accepted) latencies_ms.push_back(m.seconds * 1000);
   std::sort(latencies_ms.begin(), latencies_ms.end());
+  std::vector<double> late_ms;
+  late_ms.reserve(t.accepted.size());
+  for (const auto& m : t.accepted) late_ms.push_back(m.late * 1000);
+  std::sort(late_ms.begin(), late_ms.end());
   const auto ok = static_cast<long>(t.accepted.size());
   std::printf(
       "{\"sessions\":%d,\"mails\":%ld,\"size\":%zu,\"offered_rate\":%.0f,\"ok\":%ld,\"failed\":%ld,"
       "\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
-      "\"start\":%.6f,\"login_seconds\":%.3f,"
+      "\"late_p99_ms\":%.2f,\"late_max_ms\":%.2f,\"start\":%.6f,\"login_seconds\":%.3f,"
       "\"idle_requested\":%ld,\"idle_open\":%zu,\"idle_still_open\":%zu,\"first_failure\":%s}\n",
       o.sessions, o.mails, o.size, o.rate, ok, t.failed, seconds,
       seconds > 0 ? static_cast<double>(ok) / seconds : 0.0, percentile(latencies_ms, 0.50),
-      percentile(latencies_ms, 0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back(), start_at,
-      login_seconds, o.idle, idle.size(), still_open,
+      percentile(latencies_ms, 0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back(),
+      percentile(late_ms, 0.99), late_ms.empty() ? 0.0 : late_ms.back(), start_at, login_seconds,
+      o.idle, idle.size(), still_open,
       json_string(!t.first_failure.empty() ? t.first_failure : idle_failure).c_str());
   return t.failed == 0 && idle_failure.empty() ? 0 : 1;
 }

@@ -18,8 +18,8 @@ latency of the reply to the final dot, p50/p99, comes from bench/smtp_bench at h
 server's peak rate (its sessions stay connected in either mode; all on one thread with epoll, as
 smtp-source runs them, unless --client-engine threads). Then, on mail2sms only, 10,000
 idle connections are opened and held: the server's resident memory before and with them; then
-the 100-session rate of smtp_bench without and with them open, alternating, twice each. Prints
-a markdown report.
+the 100-session rate of smtp_bench (a thread per session) without and with them open,
+alternating, twice each. Prints a markdown report.
 
 With --rounds N the rates and latencies are measured N times over (the servers still take turns
 within each round; mail2sms's tables keep growing from round to round), each round's table is
@@ -130,17 +130,21 @@ def smtp_source(port, sessions, mails, size, reuse=True):
     return mails / took
 
 
-# How smtp_bench runs its sessions (its --engine): "events", all on one thread with epoll as
-# smtp-source does, or "threads", a thread each (the only one before session 29, 2026-12-01). A
+# How smtp_bench runs the latency runs' sessions (its --engine): "events", all on one thread with
+# epoll as smtp-source does, or "threads", a thread each (the only one before session 29, 2026-12-01). A
 # thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the client's 100
 # threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29).
 CLIENT_ENGINE = "events"
 
 
-def smtp_bench(port, *args):
+def smtp_bench(port, *args, engine=None):
     r = subprocess.run([os.path.join(BUILD, "bench", "smtp_bench"), "--port", str(port),
-                        "--from", SENDER, "--to", RECIPIENT, "--engine", CLIENT_ENGINE, *map(str, args)],
+                        "--from", SENDER, "--to", RECIPIENT, "--engine", engine or CLIENT_ENGINE,
+                        *map(str, args)],
                        capture_output=True, text=True, timeout=900)
+    if not r.stdout.strip():
+        raise RuntimeError("smtp_bench %s printed no result (exit status %d): %s"
+                           % (" ".join(map(str, args)), r.returncode, r.stderr.strip()))
     result = json.loads(r.stdout)
     if r.returncode != 0:
         print("smtp_bench: %s" % result.get("first_failure"), file=sys.stderr)
@@ -181,8 +185,9 @@ def idle_then_load(bridge, scale, rounds=2):
     load = ["--sessions", 100, "--mails", mails_for(100, scale), "--size", 1024]
     with_idle, without = [], []
     for _ in range(rounds):
-        without.append(smtp_bench(bridge.smtp_port, *load))
-        with_idle.append(smtp_bench(bridge.smtp_port, "--idle", IDLE, *load))
+        # A thread per session, as in every session before 29, so these rates compare with theirs.
+        without.append(smtp_bench(bridge.smtp_port, *load, engine="threads"))
+        with_idle.append(smtp_bench(bridge.smtp_port, "--idle", IDLE, *load, engine="threads"))
     return with_idle, without
 
 
@@ -202,7 +207,8 @@ def main():
                    help="make every fsync and fdatasync of PostgreSQL and Postfix take at least US "
                         "microseconds (bench/slow_fsync.cpp)")
     p.add_argument("--client-engine", choices=["events", "threads"], default="events",
-                   help="smtp_bench's sessions on one epoll thread (default) or a thread each")
+                   help="the latency runs' client: smtp_bench's sessions on one epoll thread "
+                        "(default) or a thread each")
     p.add_argument("--wal-reserve", type=int, metavar="MB",
                    help="mail2sms's [database] wal_reserve_mb (default: mail2sms's own; 0: none)")
     a = p.parse_args()
@@ -256,8 +262,8 @@ def main():
 
         print("smtp-source: %s\n" % ("a connection per mail" if a.connection_per_mail
                                       else "sessions stay connected (-d)"))
-        print("smtp_bench (latency%s): %s\n" % ("" if a.no_idle else ", idle connections' load runs",
-              "every session on one thread (epoll)" if CLIENT_ENGINE == "events" else "a thread per session"))
+        print("smtp_bench, the latency runs: %s\n" % (
+            "every session on one thread (epoll)" if CLIENT_ENGINE == "events" else "a thread per session"))
         rounds = []
         for round_no in range(1, a.rounds + 1):
             if a.rounds > 1:
@@ -318,6 +324,15 @@ def print_round(servers, session_counts, rates, latency):
         print("| %s | %s | %.0f/s (%d sessions) | %.0f/s | %.2f ms | %.2f ms |" % (
             name, " | ".join("%.0f/s" % rates[name][s] for s in session_counts),
             lat["offered_rate"], lat["at_sessions"], lat["rate"], lat["p50_ms"], lat["p99_ms"]))
+    for name in servers:
+        # The latency starts at the final dot: mails that waited for a free session, or failed,
+        # are not in it, so say so wherever either happened.
+        lat = latency[name]
+        if lat.get("failed") or lat.get("late_p99_ms", 0) >= 1:
+            print("
+%s's latency run: %d failed; p99 %.2f ms, at most %.2f ms between when a mail "
+                  "was due and when a session was free to send it"
+                  % (name, lat.get("failed", 0), lat.get("late_p99_ms", 0), lat.get("late_max_ms", 0)))
     if "mail2sms" in servers:
         for other in ("postfix", "smtp-sink"):
             if other in servers:

@@ -5,12 +5,19 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 namespace mail2sms::smtpd {
 
+std::string without_zone(std::string address) {
+  address.erase(std::min(address.find('%'), address.size()));
+  return address;
+}
+
 std::string client_key(const std::string& address) {
   std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET6, address.c_str(), bytes.data()) != 1) return address;  // IPv4, or none
+  if (inet_pton(AF_INET6, without_zone(address).c_str(), bytes.data()) != 1)
+    return address;  // IPv4, or none
   constexpr std::array<unsigned char, 12> v4_mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::equal(v4_mapped.begin(), v4_mapped.end(), bytes.begin())) {
     char text[INET_ADDRSTRLEN];

@@ -124,9 +124,7 @@ protocol_settings reached(protocol_settings settings, const asio::ip::tcp::socke
   boost::system::error_code ec;
   const auto ep = socket.local_endpoint(ec);
   if (ec) return settings;
-  settings.own_address = plain(ep.address());
-  // A link-local address comes with its zone ("fe80::1%eth0"), which no address literal has.
-  settings.own_address.erase(std::min(settings.own_address.find('%'), settings.own_address.size()));
+  settings.own_address = without_zone(plain(ep.address()));
   return settings;
 }
 

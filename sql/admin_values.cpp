@@ -8,6 +8,7 @@
 
 #include "core/mail/mail_text.hpp"
 #include "core/phone/phone.hpp"
+#include "core/policy/password.hpp"
 #include "sql/array_literal.hpp"
 
 namespace mail2sms::sql {
@@ -343,11 +344,8 @@ result<std::string, std::string> normalise_group_name(std::string_view text) {
 }
 
 std::string check_password_label(std::string_view label) {
-  const bool ok = !label.empty() && label.size() <= 64 && is_alnum(label.front()) &&
-                  std::all_of(label.begin(), label.end(), [](char c) {
-                    return is_alnum(c) || c == '.' || c == '_' || c == '-';
-                  });
-  if (ok) return {};
+  // The shape of an account name, whose rule is kept in one place.
+  if (policy::is_account_name(label)) return {};
   return quoted(label) +
          " is not a password label: write 1-64 letters, digits, '.', '_' or '-' (e.g. laptop, "
          "nagios-1)";

@@ -156,6 +156,9 @@ TEST(password_labels, shape) {
   EXPECT_NE(check_password_label(""), "");
   EXPECT_NE(check_password_label("my laptop"), "");
   EXPECT_NE(check_password_label(".hidden"), "");
+  EXPECT_EQ(check_password_label(std::string(64, 'a')), "");
+  EXPECT_NE(check_password_label(std::string(65, 'a')), "");
+  EXPECT_NE(check_password_label("caf\xc3\xa9"), "");  // letters are ASCII ones
 }
 
 TEST(text_array_literal, quotes_and_escapes) {
