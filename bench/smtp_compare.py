@@ -329,8 +329,7 @@ def print_round(servers, session_counts, rates, latency):
         # are not in it, so say so wherever either happened.
         lat = latency[name]
         if lat.get("failed") or lat.get("late_p99_ms", 0) >= 1:
-            print("
-%s's latency run: %d failed; p99 %.2f ms, at most %.2f ms between when a mail "
+            print("\n%s's latency run: %d failed; p99 %.2f ms, at most %.2f ms between when a mail "
                   "was due and when a session was free to send it"
                   % (name, lat.get("failed", 0), lat.get("late_p99_ms", 0), lat.get("late_max_ms", 0)))
     if "mail2sms" in servers:
