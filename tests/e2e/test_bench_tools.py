@@ -1,0 +1,116 @@
+"""The load tools behind issue #3's figures (docs/PERFORMANCE.md), checked against a real bridge:
+bench/smtp_bench's two engines (a thread per session, and every session on one epoll thread)
+each deliver what they say they delivered, count refusals as failures and carry on after them;
+and every script under bench/ at least compiles and answers --help."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from harness import ACCOUNT, DOMAIN, Bridge
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "..", "bench")
+SMTP_BENCH = os.path.join(os.path.dirname(os.path.abspath(os.environ.get(
+    "MAIL2SMS_BIN", os.path.join(HERE, "..", "..", "build", "mail2sms")))), "bench", "smtp_bench")
+ENGINES = ("threads", "events")
+
+
+def smtp_bench(port, *args):
+    """smtp_bench run to completion: (its JSON result, its exit status)."""
+    r = subprocess.run([SMTP_BENCH, "--port", str(port), *map(str, args)],
+                       capture_output=True, text=True, timeout=120)
+    if not r.stdout.strip():
+        raise AssertionError("smtp_bench printed nothing (%d): %s" % (r.returncode, r.stderr))
+    return json.loads(r.stdout), r.returncode
+
+
+class SmtpBench(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(SMTP_BENCH):
+            raise RuntimeError("no %s: build with -DMAIL2SMS_BENCH=ON (scripts/build does)" % SMTP_BENCH)
+        # Nothing dispatched: each accepted mail stays a queued row to count. The error budget
+        # raised: a session of the refusal test makes two mistakes a mail, and a session closed
+        # for them would leave its share of the mails to the others in a varying count.
+        cls.bridge = Bridge(extra_smtp="max_errors = 1000",
+                            extra_config="[dispatch]\nenabled = false\n")
+        try:
+            cls.bridge.cli("account", "network", "add", ACCOUNT, "127.0.0.1/32")
+        except BaseException:
+            cls.bridge.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop()
+
+    def messages(self):
+        return int(self.bridge.sql("SELECT count(*) FROM messages"))
+
+    def test_each_engine_delivers_what_it_counts_at_a_paced_rate(self):
+        for n, engine in enumerate(ENGINES):
+            with self.subTest(engine=engine), tempfile.TemporaryDirectory() as tmp:
+                times = os.path.join(tmp, "times.txt")
+                before = self.messages()
+                result, status = smtp_bench(
+                    self.bridge.smtp_port, "--engine", engine, "--sessions", 4, "--mails", 40,
+                    "--rate", 400, "--size", 1024, "--to", "+2782{i}@%s" % DOMAIN,
+                    "--to-first", 1000000 + 1000 * n, "--times", times)
+                self.assertEqual(status, 0, result)
+                self.assertEqual((result["ok"], result["failed"]), (40, 0), result)
+                self.assertEqual(self.messages() - before, 40)
+                self.assertGreater(result["p99_ms"], 0)
+                self.assertGreaterEqual(result["late_max_ms"], 0)
+                # 40 mails offered at 400/s take about 0.1 s; without the pacing they would not.
+                self.assertGreater(result["seconds"], 0.09, result)
+                with open(times) as f:
+                    lines = [line.split() for line in f]
+                self.assertEqual(sorted(int(line[0]) for line in lines), list(range(40)))
+                self.assertTrue(all(len(line) == 3 and float(line[2]) > 0 for line in lines))
+
+    def test_each_engine_counts_refusals_as_failures_and_goes_on(self):
+        for engine in ENGINES:
+            with self.subTest(engine=engine):
+                before = self.messages()
+                result, status = smtp_bench(
+                    self.bridge.smtp_port, "--engine", engine, "--sessions", 3, "--mails", 12,
+                    "--to", "+27821234567@not-ours.example")
+                self.assertEqual(status, 1, result)
+                self.assertEqual((result["ok"], result["failed"]), (0, 12), result)
+                self.assertTrue(result["first_failure"].startswith("envelope: "), result)
+                self.assertEqual(self.messages(), before)
+
+    def test_a_failed_login_still_prints_the_result(self):
+        # A port with nothing listening: the login fails for every session, and the JSON says so.
+        result, status = smtp_bench(1, "--engine", "events", "--sessions", 2, "--mails", 4)
+        self.assertEqual(status, 1)
+        self.assertEqual((result["ok"], result["failed"]), (0, 2), result)
+        self.assertIn("login: connect", result["first_failure"])
+
+    def test_unknown_engine_is_a_usage_error(self):
+        r = subprocess.run([SMTP_BENCH, "--port", "25", "--engine", "fibres"], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--engine is threads or events", r.stderr)
+
+
+class BenchScripts(unittest.TestCase):
+    def test_every_script_compiles_and_answers_help(self):
+        scripts = sorted(glob.glob(os.path.join(BENCH, "*.py")))
+        self.assertGreater(len(scripts), 3)
+        for script in scripts:
+            with self.subTest(script=os.path.basename(script)):
+                with open(script) as f:
+                    compile(f.read(), script, "exec")
+                r = subprocess.run([sys.executable, script, "--help"], capture_output=True,
+                                   text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("usage", r.stdout.lower())
+
+
+if __name__ == "__main__":
+    unittest.main()
