@@ -130,10 +130,10 @@ def smtp_source(port, sessions, mails, size, reuse=True):
     return mails / took
 
 
-# How smtp_bench runs the latency runs' sessions (its --engine): "events", all on one thread with
-# epoll as smtp-source does, or "threads", a thread each (the only one before session 29, 2026-12-01). A
-# thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the client's 100
-# threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29).
+# How smtp_bench runs the latency runs' sessions (its --engine): "events", all on one thread
+# with epoll as smtp-source does, or "threads", a thread each (the only client before session 29,
+# 2026-12-01). A thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the
+# client's 100 threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29).
 CLIENT_ENGINE = "events"
 
 
