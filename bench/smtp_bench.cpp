@@ -246,6 +246,12 @@ std::string message_of(const options& o, long index) {
 
 bool positive(const std::string& reply) { return !reply.empty() && reply[0] == '2'; }
 
+// With --rate: when mail `index` is due, counted from the run's start (both engines).
+clock_type::time_point due_time(clock_type::time_point start, long index, double rate) {
+  return start + std::chrono::duration_cast<clock_type::duration>(
+                     std::chrono::duration<double>(static_cast<double>(index) / rate));
+}
+
 double monotonic_seconds(clock_type::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
@@ -316,9 +322,7 @@ void run_session(const options& o, std::atomic<long>& next, starting_gate& gate,
       if (index >= o.mails) break;
       double late = 0;
       if (o.rate > 0) {
-        const auto due =
-            start + std::chrono::duration_cast<clock_type::duration>(
-                        std::chrono::duration<double>(static_cast<double>(index) / o.rate));
+        const auto due = due_time(start, index, o.rate);
         std::this_thread::sleep_until(due);
         late = std::chrono::duration<double>(clock_type::now() - due).count();
       }
@@ -472,10 +476,7 @@ class event_run {
     clock_type::time_point sent{};
   };
 
-  clock_type::time_point due(long index) const {
-    return start_ + std::chrono::duration_cast<clock_type::duration>(
-                        std::chrono::duration<double>(static_cast<double>(index) / o_.rate));
-  }
+  clock_type::time_point due(long index) const { return due_time(start_, index, o_.rate); }
 
   void begin_mail(session& s, long index, clock_type::time_point now) {
     s.index = index;

@@ -130,17 +130,13 @@ def smtp_source(port, sessions, mails, size, reuse=True):
     return mails / took
 
 
-# How smtp_bench runs the latency runs' sessions (its --engine): "events", all on one thread
-# with epoll as smtp-source does, or "threads", a thread each (the only client before session 29,
-# 2026-12-01). A thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the
-# client's 100 threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29).
-CLIENT_ENGINE = "events"
-
-
-def smtp_bench(port, *args, engine=None):
+def smtp_bench(port, *args, engine):
+    """engine: smtp_bench's --engine. "events" runs every session on one thread with epoll, as
+    smtp-source does; "threads" a thread each (the only client before session 29, 2026-12-01).
+    A thread per session adds a wake-up of its own to each reply, and on 2 vCPUs the client's
+    100 threads compete with the server for the CPUs (docs/PERFORMANCE.md, session 29)."""
     r = subprocess.run([os.path.join(BUILD, "bench", "smtp_bench"), "--port", str(port),
-                        "--from", SENDER, "--to", RECIPIENT, "--engine", engine or CLIENT_ENGINE,
-                        *map(str, args)],
+                        "--from", SENDER, "--to", RECIPIENT, "--engine", engine, *map(str, args)],
                        capture_output=True, text=True, timeout=900)
     if not r.stdout.strip():
         raise RuntimeError("smtp_bench %s printed no result (exit status %d): %s"
@@ -212,8 +208,6 @@ def main():
     p.add_argument("--wal-reserve", type=int, metavar="MB",
                    help="mail2sms's [database] wal_reserve_mb (default: mail2sms's own; 0: none)")
     a = p.parse_args()
-    global CLIENT_ENGINE
-    CLIENT_ENGINE = a.client_engine
     if a.rounds < 1:
         sys.exit("bench/smtp_compare.py: --rounds needs a count of 1 or more")
     targets = a.only or ["mail2sms", "postfix", "smtp-sink"]
@@ -263,12 +257,13 @@ def main():
         print("smtp-source: %s\n" % ("a connection per mail" if a.connection_per_mail
                                       else "sessions stay connected (-d)"))
         print("smtp_bench, the latency runs: %s\n" % (
-            "every session on one thread (epoll)" if CLIENT_ENGINE == "events" else "a thread per session"))
+            "every session on one thread (epoll)" if a.client_engine == "events" else "a thread per session"))
         rounds = []
         for round_no in range(1, a.rounds + 1):
             if a.rounds > 1:
                 print("%s## Round %d of %d\n" % ("" if round_no == 1 else "\n", round_no, a.rounds))
-            rates, latency = measure(servers, session_counts, a.scale, not a.connection_per_mail)
+            rates, latency = measure(servers, session_counts, a.scale, not a.connection_per_mail,
+                                     a.client_engine)
             print_round(servers, session_counts, rates, latency)
             rounds.append((rates, latency))
         if a.rounds > 1 and "mail2sms" in servers:
@@ -297,9 +292,9 @@ def main():
                 print("stopping: %s" % e, file=sys.stderr)
 
 
-def measure(servers, session_counts, scale, reuse):
+def measure(servers, session_counts, scale, reuse, engine):
     """One round: each server's rate at each session count (the servers taking turns), then
-    each one's final-dot latency at half its peak."""
+    each one's final-dot latency at half its peak, from smtp_bench's `engine`."""
     rates = {name: {} for name in servers}
     for sessions in session_counts:
         for name, port in servers.items():
@@ -310,7 +305,8 @@ def measure(servers, session_counts, scale, reuse):
         best = max(rates[name], key=lambda s: rates[name][s])
         offered = rates[name][best] / 2
         latency[name] = smtp_bench(port, "--sessions", best, "--rate", "%.0f" % offered,
-                                   "--mails", max(1000, int(offered * 10 * scale)), "--size", 1024)
+                                   "--mails", max(1000, int(offered * 10 * scale)), "--size", 1024,
+                                   engine=engine)
         latency[name]["at_sessions"] = best
     return rates, latency
 
