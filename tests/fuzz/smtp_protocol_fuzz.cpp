@@ -312,6 +312,7 @@ class driver {
   void on_action(const store_message& m, bool last) {
     trace("  store", m.data);
     expect_awaited_slot(last);
+    if (m.to_postmaster) return on_postmaster_mail(m);
     const auto& s = setup_.settings;
     check(account_.has_value(), "store_message without authentication or a trusted network");
     check(m.env.account.id == account_->id && m.env.account.name == account_->name &&
@@ -334,6 +335,34 @@ class driver {
         check(m.env.recipients[j].e164 != r.e164, "duplicate recipient kept", r.e164);
       }
     }
+    check_message_data(m.data);
+    awaited_ = m;
+  }
+
+  // Mail to the postmaster (protocol_settings::postmaster): from any client, also one without an
+  // account, in a transaction of its own, to that one address at one of our domains or at the
+  // address literal of the server's own address; stored whole, never given a number.
+  void on_postmaster_mail(const store_message& m) {
+    const auto& s = setup_.settings;
+    check(s.postmaster, "mail to the postmaster taken with postmaster = false");
+    check(m.env.recipients.size() == 1, "mail to the postmaster with other recipients");
+    const auto& r = m.env.recipients[0];
+    check(r.e164.empty(), "the postmaster given a number", r.e164);
+    const auto at = r.address.rfind('@');
+    const std::string_view address(r.address);
+    check(iequal(address.substr(0, at), "postmaster"), "mail to the postmaster for another name",
+          r.address);
+    if (at != std::string::npos) {
+      const std::string_view domain = address.substr(at + 1);
+      bool ours = false;
+      for (const auto& d : s.domains) ours = ours || iequal(d, domain);
+      ours = ours || (!s.own_address.empty() && domain.size() > 2 && domain.front() == '[' &&
+                      domain.back() == ']' && domain.find(s.own_address) != std::string::npos);
+      check(ours, "mail to a postmaster outside our domains: open relay", r.address);
+    }
+    check(account_ ? m.env.account.id == account_->id : m.env.account.id == 0,
+          "mail to the postmaster for another account");
+    check(!m.received_with.empty(), "mail to the postmaster without its Received protocol");
     check_message_data(m.data);
     awaited_ = m;
   }
