@@ -2,7 +2,9 @@
 bench/smtp_bench's two engines (a thread per session, and every session on one epoll thread)
 each deliver what they say they delivered, count refusals as failures and carry on after them;
 and every script under bench/ at least compiles and answers --help."""
+import contextlib
 import glob
+import io
 import json
 import os
 import subprocess
@@ -109,6 +111,82 @@ class SmtpBench(unittest.TestCase):
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--engine is threads or events", r.stderr)
+
+
+def smtp_compare_module():
+    """bench/smtp_compare.py imported, for its report functions."""
+    if BENCH not in sys.path:
+        sys.path.insert(0, BENCH)
+    import smtp_compare
+    return smtp_compare
+
+
+def latency(p99, replies, late_p99=0.0, failed=0):
+    """A latency run's result as smtp_compare keeps it."""
+    return {"offered_rate": 100, "at_sessions": 1, "rate": 100, "p50_ms": 1.0, "p99_ms": p99,
+            "late_p99_ms": late_p99, "late_max_ms": late_p99, "failed": failed,
+            "latencies_ms": replies}
+
+
+class CompareReport(unittest.TestCase):
+    """What bench/smtp_compare.py prints from its measurements, on measurements made up here."""
+
+    def report(self, function, *args):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            function(*args)
+        return out.getvalue()
+
+    def test_percentile_ranks_as_smtp_bench_does(self):
+        m = smtp_compare_module()
+        values = [float(x) for x in range(1, 101)]
+        self.assertEqual(m.percentile(values, 0.99), 99.0)  # rank 0.99 * 99 + 0.5 = 98
+        self.assertEqual(m.percentile(values, 0.50), 51.0)  # rank 50 (49.5 rounds up)
+        self.assertEqual(m.percentile([7.0], 0.99), 7.0)
+        self.assertTrue(m.percentile([], 0.99) != m.percentile([], 0.99))  # NaN
+
+    def test_the_rounds_replies_are_pooled_for_one_p99(self):
+        m = smtp_compare_module()
+        # Four quiet rounds and one with a stall: that round's own p99 is 40 ms, the pooled
+        # replies' p99 is what all five rounds' mails saw.
+        quiet = [1.0] * 99 + [5.0]
+        stalled = [1.0] * 90 + [40.0] * 10
+        rounds = [({"mail2sms": {1: 100.0}}, {"mail2sms": latency(5.0, quiet)}) for _ in range(4)]
+        rounds.append(({"mail2sms": {1: 90.0}}, {"mail2sms": latency(40.0, stalled)}))
+        self.assertEqual(len(m.pooled(rounds, "mail2sms")), 500)
+        text = self.report(m.print_medians, ["mail2sms"], [1], rounds)
+        self.assertIn("all 500 replies of the 5 latency runs together: p50 1.00 ms, p99 40.00 ms", text)
+        self.assertIn("under 20 ms in 4 of 5; over all 5 rounds' replies together 40.00 ms", text)
+        # 10 slow mails of 500 are 2 %: the pooled p99 is slow. With 4 of 500 it is the quiet
+        # rounds' slowest (5 ms, one in each).
+        rounds[-1][1]["mail2sms"]["latencies_ms"] = [1.0] * 96 + [40.0] * 4
+        text = self.report(m.print_medians, ["mail2sms"], [1], rounds)
+        self.assertIn("over all 5 rounds' replies together 5.00 ms", text)
+
+    def test_a_round_says_when_mails_waited_or_failed(self):
+        m = smtp_compare_module()
+        rates = {"mail2sms": {1: 100.0}}
+        self.assertNotIn("latency run", self.report(
+            m.print_round, ["mail2sms"], [1], rates, {"mail2sms": latency(5.0, [], late_p99=0.4)}))
+        text = self.report(m.print_round, ["mail2sms"], [1], rates,
+                           {"mail2sms": latency(5.0, [], late_p99=2.5)})
+        self.assertIn("mail2sms's latency run: 0 failed; p99 2.50 ms, at most 2.50 ms between", text)
+        text = self.report(m.print_round, ["mail2sms"], [1], rates,
+                           {"mail2sms": latency(5.0, [], failed=3)})
+        self.assertIn("mail2sms's latency run: 3 failed", text)
+
+    def test_a_short_run_of_two_rounds_reports_every_reply(self):
+        # The script itself, end to end, small: its own bridge and smtp-sink, one session, two
+        # rounds. Each latency run sends at least 1,000 mails, so the pooled figures count 2,000.
+        r = subprocess.run([sys.executable, os.path.join(BENCH, "smtp_compare.py"), "--only", "mail2sms",
+                            "--only", "smtp-sink", "--sessions", "1", "--rounds", "2", "--scale", "0.05",
+                            "--no-idle", "--wal-reserve", "0"],
+                           capture_output=True, text=True, timeout=400)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual(r.stdout.count("| mail2sms | "), 2, r.stdout)
+        self.assertIn("## Medians over 2 rounds", r.stdout)
+        self.assertRegex(r.stdout, r"mail2sms: 1 sessions \d+/s; .*all 2000 replies of the 2 latency runs")
+        self.assertRegex(r.stdout, r"over all 2 rounds' replies together \d+\.\d\d ms")
 
 
 class BenchScripts(unittest.TestCase):
