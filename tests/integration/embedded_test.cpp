@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "pg_fixture.hpp"
+#include "tests/captured_log.hpp"
 
 namespace mail2sms::testing {
 namespace {
@@ -141,6 +142,29 @@ TEST(embedded_cluster, the_wal_reserve_is_written_once_as_allocated_segments) {
   auto started = none.start();
   ASSERT_TRUE(started.has_value()) << started.error();
   EXPECT_EQ(query_one(none.connection_string(), "SHOW min_wal_size"), "200MB");
+}
+
+// A reserve the disk cannot hold (2^40 MiB: no disk has three times it free) is left out with a
+// warning that says so and what it costs, and the cluster starts on PostgreSQL's own WAL sizes
+// without writing any WAL ahead.
+TEST(embedded_cluster, a_wal_reserve_that_does_not_fit_is_left_out_and_the_cluster_starts) {
+  temp_dir dir("mail2sms-wal-no-room");
+  ASSERT_FALSE(dir.path().empty());
+  captured_log log;
+  sql::embedded_cluster cluster(dir.path().string(), "mail2sms", std::size_t{1} << 40);
+  auto started = cluster.start();
+  ASSERT_TRUE(started.has_value()) << started.error();
+  EXPECT_EQ(query_one(cluster.connection_string(), "SHOW min_wal_size"), "80MB");
+  EXPECT_EQ(query_one(cluster.connection_string(), "SHOW max_wal_size"), "1GB");
+  // initdb, the start and the database write a few tens of MiB, a reserve far more.
+  EXPECT_LT(std::stoll(query_one(cluster.connection_string(),
+                                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")),
+            64 * 1024 * 1024);
+  EXPECT_EQ(log.count("no WAL reserve ([database] wal_reserve_mb = 1099511627776)"), 1)
+      << log.text();
+  EXPECT_EQ(log.count("too little for WAL of up to 2199023255552 MiB"), 1) << log.text();
+  EXPECT_EQ(log.count("writing"), 0) << log.text();
+  cluster.stop();
 }
 
 TEST(embedded_cluster, a_wal_reserve_raises_the_wal_sizes_it_needs_where_it_fits) {
