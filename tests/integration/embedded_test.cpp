@@ -167,6 +167,31 @@ TEST(embedded_cluster, a_wal_reserve_that_does_not_fit_is_left_out_and_the_clust
   cluster.stop();
 }
 
+// Writing the reserve can fail (here the server cancels any statement after 100 ms, and 512 MiB
+// of WAL take seconds); the cluster is still started and usable, with the reserve's WAL sizes,
+// and the warning says why.
+TEST(embedded_cluster, a_reserve_that_cannot_be_written_leaves_a_warning_and_a_running_cluster) {
+  temp_dir dir("mail2sms-wal-refused");
+  ASSERT_FALSE(dir.path().empty());
+  {
+    sql::embedded_cluster cluster(dir.path().string(), "mail2sms", 0);
+    auto started = cluster.start();
+    ASSERT_TRUE(started.has_value()) << started.error();
+    pqxx::connection conn(cluster.connection_string());
+    pqxx::nontransaction tx(conn);
+    tx.exec0("ALTER SYSTEM SET statement_timeout = '100ms'");
+    cluster.stop();
+  }
+  captured_log log;
+  sql::embedded_cluster cluster(dir.path().string(), "mail2sms", 512);
+  auto started = cluster.start();
+  ASSERT_TRUE(started.has_value()) << started.error();
+  EXPECT_EQ(query_one(cluster.connection_string(), "SHOW min_wal_size"), "512MB");
+  EXPECT_EQ(log.count("embedded PostgreSQL: writing the WAL reserve failed: "), 1) << log.text();
+  EXPECT_EQ(log.count("statement timeout"), 1) << log.text();
+  cluster.stop();
+}
+
 TEST(embedded_cluster, a_wal_reserve_raises_the_wal_sizes_it_needs_where_it_fits) {
   EXPECT_EQ(sql::embedded_wal_sizes_for(0).min_mib, 80u);
   EXPECT_EQ(sql::embedded_wal_sizes_for(0).max_mib, 1024u);
