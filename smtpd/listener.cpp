@@ -117,6 +117,18 @@ std::string server::admit(const std::shared_ptr<session>& s) {
   return {};
 }
 
+bool server::admit_refusal(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex_);
+  if (stopping_ || refusing_.size() >= max_tls_refusals) return false;
+  refusing_.insert(s);
+  return true;
+}
+
+void server::release_refusal(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex_);
+  refusing_.erase(s);
+}
+
 void server::release(const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
   if (sessions_.erase(s) == 0) return;
@@ -162,9 +174,19 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
     settings.starttls_available = ctx != no_tls_ && !implicit_tls;
     auto s = std::make_shared<session>(std::move(socket), ctx, settings, services_);
     if (auto refusal = admit(s); !refusal.empty()) {
-      // A fresh socket's send buffer is empty: this short write does not block.
       spdlog::warn("smtp {}: refused: {}", s->peer(), refusal.substr(10));
-      s->refuse(refusal + "\r\n");
+      if (implicit_tls && admit_refusal(s)) {
+        // The 421 inside TLS, after a handshake of a few seconds at most. The refusals waiting
+        // on handshakes are bounded (admit_refusal): beyond that, a flood of connections over
+        // the limit costs no more than a close each.
+        asio::co_spawn(s->executor(),
+                       s->refuse_over_tls(refusal + "\r\n",
+                                          std::min(services_.command_timeout, tls_refusal_timeout)),
+                       [this, s](std::exception_ptr) { release_refusal(s); });
+      } else {
+        // A fresh socket's send buffer is empty: this short write does not block.
+        s->refuse(refusal + "\r\n");
+      }
       continue;
     }
     asio::co_spawn(s->executor(), s->run(), [this, s](std::exception_ptr e) {
@@ -192,6 +214,7 @@ void server::shutdown(std::chrono::seconds grace) {
     });
   }
   for (auto& s : sessions_) s->shutdown();
+  for (auto& s : refusing_) s->cut();  // a handshake still pending ends now
   if (sessions_.empty()) return;
   spdlog::info("smtp: {} session(s) open; waiting up to {} s for transactions in flight",
                sessions_.size(), grace.count());

@@ -64,6 +64,13 @@ class server {
   // Registers a session unless a limit is reached; returns the refusal text otherwise.
   std::string admit(const std::shared_ptr<session>& s);
   void release(const std::shared_ptr<session>& s);
+  // An implicit-TLS connection over a limit, told so after a handshake: registered unless
+  // max_tls_refusals are already waiting on theirs (or the server is stopping).
+  bool admit_refusal(const std::shared_ptr<session>& s);
+  void release_refusal(const std::shared_ptr<session>& s);
+
+  static constexpr std::size_t max_tls_refusals = 64;
+  static constexpr std::chrono::seconds tls_refusal_timeout{10};
 
   asio::io_context& io_;
   protocol_settings settings_;
@@ -75,6 +82,7 @@ class server {
   std::shared_ptr<asio::ssl::context> no_tls_;   // a stream needs a context even without TLS
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::set<std::shared_ptr<session>> sessions_;
+  std::set<std::shared_ptr<session>> refusing_;  // implicit-TLS refusals in their handshake
   std::map<std::string, std::size_t> per_ip_;
   bool stopping_ = false;
 };

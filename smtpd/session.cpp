@@ -170,6 +170,22 @@ void session::refuse(const std::string& reply) {
   socket_.close(ignored);
 }
 
+asio::awaitable<void> session::refuse_over_tls(std::string reply, std::chrono::seconds timeout) {
+  auto self = shared_from_this();
+  const bool secured = co_await tls_handshake(timeout);
+  if (secured) {
+    // The reply and TLS's close_notify: a second each at most (see write()).
+    deadline_passed_ = true;
+    actions goodbye;
+    goodbye.emplace_back(send_reply{std::move(reply)});
+    goodbye.emplace_back(close_connection{});
+    co_await perform(std::move(goodbye));
+  }
+  timer_.cancel();  // the watchdog holds the session; let it go
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
 void session::shutdown() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->shutdown_requested_ = true;
@@ -383,7 +399,13 @@ asio::awaitable<std::string_view> session::read_input() {
 }
 
 asio::awaitable<bool> session::handshake() {
-  start_wait(services_.command_timeout);
+  const bool secured = co_await tls_handshake(services_.command_timeout);
+  if (secured) co_await trust_client_certificate();
+  co_return secured;
+}
+
+asio::awaitable<bool> session::tls_handshake(std::chrono::seconds timeout) {
+  start_wait(timeout);
   boost::system::error_code ec;
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
   tls_input_.resize(16384);
@@ -396,7 +418,6 @@ asio::awaitable<bool> session::handshake() {
     socket_.close(ignored);
     co_return false;
   }
-  co_await trust_client_certificate();
   co_return true;
 }
 

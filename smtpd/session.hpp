@@ -54,8 +54,12 @@ class session : public std::enable_shared_from_this<session> {
   // where it can still be told without waiting on it.
   void cut();
   void shutdown();  // from any thread: the server is stopping (see protocol::on_shutdown)
-  // Instead of run(): a connection over a limit gets `reply` and is closed.
+  // Instead of run(): a connection over a limit gets `reply` and is closed. On an implicit-TLS
+  // listener it is closed at once (a client there cannot read plaintext); refuse_over_tls
+  // completes the handshake first (within `timeout`) and sends the reply inside TLS, as
+  // Postfix's smtpd in wrapper mode does, so the client can say why it was turned away.
   void refuse(const std::string& reply);
+  asio::awaitable<void> refuse_over_tls(std::string reply, std::chrono::seconds timeout);
   const std::string& peer() const { return peer_; }
   // What the per-client connection limit counts it by (smtpd/client_key.hpp), made once.
   const std::string& client_key() const { return client_key_; }
@@ -76,7 +80,8 @@ class session : public std::enable_shared_from_this<session> {
   void start_wait(std::chrono::seconds timeout);
   void end_wait() { waiting_ = false; }
   void watch();
-  asio::awaitable<bool> handshake();
+  asio::awaitable<bool> handshake();  // tls_handshake, then the client certificate's account
+  asio::awaitable<bool> tls_handshake(std::chrono::seconds timeout);
   asio::awaitable<void> pause(std::chrono::milliseconds delay);
   asio::awaitable<void> trust_client_network();
   asio::awaitable<void> trust_client_certificate();

@@ -81,6 +81,50 @@ class ConnectionLimitTest(BridgeTest):
         s.close()
 
 
+    def test_over_the_limit_on_the_implicit_tls_port_the_421_comes_inside_tls(self):
+        # As Postfix's smtpd in wrapper mode: the handshake, then the reply, then close_notify.
+        first, f1 = self.open_session()
+        second, f2 = self.open_session()
+        try:
+            raw = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=20)
+            with tls_context().wrap_socket(raw) as tls:
+                f = tls.makefile("rb")
+                self.assertTrue(read_reply(f).startswith("421 4.7.0 "))
+                self.assertEqual(f.read(), b"")  # and closed
+                f.close()
+        finally:
+            for f, sock in ((f1, first), (f2, second)):
+                f.close()
+                sock.close()
+
+    def test_refusals_waiting_on_a_handshake_are_bounded(self):
+        # Connections over the limit that never start their handshake are held for it a few
+        # seconds at most, and at most 64 at once: the 65th is closed at once.
+        first, f1 = self.open_session()
+        second, f2 = self.open_session()
+        silent = []
+        refused = lambda: self.bridge.serve_log().count("Too many connections from your address")
+        try:
+            before = refused()
+            for _ in range(64):
+                silent.append(socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=30))
+            self.assertTrue(until(lambda: refused() - before >= 64, True, 20), self.bridge.serve_log())
+            started = time.monotonic()
+            extra = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=30)
+            with extra:
+                self.assertEqual(extra.recv(1), b"")
+            self.assertLess(time.monotonic() - started, 5)
+            for s in silent:  # each closed when its 10 s for the handshake are over
+                self.assertEqual(s.recv(1), b"")
+            self.assertLess(time.monotonic() - started, 25)
+        finally:
+            for s in silent:
+                s.close()
+            for f, sock in ((f1, first), (f2, second)):
+                f.close()
+                sock.close()
+
+
 class DescriptorExhaustionTest(BridgeTest):
     """Out of file descriptors, serve pauses accepting (the connections wait in the backlog)
     instead of retrying in a busy loop, and takes them once descriptors are free again."""
