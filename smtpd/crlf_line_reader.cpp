@@ -25,14 +25,16 @@ std::optional<crlf_line> crlf_line_reader::next(std::size_t max_octets) {
   start_ = end + 2;
   search_from_ = start_;
   if (discarding_ || text.size() + 2 > max_octets) {
+    const std::string_view head =
+        discarding_ ? std::string_view(head_) : text.substr(0, head_octets);
     discarding_ = false;
-    return crlf_line{{}, true, false};
+    return crlf_line{{}, true, head, false};
   }
   // Two single-octet finds (each one vectorised scan): find_first_of("\r\n") made a call per
   // octet of every line of every mail.
   const bool bare =
       text.find('\r') != std::string_view::npos || text.find('\n') != std::string_view::npos;
-  return crlf_line{text, false, bare};
+  return crlf_line{text, false, {}, bare};
 }
 
 void crlf_line_reader::clear() {
@@ -40,10 +42,12 @@ void crlf_line_reader::clear() {
   start_ = 0;
   search_from_ = 0;
   discarding_ = false;
+  head_.clear();
 }
 
 // Keeps only a trailing CR, which may be the first half of the CRLF that ends the line.
 void crlf_line_reader::discard_partial_line() {
+  if (!discarding_) head_.assign(buffer_, start_, head_octets);
   const bool trailing_cr = buffered() > 0 && buffer_.back() == '\r';
   buffer_.clear();
   if (trailing_cr) buffer_.push_back('\r');

@@ -305,7 +305,14 @@ void protocol::handle_line(const crlf_line& line) {
 }
 
 void protocol::handle_command(const crlf_line& line) {
-  if (line.too_long) return reject("500 5.5.2 Line too long");
+  if (line.too_long) {
+    // An AUTH command whose initial response does not fit a command line is an authentication
+    // exchange line too long (RFC 4954 6: 500 5.5.6); the client can send the response after
+    // the 334 instead, where it may be longer.
+    if (iequals(split_command(line.head).verb, "AUTH"))
+      return reject("500 5.5.6 Authentication exchange line is too long");
+    return reject("500 5.5.2 Line too long");
+  }
   if (line.bare_cr_or_lf) return reject("500 5.5.2 Bare LF/CR not allowed");
   const auto [verb, args] = split_command(line.text);
   const command_entry* command = find_command(verb);

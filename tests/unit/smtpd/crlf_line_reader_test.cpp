@@ -10,12 +10,12 @@
 namespace mail2sms::smtpd {
 namespace {
 
-// "text", "!long" or "?bare:text" per line.
+// "text", "!long" (with its head: "!long:head") or "?bare:text" per line.
 std::vector<std::string> read_all(crlf_line_reader& r, std::size_t max) {
   std::vector<std::string> out;
   while (auto line = r.next(max)) {
     if (line->too_long) {
-      out.emplace_back("!long");
+      out.emplace_back(line->head.empty() ? "!long" : "!long:" + std::string(line->head));
     } else {
       out.push_back((line->bare_cr_or_lf ? "?bare:" : "") + std::string(line->text));
     }
@@ -59,14 +59,26 @@ TEST(crlf_line_reader, cr_cr_lf_is_a_bare_cr_then_the_line_end) {
 TEST(crlf_line_reader, limit_counts_the_crlf) {
   crlf_line_reader r;
   r.put(std::string(8, 'a') + "\r\n" + std::string(9, 'b') + "\r\nok\r\n");
-  EXPECT_EQ(read_all(r, 10), (std::vector<std::string>{std::string(8, 'a'), "!long", "ok"}));
+  EXPECT_EQ(read_all(r, 10),
+            (std::vector<std::string>{std::string(8, 'a'), "!long:bbbbbbbb", "ok"}));
 }
 
 TEST(crlf_line_reader, limit_boundary_is_the_same_in_every_chunking) {
   const std::string stream = std::string(8, 'a') + "\r\n" + std::string(9, 'b') + "\r\nok\r\n";
-  const std::vector<std::string> expected{std::string(8, 'a'), "!long", "ok"};
+  const std::vector<std::string> expected{std::string(8, 'a'), "!long:bbbbbbbb", "ok"};
   for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
     EXPECT_EQ(read_in_chunks(stream, chunk, 10), expected) << "chunk " << chunk;
+  }
+}
+
+// An over-long line keeps its first octets, whether it came whole or was discarded as it came,
+// so the protocol can tell which command it was; a line after it starts a head of its own.
+TEST(crlf_line_reader, an_over_long_line_keeps_its_head_in_every_chunking) {
+  const std::string stream =
+      "AUTH PLAIN " + std::string(30, 'Q') + "\r\nNOOP " + std::string(30, 'n') + "\r\nok\r\n";
+  const std::vector<std::string> expected{"!long:AUTH PLA", "!long:NOOP nnn", "ok"};
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    EXPECT_EQ(read_in_chunks(stream, chunk, 20), expected) << "chunk " << chunk;
   }
 }
 
@@ -80,7 +92,7 @@ TEST(crlf_line_reader, memory_stays_bounded_without_crlf) {
   r.put("\r");
   EXPECT_FALSE(r.next(512));
   r.put("\nNOOP\r\n");
-  EXPECT_EQ(read_all(r, 512), (std::vector<std::string>{"!long", "NOOP"}));
+  EXPECT_EQ(read_all(r, 512), (std::vector<std::string>{"!long:xxxxxxxx", "NOOP"}));
 }
 
 TEST(crlf_line_reader, a_discarded_line_keeps_its_trailing_cr) {
@@ -89,7 +101,7 @@ TEST(crlf_line_reader, a_discarded_line_keeps_its_trailing_cr) {
   EXPECT_FALSE(r.next(10));
   EXPECT_EQ(r.buffered(), 1U);
   r.put("\n");
-  EXPECT_EQ(read_all(r, 10), std::vector<std::string>{"!long"});
+  EXPECT_EQ(read_all(r, 10), std::vector<std::string>{"!long:xxxxxxxx"});
 }
 
 TEST(crlf_line_reader, clear_forgets_everything) {

@@ -139,7 +139,14 @@ TEST(smtp_auth, a_response_longer_than_a_command_line_is_taken_after_the_334) {
   ASSERT_EQ(response.size(), 1024U);
   client c;
   hello(c);
-  EXPECT_EQ(c.says("AUTH PLAIN " + response + "\r\n"), "500 5.5.2 Line too long\r\n");
+  // Too long for the command line: an authentication exchange line too long (RFC 4954 6).
+  EXPECT_EQ(c.says("AUTH PLAIN " + response + "\r\n"),
+            "500 5.5.6 Authentication exchange line is too long\r\n");
+  EXPECT_EQ(c.says("auth login " + response + "\r\n"),
+            "500 5.5.6 Authentication exchange line is too long\r\n");
+  // Another command, or AUTH run together with what follows, is a line too long.
+  EXPECT_EQ(c.says("AUTHPLAIN" + response + "\r\n"), "500 5.5.2 Line too long\r\n");
+  EXPECT_EQ(c.says("NOOP AUTH " + response + "\r\n"), "500 5.5.2 Line too long\r\n");
   EXPECT_EQ(c.says("AUTH PLAIN\r\n"), "334 \r\n");
   // Read whole and verified (the test's one account is alice, so it is refused after that).
   EXPECT_EQ(c.says(response + "\r\n"), invalid);
