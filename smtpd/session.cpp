@@ -399,6 +399,9 @@ asio::awaitable<std::string_view> session::read_input() {
 }
 
 asio::awaitable<bool> session::handshake() {
+  // The result in a variable first: written as `if (!co_await tls_handshake(...)) co_return
+  // false;`, GCC 12 built this coroutine so that resuming it after a failed handshake executed
+  // its unreachable trap (serve died of SIGILL when a client closed before its handshake).
   const bool secured = co_await tls_handshake(services_.command_timeout);
   if (secured) co_await trust_client_certificate();
   co_return secured;
