@@ -63,7 +63,9 @@ void raise_descriptor_limit(std::size_t max_connections) {
     setrlimit(RLIMIT_NOFILE, &limit);
     getrlimit(RLIMIT_NOFILE, &limit);
   }
-  constexpr std::size_t reserve = 64;  // database, SMSC binds, logs, listeners
+  // Database, SMSC binds, logs, listeners; and refused implicit-TLS connections waiting on
+  // their handshakes.
+  constexpr std::size_t reserve = 64 + smtpd::server::max_tls_refusals;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < max_connections + reserve) {
     spdlog::warn("smtp.max_connections is {} but only {} file descriptors are allowed "
                  "(ulimit -n); connections beyond that fail to be accepted",

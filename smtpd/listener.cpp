@@ -120,13 +120,18 @@ std::string server::admit(const std::shared_ptr<session>& s) {
 bool server::admit_refusal(const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
   if (stopping_ || refusing_.size() >= max_tls_refusals) return false;
+  auto& from_client = refusing_per_ip_[s->client_key()];
+  if (from_client >= max_tls_refusals_per_ip) return false;
+  ++from_client;
   refusing_.insert(s);
   return true;
 }
 
 void server::release_refusal(const std::shared_ptr<session>& s) {
   std::lock_guard lock(mutex_);
-  refusing_.erase(s);
+  if (refusing_.erase(s) == 0) return;
+  auto it = refusing_per_ip_.find(s->client_key());
+  if (it != refusing_per_ip_.end() && --it->second == 0) refusing_per_ip_.erase(it);
 }
 
 void server::release(const std::shared_ptr<session>& s) {
@@ -176,13 +181,25 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
     if (auto refusal = admit(s); !refusal.empty()) {
       spdlog::warn("smtp {}: refused: {}", s->peer(), refusal.substr(10));
       if (implicit_tls && admit_refusal(s)) {
-        // The 421 inside TLS, after a handshake of a few seconds at most. The refusals waiting
-        // on handshakes are bounded (admit_refusal): beyond that, a flood of connections over
-        // the limit costs no more than a close each.
+        // The 421 inside TLS, after a handshake of a few seconds at most. How many refusals
+        // wait on their handshakes at once is bounded, in all and per client (admit_refusal):
+        // beyond that a connection over the limit is closed without one.
         asio::co_spawn(s->executor(),
                        s->refuse_over_tls(refusal + "\r\n",
                                           std::min(services_.command_timeout, tls_refusal_timeout)),
-                       [this, s](std::exception_ptr) { release_refusal(s); });
+                       [this, s](std::exception_ptr e) {
+                         if (e) {
+                           try {
+                             std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                             spdlog::error("smtp {}: refusal ended by an exception: {}", s->peer(),
+                                           ex.what());
+                           } catch (...) {
+                             spdlog::error("smtp {}: refusal ended by an exception", s->peer());
+                           }
+                         }
+                         release_refusal(s);
+                       });
       } else {
         // A fresh socket's send buffer is empty: this short write does not block.
         s->refuse(refusal + "\r\n");

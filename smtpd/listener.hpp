@@ -58,6 +58,10 @@ class server {
   void replace_tls(std::shared_ptr<asio::ssl::context> tls);
   std::size_t session_count() const;
 
+  // Connections over the limits of an implicit-TLS listener that may wait on their handshakes
+  // at once, to be told 421 inside TLS; each holds a descriptor meanwhile.
+  static constexpr std::size_t max_tls_refusals = 64;
+
  private:
   asio::awaitable<void> accept_loop(std::shared_ptr<asio::ip::tcp::acceptor> acceptor,
                                     bool implicit_tls, bool plaintext_auth);
@@ -65,11 +69,12 @@ class server {
   std::string admit(const std::shared_ptr<session>& s);
   void release(const std::shared_ptr<session>& s);
   // An implicit-TLS connection over a limit, told so after a handshake: registered unless
-  // max_tls_refusals are already waiting on theirs (or the server is stopping).
+  // max_tls_refusals are already waiting on theirs, or max_tls_refusals_per_ip of its client's
+  // (or the server is stopping).
   bool admit_refusal(const std::shared_ptr<session>& s);
   void release_refusal(const std::shared_ptr<session>& s);
 
-  static constexpr std::size_t max_tls_refusals = 64;
+  static constexpr std::size_t max_tls_refusals_per_ip = 4;
   static constexpr std::chrono::seconds tls_refusal_timeout{10};
 
   asio::io_context& io_;
@@ -83,6 +88,7 @@ class server {
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::set<std::shared_ptr<session>> sessions_;
   std::set<std::shared_ptr<session>> refusing_;  // implicit-TLS refusals in their handshake
+  std::map<std::string, std::size_t> refusing_per_ip_;
   std::map<std::string, std::size_t> per_ip_;
   bool stopping_ = false;
 };

@@ -308,8 +308,9 @@ void protocol::handle_command(const crlf_line& line) {
   if (line.too_long) {
     // An AUTH command whose initial response does not fit a command line is an authentication
     // exchange line too long (RFC 4954 6: 500 5.5.6); the client can send the response after
-    // the 334 instead, where it may be longer.
-    if (iequals(split_command(line.head).verb, "AUTH"))
+    // the 334 instead, where it may be longer. Where AUTH could not be given anyway, that
+    // advice would be wrong: the line is only too long.
+    if (iequals(split_command(line.head).verb, "AUTH") && auth_not_now().empty())
       return reject("500 5.5.6 Authentication exchange line is too long");
     return reject("500 5.5.2 Line too long");
   }
@@ -613,13 +614,17 @@ void protocol::cmd_starttls(std::string_view args) {
 
 // ---- AUTH (RFC 4954) ----
 
+std::string_view protocol::auth_not_now() const {
+  if (!helo_seen_) return "503 5.5.1 Send EHLO first";
+  if (!auth_offered())
+    return "538 5.7.11 Encryption required for requested authentication mechanism";
+  if (authenticated_) return "503 5.5.1 Already authenticated";
+  if (in_mail_) return "503 5.5.1 AUTH not allowed during a mail transaction";
+  return {};
+}
+
 void protocol::cmd_auth(std::string_view args) {
-  if (!helo_seen_) return reject("503 5.5.1 Send EHLO first");
-  if (!auth_offered()) {
-    return reject("538 5.7.11 Encryption required for requested authentication mechanism");
-  }
-  if (authenticated_) return reject("503 5.5.1 Already authenticated");
-  if (in_mail_) return reject("503 5.5.1 AUTH not allowed during a mail transaction");
+  if (const auto refusal = auth_not_now(); !refusal.empty()) return reject(refusal);
   const auto [mechanism, initial] = split_command(args);
   if (mechanism.empty() || initial.find(' ') != std::string_view::npos) {
     return reject("501 5.5.4 Syntax: AUTH mechanism [initial-response]");

@@ -193,6 +193,8 @@ class protocol {
   void cmd_not_smtp(std::string_view args);
 
   bool auth_offered() const { return tls_ || settings_.plaintext_auth; }
+  // Why AUTH cannot be given now, as its reply; empty when it can.
+  std::string_view auth_not_now() const;
   bool accept_helo(std::string_view args);
   void add_recipient(std::string address, std::string_view local_part);
   void add_postmaster(std::string address);

@@ -172,18 +172,24 @@ void session::refuse(const std::string& reply) {
 
 asio::awaitable<void> session::refuse_over_tls(std::string reply, std::chrono::seconds timeout) {
   auto self = shared_from_this();
-  const bool secured = co_await tls_handshake(timeout);
-  if (secured) {
-    // The reply and TLS's close_notify: a second each at most (see write()).
-    deadline_passed_ = true;
-    actions goodbye;
-    goodbye.emplace_back(send_reply{std::move(reply)});
-    goodbye.emplace_back(close_connection{});
-    co_await perform(std::move(goodbye));
+  std::exception_ptr failure;  // as in run(): the timer and the socket are let go whatever ends it
+  try {
+    const bool secured = co_await tls_handshake(timeout);
+    if (secured && !cut_) {
+      // The reply and TLS's close_notify: a second each at most (see write()).
+      deadline_passed_ = true;
+      actions goodbye;
+      goodbye.emplace_back(send_reply{std::move(reply)});
+      goodbye.emplace_back(close_connection{});
+      co_await perform(std::move(goodbye));
+    }
+  } catch (...) {
+    failure = std::current_exception();
   }
   timer_.cancel();  // the watchdog holds the session; let it go
   boost::system::error_code ignored;
   socket_.close(ignored);
+  if (failure) std::rethrow_exception(failure);
 }
 
 void session::shutdown() {
@@ -364,6 +370,11 @@ void session::watch() {
     timed_out_ = true;
     boost::system::error_code ignored;
     socket_.cancel(ignored);
+    // A cancel reaches only the operations pending at this moment. Inside a composed one (a
+    // TLS handshake writes, then reads) the part that starts next would wait on: until the
+    // wait ends, cancel again each second.
+    wait_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    watch();
   });
 }
 

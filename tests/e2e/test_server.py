@@ -45,10 +45,6 @@ class BridgeTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.bridge.stop()
 
-
-class ConnectionLimitTest(BridgeTest):
-    extra_smtp = "max_connections_per_ip = 2"
-
     def open_session(self):
         """A connection that got its 220, retrying while earlier ones are still being closed."""
         deadline = time.monotonic() + 20
@@ -61,6 +57,10 @@ class ConnectionLimitTest(BridgeTest):
             s.close()
             self.assertLess(time.monotonic(), deadline, reply)
             time.sleep(0.05)
+
+
+class ConnectionLimitTest(BridgeTest):
+    extra_smtp = "max_connections_per_ip = 2"
 
     def test_connections_per_client_address_are_limited(self):
         first, f1 = self.open_session()
@@ -87,7 +87,8 @@ class ConnectionLimitTest(BridgeTest):
         second, f2 = self.open_session()
         try:
             raw = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=20)
-            with tls_context().wrap_socket(raw) as tls:
+            # A ragged EOF raises: the close must come after TLS's close_notify.
+            with tls_context().wrap_socket(raw, suppress_ragged_eofs=False) as tls:
                 f = tls.makefile("rb")
                 self.assertTrue(read_reply(f).startswith("421 4.7.0 "))
                 self.assertEqual(f.read(), b"")  # and closed
@@ -97,32 +98,54 @@ class ConnectionLimitTest(BridgeTest):
                 f.close()
                 sock.close()
 
-    def test_refusals_waiting_on_a_handshake_are_bounded(self):
-        # Connections over the limit that never start their handshake are held for it a few
-        # seconds at most, and at most 64 at once: the 65th is closed at once.
-        first, f1 = self.open_session()
-        second, f2 = self.open_session()
-        silent = []
-        refused = lambda: self.bridge.serve_log().count("Too many connections from your address")
+
+class TlsRefusalBoundTest(BridgeTest):
+    """Connections over the limit on the implicit-TLS port wait on their handshakes for the 421
+    a few seconds at most, at most 4 per client and 64 in all: past that, a close at once."""
+    extra_smtp = "max_connections = 2"
+
+    def silent(self, source):
+        """A connection to the TLS port from `source` (an address on the loopback net) that
+        never starts its handshake."""
+        return socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=30,
+                                        source_address=(source, 0))
+
+    def closed_at_once(self, source):
+        started = time.monotonic()
+        with self.silent(source) as s:
+            self.assertEqual(s.recv(1), b"")
+        return time.monotonic() - started < 5
+
+    def test_refusals_waiting_on_a_handshake_are_bounded_per_client_and_in_all(self):
+        sessions = [self.open_session() for _ in range(2)]  # the whole server's limit, taken
+        waiting = []
+        refused = lambda: self.bridge.serve_log().count("Too many connections, try again later")
         try:
             before = refused()
-            for _ in range(64):
-                silent.append(socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=30))
-            self.assertTrue(until(lambda: refused() - before >= 64, True, 20), self.bridge.serve_log())
+            waiting += [self.silent("127.0.0.1") for _ in range(4)]
+            self.assertTrue(until(lambda: refused() - before >= 4, True, 20), self.bridge.serve_log())
+            self.assertTrue(self.closed_at_once("127.0.0.1"))  # a fifth from the same client
+            # Other clients have slots of their own, up to 64 in all.
+            for n in range(2, 17):
+                waiting += [self.silent("127.0.0.%d" % n) for _ in range(4)]
+            self.assertTrue(until(lambda: refused() - before >= 65, True, 20), self.bridge.serve_log())
             started = time.monotonic()
-            extra = socket.create_connection(("127.0.0.1", self.bridge.smtps_port), timeout=30)
-            with extra:
-                self.assertEqual(extra.recv(1), b"")
-            self.assertLess(time.monotonic() - started, 5)
-            for s in silent:  # each closed when its 10 s for the handshake are over
+            self.assertTrue(self.closed_at_once("127.0.0.17"))
+            for s in waiting:  # each closed when its 10 s for the handshake are over
                 self.assertEqual(s.recv(1), b"")
             self.assertLess(time.monotonic() - started, 25)
-        finally:
-            for s in silent:
-                s.close()
-            for f, sock in ((f1, first), (f2, second)):
+            # The slots are given back: a client that does its handshake hears why.
+            with tls_context().wrap_socket(self.silent("127.0.0.18"), suppress_ragged_eofs=False) as tls:
+                f = tls.makefile("rb")
+                self.assertTrue(read_reply(f).startswith("421 4.7.0 "))
+                self.assertEqual(f.read(), b"")  # then close_notify
                 f.close()
-                sock.close()
+        finally:
+            for s in waiting:
+                s.close()
+            for s, f in sessions:
+                f.close()
+                s.close()
 
 
 class DescriptorExhaustionTest(BridgeTest):

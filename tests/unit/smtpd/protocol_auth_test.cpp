@@ -144,6 +144,12 @@ TEST(smtp_auth, a_response_longer_than_a_command_line_is_taken_after_the_334) {
             "500 5.5.6 Authentication exchange line is too long\r\n");
   EXPECT_EQ(c.says("auth login " + response + "\r\n"),
             "500 5.5.6 Authentication exchange line is too long\r\n");
+  // Where AUTH could not be given now (no EHLO yet), the line is only too long.
+  {
+    client fresh;
+    fresh.connect();
+    EXPECT_EQ(fresh.says("AUTH PLAIN " + response + "\r\n"), "500 5.5.2 Line too long\r\n");
+  }
   // Another command, or AUTH run together with what follows, is a line too long.
   EXPECT_EQ(c.says("AUTHPLAIN" + response + "\r\n"), "500 5.5.2 Line too long\r\n");
   EXPECT_EQ(c.says("NOOP AUTH " + response + "\r\n"), "500 5.5.2 Line too long\r\n");
