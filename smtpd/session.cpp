@@ -368,11 +368,12 @@ void session::watch() {
       return;
     }
     timed_out_ = true;
+    if (!socket_.is_open()) return;  // the session is over
     boost::system::error_code ignored;
     socket_.cancel(ignored);
     // A cancel reaches only the operations pending at this moment. Inside a composed one (a
     // TLS handshake writes, then reads) the part that starts next would wait on: until the
-    // wait ends, cancel again each second.
+    // wait ends (or the socket is closed), cancel again each second.
     wait_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     watch();
   });
