@@ -63,6 +63,7 @@ BUILD = os.environ.get("MAIL2SMS_BENCH_BUILD", os.path.join(HERE, "..", "build")
 os.environ.setdefault("MAIL2SMS_BIN", os.path.join(BUILD, "mail2sms"))
 import harness  # noqa: E402  (after the path and MAIL2SMS_BIN are set)
 from test_clients import PrivatePostfix  # noqa: E402
+from smtp_load import percentile  # noqa: E402  (ranked as smtp_bench ranks its own)
 
 HOST = "127.0.0.1"
 RECIPIENT = "+27821234567@%s" % harness.DOMAIN
@@ -155,13 +156,6 @@ def smtp_bench(port, *args, engine, keep_latencies=False):
     if r.returncode != 0:
         print("smtp_bench: %s" % result.get("first_failure"), file=sys.stderr)
     return result
-
-
-def percentile(sorted_values, p):
-    """The value at fraction p of sorted_values, ranked as smtp_bench ranks its own."""
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(p * (len(sorted_values) - 1) + 0.5))]
 
 
 def pooled(rounds, name):
@@ -364,14 +358,15 @@ def print_medians(servers, session_counts, rounds):
     ratios are taken round by round: each against the other servers' rates of the same round)."""
     n = len(rounds)
     print("\n## Medians over %d rounds\n" % n)
+    replies_of = {name: pooled(rounds, name) for name in servers}
     for name in servers:
-        replies = pooled(rounds, name)
+        replies = replies_of[name]
         print("%s: %s; p99 final dot at half the peak %.2f ms (all %d replies of the %d latency "
               "runs together: p50 %.2f ms, p99 %.2f ms)" % (name, ", ".join(
                   "%d sessions %.0f/s" % (s, statistics.median(r[name][s] for r, _ in rounds))
                   for s in session_counts),
                   statistics.median(lat[name]["p99_ms"] for _, lat in rounds), len(replies), n,
-                  percentile(replies, 0.50), percentile(replies, 0.99)))
+                  percentile(replies, 50), percentile(replies, 99)))
     targets = {"postfix": 5.0, "smtp-sink": 0.40}
     for other, target in targets.items():
         if other not in servers:
@@ -386,7 +381,7 @@ def print_medians(servers, session_counts, rounds):
     p99 = [lat["mail2sms"]["p99_ms"] for _, lat in rounds]
     print("mail2sms p99 final dot at half the peak: %s; under 20 ms in %d of %d; over all %d rounds' "
           "replies together %.2f ms" % (", ".join("%.2f ms" % x for x in p99), sum(x < 20 for x in p99),
-                                        n, n, percentile(pooled(rounds, "mail2sms"), 0.99)))
+                                        n, n, percentile(replies_of["mail2sms"], 99)))
 
 
 def preloaded(bridge, postfix):

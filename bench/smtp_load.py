@@ -553,9 +553,11 @@ def stages(bridge, tally, arrivals):
 
 
 def percentile(sorted_values, p):
+    """The value at p percent of sorted_values, ranked as bench/smtp_bench ranks its own (the
+    nearest rank, halves rounded up); NaN when there are none."""
     if not sorted_values:
         return float("nan")
-    return sorted_values[min(len(sorted_values) - 1, int(round(p / 100.0 * (len(sorted_values) - 1))))]
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100.0 * (len(sorted_values) - 1) + 0.5))]
 
 
 def log_problems(text):

@@ -40,6 +40,18 @@ namespace {
 // its fingerprint (account_certificates), so self-signed appliance certificates work.
 int accept_any_client_certificate(int, X509_STORE_CTX*) { return 1; }
 
+// What ended a session's (or a refusal's) coroutine by an exception, in the log.
+void log_exception(const session& s, std::string_view what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("smtp {}: {} ended by an exception: {}", s.peer(), what, ex.what());
+  } catch (...) {
+    spdlog::error("smtp {}: {} ended by an exception", s.peer(), what);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_file,
@@ -188,16 +200,7 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
                        s->refuse_over_tls(refusal + "\r\n",
                                           std::min(services_.command_timeout, tls_refusal_timeout)),
                        [this, s](std::exception_ptr e) {
-                         if (e) {
-                           try {
-                             std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                             spdlog::error("smtp {}: refusal ended by an exception: {}", s->peer(),
-                                           ex.what());
-                           } catch (...) {
-                             spdlog::error("smtp {}: refusal ended by an exception", s->peer());
-                           }
-                         }
+                         log_exception(*s, "refusal", e);
                          release_refusal(s);
                        });
       } else {
@@ -207,15 +210,7 @@ asio::awaitable<void> server::accept_loop(std::shared_ptr<asio::ip::tcp::accepto
       continue;
     }
     asio::co_spawn(s->executor(), s->run(), [this, s](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          spdlog::error("smtp {}: session ended by an exception: {}", s->peer(), ex.what());
-        } catch (...) {
-          spdlog::error("smtp {}: session ended by an exception", s->peer());
-        }
-      }
+      log_exception(*s, "session", e);
       release(s);
     });
   }

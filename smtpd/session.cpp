@@ -186,10 +186,15 @@ asio::awaitable<void> session::refuse_over_tls(std::string reply, std::chrono::s
   } catch (...) {
     failure = std::current_exception();
   }
-  timer_.cancel();  // the watchdog holds the session; let it go
+  let_go();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void session::let_go() {
+  deadline_.cancel();
+  timer_.cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);
-  if (failure) std::rethrow_exception(failure);
 }
 
 void session::shutdown() {
@@ -221,10 +226,7 @@ asio::awaitable<void> session::run() {
   } catch (...) {
     failure = std::current_exception();
   }
-  deadline_.cancel();
-  timer_.cancel();  // the watchdog holds the session; let it go
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  let_go();
   spdlog::info("smtp {}: disconnected", peer_);
   if (failure) std::rethrow_exception(failure);
 }

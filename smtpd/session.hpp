@@ -67,6 +67,10 @@ class session : public std::enable_shared_from_this<session> {
 
  private:
   asio::awaitable<void> converse();  // run()'s part: the client's network, TLS, the commands
+  // The end of run() and refuse_over_tls(), however they end: the deadline and the watchdog
+  // hold the session (and would keep its socket open, uncounted by any limit), so both are
+  // cancelled, and the socket closed.
+  void let_go();
   asio::awaitable<void> perform(actions todo);
   actions stopping_news();
   asio::awaitable<bool> write(const std::string& text);

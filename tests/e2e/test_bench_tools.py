@@ -141,10 +141,11 @@ class CompareReport(unittest.TestCase):
     def test_percentile_ranks_as_smtp_bench_does(self):
         m = smtp_compare_module()
         values = [float(x) for x in range(1, 101)]
-        self.assertEqual(m.percentile(values, 0.99), 99.0)  # rank 0.99 * 99 + 0.5 = 98
-        self.assertEqual(m.percentile(values, 0.50), 51.0)  # rank 50 (49.5 rounds up)
-        self.assertEqual(m.percentile([7.0], 0.99), 7.0)
-        self.assertTrue(m.percentile([], 0.99) != m.percentile([], 0.99))  # NaN
+        self.assertEqual(m.percentile(values, 99), 99.0)  # rank 0.99 * 99 + 0.5 = 98
+        self.assertEqual(m.percentile(values, 50), 51.0)  # rank 50 (49.5 rounds up)
+        self.assertEqual(m.percentile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 50), 4.0)  # rank 2.5 -> 3, not 2
+        self.assertEqual(m.percentile([7.0], 99), 7.0)
+        self.assertTrue(m.percentile([], 99) != m.percentile([], 99))  # NaN
 
     def test_the_rounds_replies_are_pooled_for_one_p99(self):
         m = smtp_compare_module()
