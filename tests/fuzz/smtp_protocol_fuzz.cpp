@@ -12,6 +12,9 @@
 //       input before answering an outcome, bit 3 a shutdown at some point, bit 4 a read timeout
 //       at the end, bit 5 the client's address is in an account's networks (trust_network)
 //   [2..3] seed of the choices made along the way (chunk sizes, outcomes)
+#include <arpa/inet.h>
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -55,6 +58,25 @@ bool iequal(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
+}
+
+// Whether `domain` is an address literal of `own` ("[192.0.2.25]", "[IPv6:2001:db8::25]" in any
+// spelling of the same address), the oracle's own reading of RFC 5321 4.1.3: no substring of
+// it, so "[192.0.2.250]" is someone else's.
+bool literal_of(std::string_view domain, const std::string& own) {
+  if (own.empty() || domain.size() < 3 || domain.front() != '[' || domain.back() != ']')
+    return false;
+  std::string literal(domain.substr(1, domain.size() - 2));
+  const bool v6 = own.find(':') != std::string::npos;
+  if (v6) {
+    if (literal.size() < 5 || !iequal(std::string_view(literal).substr(0, 5), "IPv6:"))
+      return false;
+    literal.erase(0, 5);
+  }
+  std::array<unsigned char, 16> a{}, b{};
+  const int family = v6 ? AF_INET6 : AF_INET;
+  return inet_pton(family, literal.c_str(), a.data()) == 1 &&
+         inet_pton(family, own.c_str(), b.data()) == 1 && a == b;
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -356,8 +378,7 @@ class driver {
       const std::string_view domain = address.substr(at + 1);
       bool ours = false;
       for (const auto& d : s.domains) ours = ours || iequal(d, domain);
-      ours = ours || (!s.own_address.empty() && domain.size() > 2 && domain.front() == '[' &&
-                      domain.back() == ']' && domain.find(s.own_address) != std::string::npos);
+      ours = ours || literal_of(domain, s.own_address);
       check(ours, "mail to a postmaster outside our domains: open relay", r.address);
     }
     check(account_ ? m.env.account.id == account_->id : m.env.account.id == 0,
