@@ -255,20 +255,28 @@ std::optional<std::vector<esmtp_parameter>> split_parameters(std::string_view te
   return out;
 }
 
-result<mail_parameters, mail_parameter_problem> parse_mail_parameters(std::string_view text) {
+result<mail_parameters, mail_parameter_problem> parse_mail_parameters(std::string_view text,
+                                                                      bool auth_offered) {
   const auto params = split_parameters(text);
   if (!params) return fail(mail_parameter_problem{mail_parameter_error::syntax, std::string(text)});
   mail_parameters out;
+  bool auth_seen = false;
   for (const auto& p : *params) {
+    auto problem = [&p](mail_parameter_error kind) {
+      return fail(mail_parameter_problem{kind, std::string(p.text)});
+    };
     if (iequals(p.keyword, "SIZE")) {
       out.size = p.value ? parse_size(*p.value) : std::nullopt;
-      if (!out.size) return fail(mail_parameter_problem{mail_parameter_error::bad_size, std::string(p.text)});
+      if (!out.size) return problem(mail_parameter_error::bad_size);
     } else if (iequals(p.keyword, "BODY")) {
-      if (!p.value || !(iequals(*p.value, "7BIT") || iequals(*p.value, "8BITMIME"))) {
-        return fail(mail_parameter_problem{mail_parameter_error::unsupported, std::string(p.text)});
-      }
-    } else if (!iequals(p.keyword, "AUTH") || !p.value) {  // AUTH=<mailbox>: trusted nothing from it
-      return fail(mail_parameter_problem{mail_parameter_error::unsupported, std::string(p.text)});
+      if (!p.value || !(iequals(*p.value, "7BIT") || iequals(*p.value, "8BITMIME")))
+        return problem(mail_parameter_error::bad_body);
+    } else if (iequals(p.keyword, "AUTH") && auth_offered && p.value) {
+      // AUTH=<mailbox>: trusted nothing from it
+      if (auth_seen) return problem(mail_parameter_error::repeated_auth);
+      auth_seen = true;
+    } else {
+      return problem(mail_parameter_error::unsupported);
     }
   }
   return out;

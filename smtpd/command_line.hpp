@@ -50,12 +50,16 @@ std::optional<std::vector<esmtp_parameter>> split_parameters(std::string_view te
 struct mail_parameters {
   std::optional<std::uint64_t> size;  // RFC 1870; saturates instead of overflowing
 };
-enum class mail_parameter_error { syntax, bad_size, unsupported };
+// bad_body: BODY without 7BIT or 8BITMIME (a known keyword, a value it cannot take: 501, as
+// Postfix answers); repeated_auth: AUTH= twice (503, as Postfix answers).
+enum class mail_parameter_error { syntax, bad_size, bad_body, repeated_auth, unsupported };
 struct mail_parameter_problem {
   mail_parameter_error kind;
   std::string parameter;  // the offending keyword[=value]
 };
-// SIZE=n, BODY=7BIT|8BITMIME, AUTH=xtext (accepted and ignored).
-result<mail_parameters, mail_parameter_problem> parse_mail_parameters(std::string_view text);
+// SIZE=n, BODY=7BIT|8BITMIME, and AUTH=xtext (accepted and ignored) where the session offers
+// AUTH (RFC 4954 5); where it does not, AUTH= is an unsupported parameter as any other.
+result<mail_parameters, mail_parameter_problem> parse_mail_parameters(std::string_view text,
+                                                                      bool auth_offered);
 
 }  // namespace mail2sms::smtpd

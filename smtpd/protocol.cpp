@@ -450,11 +450,21 @@ void protocol::cmd_mail(std::string_view args) {
   // An unqualified sender ("root" from a host's cron) gets the server's name, as Postfix gives
   // it $myorigin: delivery-status mails need a domain to go to.
   if (path->domain.empty() && !path->address.empty()) path->address += "@" + settings_.hostname;
-  const auto params = parse_mail_parameters(path->parameters);
+  const auto params = parse_mail_parameters(path->parameters, auth_offered());
   if (!params) {
     const auto& problem = params.error();
-    if (problem.kind == mail_parameter_error::syntax) return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
-    if (problem.kind == mail_parameter_error::bad_size) return reject("501 5.5.4 Syntax: SIZE=<octets>");
+    switch (problem.kind) {
+      case mail_parameter_error::syntax:
+        return reject("501 5.5.4 Syntax: MAIL FROM:<address>");
+      case mail_parameter_error::bad_size:
+        return reject("501 5.5.4 Syntax: SIZE=<octets>");
+      case mail_parameter_error::bad_body:
+        return reject("501 5.5.4 Unsupported BODY type: BODY=7BIT or BODY=8BITMIME");
+      case mail_parameter_error::repeated_auth:
+        return reject("503 5.5.4 Multiple AUTH= parameters");
+      case mail_parameter_error::unsupported:
+        break;
+    }
     return reject("555 5.5.4 Unsupported parameter: " + reply_safe_text(problem.parameter, "?"));
   }
   if (params->size && *params->size > settings_.max_message_size) {
@@ -572,7 +582,8 @@ void protocol::cmd_data(std::string_view args) {
   reply("354 End data with <CR><LF>.<CR><LF>");
 }
 
-void protocol::cmd_rset(std::string_view) {
+void protocol::cmd_rset(std::string_view args) {
+  if (!args.empty()) return reject("501 5.5.4 Syntax: RSET");
   reset_transaction();
   reply("250 2.0.0 Ok");
 }

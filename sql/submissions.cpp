@@ -137,10 +137,11 @@ batch_reads reads_of(std::span<const submission_ref> batch) {
   for (const auto& ref : batch) {
     const auto& s = *ref.submission;
     ids.insert(s.account_id);
+    const std::string key = core::policy::dedup_key(s.message_id);
     for (const auto& rcpt : s.recipients) {
       r.accounts.add(s.account_id);
       r.recipients.add(rcpt);
-      r.mail_ids.add(s.message_id);
+      r.mail_ids.add(key);
     }
   }
   for (auto id : ids) r.account_ids.add(id);
@@ -411,7 +412,7 @@ std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
       // An account with the dedup window off has no duplicates, not even within one batch.
       const auto limits_of = limits.find(s.account_id);
       if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0)
-        candidate.message_id = s.message_id;
+        candidate.message_id = core::policy::dedup_key(s.message_id);
       candidate.segments = static_cast<std::int64_t>(s.sms.segments.size());
       candidate.recipients = s.recipients;
       for (std::size_t i = 0; i < s.recipients.size(); ++i)

@@ -33,6 +33,8 @@ constexpr std::string_view header_too_long_error =
     "the mail has a header field longer than 102400 octets; send it with shorter headers";
 constexpr std::string_view html_too_large_error =
     "the mail's HTML is too large or too deeply formatted to convert; send it as plain text";
+constexpr std::string_view too_deep_error =
+    "the mail's text is nested more than 16 MIME levels deep; send it nearer the top of the mail";
 constexpr std::string_view no_text_part_error =
     "the mail has no text part (only attachments or content that is not text); "
     "write the SMS in the body";
@@ -201,16 +203,20 @@ struct candidate {
   bool html;
 };
 
+// too_deep: a part past max_depth that is no attachment was left unread; it may hold the text.
 void collect(const mimetic::MimeEntity& entity, int depth, int forward_depth, bool top,
-             std::vector<candidate>& out) {
-  if (depth > max_depth) return;
+             std::vector<candidate>& out, bool& too_deep) {
   const mimetic::ContentType& type = entity.header().contentType();
   if (!top && is_attachment(entity, type)) return;
+  if (depth > max_depth) {
+    too_deep = true;
+    return;
+  }
   const bool message = is_message(type);
   if (type.isMultipart() || message) {
     const int inner = message ? forward_depth + 1 : forward_depth;
     for (const mimetic::MimeEntity* part : entity.body().parts()) {
-      collect(*part, depth + 1, inner, false, out);
+      collect(*part, depth + 1, inner, false, out, too_deep);
     }
   } else if (is_plain_text(type)) {
     out.push_back({&entity, forward_depth, false});
@@ -255,7 +261,8 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
   text.from = header_value(entity, "From");
   text.source = "none";
   std::vector<candidate> candidates;
-  collect(entity, 0, 0, true, candidates);
+  bool too_deep = false;
+  collect(entity, 0, 0, true, candidates, too_deep);
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const candidate& a, const candidate& b) {
                      return a.forward_depth != b.forward_depth ? a.forward_depth < b.forward_depth
@@ -272,6 +279,8 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
     text.source = c.html ? "text/html" : "text/plain";
     break;
   }
+  // The text may be in the parts not read: an SMS of the subject alone would drop it unsaid.
+  if (text.body.empty() && too_deep) return fail(std::string(too_deep_error));
   // A subject of only spaces and invisible characters is no subject: the SMS would be blank.
   if (!has_visible_text(text.subject)) text.subject.clear();
   if (text.body.empty() && text.subject.empty()) {
@@ -319,8 +328,31 @@ bool parse_subject_policy(std::string_view name, subject_policy& out) {
   return false;
 }
 
+namespace {
+
+// The mail's own header: up to its first empty line, with line breaks as mimetic reads them
+// (CR, LF, CRLF or LFCR, each one break).
+std::string_view top_header(std::string_view text) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = text.find_first_of("\r\n", at);
+    if (end == std::string_view::npos) return text;
+    if (end == at) return text.substr(0, at);  // an empty line
+    std::size_t next = end + 1;
+    if (next < text.size() && (text[next] == '\r' || text[next] == '\n') && text[next] != text[end])
+      ++next;
+    at = next;
+  }
+  return text;
+}
+
+}  // namespace
+
 result<mail_text, std::string> extract_text(std::string_view rfc5322, const text_options& options) {
-  if (count_nesting_types(rfc5322) > max_nesting_types) {
+  // Only a mail whose own Content-Type names a multipart or a message has parts for mimetic to
+  // nest into: a plain-text mail that quotes "content-type mismatch" 300 times has none.
+  if (count_nesting_types(top_header(rfc5322)) > 0 &&
+      count_nesting_types(rfc5322) > max_nesting_types) {
     return fail(std::string(too_many_parts_error));
   }
   if (rfc5322.size() > max_header_field && longest_header_field(rfc5322) > max_header_field) {

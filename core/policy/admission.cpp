@@ -1,6 +1,7 @@
 #include "core/policy/admission.hpp"
 
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "core/phone/phone.hpp"
@@ -119,6 +120,16 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
     out.push_back(std::move(d));
   }
   return out;
+}
+
+std::string dedup_key(const std::string& message_id) {
+  std::string_view id(message_id);
+  while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
+  while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  const auto at = id.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == id.size()) return {};
+  return message_id;
 }
 
 }  // namespace mail2sms::core::policy

@@ -56,4 +56,12 @@ struct decision {
 std::vector<decision> admit(const std::vector<candidate>& batch,
                             std::map<std::int64_t, account_state>& states);
 
+// The Message-ID as a dedup key, or "" where it cannot be one. RFC 5322 3.6.4's msg-id is
+// "<" id-left "@" id-right ">"; a value without an '@' with something on each side of it
+// ("<>", "<@>", "<12345>") names no mail. Such a value, sent by a system that gives every mail
+// the same one, would make each later mail of the dedup window a duplicate of the first: a 250
+// and no SMS. (A valid Message-ID used again for another text still is one; README,
+// `dedup-window`.)
+std::string dedup_key(const std::string& message_id);
+
 }  // namespace mail2sms::core::policy

@@ -269,6 +269,18 @@ class AccountsTest(unittest.TestCase):
         self.assertEqual(self.messages_to(name, "+27821230113"), 1)
         self.assertEqual(self.credit(name), 1000 - 2)
 
+    def test_a_message_id_that_names_no_mail_never_makes_a_duplicate(self):
+        # An alarm panel that sends "Message-ID: <>" with every mail: each alarm is its own SMS
+        # (session 31's probe had the second answered 250 and never sent).
+        name = self.new_account()
+        with self.login(name) as c:
+            for text in ("First alarm: door open", "Second alarm: FIRE in server room"):
+                code, reply = self.send(c, ["+27821230114"], mail(text, message_id="<>"))
+                self.assertEqual(code, 250, reply)
+                self.assertNotIn("already had", reply)
+        self.assertEqual(self.messages_to(name, "+27821230114"), 2)
+        self.assertEqual(self.credit(name), 1000 - 2)
+
     # ---- the race ----
 
     def test_100_sessions_racing_for_the_last_50_credits_never_overspend(self):

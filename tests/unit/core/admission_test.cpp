@@ -164,5 +164,30 @@ TEST(admission, accounts_are_decided_apart) {
   EXPECT_EQ(states.at(2).credit, 3);
 }
 
+// Only a Message-ID with an '@' between two non-empty sides names a mail (RFC 5322 3.6.4):
+// "<>" from a system that sends it with every mail would make each later one a duplicate.
+TEST(admission, only_a_message_id_that_names_a_mail_deduplicates) {
+  EXPECT_EQ(dedup_key("<a1.b2@pbx.example>"), "<a1.b2@pbx.example>");
+  EXPECT_EQ(dedup_key("a1@pbx.example"), "a1@pbx.example");  // no brackets: still an id
+  EXPECT_EQ(dedup_key(" <x@\"y z\"> "), " <x@\"y z\"> ");    // kept as sent, as it is stored
+  for (const char* none : {"", "<>", "< >", "<@>", "<x@>", "<@y>", "<12345>", "12345", "@"})
+    EXPECT_EQ(dedup_key(none), "") << none;
+}
+
+TEST(admission, mails_whose_message_id_names_no_mail_are_never_duplicates) {
+  std::map<std::int64_t, account_state> states{{1, account_state{.credit = 100}}};
+  candidate first;
+  first.account_id = 1;
+  first.message_id = dedup_key("<>");
+  first.segments = 1;
+  first.recipients = {"+27821234567"};
+  first.costs = {1};
+  first.history = {recipient_history{}};
+  const auto decisions = admit({first, first}, states);
+  ASSERT_EQ(decisions.size(), 2U);
+  EXPECT_EQ(decisions[1].duplicates, 0U);
+  EXPECT_TRUE(decisions[1].send[0]);
+}
+
 }  // namespace
 }  // namespace mail2sms::core::policy

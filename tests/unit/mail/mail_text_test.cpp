@@ -186,15 +186,57 @@ TEST(extract_text, forwarded_message_is_read_when_the_mail_has_no_text_of_its_ow
   EXPECT_EQ(text_of(none).body, "db1 is down");
 }
 
+const std::string too_deep_error =
+    "the mail's text is nested more than 16 MIME levels deep; send it nearer the top of the mail";
+
+// Past 16 levels the parts are not read. A mail whose only text is down there is refused with
+// that reason: an SMS of its subject alone would drop the text without a word (session 31's
+// probe: "Server alert" sent, "DB primary down" lost).
 TEST(extract_text, forwarded_messages_nested_past_the_depth_limit_are_not_read) {
   std::string mail = "Subject: deep\r\n";
   for (int level = 0; level < 20; ++level) mail += "Content-Type: message/rfc822\r\n\r\n";
   mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
-  EXPECT_EQ(text_of(mail).body, "");
+  EXPECT_EQ(error_of(mail), too_deep_error);
   mail = "Subject: shallow\r\n";
   for (int level = 0; level < 5; ++level) mail += "Content-Type: message/rfc822\r\n\r\n";
   mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
   EXPECT_EQ(text_of(mail).body, "hello");
+}
+
+std::string nested_multiparts(int depth, const std::string& innermost) {
+  std::string mail =
+      "Subject: Server alert\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n";
+  for (int i = 1; i < depth; ++i) {
+    mail += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=\"b" +
+            std::to_string(i) + "\"\r\n\r\n";
+  }
+  mail += "--b" + std::to_string(depth - 1) + "\r\n" + innermost + "\r\n--b" +
+          std::to_string(depth - 1) + "--\r\n";
+  for (int i = depth - 2; i >= 0; --i) mail += "--b" + std::to_string(i) + "--\r\n";
+  return mail;
+}
+
+TEST(extract_text, a_text_past_the_depth_limit_is_refused_not_replaced_by_the_subject) {
+  const std::string text = "Content-Type: text/plain\r\n\r\nDB primary down, failover FAILED";
+  // The text part at level 16 is read; at level 17 it is not, and the mail says why.
+  EXPECT_EQ(text_of(nested_multiparts(16, text)).body, "DB primary down, failover FAILED");
+  EXPECT_EQ(error_of(nested_multiparts(17, text)), too_deep_error);
+  EXPECT_EQ(error_of(nested_multiparts(200, text)), too_deep_error);
+  // An attachment down there is no text that could be lost: the subject is the SMS, as before.
+  const mail_text attached = text_of(nested_multiparts(
+      17, "Content-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\nlog lines"));
+  EXPECT_EQ(attached.body, "");
+  EXPECT_EQ(attached.subject, "Server alert");
+}
+
+TEST(extract_text, a_text_found_above_the_depth_limit_is_the_sms_whatever_lies_below) {
+  std::string mail =
+      nested_multiparts(20, "Content-Type: text/plain\r\n\r\nforwarded twenty levels down");
+  // The same mail with a text of its own at the top level.
+  mail.replace(mail.find("--b0\r\n"), 6,
+               "--b0\r\nContent-Type: text/plain\r\n\r\nthe mail's own text\r\n--b0\r\n");
+  EXPECT_EQ(text_of(mail).body, "the mail's own text");
 }
 
 TEST(extract_text, rfc2231_charset_and_attachment_names) {
@@ -339,6 +381,26 @@ TEST(extract_text, nesting_fields_in_any_spelling_are_counted) {
     mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
     EXPECT_EQ(error_of(mail), too_many_parts_error) << field;
   }
+}
+
+// A mail that is not MIME has no parts for mimetic to nest into, whatever its text quotes: a
+// reply quoting a log's "content-type mismatch" 300 times is one short SMS (session 31's probe
+// had it refused as too many MIME parts).
+TEST(extract_text, a_plain_mail_quoting_content_type_lines_is_not_counted_as_parts) {
+  std::string quoted;
+  for (int i = 0; i < 300; ++i) quoted += "> log: content-type mismatch\r\n";
+  EXPECT_EQ(text_of("Subject: re\r\n\r\nShort alert text.\r\n" + quoted).body.substr(0, 17),
+            "Short alert text.");
+  // Only the mail's own header decides: a Content-Type that nests further down is a body line.
+  EXPECT_EQ(text_of("Subject: re\r\nContent-Type: text/plain\r\n\r\nShort alert text.\r\n" +
+                    quoted + "Content-Type: multipart/mixed\r\n")
+                .body.substr(0, 17),
+            "Short alert text.");
+  // A MIME mail is counted as before.
+  EXPECT_EQ(error_of("Subject: re\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                     "Content-Type: text/plain\r\n\r\nShort alert text.\r\n" +
+                     quoted + "--b--\r\n"),
+            too_many_parts_error);
 }
 
 // Only the Content-Types that could nest are counted: a text attachment that quotes a thousand

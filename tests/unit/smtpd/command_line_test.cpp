@@ -146,16 +146,40 @@ TEST(command_line, splits_parameters) {
 }
 
 TEST(command_line, mail_parameters) {
-  EXPECT_EQ(*parse_mail_parameters("SIZE=1234 BODY=8bitmime AUTH=<>")->size, 1234U);
-  EXPECT_FALSE(parse_mail_parameters("")->size);
-  EXPECT_EQ(*parse_mail_parameters("SIZE=99999999999999999999999")->size, UINT64_MAX);
-  EXPECT_EQ(parse_mail_parameters("SIZE=12a").error().kind, mail_parameter_error::bad_size);
-  EXPECT_EQ(parse_mail_parameters("SIZE").error().kind, mail_parameter_error::bad_size);
-  EXPECT_EQ(parse_mail_parameters("BODY=BINARYMIME").error().kind, mail_parameter_error::unsupported);
-  const auto smtputf8 = parse_mail_parameters("SMTPUTF8");
+  EXPECT_EQ(*parse_mail_parameters("SIZE=1234 BODY=8bitmime AUTH=<>", true)->size, 1234U);
+  EXPECT_FALSE(parse_mail_parameters("", false)->size);
+  EXPECT_EQ(*parse_mail_parameters("SIZE=99999999999999999999999", false)->size, UINT64_MAX);
+  EXPECT_EQ(parse_mail_parameters("SIZE=12a", false).error().kind, mail_parameter_error::bad_size);
+  EXPECT_EQ(parse_mail_parameters("SIZE", false).error().kind, mail_parameter_error::bad_size);
+  const auto smtputf8 = parse_mail_parameters("SMTPUTF8", true);
   EXPECT_EQ(smtputf8.error().kind, mail_parameter_error::unsupported);
   EXPECT_EQ(smtputf8.error().parameter, "SMTPUTF8");
-  EXPECT_EQ(parse_mail_parameters("SIZE=1=2").error().kind, mail_parameter_error::syntax);
+  EXPECT_EQ(parse_mail_parameters("SIZE=1=2", false).error().kind, mail_parameter_error::syntax);
+}
+
+// BODY is known: a value it cannot take is the parameter's syntax (501), as Postfix answers.
+TEST(command_line, body_parameter_takes_7bit_or_8bitmime) {
+  EXPECT_TRUE(parse_mail_parameters("BODY=7bit", false));
+  for (const char* bad : {"BODY=BINARYMIME", "BODY=junk", "BODY"}) {
+    const auto p = parse_mail_parameters(bad, false);
+    ASSERT_FALSE(p) << bad;
+    EXPECT_EQ(p.error().kind, mail_parameter_error::bad_body) << bad;
+    EXPECT_EQ(p.error().parameter, bad);
+  }
+}
+
+// AUTH= (RFC 4954 5) only where the session offers AUTH, and once.
+TEST(command_line, auth_parameter_only_where_auth_is_offered) {
+  EXPECT_TRUE(parse_mail_parameters("AUTH=<>", true));
+  EXPECT_TRUE(parse_mail_parameters("AUTH=a+2Bb@example.com SIZE=10", true));
+  const auto not_offered = parse_mail_parameters("AUTH=<>", false);
+  ASSERT_FALSE(not_offered);
+  EXPECT_EQ(not_offered.error().kind, mail_parameter_error::unsupported);
+  EXPECT_EQ(not_offered.error().parameter, "AUTH=<>");
+  const auto twice = parse_mail_parameters("AUTH=<> SIZE=5 auth=<>", true);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().kind, mail_parameter_error::repeated_auth);
+  EXPECT_EQ(parse_mail_parameters("AUTH", true).error().kind, mail_parameter_error::unsupported);
 }
 
 }  // namespace

@@ -313,10 +313,34 @@ TEST(smtp_commands, mail_parameters) {
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> RET=FULL\r\n"), "555 5.5.4 Unsupported parameter: RET=FULL\r\n");
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> SMTPUTF8\r\n"), "555 5.5.4 Unsupported parameter: SMTPUTF8\r\n");
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> BODY=BINARYMIME\r\n"),
-            "555 5.5.4 Unsupported parameter: BODY=BINARYMIME\r\n");
+            "501 5.5.4 Unsupported BODY type: BODY=7BIT or BODY=8BITMIME\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c> AUTH=<> SIZE=10 AUTH=<>\r\n"),
+            "503 5.5.4 Multiple AUTH= parameters\r\n");
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> SIZE=201\r\n"),
             "552 5.3.4 Message size exceeds fixed limit of 200 octets\r\n");
   EXPECT_EQ(c.says("MAIL FROM:<a@b.c> SIZE=200 BODY=8BITMIME AUTH=<>\r\n"), mail_ok);
+}
+
+// RFC 4954 5: AUTH= belongs to a session that offers AUTH. A plaintext listener does not (the
+// client here sends from a trusted network), and Postfix answers such a parameter as unknown.
+TEST(smtp_commands, auth_parameter_only_where_auth_is_offered) {
+  client c(plain_listener());
+  c.proto.trust_network(alice());
+  c.connect();
+  c.says("EHLO client.test\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c> AUTH=<>\r\n"),
+            "555 5.5.4 Unsupported parameter: AUTH=<>\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), mail_ok);
+}
+
+TEST(smtp_commands, rset_takes_no_argument) {
+  client c;
+  c.login();
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.says("RSET now\r\n"), "501 5.5.4 Syntax: RSET\r\n");
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), "503 5.5.1 Nested MAIL command\r\n");
+  EXPECT_EQ(c.says("RSET\r\n"), ok);
+  EXPECT_EQ(c.says("MAIL FROM:<a@b.c>\r\n"), mail_ok);
 }
 
 TEST(smtp_commands, rcpt_needs_mail) {
