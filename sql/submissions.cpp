@@ -1,5 +1,6 @@
 #include "sql/submissions.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <pqxx/except>
 
@@ -95,7 +96,9 @@ constexpr const char* usage_sql =
     "     AND d.window_start = date_trunc('day', now() AT TIME ZONE a.timezone) "
     "WHERE a.id = ANY($1::bigint[])";
 // What each recipient already had: messages in the past hour (where the account limits them)
-// and whether this Message-ID went to it within the account's dedup window. The velocity count
+// and whether this Message-ID with this text went to it within the account's dedup window (the
+// text compared by its SHA-256, which the writer sends: a system that gives every mail the same
+// Message-ID still has each new text sent). The velocity count
 // stops at the cap + 1: enough to know the limit is reached. The dedup look-up wraps its
 // recipient and time conditions in IS TRUE on purpose: as plain conditions they let the planner
 // (with statistics from when the table was small) take the velocity index and read every message
@@ -117,19 +120,34 @@ constexpr const char* history_sql =
     "  a.dedup_seconds > 0 AND t.mid <> '' AND EXISTS (SELECT 1 FROM messages m "
     "      WHERE m.account_id = t.acc AND m.mail_message_id = t.mid AND m.mail_message_id <> '' "
     "      AND (m.recipient = t.rcpt) IS TRUE "
-    "      AND (m.created_at > now() - make_interval(secs => a.dedup_seconds)) IS TRUE) "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS t(acc, rcpt, mid, i) "
+    "      AND (m.created_at > now() - make_interval(secs => a.dedup_seconds)) IS TRUE "
+    "      AND (encode(sha256(convert_to(m.body, 'UTF8')), 'hex') = t.digest) IS TRUE) "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
+    "  AS t(acc, rcpt, mid, digest, i) "
     "CROSS JOIN LATERAL (SELECT per_number_per_hour, dedup_seconds FROM accounts "
     "                    WHERE id = t.acc OFFSET 0) a";
 
 using element = binary_array::element;
 
-// The arrays the reads take: the batch's accounts, and every recipient with its account and the
-// mail's Message-ID.
+// The arrays the reads take: the batch's accounts, and every recipient with its account, the
+// mail's Message-ID (as a dedup key) and its text's SHA-256 in hex.
 struct batch_reads {
   binary_array account_ids{element::int8};
-  binary_array accounts{element::int8}, recipients{element::text}, mail_ids{element::text};
+  binary_array accounts{element::int8}, recipients{element::text}, mail_ids{element::text},
+      digests{element::text};
 };
+
+// PostgreSQL's encode(sha256(...), 'hex') of the same octets. OpenSSL's SHA-256 (1.3 µs for a
+// 1 KiB text here, with the CPU's SHA instructions) rather than libsodium's (4.7 µs).
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  std::array<char, EVP_MAX_MD_SIZE * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), size);
+  return std::string(hex.data(), std::size_t{size} * 2);
+}
 
 batch_reads reads_of(std::span<const submission_ref> batch) {
   batch_reads r;
@@ -138,10 +156,12 @@ batch_reads reads_of(std::span<const submission_ref> batch) {
     const auto& s = *ref.submission;
     ids.insert(s.account_id);
     const std::string key = core::policy::dedup_key(s.message_id);
+    const std::string digest = key.empty() ? std::string() : sha256_hex(s.text);
     for (const auto& rcpt : s.recipients) {
       r.accounts.add(s.account_id);
       r.recipients.add(rcpt);
       r.mail_ids.add(key);
+      r.digests.add(digest);
     }
   }
   for (auto id : ids) r.account_ids.add(id);
@@ -151,8 +171,10 @@ batch_reads reads_of(std::span<const submission_ref> batch) {
 void send_reads(pipelined_connection& c, const batch_reads& r) {
   const std::array<pq_param, 1> by_account{{{r.account_ids.bytes(), true}}};
   c.send("m2s_lock_accounts", lock_accounts_sql, by_account);
-  const std::array<pq_param, 3> history{
-      {{r.accounts.bytes(), true}, {r.recipients.bytes(), true}, {r.mail_ids.bytes(), true}}};
+  const std::array<pq_param, 4> history{{{r.accounts.bytes(), true},
+                                         {r.recipients.bytes(), true},
+                                         {r.mail_ids.bytes(), true},
+                                         {r.digests.bytes(), true}}};
   c.send("m2s_history", history_sql, history);
 }
 
@@ -413,6 +435,7 @@ std::vector<core::enqueued> admit_and_insert(pipelined_connection& c,
       const auto limits_of = limits.find(s.account_id);
       if (limits_of != limits.end() && limits_of->second.dedup_seconds > 0)
         candidate.message_id = core::policy::dedup_key(s.message_id);
+      candidate.text = s.text;
       candidate.segments = static_cast<std::int64_t>(s.sms.segments.size());
       candidate.recipients = s.recipients;
       for (std::size_t i = 0; i < s.recipients.size(); ++i)

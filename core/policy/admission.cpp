@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "core/phone/phone.hpp"
@@ -22,9 +23,9 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
   std::vector<decision> out;
   out.reserve(batch.size());
   // What the batch itself adds, for the mails after: messages per (account, number), and the
-  // (account, Message-ID, number) triples already taken.
+  // (account, Message-ID, text, number) already taken.
   std::map<std::pair<std::int64_t, std::string>, std::int64_t> added_to_number;
-  std::set<std::tuple<std::int64_t, std::string, std::string>> taken;
+  std::set<std::tuple<std::int64_t, std::string_view, std::string_view, std::string_view>> taken;
 
   for (const auto& c : batch) {
     decision d;
@@ -41,7 +42,8 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
     for (std::size_t i = 0; i < c.recipients.size(); ++i) {
       const bool seen_before = i < c.history.size() && c.history[i].duplicate;
       const bool seen_in_batch =
-          !c.message_id.empty() && taken.count({c.account_id, c.message_id, c.recipients[i]}) > 0;
+          !c.message_id.empty() &&
+          taken.count({c.account_id, c.message_id, c.text, c.recipients[i]}) > 0;
       if (!c.message_id.empty() && (seen_before || seen_in_batch)) {
         d.send[i] = false;
         ++d.duplicates;
@@ -115,7 +117,8 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
     state.day_used += d.segments;
     for (std::size_t i : sending) {
       added_to_number[{c.account_id, c.recipients[i]}] += 1;
-      if (!c.message_id.empty()) taken.insert({c.account_id, c.message_id, c.recipients[i]});
+      if (!c.message_id.empty())
+        taken.insert({c.account_id, c.message_id, c.text, c.recipients[i]});
     }
     out.push_back(std::move(d));
   }

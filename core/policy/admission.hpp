@@ -29,12 +29,13 @@ struct account_state {
 // What one recipient already had from the account (from committed messages).
 struct recipient_history {
   std::int64_t last_hour = 0;  // messages to this number in the past hour
-  bool duplicate = false;      // a message with this mail's Message-ID within the dedup window
+  bool duplicate = false;      // a message with this mail's Message-ID and text within the window
 };
 
 struct candidate {
   std::int64_t account_id = 0;
   std::string message_id;                   // the mail's Message-ID ("" never deduplicates)
+  std::string_view text;                    // what the SMS says: a duplicate says the same
   std::int64_t segments = 0;                // per recipient
   std::vector<std::string> recipients;      // E.164
   std::vector<std::int64_t> costs;          // beside recipients
@@ -51,8 +52,8 @@ struct decision {
 };
 
 // Decides the batch in order. Each admitted mail is charged against `states` (credit, counters)
-// and counts for the next ones (two mails to one number, the same Message-ID twice), so a batch
-// decides exactly as its mails one by one would.
+// and counts for the next ones (two mails to one number, the same mail twice: the same Message-ID
+// and text), so a batch decides exactly as its mails one by one would.
 std::vector<decision> admit(const std::vector<candidate>& batch,
                             std::map<std::int64_t, account_state>& states);
 
@@ -60,8 +61,8 @@ std::vector<decision> admit(const std::vector<candidate>& batch,
 // "<" id-left "@" id-right ">"; a value without an '@' with something on each side of it
 // ("<>", "<@>", "<12345>") names no mail. Such a value, sent by a system that gives every mail
 // the same one, would make each later mail of the dedup window a duplicate of the first: a 250
-// and no SMS. (A valid Message-ID used again for another text still is one; README,
-// `dedup-window`.)
+// and no SMS. (A valid Message-ID sent again with another text is another mail too: a duplicate
+// is the same Message-ID and the same text; README, `dedup-window`.)
 std::string dedup_key(const std::string& message_id);
 
 }  // namespace mail2sms::core::policy

@@ -281,6 +281,20 @@ class AccountsTest(unittest.TestCase):
         self.assertEqual(self.messages_to(name, "+27821230114"), 2)
         self.assertEqual(self.credit(name), 1000 - 2)
 
+    def test_the_same_message_id_with_another_text_is_another_mail(self):
+        # A PBX that gives every mail one Message-ID: each new text is sent; the same text again
+        # within the window is the retry, sent once.
+        name = self.new_account()
+        with self.login(name) as c:
+            for text, skipped in (("Missed call from 0115550100", False),
+                                  ("Missed call from 0115550199", False),
+                                  ("Missed call from 0115550100", True)):
+                code, reply = self.send(c, ["+27821230115"], mail(text, message_id="<pbx@example.com>"))
+                self.assertEqual(code, 250, reply)
+                self.assertEqual("already had this mail" in reply, skipped, reply)
+        self.assertEqual(self.messages_to(name, "+27821230115"), 2)
+        self.assertEqual(self.credit(name), 1000 - 2)
+
     # ---- the race ----
 
     def test_100_sessions_racing_for_the_last_50_credits_never_overspend(self):

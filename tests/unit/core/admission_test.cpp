@@ -174,6 +174,31 @@ TEST(admission, only_a_message_id_that_names_a_mail_deduplicates) {
     EXPECT_EQ(dedup_key(none), "") << none;
 }
 
+// The same Message-ID with another text is another mail (a PBX that numbers nothing): sent.
+// The same Message-ID and text in one batch is the retry: sent once.
+TEST(admission, a_duplicate_is_the_same_message_id_and_the_same_text) {
+  std::map<std::int64_t, account_state> states{{1, account_state{.credit = 100}}};
+  auto with = [](std::string_view text) {
+    candidate c;
+    c.account_id = 1;
+    c.message_id = "<alarm@pbx.example>";
+    c.text = text;
+    c.segments = 1;
+    c.recipients = {"+27821234567"};
+    c.costs = {1};
+    c.history = {recipient_history{}};
+    return c;
+  };
+  const auto d = admit({with("door open"), with("FIRE in server room"), with("door open")}, states);
+  ASSERT_EQ(d.size(), 3U);
+  EXPECT_EQ(d[0].duplicates, 0U);
+  EXPECT_EQ(d[1].duplicates, 0U);
+  EXPECT_TRUE(d[1].send[0]);
+  EXPECT_EQ(d[2].duplicates, 1U);
+  EXPECT_FALSE(d[2].send[0]);
+  EXPECT_EQ(states.at(1).credit, 98);
+}
+
 TEST(admission, mails_whose_message_id_names_no_mail_are_never_duplicates) {
   std::map<std::int64_t, account_state> states{{1, account_state{.credit = 100}}};
   candidate first;
