@@ -37,8 +37,8 @@ std::string lower(std::string text) {
   return text;
 }
 
-// People write numbers with blanks ("082 123 4567"); an address cannot have them, so
-// phone::to_e164 does not take them.
+// People write numbers with blanks ("082 123 4567"); phone::to_e164 takes spaces (a quoted
+// local part can hold them), not tabs, which a file can.
 result<std::string, std::string> e164_of(const std::string& text, const std::string& country) {
   std::string compact;
   for (const char c : text)

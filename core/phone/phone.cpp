@@ -38,12 +38,13 @@ std::string quoted(std::string_view text) {
   return out;
 }
 
-// "+", then digits; the separators people put in addresses removed. Empty if anything else is
+// "+", then digits; the separators people put in addresses removed (a space only a quoted local
+// part can hold: <"+27 82 123 4567"@...>, the way numbers are printed). Empty if anything else is
 // there (letters, extensions, a second "+"): those are not numbers we send to.
 std::string digits_only(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '.' || c == '-' || c == '(' || c == ')') continue;
+    if (c == '.' || c == '-' || c == '(' || c == ')' || c == ' ') continue;
     if (c == '+' && out.empty()) {
       out += c;
     } else if (std::isdigit(static_cast<unsigned char>(c))) {

@@ -21,6 +21,13 @@ TEST(resolve_recipient, a_mobile_number_in_the_accounts_country_is_allowed) {
   EXPECT_EQ(*r, (std::vector<std::string>{"+27821234567"}));
 }
 
+// The local part of <"+27 82 123 4567"@sms.example.com>: a number as people print it.
+TEST(resolve_recipient, a_quoted_number_with_spaces_is_that_number) {
+  auto r = resolve_recipient("+27 82 123 4567", za(), 100);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(*r, (std::vector<std::string>{"+27821234567"}));
+}
+
 TEST(resolve_recipient, other_countries_need_the_allowlist) {
   auto a = za();
   auto r = resolve_recipient("+4915112345678", a, 100);

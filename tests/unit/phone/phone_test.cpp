@@ -61,6 +61,8 @@ TEST(to_e164, separators_seen_in_addresses_are_ignored) {
   EXPECT_EQ(e164_of("082-123-4567", "ZA"), "+27821234567");
   EXPECT_EQ(e164_of("(082)123-4567", "ZA"), "+27821234567");
   EXPECT_EQ(e164_of("+1(201)555-0123", "ZA"), "+12015550123");
+  EXPECT_EQ(e164_of("+27 82 123 4567", "ZA"), "+27821234567");  // RCPT TO:<"+27 82 123 4567"@...>
+  EXPECT_EQ(e164_of("082 123 4567", "ZA"), "+27821234567");
 }
 
 TEST(to_e164, words_are_not_numbers) {
@@ -76,7 +78,8 @@ TEST(to_e164, letters_extensions_and_stray_plus_signs_are_refused) {
   EXPECT_THAT(error_of("0821234567x12", "ZA"), HasSubstr("is not a phone number"));
   EXPECT_THAT(error_of("1-800-FLOWERS", "US"), HasSubstr("is not a phone number"));
   EXPECT_THAT(error_of("27+821234567", "ZA"), HasSubstr("is not a phone number"));
-  EXPECT_THAT(error_of("+27821234567 ", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("+27 82 123 4567 ext 12", "ZA"), HasSubstr("is not a phone number"));
+  EXPECT_THAT(error_of("+27821234567\t", "ZA"), HasSubstr("is not a phone number"));
 }
 
 TEST(to_e164, invalid_number_names_the_country_and_what_to_do) {
