@@ -98,12 +98,12 @@ constexpr const char* usage_sql =
 // What each recipient already had: messages in the past hour (where the account limits them)
 // and whether this Message-ID with this text went to it within the account's dedup window (the
 // text compared by its SHA-256, which the writer sends: a system that gives every mail the same
-// Message-ID still has each new text sent). The velocity count
-// stops at the cap + 1: enough to know the limit is reached. The dedup look-up wraps its
-// recipient and time conditions in IS TRUE on purpose: as plain conditions they let the planner
-// (with statistics from when the table was small) take the velocity index and read every message
-// to a busy number; this way the velocity index can serve it only by account, and messages_dedup
-// (account and Message-ID) is the index to take. It is a prepared statement, planned once per
+// Message-ID still has each new text sent). The velocity count stops at the cap + 1: enough to
+// know the limit is reached. The dedup look-up wraps its recipient and time conditions in IS
+// TRUE on purpose: as plain conditions they let the planner (with statistics from when the
+// table was small) take the velocity index and read every message to a busy number; this way
+// the velocity index can serve it only by account, and messages_dedup (account and
+// Message-ID) is the index to take. It is a prepared statement, planned once per
 // connection (planning it for every batch cost 15 % of PostgreSQL's CPU per mail at 100
 // sessions), and its plan does not depend on how big the tables were when it was made: the
 // intake's connection has sequential scans off (sql/pipeline.cpp), and the account is read by a
