@@ -52,7 +52,7 @@ std::string store_result_reply(const store_result& r) {
       if (r.duplicates > 0) {
         line += "; " + std::to_string(r.duplicates) +
                 (r.duplicates == 1 ? " recipient" : " recipients") +
-                " already had this mail (same Message-ID): not sent again";
+                " already had this mail (same Message-ID and text): not sent again";
       }
       return line;
     }
