@@ -39,7 +39,7 @@ struct acceptance_verdict {
   std::size_t segments = 0;
   sms::encoding coding = sms::encoding::gsm7;
   bool truncated = false;      // cut to the account's max parts (it asked for that)
-  std::size_t duplicates = 0;  // recipients that already had this Message-ID: not sent again
+  std::size_t duplicates = 0;  // recipients that already had this Message-ID and text
   std::int64_t cost = 0;       // credit reserved
 };
 

@@ -120,7 +120,7 @@ struct refusal {
 struct enqueued {
   std::string queue_id;          // when stored (also when every recipient was a duplicate)
   std::optional<refusal> refused;  // set: nothing was stored, queue_id is empty
-  std::size_t duplicates = 0;    // recipients not sent again: the same Message-ID within the window
+  std::size_t duplicates = 0;      // not sent again: the same Message-ID and text within the window
   std::int64_t cost = 0;         // credit reserved
 };
 

@@ -50,8 +50,9 @@ std::optional<std::vector<esmtp_parameter>> split_parameters(std::string_view te
 struct mail_parameters {
   std::optional<std::uint64_t> size;  // RFC 1870; saturates instead of overflowing
 };
-// bad_body: BODY without 7BIT or 8BITMIME (a known keyword, a value it cannot take: 501, as
-// Postfix answers); repeated_auth: AUTH= twice (503, as Postfix answers).
+// bad_body: BODY without 7BIT or 8BITMIME (a known keyword with a value it cannot take: a syntax
+// error in the parameters, 501; RFC 5321 4.1.1.11 keeps 555 for parameters not recognised);
+// repeated_auth: AUTH= twice (503: a second one can only contradict the first).
 enum class mail_parameter_error { syntax, bad_size, bad_body, repeated_auth, unsupported };
 struct mail_parameter_problem {
   mail_parameter_error kind;

@@ -58,26 +58,44 @@ std::string_view view(const std::basic_string<char, Traits>& text) {
   return {text.data(), text.size()};
 }
 
-// How many Content-Type fields could name a multipart or a message: "content-type" in any case,
-// at any offset (mimetic finds a boundary anywhere in a line, so the header of the next part can
-// begin mid-line), whose first letter after it is an m. mimetic nests only for the types
-// "multipart" and "message", which it reads from the first octet of the field's value, after the
-// colon and the blanks before and after it: so every field it nests for is counted, and a text
-// attachment quoting "Content-Type: text/plain" a thousand times is not. Only the offsets holding
-// a 'c' or 'C' are compared, found with two (vectorised) finds kept until passed.
+// The first letter after `at` (skipping everything that is not one) is an m: where mimetic
+// reads a type from a field's value, "multipart" and "message" are the types it nests for.
+bool names_nesting_type(std::string_view text, std::size_t at) {
+  while (at < text.size() && !(ascii_lower(text[at]) >= 'a' && ascii_lower(text[at]) <= 'z')) ++at;
+  return at < text.size() && ascii_lower(text[at]) == 'm';
+}
+
+// How many Content-Type fields could name a multipart or a message:
+//  - "content-type" in any case, at any offset (mimetic finds a boundary anywhere in a line, so
+//    the header of the next part can begin mid-line), whose first letter after it is an m.
+//    mimetic nests only for the types "multipart" and "message", which it reads from the first
+//    octet of the field's value, after the colon and the blanks before and after it: so every
+//    field it nests for is counted, and a text attachment quoting "Content-Type: text/plain" a
+//    thousand times is not.
+//  - a colon after a blank whose value's first letter is an m. A header section whose first
+//    line is a field without a name (" : multipart/mixed; boundary=b") gives its value to the
+//    next field mimetic reads, and a "Content-Type:" with nothing after it then nests (session
+//    31's review). That line may follow a boundary mid-line too, so any colon after a blank
+//    counts: a few prose lines ("Note : merci") more, never a nesting field fewer.
+// Only the offsets holding a 'c', 'C' or ':' are compared, found with (vectorised) finds kept
+// until passed.
 std::size_t count_nesting_types(std::string_view text) {
   constexpr std::string_view needle = "content-type";
   std::size_t count = 0;
   std::size_t next_lower = text.find('c');
   std::size_t next_upper = text.find('C');
-  for (std::size_t i = std::min(next_lower, next_upper); i != std::string_view::npos;
-       i = std::min(next_lower, next_upper)) {
-    if (text.size() - i >= needle.size() && iequals(text.substr(i, needle.size()), needle)) {
-      std::size_t at = i + needle.size();
-      while (at < text.size() && !(ascii_lower(text[at]) >= 'a' && ascii_lower(text[at]) <= 'z'))
-        ++at;
-      if (at < text.size() && ascii_lower(text[at]) == 'm') ++count;
+  std::size_t next_colon = text.find(':');
+  for (std::size_t i = std::min({next_lower, next_upper, next_colon}); i != std::string_view::npos;
+       i = std::min({next_lower, next_upper, next_colon})) {
+    if (i == next_colon) {
+      if (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t') && names_nesting_type(text, i + 1))
+        ++count;
+      next_colon = text.find(':', i + 1);
+      continue;
     }
+    if (text.size() - i >= needle.size() && iequals(text.substr(i, needle.size()), needle) &&
+        names_nesting_type(text, i + needle.size()))
+      ++count;
     if (i == next_lower) {
       next_lower = text.find('c', i + 1);
     } else {
@@ -85,6 +103,21 @@ std::size_t count_nesting_types(std::string_view text) {
     }
   }
   return count;
+}
+
+// Whether mimetic reads the mail itself as a multipart or a message/rfc822, and so would parse
+// parts under it: its own reading of the mail's header (whatever a malformed one makes of it),
+// with the parts skipped, not parsed, so nothing nests. The expression is mimetic's getType().
+bool mail_nests(std::string_view text) {
+  try {
+    mimetic::MimeEntity top;
+    top.load(text.begin(), text.end(),
+             mimetic::imBody | mimetic::imChildParts | mimetic::imPreamble | mimetic::imEpilogue);
+    const mimetic::ContentType& ct = top.header().contentType();
+    return ct.isMultipart() || (ct.type() == "message" && ct.subtype() == "rfc822");
+  } catch (const std::exception&) {
+    return true;  // not known to be flat: counted as before
+  }
 }
 
 // The longest header field the mail could hold, in octets: a line and the lines after it that
@@ -203,16 +236,17 @@ struct candidate {
   bool html;
 };
 
-// too_deep: a part past max_depth that is no attachment was left unread; it may hold the text.
+// too_deep: a part past max_depth that could hold the text (a multipart, a message, a text
+// that is no attachment) was left unread.
 void collect(const mimetic::MimeEntity& entity, int depth, int forward_depth, bool top,
              std::vector<candidate>& out, bool& too_deep) {
   const mimetic::ContentType& type = entity.header().contentType();
   if (!top && is_attachment(entity, type)) return;
+  const bool message = is_message(type);
   if (depth > max_depth) {
-    too_deep = true;
+    too_deep = too_deep || type.isMultipart() || message || is_plain_text(type) || is_html(type);
     return;
   }
-  const bool message = is_message(type);
   if (type.isMultipart() || message) {
     const int inner = message ? forward_depth + 1 : forward_depth;
     for (const mimetic::MimeEntity* part : entity.body().parts()) {
@@ -279,8 +313,11 @@ result<mail_text, std::string> extract_parsed(const mimetic::MimeEntity& entity,
     text.source = c.html ? "text/html" : "text/plain";
     break;
   }
-  // The text may be in the parts not read: an SMS of the subject alone would drop it unsaid.
-  if (text.body.empty() && too_deep) return fail(std::string(too_deep_error));
+  // The text may be in the parts not read: an SMS of the subject alone would drop it unsaid
+  // (unless the account sends the subject alone anyway).
+  if (text.body.empty() && too_deep &&
+      !(options.subject == subject_policy::subject && has_visible_text(text.subject)))
+    return fail(std::string(too_deep_error));
   // A subject of only spaces and invisible characters is no subject: the SMS would be blank.
   if (!has_visible_text(text.subject)) text.subject.clear();
   if (text.body.empty() && text.subject.empty()) {
@@ -328,31 +365,11 @@ bool parse_subject_policy(std::string_view name, subject_policy& out) {
   return false;
 }
 
-namespace {
-
-// The mail's own header: up to its first empty line, with line breaks as mimetic reads them
-// (CR, LF, CRLF or LFCR, each one break).
-std::string_view top_header(std::string_view text) {
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const std::size_t end = text.find_first_of("\r\n", at);
-    if (end == std::string_view::npos) return text;
-    if (end == at) return text.substr(0, at);  // an empty line
-    std::size_t next = end + 1;
-    if (next < text.size() && (text[next] == '\r' || text[next] == '\n') && text[next] != text[end])
-      ++next;
-    at = next;
-  }
-  return text;
-}
-
-}  // namespace
-
 result<mail_text, std::string> extract_text(std::string_view rfc5322, const text_options& options) {
-  // Only a mail whose own Content-Type names a multipart or a message has parts for mimetic to
-  // nest into: a plain-text mail that quotes "content-type mismatch" 300 times has none.
-  if (count_nesting_types(top_header(rfc5322)) > 0 &&
-      count_nesting_types(rfc5322) > max_nesting_types) {
+  // Only a mail that mimetic reads as a multipart or a message has parts to nest into: a
+  // plain-text mail that quotes "content-type mismatch" 300 times has none. (Asked only past
+  // the count: the flat parse costs a header's reading and a scan.)
+  if (count_nesting_types(rfc5322) > max_nesting_types && mail_nests(rfc5322)) {
     return fail(std::string(too_many_parts_error));
   }
   if (rfc5322.size() > max_header_field && longest_header_field(rfc5322) > max_header_field) {

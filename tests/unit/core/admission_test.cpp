@@ -199,20 +199,5 @@ TEST(admission, a_duplicate_is_the_same_message_id_and_the_same_text) {
   EXPECT_EQ(states.at(1).credit, 98);
 }
 
-TEST(admission, mails_whose_message_id_names_no_mail_are_never_duplicates) {
-  std::map<std::int64_t, account_state> states{{1, account_state{.credit = 100}}};
-  candidate first;
-  first.account_id = 1;
-  first.message_id = dedup_key("<>");
-  first.segments = 1;
-  first.recipients = {"+27821234567"};
-  first.costs = {1};
-  first.history = {recipient_history{}};
-  const auto decisions = admit({first, first}, states);
-  ASSERT_EQ(decisions.size(), 2U);
-  EXPECT_EQ(decisions[1].duplicates, 0U);
-  EXPECT_TRUE(decisions[1].send[0]);
-}
-
 }  // namespace
 }  // namespace mail2sms::core::policy

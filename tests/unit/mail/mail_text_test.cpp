@@ -230,6 +230,20 @@ TEST(extract_text, a_text_past_the_depth_limit_is_refused_not_replaced_by_the_su
   EXPECT_EQ(attached.subject, "Server alert");
 }
 
+// Below the limit, only a part that could hold the text counts: an inline image there leaves
+// the subject as the SMS. An account that sends the subject alone is not refused either.
+TEST(extract_text, only_what_could_hold_the_text_past_the_depth_limit_refuses_the_mail) {
+  const mail_text image = text_of(nested_multiparts(17, "Content-Type: image/png\r\n\r\niVBORw0K"));
+  EXPECT_EQ(image.body, "");
+  EXPECT_EQ(image.subject, "Server alert");
+  text_options subject_only;
+  subject_only.subject = subject_policy::subject;
+  const auto text = extract_text(
+      nested_multiparts(17, "Content-Type: text/plain\r\n\r\nDB primary down"), subject_only);
+  ASSERT_TRUE(text) << text.error();
+  EXPECT_EQ(text->subject, "Server alert");
+}
+
 TEST(extract_text, a_text_found_above_the_depth_limit_is_the_sms_whatever_lies_below) {
   std::string mail =
       nested_multiparts(20, "Content-Type: text/plain\r\n\r\nforwarded twenty levels down");
@@ -367,20 +381,30 @@ TEST(extract_text, nesting_through_boundaries_in_mid_line_is_refused) {
   EXPECT_EQ(error_of(mail), too_many_parts_error);
 }
 
-// Every spelling of a nesting Content-Type that mimetic nests for is counted: a blank before the
-// colon, none after it, a folded value, upper case.
-TEST(extract_text, nesting_fields_in_any_spelling_are_counted) {
-  for (const std::string field :
-       {"Content-Type : multipart/mixed", "CONTENT-TYPE:MULTIPART/mixed",
-        "Content-Type:\r\n\tmultipart/mixed", "content-type:\t Multipart/alternative"}) {
-    std::string mail = "Subject: deep\r\n";
-    for (int level = 0; level < 300; ++level) {
-      mail += field + "; boundary=b" + std::to_string(level) + "\r\n\r\n--b" +
-              std::to_string(level) + "\r\n";
-    }
-    mail += "Content-Type: text/plain\r\n\r\nhello\r\n";
-    EXPECT_EQ(error_of(mail), too_many_parts_error) << field;
+std::string nested_in_spelling(const std::string& field) {
+  std::string mail = "Subject: deep\r\n";
+  for (int level = 0; level < 300; ++level) {
+    mail += field + "; boundary=b" + std::to_string(level) + "\r\n\r\n--b" + std::to_string(level) +
+            "\r\n";
   }
+  return mail + "Content-Type: text/plain\r\n\r\nhello\r\n";
+}
+
+// Every spelling of a nesting Content-Type that mimetic nests for is counted: a blank before the
+// colon, none after it, upper case, blanks after the colon.
+TEST(extract_text, nesting_fields_in_any_spelling_are_counted) {
+  for (const std::string field : {"Content-Type : multipart/mixed", "CONTENT-TYPE:MULTIPART/mixed",
+                                  "content-type:\t Multipart/alternative"}) {
+    EXPECT_EQ(error_of(nested_in_spelling(field)), too_many_parts_error) << field;
+  }
+}
+
+// A value folded onto the next line is " multipart/mixed" to mimetic, a type it does not nest
+// for: the count has it (it cannot tell), but mimetic's own reading of the mail's header says
+// the mail is flat, so it is read, and its subject is the SMS.
+TEST(extract_text, a_spelling_mimetic_does_not_nest_for_is_read) {
+  const mail_text text = text_of(nested_in_spelling("Content-Type:\r\n\tmultipart/mixed"));
+  EXPECT_EQ(text.subject, "deep");
 }
 
 // A mail that is not MIME has no parts for mimetic to nest into, whatever its text quotes: a
@@ -401,6 +425,23 @@ TEST(extract_text, a_plain_mail_quoting_content_type_lines_is_not_counted_as_par
                      "Content-Type: text/plain\r\n\r\nShort alert text.\r\n" +
                      quoted + "--b--\r\n"),
             too_many_parts_error);
+}
+
+// A header section whose first line is a field without a name (" : message/rfc822") gives its
+// value to the next field mimetic reads: a "Content-Type:" with nothing after it then nests.
+// Session 31's review built both of these; each would have overflowed the stack in mimetic.
+TEST(extract_text, nesting_through_fields_without_a_name_is_refused) {
+  // At the top: the mail's own header names no nesting type in a Content-Type field.
+  std::string top = " : message/rfc822\r\nContent-Type:\r\n\r\n";
+  for (int level = 0; level < 30000; ++level) top += "Content-Type: message/rfc822\r\n\r\n";
+  top += "hello\r\n";
+  EXPECT_EQ(error_of(top), too_many_parts_error);
+  // At every level of a multipart chain: no "Content-Type" is followed by an m at all.
+  std::string chain = "Subject: deep\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int level = 0; level < 5000; ++level)
+    chain += "--b\r\n : multipart/mixed; boundary=b\r\nContent-Type:\r\n\r\n";
+  chain += "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n";
+  EXPECT_EQ(error_of(chain), too_many_parts_error);
 }
 
 // Only the Content-Types that could nest are counted: a text attachment that quotes a thousand
