@@ -88,7 +88,15 @@ std::size_t count_nesting_types(std::string_view text) {
   for (std::size_t i = std::min({next_lower, next_upper, next_colon}); i != std::string_view::npos;
        i = std::min({next_lower, next_upper, next_colon})) {
     if (i == next_colon) {
-      if (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t') && names_nesting_type(text, i + 1))
+      // Only blanks and line breaks are passed over here (mimetic eats the blanks before a
+      // value, and a folded one begins after a line break): so a run of " : : : ..." is read
+      // once, not once for every colon in it.
+      std::size_t at = i + 1;
+      while (at < text.size() &&
+             (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' || text[at] == '\n'))
+        ++at;
+      if (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t') && at < text.size() &&
+          ascii_lower(text[at]) == 'm')
         ++count;
       next_colon = text.find(':', i + 1);
       continue;
