@@ -59,7 +59,12 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_fil
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   tls::require_tls_12(*ctx);
   ctx->set_options(asio::ssl::context::single_dh_use);
-  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // No renegotiation: a client that asks for a new handshake on an open connection gets a
+  // no_renegotiation alert (each handshake costs the server a key exchange; asked again and
+  // again on one connection it would cost CPU past every connection limit, CVE-2011-1473).
+  // OpenSSL 3 refuses a client's renegotiation by default; this says so and refuses ours too.
+  SSL_CTX_set_options(ctx->native_handle(),
+                      SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   // Ask for a client certificate (an appliance may identify its account by one); clients
   // without one go on as before.
   SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any_client_certificate);

@@ -10,9 +10,12 @@ that no second message got through.
     twice and inside a transaction, and the error budget.
 """
 import base64
+import os
+import select
 import smtplib
 import socket
 import ssl
+import subprocess
 import time
 import unittest
 
@@ -109,6 +112,47 @@ class AttackTest(unittest.TestCase):
         self.addCleanup(t.close)
         reply = self.ask(t, b"MAIL FROM:<ops@example.com>\r\n")
         self.assertTrue(reply.startswith("503 5.5.1"), reply)  # EHLO again first
+
+    def test_a_client_cannot_renegotiate_tls(self):
+        """Client-initiated renegotiation (CVE-2011-1473: a key exchange's cost on the server,
+        asked again and again on one connection) gets the no_renegotiation alert, and the
+        session does not go on. openssl s_client renegotiates on a line "R" (TLS 1.2; TLS 1.3
+        has no renegotiation)."""
+        client = subprocess.Popen(
+            ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.bridge.smtps_port,
+             "-tls1_2", "-crlf"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(client.kill)
+        seen = b""
+
+        def wait_for(needle, timeout=20):
+            nonlocal seen
+            deadline = time.monotonic() + timeout
+            while needle not in seen and time.monotonic() < deadline:
+                ready, _, _ = select.select([client.stdout], [], [], 0.2)
+                if ready:
+                    chunk = os.read(client.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    seen += chunk
+            return needle in seen
+
+        def send(line):
+            client.stdin.write(line)
+            client.stdin.flush()
+
+        self.assertTrue(wait_for(b"220 "), seen[-500:])
+        send(b"EHLO attacker.example\n")
+        self.assertTrue(wait_for(b"250 HELP"), seen[-500:])
+        send(b"R\n")  # s_client's command: renegotiate
+        self.assertTrue(wait_for(b"RENEGOTIATING"), seen[-500:])
+        self.assertTrue(wait_for(b"no renegotiation"), seen[-500:])
+        try:
+            send(b"NOOP\n")
+        except BrokenPipeError:
+            pass  # s_client has already given up on the connection
+        wait_for(b"250 2.0.0", timeout=3)
+        self.assertNotIn(b"250 2.0.0", seen)
 
     # --- line endings and smuggling ---
 

@@ -347,6 +347,75 @@ TEST_F(group_commit_test, the_dedup_lookup_reads_by_message_id_however_small_the
             100);
 }
 
+// A sender that gives every mail the same Message-ID (an alarm panel): each mail's dedup look-up
+// reads that id's rows of the dedup window (a day here), not every row the account has stored
+// under it. 3,000 older rows under the id: the look-ups of 20 new mails used to read 120,000
+// index entries; within the window they read the new mails' own rows, a few hundred. A row of
+// the window with the same text and number is still a duplicate.
+TEST_F(group_commit_test, the_dedup_lookup_reads_only_the_window_of_a_reused_message_id) {
+  constexpr const char* panel_id = "<alarm@panel.example>";
+  const auto first = [&] {
+    auto s = submission(0, account_.id);
+    s.message_id = panel_id;
+    return s;
+  }();
+  {
+    pqxx::work tx(*inspect_);
+    tx.exec_params(
+        "INSERT INTO messages (queue_id, account_id, mail_message_id, recipient, body, encoding, "
+        "  segments, status, created_at) "
+        "SELECT 'old' || g, $1, $2, $3, $4, 'gsm7', 1, 'delivered', "
+        "       now() - interval '2 days' - g * interval '1 minute' "
+        "FROM generate_series(1, 3000) g",
+        account_.id, panel_id, first.recipients[0], first.text);
+    // The same mail an hour ago, to the first number only.
+    tx.exec_params(
+        "INSERT INTO messages (queue_id, account_id, mail_message_id, recipient, body, encoding, "
+        "  segments, status, created_at) "
+        "VALUES ('recent', $1, $2, $3, $4, 'gsm7', 1, 'delivered', now() - interval '1 hour')",
+        account_.id, panel_id, first.recipients[0], first.text);
+    tx.exec("ANALYZE messages");
+    tx.commit();
+  }
+  const auto index_reads = [](pqxx::transaction_base& tx) {
+    return tx
+        .exec1(
+            "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = 'messages_dedup'")
+        .front()
+        .as<std::int64_t>();
+  };
+  const auto reads_before = [&] {
+    pqxx::nontransaction tx(*inspect_);
+    return index_reads(tx);
+  }();
+  std::size_t duplicates = 0;
+  {
+    sql::group_committer committer(db_, {.max_batch = 1, .writers = 1});
+    for (int i = 0; i < 20; ++i) {
+      auto s = submission(i, account_.id);
+      s.message_id = panel_id;
+      auto queued = committer.enqueue(s);
+      ASSERT_TRUE(queued.has_value()) << queued.error().message;
+      ASSERT_FALSE(queued->refused) << queued->refused->text;
+      duplicates += queued->duplicates;
+    }
+  }                           // the writer's backend reports its counters as it exits
+  EXPECT_EQ(duplicates, 1U);  // the first mail to the first number, sent an hour ago
+  pqxx::nontransaction tx(*inspect_);
+  for (int i = 0; i < 100; ++i) {  // until the writer's counters have arrived
+    if (tx.exec1("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'messages'")[0]
+            .as<std::int64_t>() >= 3001 + 39)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM messages WHERE queue_id NOT LIKE 'old%' "
+                            "AND queue_id <> 'recent' AND mail_message_id = $1",
+                            panel_id)[0]
+                .as<int>(),
+            39);
+  EXPECT_LT(index_reads(tx) - reads_before, 2000);
+}
+
 // Sessions that send the same mails at once (a client retrying on several connections): each
 // Message-ID is stored and charged once per number, whether the copies met in one batch or in
 // two transactions, and every copy is answered 250.
