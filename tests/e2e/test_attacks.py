@@ -122,6 +122,7 @@ class AttackTest(unittest.TestCase):
             ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.bridge.smtps_port,
              "-tls1_2", "-crlf"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.addCleanup(client.wait)
         self.addCleanup(client.kill)
         seen = b""
 
