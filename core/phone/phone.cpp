@@ -4,12 +4,16 @@
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstdint>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 namespace mail2sms::phone {
 namespace {
@@ -19,8 +23,6 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr std::string_view international_hint =
     "use the international form +<country code><number>, e.g. +27821234567";
-
-bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
 // GetInstance() is a thread-safe singleton, and its const methods are safe to call concurrently.
 const PhoneNumberUtil& util() { return *PhoneNumberUtil::GetInstance(); }
@@ -250,37 +252,76 @@ std::string mask(std::string_view e164) {
   return out;
 }
 
+namespace {
+
+// One code point of UTF-8 text from `at`, and how many octets it took; an invalid sequence is
+// one octet read as U+FFFD.
+std::pair<UChar32, std::size_t> code_point_at(std::string_view text, std::size_t at) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());
+  auto i = static_cast<std::int32_t>(at);
+  UChar32 c = 0;
+  U8_NEXT(bytes, i, static_cast<std::int32_t>(text.size()), c);
+  if (c < 0) c = 0xFFFD;
+  return {c, static_cast<std::size_t>(i) - at};
+}
+
+// A decimal digit of any script (ASCII, fullwidth, Arabic-Indic, ...): its value, else -1.
+int digit_value(UChar32 c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  return u_charType(c) == U_DECIMAL_DIGIT_NUMBER ? u_charDigitValue(c) : -1;
+}
+
+}  // namespace
+
 std::string redact_numbers(std::string_view text) {
   constexpr int min_digits = 7;
+  // Between two digits of one number: at most this many code points that are neither letters
+  // nor digits (" / ", ") ", a zero-width space, or the "???" a log makes of one).
+  constexpr int max_separators = 3;
   std::string out;
   std::size_t i = 0;
+  bool after_digit = false;
   while (i < text.size()) {
-    const bool starts =
-        digit(text[i]) || (text[i] == '+' && i + 1 < text.size() && digit(text[i + 1]));
-    if (!starts || (i > 0 && digit(text[i - 1]))) {
-      out += text[i++];
+    const auto [c, size] = code_point_at(text, i);
+    const bool plus =
+        c == '+' && i + 1 < text.size() && digit_value(code_point_at(text, i + 1).first) >= 0;
+    if (after_digit || (digit_value(c) < 0 && !plus)) {
+      out.append(text.substr(i, size));
+      after_digit = digit_value(c) >= 0;
+      i += size;
       continue;
     }
-    // The run: digits and the separators people put between them, ending on a digit.
-    std::size_t end = i + (text[i] == '+' ? 1 : 0);
-    std::size_t last_digit = end;
-    std::string digits = text[i] == '+' ? "+" : "";
+    // The run: digits and what people (or a log's escaping) put between them, ending on a
+    // digit.
+    std::size_t end = i;
+    std::size_t run_end = i;  // just past the run's last digit
+    std::string digits;
+    if (plus) {
+      digits = "+";
+      ++end;
+    }
     int count = 0;
-    for (; end < text.size(); ++end) {
-      const char c = text[end];
-      if (digit(c)) {
-        digits += c;
+    int separators = 0;
+    while (end < text.size()) {
+      const auto [d, d_size] = code_point_at(text, end);
+      if (const int value = digit_value(d); value >= 0) {
+        digits += static_cast<char>('0' + value);
         ++count;
-        last_digit = end;
-      } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
+        separators = 0;
+        run_end = end + d_size;
+      } else if (d == '+' || u_isalnum(d) || ++separators > max_separators) {
         break;
       }
+      end += d_size;
     }
     if (count >= min_digits) {
       out += mask(digits);
-      i = last_digit + 1;
+      i = run_end;
+      after_digit = true;
     } else {
-      out += text[i++];
+      out.append(text.substr(i, size));
+      after_digit = digit_value(c) >= 0;
+      i += size;
     }
   }
   return out;

@@ -34,9 +34,11 @@ const std::vector<std::string_view>& number_type_names();
 // "+27821234567" -> "+2782*****67": enough to tell numbers apart in logs, not to dial them.
 std::string mask(std::string_view e164);
 
-// The text with every run of 7 or more digits (a phone number, with or without '+' and the
-// separators people write) masked like mask(): for audit details and logs of texts that may
-// hold numbers.
+// The text with every run of 7 or more digits masked like mask(): for audit details and logs of
+// texts that may hold numbers. A run may start with '+', and between two of its digits may have
+// up to three characters that are neither letters nor digits (any punctuation or white space,
+// invisible characters, invalid UTF-8, the '?' a log makes of them); digits of other scripts
+// (fullwidth, Arabic-Indic) count as the ASCII digits they stand for.
 std::string redact_numbers(std::string_view text);
 
 // True for an ISO 3166 alpha-2 code, in upper case ("ZA"), that libphonenumber has numbering

@@ -210,5 +210,35 @@ TEST(redact_numbers, masks_phone_numbers_and_leaves_the_rest) {
   EXPECT_EQ(redact_numbers("+"), "+");
 }
 
+// Whatever people (or a log's escaping) put between the digits: any ASCII punctuation or white
+// space, up to three in a row, invisible characters, and the digits of other scripts.
+TEST(redact_numbers, masks_numbers_whatever_separates_their_digits) {
+  for (const char* written :
+       {"082_123_9876", "082/123/9876", "082=123=9876", "0821_239876", "082~123~9876",
+        "082,123,9876", "082*123*9876", "082#123#9876", "082\t123\t9876", "082 / 123 / 9876",
+        "0???8???2???1???2???3???9???8???7???6",                                // a log's ZWSPs
+        "0\u200b8\u200b2\u200b1\u200b2\u200b3\u200b9\u200b8\u200b7\u200b6"}) {  // ZWSPs
+    const std::string shown = redact_numbers(std::string("<") + written + "@evil.example>");
+    EXPECT_EQ(shown, "<08******76@evil.example>") << written;
+  }
+  EXPECT_EQ(redact_numbers("R +27_82_123_9876)"), "R +2782*****76)");
+  // Fullwidth and Arabic-Indic digits are masked as the ASCII digits they stand for.
+  EXPECT_EQ(redact_numbers("(R \uff10\uff18\uff12\uff11\uff12\uff13\uff19\uff18\uff17\uff16)"),
+            "(R 08******76)");
+  EXPECT_EQ(redact_numbers("\u0660\u0668\u0662\u0661\u0662\u0663\u0669\u0668\u0667\u0666"),
+            "08******76");
+  // Letters end a run, so do four separators in a row; a short run stays as it is.
+  EXPECT_EQ(redact_numbers("port 2525, id 123456, max-parts=5"),
+            "port 2525, id 123456, max-parts=5");
+  EXPECT_EQ(redact_numbers("123 - - - 4567"), "123 - - - 4567");
+  EXPECT_EQ(redact_numbers("caf\u00e9 1234567 \u00e9t\u00e9"),
+            "caf\u00e9 " + mask("1234567") + " \u00e9t\u00e9");
+  // Invalid UTF-8 is a separator, not a crash.
+  EXPECT_EQ(redact_numbers("082\xff"
+                           "123\xff"
+                           "9876"),
+            "08******76");
+}
+
 }  // namespace
 }  // namespace mail2sms::phone
