@@ -167,8 +167,18 @@ admin_result<std::int64_t> admin::delete_account(const std::string& name) {
     tx.exec_params("DELETE FROM notifications WHERE account_id = $1", id);
     tx.exec0("DELETE FROM message_parts WHERE message_id IN (SELECT id FROM erased_messages)");
     tx.exec0("DELETE FROM message_events WHERE message_id IN (SELECT id FROM erased_messages)");
+    // A reply that came in parts left them, done and without their texts, for reply_parts_wait
+    // (a part the SMSC sends again is known by them): they name the number that wrote and when.
+    // They have no account: they are the ones of the account's replies by connector, numbers
+    // and part count, received before the reply was stored.
+    tx.exec_params(
+        "DELETE FROM inbound_parts p USING inbound_messages i "
+        "WHERE i.account_id = $1 AND i.parts > 1 AND p.done AND p.connector = i.connector "
+        "  AND p.source = i.source AND p.destination = i.destination AND p.total = i.parts "
+        "  AND p.received_at <= i.received_at",
+        id);
     // Everything else hangs off the account with ON DELETE CASCADE: credentials, senders,
-    // networks, certificates, contacts, groups, usage counters.
+    // networks, certificates, contacts, groups, usage counters, replies.
     tx.exec_params("DELETE FROM accounts WHERE id = $1", id);
     tx.exec_params(
         "INSERT INTO audit_log (actor, action, subject) VALUES ('cli', 'account.delete', $1)",

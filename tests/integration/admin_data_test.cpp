@@ -324,9 +324,22 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   execute("INSERT INTO message_events (message_id, status) SELECT id, 'sending' FROM messages");
   // A reply to its message (its, by 0019's attribution), and what it wrote to the postmaster.
   // Before 0019 the reply stayed, with its number and text, until the retention purge.
+  // It came in two parts: they stay, done and without their texts, for reply_parts_wait, so
+  // that a part sent again is known; they still name the number and the time.
   execute(
-      "INSERT INTO inbound_messages (connector, source, destination, body) "
-      "VALUES ('sim', '27829876543', 'ALERTS', 'Reactor cooled down')");
+      "INSERT INTO inbound_parts (connector, source, destination, reference, total, part_no, "
+      "  body, received_at, done) "
+      "SELECT 'sim', '27829876543', 'ALERTS', 9, 2, n, NULL, now() - interval '1 minute', true "
+      "FROM generate_series(1, 2) n");
+  execute(
+      "INSERT INTO inbound_messages (connector, source, destination, body, parts) "
+      "VALUES ('sim', '27829876543', 'ALERTS', 'Reactor cooled down', 2)");
+  // Another account's reply in parts from another number stays whole.
+  execute(
+      "INSERT INTO inbound_parts (connector, source, destination, reference, total, part_no, "
+      "  body, received_at, done) "
+      "SELECT 'sim', '27825550000', 'ALERTS', 9, 2, n, NULL, now() - interval '1 minute', true "
+      "FROM generate_series(1, 2) n");
   execute(
       "INSERT INTO postmaster_mail (client, helo, mail_from, recipient, account_id, tls, size, "
       "message) VALUES ('192.0.2.7', 'pbx', 'pager@acme.example', 'Postmaster', " +
@@ -358,6 +371,7 @@ TEST_F(admin_messages_test, delete_leaves_no_name_number_or_text_of_the_account_
   EXPECT_EQ(count("SELECT count(*) FROM message_parts"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM message_events"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM delivery_reports"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM inbound_parts WHERE source = '27825550000'"), 2);
   // The ledger stays for the books, without the account or its mails (the initial credit, the
   // changes, and the mail's reservation).
   EXPECT_EQ(count("SELECT count(*) FROM credit_ledger WHERE account_id IS NULL"), 5);
