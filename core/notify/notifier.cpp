@@ -33,17 +33,37 @@ std::string rfc5322_now() {
 }
 
 // The outbox row goes at the retention purge, but the message's event that says how the
-// notification ended stays: so the relay's words never name the mailbox.
+// notification ended stays: so the relay's words never name the mailbox. A relay may quote the
+// address whole, its local part alone ("mailbox jane.doe full", "jane.doe at example.net") or a
+// number: the address, then its local part wherever it stands as a word of its own, become
+// "(address)", and numbers are masked.
 std::string without_address(std::string text, const std::string& address) {
-  if (address.empty()) return text;
+  if (address.empty()) return phone::redact_numbers(text);
   auto lower = [](std::string v) {
     for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return v;
   };
-  const std::string needle = lower(address);
-  for (auto at = lower(text).find(needle); at != std::string::npos; at = lower(text).find(needle))
-    text.replace(at, address.size(), "(address)");
-  return text;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  const auto replace_all = [&](const std::string& needle, bool whole_words) {
+    if (needle.empty()) return;
+    std::string folded = lower(text);
+    for (std::size_t at = folded.find(needle); at != std::string::npos;
+         at = folded.find(needle, at)) {
+      const std::size_t after = at + needle.size();
+      if (whole_words &&
+          ((at > 0 && alnum(folded[at - 1])) || (after < folded.size() && alnum(folded[after])))) {
+        ++at;
+        continue;
+      }
+      text.replace(at, needle.size(), "(address)");
+      folded = lower(text);
+      at += std::string_view("(address)").size();
+    }
+  };
+  const std::string whole = lower(address);
+  replace_all(whole, false);
+  replace_all(whole.substr(0, whole.rfind('@')), true);
+  return phone::redact_numbers(text);
 }
 
 notifier::notifier(notification_outbox& outbox, notifier_settings settings, mail_sender send)

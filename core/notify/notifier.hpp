@@ -29,8 +29,9 @@ struct notifier_settings {
 };
 
 // For the mails the notifier and the postmaster forwarder write: random hex for Message-IDs and
-// boundaries, the time now as an RFC 5322 date, and the relay's words with `address` replaced
-// by "(address)" (a reply such as "550 5.1.1 <a@b>: unknown" would name the mailbox in the log).
+// boundaries, the time now as an RFC 5322 date, and the relay's words with `address`, and its
+// local part as a word of its own, replaced by "(address)" and numbers masked (a reply such as
+// "550 5.1.1 <a@b>: unknown" would name the mailbox in the log).
 std::string random_hex(std::size_t bytes);
 std::string rfc5322_now();
 std::string without_address(std::string text, const std::string& address);

@@ -279,5 +279,21 @@ TEST(notifier, failing_claims_are_logged_once_and_the_recovery_too) {
   EXPECT_EQ(log.count("notifications:"), 2) << log.text();
 }
 
+// A relay's words about a mailbox name it whole, by its local part alone, or in the "at" form;
+// some quote a number too. None of it reaches the log or the stored outcome.
+TEST(without_address, hides_the_address_its_local_part_and_numbers) {
+  EXPECT_EQ(without_address("451 4.3.0 <Alice.Perm@Example.NET> mailbox Alice.Perm full; "
+                            "alice.perm@example.net try later",
+                            "alice.perm@example.net"),
+            "451 4.3.0 <(address)> mailbox (address) full; (address) try later");
+  EXPECT_EQ(without_address("550 5.1.1 (ops-perm) ops-perm at example.net +27821239811",
+                            "ops-perm@example.net"),
+            "550 5.1.1 ((address)) (address) at example.net +2782*****11");
+  // The local part only as a word of its own: "ops" in "Oops" or "ops2" stays.
+  EXPECT_EQ(without_address("Oops: ops2 is not ops", "ops@example.net"),
+            "Oops: ops2 is not (address)");
+  EXPECT_EQ(without_address("450 call 082 123 4567", ""), "450 call 08******67");
+}
+
 }  // namespace
 }  // namespace mail2sms::notify
