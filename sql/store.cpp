@@ -2,6 +2,7 @@
 // calling thread's connection; pqxx exceptions become core::store_error here and go no further.
 #include "sql/store.hpp"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 
 #include <pqxx/pqxx>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <thread>
@@ -361,8 +363,47 @@ result<std::optional<account_row>, core::store_error> store::find_account(const 
   });
 }
 
+namespace {
+
+// Whether `cidr` is an address or a network as PostgreSQL's cidr type takes it, written in full
+// ("192.0.2.10", "192.0.2.0/24", "2001:db8::/32"; no host bits right of the mask). Checked here
+// so that whatever else an operator typed (a name, a number) is refused without reaching the
+// database, whose log would quote it in its syntax error.
+bool is_network(const std::string& cidr) {
+  const auto slash = cidr.find('/');
+  const std::string address = cidr.substr(0, slash);
+  std::array<unsigned char, 16> bytes{};
+  int bits = 0;
+  if (inet_pton(AF_INET, address.c_str(), bytes.data()) == 1) {
+    bits = 32;
+  } else if (inet_pton(AF_INET6, address.c_str(), bytes.data()) == 1) {
+    bits = 128;
+  } else {
+    return false;
+  }
+  int length = bits;
+  if (slash != std::string::npos) {
+    const std::string text = cidr.substr(slash + 1);
+    if (text.empty() || text.size() > 3 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    length = std::stoi(text);
+    if (length > bits) return false;
+  }
+  for (int bit = length; bit < bits; ++bit)
+    if (bytes[static_cast<std::size_t>(bit / 8)] & (0x80 >> (bit % 8))) return false;
+  return true;
+}
+
+core::store_error not_a_network() {
+  return {core::failure_kind::permanent, "not an address or network in CIDR form"};
+}
+
+}  // namespace
+
 result<bool, core::store_error> store::add_network(const std::string& account,
                                                    const std::string& cidr) {
+  if (!is_network(cidr)) return fail(not_a_network());
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     auto rows = tx.exec_params(
         "INSERT INTO account_networks (account_id, network) "
@@ -380,6 +421,7 @@ result<bool, core::store_error> store::add_network(const std::string& account,
 
 result<bool, core::store_error> store::remove_network(const std::string& account,
                                                       const std::string& cidr) {
+  if (!is_network(cidr)) return fail(not_a_network());
   return in_transaction(connection_string_, [&](pqxx::work& tx) {
     auto rows = tx.exec_params(
         "DELETE FROM account_networks n USING accounts a "

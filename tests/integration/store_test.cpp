@@ -555,6 +555,28 @@ TEST_F(store_test, by_network_finds_the_most_specific_active_account) {
   EXPECT_EQ(store_->remove_network("pbx", "192.0.2.10/32").value(), false);
 }
 
+// What is not an address or a network written in full is refused before the database sees it (its
+// log would quote the value in its syntax error: an operator may have typed a name or a number).
+TEST_F(store_test, a_malformed_network_is_refused_as_permanent) {
+  add_account("pbx");
+  for (const char* bad : {"SECRET+27821239899", "27821239899", "10.0.0.300/8", "192.0.2.1/24",
+                          "10/8", "192.0.2.0/33", "192.0.2.0/", "192.0.2.0/-1", "2001:db8::/129",
+                          "2001:db8::1/32", "", "/24", "192.0.2.0/24 ", "192.0.2.0/0024"}) {
+    const auto added = store_->add_network("pbx", bad);
+    ASSERT_FALSE(added.has_value()) << bad;
+    EXPECT_EQ(added.error().kind, core::failure_kind::permanent) << bad;
+    EXPECT_EQ(added.error().message.find(bad[0] ? bad : "\x01"), std::string::npos) << bad;
+    const auto removed = store_->remove_network("pbx", bad);
+    ASSERT_FALSE(removed.has_value()) << bad;
+    EXPECT_EQ(removed.error().kind, core::failure_kind::permanent) << bad;
+  }
+  for (const char* good : {"192.0.2.10", "192.0.2.0/24", "0.0.0.0/0", "2001:db8::/32", "::1"})
+    EXPECT_EQ(store_->add_network("pbx", good).value(), true) << good;
+  EXPECT_EQ(store_->networks("pbx").value(),
+            (std::vector<std::string>{"0.0.0.0/0", "192.0.2.0/24", "192.0.2.10/32", "::1/128",
+                                      "2001:db8::/32"}));
+}
+
 // PostgreSQL restarted, or ended the thread's idle session: the next look-up still answers (on
 // a new connection), so a legacy client is not deferred for the first mail after a restart.
 TEST_F(store_test, the_account_lookups_answer_after_the_database_ended_the_session) {
