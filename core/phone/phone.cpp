@@ -271,12 +271,21 @@ int digit_value(UChar32 c) {
   return u_charType(c) == U_DECIMAL_DIGIT_NUMBER ? u_charDigitValue(c) : -1;
 }
 
+// What never stands inside a written number: the marks around addresses, quotes and brackets
+// (a number followed by an escape sequence's "[2J" keeps its own last digits), and ':' and ';'
+// (so that times and lists of short numbers are not read as one).
+bool ends_a_number(UChar32 c) {
+  return c < 0x80 &&
+         std::string_view("<>[]{}@\"':;").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
 }  // namespace
 
 std::string redact_numbers(std::string_view text) {
   constexpr int min_digits = 7;
   // Between two digits of one number: at most this many code points that are neither letters
-  // nor digits (" / ", ") ", a zero-width space, or the "???" a log makes of one).
+  // nor digits nor ends_a_number (" / ", ") ", a zero-width space, or the "???" a log makes of
+  // one).
   constexpr int max_separators = 3;
   std::string out;
   std::size_t i = 0;
@@ -309,7 +318,7 @@ std::string redact_numbers(std::string_view text) {
         ++count;
         separators = 0;
         run_end = end + d_size;
-      } else if (d == '+' || u_isalnum(d) || ++separators > max_separators) {
+      } else if (d == '+' || u_isalnum(d) || ends_a_number(d) || ++separators > max_separators) {
         break;
       }
       end += d_size;

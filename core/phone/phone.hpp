@@ -36,8 +36,9 @@ std::string mask(std::string_view e164);
 
 // The text with every run of 7 or more digits masked like mask(): for audit details and logs of
 // texts that may hold numbers. A run may start with '+', and between two of its digits may have
-// up to three characters that are neither letters nor digits (any punctuation or white space,
-// invisible characters, invalid UTF-8, the '?' a log makes of them); digits of other scripts
+// up to three characters that are neither letters nor digits (punctuation other than
+// <>[]{}@"':; , white space, invisible characters, invalid UTF-8, the '?' a log makes of them);
+// digits of other scripts
 // (fullwidth, Arabic-Indic) count as the ASCII digits they stand for.
 std::string redact_numbers(std::string_view text);
 

@@ -231,6 +231,10 @@ TEST(redact_numbers, masks_numbers_whatever_separates_their_digits) {
   EXPECT_EQ(redact_numbers("port 2525, id 123456, max-parts=5"),
             "port 2525, id 123456, max-parts=5");
   EXPECT_EQ(redact_numbers("123 - - - 4567"), "123 - - - 4567");
+  // Brackets, quotes, '@', ':' and ';' end a number: an escape sequence after it, a time, a list.
+  EXPECT_EQ(redact_numbers("<+27821239876 [2J@evil.example>"), "<+2782*****76 [2J@evil.example>");
+  EXPECT_EQ(redact_numbers("at 08:10:11; 12:30:45"), "at 08:10:11; 12:30:45");
+  EXPECT_EQ(redact_numbers("ids 123;456;789"), "ids 123;456;789");
   EXPECT_EQ(redact_numbers("caf\u00e9 1234567 \u00e9t\u00e9"),
             "caf\u00e9 " + mask("1234567") + " \u00e9t\u00e9");
   // Invalid UTF-8 is a separator, not a crash.
