@@ -38,8 +38,7 @@ std::string mask(std::string_view e164);
 // texts that may hold numbers. A run may start with '+', and between two of its digits may have
 // up to three characters that are neither letters nor digits (punctuation other than
 // <>[]{}@"':; , white space, invisible characters, invalid UTF-8, the '?' a log makes of them);
-// digits of other scripts
-// (fullwidth, Arabic-Indic) count as the ASCII digits they stand for.
+// digits of other scripts (fullwidth, Arabic-Indic) count as the ASCII digits they stand for.
 std::string redact_numbers(std::string_view text);
 
 // True for an ISO 3166 alpha-2 code, in upper case ("ZA"), that libphonenumber has numbering
