@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/backoff.hpp"
+#include "core/mail/ascii_text.hpp"
 #include "core/phone/phone.hpp"
 #include "core/sms/sms.hpp"
 #include "core/stop_wait.hpp"
@@ -39,14 +40,15 @@ std::string rfc5322_now() {
 // "(address)", and numbers are masked.
 std::string without_address(std::string text, const std::string& address) {
   if (address.empty()) return phone::redact_numbers(text);
-  auto lower = [](std::string v) {
-    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto lower = [](std::string v) {
+    for (auto& c : v) c = mail::ascii_lower(c);
     return v;
   };
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  const auto replace_all = [&](const std::string& needle, bool whole_words) {
+  const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  constexpr std::string_view replacement = "(address)";  // lower case: `folded` stays text's
+  std::string folded = lower(text);
+  const auto replace_all = [&](std::string_view needle, bool whole_words) {
     if (needle.empty()) return;
-    std::string folded = lower(text);
     for (std::size_t at = folded.find(needle); at != std::string::npos;
          at = folded.find(needle, at)) {
       const std::size_t after = at + needle.size();
@@ -55,14 +57,14 @@ std::string without_address(std::string text, const std::string& address) {
         ++at;
         continue;
       }
-      text.replace(at, needle.size(), "(address)");
-      folded = lower(text);
-      at += std::string_view("(address)").size();
+      text.replace(at, needle.size(), replacement);
+      folded.replace(at, needle.size(), replacement);
+      at += replacement.size();
     }
   };
   const std::string whole = lower(address);
   replace_all(whole, false);
-  replace_all(whole.substr(0, whole.rfind('@')), true);
+  replace_all(std::string_view(whole).substr(0, whole.rfind('@')), true);
   return phone::redact_numbers(text);
 }
 

@@ -292,11 +292,12 @@ std::string redact_numbers(std::string_view text) {
   bool after_digit = false;
   while (i < text.size()) {
     const auto [c, size] = code_point_at(text, i);
+    const bool is_digit = digit_value(c) >= 0;
     const bool plus =
         c == '+' && i + 1 < text.size() && digit_value(code_point_at(text, i + 1).first) >= 0;
-    if (after_digit || (digit_value(c) < 0 && !plus)) {
+    if (after_digit || (!is_digit && !plus)) {
       out.append(text.substr(i, size));
-      after_digit = digit_value(c) >= 0;
+      after_digit = is_digit;
       i += size;
       continue;
     }
@@ -329,7 +330,7 @@ std::string redact_numbers(std::string_view text) {
       after_digit = true;
     } else {
       out.append(text.substr(i, size));
-      after_digit = digit_value(c) >= 0;
+      after_digit = is_digit;
       i += size;
     }
   }
