@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -51,6 +52,36 @@ smtpd::protocol_settings protocol_settings_of(const config::smtp_config& smtp) {
   p.postmaster = smtp.postmaster;
   return p;
 }
+
+// How long a stop may take: the sessions' grace ([smtp] shutdown_grace), a commit still in flight
+// then ([database] answer_timeout), the dispatcher's messages in flight (up to 30 s, where it
+// runs) and a delivery-status mail at the relay ([notifications] timeout, where they are on).
+// Whatever is still busy after all of that waits on a database that hangs (a look-up the intake or
+// a thread of serve's is blocked in): serve logs that it leaves it and exits 1 without waiting on.
+// Nothing answered 250 is lost (it was committed first); what the abandoned connections had not
+// committed rolls back with them.
+class stop_deadline {
+ public:
+  void arm(std::chrono::seconds bound) {
+    thread_ = std::jthread([bound](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any never;
+      std::unique_lock lock(mutex);
+      never.wait_for(lock, stop, bound, [] { return false; });
+      if (stop.stop_requested()) return;
+      spdlog::error(
+          "stopping: work still waiting on the database {} s after the stop began; exiting "
+          "without it (does PostgreSQL hang? see [database] answer_timeout)",
+          bound.count());
+      spdlog::default_logger()->flush();
+      std::_Exit(exit_failure);
+    });
+  }
+  // ~stop_deadline: the stop ended in time (or never began), the deadline is called off.
+
+ private:
+  std::jthread thread_;
+};
 
 // Every connection is a descriptor: raise the soft limit to the hard one (as MTAs do) and say so
 // when even that cannot hold max_connections, which would otherwise fail as "accept: too many
@@ -135,15 +166,20 @@ void serve(const std::string& config_path) {
 
   raise_descriptor_limit(cfg.smtp.max_connections);
   database db(cfg.database);
+  // Called off when it goes out of scope, after everything below and before the embedded
+  // cluster stops (that stop is pg_ctl's, bounded by pg_ctl).
+  stop_deadline stop_limit;
   auto migrated = sql::migrate(db.connection_string());
   if (!migrated) throw exit_error{exit_failure, "migrations: " + migrated.error()};
   for (const auto& name : migrated->applied) spdlog::info("database: applied migration {}", name);
 
   sql::store store(db.connection_string());
-  sql::group_committer committer(db.connection_string(),
-                                 {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
-                                  .writers = static_cast<std::size_t>(cfg.database.commit_writers),
-                                  .lock_timeout = std::chrono::seconds(cfg.database.lock_timeout)});
+  sql::group_committer committer(
+      db.connection_string(),
+      {.max_batch = static_cast<std::size_t>(cfg.database.group_commit),
+       .writers = static_cast<std::size_t>(cfg.database.commit_writers),
+       .lock_timeout = std::chrono::seconds(cfg.database.lock_timeout),
+       .answer_timeout = std::chrono::seconds(cfg.database.answer_timeout)});
   core::price_table prices;
   prices.default_price = cfg.pricing.default_price;
   for (const auto& [country, price] : cfg.pricing.by_country) prices.by_country.emplace(country, price);
@@ -263,6 +299,10 @@ void serve(const std::string& config_path) {
   stop_signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: stopping", signo);
+    stop_limit.arm(
+        cfg.smtp.shutdown_grace + std::chrono::seconds(cfg.database.answer_timeout) +
+        (dispatcher ? std::chrono::seconds(30) : std::chrono::seconds(0)) +
+        (cfg.notifications.enabled ? cfg.notifications.timeout : std::chrono::seconds(0)));
     reload_signal.cancel();
     server.shutdown(cfg.smtp.shutdown_grace);
   });

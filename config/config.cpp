@@ -58,7 +58,7 @@ std::optional<std::string> conninfo_problem(const std::string& url) {
 
 database_config read_database(const section& database) {
   database.allow_only({"url", "embedded", "pool_size", "group_commit", "commit_writers",
-                       "lock_timeout", "wal_reserve_mb"});
+                       "lock_timeout", "answer_timeout", "wal_reserve_mb"});
   database_config c;
   database.read("url", c.url);
   if (database.has("url") && !c.url.empty()) {
@@ -76,6 +76,12 @@ database_config read_database(const section& database) {
   database.read("group_commit", c.group_commit, 1, 10000);
   database.read("commit_writers", c.commit_writers, 1, 64);
   database.read("lock_timeout", c.lock_timeout, 1, 3600);
+  c.answer_timeout = std::max(c.answer_timeout, c.lock_timeout + 30);
+  database.read("answer_timeout", c.answer_timeout, 2, 7200);
+  if (database.has("answer_timeout") && c.answer_timeout <= c.lock_timeout)
+    database.fail("answer_timeout", "must be more than lock_timeout (" +
+                                        std::to_string(c.lock_timeout) +
+                                        "): a statement may wait that long for a row lock");
   database.read("wal_reserve_mb", c.wal_reserve_mb, 0, 65536);
   if (database.has("wal_reserve_mb") && c.embedded.empty())
     database.fail("wal_reserve_mb",

@@ -68,6 +68,11 @@ struct database_config {
   // Seconds the intake waits for an account's row another transaction holds (an erasure, an
   // operator's psql session) before the batch's mails get 451 4.3.0, nothing of them stored.
   int lock_timeout = 30;
+  // Seconds serve waits with nothing from PostgreSQL while an answer is due (a server that hangs)
+  // before it gives up: the intake's mails get 451 4.3.0, and at a stop the threads still
+  // waiting on the database are not waited for longer. More than lock_timeout; by default
+  // 60, or lock_timeout + 30 where that is more.
+  int answer_timeout = 60;
   // MiB of WAL segments the embedded cluster writes ahead once and keeps to recycle (0: none;
   // sql::embedded_cluster says why). Not for url: that server's min_wal_size is its own.
   int wal_reserve_mb = 1024;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 
+#include "core/phone/phone.hpp"
 #include "sql/pipeline.hpp"
 #include "sql/pq_support.hpp"
 #include "sql/submissions.hpp"
@@ -74,7 +75,8 @@ void group_committer::write(std::stop_token stop) {
   // Connected and prepared before the first mail: opening the connection and planning the
   // statements took tens of milliseconds, which the first mails after a start waited for.
   try {
-    prepare_intake(thread_pipeline(connection_string_, settings_.lock_timeout));
+    prepare_intake(
+        thread_pipeline(connection_string_, settings_.lock_timeout, settings_.answer_timeout));
   } catch (const std::exception& e) {
     spdlog::warn(
         "group commit: could not prepare a writer's connection ({}); trying again with "
@@ -136,12 +138,18 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     // anyone hears of it.
     for (int attempt = 1;; ++attempt) {
       try {
-        return admit_and_insert(thread_pipeline(connection_string_, settings_.lock_timeout), refs);
+        return admit_and_insert(
+            thread_pipeline(connection_string_, settings_.lock_timeout, settings_.answer_timeout),
+            refs);
       } catch (const pqxx::sql_error& e) {
         const bool retry = worth_running_again(e) || session_ended(e) || stale_plan(e);
         if (!retry || attempt == 3) return fail(classify(e));
         spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(),
                      attempt);
+      } catch (const no_answer& e) {
+        // A server that hung: a new connection would reach it too, and the sessions have
+        // waited long enough.
+        return fail(classify(e));
       } catch (const pqxx::broken_connection& e) {
         if (attempt == 3) return fail(classify(e));
         spdlog::info("group commit: connection lost ({}) (attempt {}), trying the batch again",
@@ -156,14 +164,29 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     return fail(r.error());
   };
 
+  // The sessions answer 451 or 554 and say no more: the cause is the operator's to see. Its
+  // first line (PostgreSQL's DETAIL and CONTEXT lines may quote a row's values), numbers masked.
+  auto logged = [](const outcomes& r, std::size_t mails) -> const outcomes& {
+    if (!r) {
+      const auto& message = r.error().message;
+      const auto kind = r.error().kind;
+      spdlog::warn("group commit: {} mail(s) not stored ({}): {}", mails,
+                   kind == core::failure_kind::permanent  ? "permanent"
+                   : kind == core::failure_kind::in_doubt ? "outcome unknown"
+                                                          : "transient",
+                   phone::redact_numbers(message.substr(0, message.find('\n'))));
+    }
+    return r;
+  };
   std::vector<enqueue_result> out;
   out.reserve(batch.size());
   const auto together = transaction(batch);
   if (!together && together.error().kind == core::failure_kind::permanent && batch.size() > 1) {
     // One mail the database refuses must not take the others with it: each on its own.
-    for (const auto& w : batch) out.push_back(outcome(transaction(std::span(&w, 1)), 0));
+    for (const auto& w : batch) out.push_back(outcome(logged(transaction(std::span(&w, 1)), 1), 0));
     return out;
   }
+  logged(together, batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) out.push_back(outcome(together, i));
   return out;
 }

@@ -29,6 +29,10 @@ struct group_commit_settings {
   // The longest wait for a row lock (an account another transaction holds); then the batch
   // fails (55P03, transient: 451 4.3.0) with nothing stored, instead of its sessions waiting on.
   std::chrono::milliseconds lock_timeout{30000};
+  // The longest a writer waits with nothing from PostgreSQL while a result is due (a server that
+  // hangs); then the batch fails (transient, or in doubt once its COMMIT is out: 451 4.3.0) and
+  // its connection is closed. Longer than lock_timeout, which a statement may wait out.
+  std::chrono::milliseconds answer_timeout{60000};
 };
 
 class group_committer final : public core::message_store {

@@ -4,13 +4,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
 #include "sql/pq_support.hpp"
 
 namespace mail2sms::sql {
+
+namespace {
+
+std::string no_answer_message(std::chrono::milliseconds timeout) {
+  return "PostgreSQL sent nothing for " + std::to_string(timeout.count()) +
+         " ms while a result was due ([database] answer_timeout); the connection is closed";
+}
+
+}  // namespace
 
 std::string_view pq_rows::text(int row, int column) const {
   return {PQgetvalue(result_.get(), row, column),
@@ -27,8 +41,9 @@ std::int64_t pq_rows::integer(int row, int column) const {
 }
 
 pipelined_connection::pipelined_connection(const std::string& conninfo,
-                                           std::chrono::milliseconds lock_timeout)
-    : conn_(PQconnectdb(conninfo.c_str())) {
+                                           std::chrono::milliseconds lock_timeout,
+                                           std::chrono::milliseconds answer_timeout)
+    : conn_(PQconnectdb(conninfo.c_str())), answer_timeout_(answer_timeout) {
   auto refuse = [this](const std::string& what) {
     const std::string message = what + (conn_ ? PQerrorMessage(conn_) : "out of memory");
     PQfinish(conn_);
@@ -36,6 +51,9 @@ pipelined_connection::pipelined_connection(const std::string& conninfo,
     throw pqxx::broken_connection(message);
   };
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) refuse("");
+  // Never blocked in libpq: a send queues what the socket cannot take, and every wait for the
+  // server is a poll bounded by answer_timeout (await_result).
+  if (PQsetnonblocking(conn_, 1) != 0) refuse("non-blocking mode: ");
   // As thread_connection: JIT compiling a short statement costs more than running it. And no
   // sequential scans: each of the intake's statements reaches its rows by an index whatever the
   // statistics said when it was planned, once per connection (a prepared statement's generic
@@ -50,10 +68,20 @@ pipelined_connection::pipelined_connection(const std::string& conninfo,
       "SET jit = off; SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
       "SET lock_timeout = " +
       std::to_string(lock_timeout.count());
-  PGresult* set = PQexec(conn_, settings.c_str());
-  const bool set_ok = PQresultStatus(set) == PGRES_COMMAND_OK;
-  PQclear(set);
-  if (!set_ok) refuse(std::string(settings) + ": ");
+  if (PQsendQuery(conn_, settings.c_str()) != 1) refuse(settings + ": ");
+  bool set_ok = true;
+  for (;;) {
+    if (!await_result()) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw no_answer(settings + ": " + no_answer_message(answer_timeout_));
+    }
+    PGresult* set = PQgetResult(conn_);
+    if (set == nullptr) break;
+    set_ok = set_ok && PQresultStatus(set) == PGRES_COMMAND_OK;
+    PQclear(set);
+  }
+  if (!set_ok || PQstatus(conn_) != CONNECTION_OK) refuse(settings + ": ");
   // The server's notices (none is expected on the intake's path) go to the log, not to stderr.
   PQsetNoticeProcessor(
       conn_,
@@ -109,7 +137,8 @@ void pipelined_connection::send(const char* name, const char* sql,
 
 void pipelined_connection::flush() {
   if (conn_ == nullptr) throw pqxx::broken_connection("the intake's connection is closed");
-  if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0) fail_connection();
+  // What the socket does not take now is sent while the results are awaited.
+  if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) < 0) fail_connection();
 }
 
 void pipelined_connection::commit() {
@@ -123,7 +152,28 @@ void pipelined_connection::send_sync() {
   synced_ = true;
 }
 
+bool pipelined_connection::await_result() noexcept {
+  const auto deadline = std::chrono::steady_clock::now() + answer_timeout_;
+  for (;;) {
+    // Sends what is queued (or what the socket takes of it); done once a result has come.
+    const int unsent = PQflush(conn_);
+    if (unsent < 0 || !PQisBusy(conn_)) return true;
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd socket{PQsocket(conn_), static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)), 0};
+    if (socket.fd < 0) return true;
+    const int ready = ::poll(
+        &socket, 1,
+        static_cast<int>(std::min<std::int64_t>(left.count(), std::numeric_limits<int>::max())));
+    // A failure of the socket (or of reading it) is PQgetResult's to report, without blocking.
+    if (ready < 0 && errno != EINTR) return true;
+    if (ready > 0 && (socket.revents & ~POLLOUT) != 0 && PQconsumeInput(conn_) == 0) return true;
+  }
+}
+
 PGresult* pipelined_connection::next_result() {
+  if (!await_result()) fail_connection(true);
   PGresult* r = PQgetResult(conn_);
   if (r == nullptr) fail_connection();  // a result was due: the connection is gone
   // What the server sent is the statement's own outcome even when the connection closed right
@@ -140,6 +190,10 @@ PGresult* pipelined_connection::next_result() {
   }
   if (status != PGRES_PIPELINE_SYNC && PQstatus(conn_) == CONNECTION_OK) {
     // A command's results end with a NULL; each statement here has a single result.
+    if (!await_result()) {
+      PQclear(r);
+      fail_connection(true);
+    }
     if (PGresult* extra = PQgetResult(conn_); extra != nullptr) {
       PQclear(extra);
       PQclear(r);
@@ -195,7 +249,7 @@ void pipelined_connection::finish_commit() {
   open_ = synced_ = commit_sent_ = failed_ = false;
   // Then the sync point's. A connection lost before it changes nothing about the commit: the
   // connection is given up and the caller hears of success.
-  PGresult* r = PQgetResult(conn_);
+  PGresult* r = await_result() ? PQgetResult(conn_) : nullptr;
   const bool synced =
       r != nullptr && PQstatus(conn_) == CONNECTION_OK && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
   PQclear(r);
@@ -215,6 +269,7 @@ void pipelined_connection::drain() noexcept {
     // prepared again on next use.
     int nulls = 0;
     for (;;) {
+      if (!await_result()) return false;  // the connection is closed (not clean)
       PGresult* r = PQgetResult(conn_);
       if (PQstatus(conn_) != CONNECTION_OK) {
         PQclear(r);
@@ -252,24 +307,30 @@ void pipelined_connection::close() noexcept {
   open_ = synced_ = commit_sent_ = failed_ = false;
 }
 
-void pipelined_connection::fail_connection() {
-  const std::string message = conn_ ? PQerrorMessage(conn_) : "the intake's connection is closed";
+void pipelined_connection::fail_connection(bool timed_out) {
+  const std::string message = timed_out ? no_answer_message(answer_timeout_)
+                              : conn_   ? PQerrorMessage(conn_)
+                                        : "the intake's connection is closed";
   const bool in_doubt = commit_sent_ && !failed_;
   close();
   if (in_doubt) throw pqxx::in_doubt_error("connection lost while committing: " + message);
+  if (timed_out) throw no_answer(message);
   throw pqxx::broken_connection(message);
 }
 
 pipelined_connection& thread_pipeline(const std::string& conninfo,
-                                      std::chrono::milliseconds lock_timeout) {
+                                      std::chrono::milliseconds lock_timeout,
+                                      std::chrono::milliseconds answer_timeout) {
   thread_local std::unique_ptr<pipelined_connection> conn;
   thread_local std::string conn_info;
-  thread_local std::chrono::milliseconds conn_lock_timeout{};
-  if (!conn || !conn->usable() || conn_info != conninfo || conn_lock_timeout != lock_timeout) {
+  thread_local std::chrono::milliseconds conn_lock_timeout{}, conn_answer_timeout{};
+  if (!conn || !conn->usable() || conn_info != conninfo || conn_lock_timeout != lock_timeout ||
+      conn_answer_timeout != answer_timeout) {
     conn.reset();
-    conn = std::make_unique<pipelined_connection>(conninfo, lock_timeout);
+    conn = std::make_unique<pipelined_connection>(conninfo, lock_timeout, answer_timeout);
     conn_info = conninfo;
     conn_lock_timeout = lock_timeout;
+    conn_answer_timeout = answer_timeout;
   }
   return *conn;
 }

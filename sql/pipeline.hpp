@@ -7,6 +7,8 @@
 
 #include <libpq-fe.h>
 
+#include <pqxx/except>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -40,13 +42,27 @@ class pq_rows {
 };
 
 inline constexpr std::chrono::milliseconds default_lock_timeout{30000};
+inline constexpr std::chrono::milliseconds default_answer_timeout{60000};
+
+// The server sent nothing for answer_timeout while a result was due: it hangs (a stopped
+// process, a disk that does not return, a network that lost the connection without a reset).
+// The connection is closed. Thrown before the flight's COMMIT was sent; after it, the outcome is
+// unknown and in_doubt_error is thrown instead. Not worth trying again at once: the server that
+// hung is still the one a new connection would reach.
+class no_answer : public pqxx::broken_connection {
+ public:
+  using pqxx::broken_connection::broken_connection;
+};
 
 class pipelined_connection {
  public:
-  // lock_timeout: the longest a statement waits for a row lock (then 55P03). Throws
-  // broken_connection.
+  // lock_timeout: the longest a statement waits for a row lock (then 55P03). answer_timeout: the
+  // longest a result may be due with nothing from the server (then no_answer or in_doubt_error);
+  // longer than lock_timeout, which a statement may wait out legitimately. Throws
+  // broken_connection (no_answer when the server accepted the connection and then said nothing).
   explicit pipelined_connection(const std::string& conninfo,
-                                std::chrono::milliseconds lock_timeout = default_lock_timeout);
+                                std::chrono::milliseconds lock_timeout = default_lock_timeout,
+                                std::chrono::milliseconds answer_timeout = default_answer_timeout);
   ~pipelined_connection();
   pipelined_connection(const pipelined_connection&) = delete;
   pipelined_connection& operator=(const pipelined_connection&) = delete;
@@ -76,11 +92,18 @@ class pipelined_connection {
 
  private:
   PGresult* next_result();  // of the next command, with its terminating NULL consumed
-  [[noreturn]] void fail_connection();
+  // Until PQgetResult can return without blocking (what is queued is sent meanwhile): false if
+  // nothing came from the server for answer_timeout_. A failed connection is true: PQgetResult
+  // then reports what the server sent before it went, or the failure, without blocking.
+  bool await_result() noexcept;
+  // Closes the connection and throws: in_doubt_error once the COMMIT is out, else
+  // broken_connection (no_answer if `timed_out`).
+  [[noreturn]] void fail_connection(bool timed_out = false);
   void send_sync();
   void drain() noexcept;
   void close() noexcept;
   PGconn* conn_ = nullptr;
+  std::chrono::milliseconds answer_timeout_;
   std::set<std::string, std::less<>> prepared_;
   // The commands sent whose results are not read yet: "" a statement, else the PREPARE of that
   // name (its result is read by take(), not returned).
@@ -94,6 +117,7 @@ class pipelined_connection {
 // The calling thread's pipelined connection (one per thread, as thread_connection), opened on
 // first use and again after it broke.
 pipelined_connection& thread_pipeline(
-    const std::string& conninfo, std::chrono::milliseconds lock_timeout = default_lock_timeout);
+    const std::string& conninfo, std::chrono::milliseconds lock_timeout = default_lock_timeout,
+    std::chrono::milliseconds answer_timeout = default_answer_timeout);
 
 }  // namespace mail2sms::sql

@@ -1,6 +1,6 @@
 """End to end: the server's limits and lifecycle — connections per client, the session deadline,
-AUTH brute-force budgets, a graceful stop that lets a transaction in flight finish, and a
-certificate reload on SIGHUP."""
+AUTH brute-force budgets, a graceful stop that lets a transaction in flight finish, a database
+that hangs (451, and a stop that still ends), and a certificate reload on SIGHUP."""
 import base64
 import os
 import signal
@@ -560,6 +560,74 @@ class GraceEndTest(unittest.TestCase):
             if holder is not None:
                 holder.stdin.close()
                 holder.wait(30)
+            bridge.stop()
+
+
+def process_state(pid):
+    """(state, parent pid) of a process, or None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def running(pid):
+    """Whether pid is a process that has not ended (a zombie has)."""
+    state = process_state(pid)
+    return state is not None and state[0] != "Z"
+
+
+def stop_cluster(bridge):
+    """SIGSTOPs the bridge's PostgreSQL: the postmaster first, once it is stopped (it forks no
+    more backends) each of its children. The pids, the postmaster first."""
+    with open(os.path.join(bridge.dir, "pg", "data", "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    os.kill(postmaster, signal.SIGSTOP)
+    until(lambda: process_state(postmaster)[0], "T")
+    children = [int(e) for e in os.listdir("/proc")
+                if e.isdigit() and (process_state(int(e)) or ("", 0))[1] == postmaster]
+    for pid in children:
+        os.kill(pid, signal.SIGSTOP)
+    return [postmaster] + children
+
+
+class HungDatabaseTest(unittest.TestCase):
+    """PostgreSQL stopped with SIGSTOP, every process of it: a server that hangs (a disk that
+    does not return) while its kernel still takes connections and what is sent on them."""
+
+    def test_a_mail_gets_451_when_the_database_hangs_and_serve_still_stops(self):
+        bridge = Bridge(extra_smtp="shutdown_grace = 1",
+                        extra_database="lock_timeout = 1\nanswer_timeout = 3\n")
+        pids = []
+        client = None
+        try:
+            client = logged_in(bridge.smtp_port, helo="hung.example")
+            pids = stop_cluster(bridge)
+            client.mail("ops@example.com")
+            client.rcpt("+27821234567@%s" % DOMAIN)
+            started = time.monotonic()
+            code, text = client.data(b"Subject: hung\r\n\r\nThe database hangs\r\n")
+            self.assertEqual(code, 451, text)
+            self.assertTrue(text.startswith(b"4.3.0"), text)
+            self.assertGreaterEqual(time.monotonic() - started, 3)
+            wait_for_log(bridge, "answer_timeout")
+
+            # The dispatcher waits on the database too: the stop gives it the grace, the answer
+            # timeout and the dispatcher's 30 s, then serve leaves it and says so.
+            bridge.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(bridge.proc.wait(90), 1)
+            self.assertIn("work still waiting on the database 34 s after the stop began",
+                          bridge.serve_log())
+        finally:
+            if client is not None:
+                client.close()
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+            if pids:  # serve did not stop its cluster: an immediate shutdown
+                os.kill(pids[0], signal.SIGQUIT)
+                until(lambda: running(pids[0]), False, timeout=30)
             bridge.stop()
 
 

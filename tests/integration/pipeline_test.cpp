@@ -4,6 +4,7 @@
 // connection is lost after the COMMIT left, reports the outcome as unknown.
 #include "sql/pipeline.hpp"
 
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -269,6 +270,87 @@ TEST_F(pipeline_test, the_intake_write_refuses_a_batch_whose_rows_are_not_all_wr
     EXPECT_EQ(e.sqlstate(), "XX000");
     EXPECT_NE(std::string(e.what()).find("where it meant {1,3}"), std::string::npos) << e.what();
   }
+}
+
+// A backend stopped with SIGSTOP: a server process that hangs (a disk that does not return) with
+// its kernel still taking what is sent. Resumed however the test ends.
+class stopped_backend {
+ public:
+  explicit stopped_backend(pid_t pid) : pid_(pid) { stopped_ = ::kill(pid_, SIGSTOP) == 0; }
+  ~stopped_backend() { ::kill(pid_, SIGCONT); }
+  bool stopped() const { return stopped_; }
+
+ private:
+  pid_t pid_;
+  bool stopped_ = false;
+};
+
+std::unique_ptr<sql::pipelined_connection> hurried(const std::string& db, pid_t& backend) {
+  auto c = std::make_unique<sql::pipelined_connection>(db, std::chrono::milliseconds(100),
+                                                       std::chrono::milliseconds(300));
+  c->send(nullptr, "SELECT pg_backend_pid()", {});
+  c->flush();
+  backend = static_cast<pid_t>(c->take().integer(0, 0));
+  c->abandon();
+  return c;
+}
+
+// The server takes the flight and says nothing: after answer_timeout the connection is given up,
+// as a transient failure (nothing was committed: the COMMIT had not left), not tried again.
+TEST_F(pipeline_test, a_server_that_hangs_before_the_commit_is_given_up_after_the_answer_timeout) {
+  pid_t backend = 0;
+  auto c = hurried(db_, backend);
+  stopped_backend hung(backend);
+  ASSERT_TRUE(hung.stopped());
+  c->send("BEGIN");
+  c->send(nullptr, "SELECT 1", {});
+  c->flush();
+  try {
+    c->take();
+    FAIL() << "a stopped server answered";
+  } catch (const sql::no_answer& e) {
+    EXPECT_EQ(sql::classify(e).kind, core::failure_kind::transient);
+    EXPECT_NE(std::string(e.what()).find("answer_timeout"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(c->usable());
+}
+
+// The same once the COMMIT has left: committed or not, nobody can tell.
+TEST_F(pipeline_test, a_server_that_hangs_after_the_commit_left_is_an_unknown_outcome) {
+  pid_t backend = 0;
+  auto c = hurried(db_, backend);
+  stopped_backend hung(backend);
+  ASSERT_TRUE(hung.stopped());
+  c->send("BEGIN");
+  const std::array<sql::pq_param, 2> params{{{"1"}, {"text"}}};
+  c->send(nullptr, "INSERT INTO notes (id, body) VALUES ($1::int, $2)", params);
+  c->commit();
+  EXPECT_THROW(
+      {
+        c->take();
+        c->take();
+        c->finish_commit();
+      },
+      pqxx::in_doubt_error);
+  EXPECT_FALSE(c->usable());
+}
+
+// A flight larger than the socket takes while the server reads nothing: the sends queue it
+// instead of blocking, and the wait for the answer ends at answer_timeout as for a small one.
+TEST_F(pipeline_test, a_flight_the_hung_server_never_reads_does_not_block_the_sender) {
+  pid_t backend = 0;
+  auto c = hurried(db_, backend);
+  stopped_backend hung(backend);
+  ASSERT_TRUE(hung.stopped());
+  const std::string large(8 << 20, 'x');
+  c->send("BEGIN");
+  for (int id = 1; id <= 4; ++id) {
+    const auto number = std::to_string(id);
+    const std::array<sql::pq_param, 2> params{{{number}, {large}}};
+    c->send(nullptr, "INSERT INTO notes (id, body) VALUES ($1::int, $2)", params);
+  }
+  c->flush();
+  EXPECT_THROW(c->take(), sql::no_answer);
 }
 
 TEST_F(pipeline_test, a_server_that_is_not_there_is_a_broken_connection) {

@@ -330,6 +330,27 @@ TEST_F(config_test, the_wal_reserve_is_the_embedded_cluster_s_and_in_mib) {
   EXPECT_EQ(some->database.wal_reserve_mb, 256);
 }
 
+// answer_timeout must outlast lock_timeout (a statement may wait that long for a row lock, and
+// would be taken for a server that hangs); left unset, it follows a longer lock_timeout.
+TEST_F(config_test, the_answer_timeout_outlasts_the_lock_timeout) {
+  const auto database = [](const std::string& lines) {
+    return edited("embedded = \"pg\"\n", "embedded = \"pg\"\n" + lines);
+  };
+  EXPECT_ERROR(error_of(database("lock_timeout = 30\nanswer_timeout = 30\n")), 8,
+               "database.answer_timeout", "more than lock_timeout (30)");
+  EXPECT_ERROR(error_of(database("answer_timeout = 1\n")), 7, "database.answer_timeout", "2");
+  const auto by_default = load_string(minimal_toml, "t.toml", "/tmp");
+  ASSERT_TRUE(by_default.has_value()) << by_default.error().to_string();
+  EXPECT_EQ(by_default->database.answer_timeout, 60);
+  const auto longer_lock = load_string(database("lock_timeout = 120\n"), "t.toml", "/tmp");
+  ASSERT_TRUE(longer_lock.has_value()) << longer_lock.error().to_string();
+  EXPECT_EQ(longer_lock->database.answer_timeout, 150);
+  const auto set =
+      load_string(database("lock_timeout = 1\nanswer_timeout = 3\n"), "t.toml", "/tmp");
+  ASSERT_TRUE(set.has_value()) << set.error().to_string();
+  EXPECT_EQ(set->database.answer_timeout, 3);
+}
+
 TEST_F(config_test, a_database_url_libpq_cannot_read_is_refused_without_quoting_it) {
   // libpq's own messages quote the part they stumbled on: here the password.
   for (const std::string url : {"postgresql://m2s:Sup3r%zzSecretPw@db/mail2sms",
