@@ -264,6 +264,7 @@ void serve(const std::string& config_path) {
                                  static_cast<std::int64_t>(cfg.smtp.postmaster_mailbox_size),
                                  forward_postmaster ? cfg.notifications.postmaster_to : "");
   services.postmaster = &postmaster;
+  services.database_timeout = std::chrono::seconds(cfg.database.answer_timeout);
   smtpd::postmaster_budget postmaster_limit(cfg.smtp.postmaster_per_client);
   services.postmaster_limit = &postmaster_limit;
   smtpd::server server(io, protocol_settings_of(cfg.smtp), tls,

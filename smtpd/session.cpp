@@ -3,7 +3,6 @@
 #include "smtpd/session.hpp"
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,6 +13,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <mutex>
+#include <optional>
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -30,17 +31,38 @@ namespace {
 
 using asio::use_awaitable;
 
-// A coroutine that calls fn. fn is a by-value parameter, so it lives in the coroutine frame (a
-// capturing lambda coroutine would leave its captures in a temporary that dies first).
+// Runs a copy of fn on `pool` and waits for it at most `limit`: its result, or nothing when the
+// time is up. The copy lives as long as the job, which may end after the caller (a database that
+// hangs keeps the pool thread); so fn must own what it uses, or refer to what outlives the pool's
+// threads (the server's services). fn is taken by reference: a non-trivial temporary in a
+// co_await expression is destroyed twice by GCC 12, and the caller's named fn is not one.
 template <class F>
-asio::awaitable<std::invoke_result_t<F>> call(F fn) {
-  co_return fn();
-}
-
-// Runs fn on the blocking pool and resumes the calling coroutine on its own executor.
-template <class F>
-asio::awaitable<std::invoke_result_t<F>> on_pool(asio::thread_pool& pool, F fn) {
-  co_return co_await asio::co_spawn(pool, call(std::move(fn)), use_awaitable);
+asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool_within(
+    asio::thread_pool& pool, const F& fn, std::chrono::steady_clock::duration limit) {
+  using R = std::invoke_result_t<F>;
+  struct job_state {
+    job_state(const F& f, const asio::any_io_executor& executor) : fn(f), done(executor) {}
+    F fn;
+    asio::steady_timer done;  // waited on by the caller, cancelled when the job ends
+    std::mutex mutex;
+    std::optional<R> result;
+  };
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto state = std::make_shared<job_state>(fn, executor);
+  state->done.expires_after(limit);
+  asio::post(pool, [state] {
+    R r = state->fn();
+    const std::lock_guard lock(state->mutex);
+    state->result.emplace(std::move(r));
+    // On the timer's own executor: the caller may be waiting on it there right now.
+    asio::post(state->done.get_executor(), [state] { state->done.cancel(); });
+  });
+  boost::system::error_code ignored;
+  co_await state->done.async_wait(asio::redirect_error(use_awaitable, ignored));
+  const std::lock_guard lock(state->mutex);
+  std::optional<R> out = std::move(state->result);
+  state->result.reset();
+  co_return out;
 }
 
 // An account lookup (by client network or certificate) on the blocking pool: the account, or
@@ -53,12 +75,15 @@ struct account_lookup {
 };
 // From the server's account cache when it knows key's account (no trip to the pool); else from
 // the store, and an account found is remembered.
+// lookup must own what it uses (on_pool_within). A database that does not answer within `limit`
+// is a temporary failure, as one that cannot be reached is.
 template <class F>
 asio::awaitable<account_lookup> look_up_account(account_cache& cache, asio::thread_pool& pool,
-                                                std::string key, F lookup) {
+                                                std::string key, const F& lookup,
+                                                std::chrono::steady_clock::duration limit) {
   if (auto known = cache.find(key)) co_return account_lookup{std::move(known), {}, false};
   const auto asked = cache.generation();
-  auto out = co_await on_pool(pool, [lookup = std::move(lookup)] {
+  const auto job = [lookup] {
     auto r = lookup();
     account_lookup found;
     if (r) {
@@ -68,9 +93,17 @@ asio::awaitable<account_lookup> look_up_account(account_cache& cache, asio::thre
       found.temporary = r.error().kind != core::failure_kind::permanent;
     }
     return found;
-  });
-  cache.remember(key, out.account, asked);
-  co_return out;
+  };
+  auto out = co_await on_pool_within(pool, job, limit);
+  if (!out) {
+    account_lookup timed_out;
+    timed_out.error = "the database did not answer within " +
+                      std::to_string(std::chrono::ceil<std::chrono::seconds>(limit).count()) + " s";
+    timed_out.temporary = true;
+    co_return timed_out;
+  }
+  cache.remember(key, out->account, asked);
+  co_return std::move(*out);
 }
 
 // Mails up to this size are converted on the I/O thread (tens of microseconds); larger ones on
@@ -466,9 +499,10 @@ asio::awaitable<void> session::trust_client_certificate() {
   const std::string fingerprint = peer_certificate_fingerprint(tls_->native_handle());
   if (fingerprint.empty()) co_return;
   auto& accounts = services_.accounts;
-  auto lookup = [&accounts, &fingerprint] { return accounts.by_certificate(fingerprint); };
-  auto found = co_await look_up_account(services_.known_accounts, services_.blocking,
-                                        account_cache::certificate_key(fingerprint), lookup);
+  const auto lookup = [&accounts, fingerprint] { return accounts.by_certificate(fingerprint); };
+  auto found =
+      co_await look_up_account(services_.known_accounts, services_.blocking,
+                               account_cache::certificate_key(fingerprint), lookup, lookup_limit());
   if (!found.error.empty()) {
     spdlog::warn("smtp {}: client certificates unavailable: {}", peer_, found.error);
     if (found.temporary) protocol_.identity_unavailable();
@@ -491,10 +525,9 @@ authenticated_account session::identity() const {
 asio::awaitable<void> session::trust_client_network() {
   if (peer_ == "unknown") co_return;
   auto& accounts = services_.accounts;
-  const std::string& address = peer_;
-  auto lookup = [&accounts, &address] { return accounts.by_network(address); };
+  const auto lookup = [&accounts, address = peer_] { return accounts.by_network(address); };
   auto found = co_await look_up_account(services_.known_accounts, services_.blocking,
-                                        account_cache::network_key(address), lookup);
+                                        account_cache::network_key(peer_), lookup, lookup_limit());
   if (!found.error.empty() && found.temporary) {
     spdlog::warn("smtp {}: client networks unavailable, MAIL without AUTH gets 421: {}", peer_,
                  found.error);
@@ -558,15 +591,24 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     co_await pause(pause_for);
   }
   auto& accounts = services_.accounts;
-  // Captures by reference only: GCC 12 destroys non-trivial temporaries inside a co_await
-  // expression twice; `request` lives in the caller's frame until this returns.
-  auto job = [&accounts, &request] {
-    auto r = accounts.authenticate(request.username, request.password);
+  // Its own copies of the name and password: it may outlive this session (on_pool_within).
+  const auto job = [&accounts, username = request.username, password = request.password] {
+    auto r = accounts.authenticate(username, password);
     std::pair<std::optional<core::account>, bool> out{std::nullopt, r.has_value()};
     if (r) out.first = *r;
     return out;
   };
-  auto found = co_await on_pool(services_.hashing, job);
+  // The hashing pool's queue and the database: a database that hangs gets 454, not a session
+  // that waits for ever.
+  auto answered = co_await on_pool_within(services_.hashing, job, services_.database_timeout);
+  if (!answered) {
+    limiter.released(peer_, user);
+    spdlog::warn("smtp {}: AUTH {}: no answer from the account store within {} s", peer_,
+                 request.mechanism, services_.database_timeout.count());
+    result.state = auth_result::status::temporary_failure;
+    co_return result;
+  }
+  auto& found = *answered;
   if (!found.second) {
     limiter.released(peer_, user);
     spdlog::warn("smtp {}: AUTH {}: account store unavailable", peer_, request.mechanism);
@@ -575,12 +617,12 @@ asio::awaitable<auth_result> session::verify(const verify_credentials& request) 
     const auto delay = limiter.failed(peer_, user);
     spdlog::warn("smtp {}: AUTH {} failed (answering in {} ms)", peer_, request.mechanism,
                  delay.count());
-    auto& client = peer_;
-    auto audit = [&accounts, &client, &request] {
-      accounts.record_auth_failure(client, request.username, request.mechanism);
+    const auto audit = [&accounts, client = peer_, username = request.username,
+                        mechanism = request.mechanism] {
+      accounts.record_auth_failure(client, username, mechanism);
       return true;
     };
-    co_await on_pool(services_.blocking, audit);
+    co_await on_pool_within(services_.blocking, audit, services_.database_timeout);
     co_await pause(delay);
     result.state = auth_result::status::invalid;
   } else {
@@ -704,16 +746,22 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
                                 .recipient = mail.recipient,
                                 .at = std::time(nullptr)});
   mail.message += request.data;
-  struct delivery {  // what co_spawn can carry back (it default-constructs the value)
+  struct delivery {
     std::optional<std::int64_t> id;
     std::optional<std::string> error;
   };
-  auto deliver = [mailbox, &mail] {
+  const auto deliver = [mailbox, mail] {
     auto stored = mailbox->deliver(mail);
     if (!stored) return delivery{std::nullopt, stored.error().message};
     return delivery{*stored, std::nullopt};
   };
-  const delivery done = co_await on_pool(services_.blocking, deliver);
+  auto answered = co_await on_pool_within(services_.blocking, deliver, services_.database_timeout);
+  if (!answered) {  // in doubt: the client's retry may store it twice
+    answered.emplace();
+    answered->error = "the database did not answer within " +
+                      std::to_string(services_.database_timeout.count()) + " s";
+  }
+  const delivery& done = *answered;
   if (!done.id && services_.postmaster_limit != nullptr)
     services_.postmaster_limit->give_back(peer_);
   if (done.error) {

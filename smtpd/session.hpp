@@ -36,6 +36,9 @@ struct session_services {
   std::chrono::seconds command_timeout{300};
   std::chrono::seconds data_timeout{180};
   std::chrono::seconds session_timeout{3600};
+  // The longest a session waits for the database (through a pool): an AUTH, a mail for the
+  // postmaster; then a temporary failure. Account look-ups at connect wait at most 10 s of it.
+  std::chrono::seconds database_timeout{60};
   // Where mail to the postmaster is kept (see protocol_settings::postmaster; the database is
   // reached on `blocking`).
   core::postmaster_mailbox* postmaster = nullptr;
@@ -90,6 +93,12 @@ class session : public std::enable_shared_from_this<session> {
   asio::awaitable<void> trust_client_network();
   asio::awaitable<void> trust_client_certificate();
   authenticated_account identity() const;  // account_, for the protocol
+  // How long the account look-ups made at connect (client network, certificate) wait: 10 s, or
+  // less where database_timeout is. The greeting waits for them.
+  std::chrono::steady_clock::duration lookup_limit() const {
+    return std::min<std::chrono::steady_clock::duration>(services_.database_timeout,
+                                                         std::chrono::seconds(10));
+  }
   asio::awaitable<auth_result> verify(const verify_credentials& request);
   asio::awaitable<store_result> store(const store_message& request);
   asio::awaitable<store_result> store_for_postmaster(const store_message& request);

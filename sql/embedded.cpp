@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "sql/conninfo.hpp"
 #include "sql/pq_support.hpp"
 
 extern char** environ;
@@ -330,9 +331,12 @@ result<ok_t, std::string> cluster_control::stop_server() {
   return ok;
 }
 
+// With the connect bounded as every other connection's is (with_connection_defaults): a cluster
+// that hangs (its processes stopped, a disk that does not return) makes the command that starts
+// or opens it fail after connect_timeout, not wait for ever holding the start lock.
 std::string cluster_control::admin_conninfo() const {
-  return "host=" + conninfo_value(socket_.string()) + " port=" + std::to_string(port) +
-         " dbname=postgres user=" + superuser;
+  return with_connection_defaults("host=" + conninfo_value(socket_.string()) + " port=" +
+                                  std::to_string(port) + " dbname=postgres user=" + superuser);
 }
 
 std::string cluster_control::failure(const std::string& what) const {
@@ -348,7 +352,10 @@ result<ok_t, std::string> ensure_database(const cluster_control& control,
                                           const std::string& database) {
   using namespace std::chrono_literals;
   std::string last_error;
-  for (int attempt = 0; attempt < 50; ++attempt) {  // a server we did not start may be starting up
+  // A server we did not start may be starting up (it refuses at once): asked again for up to 10
+  // s. One that accepts and never answers uses that up in one connect_timeout.
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < give_up) {
     try {
       pqxx::connection conn(control.admin_conninfo());
       pqxx::nontransaction tx(conn);

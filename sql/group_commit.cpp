@@ -144,8 +144,9 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
       } catch (const pqxx::sql_error& e) {
         const bool retry = worth_running_again(e) || session_ended(e) || stale_plan(e);
         if (!retry || attempt == 3) return fail(classify(e));
-        spdlog::info("group commit: {} (attempt {}), trying the batch again", e.sqlstate(),
-                     attempt);
+        const std::string message = e.what();
+        spdlog::info("group commit: {} {} (attempt {}), trying the batch again", e.sqlstate(),
+                     one_line(message.substr(0, message.find('\n'))), attempt);
       } catch (const no_answer& e) {
         // A server that hung: a new connection would reach it too, and the sessions have
         // waited long enough.
@@ -164,8 +165,8 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
     return fail(r.error());
   };
 
-  // The sessions answer 451 or 554 and say no more: the cause is the operator's to see. Its
-  // first line (PostgreSQL's DETAIL and CONTEXT lines may quote a row's values), numbers masked.
+  // The sessions answer 451 or 554 and say no more: the cause is the operator's to see (its
+  // first line: classify), numbers masked.
   auto logged = [](const outcomes& r, std::size_t mails) -> const outcomes& {
     if (!r) {
       const auto& message = r.error().message;
@@ -174,7 +175,7 @@ auto group_committer::commit(const std::vector<std::unique_ptr<waiting>>& batch)
                    kind == core::failure_kind::permanent  ? "permanent"
                    : kind == core::failure_kind::in_doubt ? "outcome unknown"
                                                           : "transient",
-                   phone::redact_numbers(message.substr(0, message.find('\n'))));
+                   phone::redact_numbers(message));
     }
     return r;
   };

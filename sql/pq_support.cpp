@@ -154,17 +154,35 @@ bool channel_listener::wait(std::chrono::milliseconds timeout) {
   }
 }
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool blank = false;  // white space seen and not yet written
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      blank = true;
+      continue;
+    }
+    if (blank && !out.empty()) out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
+
 core::store_error classify(const std::exception& e) {
+  const std::string_view what = e.what();
+  std::string message = one_line(what.substr(0, what.find('\n')));
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr)
-    return {core::failure_kind::in_doubt, e.what()};
+    return {core::failure_kind::in_doubt, std::move(message)};
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
-    return {core::failure_kind::transient, e.what()};
+    return {core::failure_kind::transient, std::move(message)};
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
     if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0)
-      return {core::failure_kind::permanent, e.what()};
+      return {core::failure_kind::permanent, std::move(message)};
   }
-  return {core::failure_kind::transient, e.what()};
+  return {core::failure_kind::transient, std::move(message)};
 }
 
 }  // namespace mail2sms::sql

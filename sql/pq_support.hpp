@@ -75,8 +75,15 @@ class channel_listener {
   std::chrono::steady_clock::time_point retry_at_;  // when the next attempt may be made
 };
 
+// Text for a log line: each run of white space (line breaks in libpq's and PostgreSQL's
+// messages: DETAIL, CONTEXT) one space, none at the ends.
+std::string one_line(std::string_view text);
+
 // in_doubt for a commit whose outcome is unknown, permanent for integrity and data errors
-// (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest.
+// (SQLSTATE classes 23 and 22: retrying will not help), transient for the rest. The message is
+// the exception's first line, one_line: what follows it may quote values (PostgreSQL's DETAIL
+// "Failing row contains (...)" holds a whole row, a mail's text too), and a log line must stay
+// one line.
 core::store_error classify(const std::exception& e);
 
 // PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization
@@ -98,24 +105,44 @@ inline bool worth_running_again(const std::exception& e) {
 // account's erasure (account, then messages) against a receipt or an outcome that refunds one of
 // its messages (message, then account), and replies of two accounts stored in one batch (each
 // reply's foreign key takes its account) against the intake.
+//
+// So does one whose connection, open from an earlier call, turns out to have ended while it was
+// idle (PostgreSQL restarted, or ended the session): on a new connection. Nothing was committed
+// (a connection lost at the COMMIT itself is in_doubt_error, never run again). Without this, the
+// first receipts each thread stored after a restart of the database were refused, and the SMSC
+// may never send them again.
+template <class F>
+auto in_transaction(const std::string& conninfo, F&& fn)
+    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error>;
+
+// The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
+// a shutdown): the transaction was rolled back, and a new connection may do it again.
+inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
+
 template <class F>
 auto in_transaction(const std::string& conninfo, F&& fn)
     -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
   for (int attempt = 1;; ++attempt) {
+    const bool reused = has_thread_connection(conninfo);
     try {
       pqxx::work tx(thread_connection(conninfo));
       auto value = fn(tx);
       tx.commit();
       return value;
+    } catch (const pqxx::in_doubt_error& e) {
+      return fail(classify(e));
+    } catch (const pqxx::broken_connection& e) {
+      if (attempt == 3 || !reused) return fail(classify(e));
+      drop_thread_connection();
+    } catch (const pqxx::sql_error& e) {
+      if (attempt == 3 || !((reused && session_ended(e)) || worth_running_again(e)))
+        return fail(classify(e));
+      if (session_ended(e)) drop_thread_connection();
     } catch (const std::exception& e) {
       if (attempt == 3 || !worth_running_again(e)) return fail(classify(e));
     }
   }
 }
-
-// The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
-// a shutdown): the transaction was rolled back, and a new connection may do it again.
-inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
 // A prepared statement whose result's types a migration changed since it was prepared ("cached
 // plan must not change result type", feature_not_supported): it works again on a new connection.
 inline constexpr const char* stale_plan_state = "0A000";

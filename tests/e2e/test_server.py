@@ -598,8 +598,10 @@ class HungDatabaseTest(unittest.TestCase):
     does not return) while its kernel still takes connections and what is sent on them."""
 
     def test_a_mail_gets_451_when_the_database_hangs_and_serve_still_stops(self):
+        # One database thread for look-ups: the session below warms its connection, so the
+        # look-up of the client that connects later waits on the hung server, not on a connect.
         bridge = Bridge(extra_smtp="shutdown_grace = 1",
-                        extra_database="lock_timeout = 1\nanswer_timeout = 3\n")
+                        extra_database="lock_timeout = 1\nanswer_timeout = 3\npool_size = 1\n")
         pids = []
         client = None
         try:
@@ -613,6 +615,29 @@ class HungDatabaseTest(unittest.TestCase):
             self.assertTrue(text.startswith(b"4.3.0"), text)
             self.assertGreaterEqual(time.monotonic() - started, 3)
             wait_for_log(bridge, "answer_timeout")
+
+            # A client that connects now: the look-up of its client network waits at most
+            # answer_timeout (3 s here), then the greeting comes, and MAIL without AUTH gets 421.
+            fresh = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=20)
+            fresh.ehlo("fresh.example")
+            code, text = fresh.docmd("MAIL FROM:<ops@example.com>")
+            self.assertEqual(code, 421, text)
+            self.assertTrue(text.startswith(b"4.3.0"), text)
+            fresh.close()
+            # AUTH: 454 once the account store has not answered within answer_timeout.
+            login = smtplib.SMTP("127.0.0.1", bridge.smtp_port, timeout=20)
+            login.ehlo("login.example")
+            login.starttls(context=tls_context())
+            login.ehlo("login.example")
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as refused:
+                login.login(ACCOUNT, PASSWORD)
+            self.assertEqual(refused.exception.smtp_code, 454, refused.exception)
+            login.close()
+            wait_for_log(bridge, "no answer from the account store within 3 s")
+            # The CLI opens the embedded cluster too: its connect is bounded.
+            listed = bridge.cli("account", "list", check=False)
+            self.assertEqual(listed.returncode, 1, listed.stderr)
+            self.assertIn("timeout expired", listed.stderr)
 
             # The dispatcher waits on the database too: the stop gives it the grace, the answer
             # timeout and the dispatcher's 30 s, then serve leaves it and says so.
