@@ -32,10 +32,11 @@ namespace {
 using asio::use_awaitable;
 
 // Runs a copy of fn on `pool` and waits for it at most `limit`: its result, or nothing when the
-// time is up. The copy lives as long as the job, which may end after the caller (a database that
-// hangs keeps the pool thread); so fn must own what it uses, or refer to what outlives the pool's
-// threads (the server's services). fn is taken by reference: a non-trivial temporary in a
-// co_await expression is destroyed twice by GCC 12, and the caller's named fn is not one.
+// time is up (or fn threw). The copy lives as long as the job, which may end after the caller (a
+// database that hangs keeps the pool thread); so fn must own what it uses, or refer to what
+// outlives the pool's threads (the server's services). fn is taken by reference: a non-trivial
+// temporary in a co_await expression is destroyed twice by GCC 12, and the caller's named fn is not
+// one.
 template <class F>
 asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool_within(
     asio::thread_pool& pool, const F& fn, std::chrono::steady_clock::duration limit) {
@@ -51,9 +52,14 @@ asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool_within(
   auto state = std::make_shared<job_state>(fn, executor);
   state->done.expires_after(limit);
   asio::post(pool, [state] {
-    R r = state->fn();
-    const std::lock_guard lock(state->mutex);
-    state->result.emplace(std::move(r));
+    // An exception would end the pool's thread: the caller hears nothing, as of a timeout.
+    try {
+      R r = state->fn();
+      const std::lock_guard lock(state->mutex);
+      state->result.emplace(std::move(r));
+    } catch (const std::exception& e) {
+      spdlog::error("a database job failed: {}", e.what());
+    }
     // On the timer's own executor: the caller may be waiting on it there right now.
     asio::post(state->done.get_executor(), [state] { state->done.cancel(); });
   });
