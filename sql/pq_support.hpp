@@ -98,6 +98,10 @@ inline bool worth_running_again(const std::exception& e) {
   return error != nullptr && (error->sqlstate() == "40P01" || error->sqlstate() == "40001");
 }
 
+// The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
+// a shutdown): the transaction was rolled back, and a new connection may do it again.
+inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
+
 // Runs fn(transaction) on the calling thread's connection and commits; any failure becomes a
 // store_error. A transaction PostgreSQL rolled back to break a deadlock or a serialization
 // conflict (worth_running_again) runs again, three times in all: fn must change nothing but the
@@ -111,14 +115,6 @@ inline bool worth_running_again(const std::exception& e) {
 // (a connection lost at the COMMIT itself is in_doubt_error, never run again). Without this, the
 // first receipts each thread stored after a restart of the database were refused, and the SMSC
 // may never send them again.
-template <class F>
-auto in_transaction(const std::string& conninfo, F&& fn)
-    -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error>;
-
-// The server ended the session (SQLSTATE class 57: terminated by an administrator, a crash or
-// a shutdown): the transaction was rolled back, and a new connection may do it again.
-inline bool session_ended(const pqxx::sql_error& e) { return e.sqlstate().starts_with("57P"); }
-
 template <class F>
 auto in_transaction(const std::string& conninfo, F&& fn)
     -> result<decltype(fn(std::declval<pqxx::work&>())), core::store_error> {
@@ -143,6 +139,7 @@ auto in_transaction(const std::string& conninfo, F&& fn)
     }
   }
 }
+
 // A prepared statement whose result's types a migration changed since it was prepared ("cached
 // plan must not change result type", feature_not_supported): it works again on a new connection.
 inline constexpr const char* stale_plan_state = "0A000";
