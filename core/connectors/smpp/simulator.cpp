@@ -60,6 +60,10 @@ struct esme_session {
   std::deque<std::vector<std::uint8_t>> outbox;
   bool writing = false;
   bool closing = false;
+  // deliver_sm sent on this bind and not acknowledged yet, by sequence number: held again for the
+  // next bind when the connection ends without their deliver_sm_resp, as an SMSC keeps a receipt
+  // until the ESME has acknowledged it.
+  std::map<std::uint32_t, deliver_sm> unacknowledged;
 };
 
 std::string smpp_date_now() {  // YYMMDDhhmm, UTC
@@ -232,6 +236,8 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     s->link.close();
     s->idle.cancel();
     sessions_.erase(s);
+    for (auto& [sequence, receipt] : s->unacknowledged) hold(s->system_id, std::move(receipt));
+    s->unacknowledged.clear();
   }
 
   // Implicit TLS: the handshake comes first, within the inactivity timeout.
@@ -345,7 +351,12 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
       handle_submit(s, p);
       return;
     }
-    if (is_response(p.command)) return;  // deliver_sm_resp and the like: nothing to answer
+    if (p.command == command_id::deliver_sm_resp) {
+      // Answered, whatever the status: the simulator does not send again after ESME_RX_T_APPN.
+      s->unacknowledged.erase(p.sequence);
+      return;
+    }
+    if (is_response(p.command)) return;  // nothing to answer
     if (p.command == command_id::query_sm) {
       handle_query(s, p);
       return;
@@ -496,7 +507,7 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
               {"submitted_on", from->id},
               {"session", to->id}});
       }
-      send(to, pdu{command_id::deliver_sm, status::ok, ++to->last_sequence, std::move(receipt)});
+      send_receipt(to, std::move(receipt));
     };
     if (delay.count() == 0) {
       deliver();
@@ -534,9 +545,14 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     if (it == held_.end()) return;
     auto held = std::move(it->second);
     held_.erase(it);
-    for (auto& receipt : held) {
-      send(to, pdu{command_id::deliver_sm, status::ok, ++to->last_sequence, std::move(receipt)});
-    }
+    for (auto& receipt : held) send_receipt(to, std::move(receipt));
+  }
+
+  // A receipt on `to`, remembered until its deliver_sm_resp comes.
+  void send_receipt(const std::shared_ptr<esme_session>& to, deliver_sm receipt) {
+    const auto sequence = ++to->last_sequence;
+    to->unacknowledged.insert_or_assign(sequence, receipt);
+    send(to, pdu{command_id::deliver_sm, status::ok, sequence, std::move(receipt)});
   }
 
   void report_submit(const esme_session& s, const submit_sm& sm, const std::string& id,
