@@ -71,6 +71,12 @@ asio::awaitable<std::optional<std::invoke_result_t<F>>> on_pool_within(
   co_return out;
 }
 
+// Why a job on_pool_within gave up on is not waited for: for the log.
+std::string no_answer_within(std::chrono::steady_clock::duration limit) {
+  return "the database did not answer within " +
+         std::to_string(std::chrono::ceil<std::chrono::seconds>(limit).count()) + " s";
+}
+
 // An account lookup (by client network or certificate) on the blocking pool: the account, or
 // nothing, or why the store could not say, and whether asking again later may help (the
 // database unreachable) or not (a value it refuses, such as an IPv6 address with a zone).
@@ -103,8 +109,7 @@ asio::awaitable<account_lookup> look_up_account(account_cache& cache, asio::thre
   auto out = co_await on_pool_within(pool, job, limit);
   if (!out) {
     account_lookup timed_out;
-    timed_out.error = "the database did not answer within " +
-                      std::to_string(std::chrono::ceil<std::chrono::seconds>(limit).count()) + " s";
+    timed_out.error = no_answer_within(limit);
     timed_out.temporary = true;
     co_return timed_out;
   }
@@ -764,8 +769,7 @@ asio::awaitable<store_result> session::store_for_postmaster(const store_message&
   auto answered = co_await on_pool_within(services_.blocking, deliver, services_.database_timeout);
   if (!answered) {  // in doubt: the client's retry may store it twice
     answered.emplace();
-    answered->error = "the database did not answer within " +
-                      std::to_string(services_.database_timeout.count()) + " s";
+    answered->error = no_answer_within(services_.database_timeout);
   }
   const delivery& done = *answered;
   if (!done.id && services_.postmaster_limit != nullptr)

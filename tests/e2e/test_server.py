@@ -615,6 +615,13 @@ class HungDatabaseTest(unittest.TestCase):
             self.assertTrue(text.startswith(b"4.3.0"), text)
             self.assertGreaterEqual(time.monotonic() - started, 3)
             wait_for_log(bridge, "answer_timeout")
+            # Mail for the postmaster is stored by a pool thread: 451 too, after answer_timeout.
+            client.mail("ops@example.com")
+            client.rcpt("postmaster@%s" % DOMAIN)
+            code, text = client.data(b"Subject: hung\r\n\r\nFor the postmaster\r\n")
+            self.assertEqual(code, 451, text)
+            wait_for_log(bridge, "mail for the postmaster not stored: the database did not answer "
+                                 "within 3 s")
 
             # A client that connects now: the look-up of its client network waits at most
             # answer_timeout (3 s here), then the greeting comes, and MAIL without AUTH gets 421.

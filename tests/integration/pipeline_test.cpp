@@ -272,36 +272,36 @@ TEST_F(pipeline_test, the_intake_write_refuses_a_batch_whose_rows_are_not_all_wr
   }
 }
 
-// A backend stopped with SIGSTOP: a server process that hangs (a disk that does not return) with
-// its kernel still taking what is sent. Resumed however the test ends.
-class stopped_backend {
+// A connection with answer_timeout 300 ms whose backend is stopped with SIGSTOP: a server
+// process that hangs (a disk that does not return) with its kernel still taking what is sent.
+// Resumed however the test ends.
+class hung_pipeline {
  public:
-  explicit stopped_backend(pid_t pid) : pid_(pid) { stopped_ = ::kill(pid_, SIGSTOP) == 0; }
-  ~stopped_backend() { ::kill(pid_, SIGCONT); }
+  explicit hung_pipeline(const std::string& db)
+      : connection_(std::make_unique<sql::pipelined_connection>(db, std::chrono::milliseconds(100),
+                                                                std::chrono::milliseconds(300))) {
+    connection_->send(nullptr, "SELECT pg_backend_pid()", {});
+    connection_->flush();
+    backend_ = static_cast<pid_t>(connection_->take().integer(0, 0));
+    connection_->abandon();
+    stopped_ = ::kill(backend_, SIGSTOP) == 0;
+  }
+  ~hung_pipeline() { ::kill(backend_, SIGCONT); }
   bool stopped() const { return stopped_; }
+  sql::pipelined_connection& operator*() { return *connection_; }
+  sql::pipelined_connection* operator->() { return connection_.get(); }
 
  private:
-  pid_t pid_;
+  std::unique_ptr<sql::pipelined_connection> connection_;
+  pid_t backend_ = 0;
   bool stopped_ = false;
 };
-
-std::unique_ptr<sql::pipelined_connection> hurried(const std::string& db, pid_t& backend) {
-  auto c = std::make_unique<sql::pipelined_connection>(db, std::chrono::milliseconds(100),
-                                                       std::chrono::milliseconds(300));
-  c->send(nullptr, "SELECT pg_backend_pid()", {});
-  c->flush();
-  backend = static_cast<pid_t>(c->take().integer(0, 0));
-  c->abandon();
-  return c;
-}
 
 // The server takes the flight and says nothing: after answer_timeout the connection is given up,
 // as a transient failure (nothing was committed: the COMMIT had not left), not tried again.
 TEST_F(pipeline_test, a_server_that_hangs_before_the_commit_is_given_up_after_the_answer_timeout) {
-  pid_t backend = 0;
-  auto c = hurried(db_, backend);
-  stopped_backend hung(backend);
-  ASSERT_TRUE(hung.stopped());
+  hung_pipeline c(db_);
+  ASSERT_TRUE(c.stopped());
   c->send("BEGIN");
   c->send(nullptr, "SELECT 1", {});
   c->flush();
@@ -317,10 +317,8 @@ TEST_F(pipeline_test, a_server_that_hangs_before_the_commit_is_given_up_after_th
 
 // The same once the COMMIT has left: committed or not, nobody can tell.
 TEST_F(pipeline_test, a_server_that_hangs_after_the_commit_left_is_an_unknown_outcome) {
-  pid_t backend = 0;
-  auto c = hurried(db_, backend);
-  stopped_backend hung(backend);
-  ASSERT_TRUE(hung.stopped());
+  hung_pipeline c(db_);
+  ASSERT_TRUE(c.stopped());
   c->send("BEGIN");
   const std::array<sql::pq_param, 2> params{{{"1"}, {"text"}}};
   c->send(nullptr, "INSERT INTO notes (id, body) VALUES ($1::int, $2)", params);
@@ -338,10 +336,8 @@ TEST_F(pipeline_test, a_server_that_hangs_after_the_commit_left_is_an_unknown_ou
 // A flight larger than the socket takes while the server reads nothing: the sends queue it
 // instead of blocking, and the wait for the answer ends at answer_timeout as for a small one.
 TEST_F(pipeline_test, a_flight_the_hung_server_never_reads_does_not_block_the_sender) {
-  pid_t backend = 0;
-  auto c = hurried(db_, backend);
-  stopped_backend hung(backend);
-  ASSERT_TRUE(hung.stopped());
+  hung_pipeline c(db_);
+  ASSERT_TRUE(c.stopped());
   const std::string large(8 << 20, 'x');
   c->send("BEGIN");
   for (int id = 1; id <= 4; ++id) {

@@ -131,6 +131,39 @@ TEST(SmppBinds, AReceiverThatIsDownDoesNotStopSending) {
   esme.stop();
 }
 
+// The SMSC keeps a receipt until the ESME acknowledges it: one the ESME took and never answered
+// (its connection ended first) comes again on the next bind.
+TEST(SmppBinds, AReceiptNeverAcknowledgedComesAgainOnTheNextBind) {
+  running_simulator smsc;
+  inbox<core::delivery_report> unanswered, again;
+  auto s = settings_for(smsc.port());
+  s.on_receipt = [&unanswered](core::delivery_report r, client_settings::ack_fn) {
+    unanswered.push(std::move(r));  // never acknowledged
+  };
+  std::string id;
+  {
+    client esme(s);
+    esme.start();
+    ASSERT_TRUE(esme.wait_until([](const client_stats& st) { return st.bound; }, generous))
+        << esme.stats().last_error;
+    const auto sent = esme.submit(message_for("kept until answered", "+27821230103"));
+    ASSERT_EQ(sent.state, outcome_status::submitted) << sent.reason;
+    const auto first = unanswered.wait_for([](const core::delivery_report&) { return true; });
+    ASSERT_TRUE(first);
+    id = first->smsc_message_id;
+    esme.stop();
+  }
+  s.on_receipt = [&again](core::delivery_report r, client_settings::ack_fn ack) {
+    again.push(std::move(r));
+    ack(true);
+  };
+  client esme(s);
+  esme.start();
+  EXPECT_TRUE(
+      again.wait_for([&id](const core::delivery_report& r) { return r.smsc_message_id == id; }));
+  esme.stop();
+}
+
 core::queued_message burst_message(int i) {
   return message_for("burst " + std::to_string(i), "+2782124" + std::to_string(1000 + i), "ACME",
                      static_cast<std::uint16_t>(i));

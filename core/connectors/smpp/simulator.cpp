@@ -236,7 +236,14 @@ class simulator::impl : public std::enable_shared_from_this<impl> {
     s->link.close();
     s->idle.cancel();
     sessions_.erase(s);
-    for (auto& [sequence, receipt] : s->unacknowledged) hold(s->system_id, std::move(receipt));
+    // Another bind of the system_id may have come meanwhile (the ESME reconnecting).
+    for (auto& [sequence, receipt] : s->unacknowledged) {
+      if (const auto to = receiving_session(s->system_id)) {
+        send_receipt(to, std::move(receipt));
+      } else {
+        hold(s->system_id, std::move(receipt));
+      }
+    }
     s->unacknowledged.clear();
   }
 
