@@ -1,6 +1,7 @@
 // smpp::client with several binds against smpp::simulator over loopback TCP (port 0, no
 // database): a transmitter + receiver pair (submits on one, receipts on the other, a receiver that
-// is down), and three transceivers sharing a burst, also while one of them loses its connection.
+// is down), three transceivers sharing a burst, also while one of them loses its connection, and
+// a receipt never acknowledged, sent again on the next bind.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
